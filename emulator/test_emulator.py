@@ -1,0 +1,822 @@
+#!/usr/bin/env python3
+"""Self-check of the deckhand ECS emulator: starts its own server and drives it with boto3.
+
+Run: .venv/bin/python emulator/test_emulator.py [-k SUBSTRING] [-v]
+Ends with `N passed, M failed`; exits non-zero when anything failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any, Callable
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "server.py")
+SEED_SCRIPT = os.path.join(HERE, "seed.py")
+FAST = 0.3  # rolloutSeconds / taskRunSeconds used by most tests (per access key)
+
+URL = ""
+STARTUP_SECONDS = 0.0
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+
+SERVER_LOG = tempfile.TemporaryFile(mode="w+")
+
+
+def start_server(extra: list[str] | None = None) -> tuple[subprocess.Popen, str, float]:
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, SERVER, "--port", "0", "--parent-pid", str(os.getpid())] + (extra or []),
+        stdout=subprocess.PIPE,
+        stderr=SERVER_LOG if "-v" not in sys.argv else None,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    elapsed = time.monotonic() - started
+    if not line.startswith("READY http://127.0.0.1:"):
+        proc.kill()
+        raise SystemExit(f"server did not print READY (got {line!r}); stderr:\n{server_log()}")
+    return proc, line.split()[1], elapsed
+
+
+def server_log() -> str:
+    SERVER_LOG.seek(0)
+    return SERVER_LOG.read()
+
+
+def http(method: str, path: str, body: Any = None, url: str | None = None,
+         headers: dict[str, str] | None = None, raw: bytes | None = None) -> tuple[int, dict[str, str], Any]:
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request((url or URL) + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            status, hdrs, text = resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as exc:
+        status, hdrs, text = exc.code, dict(exc.headers), exc.read()
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = text.decode("utf-8", "replace")
+    return status, hdrs, parsed
+
+
+def admin(method: str, path: str, body: Any = None) -> Any:
+    status, _, parsed = http(method, "/_deckhand" + path, body)
+    assert status == 200, f"{method} /_deckhand{path} -> {status} {parsed}"
+    return parsed
+
+
+def new_key(prefix: str = "AKTEST") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:12].upper()}"
+
+
+def client(service: str, key: str, attempts: int = 3, region: str = "us-east-1") -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=URL,
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key="secret",
+        config=Config(retries={"mode": "standard", "max_attempts": attempts}),
+    )
+
+
+def fast(key: str, **extra: Any) -> None:
+    admin("POST", "/config", {"accessKey": key, "rolloutSeconds": FAST, "taskRunSeconds": FAST, **extra})
+
+
+def calls(key: str) -> list[dict[str, Any]]:
+    return admin("GET", f"/calls?accessKey={key}")["calls"]
+
+
+def wait_until(fn: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value {last!r})")
+
+
+def td_input(family: str, image: str = "nginx:1.27", command: list[str] | None = None,
+             extra_containers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    container: dict[str, Any] = {"name": family, "image": image, "memory": 512, "essential": True}
+    if command:
+        container["command"] = command
+    return {
+        "family": family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "containerDefinitions": [container] + (extra_containers or []),
+    }
+
+
+def seed_env(cluster: str, services: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+    body = {"cluster": cluster, "network": True, "services": services or [], **extra}
+    return admin("POST", "/seed", body)
+
+
+def web_service(name: str = "web", rollback: bool = True, enable: bool = True, desired: int = 2) -> dict[str, Any]:
+    return {
+        "name": name,
+        "taskDefinition": td_input(name),
+        "desiredCount": desired,
+        "launchType": "FARGATE",
+        "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": enable, "rollback": rollback}},
+        "tags": {"team": "shop"},
+    }
+
+
+def describe(ecs: Any, cluster: str, name: str) -> dict[str, Any]:
+    return ecs.describe_services(cluster=cluster, services=[name])["services"][0]
+
+
+def register(ecs: Any, family: str, image: str = "nginx:1.27") -> str:
+    return ecs.register_task_definition(**td_input(family, image))["taskDefinition"]["taskDefinitionArn"]
+
+
+def run_task(ecs: Any, cluster: str, seeded: dict[str, Any], td: str, command: list[str] | None = None,
+             started_by: str | None = None, container: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "cluster": cluster,
+        "taskDefinition": td,
+        "launchType": "FARGATE",
+        "networkConfiguration": {"awsvpcConfiguration": {
+            "subnets": seeded["subnets"], "securityGroups": seeded["securityGroups"]}},
+    }
+    if command:
+        params["overrides"] = {"containerOverrides": [{"name": container or td.split("/")[-1].split(":")[0], "command": command}]}
+    if started_by:
+        params["startedBy"] = started_by
+    resp = ecs.run_task(**params)
+    assert not resp["failures"], resp["failures"]
+    return resp["tasks"][0]
+
+
+def describe_task(ecs: Any, cluster: str, arn: str) -> dict[str, Any]:
+    return ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
+
+
+def expect_client_error(fn: Callable[[], Any], code: str, status: int | None = None) -> ClientError:
+    try:
+        fn()
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == code, exc.response["Error"]
+        if status is not None:
+            assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == status, exc.response["ResponseMetadata"]
+        return exc
+    raise AssertionError(f"expected {code}")
+
+
+# ---------------------------------------------------------------------------
+# tests
+# ---------------------------------------------------------------------------
+
+
+def test_startup_ready_line_and_health() -> None:
+    assert URL.startswith("http://127.0.0.1:")
+    assert STARTUP_SECONDS < 5.0, f"READY after {STARTUP_SECONDS:.2f}s"
+    status, _, body = http("GET", "/_deckhand/health")
+    assert status == 200 and body["ok"] is True and body["motoVersion"] == "5.2.5"
+    status, _, body = http("GET", "/_deckhand/nope")
+    assert status == 404
+
+
+def test_config_get_set_per_key_and_validation() -> None:
+    key = new_key()
+    cfg = admin("GET", "/config")
+    assert cfg == {"taskRunSeconds": 1.0, "rolloutSeconds": 1.0, "crashingImageMarkers": ["crash"]}, cfg
+    out = admin("POST", "/config", {"accessKey": key, "rolloutSeconds": 0.5, "crashingImageMarkers": ["boom"]})
+    assert out["rolloutSeconds"] == 0.5 and out["crashingImageMarkers"] == ["boom"] and out["taskRunSeconds"] == 1.0
+    assert admin("GET", f"/config?accessKey={key}")["rolloutSeconds"] == 0.5
+    assert admin("GET", "/config")["rolloutSeconds"] == 1.0  # global untouched
+    status, _, body = http("POST", "/_deckhand/config", {"rolloutSeconds": "fast"})
+    assert status == 400 and "rolloutSeconds" in body["error"]
+    status, _, body = http("POST", "/_deckhand/config", {"bogus": 1})
+    assert status == 400
+    admin("DELETE", f"/config?accessKey={key}")
+    assert admin("GET", f"/config?accessKey={key}")["rolloutSeconds"] == 1.0
+
+
+def test_call_log_records_ecs_calls_per_access_key() -> None:
+    key, other = new_key(), new_key()
+    ecs, ecs_other = client("ecs", key), client("ecs", other)
+    ecs.create_cluster(clusterName="calls-c")
+    ecs.describe_clusters(clusters=["calls-c"], include=["TAGS"])
+    expect_client_error(lambda: ecs.list_services(cluster="no-such-cluster"), "ClusterNotFoundException")
+    ecs_other.list_clusters()
+    client("ec2", key).describe_vpcs()  # not ECS: not logged
+
+    mine = calls(key)
+    assert [c["operation"] for c in mine] == ["CreateCluster", "DescribeClusters", "ListServices"], mine
+    assert [c["status"] for c in mine] == [200, 200, 400], mine
+    assert all(c["accessKey"] == key for c in mine)
+    assert mine[0]["params"] == {"clusterName": "calls-c"}
+    assert mine[1]["params"] == {"clusters": ["calls-c"], "include": ["TAGS"]}
+    seqs = [c["seq"] for c in mine]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    assert [c["operation"] for c in calls(other)] == ["ListClusters"]
+    everyone = admin("GET", "/calls")["calls"]
+    assert {key, other} <= {c["accessKey"] for c in everyone}
+    assert [c["seq"] for c in everyone] == sorted(c["seq"] for c in everyone)
+
+    assert admin("POST", f"/calls/reset?accessKey={key}")["removed"] == 3
+    assert calls(key) == [] and len(calls(other)) == 1
+
+
+def test_fault_throttle_count_is_retried_by_sdk() -> None:
+    key = new_key()
+    ecs = client("ecs", key)
+    ecs.create_cluster(clusterName="faults-c")
+    admin("POST", "/faults", {"accessKey": key, "operation": "DescribeClusters", "kind": "throttle", "count": 2})
+    resp = ecs.describe_clusters(clusters=["faults-c"])  # 3 attempts: 2 throttled + 1 ok
+    assert resp["clusters"][0]["clusterName"] == "faults-c"
+    got = [(c["operation"], c["status"]) for c in calls(key)]
+    assert got == [("CreateCluster", 200), ("DescribeClusters", 400), ("DescribeClusters", 400), ("DescribeClusters", 200)], got
+    assert admin("GET", "/faults")["faults"] == [] or all(f["accessKey"] != key for f in admin("GET", "/faults")["faults"])
+
+
+def test_fault_wire_format_throttle_and_500() -> None:
+    key = new_key()
+    admin("POST", "/faults", {"accessKey": key, "operation": "ListClusters", "kind": "throttle", "count": 1})
+    admin("POST", "/faults", {"accessKey": key, "operation": "ListClusters", "kind": "error500", "count": 1})
+    hdrs = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListClusters",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0",
+    }
+    status, h, body = http("POST", "/", raw=b"{}", headers=hdrs)
+    assert status == 400 and body == {"__type": "ThrottlingException", "message": "Rate exceeded"}, (status, body)
+    assert {k.lower(): v for k, v in h.items()}["x-amzn-errortype"] == "ThrottlingException"
+    status, h, body = http("POST", "/", raw=b"{}", headers=hdrs)
+    assert status == 500 and body == {"__type": "ServerException", "message": "injected"}, (status, body)
+    status, _, body = http("POST", "/", raw=b"{}", headers=hdrs)
+    assert status == 200 and "clusterArns" in body
+    ecs = client("ecs", key, attempts=1)
+    admin("POST", "/faults", {"accessKey": key, "operation": "*", "kind": "error500", "count": 1})
+    expect_client_error(lambda: ecs.list_clusters(), "ServerException", 500)
+    assert [c["status"] for c in calls(key)] == [400, 500, 200, 500]
+
+
+def test_fault_every_kth_any_key_and_clear() -> None:
+    key, other = new_key(), new_key()
+    ecs = client("ecs", key, attempts=1)
+    ecs_other = client("ecs", other, attempts=1)
+    admin("POST", "/faults", {"accessKey": key, "operation": "ListClusters", "kind": "throttle", "every": 2})
+    outcomes = []
+    for _ in range(4):
+        try:
+            ecs.list_clusters()
+            outcomes.append("ok")
+        except ClientError as exc:
+            outcomes.append(exc.response["Error"]["Code"])
+    assert outcomes == ["ok", "ThrottlingException", "ok", "ThrottlingException"], outcomes
+    ecs_other.list_clusters()  # scoped to `key`: other keys unaffected
+    assert admin("DELETE", f"/faults?accessKey={key}")["removed"] == 1
+    ecs.list_clusters()
+    ecs.list_clusters()
+
+    # no accessKey = any key; custom kind
+    fault = admin("POST", "/faults", {"operation": "ListServices", "kind": "custom", "httpStatus": 400,
+                                      "errorType": "AccessDeniedException", "message": "nope", "count": 1})["fault"]
+    assert fault["accessKey"] is None
+    expect_client_error(lambda: ecs_other.list_services(cluster="x"), "AccessDeniedException", 400)
+    admin("POST", "/faults", {"operation": "*", "kind": "throttle", "count": 5})
+    status, _, body = http("POST", "/_deckhand/faults", {"kind": "explode", "count": 1})
+    assert status == 400
+    status, _, body = http("POST", "/_deckhand/faults", {"kind": "throttle"})
+    assert status == 400
+    admin("DELETE", "/faults")
+    assert admin("GET", "/faults")["faults"] == []
+    ecs.list_clusters()
+
+
+def test_seed_creates_environment_without_logging() -> None:
+    cluster = "shop-staging-" + uuid.uuid4().hex[:6]
+    before = len(admin("GET", "/calls")["calls"])
+    admin("POST", "/faults", {"operation": "*", "kind": "error500", "count": 50})  # must not hit the seeder
+    try:
+        res = seed_env(cluster, [web_service("web"), {**web_service("worker", desired=1), "tags": {}}],
+                       clusterTags={"deckhand:staging:schema-revision": "20261101000000"},
+                       taskDefinitions=[td_input("migrate", command=["./migrate"])])
+    finally:
+        admin("DELETE", "/faults")
+    assert len(admin("GET", "/calls")["calls"]) == before, "seed calls were logged"
+    assert res["cluster"] == f"arn:aws:ecs:us-east-1:123456789012:cluster/{cluster}"
+    assert len(res["subnets"]) == 1 and len(res["securityGroups"]) == 1 and res["vpc"].startswith("vpc-")
+    assert res["taskDefinitions"]["migrate"].endswith("task-definition/migrate:1")
+    assert set(res["services"]) == {"web", "worker"}
+    assert res["services"]["web"]["serviceArn"].endswith(f"service/{cluster}/web")
+
+    key = new_key()
+    ecs, ec2 = client("ecs", key), client("ec2", key)
+    c = ecs.describe_clusters(clusters=[cluster], include=["TAGS"])["clusters"][0]
+    assert {"key": "deckhand:staging:schema-revision", "value": "20261101000000"} in c["tags"]
+    vpc = res["vpc"]
+    attr = ec2.describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsHostnames")
+    assert attr["EnableDnsHostnames"]["Value"] is True
+    svc = ecs.describe_services(cluster=cluster, services=["web"], include=["TAGS"])["services"][0]
+    assert svc["taskDefinition"] == res["services"]["web"]["taskDefinitionArn"]
+    assert svc["desiredCount"] == 2 and svc["runningCount"] == 2 and svc["pendingCount"] == 0
+    assert svc["launchType"] == "FARGATE"
+    assert svc["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == res["subnets"]
+    assert svc["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] == res["securityGroups"]
+    assert svc["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert svc["tags"] == [{"key": "team", "value": "shop"}]
+    (dep,) = svc["deployments"]
+    assert dep["status"] == "PRIMARY" and dep["rolloutState"] == "COMPLETED"
+    assert dep["runningCount"] == 2 and dep["pendingCount"] == 0 and dep["desiredCount"] == 2
+    assert dep["id"].startswith("ecs-svc/")
+
+    # bad input -> 400
+    status, _, body = http("POST", "/_deckhand/seed", {"services": []})
+    assert status == 400 and "cluster" in body["error"]
+
+
+def test_seed_script_cli() -> None:
+    cluster = "cli-" + uuid.uuid4().hex[:6]
+    state = {"cluster": cluster, "network": True, "services": [web_service("api", desired=1)]}
+    proc = subprocess.run([sys.executable, SEED_SCRIPT, "--endpoint", URL], input=json.dumps(state),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["services"]["api"]["serviceArn"].endswith(f"/{cluster}/api")
+    svc = describe(client("ecs", new_key()), cluster, "api")
+    assert svc["runningCount"] == 1
+    proc = subprocess.run([sys.executable, SEED_SCRIPT, "--endpoint", URL], input="{}",
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "cluster" in proc.stderr
+
+
+def test_create_service_keeps_deployment_configuration_and_rejects_duplicates() -> None:
+    key = new_key()
+    cluster = "create-" + uuid.uuid4().hex[:6]
+    res = seed_env(cluster)
+    ecs = client("ecs", key)
+    td = register(ecs, "svc-a")
+    net = {"awsvpcConfiguration": {"subnets": res["subnets"], "securityGroups": res["securityGroups"]}}
+    svc = ecs.create_service(cluster=cluster, serviceName="a", taskDefinition=td, desiredCount=1,
+                             launchType="FARGATE", networkConfiguration=net,
+                             deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": False},
+                                                      "minimumHealthyPercent": 50},
+                             healthCheckGracePeriodSeconds=30, enableExecuteCommand=True)["service"]
+    assert svc["deploymentConfiguration"] == {
+        "deploymentCircuitBreaker": {"enable": True, "rollback": False},
+        "maximumPercent": 200, "minimumHealthyPercent": 50}, svc["deploymentConfiguration"]
+    d = describe(ecs, cluster, "a")
+    assert d["deploymentConfiguration"]["minimumHealthyPercent"] == 50
+    assert d["healthCheckGracePeriodSeconds"] == 30 and d["enableExecuteCommand"] is True
+    assert d["deployments"][0]["rolloutState"] == "COMPLETED" and d["runningCount"] == 1
+    expect_client_error(lambda: ecs.create_service(cluster=cluster, serviceName="a", taskDefinition=td,
+                                                   desiredCount=1, launchType="FARGATE", networkConfiguration=net),
+                        "InvalidParameterException", 400)
+    # default deploymentConfiguration
+    ecs.create_service(cluster=cluster, serviceName="b", taskDefinition=td, desiredCount=0,
+                       launchType="FARGATE", networkConfiguration=net)
+    b = describe(ecs, cluster, "b")
+    assert b["deploymentConfiguration"] == {"deploymentCircuitBreaker": {"enable": False, "rollback": False},
+                                            "maximumPercent": 200, "minimumHealthyPercent": 100}
+    assert b["runningCount"] == 0 and b["deployments"][0]["rolloutState"] == "COMPLETED"
+
+
+def test_rolling_deployment_completes_over_time() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "roll-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [web_service("web")])
+    old_td = seeded["services"]["web"]["taskDefinitionArn"]
+    ecs = client("ecs", key)
+    new_td = register(ecs, "web", "nginx:1.28")
+    assert new_td.endswith("web:2")
+    # family:rev is resolved to the ARN
+    updated = ecs.update_service(cluster=cluster, service="web", taskDefinition="web:2")["service"]
+    assert updated["taskDefinition"] == new_td
+    svc = describe(ecs, cluster, "web")
+    assert svc["taskDefinition"] == new_td
+    assert len(svc["deployments"]) == 2, svc["deployments"]
+    primary, old = svc["deployments"]
+    assert primary["status"] == "PRIMARY" and primary["rolloutState"] == "IN_PROGRESS"
+    assert primary["runningCount"] == 0 and primary["desiredCount"] == 2 and primary["taskDefinition"] == new_td
+    assert primary["id"].startswith("ecs-svc/") and primary["id"] != old["id"]
+    assert old["status"] == "ACTIVE" and old["taskDefinition"] == old_td and old["runningCount"] == 2
+    assert svc["runningCount"] == 2
+    assert "has started 2 tasks" in svc["events"][0]["message"]
+
+    def done() -> Any:
+        s = describe(ecs, cluster, "web")
+        return s if len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED" else None
+
+    svc = wait_until(done, timeout=5)
+    (dep,) = svc["deployments"]
+    assert dep["id"] == primary["id"] and dep["status"] == "PRIMARY" and dep["runningCount"] == 2
+    assert dep["pendingCount"] == 0 and dep["taskDefinition"] == new_td
+    assert svc["runningCount"] == 2 and svc["taskDefinition"] == new_td
+    assert svc["events"][0]["message"] == "(service web) has reached a steady state."
+    times = [e["createdAt"] for e in svc["events"]]
+    assert times == sorted(times, reverse=True)
+
+    # same task definition again: no new deployment
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=new_td)
+    assert len(describe(ecs, cluster, "web")["deployments"]) == 1
+
+
+def test_crashing_image_fails_and_rolls_back() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "crash-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [web_service("web", rollback=True)])
+    good_td = seeded["services"]["web"]["taskDefinitionArn"]
+    ecs = client("ecs", key)
+    bad_td = register(ecs, "web", "registry/crash-loop:1")
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=bad_td)
+    svc = describe(ecs, cluster, "web")
+    assert svc["deployments"][0]["rolloutState"] == "IN_PROGRESS" and svc["taskDefinition"] == bad_td
+
+    def failed() -> Any:
+        s = describe(ecs, cluster, "web")
+        return s if any(d["rolloutState"] == "FAILED" for d in s["deployments"]) else None
+
+    svc = wait_until(failed, timeout=5)
+    by_td = {d["taskDefinition"]: d for d in svc["deployments"]}
+    failed_dep = by_td[bad_td]
+    assert failed_dep["status"] == "ACTIVE" and failed_dep["rolloutState"] == "FAILED"
+    assert failed_dep["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    assert failed_dep["failedTasks"] >= 1 and failed_dep["runningCount"] == 0
+    primary = svc["deployments"][0]
+    assert primary["status"] == "PRIMARY" and primary["taskDefinition"] == good_td
+    if primary["rolloutState"] == "IN_PROGRESS":  # may already be done on a slow machine
+        assert primary["runningCount"] == 0
+    assert svc["taskDefinition"] == good_td
+    messages = [e["message"] for e in svc["events"]]
+    assert any("deployment failed" in m and "rolling back" in m for m in messages), messages
+
+    def settled() -> Any:
+        s = describe(ecs, cluster, "web")
+        return s if len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED" else None
+
+    svc = wait_until(settled, timeout=5)
+    assert svc["deployments"][0]["taskDefinition"] == good_td and svc["runningCount"] == 2
+    assert svc["deployments"][0]["id"] == primary["id"]
+    assert svc["events"][0]["message"].endswith("has reached a steady state.")
+
+
+def test_crashing_image_without_rollback_stays_failed_primary() -> None:
+    key = new_key()
+    fast(key, crashingImageMarkers=["kaboom"])
+    cluster = "norb-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [web_service("web", rollback=False)])
+    good_td = seeded["services"]["web"]["taskDefinitionArn"]
+    ecs = client("ecs", key)
+    not_crashing = register(ecs, "web", "registry/crash:2")  # "crash" is not a marker for this key
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=not_crashing)
+    wait_until(lambda: describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "COMPLETED", timeout=5)
+    bad_td = register(ecs, "web", "registry/kaboom:1")
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=bad_td)
+    svc = wait_until(lambda: (lambda s: s if s["deployments"][0]["rolloutState"] == "FAILED" else None)(
+        describe(ecs, cluster, "web")), timeout=5)
+    primary = svc["deployments"][0]
+    assert primary["status"] == "PRIMARY" and primary["taskDefinition"] == bad_td
+    assert primary["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    assert svc["taskDefinition"] == bad_td
+    old = svc["deployments"][1]
+    assert old["status"] == "ACTIVE" and old["taskDefinition"] == not_crashing and old["runningCount"] == 2
+    assert svc["runningCount"] == 2
+    assert any("deployment failed" in e["message"] for e in svc["events"])
+    assert good_td != not_crashing
+    time.sleep(FAST * 2)
+    assert describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "FAILED"
+
+    # a later good deployment replaces the failed one and cleans up
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=good_td)
+    svc = wait_until(lambda: (lambda s: s if len(s["deployments"]) == 1 else None)(describe(ecs, cluster, "web")), timeout=5)
+    assert svc["deployments"][0]["rolloutState"] == "COMPLETED" and svc["taskDefinition"] == good_td
+
+
+def test_crashing_image_without_circuit_breaker_never_finishes() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "nocb-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web", enable=False, rollback=False)])
+    ecs = client("ecs", key)
+    bad_td = register(ecs, "web", "crash:1")
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=bad_td)
+    time.sleep(FAST * 3)
+    primary = describe(ecs, cluster, "web")["deployments"][0]
+    assert primary["rolloutState"] == "IN_PROGRESS" and primary["runningCount"] == 0
+    assert primary["failedTasks"] > 0
+
+
+def test_desired_count_only_scales_over_time() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "scale-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web", desired=2)])
+    ecs = client("ecs", key)
+    dep_id = describe(ecs, cluster, "web")["deployments"][0]["id"]
+    ecs.update_service(cluster=cluster, service="web", desiredCount=4)
+    svc = describe(ecs, cluster, "web")
+    assert len(svc["deployments"]) == 1 and svc["deployments"][0]["id"] == dep_id
+    assert svc["desiredCount"] == 4 and svc["deployments"][0]["desiredCount"] == 4
+    assert svc["runningCount"] == 2 and svc["pendingCount"] == 2
+    wait_until(lambda: describe(ecs, cluster, "web")["runningCount"] == 4, timeout=5)
+    svc = describe(ecs, cluster, "web")
+    assert svc["deployments"][0]["runningCount"] == 4 and svc["pendingCount"] == 0
+    assert svc["deployments"][0]["rolloutState"] == "COMPLETED"
+
+    ecs.update_service(cluster=cluster, service="web", desiredCount=0)
+    svc = describe(ecs, cluster, "web")
+    assert svc["desiredCount"] == 0 and svc["runningCount"] == 4
+    assert any("has stopped 4 running tasks" in e["message"] for e in svc["events"][:2])
+    wait_until(lambda: describe(ecs, cluster, "web")["runningCount"] == 0, timeout=5)
+    assert len(describe(ecs, cluster, "web")["deployments"]) == 1
+
+
+def test_force_new_deployment_same_task_definition() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "force-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [web_service("web")])
+    td = seeded["services"]["web"]["taskDefinitionArn"]
+    ecs = client("ecs", key)
+    first_id = describe(ecs, cluster, "web")["deployments"][0]["id"]
+    ecs.update_service(cluster=cluster, service="web", forceNewDeployment=True)
+    svc = describe(ecs, cluster, "web")
+    assert len(svc["deployments"]) == 2
+    assert svc["deployments"][0]["id"] != first_id and svc["deployments"][0]["taskDefinition"] == td
+    assert svc["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    wait_until(lambda: len(describe(ecs, cluster, "web")["deployments"]) == 1, timeout=5)
+    svc = describe(ecs, cluster, "web")
+    assert svc["deployments"][0]["rolloutState"] == "COMPLETED" and svc["runningCount"] == 2
+
+
+def test_update_service_errors() -> None:
+    key = new_key()
+    cluster = "uerr-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web")])
+    ecs = client("ecs", key)
+    expect_client_error(lambda: ecs.update_service(cluster=cluster, service="nope", desiredCount=1),
+                        "ServiceNotFoundException", 400)
+    expect_client_error(lambda: ecs.update_service(cluster=cluster, service="web", taskDefinition="web:99"),
+                        "ClientException", 400)
+    missing = ecs.describe_services(cluster=cluster, services=["nope"])
+    assert missing["failures"][0]["reason"] == "MISSING"
+
+
+def test_run_task_runs_then_stops_with_exit_code_from_rule() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "task-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, taskDefinitions=[td_input("migrate", command=["./migrate", "up"])])
+    td = seeded["taskDefinitions"]["migrate"]
+    admin("POST", "/task-rules", {"accessKey": key, "commandContains": "fail-migration", "exitCode": 1})
+    ecs = client("ecs", key)
+
+    task = run_task(ecs, cluster, seeded, td, command=["./migrate", "fail-migration"], started_by="deckhand")
+    assert task["lastStatus"] == "RUNNING" and task["desiredStatus"] == "RUNNING"
+    assert task["containers"][0]["lastStatus"] == "RUNNING" and "exitCode" not in task["containers"][0]
+    assert "stopCode" not in task and "stoppedAt" not in task
+    assert task["attachments"][0]["type"] == "ElasticNetworkInterface"
+    t = describe_task(ecs, cluster, task["taskArn"])
+    assert t["lastStatus"] == "RUNNING" and "exitCode" not in t["containers"][0]
+
+    t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
+        describe_task(ecs, cluster, task["taskArn"])), timeout=5)
+    assert t["desiredStatus"] == "STOPPED" and t["stopCode"] == "EssentialContainerExited"
+    assert t["stoppedReason"] == "Essential container in task exited"
+    assert t["containers"][0]["lastStatus"] == "STOPPED" and t["containers"][0]["exitCode"] == 1
+    assert t["stoppedAt"] >= t["startedAt"] and "executionStoppedAt" in t
+    assert t["overrides"]["containerOverrides"][0]["command"] == ["./migrate", "fail-migration"]
+
+    # no override: task definition command ("./migrate up") does not match -> exit 0
+    ok = run_task(ecs, cluster, seeded, td)
+    t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
+        describe_task(ecs, cluster, ok["taskArn"])), timeout=5)
+    assert t["containers"][0]["exitCode"] == 0 and t["stopCode"] == "EssentialContainerExited"
+
+    # a rule matching the task definition command; and another access key is not affected
+    admin("POST", "/task-rules", {"accessKey": key, "commandContains": "up", "exitCode": 3,
+                                  "runSeconds": 0.05, "stoppedReason": "migration exploded"})
+    t3 = run_task(ecs, cluster, seeded, td)
+    t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
+        describe_task(ecs, cluster, t3["taskArn"])), timeout=5)
+    assert t["containers"][0]["exitCode"] == 3 and t["stoppedReason"] == "migration exploded"
+    other = client("ecs", new_key())
+    t4 = run_task(other, cluster, seeded, td)
+    assert describe_task(other, cluster, t4["taskArn"])["lastStatus"] == "RUNNING"  # default 1.0 s, exit 0
+    t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
+        describe_task(other, cluster, t4["taskArn"])), timeout=5)
+    assert t["containers"][0]["exitCode"] == 0
+    rules = admin("GET", "/task-rules")["rules"]
+    assert len([r for r in rules if r["accessKey"] == key]) == 2
+    assert admin("DELETE", f"/task-rules?accessKey={key}")["removed"] == 2
+
+
+def test_image_rule_and_multi_container_tasks() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "multi-" + uuid.uuid4().hex[:6]
+    sidecar = {"name": "sidecar", "image": "envoy:1", "memory": 128, "essential": False}
+    seeded = seed_env(cluster, taskDefinitions=[td_input("job", image="jobs/broken-job:1", extra_containers=[sidecar])])
+    admin("POST", "/task-rules", {"accessKey": key, "imageContains": "broken-job", "exitCode": 2})
+    ecs = client("ecs", key)
+    task = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["job"])
+    assert [c["name"] for c in task["containers"]] == ["job", "sidecar"]
+    t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
+        describe_task(ecs, cluster, task["taskArn"])), timeout=5)
+    codes = {c["name"]: c["exitCode"] for c in t["containers"]}
+    assert codes == {"job": 2, "sidecar": 0}, codes
+    status, _, body = http("POST", "/_deckhand/task-rules", {"exitCode": "one"})
+    assert status == 400
+    admin("DELETE", "/task-rules")
+
+
+def test_never_stopping_task_and_stop_task() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "stop-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, taskDefinitions=[td_input("migrate", command=["./migrate"])])
+    td = seeded["taskDefinitions"]["migrate"]
+    admin("POST", "/task-rules", {"accessKey": key, "commandContains": "hang", "runSeconds": -1, "exitCode": 9})
+    ecs = client("ecs", key)
+    task = run_task(ecs, cluster, seeded, td, command=["hang"])
+    time.sleep(FAST * 2)
+    t = describe_task(ecs, cluster, task["taskArn"])
+    assert t["lastStatus"] == "RUNNING" and "exitCode" not in t["containers"][0]
+    stopped = ecs.stop_task(cluster=cluster, task=task["taskArn"], reason="deckhand: timed out")["task"]
+    assert stopped["lastStatus"] == "STOPPED" and stopped["desiredStatus"] == "STOPPED"
+    assert stopped["stopCode"] == "UserInitiated" and stopped["stoppedReason"] == "deckhand: timed out"
+    assert stopped["containers"][0]["exitCode"] == 143
+    t = describe_task(ecs, cluster, task["taskArn"])
+    assert t["stopCode"] == "UserInitiated" and t["containers"][0]["exitCode"] == 143
+    # stopping again keeps the first stop; stopping by id works
+    again = ecs.stop_task(cluster=cluster, task=task["taskArn"].split("/")[-1], reason="second")["task"]
+    assert again["stoppedReason"] == "deckhand: timed out"
+    expect_client_error(lambda: ecs.stop_task(cluster=cluster, task="0123456789abcdef0123456789abcdef"),
+                        "ClientException", 400)
+    admin("DELETE", f"/task-rules?accessKey={key}")
+
+
+def test_list_tasks_and_describe_missing() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "list-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [web_service("web")],
+                      taskDefinitions=[td_input("migrate"), td_input("report")])
+    ecs = client("ecs", key)
+    admin("POST", "/task-rules", {"accessKey": key, "imageContains": "nginx", "runSeconds": -1})
+    long_a = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["migrate"], started_by="deckhand/migrate")
+    long_b = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["report"], started_by="someone-else")
+    admin("DELETE", f"/task-rules?accessKey={key}")
+    short = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["migrate"], started_by="deckhand/migrate")
+    arns = lambda **kw: set(ecs.list_tasks(cluster=cluster, **kw)["taskArns"])  # noqa: E731
+    assert arns() == {long_a["taskArn"], long_b["taskArn"], short["taskArn"]}
+    assert arns(startedBy="deckhand/migrate") == {long_a["taskArn"], short["taskArn"]}
+    assert arns(family="report") == {long_b["taskArn"]}
+    wait_until(lambda: describe_task(ecs, cluster, short["taskArn"])["lastStatus"] == "STOPPED", timeout=5)
+    assert arns() == {long_a["taskArn"], long_b["taskArn"]}
+    assert arns(desiredStatus="RUNNING", startedBy="deckhand/migrate") == {long_a["taskArn"]}
+    assert arns(desiredStatus="STOPPED") == {short["taskArn"]}
+    assert arns(serviceName="web") == set()
+    ecs.stop_task(cluster=cluster, task=long_a["taskArn"])
+    assert arns(family="migrate", desiredStatus="STOPPED") == {long_a["taskArn"], short["taskArn"]}
+
+    missing = "0123456789abcdef0123456789abcdef"
+    resp = ecs.describe_tasks(cluster=cluster, tasks=[long_b["taskArn"], missing])
+    assert [t["taskArn"] for t in resp["tasks"]] == [long_b["taskArn"]]
+    assert resp["failures"] == [{"arn": f"arn:aws:ecs:us-east-1:123456789012:task/{cluster}/{missing}", "reason": "MISSING"}]
+    ecs.stop_task(cluster=cluster, task=long_b["taskArn"])
+
+
+def test_concurrent_requests() -> None:
+    key = new_key()
+    cluster = "conc-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web")])
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            ecs = client("ecs", key)
+            for _ in range(5):
+                assert describe(ecs, cluster, "web")["serviceName"] == "web"
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    # an admin call answers while ECS calls are in flight
+    admin("GET", "/config")
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(calls(key)) == 40
+
+
+def test_moto_reset_also_resets_plugin_state() -> None:
+    key = new_key()
+    ecs = client("ecs", key)
+    ecs.create_cluster(clusterName="reset-c")
+    admin("POST", "/faults", {"accessKey": key, "operation": "Nothing", "kind": "throttle", "count": 3})
+    admin("POST", "/task-rules", {"commandContains": "x", "exitCode": 1})
+    admin("POST", "/config", {"rolloutSeconds": 7})
+    status, _, _ = http("POST", "/moto-api/reset")
+    assert status == 200
+    assert admin("GET", "/calls")["calls"] == []
+    assert admin("GET", "/faults")["faults"] == []
+    assert admin("GET", "/task-rules")["rules"] == []
+    assert admin("GET", "/config")["rolloutSeconds"] == 1.0
+    assert ecs.list_clusters()["clusterArns"] == []
+    # /_deckhand/reset does the same
+    ecs.create_cluster(clusterName="reset-d")
+    admin("POST", "/reset")
+    assert ecs.list_clusters()["clusterArns"] == [] and admin("GET", "/calls")["calls"] == []
+
+
+def test_sigterm_and_parent_pid_stop_the_server() -> None:
+    proc, url, _ = start_server()
+    assert http("GET", "/_deckhand/health", url=url)[0] == 200
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=5) == 0
+
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    proc = subprocess.Popen([sys.executable, SERVER, "--port", "0", "--parent-pid", str(parent.pid)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout.readline().startswith("READY ")
+        parent.kill()
+        parent.wait()
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if parent.poll() is None:
+            parent.kill()
+
+
+# ---------------------------------------------------------------------------
+
+
+def main() -> int:
+    global URL, STARTUP_SECONDS
+    selected = None
+    if "-k" in sys.argv:
+        selected = sys.argv[sys.argv.index("-k") + 1]
+    tests = [(name, fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)]
+    if selected:
+        tests = [(n, f) for n, f in tests if selected in n]
+    # The reset test wipes everything: run it last among the shared-server tests.
+    tests.sort(key=lambda t: t[0] in ("test_moto_reset_also_resets_plugin_state", "test_sigterm_and_parent_pid_stop_the_server"))
+
+    proc, URL, STARTUP_SECONDS = start_server()
+    print(f"emulator READY at {URL} after {STARTUP_SECONDS:.2f}s")
+    passed = failed = 0
+    try:
+        for name, fn in tests:
+            started = time.monotonic()
+            try:
+                fn()
+            except Exception:  # noqa: BLE001
+                failed += 1
+                print(f"FAIL {name} ({time.monotonic() - started:.2f}s)")
+                traceback.print_exc()
+            else:
+                passed += 1
+                print(f"ok   {name} ({time.monotonic() - started:.2f}s)")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if failed and server_log().strip():
+            print("---- server stderr ----\n" + server_log())
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

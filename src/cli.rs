@@ -1,0 +1,87 @@
+//! The command line as typed: clap types only. [`crate::commands`] turns them
+//! into work; `main` maps the outcome to an exit code.
+
+use crate::report::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// deckhand: git is the interface to your ECS environments.
+#[derive(Debug, Parser)]
+#[command(name = "deckhand", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "DECKHAND_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+    /// More logging (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (for CI).
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check environment specs and the files they name; no AWS access.
+    Validate {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// Environments to check (default: all of environments/*.yaml).
+        #[arg(long = "env", value_name = "NAME")]
+        envs: Vec<String>,
+    },
+    /// Show what apply would change: the spec against live ECS (read-only).
+    Plan {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// The environment.
+        #[arg(long = "env", value_name = "NAME")]
+        env: String,
+        /// Report format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Exit 2 when there are changes (0: none, 1: error).
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Print the task definitions deckhand would register, as JSON (no AWS access).
+    Render {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// The environment.
+        #[arg(long = "env", value_name = "NAME")]
+        env: String,
+    },
+    /// Print the JSON Schema of environment files.
+    Schema,
+}
+
+/// Where the config repo is.
+#[derive(Debug, Clone, Args)]
+pub struct RepoArgs {
+    /// Config repo: a directory, a local git repository, or a git URL.
+    #[arg(long, default_value = ".", env = "DECKHAND_REPO")]
+    pub repo: String,
+    /// Branch, tag or commit (git only).
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+    /// Where git URLs are cloned (default: the user cache dir).
+    #[arg(long, env = "DECKHAND_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+}

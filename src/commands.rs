@@ -1,0 +1,182 @@
+//! Each CLI command, wired from the pipeline's parts: read the repo snapshot,
+//! load the spec, read live ECS, plan, report. Output goes to stdout through
+//! the reports; logs go to stderr.
+
+use crate::cli::{Command, RepoArgs};
+use crate::live::{self, Ecs, EcsError};
+use crate::plan::{self, PlanError};
+use crate::report::{self, Format};
+use crate::source::{RepoLocation, Snapshot, SourceError};
+use crate::spec::{self, Environment, SpecError, render};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// What a successful command means for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Done,
+    /// `plan --detailed-exitcode` found changes: exit 2.
+    Changes,
+}
+
+/// Why a command failed (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The spec is invalid.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The repo could not be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// ECS failed.
+    #[error(transparent)]
+    Ecs(#[from] EcsError),
+    /// No plan is possible.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// Writing output failed.
+    #[error("writing output: {0}")]
+    Output(#[from] std::io::Error),
+    /// Several environments failed validation.
+    #[error("{0} of the environments are invalid")]
+    InvalidEnvironments(usize),
+}
+
+/// Run one command.
+pub async fn run(command: Command) -> Result<Outcome, CommandError> {
+    match command {
+        Command::Schema => {
+            print(&spec::raw::schema_json())?;
+            Ok(Outcome::Done)
+        }
+        Command::Validate { repo, envs } => validate(&repo, envs).await,
+        Command::Render { repo, env } => {
+            let (snapshot, env) = load(&repo, env).await?;
+            drop(snapshot);
+            let mut rendered = serde_json::Map::new();
+            for service in &env.services {
+                let td = render::service_task_definition(&env, service);
+                rendered.insert(
+                    service.name.clone(),
+                    serde_json::to_value(td).expect("serializes"),
+                );
+            }
+            if let Some(td) = render::migration_task_definition(&env) {
+                rendered.insert(
+                    env.migration_family(),
+                    serde_json::to_value(td).expect("serializes"),
+                );
+            }
+            let mut text = serde_json::to_string_pretty(&rendered).expect("serializes");
+            text.push('\n');
+            print(&text)?;
+            Ok(Outcome::Done)
+        }
+        Command::Plan {
+            repo,
+            env,
+            format,
+            detailed_exitcode,
+        } => {
+            let (snapshot, env) = load(&repo, env).await?;
+            let ecs = Ecs::connect(env.region.as_deref()).await;
+            let live = live::fetch(&ecs, &env).await?;
+            let plan = plan::plan(&env, snapshot.commit(), &live)?;
+            tracing::info!(calls = ?ecs.calls().snapshot(), "ECS calls");
+            let color = format == Format::Text && std::io::stdout().is_terminal();
+            print(&report::render(&plan, format, color))?;
+            Ok(if detailed_exitcode && plan.changed {
+                Outcome::Changes
+            } else {
+                Outcome::Done
+            })
+        }
+    }
+}
+
+fn print(text: &str) -> Result<(), std::io::Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+fn location(repo: &RepoArgs) -> RepoLocation {
+    RepoLocation {
+        repo: repo.repo.clone(),
+        git_ref: repo.git_ref.clone(),
+        cache_dir: repo.cache_dir.clone().unwrap_or_else(default_cache_dir),
+    }
+}
+
+/// `$XDG_CACHE_HOME/deckhand` (or the platform's user cache dir).
+pub fn default_cache_dir() -> PathBuf {
+    directories::BaseDirs::new()
+        .map(|d| d.cache_dir().join("deckhand"))
+        .unwrap_or_else(|| std::env::temp_dir().join("deckhand-cache"))
+}
+
+/// Open the repo snapshot (blocking git work off the async threads).
+pub async fn open_snapshot(repo: &RepoArgs) -> Result<Snapshot, SourceError> {
+    let loc = location(repo);
+    let snapshot = tokio::task::spawn_blocking(move || Snapshot::open(&loc))
+        .await
+        .expect("snapshot task panicked")?;
+    for warning in &snapshot.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(snapshot)
+}
+
+async fn load(repo: &RepoArgs, env: String) -> Result<(Snapshot, Environment), CommandError> {
+    let snapshot = open_snapshot(repo).await?;
+    let (snapshot, env) = tokio::task::spawn_blocking(move || {
+        let env = spec::load(&snapshot, &env);
+        (snapshot, env)
+    })
+    .await
+    .expect("spec task panicked");
+    Ok((snapshot, env?))
+}
+
+async fn validate(repo: &RepoArgs, envs: Vec<String>) -> Result<Outcome, CommandError> {
+    let snapshot = open_snapshot(repo).await?;
+    let (failures, lines) = tokio::task::spawn_blocking(move || {
+        let names = if envs.is_empty() {
+            snapshot.environment_names()?
+        } else {
+            envs
+        };
+        if names.is_empty() {
+            return Err(SourceError::NotFound {
+                path: "environments/*.yaml".into(),
+                commit: snapshot.commit().map(str::to_owned),
+            });
+        }
+        let mut failures = 0;
+        let mut lines = Vec::new();
+        for name in names {
+            match spec::load(&snapshot, &name) {
+                Ok(env) => lines.push(format!(
+                    "ok: {} ({}, {} service{})",
+                    env.file,
+                    env.cluster,
+                    env.services.len(),
+                    if env.services.len() == 1 { "" } else { "s" }
+                )),
+                Err(e) => {
+                    failures += 1;
+                    eprintln!("error: {e}");
+                }
+            }
+        }
+        Ok((failures, lines))
+    })
+    .await
+    .expect("validate task panicked")?;
+    print(&lines.iter().map(|l| format!("{l}\n")).collect::<String>())?;
+    if failures > 0 {
+        return Err(CommandError::InvalidEnvironments(failures));
+    }
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,20 @@
+//! deckhand: a declarative GitOps reconciler for AWS ECS.
+//!
+//! The layout follows the pipeline:
+//!
+//! - [`source`]: the config repo (directory, local git, git URL) as an immutable snapshot;
+//! - [`spec`]: `environments/<name>.yaml` parsed, validated and rendered;
+//! - [`taskdef`]: task definitions as RegisterTaskDefinition JSON, and their SDK mapping;
+//! - [`live`]: what ECS runs now, through the one ECS client wrapper;
+//! - [`plan`]: the pure planner (desired + live → ordered steps and diffs);
+//! - [`report`]: how a plan is shown (text, JSON, Markdown);
+//! - [`commands`]: each CLI command wired from those parts ([`cli`] holds the clap types).
+
+pub mod cli;
+pub mod commands;
+pub mod live;
+pub mod plan;
+pub mod report;
+pub mod source;
+pub mod spec;
+pub mod taskdef;

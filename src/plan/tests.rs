@@ -1,0 +1,355 @@
+//! Planner tests: spec + live in, steps out. No server, no files.
+
+use super::*;
+use crate::live::{DescribedTaskDefinition, LiveEnvironment, LiveService};
+use crate::spec::{
+    DEFAULT_DEPLOY_TIMEOUT, DEFAULT_MIGRATION_TIMEOUT, DeployPolicy, Environment, Migration,
+    Service, SyncPolicy,
+};
+use crate::taskdef::model::parse_task_definition;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const TEMPLATE: &str = r#"{
+  "family": "app",
+  "networkMode": "awsvpc",
+  "requiresCompatibilities": ["FARGATE"],
+  "cpu": "0.5 vCPU",
+  "memory": "1 GB",
+  "containerDefinitions": [{
+    "name": "app",
+    "image": "placeholder",
+    "memoryReservation": 512,
+    "portMappings": [{"containerPort": 3000}],
+    "environment": [{"name": "RAILS_ENV", "value": "production"}]
+  }]
+}"#;
+
+fn service(name: &str, count: Option<i32>, command: &[&str]) -> Service {
+    Service {
+        name: name.into(),
+        family: format!("shop-{name}"),
+        desired_count: count,
+        container: "app".into(),
+        command: Some(command.iter().map(|s| s.to_string()).collect()),
+        environment: Default::default(),
+        template_path: "task-definitions/app.json".into(),
+        template: parse_task_definition(TEMPLATE).unwrap(),
+        create: None,
+    }
+}
+
+fn environment(image: &str, revision: Option<&str>) -> Environment {
+    Environment {
+        name: "staging".into(),
+        file: "environments/staging.yaml".into(),
+        cluster: "shop-staging".into(),
+        region: None,
+        image: image.into(),
+        migration: revision.map(|r| Migration {
+            revision: r.into(),
+            command: vec!["bin/rails".into(), "db:migrate".into()],
+            timeout: DEFAULT_MIGRATION_TIMEOUT,
+            quiesce: vec!["worker".into()],
+            network_from: "web".into(),
+        }),
+        services: vec![
+            service("web", Some(2), &["bin/rails", "server"]),
+            service("worker", Some(2), &["bundle", "exec", "sidekiq"]),
+        ],
+        deploy: DeployPolicy {
+            timeout: DEFAULT_DEPLOY_TIMEOUT,
+            rollback: true,
+        },
+        sync: SyncPolicy {
+            auto: true,
+            self_heal: true,
+            suspend: false,
+        },
+        notifications: vec![],
+    }
+}
+
+/// What ECS would report after the environment was applied exactly as specified.
+fn live_matching(env: &Environment, revision: Option<&str>) -> LiveEnvironment {
+    let mut services = BTreeMap::new();
+    for s in &env.services {
+        let spec = render::service_task_definition(env, s);
+        services.insert(
+            s.name.clone(),
+            live_service(&s.name, spec, s.desired_count.unwrap_or(1)),
+        );
+    }
+    LiveEnvironment {
+        cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/shop-staging".into(),
+        recorded_revision: revision.map(str::to_owned),
+        services,
+        migration_task_definition: None,
+    }
+}
+
+fn live_service(name: &str, spec: TaskDefinitionSpec, count: i32) -> LiveService {
+    LiveService {
+        name: name.into(),
+        arn: format!("arn:aws:ecs:us-east-1:123456789012:service/shop-staging/{name}"),
+        task_definition: Arc::new(DescribedTaskDefinition {
+            arn: format!("arn:aws:ecs:us-east-1:123456789012:task-definition/shop-{name}:1"),
+            family_revision: format!("shop-{name}:1"),
+            spec,
+        }),
+        desired_count: count,
+        running_count: count,
+        pending_count: 0,
+        launch_type: Some("FARGATE".into()),
+        network: None,
+        deployments: vec![],
+        events: vec![],
+        tags: BTreeMap::new(),
+    }
+}
+
+fn actions(plan: &Plan) -> Vec<String> {
+    plan.steps
+        .iter()
+        .map(|s| {
+            let v = serde_json::to_value(s).unwrap();
+            let action = v["action"].as_str().unwrap().to_owned();
+            match v.get("service").and_then(|s| s.as_str()) {
+                Some(service) => format!("{action} {service}"),
+                None => action,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn an_applied_environment_plans_no_change() {
+    let env = environment("shop:1", Some("20261101"));
+    let live = live_matching(&env, Some("20261101"));
+    let plan = plan(&env, Some("abc"), &live).unwrap();
+    assert!(!plan.changed, "steps: {:?}", plan.steps);
+    assert!(plan.steps.is_empty() && plan.diffs.is_empty());
+}
+
+#[test]
+fn an_image_change_registers_and_updates_every_service_without_migration() {
+    let live = live_matching(&environment("shop:1", Some("r1")), Some("r1"));
+    let env = environment("shop:2", Some("r1"));
+    let plan = plan(&env, None, &live).unwrap();
+    assert_eq!(
+        actions(&plan),
+        [
+            "register-task-definition web",
+            "register-task-definition worker",
+            "update-service web",
+            "update-service worker"
+        ]
+    );
+    assert_eq!(
+        plan.steps[2],
+        Step::UpdateService {
+            service: "web".into(),
+            task_definition: true,
+            desired_count: None
+        }
+    );
+    assert_eq!(plan.services[0].reasons, ["image shop:1 → shop:2"]);
+    assert!(
+        plan.diffs[0]
+            .unified
+            .contains("-          \"image\": \"shop:1\"")
+    );
+    assert!(
+        plan.diffs[0]
+            .unified
+            .contains("+          \"image\": \"shop:2\"")
+    );
+}
+
+#[test]
+fn a_count_change_updates_only_the_count() {
+    let mut env = environment("shop:1", None);
+    let live = live_matching(&env, None);
+    env.services[0].desired_count = Some(3);
+    let plan = plan(&env, None, &live).unwrap();
+    assert_eq!(
+        plan.steps,
+        [Step::UpdateService {
+            service: "web".into(),
+            task_definition: false,
+            desired_count: Some(CountChange { from: 2, to: 3 })
+        }]
+    );
+    assert!(plan.diffs.is_empty());
+}
+
+#[test]
+fn an_omitted_count_never_touches_the_live_count() {
+    let mut env = environment("shop:1", None);
+    let mut live = live_matching(&env, None);
+    live.services.get_mut("web").unwrap().desired_count = 7; // autoscaled
+    env.services[0].desired_count = None;
+    assert!(!plan(&env, None, &live).unwrap().changed);
+}
+
+#[test]
+fn a_revision_change_quiesces_migrates_and_restores_in_order() {
+    let live = live_matching(&environment("shop:1", Some("r1")), Some("r1"));
+    let env = environment("shop:2", Some("r2"));
+    let plan = plan(&env, None, &live).unwrap();
+    assert_eq!(
+        actions(&plan),
+        [
+            "register-task-definition web",
+            "register-task-definition worker",
+            "quiesce worker",
+            "migrate",
+            "update-service web",
+            "update-service worker"
+        ]
+    );
+    assert_eq!(
+        plan.steps[3],
+        Step::Migrate {
+            revision: RevisionChange {
+                from: Some("r1".into()),
+                to: "r2".into()
+            },
+            register_task_definition: true
+        }
+    );
+    assert_eq!(
+        plan.steps[5],
+        Step::UpdateService {
+            service: "worker".into(),
+            task_definition: true,
+            desired_count: Some(CountChange { from: 0, to: 2 })
+        }
+    );
+}
+
+#[test]
+fn a_quiesced_service_is_restored_even_when_its_definition_is_unchanged() {
+    let env = environment("shop:1", Some("r2"));
+    let live = live_matching(&env, Some("r1"));
+    let plan = plan(&env, None, &live).unwrap();
+    assert_eq!(
+        actions(&plan),
+        ["quiesce worker", "migrate", "update-service worker"]
+    );
+    assert_eq!(
+        plan.steps[2],
+        Step::UpdateService {
+            service: "worker".into(),
+            task_definition: false,
+            desired_count: Some(CountChange { from: 0, to: 2 })
+        }
+    );
+}
+
+#[test]
+fn a_worker_already_at_zero_is_not_quiesced() {
+    let env = environment("shop:1", Some("r2"));
+    let mut live = live_matching(&env, Some("r1"));
+    live.services.get_mut("worker").unwrap().desired_count = 0;
+    let plan = plan(&env, None, &live).unwrap();
+    assert_eq!(actions(&plan), ["migrate", "update-service worker"]);
+}
+
+#[test]
+fn no_recorded_revision_migrates_from_null() {
+    let env = environment("shop:1", Some("r1"));
+    let live = live_matching(&env, None);
+    let plan = plan(&env, None, &live).unwrap();
+    let json = serde_json::to_value(&plan.steps[1]).unwrap();
+    assert_eq!(json["action"], "migrate");
+    assert_eq!(json["revision"]["from"], serde_json::Value::Null);
+    assert_eq!(json["revision"]["to"], "r1");
+}
+
+#[test]
+fn an_unchanged_migration_definition_is_not_registered_again() {
+    let env = environment("shop:1", Some("r2"));
+    let mut live = live_matching(&env, Some("r1"));
+    live.migration_task_definition = Some(Arc::new(DescribedTaskDefinition {
+        arn: "arn:…:task-definition/staging-migrate:3".into(),
+        family_revision: "staging-migrate:3".into(),
+        spec: render::migration_task_definition(&env).unwrap(),
+    }));
+    let plan = plan(&env, None, &live).unwrap();
+    assert!(plan.steps.contains(&Step::Migrate {
+        revision: RevisionChange {
+            from: Some("r1".into()),
+            to: "r2".into()
+        },
+        register_task_definition: false
+    }));
+}
+
+#[test]
+fn a_missing_service_without_create_is_an_error_naming_the_fix() {
+    let env = environment("shop:1", None);
+    let mut live = live_matching(&env, None);
+    live.services.remove("worker");
+    let err = plan(&env, None, &live).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("environments/staging.yaml: services.worker"),
+        "{text}"
+    );
+    assert!(text.contains("create:"), "{text}");
+}
+
+#[test]
+fn a_missing_service_with_create_is_registered_then_created() {
+    let mut env = environment("shop:1", None);
+    let mut live = live_matching(&env, None);
+    live.services.remove("worker");
+    env.services[1].create = Some(crate::spec::CreateServiceInput {
+        path: "service-definitions/worker.json".into(),
+        json: Default::default(),
+    });
+    let plan = plan(&env, None, &live).unwrap();
+    assert_eq!(
+        actions(&plan),
+        ["register-task-definition worker", "create-service worker"]
+    );
+}
+
+#[test]
+fn plan_json_has_the_contract_shape() {
+    let live = live_matching(&environment("shop:1", Some("r1")), Some("r1"));
+    let env = environment("shop:2", Some("r1"));
+    let plan = plan(&env, Some("3f9c2e1"), &live).unwrap();
+    let json = serde_json::to_value(&plan).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["environment", "commit", "changed", "steps", "diffs"]);
+    assert_eq!(json["steps"][0]["action"], "register-task-definition");
+    assert_eq!(json["steps"][0]["family"], "shop-web");
+    assert_eq!(json["steps"][2]["taskDefinition"], true);
+    assert_eq!(json["steps"][2]["desiredCount"], serde_json::Value::Null);
+    assert!(
+        json["diffs"][0]["unified"]
+            .as_str()
+            .unwrap()
+            .starts_with("--- live\n+++ desired\n")
+    );
+}
+
+#[test]
+fn secret_environment_values_never_reach_the_diff() {
+    let mut env = environment("shop:1", None);
+    let live = live_matching(&env, None);
+    env.services[0]
+        .environment
+        .insert("STRIPE_API_KEY".into(), "sk_live_abcdef".into());
+    let plan = plan(&env, None, &live).unwrap();
+    assert!(plan.changed);
+    assert!(!plan.diffs[0].unified.contains("sk_live_abcdef"));
+    assert!(plan.diffs[0].unified.contains("STRIPE_API_KEY"));
+}

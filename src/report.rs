@@ -1,0 +1,225 @@
+//! How a plan is shown: text for the terminal (diffs colored on a TTY only),
+//! JSON in the contract's shape for scripts, Markdown to paste as a PR comment.
+//!
+//! Each format is a small type implementing `Display`; nothing here decides
+//! anything, it only formats a [`Plan`].
+
+use crate::plan::{CountChange, Plan, ServiceChange, Step};
+use crate::source::short_sha;
+use std::fmt;
+
+/// Output formats of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable text.
+    Text,
+    /// The contract's JSON object.
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+/// Render `plan` in `format`.
+pub fn render(plan: &Plan, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => TextReport { plan, color }.to_string(),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(plan).expect("a plan serializes");
+            s.push('\n');
+            s
+        }
+        Format::Markdown => MarkdownReport { plan }.to_string(),
+    }
+}
+
+/// The terminal report.
+pub struct TextReport<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// ANSI colors for diffs.
+    pub color: bool,
+}
+
+fn commit_label(plan: &Plan) -> String {
+    plan.commit
+        .as_deref()
+        .map(|c| format!("commit {}", short_sha(c)))
+        .unwrap_or_else(|| "working directory (no commit)".into())
+}
+
+fn count(c: &CountChange) -> String {
+    format!("{} → {}", c.from, c.to)
+}
+
+/// One line per step, in words.
+pub fn describe_step(step: &Step) -> String {
+    match step {
+        Step::RegisterTaskDefinition { service, family } => {
+            format!("register task definition {family} for {service}")
+        }
+        Step::CreateService { service } => format!("create service {service}"),
+        Step::Quiesce {
+            service,
+            desired_count,
+        } => format!("quiesce {service}: desiredCount {}", count(desired_count)),
+        Step::Migrate {
+            revision,
+            register_task_definition,
+        } => format!(
+            "migrate schema {} → {}{}",
+            revision.from.as_deref().unwrap_or("(none recorded)"),
+            revision.to,
+            if *register_task_definition {
+                " (registers a new migration task definition)"
+            } else {
+                ""
+            }
+        ),
+        Step::UpdateService {
+            service,
+            task_definition,
+            desired_count,
+        } => {
+            let mut parts = Vec::new();
+            if *task_definition {
+                parts.push("new task definition".to_owned());
+            }
+            if let Some(c) = desired_count {
+                parts.push(format!("desiredCount {}", count(c)));
+            }
+            format!("update service {service}: {}", parts.join(", "))
+        }
+    }
+}
+
+impl fmt::Display for TextReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plan = self.plan;
+        writeln!(
+            f,
+            "Plan for {} (cluster {}, {})",
+            plan.environment,
+            plan.cluster,
+            commit_label(plan)
+        )?;
+        writeln!(f)?;
+        let width = plan
+            .services
+            .iter()
+            .map(|s| s.service.len())
+            .max()
+            .unwrap_or(0)
+            .max(7);
+        for step in &plan.steps {
+            if let Step::Migrate { .. } = step {
+                writeln!(f, "  {:<width$}  {}", "migrate", describe_step(step))?;
+            }
+        }
+        for s in &plan.services {
+            let (mark, what) = match s.change {
+                ServiceChange::Unchanged => ("=", "no change".to_owned()),
+                ServiceChange::Update => ("~", format!("update: {}", s.reasons.join(", "))),
+                ServiceChange::Create => ("+", s.reasons.join(", ")),
+            };
+            let quiesce = s
+                .quiesce
+                .map(|q| format!("; quiesced {} during the migration", count(&q)))
+                .unwrap_or_default();
+            writeln!(f, "{mark} {:<width$}  {what}{quiesce}", s.service)?;
+        }
+        writeln!(f)?;
+        if !plan.changed {
+            return writeln!(f, "No changes: ECS matches the spec.");
+        }
+        writeln!(f, "Steps, in order:")?;
+        for (i, step) in plan.steps.iter().enumerate() {
+            writeln!(f, "  {}. {}", i + 1, describe_step(step))?;
+        }
+        for diff in &plan.diffs {
+            writeln!(f)?;
+            writeln!(f, "Task definition of {}:", diff.service)?;
+            for line in diff.unified.lines() {
+                if self.color {
+                    let code = match line.chars().next() {
+                        Some('+') if !line.starts_with("+++") => "32",
+                        Some('-') if !line.starts_with("---") => "31",
+                        Some('@') => "36",
+                        _ => "",
+                    };
+                    if code.is_empty() {
+                        writeln!(f, "{line}")?;
+                    } else {
+                        writeln!(f, "\x1b[{code}m{line}\x1b[0m")?;
+                    }
+                } else {
+                    writeln!(f, "{line}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The Markdown report (for a PR comment).
+pub struct MarkdownReport<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+}
+
+impl fmt::Display for MarkdownReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plan = self.plan;
+        writeln!(
+            f,
+            "### deckhand plan: `{}` ({})",
+            plan.environment,
+            commit_label(plan)
+        )?;
+        writeln!(f)?;
+        if !plan.changed {
+            return writeln!(
+                f,
+                "**No changes.** ECS cluster `{}` matches the spec.",
+                plan.cluster
+            );
+        }
+        writeln!(f, "| service | change |")?;
+        writeln!(f, "|---|---|")?;
+        for s in &plan.services {
+            let what = match s.change {
+                ServiceChange::Unchanged => "no change".to_owned(),
+                ServiceChange::Update | ServiceChange::Create => s.reasons.join(", "),
+            };
+            let quiesce = s
+                .quiesce
+                .map(|q| format!(" (quiesced {} during the migration)", count(&q)))
+                .unwrap_or_default();
+            writeln!(f, "| `{}` | {}{} |", s.service, md_escape(&what), quiesce)?;
+        }
+        writeln!(f)?;
+        writeln!(f, "**Steps**")?;
+        writeln!(f)?;
+        for (i, step) in plan.steps.iter().enumerate() {
+            writeln!(f, "{}. {}", i + 1, md_escape(&describe_step(step)))?;
+        }
+        for diff in &plan.diffs {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "<details><summary>Task definition of <code>{}</code></summary>",
+                diff.service
+            )?;
+            writeln!(f)?;
+            writeln!(f, "```diff")?;
+            write!(f, "{}", diff.unified)?;
+            writeln!(f, "```")?;
+            writeln!(f)?;
+            writeln!(f, "</details>")?;
+        }
+        Ok(())
+    }
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}

@@ -1,0 +1,617 @@
+//! The environment spec: `environments/<name>.yaml` read from a config repo
+//! snapshot, checked, and turned into a validated [`Environment`].
+//!
+//! `raw` is what the YAML says (serde + JSON Schema); this module applies the
+//! defaults, parses durations, resolves and loads every referenced file
+//! (templates, CreateService inputs) inside the repo, and checks what types
+//! cannot: at least one service, counts ≥ 0, names that must refer to services,
+//! the container present in each template. Every problem becomes a
+//! [`Diagnostic`] naming the file, line and field, with a hint; all problems of
+//! a file are reported together.
+//!
+//! Not for: rendering task definitions ([`render`]) or anything that talks to ECS.
+
+pub mod diagnostic;
+pub mod locate;
+pub mod raw;
+pub mod render;
+
+use crate::source::{Snapshot, SourceError};
+use crate::taskdef::model::TaskDefinitionSpec;
+pub use diagnostic::{Diagnostic, SpecError};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Default `migration.timeout`.
+pub const DEFAULT_MIGRATION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Default `deploy.timeout`.
+pub const DEFAULT_DEPLOY_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// A validated environment: every default applied, every file loaded.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The environment name (the spec file's stem).
+    pub name: String,
+    /// The spec file, repo-relative (`environments/staging.yaml`).
+    pub file: String,
+    /// ECS cluster name.
+    pub cluster: String,
+    /// AWS region, when the spec sets one.
+    pub region: Option<String>,
+    /// The release image.
+    pub image: String,
+    /// The migration, when the spec has one.
+    pub migration: Option<Migration>,
+    /// Services in spec order.
+    pub services: Vec<Service>,
+    /// Rollout policy.
+    pub deploy: DeployPolicy,
+    /// Controller policy.
+    pub sync: SyncPolicy,
+    /// Notification targets.
+    pub notifications: Vec<Notification>,
+}
+
+/// One ECS service of an environment.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// ECS service name.
+    pub name: String,
+    /// Task-definition family.
+    pub family: String,
+    /// Desired task count; None = leave the live count alone.
+    pub desired_count: Option<i32>,
+    /// The container that runs the release image.
+    pub container: String,
+    /// Command override for `container`.
+    pub command: Option<Vec<String>>,
+    /// Environment variables merged into `container`.
+    pub environment: IndexMap<String, String>,
+    /// The template file, repo-relative.
+    pub template_path: String,
+    /// The parsed template.
+    pub template: TaskDefinitionSpec,
+    /// CreateService input, when the service may be created.
+    pub create: Option<CreateServiceInput>,
+}
+
+/// A CreateService input file (used only when the service is missing).
+#[derive(Debug, Clone)]
+pub struct CreateServiceInput {
+    /// Repo-relative path.
+    pub path: String,
+    /// The JSON object, as written.
+    pub json: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The migration of an environment.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// Desired schema revision.
+    pub revision: String,
+    /// Command override for the migration container.
+    pub command: Vec<String>,
+    /// How long the task may run before it is stopped and the apply fails.
+    pub timeout: Duration,
+    /// Services scaled to 0 while the migration runs.
+    pub quiesce: Vec<String>,
+    /// Service whose template, launch type and network the task uses.
+    pub network_from: String,
+}
+
+/// `deploy:` with defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployPolicy {
+    /// Rollout wait.
+    pub timeout: Duration,
+    /// Put services back on a failed rollout.
+    pub rollback: bool,
+}
+
+/// `sync:` with defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncPolicy {
+    /// Apply new commits automatically.
+    pub auto: bool,
+    /// Revert live drift.
+    pub self_heal: bool,
+    /// Skip the environment.
+    pub suspend: bool,
+}
+
+/// A notification target; holds the *name* of the env var with the URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notification {
+    /// Slack incoming webhook.
+    Slack { webhook_url_from: String },
+    /// Generic JSON webhook.
+    Webhook { url_from: String },
+}
+
+impl Environment {
+    /// The service called `name`.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// Family of the migration task definition.
+    pub fn migration_family(&self) -> String {
+        format!("{}-migrate", self.name)
+    }
+
+    /// Name of the cluster tag that records the applied schema revision.
+    pub fn revision_tag(&self) -> String {
+        format!("deckhand:{}:schema-revision", self.name)
+    }
+
+    /// `startedBy` of the one-off tasks deckhand starts for this environment.
+    pub fn started_by(&self) -> String {
+        format!("deckhand/{}", self.name)
+    }
+}
+
+/// Path of an environment's spec file.
+pub fn environment_file(name: &str) -> String {
+    format!("environments/{name}.yaml")
+}
+
+/// Load and validate one environment from a snapshot.
+pub fn load(snapshot: &Snapshot, name: &str) -> Result<Environment, SpecError> {
+    let file = environment_file(name);
+    let text = match snapshot.read(&file) {
+        Ok(text) => text,
+        Err(SourceError::NotFound { .. }) => {
+            return Err(SpecError::NoSuchEnvironment {
+                name: name.to_owned(),
+                available: snapshot.environment_names().unwrap_or_default(),
+            });
+        }
+        Err(e) => return Err(SpecError::Source(e)),
+    };
+    let raw = parse(&file, &text)?;
+    Validator::new(snapshot, name, &file, &text).validate(raw)
+}
+
+/// Parse the YAML text of a spec file into its raw form.
+pub fn parse(file: &str, text: &str) -> Result<raw::EnvironmentFile, SpecError> {
+    serde_saphyr::from_str::<raw::EnvironmentFile>(text)
+        .map_err(|e| SpecError::Invalid(vec![Diagnostic::from_yaml_error(file, text, &e)]))
+}
+
+struct Validator<'a> {
+    snapshot: &'a Snapshot,
+    name: &'a str,
+    file: &'a str,
+    text: &'a str,
+    problems: Vec<Diagnostic>,
+    templates: HashMap<String, Option<TaskDefinitionSpec>>,
+}
+
+impl<'a> Validator<'a> {
+    fn new(snapshot: &'a Snapshot, name: &'a str, file: &'a str, text: &'a str) -> Self {
+        Validator {
+            snapshot,
+            name,
+            file,
+            text,
+            problems: Vec::new(),
+            templates: HashMap::new(),
+        }
+    }
+
+    fn problem(&mut self, field: &[&str], message: impl Into<String>, hint: impl Into<String>) {
+        let line = locate::locate(self.text, field);
+        self.problems.push(Diagnostic::semantic(
+            self.file,
+            self.text,
+            line,
+            field.join("."),
+            message.into(),
+            hint.into(),
+        ));
+    }
+
+    fn duration(&mut self, field: &[&str], value: Option<&str>, default: Duration) -> Duration {
+        let Some(text) = value else { return default };
+        match humantime::parse_duration(text) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => {
+                self.problem(
+                    field,
+                    "the duration must be longer than zero",
+                    "e.g. 90s, 10m, 1h30m",
+                );
+                default
+            }
+            Err(e) => {
+                self.problem(
+                    field,
+                    format!("'{text}' is not a duration ({e})"),
+                    "write a duration such as 90s, 10m or 1h30m",
+                );
+                default
+            }
+        }
+    }
+
+    /// Resolve and parse a template, once per path.
+    fn template(&mut self, field: &[&str], path: &str) -> Option<(String, TaskDefinitionSpec)> {
+        let resolved = match self.snapshot.resolve(path) {
+            Ok(p) => p,
+            Err(e) => {
+                self.path_problem(field, path, &e);
+                return None;
+            }
+        };
+        if let Some(cached) = self.templates.get(&resolved) {
+            return cached.clone().map(|t| (resolved, t));
+        }
+        let parsed = match self.snapshot.read(&resolved) {
+            Ok(text) => match crate::taskdef::model::parse_task_definition(&text) {
+                Ok(spec) => Some(spec),
+                Err(e) => {
+                    self.problems
+                        .push(Diagnostic::from_task_definition_error(&resolved, &text, &e));
+                    None
+                }
+            },
+            Err(e) => {
+                self.path_problem(field, path, &e);
+                None
+            }
+        };
+        self.templates.insert(resolved.clone(), parsed.clone());
+        parsed.map(|t| (resolved, t))
+    }
+
+    fn path_problem(&mut self, field: &[&str], path: &str, error: &SourceError) {
+        let hint = match error {
+            SourceError::OutsideRepo { .. } => {
+                "paths are relative to the repo root and must stay inside it"
+            }
+            SourceError::NotFound { .. } => "check the file name, and that the file is committed",
+            _ => "",
+        };
+        let message = match error {
+            SourceError::OutsideRepo { reason, .. } => format!("'{path}': {reason}"),
+            SourceError::NotFound { .. } => format!("'{path}': no such file in the config repo"),
+            other => other.to_string(),
+        };
+        self.problem(field, message, hint);
+    }
+
+    fn validate(mut self, raw: raw::EnvironmentFile) -> Result<Environment, SpecError> {
+        if raw.cluster.trim().is_empty() {
+            self.problem(
+                &["cluster"],
+                "the cluster name is empty",
+                "write the ECS cluster name",
+            );
+        }
+        if raw.image.trim().is_empty() {
+            self.problem(
+                &["image"],
+                "the image is empty",
+                "write the release image reference",
+            );
+        }
+        if raw.services.is_empty() {
+            self.problem(
+                &["services"],
+                "at least one service is required",
+                "add a service keyed by its ECS service name",
+            );
+        }
+        let default_template = raw
+            .task_definition
+            .as_deref()
+            .and_then(|p| self.template(&["taskDefinition"], p));
+
+        let mut services = Vec::new();
+        for (name, block) in &raw.services {
+            if let Some(service) = self.service(&raw, name, block, default_template.as_ref()) {
+                services.push(service);
+            }
+        }
+
+        let migration = raw.migration.as_ref().map(|m| self.migration(m, &raw));
+        let deploy = raw.deploy.clone().unwrap_or_default();
+        let deploy = DeployPolicy {
+            timeout: self.duration(
+                &["deploy", "timeout"],
+                deploy.timeout.as_deref(),
+                DEFAULT_DEPLOY_TIMEOUT,
+            ),
+            rollback: deploy.rollback.unwrap_or(true),
+        };
+        let sync = raw.sync.clone().unwrap_or_default();
+        let sync = SyncPolicy {
+            auto: sync.auto.unwrap_or(true),
+            self_heal: sync.self_heal.unwrap_or(true),
+            suspend: sync.suspend.unwrap_or(false),
+        };
+        let notifications = self.notifications(raw.notifications.as_deref().unwrap_or(&[]));
+
+        if !self.problems.is_empty() {
+            return Err(SpecError::Invalid(self.problems));
+        }
+        Ok(Environment {
+            name: self.name.to_owned(),
+            file: self.file.to_owned(),
+            cluster: raw.cluster,
+            region: raw.region,
+            image: raw.image,
+            migration,
+            services,
+            deploy,
+            sync,
+            notifications,
+        })
+    }
+
+    fn service(
+        &mut self,
+        raw: &raw::EnvironmentFile,
+        name: &str,
+        block: &raw::ServiceBlock,
+        default_template: Option<&(String, TaskDefinitionSpec)>,
+    ) -> Option<Service> {
+        let desired_count = match block.desired_count {
+            Some(n) if n < 0 => {
+                self.problem(
+                    &["services", name, "desiredCount"],
+                    format!("expected a non-negative integer, found {n}"),
+                    "set 0 or more, or remove desiredCount to leave the live count alone",
+                );
+                None
+            }
+            Some(n) if n > i64::from(i32::MAX) => {
+                self.problem(
+                    &["services", name, "desiredCount"],
+                    format!("{n} is larger than ECS allows"),
+                    "set a realistic task count",
+                );
+                None
+            }
+            Some(n) => Some(n as i32),
+            None => None,
+        };
+        let template = match &block.task_definition {
+            Some(path) => self.template(&["services", name, "taskDefinition"], path),
+            None if raw.task_definition.is_none() => {
+                self.problem(
+                    &["services", name],
+                    "no task-definition template: neither the environment nor the service sets taskDefinition",
+                    "set taskDefinition at the top level or in this service",
+                );
+                None
+            }
+            None => default_template.cloned(),
+        };
+        let create = block
+            .create
+            .as_deref()
+            .and_then(|p| self.create_input(name, p));
+        if let Some(cmd) = &block.command
+            && cmd.is_empty()
+        {
+            self.problem(
+                &["services", name, "command"],
+                "the command is empty",
+                "remove command to keep the template's, or list the program and its arguments",
+            );
+        }
+        let family = block.family.clone().unwrap_or_else(|| name.to_owned());
+        if !valid_family(&family) {
+            self.problem(
+                &["services", name, "family"],
+                format!("'{family}' is not a valid task-definition family"),
+                "use up to 255 letters, digits, hyphens and underscores",
+            );
+        }
+        let (template_path, template) = template?;
+        let container = self.container(raw, name, &template_path, &template)?;
+        Some(Service {
+            name: name.to_owned(),
+            family,
+            desired_count,
+            container,
+            command: block.command.clone(),
+            environment: block
+                .environment
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.0.clone()))
+                .collect(),
+            template_path,
+            template,
+            create,
+        })
+    }
+
+    /// The container running the image: the spec's `container`, or the template's first.
+    fn container(
+        &mut self,
+        raw: &raw::EnvironmentFile,
+        service: &str,
+        template_path: &str,
+        template: &TaskDefinitionSpec,
+    ) -> Option<String> {
+        let names: Vec<String> = template
+            .container_definitions
+            .iter()
+            .flatten()
+            .filter_map(|c| c.name.clone())
+            .collect();
+        match &raw.container {
+            Some(wanted) if names.contains(wanted) => Some(wanted.clone()),
+            Some(wanted) => {
+                self.problem(
+                    &["container"],
+                    format!(
+                        "container '{wanted}' is not in {template_path} (used by service '{service}'); it has: {}",
+                        if names.is_empty() { "no containers".to_owned() } else { names.join(", ") }
+                    ),
+                    "name one of the template's containers, or give the service its own template",
+                );
+                None
+            }
+            None => match names.first() {
+                Some(first) => Some(first.clone()),
+                None => {
+                    self.problem(
+                        &["services", service, "taskDefinition"],
+                        format!("{template_path} has no named container definitions"),
+                        "add containerDefinitions with a name to the template",
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn create_input(&mut self, service: &str, path: &str) -> Option<CreateServiceInput> {
+        let field = ["services", service, "create"];
+        let resolved = match self.snapshot.resolve(path) {
+            Ok(p) => p,
+            Err(e) => {
+                self.path_problem(&field, path, &e);
+                return None;
+            }
+        };
+        let text = match self.snapshot.read(&resolved) {
+            Ok(t) => t,
+            Err(e) => {
+                self.path_problem(&field, path, &e);
+                return None;
+            }
+        };
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(json)) => Some(CreateServiceInput {
+                path: resolved,
+                json,
+            }),
+            Ok(_) => {
+                self.problems.push(Diagnostic::semantic(
+                    &resolved,
+                    &text,
+                    Some((1, 1)),
+                    String::new(),
+                    "expected a JSON object (CreateService input)".into(),
+                    "write the input of `aws ecs create-service --cli-input-json`".into(),
+                ));
+                None
+            }
+            Err(e) => {
+                self.problems.push(Diagnostic::semantic(
+                    &resolved,
+                    &text,
+                    Some((e.line(), e.column())),
+                    String::new(),
+                    format!("invalid JSON: {e}"),
+                    String::new(),
+                ));
+                None
+            }
+        }
+    }
+
+    fn migration(&mut self, m: &raw::MigrationBlock, raw: &raw::EnvironmentFile) -> Migration {
+        if m.revision.0.trim().is_empty() {
+            self.problem(
+                &["migration", "revision"],
+                "the revision is empty",
+                "write the schema revision the release needs, e.g. \"20261120093000\"",
+            );
+        }
+        if m.command.is_empty() {
+            self.problem(
+                &["migration", "command"],
+                "the migration command is empty",
+                "e.g. [bin/rails, db:migrate]",
+            );
+        }
+        let timeout = self.duration(
+            &["migration", "timeout"],
+            m.timeout.as_deref(),
+            DEFAULT_MIGRATION_TIMEOUT,
+        );
+        let quiesce = m.quiesce.clone().unwrap_or_default();
+        for q in &quiesce {
+            if !raw.services.contains_key(q) {
+                self.problem(
+                    &["migration", "quiesce"],
+                    format!("'{q}' is not a service of this environment"),
+                    format!("name one of: {}", service_names(raw)),
+                );
+            }
+        }
+        let network_from = match &m.network_from {
+            Some(s) if raw.services.contains_key(s) => s.clone(),
+            Some(s) => {
+                self.problem(
+                    &["migration", "networkFrom"],
+                    format!("'{s}' is not a service of this environment"),
+                    format!("name one of: {}", service_names(raw)),
+                );
+                s.clone()
+            }
+            None => raw.services.keys().next().cloned().unwrap_or_default(),
+        };
+        Migration {
+            revision: m.revision.0.clone(),
+            command: m.command.clone(),
+            timeout,
+            quiesce,
+            network_from,
+        }
+    }
+
+    fn notifications(&mut self, blocks: &[raw::NotificationBlock]) -> Vec<Notification> {
+        let mut out = Vec::new();
+        for block in blocks {
+            let (var, n) = match block {
+                raw::NotificationBlock::Slack(s) => (
+                    s.webhook_url_from.clone(),
+                    Notification::Slack {
+                        webhook_url_from: s.webhook_url_from.clone(),
+                    },
+                ),
+                raw::NotificationBlock::Webhook(w) => (
+                    w.url_from.clone(),
+                    Notification::Webhook {
+                        url_from: w.url_from.clone(),
+                    },
+                ),
+            };
+            if !valid_env_var_name(&var) {
+                self.problem(
+                    &["notifications"],
+                    format!("'{var}' is not an environment variable name"),
+                    "name the variable that holds the URL (e.g. SLACK_WEBHOOK_URL); never put a URL in git",
+                );
+            }
+            out.push(n);
+        }
+        out
+    }
+}
+
+fn service_names(raw: &raw::EnvironmentFile) -> String {
+    raw.services.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+fn valid_family(family: &str) -> bool {
+    !family.is_empty()
+        && family.len() <= 255
+        && family
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn valid_env_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

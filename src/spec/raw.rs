@@ -1,0 +1,258 @@
+//! The environment spec exactly as `environments/<name>.yaml` writes it.
+//!
+//! These types are what serde reads and what the JSON Schema
+//! (`schemas/environment.schema.json`) is generated from. They accept any
+//! well-typed document and reject unknown fields; everything that needs more
+//! than the type system (counts ≥ 0, durations, paths, names that must refer to
+//! services) is checked when they are turned into [`crate::spec::Environment`].
+//!
+//! Keep serde attributes simple here (no `flatten`, no `untagged`): the YAML
+//! parser loses source locations inside buffered values.
+
+use indexmap::IndexMap;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, de};
+use std::borrow::Cow;
+use std::fmt;
+
+/// One environment: an ECS cluster, the release image, and the services that run it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "deckhand environment")]
+pub struct EnvironmentFile {
+    /// ECS cluster name.
+    pub cluster: String,
+    /// AWS region; default: the standard AWS configuration (`AWS_REGION`, profile).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The release image, set on `container` of every service's task definition.
+    pub image: String,
+    /// Default task-definition template (RegisterTaskDefinition input JSON), relative to the
+    /// repo root. Required unless every service sets its own.
+    #[serde(default)]
+    pub task_definition: Option<String>,
+    /// Container that runs `image` (default: the template's first container).
+    #[serde(default)]
+    pub container: Option<String>,
+    /// Database migration run as a one-off ECS task when `revision` differs from the recorded one.
+    #[serde(default)]
+    pub migration: Option<MigrationBlock>,
+    /// The ECS services of this environment, keyed by ECS service name (at least one).
+    pub services: IndexMap<String, ServiceBlock>,
+    /// How service rollouts are awaited and undone.
+    #[serde(default)]
+    pub deploy: Option<DeployBlock>,
+    /// Controller policy for this environment.
+    #[serde(default)]
+    pub sync: Option<SyncBlock>,
+    /// Where release notifications are sent.
+    #[serde(default)]
+    pub notifications: Option<Vec<NotificationBlock>>,
+}
+
+/// The `migration` block.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MigrationBlock {
+    /// Desired schema revision. A YAML integer is accepted and kept as its decimal text.
+    pub revision: Revision,
+    /// Command override for the migration task's container, e.g. `[bin/rails, db:migrate]`.
+    pub command: Vec<String>,
+    /// How long the migration may run (humantime, e.g. `30m`); default `30m`.
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// Services scaled to 0 before the migration and restored after it.
+    #[serde(default)]
+    pub quiesce: Option<Vec<String>>,
+    /// Service whose launch type and network configuration the migration task uses
+    /// (default: the first service).
+    #[serde(default)]
+    pub network_from: Option<String>,
+}
+
+/// One entry of `services`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceBlock {
+    /// Command override for `container`.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Desired task count; omitted = never touch the live count (autoscaled services).
+    #[serde(default)]
+    #[schemars(range(min = 0))]
+    pub desired_count: Option<i64>,
+    /// Per-service task-definition template, relative to the repo root.
+    #[serde(default)]
+    pub task_definition: Option<String>,
+    /// Task-definition family; default: the service name.
+    #[serde(default)]
+    pub family: Option<String>,
+    /// Environment variables merged into `container`'s environment.
+    #[serde(default)]
+    pub environment: Option<IndexMap<String, ScalarString>>,
+    /// CreateService input JSON, used only when the service does not exist yet.
+    #[serde(default)]
+    pub create: Option<String>,
+}
+
+/// The `deploy` block.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeployBlock {
+    /// How long to wait for a rollout (humantime); default `10m`.
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// On a failed rollout, put the services back on their previous task definitions; default true.
+    #[serde(default)]
+    pub rollback: Option<bool>,
+}
+
+/// The `sync` block (controller policy).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncBlock {
+    /// Apply new commits automatically; false = plan only. Default true.
+    #[serde(default)]
+    pub auto: Option<bool>,
+    /// Revert live drift (console edits) on the next cycle. Default true.
+    #[serde(default)]
+    pub self_heal: Option<bool>,
+    /// Skip this environment entirely. Default false.
+    #[serde(default)]
+    pub suspend: Option<bool>,
+}
+
+/// One notification target. URLs are never written in git: each names the
+/// environment variable that holds it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum NotificationBlock {
+    /// A Slack incoming webhook.
+    Slack(SlackBlock),
+    /// A generic JSON webhook.
+    Webhook(WebhookBlock),
+}
+
+/// `slack:` notification target.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SlackBlock {
+    /// Name of the environment variable that holds the Slack webhook URL.
+    pub webhook_url_from: String,
+}
+
+/// `webhook:` notification target.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookBlock {
+    /// Name of the environment variable that holds the webhook URL.
+    pub url_from: String,
+}
+
+/// A schema revision: a YAML string, or an integer kept as its decimal text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision(pub String);
+
+impl<'de> Deserialize<'de> for Revision {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(ScalarVisitor {
+                expecting: "a string or an integer",
+                allow_bool: false,
+            })
+            .map(Revision)
+    }
+}
+
+impl JsonSchema for Revision {
+    fn schema_name() -> Cow<'static, str> {
+        "Revision".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A schema revision: a string, or an integer kept as its decimal text.",
+            "type": ["string", "integer"]
+        })
+    }
+}
+
+/// An environment-variable value: YAML strings, numbers and booleans are all
+/// accepted and kept as text (ECS stores every value as a string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalarString(pub String);
+
+impl<'de> Deserialize<'de> for ScalarString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(ScalarVisitor {
+                expecting: "a string, number or boolean",
+                allow_bool: true,
+            })
+            .map(ScalarString)
+    }
+}
+
+impl JsonSchema for ScalarString {
+    fn schema_name() -> Cow<'static, str> {
+        "ScalarString".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A value kept as text: a string, number or boolean.",
+            "type": ["string", "number", "boolean"]
+        })
+    }
+}
+
+struct ScalarVisitor {
+    expecting: &'static str,
+    allow_bool: bool,
+}
+
+impl de::Visitor<'_> for ScalarVisitor {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        if self.allow_bool {
+            Ok(v.to_string())
+        } else {
+            Err(E::invalid_type(de::Unexpected::Float(v), &self))
+        }
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+        if self.allow_bool {
+            Ok(v.to_string())
+        } else {
+            Err(E::invalid_type(de::Unexpected::Bool(v), &self))
+        }
+    }
+}
+
+/// The JSON Schema of an environment file, as checked in at `schemas/environment.schema.json`.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(EnvironmentFile);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
+    text.push('\n');
+    text
+}

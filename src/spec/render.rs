@@ -1,0 +1,71 @@
+//! Rendering: the task definition deckhand registers for a service, and the
+//! one it runs for the migration. Pure; no I/O.
+//!
+//! A rendered definition is the service's template with `family` set, the
+//! release `image` on the chosen container, and the service's `command` and
+//! `environment` applied to that container. The migration definition is
+//! `networkFrom`'s rendering with family `<environment>-migrate` and
+//! `migration.command`.
+
+use super::{Environment, Service};
+use crate::taskdef::model::{KeyValuePair, TaskDefinitionSpec};
+
+/// The task definition `service` should run.
+pub fn service_task_definition(env: &Environment, service: &Service) -> TaskDefinitionSpec {
+    render(
+        &service.template,
+        &service.family,
+        &service.container,
+        &env.image,
+        service.command.as_deref(),
+        &service.environment,
+    )
+}
+
+/// The migration task definition, when the environment has a migration.
+pub fn migration_task_definition(env: &Environment) -> Option<TaskDefinitionSpec> {
+    let migration = env.migration.as_ref()?;
+    let service = env.service(&migration.network_from)?;
+    Some(render(
+        &service.template,
+        &env.migration_family(),
+        &service.container,
+        &env.image,
+        Some(&migration.command),
+        &service.environment,
+    ))
+}
+
+fn render(
+    template: &TaskDefinitionSpec,
+    family: &str,
+    container: &str,
+    image: &str,
+    command: Option<&[String]>,
+    environment: &indexmap::IndexMap<String, String>,
+) -> TaskDefinitionSpec {
+    let mut td = template.clone();
+    td.family = Some(family.to_owned());
+    for c in td.container_definitions.iter_mut().flatten() {
+        if c.name.as_deref() != Some(container) {
+            continue;
+        }
+        c.image = Some(image.to_owned());
+        if let Some(command) = command {
+            c.command = Some(command.to_vec());
+        }
+        if !environment.is_empty() {
+            let vars = c.environment.get_or_insert_with(Vec::new);
+            for (name, value) in environment {
+                match vars.iter_mut().find(|v| v.name.as_deref() == Some(name)) {
+                    Some(existing) => existing.value = Some(value.clone()),
+                    None => vars.push(KeyValuePair {
+                        name: Some(name.clone()),
+                        value: Some(value.clone()),
+                    }),
+                }
+            }
+        }
+    }
+    td
+}

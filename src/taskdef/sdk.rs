@@ -1,0 +1,737 @@
+//! Mapping between [`TaskDefinitionSpec`] and the `aws_sdk_ecs` types, both ways.
+//!
+//! [`register_request`] turns a spec into a ready-to-send `RegisterTaskDefinition`
+//! call, [`from_sdk`] turns what `DescribeTaskDefinition` returned back into a
+//! spec so the two can be compared. Every field is carried; [`to_sdk`] followed
+//! by [`from_sdk`] gives back the spec (minus `tags`, which a `TaskDefinition`
+//! does not hold). The one normalization: the SDK types container `cpu` as a
+//! plain integer defaulting to 0, so a container `cpu` of 0 reads back as absent.
+//!
+//! Fields the SDK builders (and ECS) require are checked here and reported with
+//! their JSON path, e.g. `containerDefinitions[1].secrets[0].valueFrom is required`.
+//! Enum strings are passed through unchecked (unknown values become the SDK's
+//! `Unknown` variant); ECS validates them. This module makes no API calls.
+
+mod container;
+mod volume;
+
+pub use container::{container_from_sdk, container_to_sdk};
+pub use volume::{volume_from_sdk, volume_to_sdk};
+
+use super::model::{
+    EphemeralStorage, InferenceAccelerator, KeyValuePair, ProxyConfiguration, RuntimePlatform, Tag,
+    TaskDefinitionPlacementConstraint, TaskDefinitionSpec,
+};
+use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
+use aws_sdk_ecs::types as sdk;
+use aws_smithy_types::error::operation::BuildError;
+use indexmap::IndexMap;
+use std::collections::HashMap;
+
+/// A spec that cannot be expressed as SDK input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    /// A field ECS requires is absent; `path` is its JSON path.
+    #[error("{path} is required")]
+    MissingField {
+        /// JSON path, e.g. `containerDefinitions[1].environmentFiles[0].type`.
+        path: String,
+    },
+    /// An SDK builder refused the value at `path` for another reason.
+    #[error("{path}: {message}")]
+    Build {
+        /// JSON path of the value.
+        path: String,
+        /// The SDK's explanation.
+        message: String,
+    },
+}
+
+impl MappingError {
+    /// JSON path of the offending field.
+    pub fn path(&self) -> &str {
+        match self {
+            Self::MissingField { path } | Self::Build { path, .. } => path,
+        }
+    }
+
+    /// The same error, seen from one level up: `prefix` is put in front of the path.
+    fn at(self, prefix: &str) -> Self {
+        let join = |path: String| match path.as_str() {
+            "" => prefix.to_owned(),
+            p if p.starts_with('[') => format!("{prefix}{p}"),
+            p => format!("{prefix}.{p}"),
+        };
+        match self {
+            Self::MissingField { path } => Self::MissingField { path: join(path) },
+            Self::Build { path, message } => Self::Build {
+                path: join(path),
+                message,
+            },
+        }
+    }
+}
+
+/// A model type with an SDK counterpart.
+trait Mapping: Sized {
+    /// The `aws_sdk_ecs::types` counterpart.
+    type Sdk;
+    /// Model to SDK; errors carry paths relative to `self`.
+    fn to_sdk(&self) -> Result<Self::Sdk, MappingError>;
+    /// SDK to model.
+    fn from_sdk(sdk: &Self::Sdk) -> Self;
+}
+
+/// The value of a field ECS requires, or a `MissingField` error naming it.
+fn required<'a, T>(value: &'a Option<T>, field: &str) -> Result<&'a T, MappingError> {
+    value.as_ref().ok_or_else(|| MappingError::MissingField {
+        path: field.to_owned(),
+    })
+}
+
+/// Turns an SDK `BuildError` (normally prevented by [`required`]) into a `MappingError`.
+fn built<T>(result: Result<T, BuildError>) -> Result<T, MappingError> {
+    result.map_err(|e| MappingError::Build {
+        path: String::new(),
+        message: e.to_string(),
+    })
+}
+
+fn nested<T: Mapping>(value: &Option<T>, field: &str) -> Result<Option<T::Sdk>, MappingError> {
+    value
+        .as_ref()
+        .map(|v| v.to_sdk().map_err(|e| e.at(field)))
+        .transpose()
+}
+
+fn nested_list<T: Mapping>(
+    values: &Option<Vec<T>>,
+    field: &str,
+) -> Result<Option<Vec<T::Sdk>>, MappingError> {
+    values
+        .as_ref()
+        .map(|vs| {
+            vs.iter()
+                .enumerate()
+                .map(|(i, v)| v.to_sdk().map_err(|e| e.at(&format!("{field}[{i}]"))))
+                .collect()
+        })
+        .transpose()
+}
+
+fn nested_from<T: Mapping>(value: &Option<T::Sdk>) -> Option<T> {
+    value.as_ref().map(T::from_sdk)
+}
+
+fn nested_list_from<T: Mapping>(values: &Option<Vec<T::Sdk>>) -> Option<Vec<T>> {
+    values
+        .as_ref()
+        .map(|vs| vs.iter().map(T::from_sdk).collect())
+}
+
+fn enum_to<E: for<'a> From<&'a str>>(value: &Option<String>) -> Option<E> {
+    value.as_deref().map(E::from)
+}
+
+fn enum_from<E: AsRef<str>>(value: &Option<E>) -> Option<String> {
+    value.as_ref().map(|e| e.as_ref().to_owned())
+}
+
+fn enums_to<E: for<'a> From<&'a str>>(values: &Option<Vec<String>>) -> Option<Vec<E>> {
+    values
+        .as_ref()
+        .map(|vs| vs.iter().map(|v| E::from(v.as_str())).collect())
+}
+
+fn enums_from<E: AsRef<str>>(values: &Option<Vec<E>>) -> Option<Vec<String>> {
+    values
+        .as_ref()
+        .map(|vs| vs.iter().map(|e| e.as_ref().to_owned()).collect())
+}
+
+fn map_to(map: &Option<IndexMap<String, String>>) -> Option<HashMap<String, String>> {
+    map.as_ref()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// SDK maps are unordered; keys come back sorted so output is stable.
+fn map_from(map: &Option<HashMap<String, String>>) -> Option<IndexMap<String, String>> {
+    map.as_ref().map(|m| {
+        let mut out: IndexMap<String, String> =
+            m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        out.sort_keys();
+        out
+    })
+}
+
+/// The spec as an SDK `TaskDefinition`, shaped like `DescribeTaskDefinition`
+/// output without the read-only fields. `tags` are not part of it.
+pub fn to_sdk(spec: &TaskDefinitionSpec) -> Result<sdk::TaskDefinition, MappingError> {
+    let containers = spec
+        .container_definitions
+        .as_ref()
+        .map(|cs| {
+            cs.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    container_to_sdk(c).map_err(|e| e.at(&format!("containerDefinitions[{i}]")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let volumes = spec
+        .volumes
+        .as_ref()
+        .map(|vs| {
+            vs.iter()
+                .enumerate()
+                .map(|(i, v)| volume_to_sdk(v).map_err(|e| e.at(&format!("volumes[{i}]"))))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    Ok(sdk::TaskDefinition::builder()
+        .set_family(spec.family.clone())
+        .set_task_role_arn(spec.task_role_arn.clone())
+        .set_execution_role_arn(spec.execution_role_arn.clone())
+        .set_network_mode(enum_to(&spec.network_mode))
+        .set_container_definitions(containers)
+        .set_volumes(volumes)
+        .set_placement_constraints(nested_list(
+            &spec.placement_constraints,
+            "placementConstraints",
+        )?)
+        .set_requires_compatibilities(enums_to(&spec.requires_compatibilities))
+        .set_cpu(spec.cpu.clone())
+        .set_memory(spec.memory.clone())
+        .set_pid_mode(enum_to(&spec.pid_mode))
+        .set_ipc_mode(enum_to(&spec.ipc_mode))
+        .set_proxy_configuration(nested(&spec.proxy_configuration, "proxyConfiguration")?)
+        .set_inference_accelerators(nested_list(
+            &spec.inference_accelerators,
+            "inferenceAccelerators",
+        )?)
+        .set_ephemeral_storage(nested(&spec.ephemeral_storage, "ephemeralStorage")?)
+        .set_runtime_platform(nested(&spec.runtime_platform, "runtimePlatform")?)
+        .set_enable_fault_injection(spec.enable_fault_injection)
+        .build())
+}
+
+/// What `DescribeTaskDefinition` returned, as a spec. Read-only fields
+/// (ARN, revision, status, ...) are dropped; `tags` are left `None` because a
+/// `TaskDefinition` does not carry them (see [`tag_from_sdk`]).
+pub fn from_sdk(td: &sdk::TaskDefinition) -> TaskDefinitionSpec {
+    TaskDefinitionSpec {
+        family: td.family.clone(),
+        task_role_arn: td.task_role_arn.clone(),
+        execution_role_arn: td.execution_role_arn.clone(),
+        network_mode: enum_from(&td.network_mode),
+        container_definitions: td
+            .container_definitions
+            .as_ref()
+            .map(|cs| cs.iter().map(container_from_sdk).collect()),
+        volumes: td
+            .volumes
+            .as_ref()
+            .map(|vs| vs.iter().map(volume_from_sdk).collect()),
+        placement_constraints: nested_list_from(&td.placement_constraints),
+        requires_compatibilities: enums_from(&td.requires_compatibilities),
+        cpu: td.cpu.clone(),
+        memory: td.memory.clone(),
+        tags: None,
+        pid_mode: enum_from(&td.pid_mode),
+        ipc_mode: enum_from(&td.ipc_mode),
+        proxy_configuration: nested_from(&td.proxy_configuration),
+        inference_accelerators: nested_list_from(&td.inference_accelerators),
+        ephemeral_storage: nested_from(&td.ephemeral_storage),
+        runtime_platform: nested_from(&td.runtime_platform),
+        enable_fault_injection: td.enable_fault_injection,
+        task_definition_arn: None,
+        revision: None,
+        status: None,
+        registered_at: None,
+        registered_by: None,
+        requires_attributes: None,
+        compatibilities: None,
+        deregistered_at: None,
+        delete_requested_at: None,
+    }
+}
+
+/// A ready-to-send `RegisterTaskDefinition` call carrying every field of the
+/// spec, tags included. Call `.send().await` on it.
+#[allow(deprecated)] // set_inference_accelerators: see `impl Mapping for InferenceAccelerator`
+pub fn register_request(
+    client: &aws_sdk_ecs::Client,
+    spec: &TaskDefinitionSpec,
+) -> Result<RegisterTaskDefinitionFluentBuilder, MappingError> {
+    let td = to_sdk(spec)?;
+    let tags = nested_list(&spec.tags, "tags")?;
+    Ok(client
+        .register_task_definition()
+        .set_family(td.family)
+        .set_task_role_arn(td.task_role_arn)
+        .set_execution_role_arn(td.execution_role_arn)
+        .set_network_mode(td.network_mode)
+        .set_container_definitions(td.container_definitions)
+        .set_volumes(td.volumes)
+        .set_placement_constraints(td.placement_constraints)
+        .set_requires_compatibilities(td.requires_compatibilities)
+        .set_cpu(td.cpu)
+        .set_memory(td.memory)
+        .set_tags(tags)
+        .set_pid_mode(td.pid_mode)
+        .set_ipc_mode(td.ipc_mode)
+        .set_proxy_configuration(td.proxy_configuration)
+        .set_inference_accelerators(td.inference_accelerators)
+        .set_ephemeral_storage(td.ephemeral_storage)
+        .set_runtime_platform(td.runtime_platform)
+        .set_enable_fault_injection(td.enable_fault_injection))
+}
+
+/// One spec tag as an SDK tag.
+pub fn tag_to_sdk(tag: &Tag) -> sdk::Tag {
+    sdk::Tag::builder()
+        .set_key(tag.key.clone())
+        .set_value(tag.value.clone())
+        .build()
+}
+
+/// One SDK tag (e.g. from `ListTagsForResource`) as a spec tag.
+pub fn tag_from_sdk(tag: &sdk::Tag) -> Tag {
+    Tag {
+        key: tag.key.clone(),
+        value: tag.value.clone(),
+    }
+}
+
+impl Mapping for Tag {
+    type Sdk = sdk::Tag;
+    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
+        Ok(tag_to_sdk(self))
+    }
+    fn from_sdk(s: &Self::Sdk) -> Self {
+        tag_from_sdk(s)
+    }
+}
+
+impl Mapping for KeyValuePair {
+    type Sdk = sdk::KeyValuePair;
+    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
+        Ok(sdk::KeyValuePair::builder()
+            .set_name(self.name.clone())
+            .set_value(self.value.clone())
+            .build())
+    }
+    fn from_sdk(s: &Self::Sdk) -> Self {
+        Self {
+            name: s.name.clone(),
+            value: s.value.clone(),
+        }
+    }
+}
+
+impl Mapping for TaskDefinitionPlacementConstraint {
+    type Sdk = sdk::TaskDefinitionPlacementConstraint;
+    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
+        Ok(sdk::TaskDefinitionPlacementConstraint::builder()
+            .set_type(enum_to(&self.r#type))
+            .set_expression(self.expression.clone())
+            .build())
+    }
+    fn from_sdk(s: &Self::Sdk) -> Self {
+        Self {
+            r#type: enum_from(&s.r#type),
+            expression: s.expression.clone(),
+        }
+    }
+}
+
+impl Mapping for ProxyConfiguration {
+    type Sdk = sdk::ProxyConfiguration;
+    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
+        built(
+            sdk::ProxyConfiguration::builder()
+                .set_type(enum_to(&self.r#type))
+                .container_name(required(&self.container_name, "containerName")?)
+                .set_properties(nested_list(&self.properties, "properties")?)
+                .build(),
+        )
+    }
+    fn from_sdk(s: &Self::Sdk) -> Self {
+        Self {
+            r#type: enum_from(&s.r#type),
+            container_name: Some(s.container_name.clone()),
+            properties: nested_list_from(&s.properties),
+        }
+    }
+}
+
+// Elastic Inference is retired and deprecated in the SDK, but ECS still
+// accepts and returns the field, so it is carried like any other.
+#[allow(deprecated)]
+impl Mapping for InferenceAccelerator {
+    type Sdk = sdk::InferenceAccelerator;
+    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
+        built(
+            sdk::InferenceAccelerator::builder()
+                .device_name(required(&self.device_name, "deviceName")?)
+                .device_type(required(&self.device_type, "deviceType")?)
+                .build(),
+        )
+    }
+    fn from_sdk(s: &Self::Sdk) -> Self {
+        Self {
+            device_name: Some(s.device_name.clone()),
+            device_type: Some(s.device_type.clone()),
+        }
+    }
+}
+
+impl Mapping for EphemeralStorage {
+    type Sdk = sdk::EphemeralStorage;
+    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
+        Ok(sdk::EphemeralStorage::builder()
+            .size_in_gib(*required(&self.size_in_gib, "sizeInGiB")?)
+            .build())
+    }
+    fn from_sdk(s: &Self::Sdk) -> Self {
+        Self {
+            size_in_gib: Some(s.size_in_gib),
+        }
+    }
+}
+
+impl Mapping for RuntimePlatform {
+    type Sdk = sdk::RuntimePlatform;
+    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
+        Ok(sdk::RuntimePlatform::builder()
+            .set_cpu_architecture(enum_to(&self.cpu_architecture))
+            .set_operating_system_family(enum_to(&self.operating_system_family))
+            .build())
+    }
+    fn from_sdk(s: &Self::Sdk) -> Self {
+        Self {
+            cpu_architecture: enum_from(&s.cpu_architecture),
+            operating_system_family: enum_from(&s.operating_system_family),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taskdef::model::{ContainerDefinition, Secret, Volume, parse_task_definition};
+    use serde_json::Value;
+
+    const RAILS: &str = include_str!("testdata/rails.json");
+    const ALL_FIELDS: &str = include_str!("testdata/all_fields.json");
+    const READ_ONLY: [&str; 9] = [
+        "taskDefinitionArn",
+        "revision",
+        "status",
+        "registeredAt",
+        "registeredBy",
+        "requiresAttributes",
+        "compatibilities",
+        "deregisteredAt",
+        "deleteRequestedAt",
+    ];
+
+    fn client() -> aws_sdk_ecs::Client {
+        let conf = aws_sdk_ecs::Config::builder()
+            .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+            .region(aws_sdk_ecs::config::Region::new("eu-west-1"))
+            .build();
+        aws_sdk_ecs::Client::from_conf(conf)
+    }
+
+    fn without_tags(spec: &TaskDefinitionSpec) -> TaskDefinitionSpec {
+        TaskDefinitionSpec {
+            tags: None,
+            ..spec.clone()
+        }
+    }
+
+    /// Assembles what `DescribeTaskDefinition` would return for `spec`, from
+    /// the component conversions, with the read-only fields ECS adds.
+    fn described(spec: &TaskDefinitionSpec) -> sdk::TaskDefinition {
+        let td = to_sdk(spec).unwrap();
+        let containers = spec
+            .container_definitions
+            .as_ref()
+            .map(|cs| cs.iter().map(|c| container_to_sdk(c).unwrap()).collect());
+        let volumes = spec
+            .volumes
+            .as_ref()
+            .map(|vs| vs.iter().map(|v| volume_to_sdk(v).unwrap()).collect());
+        assert_eq!(containers, td.container_definitions);
+        assert_eq!(volumes, td.volumes);
+        let mut b = sdk::TaskDefinition::builder()
+            .task_definition_arn("arn:aws:ecs:eu-west-1:123456789012:task-definition/x:7")
+            .revision(7)
+            .status(sdk::TaskDefinitionStatus::Active)
+            .registered_at(aws_smithy_types::DateTime::from_secs(1_717_236_000))
+            .registered_by("arn:aws:sts::123456789012:assumed-role/deploy/ci")
+            .requires_attributes(
+                sdk::Attribute::builder()
+                    .name("com.amazonaws.ecs.capability.task-iam-role")
+                    .build()
+                    .unwrap(),
+            )
+            .compatibilities(sdk::Compatibility::Ec2)
+            .set_container_definitions(containers)
+            .set_volumes(volumes);
+        // Everything else straight from the task-level conversion.
+        b = b
+            .set_family(td.family)
+            .set_task_role_arn(td.task_role_arn)
+            .set_execution_role_arn(td.execution_role_arn)
+            .set_network_mode(td.network_mode)
+            .set_placement_constraints(td.placement_constraints)
+            .set_requires_compatibilities(td.requires_compatibilities)
+            .set_cpu(td.cpu)
+            .set_memory(td.memory)
+            .set_pid_mode(td.pid_mode)
+            .set_ipc_mode(td.ipc_mode)
+            .set_proxy_configuration(td.proxy_configuration)
+            .set_inference_accelerators(td.inference_accelerators)
+            .set_ephemeral_storage(td.ephemeral_storage)
+            .set_runtime_platform(td.runtime_platform)
+            .set_enable_fault_injection(td.enable_fault_injection);
+        b.build()
+    }
+
+    /// Lists the model fields (per the JSON schema) that `value` leaves out.
+    fn unset_fields(
+        schema: &Value,
+        defs: &Value,
+        value: &Value,
+        path: &str,
+        out: &mut Vec<String>,
+    ) {
+        if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+            let name = r.rsplit('/').next().unwrap();
+            return unset_fields(&defs[name], defs, value, path, out);
+        }
+        if let Some(alts) = schema.get("anyOf").and_then(Value::as_array) {
+            for alt in alts.iter().filter(|s| s["type"] != "null") {
+                unset_fields(alt, defs, value, path, out);
+            }
+            return;
+        }
+        match value {
+            Value::Object(obj) => {
+                let props = schema.get("properties").and_then(Value::as_object);
+                for (key, sub) in props.into_iter().flatten() {
+                    let at = format!("{path}.{key}");
+                    match obj.get(key) {
+                        _ if READ_ONLY.contains(&key.as_str()) => {}
+                        None => out.push(at),
+                        Some(v) => unset_fields(sub, defs, v, &at, out),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(item) = schema.get("items") {
+                    for (i, v) in items.iter().enumerate() {
+                        unset_fields(item, defs, v, &format!("{path}[{i}]"), out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn all_fields_fixture_sets_every_model_field() {
+        let schema = serde_json::to_value(schemars::schema_for!(TaskDefinitionSpec)).unwrap();
+        let spec = parse_task_definition(ALL_FIELDS).unwrap();
+        let value = serde_json::to_value(&spec).unwrap();
+        let mut unset = Vec::new();
+        unset_fields(&schema, &schema["$defs"], &value, "", &mut unset);
+        assert!(unset.is_empty(), "fixture leaves unset: {unset:?}");
+    }
+
+    #[test]
+    fn rails_round_trips_through_describe_output() {
+        let spec = parse_task_definition(RAILS).unwrap();
+        assert_eq!(from_sdk(&described(&spec)), without_tags(&spec));
+    }
+
+    #[test]
+    fn every_field_round_trips_through_describe_output() {
+        let spec = parse_task_definition(ALL_FIELDS).unwrap();
+        let back = from_sdk(&described(&spec));
+        assert_eq!(back, without_tags(&spec));
+        assert_eq!(from_sdk(&to_sdk(&spec).unwrap()), back);
+        // SDK maps are unordered: keys come back sorted.
+        let labels = back.container_definitions.unwrap()[0]
+            .docker_labels
+            .clone()
+            .unwrap();
+        assert_eq!(labels.keys().collect::<Vec<_>>(), ["a.label", "z.label"]);
+    }
+
+    #[test]
+    fn register_request_carries_every_field() {
+        let spec = parse_task_definition(ALL_FIELDS).unwrap();
+        let req = register_request(&client(), &spec).unwrap();
+        let td = to_sdk(&spec).unwrap();
+        assert_eq!(req.get_family().as_deref(), Some("everything"));
+        assert_eq!(req.get_cpu().as_deref(), Some("512"));
+        assert_eq!(req.get_memory().as_deref(), Some("1024"));
+        assert_eq!(req.get_network_mode(), &Some(sdk::NetworkMode::Bridge));
+        assert_eq!(req.get_pid_mode(), &Some(sdk::PidMode::Task));
+        assert_eq!(req.get_enable_fault_injection(), &Some(true));
+        assert_eq!(req.get_container_definitions(), &td.container_definitions);
+        assert_eq!(req.get_volumes(), &td.volumes);
+        assert_eq!(req.get_runtime_platform(), &td.runtime_platform);
+        assert_eq!(req.get_ephemeral_storage(), &td.ephemeral_storage);
+        let tags = req.get_tags().as_ref().unwrap();
+        assert_eq!(tags[0].key(), Some("team"));
+        assert_eq!(tags[0].value(), Some("platform"));
+        // No input field, however deeply nested, is left unset: the model
+        // covers all of RegisterTaskDefinition.
+        let input = format!("{:#?}", req.as_input());
+        let unset: Vec<&str> = input.lines().filter(|l| l.ends_with(": None,")).collect();
+        assert!(unset.is_empty(), "unset in request: {unset:#?}");
+    }
+
+    #[test]
+    fn register_request_for_the_rails_app() {
+        let spec = parse_task_definition(RAILS).unwrap();
+        let req = register_request(&client(), &spec).unwrap();
+        assert_eq!(req.get_family().as_deref(), Some("shop-web"));
+        assert_eq!(req.get_cpu().as_deref(), Some("1 vCPU"));
+        assert_eq!(req.get_memory().as_deref(), Some("2048"));
+        assert_eq!(
+            req.get_requires_compatibilities(),
+            &Some(vec![sdk::Compatibility::Fargate])
+        );
+        let containers = req.get_container_definitions().as_ref().unwrap();
+        let web = &containers[0];
+        assert_eq!(web.name(), Some("web"));
+        assert_eq!(web.cpu(), 768);
+        assert_eq!(
+            web.secrets()[0].value_from(),
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/database-url-AbCdEf"
+        );
+        let logs = web.log_configuration().unwrap();
+        assert_eq!(logs.log_driver(), &sdk::LogDriver::Awslogs);
+        assert_eq!(logs.options().unwrap()["awslogs-group"], "/ecs/shop-web");
+        assert_eq!(web.ulimits()[0].name(), &sdk::UlimitName::Nofile);
+        assert_eq!(
+            web.depends_on()[0].condition(),
+            &sdk::ContainerCondition::Success
+        );
+        assert_eq!(
+            web.linux_parameters().unwrap().init_process_enabled(),
+            Some(true)
+        );
+        let efs = req.get_volumes().as_ref().unwrap()[0]
+            .efs_volume_configuration()
+            .unwrap();
+        assert_eq!(
+            efs.transit_encryption(),
+            Some(&sdk::EfsTransitEncryption::Enabled)
+        );
+        assert_eq!(req.get_tags().as_ref().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn describe_defaults_read_back_as_absent() {
+        // ECS reports an unset container cpu as 0.
+        let c = sdk::ContainerDefinition::builder().name("x").build();
+        assert_eq!(c.cpu, 0);
+        assert_eq!(container_from_sdk(&c).cpu, None);
+        let td = sdk::TaskDefinition::builder().revision(3).build();
+        assert_eq!(from_sdk(&td), TaskDefinitionSpec::default());
+    }
+
+    #[test]
+    fn unknown_enum_strings_pass_through() {
+        let spec =
+            parse_task_definition(r#"{"networkMode": "future-mode", "pidMode": "host"}"#).unwrap();
+        let td = to_sdk(&spec).unwrap();
+        assert_eq!(td.network_mode.as_ref().unwrap().as_str(), "future-mode");
+        assert_eq!(td.pid_mode, Some(sdk::PidMode::Host));
+        assert_eq!(from_sdk(&td), spec);
+    }
+
+    #[test]
+    fn missing_required_fields_are_named_by_path() {
+        let spec = TaskDefinitionSpec {
+            container_definitions: Some(vec![
+                ContainerDefinition::default(),
+                ContainerDefinition {
+                    secrets: Some(vec![Secret {
+                        name: Some("DATABASE_URL".into()),
+                        value_from: None,
+                    }]),
+                    ..Default::default()
+                },
+            ]),
+            ..Default::default()
+        };
+        let err = register_request(&client(), &spec).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "containerDefinitions[1].secrets[0].valueFrom is required"
+        );
+        assert_eq!(err.path(), "containerDefinitions[1].secrets[0].valueFrom");
+
+        let cases = [
+            (
+                RAILS.replacen("\"fileSystemId\": \"fs-0123456789abcdef0\",", "", 1),
+                "volumes[0].efsVolumeConfiguration.fileSystemId is required",
+            ),
+            (
+                RAILS.replacen("\"logDriver\": \"awslogs\",", "", 1),
+                "containerDefinitions[0].logConfiguration.logDriver is required",
+            ),
+            (
+                RAILS.replacen("\"softLimit\": 65536, ", "", 1),
+                "containerDefinitions[0].ulimits[0].softLimit is required",
+            ),
+            (
+                RAILS.replacen("{ \"sizeInGiB\": 30 }", "{}", 1),
+                "ephemeralStorage.sizeInGiB is required",
+            ),
+            (
+                ALL_FIELDS.replacen(
+                    "{ \"nvidiaMps\": { \"memory\": 2048, \"maxComputePercent\": 50 } }",
+                    "{}",
+                    1,
+                ),
+                "containerDefinitions[0].resourceRequirements[0].sharingStrategy.nvidiaMps is required",
+            ),
+            (
+                ALL_FIELDS.replacen("\"domain\": \"corp.example.com\"", "\"domain\": null", 1),
+                "volumes[0].fsxWindowsFileServerVolumeConfiguration.authorizationConfig.domain is required",
+            ),
+        ];
+        for (json, expected) in cases {
+            let spec = parse_task_definition(&json).unwrap();
+            let err = to_sdk(&spec).unwrap_err();
+            assert_eq!(err.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn component_conversions_report_relative_paths() {
+        let v = Volume {
+            name: Some("x".into()),
+            efs_volume_configuration: Some(Default::default()),
+            ..Default::default()
+        };
+        assert_eq!(
+            volume_to_sdk(&v).unwrap_err().path(),
+            "efsVolumeConfiguration.fileSystemId"
+        );
+        let tag = Tag {
+            key: Some("k".into()),
+            value: Some("v".into()),
+        };
+        assert_eq!(tag_from_sdk(&tag_to_sdk(&tag)), tag);
+    }
+}

@@ -1,0 +1,8 @@
+//! deckhand's integration tests: one binary (every extra test binary is
+//! another full link of the AWS SDK). Tests that touch ECS run against the
+//! local emulator (moto + our plugin), started once for the binary.
+
+mod cli;
+mod corpus;
+mod plan;
+mod support;

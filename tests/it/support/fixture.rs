@@ -1,0 +1,265 @@
+//! `Fixture`: one test's own config repo (a git repo made from `examples/shop`,
+//! with the environment, cluster and families renamed to a unique id), its
+//! own AWS access key, and helpers to seed ECS and run `deckhand`.
+
+use super::emulator::{Call, emulator};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tempfile::TempDir;
+
+/// The result of one `deckhand` run.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panic with the whole output unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// One isolated environment.
+pub struct Fixture {
+    /// Unique id: the environment name, cluster name and family prefix.
+    pub id: String,
+    /// The AWS access key this test's calls are logged under.
+    pub key: String,
+    dir: TempDir,
+}
+
+/// The project root.
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Run git in `dir`, panicking on failure; returns stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=deckhand-test",
+            "-c",
+            "user.email=test@example.com",
+        ])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+impl Fixture {
+    /// A new environment named after the test, as a committed git repo.
+    pub fn new(test: &str) -> Fixture {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{test}-{}-{n}", std::process::id() % 10_000);
+        let dir = tempfile::Builder::new()
+            .prefix("deckhand-it-")
+            .tempdir()
+            .unwrap();
+        let repo = dir.path().join("repo");
+        copy_dir(&project_root().join("examples/shop"), &repo);
+        let spec = std::fs::read_to_string(repo.join("environments/staging.yaml")).unwrap();
+        std::fs::remove_file(repo.join("environments/staging.yaml")).unwrap();
+        std::fs::write(
+            repo.join(format!("environments/{id}.yaml")),
+            spec.replace("shop-staging", &id),
+        )
+        .unwrap();
+        git(&repo, &["init", "-q"]);
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-q", "-m", "initial config"]);
+        Fixture {
+            key: format!("AK{}", id.replace('-', "").to_uppercase()),
+            id,
+            dir,
+        }
+    }
+
+    /// The config repo (a git work tree).
+    pub fn repo(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    /// The environment spec's path.
+    pub fn spec_path(&self) -> PathBuf {
+        self.repo().join(format!("environments/{}.yaml", self.id))
+    }
+
+    /// Rewrite the spec with `edit` and commit it; returns the new commit SHA.
+    pub fn edit_spec(&self, edit: impl FnOnce(String) -> String) -> String {
+        let path = self.spec_path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, edit(text)).unwrap();
+        self.commit("edit spec")
+    }
+
+    /// Write a repo file (not committed).
+    pub fn write(&self, relative: &str, content: &str) {
+        let path = self.repo().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    /// Commit everything; returns the SHA.
+    pub fn commit(&self, message: &str) -> String {
+        git(&self.repo(), &["add", "-A"]);
+        git(
+            &self.repo(),
+            &["commit", "-q", "--allow-empty", "-m", message],
+        );
+        git(&self.repo(), &["rev-parse", "HEAD"])
+    }
+
+    /// The emulator's AWS environment for this fixture.
+    pub fn aws_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", emulator().url.clone()),
+            ("AWS_ACCESS_KEY_ID", self.key.clone()),
+            ("AWS_SECRET_ACCESS_KEY", "test-secret".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+    }
+
+    /// Run `deckhand` with this fixture's AWS settings and cache dir.
+    pub fn deckhand(&self, args: &[&str]) -> Run {
+        self.deckhand_with(args, &self.aws_env())
+    }
+
+    /// Run `deckhand` with explicit environment variables (nothing inherited from AWS_*).
+    pub fn deckhand_with(&self, args: &[&str], vars: &[(&str, String)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deckhand"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("AWS_") || key.starts_with("DECKHAND_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("DECKHAND_CACHE_DIR", self.dir.path().join("cache"))
+            .env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.path().join("no-aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(args).output().expect("run deckhand");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `deckhand <command> --repo <repo> --env <id> <extra…>`
+    pub fn run(&self, command: &str, extra: &[&str]) -> Run {
+        let repo = self.repo();
+        let mut args = vec![command, "--repo", repo.to_str().unwrap(), "--env", &self.id];
+        args.extend_from_slice(extra);
+        self.deckhand(&args)
+    }
+
+    /// The task definitions deckhand would register now, by service (and migration family).
+    pub fn rendered(&self) -> Value {
+        let run = self.run("render", &[]);
+        run.expect_code(0);
+        serde_json::from_str(&run.stdout).expect("render prints JSON")
+    }
+
+    /// Seed ECS so it runs exactly the current spec, with `revision` recorded;
+    /// `tweak` may edit the seed request (counts, images…) before it is sent.
+    pub fn seed(&self, revision: Option<&str>, tweak: impl FnOnce(&mut Value)) -> Value {
+        let rendered = self.rendered();
+        let counts = [("web", 2), ("worker", 2)];
+        let services: Vec<Value> = counts
+            .iter()
+            .map(|(name, count)| {
+                json!({
+                    "name": name,
+                    "taskDefinition": rendered[*name],
+                    "desiredCount": count,
+                    "launchType": "FARGATE",
+                    "deploymentConfiguration": {
+                        "deploymentCircuitBreaker": {"enable": true, "rollback": true}
+                    }
+                })
+            })
+            .collect();
+        let mut tags = serde_json::Map::new();
+        if let Some(r) = revision {
+            tags.insert(format!("deckhand:{}:schema-revision", self.id), json!(r));
+        }
+        let mut request = json!({
+            "cluster": self.id,
+            "clusterTags": tags,
+            "network": true,
+            "services": services,
+        });
+        tweak(&mut request);
+        emulator().request("POST", "/_deckhand/seed", Some(&request))
+    }
+
+    /// ECS requests this fixture made, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        emulator().calls(&self.key)
+    }
+
+    /// Count of requests by operation.
+    pub fn count(&self, operation: &str) -> usize {
+        self.calls()
+            .iter()
+            .filter(|c| c.operation == operation)
+            .count()
+    }
+
+    /// Inject a fault for this fixture's key.
+    pub fn inject(&self, operation: &str, kind: &str, count: u32) {
+        emulator().request(
+            "POST",
+            "/_deckhand/faults",
+            Some(&json!({"accessKey": self.key, "operation": operation, "kind": kind, "count": count})),
+        );
+    }
+}
