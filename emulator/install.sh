@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the ECS emulator (moto + deckhand plugin deps) into a venv.
-# Venv: ${DECKHAND_VENV:-<repo root>/.venv}. Idempotent: skips pip when the
-# hash of requirements.txt matches the one stored in the venv.
+# Installs the local ECS emulator (moto + what the plugin needs) into a venv.
+#   venv: ${DECKHAND_VENV:-<repo root>/.venv}   python: ${PYTHON:-python3}
+# Idempotent and fast: skips pip when the sha256 of requirements.txt equals the
+# one stored in the venv by the last successful install. Needs no TTY.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,19 +10,33 @@ root="$(cd "$here/.." && pwd)"
 venv="${DECKHAND_VENV:-$root/.venv}"
 req="$here/requirements.txt"
 stamp="$venv/.deckhand-emulator-requirements.sha256"
-
 want="$(sha256sum "$req" | cut -d' ' -f1)"
-if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-    echo "emulator: venv up to date at $venv"
+
+up_to_date() {
+    [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]
+}
+
+if up_to_date; then
+    echo "emulator: venv up to date ($venv)"
     exit 0
 fi
 
-py="${PYTHON:-python3}"
-if [[ ! -x "$venv/bin/python" ]]; then
-    "$py" -m venv "$venv"
+mkdir -p "$venv"
+# Serialise concurrent installs (e.g. parallel test runners) on one venv.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$venv/.deckhand-install.lock"
+    flock 9
+    if up_to_date; then
+        echo "emulator: venv up to date ($venv)"
+        exit 0
+    fi
 fi
-export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
-"$venv/bin/python" -m pip install --quiet --progress-bar off -r "$req"
-"$venv/bin/python" -c 'import moto, boto3, werkzeug' 
-echo "$want" > "$stamp"
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    "${PYTHON:-python3}" -m venv "$venv"
+fi
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_PROGRESS_BAR=off
+"$venv/bin/python" -m pip install --quiet -r "$req"
+"$venv/bin/python" -c 'import moto, boto3, flask, werkzeug' >/dev/null
+echo "$want" >"$stamp"
 echo "emulator: installed $(grep -m1 '^moto' "$req") into $venv"

@@ -112,7 +112,7 @@ impl fmt::Display for TextReport<'_> {
             .max(7);
         for step in &plan.steps {
             if let Step::Migrate { .. } = step {
-                writeln!(f, "  {:<width$}  {}", "migrate", describe_step(step))?;
+                writeln!(f, "* {:<width$}  {}", "schema", describe_step(step))?;
             }
         }
         for s in &plan.services {

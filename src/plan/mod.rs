@@ -153,10 +153,12 @@ pub fn plan(
                 .as_ref()
                 .map(|d| comparable(&d.spec));
             let register = desired.is_some() && desired != current;
-            if register && let Some(desired) = &desired {
+            // A first migration definition is the networkFrom service's with
+            // another command: its diff would be noise. Later ones are shown.
+            if register && let (Some(desired), Some(current)) = (&desired, &current) {
                 diffs.push(TaskDefinitionDiff {
                     service: env.migration_family(),
-                    unified: unified_diff(current.as_ref(), desired),
+                    unified: unified_diff(Some(current), desired),
                 });
             }
             (m, register)

@@ -42,13 +42,25 @@ pub struct TaskDefinitionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
     /// The containers of the task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub container_definitions: Option<Vec<ContainerDefinition>>,
     /// Volumes the containers can mount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub volumes: Option<Vec<Volume>>,
     /// Placement constraints (EC2 only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub placement_constraints: Option<Vec<TaskDefinitionPlacementConstraint>>,
     /// Launch types the task definition is validated against (`FARGATE`, `EC2`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,7 +82,11 @@ pub struct TaskDefinitionSpec {
     #[schemars(schema_with = "string_or_integer_schema")]
     pub memory: Option<String>,
     /// Tags put on the task definition revision when it is registered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub tags: Option<Vec<Tag>>,
     /// `host` or `task`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,16 +95,32 @@ pub struct TaskDefinitionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipc_mode: Option<String>,
     /// App Mesh proxy settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub proxy_configuration: Option<ProxyConfiguration>,
     /// Elastic Inference accelerators (retired by AWS, kept for completeness).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub inference_accelerators: Option<Vec<InferenceAccelerator>>,
     /// Fargate ephemeral storage size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub ephemeral_storage: Option<EphemeralStorage>,
     /// CPU architecture and OS family.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub runtime_platform: Option<RuntimePlatform>,
     /// Allows fault injection requests from the task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,7 +190,11 @@ pub struct ProxyConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
     /// Proxy properties (`IgnoredUID`, `ProxyIngressPort`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub properties: Option<Vec<KeyValuePair>>,
 }
 
@@ -265,11 +301,12 @@ fn path_prefix(path: &str) -> String {
 /// Parses a task definition file (register input or describe output) strictly.
 pub fn parse_task_definition(json: &str) -> Result<TaskDefinitionSpec, TaskDefinitionError> {
     let mut de = serde_json::Deserializer::from_str(json);
-    let spec: TaskDefinitionSpec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        to_error(e.into_inner(), path)
-    })?;
+    let spec: TaskDefinitionSpec =
+        serde_path_to_error::deserialize(ObjectsOnly(&mut de)).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            to_error(e.into_inner(), path)
+        })?;
     // Reject trailing content after the object, as serde_json::from_str does.
     de.end().map_err(|e| to_error(e, String::new()))?;
     Ok(spec)
@@ -333,6 +370,55 @@ fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, 
 
 fn string_or_integer_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({ "type": ["string", "integer", "null"] })
+}
+
+/// Passes a deserializer through, except that a struct may only be read from
+/// a JSON object: serde's derived structs also accept a positional array
+/// (`"ephemeralStorage": [30]`), which is no task definition syntax.
+struct ObjectsOnly<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectsOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// A struct that deserializes only from a JSON object (see [`ObjectsOnly`]).
+struct Obj<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(ObjectsOnly(d)).map(Obj)
+    }
+}
+
+/// `deserialize_with` for an optional struct field.
+fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(Option::<Obj<T>>::deserialize(d)?.map(|Obj(t)| t))
+}
+
+/// `deserialize_with` for an optional list-of-structs field.
+fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    Ok(Option::<Vec<Obj<T>>>::deserialize(d)?.map(|v| v.into_iter().map(|Obj(t)| t).collect()))
 }
 
 /// Read-only describe fields: consume whatever is there, keep nothing.
@@ -561,11 +647,30 @@ mod tests {
     }
 
     #[test]
-    fn root_must_be_an_object() {
+    fn structs_must_be_objects() {
         let err = parse_task_definition("[]").unwrap_err();
         assert_eq!(err.path(), "");
         assert!(
             err.to_string().starts_with("invalid type: sequence"),
+            "{err}"
+        );
+        let err = parse_task_definition(r#"{"ephemeralStorage": [30]}"#).unwrap_err();
+        assert_eq!(err.path(), "ephemeralStorage");
+        let err = parse_task_definition(r#"{"containerDefinitions": [["web"]]}"#).unwrap_err();
+        assert_eq!(err.path(), "containerDefinitions[0]");
+        let json = RAILS.replacen(
+            "\"initProcessEnabled\": true,",
+            "\"devices\": [[\"/dev/fuse\"]],",
+            1,
+        );
+        let err = parse_task_definition(&json).unwrap_err();
+        assert_eq!(
+            err.path(),
+            "containerDefinitions[0].linuxParameters.devices[0]"
+        );
+        assert!(
+            err.message()
+                .starts_with("invalid type: sequence, expected struct Device"),
             "{err}"
         );
     }

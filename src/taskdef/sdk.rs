@@ -550,6 +550,16 @@ mod tests {
         let mut unset = Vec::new();
         unset_fields(&schema, &schema["$defs"], &value, "", &mut unset);
         assert!(unset.is_empty(), "fixture leaves unset: {unset:?}");
+
+        // The check itself sees nested gaps.
+        let json = ALL_FIELDS.replacen("\"swappiness\": 10", "\"swappiness\": null", 1);
+        let value = serde_json::to_value(parse_task_definition(&json).unwrap()).unwrap();
+        let mut unset = Vec::new();
+        unset_fields(&schema, &schema["$defs"], &value, "", &mut unset);
+        assert_eq!(
+            unset,
+            [".containerDefinitions[0].linuxParameters.swappiness"]
+        );
     }
 
     #[test]
@@ -592,9 +602,24 @@ mod tests {
         assert_eq!(tags[0].value(), Some("platform"));
         // No input field, however deeply nested, is left unset: the model
         // covers all of RegisterTaskDefinition.
-        let input = format!("{:#?}", req.as_input());
-        let unset: Vec<&str> = input.lines().filter(|l| l.ends_with(": None,")).collect();
-        assert!(unset.is_empty(), "unset in request: {unset:#?}");
+        let unset_in = |req: &RegisterTaskDefinitionFluentBuilder| -> Vec<String> {
+            let input = format!("{:#?}", req.as_input());
+            input
+                .lines()
+                .filter(|l| l.ends_with(": None,"))
+                .map(|l| l.trim().to_owned())
+                .collect()
+        };
+        assert!(
+            unset_in(&req).is_empty(),
+            "unset in request: {:#?}",
+            unset_in(&req)
+        );
+
+        // The check itself sees nested gaps.
+        let json = ALL_FIELDS.replacen("\"swappiness\": 10", "\"swappiness\": null", 1);
+        let req = register_request(&client(), &parse_task_definition(&json).unwrap()).unwrap();
+        assert_eq!(unset_in(&req), ["swappiness: None,"]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Only the shape is checked here; values (enum strings, limits, references to
 //! volumes or other containers) are left for ECS to validate.
 
+use super::{object, objects};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,11 @@ pub struct ContainerDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Private registry credentials.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub repository_credentials: Option<RepositoryCredentials>,
     /// CPU units reserved for the container (1024 = one vCPU).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,13 +39,21 @@ pub struct ContainerDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<String>>,
     /// Ports the container exposes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub port_mappings: Option<Vec<PortMapping>>,
     /// Whether the task stops when this container stops (ECS default: true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub essential: Option<bool>,
     /// In-place restart policy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub restart_policy: Option<ContainerRestartPolicy>,
     /// Overrides the image entry point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,25 +62,53 @@ pub struct ContainerDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
     /// Plain environment variables.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub environment: Option<Vec<KeyValuePair>>,
     /// Environment files in S3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub environment_files: Option<Vec<EnvironmentFile>>,
     /// Volumes mounted into the container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub mount_points: Option<Vec<MountPoint>>,
     /// Containers whose volumes are mounted into this one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub volumes_from: Option<Vec<VolumeFrom>>,
     /// Linux-specific settings (capabilities, init process, tmpfs, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub linux_parameters: Option<LinuxParameters>,
     /// Environment variables fetched from Secrets Manager or SSM.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub secrets: Option<Vec<Secret>>,
     /// Start-order dependencies on other containers of the task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub depends_on: Option<Vec<ContainerDependency>>,
     /// Seconds to wait for dependencies before giving up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,7 +144,11 @@ pub struct ContainerDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_search_domains: Option<Vec<String>>,
     /// Extra `/etc/hosts` entries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub extra_hosts: Option<Vec<HostEntry>>,
     /// SELinux / AppArmor / credential-spec labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,22 +163,46 @@ pub struct ContainerDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_labels: Option<IndexMap<String, String>>,
     /// Resource limits (`nofile`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub ulimits: Option<Vec<Ulimit>>,
     /// Log driver and its options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub log_configuration: Option<LogConfiguration>,
     /// Container health check.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub health_check: Option<HealthCheck>,
     /// Namespaced kernel parameters (sysctls).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub system_controls: Option<Vec<SystemControl>>,
     /// GPU / inference accelerator requirements.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub resource_requirements: Option<Vec<ResourceRequirement>>,
     /// FireLens log router settings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub firelens_configuration: Option<FirelensConfiguration>,
     /// Active Directory credential specs (gMSA).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -244,10 +313,18 @@ pub struct VolumeFrom {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LinuxParameters {
     /// Kernel capabilities added or dropped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub capabilities: Option<KernelCapabilities>,
     /// Host devices exposed to the container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub devices: Option<Vec<Device>>,
     /// Runs an init process (PID 1 reaper) in the container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,7 +333,11 @@ pub struct LinuxParameters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_memory_size: Option<i32>,
     /// tmpfs mounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub tmpfs: Option<Vec<Tmpfs>>,
     /// Swap the container may use, in MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -370,7 +451,11 @@ pub struct LogConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<IndexMap<String, String>>,
     /// Driver options taken from secrets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "objects"
+    )]
     pub secret_options: Option<Vec<Secret>>,
 }
 
@@ -418,7 +503,11 @@ pub struct ResourceRequirement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// How a GPU is shared with other containers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub sharing_strategy: Option<SharingStrategy>,
 }
 
@@ -427,7 +516,11 @@ pub struct ResourceRequirement {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SharingStrategy {
     /// Share the GPU through NVIDIA Multi-Process Service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub nvidia_mps: Option<NvidiaMpsAllocation>,
 }
 

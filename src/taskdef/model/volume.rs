@@ -1,6 +1,7 @@
 //! Task volumes (`volumes[]`) and their storage-specific configurations,
 //! spelled exactly as `RegisterTaskDefinition` takes them.
 
+use super::object;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -13,19 +14,39 @@ pub struct Volume {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Bind mount of a host path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub host: Option<HostVolumeProperties>,
     /// Docker-managed volume.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub docker_volume_configuration: Option<DockerVolumeConfiguration>,
     /// Amazon EFS file system.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub efs_volume_configuration: Option<EfsVolumeConfiguration>,
     /// Amazon S3 Files file system.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub s3files_volume_configuration: Option<S3FilesVolumeConfiguration>,
     /// Amazon FSx for Windows File Server file system.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub fsx_windows_file_server_volume_configuration:
         Option<FSxWindowsFileServerVolumeConfiguration>,
     /// The volume is supplied when the task is launched (e.g. EBS).
@@ -80,7 +101,11 @@ pub struct EfsVolumeConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transit_encryption_port: Option<i32>,
     /// Access point and IAM authorization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub authorization_config: Option<EfsAuthorizationConfig>,
 }
 
@@ -125,7 +150,11 @@ pub struct FSxWindowsFileServerVolumeConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_directory: Option<String>,
     /// Domain credentials.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "object"
+    )]
     pub authorization_config: Option<FSxWindowsFileServerAuthorizationConfig>,
 }
 

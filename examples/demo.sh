@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The deckhand demo, end to end against the local ECS emulator:
+#   1. start the emulator and seed a Rails-style environment (web + worker, one image);
+#   2. make a config repo from examples/shop and plan: no changes;
+#   3. commit a new image and a new migration revision, and plan again.
+# Needs nothing but this repo: the emulator is installed into .venv on first run.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+bash emulator/install.sh
+cargo build --quiet --bin deckhand
+deckhand="$root/target/debug/deckhand"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/deckhand-demo.XXXXXX")"
+emulator_pid=""
+cleanup() { [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+say "Starting the local ECS emulator"
+.venv/bin/python emulator/server.py --port 0 --parent-pid $$ >"$work/emulator.out" 2>"$work/emulator.log" &
+emulator_pid=$!
+for _ in $(seq 1 100); do grep -q '^READY ' "$work/emulator.out" 2>/dev/null && break; sleep 0.1; done
+url="$(sed -n 's/^READY //p' "$work/emulator.out")"
+[ -n "$url" ] || { cat "$work/emulator.log"; echo "the emulator did not start" >&2; exit 1; }
+echo "ECS emulator at $url"
+export AWS_ENDPOINT_URL="$url" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1
+export DECKHAND_CACHE_DIR="$work/cache"
+
+say "Creating a config repo from examples/shop"
+cp -r examples/shop "$work/config"
+git -C "$work/config" init -q -b main
+git -C "$work/config" add -A
+git -C "$work/config" -c user.name=demo -c user.email=demo@example.com commit -q -m "staging: shop 3f9c2e1, schema 20261101000000"
+git -C "$work/config" log --oneline
+
+say "Seeding ECS as if staging had been deployed by hand: cluster, network, web x2, worker x2"
+"$deckhand" render --repo "$work/config" --env staging >"$work/rendered.json"
+.venv/bin/python - "$url" "$work/rendered.json" <<'PY'
+import json, sys, urllib.request
+url, rendered = sys.argv[1], json.load(open(sys.argv[2]))
+seed = {
+    "cluster": "shop-staging",
+    "clusterTags": {"deckhand:staging:schema-revision": "20261101000000"},
+    "network": True,
+    "services": [
+        {"name": name, "taskDefinition": rendered[name], "desiredCount": 2, "launchType": "FARGATE",
+         "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}}
+        for name in ("web", "worker")
+    ],
+}
+req = urllib.request.Request(url + "/_deckhand/seed", json.dumps(seed).encode(), {"Content-Type": "application/json"})
+out = json.load(urllib.request.urlopen(req))
+for name, svc in out["services"].items():
+    print(f"  {name}: {svc['taskDefinitionArn']}")
+PY
+
+say "deckhand plan: the spec against live ECS (expect no changes)"
+"$deckhand" plan --repo "$work/config" --env staging
+
+say "A release commit: new image 9a8b7c6, new schema revision 20261120093000"
+sed -i -e 's/shop:3f9c2e1/shop:9a8b7c6/' -e 's/20261101000000/20261120093000/' "$work/config/environments/staging.yaml"
+git -C "$work/config" -c user.name=demo -c user.email=demo@example.com commit -q -am "staging: shop 9a8b7c6, schema 20261120093000"
+git -C "$work/config" log --oneline -1
+
+say "deckhand plan --detailed-exitcode (exit 2: there are changes)"
+set +e
+"$deckhand" plan --repo "$work/config" --env staging --detailed-exitcode
+echo "exit code: $?"
+set -e
+
+say "The same plan as JSON, for scripts (steps only)"
+"$deckhand" plan --repo "$work/config" --env staging --format json |
+  .venv/bin/python -c 'import json,sys; p=json.load(sys.stdin); print(json.dumps({k: p[k] for k in ("environment","commit","changed","steps")}, indent=2))'

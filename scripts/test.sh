@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: installs the local ECS emulator (a venv with a pinned moto,
+# once), checks formatting and lints, then runs every test — unit tests with no
+# server, and the integration tests against the emulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash emulator/install.sh
+.venv/bin/python emulator/test_emulator.py
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked
