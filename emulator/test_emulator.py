@@ -655,6 +655,18 @@ def test_image_rule_and_multi_container_tasks() -> None:
     admin("DELETE", "/task-rules")
 
 
+def test_run_task_with_task_level_memory_only() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "tmem-" + uuid.uuid4().hex[:6]
+    td = td_input("tasklevel")
+    del td["containerDefinitions"][0]["memory"]  # only task-level cpu/memory, as on Fargate
+    seeded = seed_env(cluster, taskDefinitions=[td])
+    ecs = client("ecs", key)
+    task = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["tasklevel"])
+    assert task["lastStatus"] == "RUNNING" and task["cpu"] == "256" and task["memory"] == "512"
+
+
 def test_never_stopping_task_and_stop_task() -> None:
     key = new_key()
     fast(key)

@@ -10,7 +10,8 @@ lazily from wall-clock timestamps when it is read: there are no background threa
 - DeckhandService (replaces moto.ecs.models.Service): rolling deployments that complete,
   fail (circuit breaker) and roll back over time; scaling that takes time; stores the
   CreateService fields moto drops (deploymentConfiguration, ...).
-- Backend methods: stop_task, describe_tasks, list_tasks, create_service, update_service.
+- Backend methods: stop_task, describe_tasks, create_service, update_service,
+  _calculate_task_resource_requirements (containers without memory).
 - Response methods: CreateService (keeps dropped fields), ListTasks (ECS filters and
   default desiredStatus RUNNING), DescribeTasks (failures for missing tasks).
 """
@@ -641,6 +642,27 @@ def list_tasks_filtered(
     return out
 
 
+def _task_resource_requirements(task_definition: Any) -> dict[str, Any]:
+    """RunTask resource sums that tolerate containers without memory/cpu (common for
+    Fargate, where only the task-level cpu/memory are set). moto 5.2.5 adds None -> 500."""
+    cpu = memory = 0
+    ports: list[Any] = []
+    for cd in task_definition.container_definitions:
+        cpu += int(cd.get("cpu", cd.get("Cpu", 0)) or 0)
+        memory += int(
+            cd.get("memory") or cd.get("Memory") or cd.get("memoryReservation") or cd.get("MemoryReservation") or 0
+        )
+        for mapping in cd.get("portMappings", cd.get("PortMappings", [])) or []:
+            port = mapping.get("hostPort", mapping.get("HostPort"))
+            if port is not None:
+                ports.append(port)
+    if memory == 0 and task_definition.memory:
+        memory = int(task_definition.memory)
+    if cpu == 0 and task_definition.cpu:
+        cpu = int(task_definition.cpu)
+    return {"CPU": cpu, "MEMORY": memory, "PORTS": ports, "PORTS_UDP": []}
+
+
 _orig_create_service = _Backend.create_service
 
 
@@ -780,6 +802,7 @@ def apply() -> None:
     # Model classes are looked up by name inside moto's backend methods.
     ecs_models.Task = DeckhandTask
     ecs_models.Service = DeckhandService
+    _Backend._calculate_task_resource_requirements = staticmethod(_task_resource_requirements)
     _Backend.stop_task = stop_task
     _Backend.describe_tasks = describe_tasks
     _Backend.create_service = create_service
