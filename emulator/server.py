@@ -4,7 +4,8 @@
 Usage: .venv/bin/python emulator/server.py [--host 127.0.0.1] [--port 0] [--parent-pid PID] [--verbose]
 
 Prints exactly one line to stdout, `READY http://HOST:PORT`, once the server answers
-HTTP, then serves (threaded) until SIGTERM/SIGINT, or until --parent-pid exits.
+HTTP (stdout then points at stderr), then serves (threaded) until SIGTERM/SIGINT, or
+until --parent-pid exits.
 With --port 0 the OS picks a free port. Logs go to stderr.
 """
 
@@ -137,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
     except (BrokenPipeError, OSError):
         pass
+    # The READY line is the only stdout output: anything printed later (moto prints a
+    # few diagnostics) goes to stderr, so a parent that stops reading stdout after READY
+    # can never block the server on a full pipe.
+    try:
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.stdout = sys.stderr
     threading.Thread(target=_warm_up, args=(base_url,), name="warm-up", daemon=True).start()
 
     parent = args.parent_pid

@@ -28,7 +28,9 @@ from botocore.exceptions import ClientError
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "server.py")
 SEED_SCRIPT = os.path.join(HERE, "seed.py")
-FAST = 0.3  # rolloutSeconds / taskRunSeconds used by most tests (per access key)
+# rolloutSeconds / taskRunSeconds set (per access key) by the timing tests. Tests check
+# intermediate states right after a call, so this must exceed a slow call on a busy machine.
+FAST = 1.0
 
 URL = ""
 STARTUP_SECONDS = 0.0
@@ -316,6 +318,14 @@ def test_fault_every_kth_any_key_and_clear() -> None:
     ecs.list_clusters()
 
 
+def test_unimplemented_operation_is_a_fast_400() -> None:
+    key = new_key()
+    ecs = client("ecs", key)
+    expect_client_error(lambda: ecs.list_service_deployments(service="web", cluster="c"),
+                        "UnsupportedFeatureException", 400)
+    assert [(c["operation"], c["status"]) for c in calls(key)] == [("ListServiceDeployments", 400)]
+
+
 def test_seed_creates_environment_without_logging() -> None:
     cluster = "shop-staging-" + uuid.uuid4().hex[:6]
     before = len(admin("GET", "/calls")["calls"])
@@ -431,7 +441,7 @@ def test_rolling_deployment_completes_over_time() -> None:
         s = describe(ecs, cluster, "web")
         return s if len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED" else None
 
-    svc = wait_until(done, timeout=5)
+    svc = wait_until(done, timeout=10)
     (dep,) = svc["deployments"]
     assert dep["id"] == primary["id"] and dep["status"] == "PRIMARY" and dep["runningCount"] == 2
     assert dep["pendingCount"] == 0 and dep["taskDefinition"] == new_td
@@ -461,7 +471,7 @@ def test_crashing_image_fails_and_rolls_back() -> None:
         s = describe(ecs, cluster, "web")
         return s if any(d["rolloutState"] == "FAILED" for d in s["deployments"]) else None
 
-    svc = wait_until(failed, timeout=5)
+    svc = wait_until(failed, timeout=10)
     by_td = {d["taskDefinition"]: d for d in svc["deployments"]}
     failed_dep = by_td[bad_td]
     assert failed_dep["status"] == "ACTIVE" and failed_dep["rolloutState"] == "FAILED"
@@ -479,7 +489,7 @@ def test_crashing_image_fails_and_rolls_back() -> None:
         s = describe(ecs, cluster, "web")
         return s if len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED" else None
 
-    svc = wait_until(settled, timeout=5)
+    svc = wait_until(settled, timeout=10)
     assert svc["deployments"][0]["taskDefinition"] == good_td and svc["runningCount"] == 2
     assert svc["deployments"][0]["id"] == primary["id"]
     assert svc["events"][0]["message"].endswith("has reached a steady state.")
@@ -494,11 +504,11 @@ def test_crashing_image_without_rollback_stays_failed_primary() -> None:
     ecs = client("ecs", key)
     not_crashing = register(ecs, "web", "registry/crash:2")  # "crash" is not a marker for this key
     ecs.update_service(cluster=cluster, service="web", taskDefinition=not_crashing)
-    wait_until(lambda: describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "COMPLETED", timeout=5)
+    wait_until(lambda: describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "COMPLETED", timeout=10)
     bad_td = register(ecs, "web", "registry/kaboom:1")
     ecs.update_service(cluster=cluster, service="web", taskDefinition=bad_td)
     svc = wait_until(lambda: (lambda s: s if s["deployments"][0]["rolloutState"] == "FAILED" else None)(
-        describe(ecs, cluster, "web")), timeout=5)
+        describe(ecs, cluster, "web")), timeout=10)
     primary = svc["deployments"][0]
     assert primary["status"] == "PRIMARY" and primary["taskDefinition"] == bad_td
     assert primary["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
@@ -508,12 +518,12 @@ def test_crashing_image_without_rollback_stays_failed_primary() -> None:
     assert svc["runningCount"] == 2
     assert any("deployment failed" in e["message"] for e in svc["events"])
     assert good_td != not_crashing
-    time.sleep(FAST * 2)
+    time.sleep(FAST * 1.2)
     assert describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "FAILED"
 
     # a later good deployment replaces the failed one and cleans up
     ecs.update_service(cluster=cluster, service="web", taskDefinition=good_td)
-    svc = wait_until(lambda: (lambda s: s if len(s["deployments"]) == 1 else None)(describe(ecs, cluster, "web")), timeout=5)
+    svc = wait_until(lambda: (lambda s: s if len(s["deployments"]) == 1 else None)(describe(ecs, cluster, "web")), timeout=10)
     assert svc["deployments"][0]["rolloutState"] == "COMPLETED" and svc["taskDefinition"] == good_td
 
 
@@ -525,7 +535,7 @@ def test_crashing_image_without_circuit_breaker_never_finishes() -> None:
     ecs = client("ecs", key)
     bad_td = register(ecs, "web", "crash:1")
     ecs.update_service(cluster=cluster, service="web", taskDefinition=bad_td)
-    time.sleep(FAST * 3)
+    time.sleep(FAST * 1.5)
     primary = describe(ecs, cluster, "web")["deployments"][0]
     assert primary["rolloutState"] == "IN_PROGRESS" and primary["runningCount"] == 0
     assert primary["failedTasks"] > 0
@@ -543,7 +553,7 @@ def test_desired_count_only_scales_over_time() -> None:
     assert len(svc["deployments"]) == 1 and svc["deployments"][0]["id"] == dep_id
     assert svc["desiredCount"] == 4 and svc["deployments"][0]["desiredCount"] == 4
     assert svc["runningCount"] == 2 and svc["pendingCount"] == 2
-    wait_until(lambda: describe(ecs, cluster, "web")["runningCount"] == 4, timeout=5)
+    wait_until(lambda: describe(ecs, cluster, "web")["runningCount"] == 4, timeout=10)
     svc = describe(ecs, cluster, "web")
     assert svc["deployments"][0]["runningCount"] == 4 and svc["pendingCount"] == 0
     assert svc["deployments"][0]["rolloutState"] == "COMPLETED"
@@ -552,7 +562,7 @@ def test_desired_count_only_scales_over_time() -> None:
     svc = describe(ecs, cluster, "web")
     assert svc["desiredCount"] == 0 and svc["runningCount"] == 4
     assert any("has stopped 4 running tasks" in e["message"] for e in svc["events"][:2])
-    wait_until(lambda: describe(ecs, cluster, "web")["runningCount"] == 0, timeout=5)
+    wait_until(lambda: describe(ecs, cluster, "web")["runningCount"] == 0, timeout=10)
     assert len(describe(ecs, cluster, "web")["deployments"]) == 1
 
 
@@ -569,7 +579,7 @@ def test_force_new_deployment_same_task_definition() -> None:
     assert len(svc["deployments"]) == 2
     assert svc["deployments"][0]["id"] != first_id and svc["deployments"][0]["taskDefinition"] == td
     assert svc["deployments"][0]["rolloutState"] == "IN_PROGRESS"
-    wait_until(lambda: len(describe(ecs, cluster, "web")["deployments"]) == 1, timeout=5)
+    wait_until(lambda: len(describe(ecs, cluster, "web")["deployments"]) == 1, timeout=10)
     svc = describe(ecs, cluster, "web")
     assert svc["deployments"][0]["rolloutState"] == "COMPLETED" and svc["runningCount"] == 2
 
@@ -585,6 +595,8 @@ def test_update_service_errors() -> None:
                         "ClientException", 400)
     missing = ecs.describe_services(cluster=cluster, services=["nope"])
     assert missing["failures"][0]["reason"] == "MISSING"
+    expect_client_error(lambda: ecs.describe_services(cluster=cluster, services=[f"s{i}" for i in range(11)]),
+                        "InvalidParameterException", 400)
 
 
 def test_run_task_runs_then_stops_with_exit_code_from_rule() -> None:
@@ -605,7 +617,7 @@ def test_run_task_runs_then_stops_with_exit_code_from_rule() -> None:
     assert t["lastStatus"] == "RUNNING" and "exitCode" not in t["containers"][0]
 
     t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(ecs, cluster, task["taskArn"])), timeout=5)
+        describe_task(ecs, cluster, task["taskArn"])), timeout=10)
     assert t["desiredStatus"] == "STOPPED" and t["stopCode"] == "EssentialContainerExited"
     assert t["stoppedReason"] == "Essential container in task exited"
     assert t["containers"][0]["lastStatus"] == "STOPPED" and t["containers"][0]["exitCode"] == 1
@@ -615,7 +627,7 @@ def test_run_task_runs_then_stops_with_exit_code_from_rule() -> None:
     # no override: task definition command ("./migrate up") does not match -> exit 0
     ok = run_task(ecs, cluster, seeded, td)
     t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(ecs, cluster, ok["taskArn"])), timeout=5)
+        describe_task(ecs, cluster, ok["taskArn"])), timeout=10)
     assert t["containers"][0]["exitCode"] == 0 and t["stopCode"] == "EssentialContainerExited"
 
     # a rule matching the task definition command; and another access key is not affected
@@ -623,13 +635,13 @@ def test_run_task_runs_then_stops_with_exit_code_from_rule() -> None:
                                   "runSeconds": 0.05, "stoppedReason": "migration exploded"})
     t3 = run_task(ecs, cluster, seeded, td)
     t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(ecs, cluster, t3["taskArn"])), timeout=5)
+        describe_task(ecs, cluster, t3["taskArn"])), timeout=10)
     assert t["containers"][0]["exitCode"] == 3 and t["stoppedReason"] == "migration exploded"
     other = client("ecs", new_key())
     t4 = run_task(other, cluster, seeded, td)
     assert describe_task(other, cluster, t4["taskArn"])["lastStatus"] == "RUNNING"  # default 1.0 s, exit 0
     t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(other, cluster, t4["taskArn"])), timeout=5)
+        describe_task(other, cluster, t4["taskArn"])), timeout=10)
     assert t["containers"][0]["exitCode"] == 0
     rules = admin("GET", "/task-rules")["rules"]
     assert len([r for r in rules if r["accessKey"] == key]) == 2
@@ -646,8 +658,10 @@ def test_image_rule_and_multi_container_tasks() -> None:
     ecs = client("ecs", key)
     task = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["job"])
     assert [c["name"] for c in task["containers"]] == ["job", "sidecar"]
+    assert all(c["taskArn"] == task["taskArn"] for c in task["containers"])
+    assert task["containers"][1]["image"] == "envoy:1"
     t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(ecs, cluster, task["taskArn"])), timeout=5)
+        describe_task(ecs, cluster, task["taskArn"])), timeout=10)
     codes = {c["name"]: c["exitCode"] for c in t["containers"]}
     assert codes == {"job": 2, "sidecar": 0}, codes
     status, _, body = http("POST", "/_deckhand/task-rules", {"exitCode": "one"})
@@ -676,7 +690,7 @@ def test_never_stopping_task_and_stop_task() -> None:
     admin("POST", "/task-rules", {"accessKey": key, "commandContains": "hang", "runSeconds": -1, "exitCode": 9})
     ecs = client("ecs", key)
     task = run_task(ecs, cluster, seeded, td, command=["hang"])
-    time.sleep(FAST * 2)
+    time.sleep(FAST * 1.2)
     t = describe_task(ecs, cluster, task["taskArn"])
     assert t["lastStatus"] == "RUNNING" and "exitCode" not in t["containers"][0]
     stopped = ecs.stop_task(cluster=cluster, task=task["taskArn"], reason="deckhand: timed out")["task"]
@@ -709,7 +723,7 @@ def test_list_tasks_and_describe_missing() -> None:
     assert arns() == {long_a["taskArn"], long_b["taskArn"], short["taskArn"]}
     assert arns(startedBy="deckhand/migrate") == {long_a["taskArn"], short["taskArn"]}
     assert arns(family="report") == {long_b["taskArn"]}
-    wait_until(lambda: describe_task(ecs, cluster, short["taskArn"])["lastStatus"] == "STOPPED", timeout=5)
+    wait_until(lambda: describe_task(ecs, cluster, short["taskArn"])["lastStatus"] == "STOPPED", timeout=10)
     assert arns() == {long_a["taskArn"], long_b["taskArn"]}
     assert arns(desiredStatus="RUNNING", startedBy="deckhand/migrate") == {long_a["taskArn"]}
     assert arns(desiredStatus="STOPPED") == {short["taskArn"]}
@@ -774,7 +788,7 @@ def test_sigterm_and_parent_pid_stop_the_server() -> None:
     proc, url, _ = start_server()
     assert http("GET", "/_deckhand/health", url=url)[0] == 200
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=5) == 0
+    assert proc.wait(timeout=10) == 0
 
     parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     proc = subprocess.Popen([sys.executable, SERVER, "--port", "0", "--parent-pid", str(parent.pid)],
@@ -783,7 +797,7 @@ def test_sigterm_and_parent_pid_stop_the_server() -> None:
         assert proc.stdout.readline().startswith("READY ")
         parent.kill()
         parent.wait()
-        assert proc.wait(timeout=5) == 0
+        assert proc.wait(timeout=10) == 0
     finally:
         if proc.poll() is None:
             proc.kill()

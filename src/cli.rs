@@ -60,6 +60,20 @@ pub enum Command {
         #[arg(long)]
         detailed_exitcode: bool,
     },
+    /// Carry out the plan: register, quiesce, migrate, update, wait, roll back on failure.
+    Apply {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// The environment.
+        #[arg(long = "env", value_name = "NAME")]
+        env: String,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// How often waits poll ECS.
+        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
+        poll_interval: std::time::Duration,
+    },
     /// Print the task definitions deckhand would register, as JSON (no AWS access).
     Render {
         #[command(flatten)]

@@ -2,6 +2,8 @@
 //! load the spec, read live ECS, plan, report. Output goes to stdout through
 //! the reports; logs go to stderr.
 
+use crate::apply::progress::Progress;
+use crate::apply::{self, ApplyError, ApplyOptions, ApplyOutcome};
 use crate::cli::{Command, RepoArgs};
 use crate::live::{self, Ecs, EcsError};
 use crate::plan::{self, PlanError};
@@ -38,13 +40,31 @@ pub enum CommandError {
     /// Writing output failed.
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// The release failed.
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    /// apply without --yes where nobody can answer.
+    #[error(
+        "refusing to apply without --yes: stdin is not a terminal, so nobody can confirm; nothing was changed"
+    )]
+    NotConfirmed,
+    /// The user said no.
+    #[error("apply cancelled; nothing was changed")]
+    Cancelled,
     /// Several environments failed validation.
     #[error("{0} of the environments are invalid")]
     InvalidEnvironments(usize),
 }
 
+/// Settings shared by every command.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context {
+    /// `--log-format json`: progress as JSON lines too.
+    pub json_logs: bool,
+}
+
 /// Run one command.
-pub async fn run(command: Command) -> Result<Outcome, CommandError> {
+pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandError> {
     match command {
         Command::Schema => {
             print(&spec::raw::schema_json())?;
@@ -73,6 +93,42 @@ pub async fn run(command: Command) -> Result<Outcome, CommandError> {
             print(&text)?;
             Ok(Outcome::Done)
         }
+        Command::Apply {
+            repo,
+            env,
+            yes,
+            poll_interval,
+        } => {
+            let (snapshot, env) = load(&repo, env).await?;
+            let ecs = Ecs::connect(env.region.as_deref()).await;
+            let live = live::fetch(&ecs, &env).await?;
+            let plan = plan::plan(&env, snapshot.commit(), &live)?;
+            let color = std::io::stdout().is_terminal();
+            print(&report::render(&plan, Format::Text, color))?;
+            if !plan.changed {
+                return Ok(Outcome::Done);
+            }
+            if !yes {
+                confirm(&env.name, plan.steps.len())?;
+            }
+            let options = ApplyOptions {
+                commit: snapshot.commit().map(str::to_owned),
+                poll_interval,
+                lease_ttl: apply::lease::DEFAULT_TTL,
+            };
+            let progress = Progress::new(context.json_logs);
+            let outcome = apply::apply(&ecs, &env, &options, &progress).await;
+            tracing::info!(calls = ?ecs.calls().snapshot(), "ECS calls");
+            match outcome? {
+                ApplyOutcome::NoChanges => print("No changes: ECS matches the spec.\n")?,
+                ApplyOutcome::Released { steps } => print(&format!(
+                    "Applied {} step(s) to {}.\n",
+                    steps.len(),
+                    env.name
+                ))?,
+            }
+            Ok(Outcome::Done)
+        }
         Command::Plan {
             repo,
             env,
@@ -92,6 +148,21 @@ pub async fn run(command: Command) -> Result<Outcome, CommandError> {
                 Outcome::Done
             })
         }
+    }
+}
+
+/// Ask on the terminal; refuse when nobody can answer.
+fn confirm(environment: &str, steps: usize) -> Result<(), CommandError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CommandError::NotConfirmed);
+    }
+    eprint!("Apply these {steps} step(s) to {environment}? Type 'yes' to continue: ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(CommandError::Cancelled)
     }
 }
 

@@ -10,6 +10,7 @@
 //! - [`report`]: how a plan is shown (text, JSON, Markdown);
 //! - [`commands`]: each CLI command wired from those parts ([`cli`] holds the clap types).
 
+pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod live;

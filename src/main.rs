@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use deckhand::cli::{Cli, LogFormat};
-use deckhand::commands::{self, Outcome};
+use deckhand::commands::{self, Context, Outcome};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -21,7 +21,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(commands::run(cli.command)) {
+    let context = Context {
+        json_logs: cli.log_format == LogFormat::Json,
+    };
+    match runtime.block_on(commands::run(cli.command, context)) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Changes) => ExitCode::from(2),
         Err(e) => {

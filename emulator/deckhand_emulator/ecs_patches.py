@@ -10,7 +10,8 @@ lazily from wall-clock timestamps when it is read: there are no background threa
 - DeckhandService (replaces moto.ecs.models.Service): rolling deployments that complete,
   fail (circuit breaker) and roll back over time; scaling that takes time; stores the
   CreateService fields moto drops (deploymentConfiguration, ...).
-- Backend methods: stop_task, describe_tasks, create_service, update_service,
+- Backend methods: stop_task, describe_tasks, describe_services (10-service limit),
+  create_service, update_service,
   _calculate_task_resource_requirements (containers without memory).
 - Response methods: CreateService (keeps dropped fields), ListTasks (ECS filters and
   default desiredStatus RUNNING), DescribeTasks (failures for missing tasks).
@@ -100,6 +101,12 @@ class DeckhandContainer(_Container):
     def __init__(self, task_def: Any, index: int, task: DeckhandTask):
         self._dh_task = task
         super().__init__(task_def)
+        # moto sets taskArn to the task definition ARN; ECS uses the task's ARN.
+        self.task_arn = task.task_arn
+        self.container_arn = (
+            f"arn:aws:ecs:{task.region_name}:{task._account_id}:container/"
+            f"{task.cluster_name}/{task.id}/{uuid.uuid4()}"
+        )
         cdef = task_def.container_definitions[index]
         self.image = cdef.get("image")
         self.cpu = cdef.get("cpu", 0)
@@ -663,6 +670,16 @@ def _task_resource_requirements(task_definition: Any) -> dict[str, Any]:
     return {"CPU": cpu, "MEMORY": memory, "PORTS": ports, "PORTS_UDP": []}
 
 
+_orig_describe_services = _Backend.describe_services
+
+
+def describe_services(self: Any, cluster_str: str, service_names_or_arns: list[str]) -> Any:
+    """DescribeServices takes at most 10 services, as in ECS (moto has no limit)."""
+    if len(service_names_or_arns or []) > 10:
+        raise InvalidParameterException("Services cannot have more than 10 elements.")
+    return _orig_describe_services(self, cluster_str, service_names_or_arns)
+
+
 _orig_create_service = _Backend.create_service
 
 
@@ -805,6 +822,7 @@ def apply() -> None:
     _Backend._calculate_task_resource_requirements = staticmethod(_task_resource_requirements)
     _Backend.stop_task = stop_task
     _Backend.describe_tasks = describe_tasks
+    _Backend.describe_services = describe_services
     _Backend.create_service = create_service
     _Backend.update_service = update_service
     _Response.create_service = _create_service_response

@@ -107,6 +107,11 @@ class DeckhandMiddleware:
                 close = getattr(app_iter, "close", None)
                 if close:
                     close()
+        except NotImplementedError as exc:  # an operation moto lacks: fail fast, no retries
+            if status_box is not None:
+                status_box.append(400)
+            return _aws_error(start_response, 400, "UnsupportedFeatureException",
+                              f"not supported by the deckhand emulator (moto {PINNED_MOTO_VERSION}): {exc}")
         except Exception as exc:  # moto bug or unpatched edge: answer like ECS would
             traceback.print_exc(file=sys.stderr)
             if status_box is not None:

@@ -88,7 +88,7 @@ impl EcsError {
         }
     }
 
-    fn from_sdk<E, R>(operation: &'static str, error: SdkError<E, R>) -> EcsError
+    pub(crate) fn from_sdk<E, R>(operation: &'static str, error: SdkError<E, R>) -> EcsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug,
@@ -219,6 +219,7 @@ pub struct Ecs {
     region: Option<String>,
     calls: Arc<CallCounter>,
     task_definitions: Arc<Mutex<HashMap<String, Arc<DescribedTaskDefinition>>>>,
+    limiter: Arc<super::mutate::RateLimiter>,
 }
 
 /// The cluster's identity and tags.
@@ -254,12 +255,44 @@ impl Ecs {
             region: shared.region().map(|r| r.to_string()),
             calls,
             task_definitions: Arc::default(),
+            limiter: Arc::default(),
         }
     }
 
     /// The SDK client, for the modules that mutate (apply); reads go through the methods here.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The client-side rate limiter of mutating calls.
+    pub(crate) fn limiter(&self) -> &super::mutate::RateLimiter {
+        &self.limiter
+    }
+
+    /// The region the client uses.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// Put a definition ECS just returned into the ARN cache.
+    pub(crate) fn remember(
+        &self,
+        td: &aws_sdk_ecs::types::TaskDefinition,
+        tags: Option<Vec<Tag>>,
+    ) -> Arc<DescribedTaskDefinition> {
+        let mut spec = crate::taskdef::sdk::from_sdk(td);
+        spec.tags = tags.filter(|t| !t.is_empty());
+        let arn = td.task_definition_arn().unwrap_or_default().to_owned();
+        let described = Arc::new(DescribedTaskDefinition {
+            family_revision: format!("{}:{}", td.family().unwrap_or_default(), td.revision()),
+            arn: arn.clone(),
+            spec,
+        });
+        self.task_definitions
+            .lock()
+            .expect("task definition cache lock")
+            .insert(arn, described.clone());
+        described
     }
 
     /// Requests made so far, by operation.
@@ -429,27 +462,12 @@ impl Ecs {
         let Some(td) = out.task_definition() else {
             return Ok(None);
         };
-        let mut spec = crate::taskdef::sdk::from_sdk(td);
         let tags: Vec<Tag> = out
             .tags()
             .iter()
-            .map(|t| Tag {
-                key: t.key().map(str::to_owned),
-                value: t.value().map(str::to_owned),
-            })
+            .map(crate::taskdef::sdk::tag_from_sdk)
             .collect();
-        spec.tags = (!tags.is_empty()).then_some(tags);
-        let arn = td.task_definition_arn().unwrap_or(reference).to_owned();
-        let described = Arc::new(DescribedTaskDefinition {
-            family_revision: format!("{}:{}", td.family().unwrap_or_default(), td.revision()),
-            arn: arn.clone(),
-            spec,
-        });
-        self.task_definitions
-            .lock()
-            .expect("task definition cache lock")
-            .insert(arn, described.clone());
-        Ok(Some(described))
+        Ok(Some(self.remember(td, Some(tags))))
     }
 }
 

@@ -8,6 +8,7 @@
 //! plain data, so the planner stays pure.
 
 pub mod ecs;
+pub mod mutate;
 
 use crate::spec::Environment;
 pub use ecs::{DescribedTaskDefinition, Ecs, EcsError};
@@ -52,7 +53,17 @@ pub struct LiveService {
     pub events: Vec<ServiceEvent>,
     /// Service tags.
     pub tags: BTreeMap<String, String>,
+    /// The count before deckhand scaled it to 0 for a migration, while it is
+    /// quiesced (tag [`QUIESCED_FROM_TAG`]); survives a crashed apply.
+    pub quiesced_from: Option<i32>,
 }
+
+/// Service tag holding the pre-quiesce count while a service is quiesced.
+pub const QUIESCED_FROM_TAG: &str = "deckhand:quiesced-from";
+/// Service tag holding the config commit last applied to it.
+pub const COMMIT_TAG: &str = "deckhand:commit";
+/// One-off task tag holding the schema revision a migration task applies.
+pub const REVISION_TASK_TAG: &str = "deckhand:revision";
 
 /// awsvpc network settings of a service (reused by the migration task).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +187,11 @@ fn live_service(
                 message: e.message().unwrap_or_default().to_owned(),
             })
             .collect(),
+        quiesced_from: s
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(QUIESCED_FROM_TAG))
+            .and_then(|t| t.value()?.parse().ok()),
         tags: s
             .tags()
             .iter()

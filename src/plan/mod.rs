@@ -216,7 +216,12 @@ pub fn plan(
             });
         }
 
-        let target_count = service.desired_count.unwrap_or(current.desired_count);
+        // A service an interrupted apply left quiesced is restored to the count
+        // it had before (unless the spec sets one).
+        let target_count = service
+            .desired_count
+            .or(current.quiesced_from)
+            .unwrap_or(current.desired_count);
         let quiesce = migrate
             .as_ref()
             .filter(|(m, _)| m.quiesce.contains(&service.name))
@@ -225,13 +230,17 @@ pub fn plan(
                 from: current.desired_count,
                 to: 0,
             });
-        let count_change = match quiesce {
+        let count_change = match (quiesce, current.quiesced_from) {
             // Restored by its own update after the migration.
-            Some(_) => Some(CountChange {
+            (Some(_), _) => Some(CountChange {
                 from: 0,
                 to: target_count,
             }),
-            None => (target_count != current.desired_count).then_some(CountChange {
+            (None, Some(_)) => Some(CountChange {
+                from: current.desired_count,
+                to: target_count,
+            }),
+            (None, None) => (target_count != current.desired_count).then_some(CountChange {
                 from: current.desired_count,
                 to: target_count,
             }),

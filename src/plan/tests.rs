@@ -105,6 +105,7 @@ fn live_service(name: &str, spec: TaskDefinitionSpec, count: i32) -> LiveService
         deployments: vec![],
         events: vec![],
         tags: BTreeMap::new(),
+        quiesced_from: None,
     }
 }
 
@@ -356,4 +357,23 @@ fn secret_environment_values_never_reach_the_diff() {
     assert!(plan.changed);
     assert!(!plan.diffs[0].unified.contains("sk_live_abcdef"));
     assert!(plan.diffs[0].unified.contains("STRIPE_API_KEY"));
+}
+
+#[test]
+fn a_service_left_quiesced_by_an_interrupted_apply_is_restored() {
+    let mut env = environment("shop:1", Some("r1"));
+    let mut live = live_matching(&env, Some("r1"));
+    let worker = live.services.get_mut("worker").unwrap();
+    worker.desired_count = 0;
+    worker.quiesced_from = Some(4);
+    env.services[1].desired_count = None; // autoscaled: the pre-quiesce count wins
+    let plan = plan(&env, None, &live).unwrap();
+    assert_eq!(
+        plan.steps,
+        [Step::UpdateService {
+            service: "worker".into(),
+            task_definition: false,
+            desired_count: Some(CountChange { from: 0, to: 4 })
+        }]
+    );
 }

@@ -1,0 +1,212 @@
+//! The release lease: at most one `apply` per environment at a time, without
+//! any state store but ECS itself.
+//!
+//! The lease is a cluster tag `deckhand:<env>:lease` = `<owner> <expires-unix>`,
+//! where owner is `host:pid:nonce`. To acquire: read the cluster's tags; if a
+//! live lease of someone else is there, fail; else write ours, wait a settle
+//! period, read again, and hold the lease only if our value survived (a
+//! concurrent writer overwrote one of the two; the survivor wins). A holder
+//! renews the expiry while it works and removes the tag when done.
+//!
+//! A lease is stale, and may be taken over, when it has expired, or when its
+//! owner is a process on this host that no longer exists (a deckhand killed
+//! with SIGKILL does not block the next run on the same machine).
+//!
+//! Limits: ECS tags have no conditional write, so this is not a strict mutex:
+//! two deckhands whose read-then-write gaps overlap by more than the settle
+//! period (a process paused for seconds between two calls) could both proceed.
+//! The migration has its own guard against running twice (see `migrate`).
+
+use crate::live::{Ecs, EcsError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long a lease lives without renewal.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(120);
+/// How long to wait after writing before checking that our write survived.
+const SETTLE: Duration = Duration::from_millis(1500);
+
+/// Another deckhand holds the lease.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "another deckhand is releasing environment '{environment}' (lease held by {owner}, expires in {expires_in}s); nothing was changed — try again when it is done"
+)]
+pub struct LeaseHeld {
+    /// The environment.
+    pub environment: String,
+    /// Who holds it.
+    pub owner: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}
+
+/// Errors acquiring the lease.
+#[derive(Debug, thiserror::Error)]
+pub enum LeaseError {
+    /// Held by someone else.
+    #[error(transparent)]
+    Held(#[from] LeaseHeld),
+    /// ECS failed.
+    #[error(transparent)]
+    Ecs(#[from] EcsError),
+}
+
+/// A held lease. Call [`Lease::release`] when done.
+pub struct Lease {
+    ecs: Ecs,
+    cluster: String,
+    cluster_arn: String,
+    key: String,
+    owner: String,
+    ttl: Duration,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// The tag key of an environment's lease.
+pub fn lease_key(environment: &str) -> String {
+    format!("deckhand:{environment}:lease")
+}
+
+/// Parse `owner expires`.
+fn parse(value: &str) -> Option<(String, u64)> {
+    let (owner, expires) = value.rsplit_once(' ')?;
+    Some((owner.to_owned(), expires.parse().ok()?))
+}
+
+/// Is this owner a process of this host that is gone?
+fn owner_is_dead_here(owner: &str) -> bool {
+    let mut parts = owner.split(':');
+    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    host == hostname()
+        && pid
+            .parse::<u32>()
+            .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+impl Lease {
+    /// Acquire the lease of `environment` on `cluster`.
+    pub async fn acquire(
+        ecs: &Ecs,
+        environment: &str,
+        cluster: &str,
+        ttl: Duration,
+    ) -> Result<Lease, LeaseError> {
+        let key = lease_key(environment);
+        let nonce = format!(
+            "{:x}",
+            now() ^ u64::from(std::process::id()).rotate_left(17)
+        );
+        let owner = format!("{}:{}:{nonce}", hostname(), std::process::id());
+        let state = ecs.describe_cluster(cluster).await?;
+        if let Some((holder, expires)) = state.tags.get(&key).and_then(|v| parse(v))
+            && holder != owner
+            && expires > now()
+            && !owner_is_dead_here(&holder)
+        {
+            return Err(LeaseHeld {
+                environment: environment.to_owned(),
+                owner: holder,
+                expires_in: expires - now(),
+            }
+            .into());
+        }
+        let lease = Lease {
+            ecs: ecs.clone(),
+            cluster: cluster.to_owned(),
+            cluster_arn: state.arn,
+            key,
+            owner,
+            ttl,
+        };
+        lease.write().await?;
+        tokio::time::sleep(SETTLE).await;
+        let state = ecs.describe_cluster(cluster).await?;
+        match state.tags.get(&lease.key).and_then(|v| parse(v)) {
+            Some((holder, _)) if holder == lease.owner => Ok(lease),
+            Some((holder, expires)) => Err(LeaseHeld {
+                environment: environment.to_owned(),
+                owner: holder,
+                expires_in: expires.saturating_sub(now()),
+            }
+            .into()),
+            None => Err(LeaseHeld {
+                environment: environment.to_owned(),
+                owner: "a concurrent deckhand".into(),
+                expires_in: 0,
+            }
+            .into()),
+        }
+    }
+
+    async fn write(&self) -> Result<(), EcsError> {
+        let value = format!("{} {}", self.owner, now() + self.ttl.as_secs());
+        self.ecs
+            .tag(&self.cluster_arn, &[(self.key.clone(), value)])
+            .await
+    }
+
+    /// Extend the expiry (call at least every ttl/2 while working).
+    pub async fn renew(&self) -> Result<(), EcsError> {
+        self.write().await
+    }
+
+    /// How often to renew.
+    pub fn renew_every(&self) -> Duration {
+        self.ttl / 3
+    }
+
+    /// Remove the lease (only if it is still ours).
+    pub async fn release(self) -> Result<(), EcsError> {
+        let state = self.ecs.describe_cluster(&self.cluster).await?;
+        let ours = state
+            .tags
+            .get(&self.key)
+            .and_then(|v| parse(v))
+            .is_some_and(|(holder, _)| holder == self.owner);
+        if ours {
+            self.ecs
+                .untag(&self.cluster_arn, &[self.key.clone()])
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_values_round_trip() {
+        assert_eq!(
+            parse("host-a:123:ab12 1700000000"),
+            Some(("host-a:123:ab12".into(), 1_700_000_000))
+        );
+        assert_eq!(parse("garbage"), None);
+    }
+
+    #[test]
+    fn a_dead_local_owner_is_stale_and_a_live_one_is_not() {
+        let me = format!("{}:{}:x", hostname(), std::process::id());
+        assert!(!owner_is_dead_here(&me));
+        // PIDs above the kernel's pid_max never exist.
+        assert!(owner_is_dead_here(&format!("{}:4294967:x", hostname())));
+        assert!(!owner_is_dead_here("some-other-host:1:x"));
+    }
+}
