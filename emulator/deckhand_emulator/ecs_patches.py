@@ -670,6 +670,33 @@ def _task_resource_requirements(task_definition: Any) -> dict[str, Any]:
     return {"CPU": cpu, "MEMORY": memory, "PORTS": ports, "PORTS_UDP": []}
 
 
+_orig_register_task_definition = _Backend.register_task_definition
+
+
+def _task_size(value: Any, per_unit: int, units: tuple[str, ...]) -> Any:
+    """'1 vCPU' -> '1024', '0.5 GB' -> '512', '512' -> '512' (as ECS stores them)."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    for unit in units:
+        if text.endswith(unit):
+            number = float(text[: -len(unit)].strip())
+            return str(int(number * per_unit))
+    return str(value)
+
+
+def register_task_definition(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """Task-level cpu/memory may be registered with units; ECS stores CPU units and
+    MiB (moto 5.2.5 keeps the text and then fails RunTask on it)."""
+    if "cpu" in kwargs:
+        kwargs["cpu"] = _task_size(kwargs["cpu"], 1024, ("vcpu",))
+    if "memory" in kwargs:
+        kwargs["memory"] = _task_size(kwargs["memory"], 1024, ("gib", "gb")) if any(
+            str(kwargs["memory"]).strip().lower().endswith(u) for u in ("gib", "gb")
+        ) else _task_size(kwargs["memory"], 1, ("mib", "mb"))
+    return _orig_register_task_definition(self, *args, **kwargs)
+
+
 _orig_describe_services = _Backend.describe_services
 
 
@@ -821,6 +848,7 @@ def apply() -> None:
     ecs_models.Service = DeckhandService
     _Backend._calculate_task_resource_requirements = staticmethod(_task_resource_requirements)
     _Backend.stop_task = stop_task
+    _Backend.register_task_definition = register_task_definition
     _Backend.describe_tasks = describe_tasks
     _Backend.describe_services = describe_services
     _Backend.create_service = create_service

@@ -192,6 +192,7 @@ pub async fn drained(
     progress: &Progress,
 ) -> Result<bool, EcsError> {
     let start = Instant::now();
+    let mut last = String::new();
     loop {
         let described = ecs.describe_services(cluster, services).await?;
         let busy: Vec<String> = described
@@ -208,7 +209,11 @@ pub async fn drained(
         if busy.is_empty() {
             return Ok(true);
         }
-        progress.say("quiesce", format!("waiting for {}", busy.join(", ")));
+        let line = format!("waiting for {}", busy.join(", "));
+        if line != last {
+            progress.say("quiesce", &line);
+            last = line;
+        }
         if start.elapsed() >= timeout {
             return Ok(false);
         }

@@ -106,6 +106,9 @@ impl Fixture {
             spec.replace("shop-staging", &id),
         )
         .unwrap();
+        // Empty AWS config files: nothing from the machine's own AWS setup leaks in.
+        std::fs::write(dir.path().join("aws-config"), "").unwrap();
+        std::fs::write(dir.path().join("aws-credentials"), "").unwrap();
         git(&repo, &["init", "-q"]);
         git(&repo, &["add", "-A"]);
         git(&repo, &["commit", "-q", "-m", "initial config"]);
@@ -168,6 +171,19 @@ impl Fixture {
 
     /// Run `deckhand` with explicit environment variables (nothing inherited from AWS_*).
     pub fn deckhand_with(&self, args: &[&str], vars: &[(&str, String)]) -> Run {
+        let out = self
+            .base_command(vars)
+            .args(args)
+            .output()
+            .expect("run deckhand");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn base_command(&self, vars: &[(&str, String)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_deckhand"));
         for (key, _) in std::env::vars() {
             if key.starts_with("AWS_") || key.starts_with("DECKHAND_") {
@@ -185,7 +201,21 @@ impl Fixture {
         for (k, v) in vars {
             cmd.env(k, v);
         }
-        let out = cmd.args(args).output().expect("run deckhand");
+        cmd.stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// `deckhand <command> --repo <repo> --env <id> <extra…>`
+    pub fn run(&self, command: &str, extra: &[&str]) -> Run {
+        self.run_with_env(command, extra, &[])
+    }
+
+    /// Like [`Fixture::run`], with extra environment variables.
+    pub fn run_with_env(&self, command: &str, extra: &[&str], vars: &[(&str, &str)]) -> Run {
+        let out = self
+            .command(command, extra, vars)
+            .output()
+            .expect("run deckhand");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -193,12 +223,17 @@ impl Fixture {
         }
     }
 
-    /// `deckhand <command> --repo <repo> --env <id> <extra…>`
-    pub fn run(&self, command: &str, extra: &[&str]) -> Run {
+    /// The `deckhand <command> --repo … --env …` process, not started.
+    pub fn command(&self, command: &str, extra: &[&str], vars: &[(&str, &str)]) -> Command {
         let repo = self.repo();
         let mut args = vec![command, "--repo", repo.to_str().unwrap(), "--env", &self.id];
         args.extend_from_slice(extra);
-        self.deckhand(&args)
+        let mut cmd = self.base_command(&self.aws_env());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.args(args);
+        cmd
     }
 
     /// The task definitions deckhand would register now, by service (and migration family).

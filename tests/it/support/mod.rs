@@ -6,4 +6,4 @@ pub mod emulator;
 pub mod fixture;
 
 pub use emulator::{Call, emulator};
-pub use fixture::{Fixture, Run};
+pub use fixture::Fixture;

@@ -1,0 +1,371 @@
+//! `deckhand apply` against the emulator: the seed teams' release flows and
+//! how each failure leaves ECS.
+
+use crate::support::fixture::{Fixture, Run};
+use crate::support::{Call, emulator};
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const OLD_IMAGE: &str = "shop:3f9c2e1";
+const NEW_IMAGE: &str = "shop:9a8b7c6";
+const OLD_REVISION: &str = "20261101000000";
+const NEW_REVISION: &str = "20261120093000";
+
+fn apply(fx: &Fixture, extra: &[&str]) -> Run {
+    let mut args = vec!["--yes"];
+    args.extend_from_slice(extra);
+    fx.run_with_env("apply", &args, &[("DECKHAND_POLL_INTERVAL", "200ms")])
+}
+
+/// A fixture whose migration command is unique to it, so task rules can target it.
+fn fixture(name: &str) -> Fixture {
+    let fx = Fixture::new(name);
+    let id = fx.id.clone();
+    fx.edit_spec(|t| {
+        t.replace(
+            "command: [bin/rails, db:migrate]",
+            &format!("command: [bin/rails, db:migrate, {id}]"),
+        )
+    });
+    fx.seed(Some(OLD_REVISION), |_| {});
+    fx
+}
+
+fn release_commit(fx: &Fixture, image: &str, revision: &str) -> String {
+    fx.edit_spec(|t| t.replace(OLD_IMAGE, image).replace(OLD_REVISION, revision))
+}
+
+fn task_rule(fx: &Fixture, rule: Value) {
+    let mut rule = rule;
+    rule["commandContains"] = json!(fx.id);
+    emulator().request("POST", "/_deckhand/task-rules", Some(&rule));
+}
+
+/// The mutating calls, as `Operation service` (or `Operation` alone).
+fn mutations(calls: &[Call]) -> Vec<String> {
+    calls
+        .iter()
+        .filter(|c| c.is_mutating() && c.status == 200)
+        .map(|c| {
+            let p = &c.params;
+            let what = match c.operation.as_str() {
+                "UpdateService" => {
+                    let mut s = format!("UpdateService {}", p["service"].as_str().unwrap_or(""));
+                    if let Some(n) = p["desiredCount"].as_i64() {
+                        s += &format!(" count={n}");
+                    }
+                    if p["taskDefinition"].is_string() {
+                        s += " td";
+                    }
+                    s
+                }
+                "RegisterTaskDefinition" => {
+                    format!("Register {}", p["family"].as_str().unwrap_or(""))
+                }
+                "TagResource" => format!(
+                    "Tag {}",
+                    p["tags"]
+                        .as_array()
+                        .map(|t| t
+                            .iter()
+                            .map(|t| t["key"].as_str().unwrap_or("").to_owned())
+                            .collect::<Vec<_>>()
+                            .join(","))
+                        .unwrap_or_default()
+                ),
+                "UntagResource" => format!("Untag {}", p["tagKeys"][0].as_str().unwrap_or("")),
+                other => other.to_owned(),
+            };
+            what
+        })
+        .collect()
+}
+
+fn plan_json(fx: &Fixture) -> Value {
+    let run = fx.run("plan", &["--format", "json"]);
+    serde_json::from_str(&run.expect_code(0).stdout).unwrap()
+}
+
+fn position(list: &[String], prefix: &str) -> usize {
+    list.iter()
+        .position(|s| s.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} in {list:#?}"))
+}
+
+#[test]
+fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
+    let fx = fixture("release");
+    let commit = release_commit(&fx, NEW_IMAGE, NEW_REVISION);
+    let run = apply(&fx, &[]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("Applied 6 step(s)"), "{}", run.stdout);
+
+    let m = mutations(&fx.calls());
+    let quiesce = position(&m, "UpdateService worker count=0");
+    let run_task = position(&m, "RunTask");
+    let revision = position(&m, &format!("Tag deckhand:{}:schema-revision", fx.id));
+    let web = position(&m, "UpdateService web td");
+    let restore = position(&m, "UpdateService worker count=2 td");
+    assert!(
+        quiesce < run_task && run_task < revision && revision < web && web < restore,
+        "{m:#?}"
+    );
+    assert_eq!(m.iter().filter(|s| *s == "RunTask").count(), 1);
+    assert_eq!(
+        m.iter().filter(|s| s.starts_with("Register")).count(),
+        3,
+        "web, worker, migrate: {m:#?}"
+    );
+    assert!(
+        m.last().unwrap().starts_with("Untag deckhand:"),
+        "the lease is released last: {m:#?}"
+    );
+    assert!(m.contains(&"Tag deckhand:commit".to_owned()), "{m:#?}");
+    // Progress was shown.
+    assert!(
+        run.stderr
+            .contains("schema revision 20261120093000 applied (exit code 0)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("has reached a steady state"),
+        "{}",
+        run.stderr
+    );
+
+    // ECS now equals git: a plan shows nothing and a second apply changes nothing.
+    assert_eq!(plan_json(&fx)["changed"], false);
+    let before = fx.calls().len();
+    apply(&fx, &[]).expect_code(0);
+    let after: Vec<Call> = fx.calls()[before..].to_vec();
+    assert!(
+        after.iter().all(|c| !c.is_mutating()),
+        "{:?}",
+        mutations(&after)
+    );
+    let services: Value =
+        serde_json::from_str(&fx.run("plan", &["--format", "json"]).stdout).unwrap();
+    assert_eq!(services["commit"], commit.as_str());
+}
+
+#[test]
+fn an_image_only_release_neither_quiesces_nor_migrates() {
+    let fx = fixture("imageonly");
+    release_commit(&fx, NEW_IMAGE, OLD_REVISION);
+    apply(&fx, &[]).expect_code(0);
+    let m = mutations(&fx.calls());
+    assert!(
+        !m.iter().any(|s| s == "RunTask" || s.contains("count=0")),
+        "{m:#?}"
+    );
+    assert_eq!(
+        m.iter().filter(|s| s.starts_with("UpdateService")).count(),
+        2,
+        "{m:#?}"
+    );
+    assert_eq!(plan_json(&fx)["changed"], false);
+}
+
+#[test]
+fn a_failed_migration_updates_no_service_and_restores_the_workers() {
+    let fx = fixture("migfail");
+    task_rule(
+        &fx,
+        json!({"exitCode": 1, "stoppedReason": "Essential container in task exited"}),
+    );
+    release_commit(&fx, NEW_IMAGE, NEW_REVISION);
+    let run = apply(&fx, &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("migration to schema revision 20261120093000 failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("exit code 1"), "{}", run.stderr);
+
+    let m = mutations(&fx.calls());
+    assert!(
+        !m.iter().any(|s| s.ends_with(" td") || s.contains(" td ")),
+        "no service got a new task definition: {m:#?}"
+    );
+    assert!(
+        position(&m, "UpdateService worker count=2") > position(&m, "RunTask"),
+        "{m:#?}"
+    );
+    assert!(
+        !m.iter()
+            .any(|s| s.starts_with(&format!("Tag deckhand:{}:schema-revision", fx.id))),
+        "{m:#?}"
+    );
+    // The revision is still the old one, and the plan still wants the migration.
+    let plan = plan_json(&fx);
+    let migrate = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["action"] == "migrate")
+        .unwrap()
+        .clone();
+    assert_eq!(migrate["revision"]["from"], OLD_REVISION);
+    // Workers are back at 2: the plan quiesces them from 2 again.
+    let quiesce = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["action"] == "quiesce")
+        .unwrap()
+        .clone();
+    assert_eq!(quiesce["desiredCount"]["from"], 2);
+}
+
+#[test]
+fn a_migration_that_runs_past_its_timeout_is_stopped_and_fails() {
+    let fx = fixture("migtimeout");
+    task_rule(&fx, json!({"exitCode": 0, "runSeconds": -1}));
+    fx.edit_spec(|t| {
+        t.replace("timeout: 10m\n  quiesce", "timeout: 2s\n  quiesce")
+            .replace(OLD_REVISION, NEW_REVISION)
+    });
+    let run = apply(&fx, &[]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("timed out after 2s"), "{}", run.stderr);
+    let m = mutations(&fx.calls());
+    assert!(position(&m, "StopTask") > position(&m, "RunTask"), "{m:#?}");
+}
+
+#[test]
+fn a_circuit_breaker_rollback_is_a_failure_and_services_return_to_their_definitions() {
+    let fx = fixture("rollback");
+    release_commit(&fx, "shop:crash-9a8b7c6", OLD_REVISION);
+    let before = fx.rendered();
+    let run = apply(&fx, &[]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("rollout failed"), "{}", run.stderr);
+    assert!(run.stderr.contains("circuit breaker"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("rolled back to their previous task definitions: web, worker"),
+        "{}",
+        run.stderr
+    );
+    let m = mutations(&fx.calls());
+    assert!(
+        !m.contains(&"Tag deckhand:commit".to_owned()),
+        "no commit tag on a failed rollout: {m:#?}"
+    );
+    // Still out of sync, on the old image.
+    let plan = plan_json(&fx);
+    assert_eq!(plan["changed"], true);
+    let diff = plan["diffs"][0]["unified"].as_str().unwrap();
+    assert!(
+        diff.contains(&format!(
+            "-      \"image\": \"123456789012.dkr.ecr.us-east-1.amazonaws.com/{OLD_IMAGE}\""
+        )),
+        "{diff}"
+    );
+    assert!(before["web"].is_object());
+}
+
+#[test]
+fn apply_without_a_terminal_or_yes_refuses_and_changes_nothing() {
+    let fx = fixture("noyes");
+    release_commit(&fx, NEW_IMAGE, NEW_REVISION);
+    let run = fx.run("apply", &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("refusing to apply without --yes"),
+        "{}",
+        run.stderr
+    );
+    assert!(fx.calls().iter().all(|c| !c.is_mutating()));
+}
+
+#[test]
+fn throttling_on_every_operation_does_not_stop_a_release() {
+    let fx = fixture("throttleall");
+    release_commit(&fx, NEW_IMAGE, NEW_REVISION);
+    emulator().request(
+        "POST",
+        "/_deckhand/faults",
+        Some(&json!({"accessKey": fx.key, "operation": "*", "kind": "throttle", "every": 3})),
+    );
+    apply(&fx, &[]).expect_code(0);
+    let throttled = fx.calls().iter().filter(|c| c.status == 400).count();
+    assert!(throttled > 3, "faults were injected: {throttled}");
+    emulator().request(
+        "DELETE",
+        &format!("/_deckhand/faults?accessKey={}", fx.key),
+        None,
+    );
+    assert_eq!(plan_json(&fx)["changed"], false);
+}
+
+#[test]
+fn a_deckhand_killed_during_the_migration_converges_with_one_migration() {
+    let fx = fixture("kill9");
+    task_rule(&fx, json!({"exitCode": 0, "runSeconds": 6}));
+    release_commit(&fx, NEW_IMAGE, NEW_REVISION);
+    let mut child = fx
+        .command("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !fx.calls().iter().any(|c| c.operation == "RunTask") {
+        assert!(Instant::now() < deadline, "RunTask never came");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let run = apply(&fx, &[]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("already running"), "{}", run.stderr);
+    assert_eq!(fx.count("RunTask"), 1);
+    assert_eq!(
+        plan_json(&fx)["changed"],
+        false,
+        "converged, worker restored"
+    );
+}
+
+#[test]
+fn two_concurrent_applies_make_one_release() {
+    let fx = fixture("concurrent");
+    release_commit(&fx, NEW_IMAGE, NEW_REVISION);
+    let spawn = || {
+        fx.command("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let codes = [a.status.code().unwrap(), b.status.code().unwrap()];
+    assert!(
+        codes.contains(&0),
+        "{codes:?}\n{}\n{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let m = mutations(&fx.calls());
+    assert_eq!(m.iter().filter(|s| *s == "RunTask").count(), 1, "{m:#?}");
+    assert_eq!(
+        m.iter()
+            .filter(|s| s.starts_with("UpdateService web td"))
+            .count(),
+        1,
+        "{m:#?}"
+    );
+    if codes.contains(&1) {
+        let loser = if codes[0] == 1 { &a } else { &b };
+        assert!(String::from_utf8_lossy(&loser.stderr).contains("another deckhand is releasing"));
+    }
+    assert_eq!(plan_json(&fx)["changed"], false);
+}
