@@ -5,5 +5,6 @@
 mod apply;
 mod cli;
 mod corpus;
+mod notify;
 mod plan;
 mod support;
