@@ -117,7 +117,7 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
                 lease_ttl: apply::lease::DEFAULT_TTL,
             };
             let progress = Progress::new(context.json_logs);
-            let outcome = apply::apply(&ecs, &env, &options, &progress).await;
+            let outcome = apply::apply(&ecs, &env, &plan, &options, &progress).await;
             tracing::info!(calls = ?ecs.calls().snapshot(), "ECS calls");
             match outcome? {
                 ApplyOutcome::NoChanges => print("No changes: ECS matches the spec.\n")?,

@@ -120,16 +120,17 @@ impl From<LeaseError> for ApplyError {
     }
 }
 
-/// Plan `env` against live ECS and carry the plan out.
+/// Carry out `env`'s changes. `planned` is the plan the user saw: when it
+/// has no steps nothing is touched; otherwise the lease is taken and the plan
+/// is made again from fresh live state, under the lease.
 pub async fn apply(
     ecs: &Ecs,
     env: &Environment,
+    planned: &Plan,
     options: &ApplyOptions,
     progress: &Progress,
 ) -> Result<ApplyOutcome, ApplyError> {
-    let live = live::fetch(ecs, env).await?;
-    let plan = plan::plan(env, options.commit.as_deref(), &live)?;
-    if !plan.changed {
+    if !planned.changed {
         progress.say("plan", "no changes: ECS matches the spec");
         return Ok(ApplyOutcome::NoChanges);
     }
@@ -151,6 +152,9 @@ pub async fn apply(
             if !plan.changed {
                 progress.say("plan", "no changes: ECS matches the spec");
                 return Ok(ApplyOutcome::NoChanges);
+            }
+            if plan.steps != planned.steps {
+                progress.say("plan", "ECS changed since the plan was shown; applying the fresh plan");
             }
             let notifier = Notifier::new(env, options.commit.as_deref());
             let release = Release {

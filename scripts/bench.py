@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""ECS call budget and wall time of deckhand, against the local emulator.
+
+Prints numbers, asserts nothing. Scenarios:
+  plan-100   one environment of 100 services: calls per `deckhand plan`, wall time
+             (target: ceil(S/10) DescribeServices + 1 DescribeTaskDefinition per
+             distinct live task definition + 1 DescribeClusters, zero mutating);
+  release-2  the shop example (web + worker): a full release (new image + new
+             schema revision), then a no-op apply: calls by operation.
+
+Usage: .venv/bin/python scripts/bench.py   (after `cargo build`)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DECKHAND = os.path.join(ROOT, "target", "debug", "deckhand")
+
+
+def start_emulator() -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "emulator", "server.py"), "--port", "0", "--parent-pid", str(os.getpid())],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    for line in proc.stdout:
+        if line.startswith("READY "):
+            return proc, line.split()[1]
+    raise SystemExit("emulator did not start")
+
+
+def http(url: str, method: str = "GET", body: object | None = None) -> object:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))
+
+
+def git(repo: str, *args: str) -> None:
+    subprocess.run(["git", "-C", repo, "-c", "user.name=bench", "-c", "user.email=b@example.com", *args],
+                   check=True, capture_output=True)
+
+
+def deckhand(env: dict[str, str], *args: str) -> tuple[int, str, float]:
+    start = time.perf_counter()
+    out = subprocess.run([DECKHAND, *args], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return out.returncode, out.stdout + out.stderr, time.perf_counter() - start
+
+
+def calls(url: str, key: str) -> Counter:
+    log = http(f"{url}/_deckhand/calls?accessKey={key}")["calls"]
+    return Counter(c["operation"] for c in log)
+
+
+def reset_calls(url: str, key: str) -> None:
+    http(f"{url}/_deckhand/calls/reset?accessKey={key}", "POST", {})
+
+
+def seed(url: str, env_name: str, cluster: str, rendered: dict, counts: dict[str, int], revision: str) -> None:
+    http(f"{url}/_deckhand/seed", "POST", {
+        "cluster": cluster,
+        "clusterTags": {f"deckhand:{env_name}:schema-revision": revision},
+        "network": True,
+        "services": [
+            {"name": name, "taskDefinition": rendered[name], "desiredCount": count, "launchType": "FARGATE",
+             "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}}
+            for name, count in counts.items()
+        ],
+    })
+
+
+def show(title: str, counter: Counter) -> None:
+    mutating = sum(n for op, n in counter.items() if not op.startswith(("Describe", "List")))
+    print(f"  {title}: {sum(counter.values())} calls ({mutating} mutating): "
+          + ", ".join(f"{op} {n}" for op, n in sorted(counter.items())))
+
+
+def plan_100(url: str, work: str) -> None:
+    key = "bench-plan"
+    env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "x",
+           "AWS_REGION": "us-east-1", "DECKHAND_CACHE_DIR": os.path.join(work, "cache")}
+    repo = os.path.join(work, "plan100")
+    shutil.copytree(os.path.join(ROOT, "examples", "shop"), repo)
+    services = "".join(f"  svc-{i:03d}:\n    command: [bin/rails, runner, job{i}]\n    desiredCount: 1\n" for i in range(100))
+    with open(os.path.join(repo, "environments", "big.yaml"), "w") as fh:
+        fh.write("cluster: big\nimage: shop:1\ntaskDefinition: task-definitions/app.json\nservices:\n" + services)
+    os.remove(os.path.join(repo, "environments", "staging.yaml"))
+    code, out, _ = deckhand(env, "render", "--repo", repo, "--env", "big")
+    assert code == 0, out
+    seed(url, "big", "big", json.loads(out), {f"svc-{i:03d}": 1 for i in range(100)}, "0")
+    print("plan-100: 100 services, 100 distinct task definitions")
+    times = []
+    for _ in range(5):
+        reset_calls(url, key)
+        code, out, seconds = deckhand(env, "plan", "--repo", repo, "--env", "big", "--format", "json")
+        assert code == 0 and '"changed": false' in out, out[-2000:]
+        times.append(seconds)
+    show("calls per plan", calls(url, key))
+    print(f"  target: {-(-100 // 10)} DescribeServices + 100 DescribeTaskDefinition + 1 DescribeClusters = 111, 0 mutating")
+    times.sort()
+    print(f"  wall time per plan (5 runs): min {times[0]:.2f}s, median {times[2]:.2f}s, max {times[-1]:.2f}s")
+
+
+def release_2(url: str, work: str) -> None:
+    key = "bench-release"
+    env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "x",
+           "AWS_REGION": "us-east-1", "DECKHAND_CACHE_DIR": os.path.join(work, "cache"),
+           "DECKHAND_POLL_INTERVAL": "500ms"}
+    repo = os.path.join(work, "release2")
+    shutil.copytree(os.path.join(ROOT, "examples", "shop"), repo)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "initial")
+    code, out, _ = deckhand(env, "render", "--repo", repo, "--env", "staging")
+    seed(url, "staging", "shop-staging", json.loads(out), {"web": 2, "worker": 2}, "20261101000000")
+    spec = os.path.join(repo, "environments", "staging.yaml")
+    text = open(spec).read().replace("shop:3f9c2e1", "shop:9a8b7c6").replace("20261101000000", "20261120093000")
+    open(spec, "w").write(text)
+    git(repo, "commit", "-qam", "release")
+    print("release-2: web + worker, new image and new schema revision (emulator: tasks run 1s, rollouts take 1s)")
+    reset_calls(url, key)
+    code, out, seconds = deckhand(env, "apply", "--repo", repo, "--env", "staging", "--yes")
+    assert code == 0, out[-3000:]
+    show(f"full release ({seconds:.1f}s)", calls(url, key))
+    reset_calls(url, key)
+    code, out, seconds = deckhand(env, "apply", "--repo", repo, "--env", "staging", "--yes")
+    assert code == 0, out[-3000:]
+    show(f"no-op apply ({seconds:.2f}s)", calls(url, key))
+
+
+def main() -> None:
+    if not os.path.exists(DECKHAND):
+        raise SystemExit("build first: cargo build")
+    proc, url = start_emulator()
+    work = tempfile.mkdtemp(prefix="deckhand-bench-")
+    try:
+        plan_100(url, work)
+        release_2(url, work)
+    finally:
+        proc.terminate()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
