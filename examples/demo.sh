@@ -74,3 +74,27 @@ set -e
 say "The same plan as JSON, for scripts (steps only)"
 "$deckhand" plan --repo "$work/config" --env staging --format json |
   .venv/bin/python -c 'import json,sys; p=json.load(sys.stdin); print(json.dumps({k: p[k] for k in ("environment","commit","changed","steps")}, indent=2))'
+
+say "deckhand apply: register → quiesce worker → migrate (once, exit code checked) → update → wait → restore"
+export DECKHAND_POLL_INTERVAL=500ms
+"$deckhand" apply --repo "$work/config" --env staging --yes
+
+say "ECS now equals git: plan shows no changes, and a second apply changes nothing"
+"$deckhand" plan --repo "$work/config" --env staging
+
+say "A release whose migration fails (the emulator makes image b4d1dea's migration exit 1)"
+.venv/bin/python - "$url" <<'PY'
+import json, sys, urllib.request
+rule = {"imageContains": "b4d1dea", "exitCode": 1, "stoppedReason": "Essential container in task exited"}
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_deckhand/task-rules", json.dumps(rule).encode(), {"Content-Type": "application/json"}))
+PY
+sed -i -e 's/shop:9a8b7c6/shop:b4d1dea/' -e 's/20261120093000/20261201000000/' "$work/config/environments/staging.yaml"
+git -C "$work/config" -c user.name=demo -c user.email=demo@example.com commit -q -am "staging: shop b4d1dea, schema 20261201000000"
+set +e
+"$deckhand" apply --repo "$work/config" --env staging --yes
+echo "exit code: $?"
+set -e
+
+say "Nothing half-done: services still run 9a8b7c6, the worker is back at 2, the revision is unchanged"
+"$deckhand" plan --repo "$work/config" --env staging --format json |
+  .venv/bin/python -c 'import json,sys; p=json.load(sys.stdin); print("\n".join(json.dumps(s) for s in p["steps"]))'
