@@ -181,7 +181,7 @@ impl Lease {
             .is_some_and(|(holder, _)| holder == self.owner);
         if ours {
             self.ecs
-                .untag(&self.cluster_arn, &[self.key.clone()])
+                .untag(&self.cluster_arn, std::slice::from_ref(&self.key))
                 .await?;
         }
         Ok(())

@@ -154,7 +154,10 @@ pub async fn apply(
                 return Ok(ApplyOutcome::NoChanges);
             }
             if plan.steps != planned.steps {
-                progress.say("plan", "ECS changed since the plan was shown; applying the fresh plan");
+                progress.say(
+                    "plan",
+                    "ECS changed since the plan was shown; applying the fresh plan",
+                );
             }
             let notifier = Notifier::new(env, options.commit.as_deref());
             let release = Release {

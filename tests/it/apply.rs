@@ -49,7 +49,7 @@ fn mutations(calls: &[Call]) -> Vec<String> {
         .filter(|c| c.is_mutating() && c.status == 200)
         .map(|c| {
             let p = &c.params;
-            let what = match c.operation.as_str() {
+            match c.operation.as_str() {
                 "UpdateService" => {
                     let mut s = format!("UpdateService {}", p["service"].as_str().unwrap_or(""));
                     if let Some(n) = p["desiredCount"].as_i64() {
@@ -76,8 +76,7 @@ fn mutations(calls: &[Call]) -> Vec<String> {
                 ),
                 "UntagResource" => format!("Untag {}", p["tagKeys"][0].as_str().unwrap_or("")),
                 other => other.to_owned(),
-            };
-            what
+            }
         })
         .collect()
 }

@@ -77,8 +77,12 @@ pub fn emulator() -> &'static Emulator {
                 _ => panic!("the ECS emulator exited before it was ready"),
             }
         };
-        // Keep draining stdout so the emulator never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining stdout so the emulator never blocks on a full pipe, and
+        // reap it if it exits (it exits by itself when this process does).
+        std::thread::spawn(move || {
+            for _ in lines {}
+            let _ = child.wait();
+        });
         let addr = url.trim_start_matches("http://").to_owned();
         Emulator { url, addr }
     })
