@@ -52,7 +52,7 @@ pub enum CommandError {
     #[error("apply cancelled; nothing was changed")]
     Cancelled,
     /// Several environments failed validation.
-    #[error("{0} of the environments are invalid")]
+    #[error("{count} {} invalid", if *.0 == 1 { "environment is" } else { "environments are" }, count = .0)]
     InvalidEnvironments(usize),
 }
 

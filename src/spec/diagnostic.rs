@@ -5,9 +5,15 @@
 //!     8 |     desiredCount: -1
 //!   hint: set 0 or more, or remove desiredCount to leave the live count alone
 //! ```
+//!
+//! Parser errors (YAML and task-definition JSON) are turned into these words
+//! here and only here: [`Diagnostic::from_yaml_error`] and
+//! [`Diagnostic::from_task_definition_error`].
 
+use super::locate::{FieldPath, Segment, locate};
 use crate::source::SourceError;
 use crate::taskdef::model::TaskDefinitionError;
+use serde_saphyr::Error as YamlError;
 use std::fmt;
 
 /// Everything that can be wrong with an environment's spec.
@@ -74,15 +80,16 @@ impl Diagnostic {
         }
     }
 
-    /// A YAML syntax or type error from the parser.
-    pub fn from_yaml_error(file: &str, text: &str, error: &serde_saphyr::Error) -> Diagnostic {
-        let position = error
-            .location()
-            .filter(|l| l.line() > 0)
-            .map(|l| (l.line() as usize, l.column() as usize));
-        let message = yaml_message(error);
-        let hint = yaml_hint(&message);
-        Diagnostic::semantic(file, text, position, String::new(), message, hint)
+    /// A YAML syntax or type error from the parser; `path` is the field being
+    /// read when it happened (from `serde_path_to_error`).
+    pub fn from_yaml_error(
+        file: &str,
+        text: &str,
+        error: &YamlError,
+        path: &FieldPath,
+    ) -> Diagnostic {
+        let y = yaml_words(error.without_snippet(), path, text);
+        Diagnostic::semantic(file, text, y.position, y.field, y.message, y.hint)
     }
 
     /// A task-definition JSON error (syntax, type, unknown key).
@@ -91,20 +98,368 @@ impl Diagnostic {
         text: &str,
         error: &TaskDefinitionError,
     ) -> Diagnostic {
+        const HINT: &str = "a task definition is RegisterTaskDefinition input, as `aws ecs register-task-definition --cli-input-json` takes it";
+        let message = json_words(error.message());
+        let hint = match did_you_mean_in(error.message()) {
+            Some(name) => format!("did you mean `{name}`? ({HINT})"),
+            None => HINT.to_owned(),
+        };
         Diagnostic::semantic(
             file,
             text,
-            (error.line() > 0).then(|| (error.line(), error.column())),
+            // serde_json counts columns from 0 before the first character of a line.
+            (error.line() > 0).then(|| (error.line(), error.column().max(1))),
             error.path().to_owned(),
-            error.message().to_owned(),
-            "a task definition is RegisterTaskDefinition input, as `aws ecs register-task-definition --cli-input-json` takes it".into(),
+            message,
+            hint,
         )
+    }
+
+    /// Hide `secret` (a value that must not be printed, e.g. a webhook URL) in
+    /// the shown source line.
+    pub fn redact(mut self, secret: &str) -> Diagnostic {
+        if !secret.is_empty()
+            && let Some(line) = &mut self.source_line
+        {
+            *line = line.replace(secret, "<redacted>");
+        }
+        self
+    }
+}
+
+/// A YAML error in the user's words.
+struct YamlWords {
+    position: Option<(usize, usize)>,
+    field: String,
+    message: String,
+    hint: String,
+}
+
+/// The one place where YAML parser errors become user wording. Each rule says
+/// what the parser reports and what the user is told instead.
+fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
+    let position = error
+        .location()
+        .filter(|l| l.line() > 0)
+        .map(|l| (l.line() as usize, l.column() as usize));
+    let field = path.to_string();
+    let doc = field_doc(path);
+    let words = |message: String, hint: String| YamlWords {
+        position,
+        field: field.clone(),
+        message,
+        hint,
+    };
+    let example_hint = |fallback: &str| match &doc {
+        Some(doc) => format!("e.g. {}", doc.example),
+        None => fallback.to_owned(),
+    };
+    match error {
+        // Syntax errors: the field being read is no help; the line is.
+        YamlError::ExternalMessage { msg, .. } => syntax_words(msg, position, text),
+
+        // "unexpected end of input" for an empty document: say it is empty.
+        YamlError::Eof { .. } if !has_content(text) => YamlWords {
+            position: None,
+            field: String::new(),
+            message: "the file is empty".into(),
+            hint: REQUIRED_FIELDS_HINT.into(),
+        },
+        YamlError::Eof { .. } => words(
+            "the file ends too early".into(),
+            REQUIRED_FIELDS_HINT.into(),
+        ),
+
+        // "duplicate mapping key: k, set DuplicateKeyPolicy in Options if
+        // acceptable" is advice for programmers: name the key, say what to do.
+        YamlError::DuplicateMappingKey { key, .. } => words(
+            match key {
+                Some(key) => format!("duplicate key `{key}`"),
+                None => "duplicate key".into(),
+            },
+            "each key may appear once in a mapping: remove one of them, or merge them".into(),
+        ),
+
+        // "missing field `f`" is noticed where the mapping ends, i.e. on an
+        // unrelated line: point at the mapping that lacks it (or at no line for
+        // the document itself) and show what to add.
+        YamlError::SerdeMissingField { field: missing, .. } => YamlWords {
+            position: if path.is_root() {
+                None
+            } else {
+                locate(text, path)
+            },
+            field,
+            message: format!("missing field `{missing}`"),
+            hint: match field_doc(&path.clone().key(missing)) {
+                Some(doc) => format!("add {}", doc.example),
+                None => format!("add `{missing}`; see the spec reference in README.md"),
+            },
+        },
+
+        // "unknown field `f`, expected one of …": the path ends with the
+        // unknown key; name the mapping it is in, and the nearest known field.
+        YamlError::SerdeUnknownField {
+            field: unknown,
+            expected,
+            ..
+        } => YamlWords {
+            position,
+            field: parent_of_key(path, unknown).to_string(),
+            message: error_text(error),
+            hint: match closest(unknown, expected) {
+                Some(name) => format!(
+                    "did you mean `{name}`? The fields are listed in schemas/environment.schema.json"
+                ),
+                None => {
+                    "check the spelling; the fields are listed in schemas/environment.schema.json"
+                        .into()
+                }
+            },
+        },
+
+        // "unknown variant `v`": users know no variants; they wrote a kind.
+        YamlError::SerdeUnknownVariant {
+            variant, expected, ..
+        } => words(
+            format!(
+                "unknown kind `{variant}`, expected one of: {}",
+                expected.join(", ")
+            ),
+            example_hint("see the spec reference in README.md"),
+        ),
+
+        // "invalid i64" / "invalid boolean" (a scalar that does not parse as the
+        // field's type), "expected sequence start" / "expected mapping start"
+        // (a node of the wrong shape) and serde's "invalid type: X, expected Y":
+        // say what the field expects in plain words and what was found.
+        YamlError::InvalidScalar { .. }
+        | YamlError::Unexpected { .. }
+        | YamlError::SerdeInvalidType { .. }
+        | YamlError::SerdeInvalidValue { .. } => {
+            let found = match error {
+                YamlError::SerdeInvalidType { unexpected, .. }
+                | YamlError::SerdeInvalidValue { unexpected, .. } => Some(serde_found(unexpected)),
+                _ => position.and_then(|p| found_at(text, p)),
+            };
+            // A number too large for any integer type: the same problem as one
+            // too large for ECS, so the same words and hint.
+            if let (YamlError::InvalidScalar { ty, .. }, Some(number)) = (error, &found)
+                && is_integer_type(ty)
+                && is_large_integer_literal(number)
+            {
+                let number = number.trim_matches('`');
+                return words(
+                    format!("{number} is larger than ECS allows"),
+                    super::TOO_LARGE_HINT.into(),
+                );
+            }
+            let expects = match &doc {
+                Some(doc) => doc.expects.to_owned(),
+                None => parser_expects(error),
+            };
+            let message = match found {
+                Some(found) => format!("expected {expects}, found {found}"),
+                None => format!("expected {expects}"),
+            };
+            let hint =
+                example_hint("check the value's type against schemas/environment.schema.json");
+            words(message, hint)
+        }
+
+        // Anything else: the parser's message, without its own location suffix.
+        _ => words(
+            error_text(error),
+            "see the spec reference in README.md and schemas/environment.schema.json".into(),
+        ),
+    }
+}
+
+const REQUIRED_FIELDS_HINT: &str = "an environment needs at least `cluster:`, `image:` and \
+     `services:`; see the spec reference in README.md";
+
+/// The rules for YAML syntax errors (`msg` is the parser's text).
+fn syntax_words(msg: &str, position: Option<(usize, usize)>, text: &str) -> YamlWords {
+    let at = |position| YamlWords {
+        position,
+        field: String::new(),
+        message: msg.to_owned(),
+        hint: String::new(),
+    };
+    let error_line = position.map_or(usize::MAX, |(line, _)| line);
+    // A `[` or `{` left open makes the parser trip on a later line, with a
+    // message about something else ("illegal placement of ':' indicator"):
+    // point at the bracket and say it is never closed.
+    if let Some((line, column, open)) = unclosed_bracket(text, error_line) {
+        let close = if open == '[' { ']' } else { '}' };
+        let noticed = position.map_or(String::new(), |(l, c)| format!(" at line {l}, column {c}"));
+        let written = text.lines().nth(line - 1).unwrap_or_default().trim();
+        return YamlWords {
+            message: format!(
+                "this `{open}` is never closed (the YAML parser stopped{noticed}: {msg})"
+            ),
+            hint: format!("close it with `{close}`, e.g. `{written}{close}`"),
+            ..at(Some((line, column)))
+        };
+    }
+    // "tabs disallowed within this context": YAML indents with spaces only.
+    if msg.contains("tab") {
+        return YamlWords {
+            hint: "indent with spaces; YAML does not allow tabs in indentation".into(),
+            ..at(position)
+        };
+    }
+    // "did not find expected key", "mapping values are not allowed here", …:
+    // in a hand-written spec these mean a line is indented wrongly.
+    if [
+        "did not find expected",
+        "not allowed in this context",
+        "mapping values are not allowed",
+    ]
+    .iter()
+    .any(|m| msg.contains(m))
+    {
+        let indent = position
+            .and_then(|(line, _)| text.lines().nth(line - 1))
+            .map(|l| l.len() - l.trim_start().len());
+        return YamlWords {
+            message: format!(
+                "this line's indentation does not fit the lines above it (the YAML parser says: {msg})"
+            ),
+            hint: format!(
+                "{}keys of one mapping must start in the same column, and the keys inside \
+                 a block must be indented more than the block's key (2 spaces per level)",
+                indent.map_or(String::new(), |n| format!(
+                    "this line is indented {n} space{}; ",
+                    if n == 1 { "" } else { "s" }
+                ))
+            ),
+            ..at(position)
+        };
+    }
+    // Other syntax errors: the parser's words, with general advice.
+    YamlWords {
+        hint: "check the YAML syntax of this line; quote values that contain `: `, ` #` \
+               or start with a special character"
+            .into(),
+        ..at(position)
+    }
+}
+
+/// What a field expects, in plain words, and an example of it.
+struct FieldDoc {
+    /// "a non-negative integer"
+    expects: &'static str,
+    /// "`desiredCount: 2`"
+    example: &'static str,
+}
+
+/// The table of field descriptions, by path (an index is `[]`).
+fn field_doc(path: &FieldPath) -> Option<FieldDoc> {
+    let doc = |expects, example| Some(FieldDoc { expects, example });
+    match path.words().as_slice() {
+        [] => doc(
+            "a mapping of settings (cluster, image, services, …)",
+            "`cluster: <ECS cluster name>`, `image: …` and `services: …`, each on its own line at the left margin",
+        ),
+        ["cluster"] => doc("the ECS cluster name", "`cluster: <ECS cluster name>`"),
+        ["region"] => doc("an AWS region name", "`region: eu-west-1`"),
+        ["image"] => doc(
+            "the release image reference",
+            "`image: <registry>/<repository>:<tag>`",
+        ),
+        ["taskDefinition"] | ["services", _, "taskDefinition"] => doc(
+            "a template path relative to the repo root",
+            "`taskDefinition: task-definitions/app.json`",
+        ),
+        ["container"] => doc(
+            "the name of a container of the template",
+            "`container: app`",
+        ),
+        ["migration"] => doc(
+            "a mapping with revision and command",
+            "`migration: {revision: \"20261101000000\", command: [bin/rails, db:migrate]}`",
+        ),
+        ["migration", "revision"] => doc(
+            "a string or an integer",
+            "`revision: \"20261101000000\"` (the schema revision the release needs)",
+        ),
+        ["migration", "command"] => doc(
+            "a list of strings, e.g. [bin/rails, db:migrate]",
+            "`command: [bin/rails, db:migrate]`",
+        ),
+        ["migration" | "deploy", "timeout"] => doc("a duration such as 10m", "`timeout: 10m`"),
+        ["migration", "quiesce"] => doc("a list of service names", "`quiesce: [worker]`"),
+        ["migration", "networkFrom"] => doc("a service name", "`networkFrom: web`"),
+        ["services"] => doc(
+            "a mapping of ECS service name to settings",
+            "`services: {web: {desiredCount: 2}}`, or one `<ECS service name>:` line per service under `services:`",
+        ),
+        ["services", _] => doc(
+            "a mapping of service settings (command, desiredCount, …)",
+            "`web: {desiredCount: 2}`",
+        ),
+        ["services", _, "command"] => doc(
+            "a list of strings, e.g. [bin/rails, server]",
+            "`command: [bin/rails, server]`",
+        ),
+        ["services", _, "desiredCount"] => doc("a non-negative integer", "`desiredCount: 2`"),
+        ["services", _, "family"] => doc("a task-definition family name", "`family: shop-web`"),
+        ["services", _, "environment"] => doc(
+            "a mapping of variable name to value",
+            "`environment: {RAILS_MAX_THREADS: \"5\"}`",
+        ),
+        ["services", _, "environment", _] => doc(
+            "a string, number or boolean",
+            "`RAILS_MAX_THREADS: \"5\"` (quote values to be sure they stay text)",
+        ),
+        ["services", _, "create"] => doc(
+            "a CreateService input path relative to the repo root",
+            "`create: service-definitions/web.json`",
+        ),
+        ["deploy"] => doc(
+            "a mapping with timeout and rollback",
+            "`deploy: {timeout: 10m, rollback: true}`",
+        ),
+        ["deploy", "rollback"] => doc("a boolean (true or false)", "`rollback: true`"),
+        ["sync"] => doc(
+            "a mapping with auto, selfHeal and suspend",
+            "`sync: {auto: true, selfHeal: true, suspend: false}`",
+        ),
+        ["sync", "auto"] => doc("a boolean (true or false)", "`auto: true`"),
+        ["sync", "selfHeal"] => doc("a boolean (true or false)", "`selfHeal: true`"),
+        ["sync", "suspend"] => doc("a boolean (true or false)", "`suspend: false`"),
+        ["notifications"] => doc(
+            "a list of targets",
+            "`- slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}` under `notifications:`, one `- ` item per target",
+        ),
+        ["notifications", "[]"] => doc(
+            "a target: slack or webhook",
+            "`- slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}` or `- webhook: {urlFrom: DEPLOY_HOOK_URL}`",
+        ),
+        ["notifications", "[]", "slack"] => doc(
+            "a mapping with webhookUrlFrom",
+            "`slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}`",
+        ),
+        ["notifications", "[]", "slack", "webhookUrlFrom"] => doc(
+            "the name of the environment variable that holds the webhook URL",
+            "`webhookUrlFrom: SLACK_WEBHOOK_URL`",
+        ),
+        ["notifications", "[]", "webhook"] => doc(
+            "a mapping with urlFrom",
+            "`webhook: {urlFrom: DEPLOY_HOOK_URL}`",
+        ),
+        ["notifications", "[]", "webhook", "urlFrom"] => doc(
+            "the name of the environment variable that holds the webhook URL",
+            "`urlFrom: DEPLOY_HOOK_URL`",
+        ),
+        _ => None,
     }
 }
 
 /// The parser's message without its own location suffix (we print ours).
-fn yaml_message(error: &serde_saphyr::Error) -> String {
-    let text = error.without_snippet().to_string();
+fn error_text(error: &YamlError) -> String {
+    let text = error.to_string();
     // serde-saphyr appends " at line L, column C"; the location is printed in front instead.
     let text = match text.rfind(" at line ") {
         Some(i) => text[..i].to_owned(),
@@ -113,16 +468,196 @@ fn yaml_message(error: &serde_saphyr::Error) -> String {
     text.trim().to_owned()
 }
 
-fn yaml_hint(message: &str) -> String {
-    if message.contains("unknown field") {
-        "check the spelling; the fields are listed in schemas/environment.schema.json".into()
-    } else if message.contains("missing field") {
-        "add the field; see the spec reference in README.md".into()
-    } else if message.contains("invalid type") {
-        "check the value's type against schemas/environment.schema.json".into()
-    } else {
-        String::new()
+/// The path of the mapping an unknown `key` was found in.
+fn parent_of_key(path: &FieldPath, key: &str) -> FieldPath {
+    match path.segments() {
+        [parent @ .., Segment::Key(last)] if last == key => parent.iter().cloned().collect(),
+        _ => path.clone(),
     }
+}
+
+/// serde's name of what it found, in YAML words.
+fn serde_found(unexpected: &str) -> String {
+    match unexpected {
+        "sequence" => "a list".into(),
+        "map" => "a mapping".into(),
+        "unit value" => "nothing".into(),
+        other => other.into(),
+    }
+}
+
+/// What the node at `position` is, from the source text: the value as
+/// written for a scalar, or its shape for a list or mapping.
+fn found_at(text: &str, (line, column): (usize, usize)) -> Option<String> {
+    let line = text.lines().nth(line.checked_sub(1)?)?;
+    let rest: String = line.chars().skip(column.saturating_sub(1)).collect();
+    let rest = match rest.find(" #") {
+        Some(i) => &rest[..i],
+        None => &rest,
+    }
+    .trim();
+    let quoted = rest.starts_with(['"', '\'']);
+    Some(match rest {
+        "" => return None,
+        _ if rest == "-" || rest.starts_with("- ") || rest.starts_with('[') => "a list".into(),
+        _ if rest.starts_with('{') => "a mapping".into(),
+        _ if !quoted && (rest.ends_with(':') || rest.contains(": ")) => "a mapping".into(),
+        _ if quoted => rest.to_owned(),
+        _ => format!("`{rest}`"),
+    })
+}
+
+fn is_integer_type(ty: &str) -> bool {
+    matches!(
+        ty,
+        "i8" | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "isize"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "usize"
+    )
+}
+
+/// `123` or `+5` as written (not `-4`, `"123"` or `1.5`): a count that can
+/// only have failed to parse for being too large.
+fn is_large_integer_literal(found: &str) -> bool {
+    let digits = found.trim_matches('`');
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A Rust scalar type name in user words.
+fn rust_type_words(ty: &str) -> &str {
+    match ty {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a non-negative integer",
+        _ if is_integer_type(ty) => "an integer",
+        "f32" | "f64" | "floating point" => "a number",
+        "bool" | "boolean" => "a boolean (true or false)",
+        other => other,
+    }
+}
+
+/// What the parser says a field without an entry in [`field_doc`] expects.
+fn parser_expects(error: &YamlError) -> String {
+    match error {
+        YamlError::InvalidScalar { ty, .. } => rust_type_words(ty).to_owned(),
+        YamlError::Unexpected { expected, .. } => shape_words(expected).to_owned(),
+        YamlError::SerdeInvalidType { expected, .. }
+        | YamlError::SerdeInvalidValue { expected, .. } => expected.clone(),
+        _ => "another kind of value".to_owned(),
+    }
+}
+
+/// "sequence start" / "mapping start" in user words.
+fn shape_words(expected: &str) -> &str {
+    match expected {
+        "sequence start" => "a list",
+        "mapping start" => "a mapping",
+        other => other,
+    }
+}
+
+/// serde_json's `invalid type: X, expected Y` in the words of a JSON author:
+/// JSON arrays and objects, integers and numbers, not Rust types.
+fn json_words(message: &str) -> String {
+    let (head, expected) = match message.split_once(", expected ") {
+        Some((head, expected)) => (head, Some(expected)),
+        None => (message, None),
+    };
+    let head = match head.split_once(": ") {
+        Some((kind, "sequence")) => format!("{kind}: array"),
+        Some((kind, "map")) => format!("{kind}: object"),
+        _ => head.to_owned(),
+    };
+    let Some(expected) = expected else {
+        return head;
+    };
+    let expected = match expected {
+        "a sequence" => "a JSON array",
+        "a map" => "a JSON object",
+        e if e.starts_with("struct ") => "a JSON object",
+        e => rust_type_words(e),
+    };
+    format!("{head}, expected {expected}")
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`": the closest of
+/// the expected names.
+fn did_you_mean_in(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, rest) = rest.split_once('`')?;
+    let names: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    closest(unknown, &names).map(str::to_owned)
+}
+
+/// The known name a misspelled `name` most likely meant, if any is close.
+fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    let name = name.to_lowercase();
+    known
+        .iter()
+        .map(|k| (edit_distance(&name, &k.to_lowercase()), *k))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(2) || k.to_lowercase().starts_with(&name))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// Whether the text has anything but blank lines and comments.
+fn has_content(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim();
+        !l.is_empty() && !l.starts_with('#') && l != "---" && l != "..."
+    })
+}
+
+/// The last `[` or `{` opened before `before_line` (1-based) and not closed
+/// by then, ignoring quoted text and comments: (line, column, bracket).
+fn unclosed_bracket(text: &str, before_line: usize) -> Option<(usize, usize, char)> {
+    let mut open: Vec<(usize, usize, char)> = Vec::new();
+    for (i, line) in text.lines().enumerate().take(before_line.saturating_sub(1)) {
+        let mut quote = None;
+        let mut previous = ' ';
+        for (j, c) in line.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') if previous == ' ' || "[{,:".contains(previous) => {
+                    quote = Some(c)
+                }
+                (None, '#') if previous == ' ' || j == 0 => break,
+                (None, '[' | '{') => open.push((i + 1, j + 1, c)),
+                (None, ']' | '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    open.pop()
 }
 
 fn source_line(text: &str, line: usize) -> Option<String> {

@@ -70,6 +70,22 @@ impl FromIterator<Segment> for FieldPath {
     }
 }
 
+/// The path serde was reading: an enum variant (`slack:`) is a key in YAML;
+/// a non-string key (`?`) cannot be walked and ends the path.
+impl From<&serde_path_to_error::Path> for FieldPath {
+    fn from(path: &serde_path_to_error::Path) -> Self {
+        use serde_path_to_error::Segment as S;
+        path.iter()
+            .map_while(|segment| match segment {
+                S::Seq { index } => Some(Segment::Index(*index)),
+                S::Map { key } => Some(Segment::Key(key.clone())),
+                S::Enum { variant } => Some(Segment::Key(variant.clone())),
+                S::Unknown => None,
+            })
+            .collect()
+    }
+}
+
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, segment) in self.0.iter().enumerate() {

@@ -20,13 +20,17 @@ use crate::source::{Snapshot, SourceError};
 use crate::taskdef::model::TaskDefinitionSpec;
 pub use diagnostic::{Diagnostic, SpecError};
 use indexmap::IndexMap;
-use std::collections::HashMap;
+pub use locate::FieldPath;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// Default `migration.timeout`.
 pub const DEFAULT_MIGRATION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Default `deploy.timeout`.
 pub const DEFAULT_DEPLOY_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// The hint for a count too large for ECS (or for any integer type).
+const TOO_LARGE_HINT: &str = "set a realistic task count";
 
 /// A validated environment: every default applied, every file loaded.
 #[derive(Debug, Clone)]
@@ -173,10 +177,17 @@ pub fn load(snapshot: &Snapshot, name: &str) -> Result<Environment, SpecError> {
     Validator::new(snapshot, name, &file, &text).validate(raw)
 }
 
-/// Parse the YAML text of a spec file into its raw form.
+/// Parse the YAML text of a spec file into its raw form. An error names the
+/// field being read when it happened, tracked by `serde_path_to_error`.
 pub fn parse(file: &str, text: &str) -> Result<raw::EnvironmentFile, SpecError> {
-    serde_saphyr::from_str::<raw::EnvironmentFile>(text)
-        .map_err(|e| SpecError::Invalid(vec![Diagnostic::from_yaml_error(file, text, &e)]))
+    let mut path = FieldPath::default();
+    serde_saphyr::with_deserializer_from_str(text, |de| {
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            path = FieldPath::from(e.path());
+            e.into_inner()
+        })
+    })
+    .map_err(|e| SpecError::Invalid(vec![Diagnostic::from_yaml_error(file, text, &e, &path)]))
 }
 
 struct Validator<'a> {
@@ -186,6 +197,8 @@ struct Validator<'a> {
     text: &'a str,
     problems: Vec<Diagnostic>,
     templates: HashMap<String, Option<TaskDefinitionSpec>>,
+    /// Templates whose container problem is reported (once, not per service).
+    container_reported: HashSet<String>,
 }
 
 impl<'a> Validator<'a> {
@@ -197,19 +210,30 @@ impl<'a> Validator<'a> {
             text,
             problems: Vec::new(),
             templates: HashMap::new(),
+            container_reported: HashSet::new(),
         }
     }
 
     fn problem(&mut self, field: &[&str], message: impl Into<String>, hint: impl Into<String>) {
-        let line = locate::locate(self.text, field);
-        self.problems.push(Diagnostic::semantic(
+        let diagnostic = self.diagnostic(&FieldPath::keys(field), message, hint);
+        self.problems.push(diagnostic);
+    }
+
+    /// A problem with `field`, at its line.
+    fn diagnostic(
+        &self,
+        field: &FieldPath,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::semantic(
             self.file,
             self.text,
-            line,
-            field.join("."),
+            locate::locate(self.text, field),
+            field.to_string(),
             message.into(),
             hint.into(),
-        ));
+        )
     }
 
     fn duration(&mut self, field: &[&str], value: Option<&str>, default: Duration) -> Duration {
@@ -266,17 +290,22 @@ impl<'a> Validator<'a> {
     }
 
     fn path_problem(&mut self, field: &[&str], path: &str, error: &SourceError) {
-        let hint = match error {
-            SourceError::OutsideRepo { .. } => {
-                "paths are relative to the repo root and must stay inside it"
+        let (message, hint) = match error {
+            SourceError::OutsideRepo { reason, .. } => (
+                format!("'{path}': {reason}"),
+                "paths are relative to the repo root and must stay inside it",
+            ),
+            SourceError::NotFound { .. } => (
+                format!("'{path}': no such file in the config repo"),
+                "check the file name, and that the file is committed",
+            ),
+            SourceError::Io { source, .. } if source.kind() == std::io::ErrorKind::IsADirectory => {
+                (
+                    format!("'{path}' is a directory, not a file"),
+                    "name a JSON file in it, e.g. task-definitions/app.json",
+                )
             }
-            SourceError::NotFound { .. } => "check the file name, and that the file is committed",
-            _ => "",
-        };
-        let message = match error {
-            SourceError::OutsideRepo { reason, .. } => format!("'{path}': {reason}"),
-            SourceError::NotFound { .. } => format!("'{path}': no such file in the config repo"),
-            other => other.to_string(),
+            other => (other.to_string(), ""),
         };
         self.problem(field, message, hint);
     }
@@ -370,7 +399,7 @@ impl<'a> Validator<'a> {
                 self.problem(
                     &["services", name, "desiredCount"],
                     format!("{n} is larger than ECS allows"),
-                    "set a realistic task count",
+                    TOO_LARGE_HINT,
                 );
                 None
             }
@@ -411,7 +440,11 @@ impl<'a> Validator<'a> {
             );
         }
         let (template_path, template) = template?;
-        let container = self.container(raw, name, &template_path, &template)?;
+        let template_field: &[&str] = match block.task_definition {
+            Some(_) => &["services", name, "taskDefinition"],
+            None => &["taskDefinition"],
+        };
+        let container = self.container(raw, template_field, &template_path, &template)?;
         Some(Service {
             name: name.to_owned(),
             family,
@@ -430,11 +463,13 @@ impl<'a> Validator<'a> {
         })
     }
 
-    /// The container running the image: the spec's `container`, or the template's first.
+    /// The container running the image: the spec's `container`, or the
+    /// template's first. A problem is reported once per template, at
+    /// `template_field` (the taskDefinition the service's template comes from).
     fn container(
         &mut self,
         raw: &raw::EnvironmentFile,
-        service: &str,
+        template_field: &[&str],
         template_path: &str,
         template: &TaskDefinitionSpec,
     ) -> Option<String> {
@@ -444,31 +479,35 @@ impl<'a> Validator<'a> {
             .flatten()
             .filter_map(|c| c.name.clone())
             .collect();
-        match &raw.container {
-            Some(wanted) if names.contains(wanted) => Some(wanted.clone()),
-            Some(wanted) => {
-                self.problem(
-                    &["container"],
-                    format!(
-                        "container '{wanted}' is not in {template_path} (used by service '{service}'); it has: {}",
-                        if names.is_empty() { "no containers".to_owned() } else { names.join(", ") }
-                    ),
-                    "name one of the template's containers, or give the service its own template",
-                );
-                None
-            }
-            None => match names.first() {
-                Some(first) => Some(first.clone()),
-                None => {
-                    self.problem(
-                        &["services", service, "taskDefinition"],
-                        format!("{template_path} has no named container definitions"),
-                        "add containerDefinitions with a name to the template",
-                    );
-                    None
-                }
-            },
+        if let Some(found) = match &raw.container {
+            Some(wanted) => names.iter().find(|n| *n == wanted),
+            None => names.first(),
+        } {
+            return Some(found.clone());
         }
+        if !self.container_reported.insert(template_path.to_owned()) {
+            return None;
+        }
+        match &raw.container {
+            Some(wanted) => self.problem(
+                &["container"],
+                format!(
+                    "container '{wanted}' is not in {template_path}; it has: {}",
+                    if names.is_empty() {
+                        "no containers".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+                "name one of the template's containers, or give the services their own template",
+            ),
+            None => self.problem(
+                template_field,
+                format!("{template_path} has no named container definitions"),
+                "add containerDefinitions with a name to the template",
+            ),
+        }
+        None
     }
 
     fn create_input(&mut self, service: &str, path: &str) -> Option<CreateServiceInput> {
@@ -570,27 +609,54 @@ impl<'a> Validator<'a> {
 
     fn notifications(&mut self, blocks: &[raw::NotificationBlock]) -> Vec<Notification> {
         let mut out = Vec::new();
-        for block in blocks {
-            let (var, n) = match block {
+        for (index, block) in blocks.iter().enumerate() {
+            let (kind, key, example, var, n) = match block {
                 raw::NotificationBlock::Slack(s) => (
-                    s.webhook_url_from.clone(),
+                    "slack",
+                    "webhookUrlFrom",
+                    "SLACK_WEBHOOK_URL",
+                    &s.webhook_url_from,
                     Notification::Slack {
                         webhook_url_from: s.webhook_url_from.clone(),
                     },
                 ),
                 raw::NotificationBlock::Webhook(w) => (
-                    w.url_from.clone(),
+                    "webhook",
+                    "urlFrom",
+                    "DEPLOY_HOOK_URL",
+                    &w.url_from,
                     Notification::Webhook {
                         url_from: w.url_from.clone(),
                     },
                 ),
             };
-            if !valid_env_var_name(&var) {
-                self.problem(
-                    &["notifications"],
-                    format!("'{var}' is not an environment variable name"),
-                    "name the variable that holds the URL (e.g. SLACK_WEBHOOK_URL); never put a URL in git",
-                );
+            if !valid_env_var_name(var) {
+                let field = FieldPath::keys(&["notifications"])
+                    .index(index)
+                    .key(kind)
+                    .key(key);
+                // A URL here is a secret committed to git: never print it back.
+                let diagnostic = if var.contains("://") {
+                    self.diagnostic(
+                        &field,
+                        "this is not an environment variable name: it looks like a URL",
+                        format!(
+                            "name the environment variable that holds the URL (e.g. {example}) \
+                             and set it where deckhand runs; the URL is now in the repo's history, so replace it"
+                        ),
+                    )
+                    .redact(var)
+                } else {
+                    self.diagnostic(
+                        &field,
+                        format!("'{var}' is not an environment variable name"),
+                        format!(
+                            "name the environment variable that holds the URL, e.g. {example} \
+                             (letters, digits and underscores, not starting with a digit)"
+                        ),
+                    )
+                };
+                self.problems.push(diagnostic);
             }
             out.push(n);
         }
@@ -614,4 +680,190 @@ fn valid_env_var_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::RepoLocation;
+
+    const FILE: &str = "environments/t.yaml";
+    const GOOD: &str = "\
+cluster: c
+image: i
+taskDefinition: td.json
+services:
+  web:
+    desiredCount: 2
+";
+
+    /// The single diagnostic of a spec that does not parse.
+    fn parse_error(yaml: &str) -> Diagnostic {
+        match parse(FILE, yaml) {
+            Err(SpecError::Invalid(mut found)) if found.len() == 1 => found.remove(0),
+            other => panic!("expected one diagnostic, got {other:?}"),
+        }
+    }
+
+    /// The diagnostics of loading `yaml` from a repo that also holds `td.json`.
+    fn load_errors(yaml: &str, template: &str) -> Vec<Diagnostic> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("environments")).unwrap();
+        std::fs::write(dir.path().join(FILE), yaml).unwrap();
+        std::fs::write(dir.path().join("td.json"), template).unwrap();
+        let snapshot = Snapshot::open(&RepoLocation {
+            repo: dir.path().to_str().unwrap().to_owned(),
+            git_ref: None,
+            cache_dir: dir.path().join("cache"),
+        })
+        .unwrap();
+        match load(&snapshot, "t") {
+            Err(SpecError::Invalid(found)) => found,
+            other => panic!("expected diagnostics, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_field_path_what_it_expects_and_what_was_found() {
+        let d = parse_error(&GOOD.replace("desiredCount: 2", "desiredCount: two"));
+        assert_eq!(d.field, "services.web.desiredCount");
+        assert_eq!(d.position, Some((6, 19)));
+        assert_eq!(d.message, "expected a non-negative integer, found `two`");
+        assert_eq!(d.hint, "e.g. `desiredCount: 2`");
+    }
+
+    #[test]
+    fn a_wrong_value_in_a_map_is_named_by_its_key() {
+        let d = parse_error(&GOOD.replace("desiredCount: 2", "environment: {A: [1]}"));
+        assert_eq!(d.field, "services.web.environment.A");
+        assert_eq!(
+            d.message,
+            "expected a string, number or boolean, found a list"
+        );
+    }
+
+    #[test]
+    fn a_string_where_a_list_belongs_says_list() {
+        let d = parse_error(&GOOD.replace("desiredCount: 2", "command: bin/rails server"));
+        assert_eq!(d.field, "services.web.command");
+        assert!(d.message.starts_with("expected a list of strings"), "{d}");
+        assert!(d.message.ends_with("found `bin/rails server`"), "{d}");
+    }
+
+    #[test]
+    fn an_integer_too_large_for_any_type_is_too_large_for_ecs() {
+        let d = parse_error(&GOOD.replace("desiredCount: 2", "desiredCount: 99999999999999999999"));
+        assert_eq!(d.field, "services.web.desiredCount");
+        assert_eq!(d.message, "99999999999999999999 is larger than ECS allows");
+        assert_eq!(d.hint, TOO_LARGE_HINT);
+    }
+
+    #[test]
+    fn a_missing_field_points_at_the_mapping_that_lacks_it() {
+        let yaml = format!("{GOOD}migration:\n  revision: \"1\"\n  timeout: 5m\n");
+        let d = parse_error(&yaml);
+        assert_eq!(d.field, "migration");
+        assert_eq!(d.position, Some((7, 1)));
+        assert_eq!(d.message, "missing field `command`");
+        assert_eq!(d.hint, "add `command: [bin/rails, db:migrate]`");
+    }
+
+    #[test]
+    fn a_missing_top_level_field_points_at_no_unrelated_line() {
+        let d = parse_error(&GOOD.replace("cluster: c\n", ""));
+        assert_eq!(d.position, None);
+        assert_eq!(d.message, "missing field `cluster`");
+        assert_eq!(d.hint, "add `cluster: <ECS cluster name>`");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_named_without_advice_for_programmers() {
+        let d = parse_error(&format!("{GOOD}    desiredCount: 3\n"));
+        assert_eq!(d.field, "services.web");
+        assert_eq!(d.position.map(|p| p.0), Some(7));
+        assert_eq!(d.message, "duplicate key `desiredCount`");
+        assert!(!d.to_string().contains("DuplicateKeyPolicy"), "{d}");
+    }
+
+    #[test]
+    fn a_misspelt_field_gets_the_nearest_known_one_as_hint() {
+        let d = parse_error(&GOOD.replace("desiredCount", "desiredCont"));
+        assert_eq!(d.field, "services.web");
+        assert!(d.hint.starts_with("did you mean `desiredCount`?"), "{d}");
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_reported_on_the_line_that_opens_it() {
+        let yaml = GOOD.replace(
+            "    desiredCount: 2",
+            "    command: [a, b\n    desiredCount: 2",
+        );
+        let d = parse_error(&yaml);
+        assert_eq!(d.position, Some((6, 14)));
+        assert!(d.message.starts_with("this `[` is never closed"), "{d}");
+        assert_eq!(d.hint, "close it with `]`, e.g. `command: [a, b]`");
+    }
+
+    #[test]
+    fn a_line_indented_between_two_levels_is_called_an_indentation_problem() {
+        let yaml = format!("{GOOD}   worker:\n    desiredCount: 1\n");
+        let d = parse_error(&yaml);
+        assert!(d.message.contains("indentation"), "{d}");
+        assert!(d.hint.contains("indented"), "{d}");
+    }
+
+    #[test]
+    fn an_empty_file_is_called_empty() {
+        let d = parse_error("# nothing yet\n");
+        assert_eq!(d.message, "the file is empty");
+        assert!(d.hint.contains("cluster"), "{d}");
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_mapping_says_mapping() {
+        let d = parse_error("- cluster: c\n");
+        assert_eq!(d.field, "");
+        assert_eq!(d.position, Some((1, 1)));
+        assert!(d.message.starts_with("expected a mapping"), "{d}");
+        assert!(d.message.ends_with("found a list"), "{d}");
+    }
+
+    #[test]
+    fn task_definition_errors_use_json_words_and_one_based_columns() {
+        let err = crate::taskdef::model::parse_task_definition("[\n]").unwrap_err();
+        let d = Diagnostic::from_task_definition_error("td.json", "[\n]", &err);
+        assert_eq!(d.position, Some((1, 1)));
+        assert_eq!(d.message, "invalid type: array, expected a JSON object");
+        let json = r#"{"containerDefinitions": [{"memoryReservation": "512 MB"}]}"#;
+        let err = crate::taskdef::model::parse_task_definition(json).unwrap_err();
+        let d = Diagnostic::from_task_definition_error("td.json", json, &err);
+        assert_eq!(
+            d.message,
+            "invalid type: string \"512 MB\", expected an integer"
+        );
+    }
+
+    #[test]
+    fn a_url_in_place_of_a_variable_name_is_located_and_never_printed() {
+        let url = "https://hooks.slack.com/services/T0/B0/SECRET";
+        let yaml = format!(
+            "{GOOD}notifications:\n  - webhook: {{urlFrom: OK_VAR}}\n  - slack: {{webhookUrlFrom: {url}}}\n"
+        );
+        let found = load_errors(&yaml, r#"{"containerDefinitions": [{"name": "app"}]}"#);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let d = &found[0];
+        assert_eq!(d.field, "notifications[1].slack.webhookUrlFrom");
+        assert_eq!(d.position, Some((9, 5)));
+        assert!(d.message.contains("looks like a URL"), "{d}");
+        assert!(!d.to_string().contains("SECRET"), "{d}");
+    }
+
+    #[test]
+    fn a_shared_template_without_containers_is_reported_once_at_its_own_field() {
+        let yaml = format!("{GOOD}  worker: {{}}\n");
+        let found = load_errors(&yaml, r#"{"containerDefinitions": []}"#);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].field, "taskDefinition");
+        assert_eq!(found[0].position, Some((3, 1)));
+    }
 }
