@@ -20,6 +20,16 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl Run {
     /// Panic with the whole output unless the exit code is `code`.
     #[track_caller]
@@ -176,11 +186,7 @@ impl Fixture {
             .args(args)
             .output()
             .expect("run deckhand");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(out)
     }
 
     fn base_command(&self, vars: &[(&str, String)]) -> Command {
@@ -216,11 +222,7 @@ impl Fixture {
             .command(command, extra, vars)
             .output()
             .expect("run deckhand");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(out)
     }
 
     /// The `deckhand <command> --repo … --env …` process, not started.
