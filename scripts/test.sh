@@ -9,4 +9,5 @@ bash emulator/install.sh
 .venv/bin/python emulator/test_emulator.py
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --locked
+# Library unit tests, then the integration binary (there are no doc tests).
+cargo test --locked --lib --bins --test it
