@@ -74,6 +74,49 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
         poll_interval: std::time::Duration,
     },
+    /// Reconcile continuously: poll (or be woken by a webhook for) the config repo.
+    Controller {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// Environments to reconcile (default: all of environments/*.yaml).
+        #[arg(long = "env", value_name = "NAME")]
+        envs: Vec<String>,
+        /// Between two reconciles of an environment (±10% jitter).
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+        interval: std::time::Duration,
+        /// Serve /healthz, /readyz, /metrics, /status and POST /hooks/git here.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// One cycle for every environment, then exit (non-zero if any failed).
+        #[arg(long)]
+        once: bool,
+        /// Most environments reconciled at once.
+        #[arg(long, default_value = "4")]
+        concurrency: usize,
+        /// On SIGTERM, how long to wait for running reconciles.
+        #[arg(long, value_name = "DURATION", default_value = "100s", value_parser = humantime::parse_duration)]
+        shutdown_grace: std::time::Duration,
+        /// First retry delay after a failed apply (doubles, capped by --backoff-max).
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+        backoff_base: std::time::Duration,
+        /// Longest retry delay.
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration)]
+        backoff_max: std::time::Duration,
+        /// How often waits poll ECS.
+        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
+        poll_interval: std::time::Duration,
+    },
+    /// What runs in ECS now: commit, schema revision, task definitions, in sync or not, last result.
+    Status {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// The environment.
+        #[arg(long = "env", value_name = "NAME")]
+        env: String,
+        /// Report format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: StatusFormat,
+    },
     /// Print the task definitions deckhand would register, as JSON (no AWS access).
     Render {
         #[command(flatten)]
@@ -84,6 +127,15 @@ pub enum Command {
     },
     /// Print the JSON Schema of environment files.
     Schema,
+}
+
+/// Output formats of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// Human-readable text.
+    Text,
+    /// JSON.
+    Json,
 }
 
 /// Where the config repo is.

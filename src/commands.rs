@@ -4,7 +4,9 @@
 
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyError, ApplyOptions, ApplyOutcome};
-use crate::cli::{Command, RepoArgs};
+use crate::cli::{Command, RepoArgs, StatusFormat};
+use crate::controller::{self, ControllerConfig, ControllerError, reconcile::Settings};
+use crate::live::COMMIT_TAG;
 use crate::live::{self, Ecs, EcsError};
 use crate::plan::{self, PlanError};
 use crate::report::{self, Format};
@@ -40,6 +42,9 @@ pub enum CommandError {
     /// Writing output failed.
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// The controller stopped with an error.
+    #[error(transparent)]
+    Controller(#[from] ControllerError),
     /// The release failed.
     #[error(transparent)]
     Apply(#[from] ApplyError),
@@ -90,6 +95,52 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             }
             let mut text = serde_json::to_string_pretty(&rendered).expect("serializes");
             text.push('\n');
+            print(&text)?;
+            Ok(Outcome::Done)
+        }
+        Command::Controller {
+            repo,
+            envs,
+            interval,
+            listen,
+            once,
+            concurrency,
+            shutdown_grace,
+            backoff_base,
+            backoff_max,
+            poll_interval,
+        } => {
+            controller::run(ControllerConfig {
+                location: location(&repo),
+                environments: envs,
+                settings: Settings {
+                    interval,
+                    poll_interval,
+                    backoff_base,
+                    backoff_max,
+                },
+                listen,
+                once,
+                concurrency,
+                shutdown_grace,
+            })
+            .await?;
+            Ok(Outcome::Done)
+        }
+        Command::Status { repo, env, format } => {
+            let (snapshot, env) = load(&repo, env).await?;
+            let ecs = Ecs::connect(env.region.as_deref()).await;
+            let live = live::fetch(&ecs, &env).await?;
+            let plan = plan::plan(&env, snapshot.commit(), &live)?;
+            let status = status_json(&env, snapshot.commit(), &live, &plan);
+            let text = match format {
+                StatusFormat::Json => {
+                    let mut s = serde_json::to_string_pretty(&status).expect("serializes");
+                    s.push('\n');
+                    s
+                }
+                StatusFormat::Text => status_text(&status),
+            };
             print(&text)?;
             Ok(Outcome::Done)
         }
@@ -149,6 +200,81 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             })
         }
     }
+}
+
+/// `deckhand status` as JSON: what runs, and whether it matches the repo.
+fn status_json(
+    env: &Environment,
+    commit: Option<&str>,
+    live: &live::LiveEnvironment,
+    plan: &plan::Plan,
+) -> serde_json::Value {
+    let services: Vec<serde_json::Value> = env
+        .services
+        .iter()
+        .map(|s| match live.services.get(&s.name) {
+            Some(l) => serde_json::json!({
+                "service": s.name,
+                "taskDefinition": l.task_definition.family_revision,
+                "desiredCount": l.desired_count,
+                "runningCount": l.running_count,
+                "commit": l.tags.get(COMMIT_TAG),
+            }),
+            None => serde_json::json!({"service": s.name, "missing": true}),
+        })
+        .collect();
+    serde_json::json!({
+        "environment": env.name,
+        "cluster": env.cluster,
+        "repoCommit": commit,
+        "schemaRevision": live.recorded_revision,
+        "inSync": !plan.changed,
+        "outOfSync": plan.steps.iter().map(report::describe_step).collect::<Vec<_>>(),
+        "lastRelease": live.cluster_tags.get(&env.last_release_tag()),
+        "services": services,
+    })
+}
+
+fn status_text(status: &serde_json::Value) -> String {
+    let s = |v: &serde_json::Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| "none".into())
+    };
+    let mut out = format!(
+        "{} (cluster {})\n  repo commit:     {}\n  schema revision: {}\n  last release:    {}\n  in sync:         {}\n",
+        s(&status["environment"]),
+        s(&status["cluster"]),
+        s(&status["repoCommit"]),
+        s(&status["schemaRevision"]),
+        s(&status["lastRelease"]),
+        if status["inSync"] == true {
+            "yes"
+        } else {
+            "no"
+        },
+    );
+    for step in status["outOfSync"].as_array().into_iter().flatten() {
+        out += &format!("    - {}\n", s(step));
+    }
+    for svc in status["services"].as_array().into_iter().flatten() {
+        if svc["missing"] == true {
+            out += &format!("  {}: missing\n", s(&svc["service"]));
+        } else {
+            out += &format!(
+                "  {}: {} ({}/{} running), commit {}\n",
+                s(&svc["service"]),
+                s(&svc["taskDefinition"]),
+                svc["runningCount"],
+                svc["desiredCount"],
+                svc["commit"]
+                    .as_str()
+                    .map(crate::source::short_sha)
+                    .unwrap_or("none"),
+            );
+        }
+    }
+    out
 }
 
 /// Ask on the terminal; refuse when nobody can answer.

@@ -7,12 +7,15 @@
 //! - [`taskdef`]: task definitions as RegisterTaskDefinition JSON, and their SDK mapping;
 //! - [`live`]: what ECS runs now, through the one ECS client wrapper;
 //! - [`plan`]: the pure planner (desired + live → ordered steps and diffs);
+//! - [`apply`]: the release (lease, quiesce, migrate, roll out, roll back, notify);
+//! - [`controller`]: continuous reconciliation (poll + webhook, drift, backoff, HTTP);
 //! - [`report`]: how a plan is shown (text, JSON, Markdown);
 //! - [`commands`]: each CLI command wired from those parts ([`cli`] holds the clap types).
 
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod controller;
 pub mod live;
 pub mod plan;
 pub mod report;

@@ -9,7 +9,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format, cli.verbose);
+    // A long-running controller reports what it does by default.
+    let long_running = matches!(
+        cli.command,
+        deckhand::cli::Command::Controller { once: false, .. }
+    );
+    init_logging(cli.log_format, cli.verbose.max(u8::from(long_running)));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

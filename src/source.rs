@@ -98,58 +98,37 @@ pub fn is_git_url(repo: &str) -> bool {
 impl Snapshot {
     /// Open the repo described by `loc`: fetch (or clone) a URL, resolve the ref.
     pub fn open(loc: &RepoLocation) -> Result<Snapshot, SourceError> {
-        if is_git_url(&loc.repo) {
-            let repo = fetch_into_cache(&loc.repo, &loc.cache_dir)?;
-            let commit = resolve_remote_ref(&repo, loc.git_ref.as_deref())?;
-            return Snapshot::from_commit(repo, commit, Vec::new());
-        }
-        let path = PathBuf::from(&loc.repo);
-        if !path.is_dir() {
-            return Err(SourceError::NotFound {
-                path: loc.repo.clone(),
-                commit: None,
-            });
-        }
-        // Only a directory that is itself the top of a git work tree (or a bare
-        // repo) is read as git; a plain folder nested in some other repo is not.
-        let flags = RepositoryOpenFlags::NO_SEARCH;
-        match Repository::open_ext(&path, flags, std::iter::empty::<&std::ffi::OsStr>()) {
-            Ok(repo) => {
-                let spec = loc.git_ref.as_deref().unwrap_or("HEAD");
-                let commit = repo
-                    .revparse_single(spec)
-                    .and_then(|o| o.peel_to_commit())
-                    .map_err(git(format!("{}: resolving ref '{spec}'", loc.repo)))?
-                    .id();
-                let mut warnings = Vec::new();
-                if loc.git_ref.is_none() && has_uncommitted_changes(&repo) {
-                    warnings.push(format!(
-                        "{}: uncommitted changes are ignored; reading commit {}",
-                        loc.repo,
-                        short_sha(&commit.to_string())
-                    ));
-                }
-                Snapshot::from_commit(repo, commit, warnings)
-            }
-            Err(_) => {
-                if loc.git_ref.is_some() {
-                    return Err(SourceError::OutsideRepo {
+        let head = resolve_head(loc)?;
+        let mut snapshot = Snapshot::open_at(loc, head.commit.as_deref())?;
+        snapshot.warnings = head.warnings;
+        Ok(snapshot)
+    }
+
+    /// Open `commit` (already fetched by [`resolve_head`]) without fetching;
+    /// None reads a plain directory as it is.
+    pub fn open_at(loc: &RepoLocation, commit: Option<&str>) -> Result<Snapshot, SourceError> {
+        let Some(commit) = commit else {
+            let root =
+                PathBuf::from(&loc.repo)
+                    .canonicalize()
+                    .map_err(|source| SourceError::Io {
                         path: loc.repo.clone(),
-                        reason: "--ref needs a git repository, and this is a plain directory"
-                            .into(),
-                    });
-                }
-                let root = path.canonicalize().map_err(|source| SourceError::Io {
-                    path: loc.repo.clone(),
-                    source,
-                })?;
-                Ok(Snapshot {
-                    commit: None,
-                    content: Content::Dir(root),
-                    warnings: Vec::new(),
-                })
-            }
-        }
+                        source,
+                    })?;
+            return Ok(Snapshot {
+                commit: None,
+                content: Content::Dir(root),
+                warnings: Vec::new(),
+            });
+        };
+        let repo = if is_git_url(&loc.repo) {
+            Repository::open_bare(cache_path(&loc.cache_dir, &loc.repo))
+                .map_err(git(format!("{}: opening the cached clone", loc.repo)))?
+        } else {
+            open_local(&loc.repo).map_err(git(format!("{}: opening the repository", loc.repo)))?
+        };
+        let oid = Oid::from_str(commit).map_err(git(format!("{commit}: not a commit id")))?;
+        Snapshot::from_commit(repo, oid, Vec::new())
     }
 
     fn from_commit(
@@ -284,6 +263,74 @@ impl Snapshot {
         .collect();
         names.sort();
         Ok(names)
+    }
+}
+
+/// The commit a location points at now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The commit SHA; None for a plain directory.
+    pub commit: Option<String>,
+    /// Non-fatal remarks (uncommitted changes ignored).
+    pub warnings: Vec<String>,
+}
+
+fn open_local(path: &str) -> Result<Repository, git2::Error> {
+    // Only a directory that is itself the top of a git work tree (or a bare
+    // repo) is read as git; a plain folder nested in some other repo is not.
+    Repository::open_ext(
+        path,
+        RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+}
+
+/// Fetch a URL into the cache (clone the first time) and resolve the ref to a
+/// commit; for a local repo, resolve the ref; for a plain directory, None.
+pub fn resolve_head(loc: &RepoLocation) -> Result<Head, SourceError> {
+    if is_git_url(&loc.repo) {
+        let repo = fetch_into_cache(&loc.repo, &loc.cache_dir)?;
+        let commit = resolve_remote_ref(&repo, loc.git_ref.as_deref())?;
+        return Ok(Head {
+            commit: Some(commit.to_string()),
+            warnings: Vec::new(),
+        });
+    }
+    if !Path::new(&loc.repo).is_dir() {
+        return Err(SourceError::NotFound {
+            path: loc.repo.clone(),
+            commit: None,
+        });
+    }
+    match open_local(&loc.repo) {
+        Ok(repo) => {
+            let spec = loc.git_ref.as_deref().unwrap_or("HEAD");
+            let commit = repo
+                .revparse_single(spec)
+                .and_then(|o| o.peel_to_commit())
+                .map_err(git(format!("{}: resolving ref '{spec}'", loc.repo)))?
+                .id();
+            let mut warnings = Vec::new();
+            if loc.git_ref.is_none() && has_uncommitted_changes(&repo) {
+                warnings.push(format!(
+                    "{}: uncommitted changes are ignored; reading commit {}",
+                    loc.repo,
+                    short_sha(&commit.to_string())
+                ));
+            }
+            Ok(Head {
+                commit: Some(commit.to_string()),
+                warnings,
+            })
+        }
+        Err(_) if loc.git_ref.is_some() => Err(SourceError::OutsideRepo {
+            path: loc.repo.clone(),
+            reason: "--ref needs a git repository, and this is a plain directory".into(),
+        }),
+        Err(_) => Ok(Head {
+            commit: None,
+            warnings: Vec::new(),
+        }),
     }
 }
 

@@ -166,6 +166,11 @@ impl Lease {
         self.write().await
     }
 
+    /// The cluster the lease is on.
+    pub fn cluster_arn(&self) -> &str {
+        &self.cluster_arn
+    }
+
     /// How often to renew.
     pub fn renew_every(&self) -> Duration {
         self.ttl / 3

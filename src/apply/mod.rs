@@ -176,6 +176,28 @@ pub async fn apply(
         }
         .await
     };
+    // The result, for `deckhand status`: `<result> <commit> <time>`.
+    if let Ok(ApplyOutcome::Released { .. }) | Err(_) = &heartbeat {
+        let result = match &heartbeat {
+            Ok(_) => "succeeded".to_owned(),
+            Err(e) => format!("failed:{}", e.step()),
+        };
+        let value = format!(
+            "{result} {} {}",
+            options
+                .commit
+                .as_deref()
+                .map(crate::source::short_sha)
+                .unwrap_or("-"),
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        );
+        if let Err(e) = ecs
+            .tag(lease.cluster_arn(), &[(env.last_release_tag(), value)])
+            .await
+        {
+            tracing::warn!("recording the release result failed: {e}");
+        }
+    }
     if let Err(e) = lease.release().await {
         tracing::warn!("releasing the lease failed (it expires by itself): {e}");
     }

@@ -295,6 +295,11 @@ impl Ecs {
         described
     }
 
+    /// A shared handle to the call counter (for metrics).
+    pub fn calls_handle(&self) -> Arc<CallCounter> {
+        self.calls.clone()
+    }
+
     /// Requests made so far, by operation.
     pub fn calls(&self) -> &CallCounter {
         &self.calls

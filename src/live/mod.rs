@@ -22,6 +22,8 @@ pub struct LiveEnvironment {
     pub cluster_arn: String,
     /// The schema revision recorded on the cluster, if any.
     pub recorded_revision: Option<String>,
+    /// The cluster's tags (revision, lease, last release).
+    pub cluster_tags: BTreeMap<String, String>,
     /// Services of the spec that exist, by name.
     pub services: BTreeMap<String, LiveService>,
     /// The latest `<env>-migrate` definition; fetched only when a migration will run.
@@ -138,6 +140,7 @@ pub async fn fetch(ecs: &Ecs, env: &Environment) -> Result<LiveEnvironment, EcsE
     Ok(LiveEnvironment {
         cluster_arn: cluster.arn,
         recorded_revision,
+        cluster_tags: cluster.tags,
         services,
         migration_task_definition,
     })

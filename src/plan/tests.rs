@@ -83,6 +83,7 @@ fn live_matching(env: &Environment, revision: Option<&str>) -> LiveEnvironment {
     LiveEnvironment {
         cluster_arn: "arn:aws:ecs:us-east-1:123456789012:cluster/shop-staging".into(),
         recorded_revision: revision.map(str::to_owned),
+        cluster_tags: BTreeMap::new(),
         services,
         migration_task_definition: None,
     }

@@ -149,6 +149,11 @@ impl Environment {
         format!("deckhand:{}:schema-revision", self.name)
     }
 
+    /// Name of the cluster tag that records the last release's result.
+    pub fn last_release_tag(&self) -> String {
+        format!("deckhand:{}:last-release", self.name)
+    }
+
     /// `startedBy` of the one-off tasks deckhand starts for this environment.
     pub fn started_by(&self) -> String {
         format!("deckhand/{}", self.name)

@@ -4,6 +4,7 @@
 
 mod apply;
 mod cli;
+mod controller;
 mod corpus;
 mod notify;
 mod plan;

@@ -88,31 +88,76 @@ pub fn emulator() -> &'static Emulator {
     })
 }
 
+/// One HTTP/1.0 request to `addr` (`host:port`); returns the status and body.
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let mut head = format!(
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head += &format!("{k}: {v}\r\n");
+    }
+    write!(stream, "{head}\r\n{body}").expect("send");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read the answer");
+    let (head, payload) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, payload.to_owned())
+}
+
 impl Emulator {
+    /// An ECS API call made outside deckhand (as someone in the console would).
+    pub fn ecs(&self, access_key: &str, operation: &str, body: &Value) -> Value {
+        let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential={access_key}/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        let (status, payload) = http(
+            &self.addr,
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("X-Amz-Target", &target),
+                ("Authorization", &auth),
+            ],
+            &body.to_string(),
+        );
+        assert_eq!(status, 200, "{operation}: {payload}");
+        serde_json::from_str(&payload).unwrap_or(Value::Null)
+    }
+
     /// A request to the admin API; returns the JSON body.
     pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let mut stream = TcpStream::connect(&self.addr).expect("connect to the emulator");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .expect("send to the emulator");
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .expect("read the emulator's answer");
-        let (head, payload) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let (status, payload) = http(
+            &self.addr,
+            method,
+            path,
+            &[("Content-Type", "application/json")],
+            &body,
+        );
         assert!(
-            head.starts_with("HTTP/1.0 2") || head.starts_with("HTTP/1.1 2"),
-            "{method} {path} failed: {head}\n{payload}"
+            (200..300).contains(&status),
+            "{method} {path} failed: {status}\n{payload}"
         );
         if payload.trim().is_empty() {
             Value::Null
         } else {
-            serde_json::from_str(payload).unwrap_or(Value::String(payload.to_owned()))
+            serde_json::from_str(&payload).unwrap_or(Value::String(payload))
         }
     }
 

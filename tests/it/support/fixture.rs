@@ -197,10 +197,10 @@ impl Fixture {
             }
         }
         cmd.env("DECKHAND_CACHE_DIR", self.dir.path().join("cache"))
-            .env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"))
+            .env("AWS_CONFIG_FILE", self.dir.path().join("aws-config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
-                self.dir.path().join("no-aws-credentials"),
+                self.dir.path().join("aws-credentials"),
             )
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("NO_COLOR", "1");
@@ -227,8 +227,18 @@ impl Fixture {
 
     /// The `deckhand <command> --repo … --env …` process, not started.
     pub fn command(&self, command: &str, extra: &[&str], vars: &[(&str, &str)]) -> Command {
-        let repo = self.repo();
-        let mut args = vec![command, "--repo", repo.to_str().unwrap(), "--env", &self.id];
+        self.command_at(self.repo().to_str().unwrap(), command, extra, vars)
+    }
+
+    /// Like [`Fixture::command`], reading the config repo at `repo` (a path or URL).
+    pub fn command_at(
+        &self,
+        repo: &str,
+        command: &str,
+        extra: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Command {
+        let mut args = vec![command, "--repo", repo, "--env", &self.id];
         args.extend_from_slice(extra);
         let mut cmd = self.base_command(&self.aws_env());
         for (k, v) in vars {

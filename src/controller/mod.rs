@@ -1,0 +1,343 @@
+//! `deckhand controller`: keeps every environment of the config repo equal to
+//! git, continuously.
+//!
+//! The controller owns *when*; [`reconcile`] owns *what*. One fetch loop
+//! fetches the repo (no re-clone) every interval or at once on a webhook; one
+//! loop per environment reconciles it on its own schedule (interval ± 10%
+//! jitter, or sooner when a reconcile asks, e.g. a backoff), is woken when a
+//! new commit arrives, and never runs two reconciles of its environment at
+//! once. A semaphore bounds reconciles across environments.
+//!
+//! Shutdown is two-stage: the first SIGTERM/SIGINT stops new work and waits
+//! up to the grace period for running reconciles (a migration in progress is
+//! awaited); whatever is still running then is left recorded in ECS (the
+//! migration task by `startedBy`, quiesced services by their
+//! `deckhand:quiesced-from` tag), so the next start converges. A second signal
+//! exits at once.
+
+pub mod http;
+pub mod reconcile;
+pub mod state;
+
+use crate::source::{self, RepoLocation, Snapshot, short_sha};
+use reconcile::{Reconciler, Settings};
+use state::{ControllerState, RepoStatus, ResultKind};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// How the controller runs.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    /// The config repo.
+    pub location: RepoLocation,
+    /// Only these environments (empty: all of environments/*.yaml).
+    pub environments: Vec<String>,
+    /// Reconcile settings.
+    pub settings: Settings,
+    /// Serve HTTP here.
+    pub listen: Option<SocketAddr>,
+    /// One cycle, then exit.
+    pub once: bool,
+    /// Most reconciles at once.
+    pub concurrency: usize,
+    /// How long shutdown waits for running reconciles.
+    pub shutdown_grace: Duration,
+}
+
+/// Errors that stop the controller.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    /// The repo could not be read on the first fetch of `--once`.
+    #[error(transparent)]
+    Source(#[from] source::SourceError),
+    /// The HTTP listener could not start.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// `--once`: some environments failed.
+    #[error("{0} environment(s) failed to reconcile")]
+    Failed(usize),
+}
+
+/// Messages from the webhook to the loops.
+#[derive(Debug, Default)]
+pub struct Wakeups {
+    /// Fetch now.
+    pub fetch: Notify,
+}
+
+/// ±10% jitter, so many environments do not poll ECS in lockstep.
+fn jitter(d: Duration, seed: &str) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.subsec_nanos())
+        .unwrap_or(0);
+    let hash = seed
+        .bytes()
+        .fold(nanos, |h, b| h.rotate_left(5) ^ u32::from(b));
+    let fraction = f64::from(hash % 2001) / 1000.0 - 1.0; // -1.0 ..= 1.0
+    d.mul_f64(1.0 + fraction * 0.1)
+}
+
+async fn fetch(location: &RepoLocation, state: &ControllerState) -> Option<Option<String>> {
+    let loc = location.clone();
+    let result = tokio::task::spawn_blocking(move || source::resolve_head(&loc))
+        .await
+        .expect("fetch task panicked");
+    match result {
+        Ok(head) => {
+            state.set_repo(RepoStatus {
+                commit: head.commit.clone(),
+                error: None,
+            });
+            state.set_ready();
+            Some(head.commit)
+        }
+        Err(e) => {
+            let last = state.repo().commit;
+            tracing::warn!(
+                "fetching the config repo failed; still reconciling {}: {e}",
+                last.as_deref()
+                    .map(short_sha)
+                    .unwrap_or("nothing (no commit fetched yet)")
+            );
+            state.set_repo(RepoStatus {
+                commit: last,
+                error: Some(e.to_string()),
+            });
+            None
+        }
+    }
+}
+
+async fn environment_names(
+    location: &RepoLocation,
+    commit: Option<String>,
+    only: &[String],
+) -> Vec<String> {
+    if !only.is_empty() {
+        return only.to_vec();
+    }
+    let loc = location.clone();
+    tokio::task::spawn_blocking(move || {
+        Snapshot::open_at(&loc, commit.as_deref()).and_then(|s| s.environment_names())
+    })
+    .await
+    .expect("listing environments panicked")
+    .unwrap_or_else(|e| {
+        tracing::warn!("listing environments failed: {e}");
+        Vec::new()
+    })
+}
+
+/// Run the controller until shutdown (or one cycle with `once`).
+pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
+    let state = Arc::new(ControllerState::default());
+    let reconciler = Arc::new(Reconciler::new(
+        config.location.clone(),
+        config.settings.clone(),
+        state.clone(),
+    ));
+    if config.once {
+        return run_once(&config, &state, &reconciler).await;
+    }
+    let cancel = CancellationToken::new();
+    spawn_signal_handler(cancel.clone());
+    let wakeups = Arc::new(Wakeups::default());
+    let server = match config.listen {
+        Some(addr) => Some(
+            http::serve(addr, state.clone(), wakeups.clone(), cancel.clone())
+                .await
+                .map_err(|source| ControllerError::Listen { addr, source })?,
+        ),
+        None => None,
+    };
+
+    let (commit_tx, commit_rx) = watch::channel::<Option<Option<String>>>(None);
+    let limit = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let mut loops: BTreeMap<String, tokio::task::JoinHandle<()>> = BTreeMap::new();
+    loop {
+        if let Some(commit) = fetch(&config.location, &state).await {
+            if commit_rx.borrow().as_ref() != Some(&commit) {
+                tracing::info!(commit = commit.as_deref().map(short_sha), "config commit");
+                commit_tx.send_replace(Some(commit.clone()));
+            }
+            for name in environment_names(&config.location, commit, &config.environments).await {
+                loops.entry(name.clone()).or_insert_with(|| {
+                    tokio::spawn(environment_loop(
+                        name,
+                        reconciler.clone(),
+                        state.clone(),
+                        commit_rx.clone(),
+                        limit.clone(),
+                        cancel.clone(),
+                    ))
+                });
+            }
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(jitter(config.settings.interval, "fetch")) => {}
+            () = wakeups.fetch.notified() => tracing::info!("woken by webhook"),
+        }
+    }
+
+    tracing::info!(
+        "shutting down: no new reconciles; waiting up to {} for running ones",
+        humantime::format_duration(config.shutdown_grace)
+    );
+    let all = futures_util::future::join_all(loops.into_values());
+    if tokio::time::timeout(config.shutdown_grace, all)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "grace period over with a reconcile still running; its state is recorded in ECS (migration task by startedBy, quiesced services by tag) and the next start converges"
+        );
+    }
+    if let Some(server) = server {
+        let _ = server.await;
+    }
+    Ok(())
+}
+
+async fn run_once(
+    config: &ControllerConfig,
+    state: &Arc<ControllerState>,
+    reconciler: &Arc<Reconciler>,
+) -> Result<(), ControllerError> {
+    let head = source::resolve_head(&config.location)?;
+    state.set_ready();
+    let names =
+        environment_names(&config.location, head.commit.clone(), &config.environments).await;
+    let limit = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for name in names {
+        let (reconciler, state, limit, commit) = (
+            reconciler.clone(),
+            state.clone(),
+            limit.clone(),
+            head.commit.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore open");
+            let start = Instant::now();
+            let span = tracing::info_span!("reconcile", environment = %name, commit = commit.as_deref().map(short_sha));
+            let verdict = reconciler.reconcile(&name, commit.as_deref()).instrument(span).await;
+            state.record(&name, commit.as_deref(), verdict.result, verdict.reason.clone(), start.elapsed(), reconciler.failure_count(&name));
+            report(&name, &verdict);
+            verdict.result
+        });
+    }
+    let mut failed = 0;
+    while let Some(result) = tasks.join_next().await {
+        if matches!(result, Ok(ResultKind::Failed) | Err(_)) {
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        return Err(ControllerError::Failed(failed));
+    }
+    Ok(())
+}
+
+fn report(environment: &str, verdict: &reconcile::Verdict) {
+    match &verdict.reason {
+        Some(reason) => tracing::warn!(environment, result = verdict.result.as_str(), "{reason}"),
+        None => tracing::info!(environment, result = verdict.result.as_str(), "reconciled"),
+    }
+    // The one-line outcome on stdout, for `--once` in CI.
+    println!(
+        "{environment}: {}{}",
+        verdict.result.as_str(),
+        verdict
+            .reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    );
+}
+
+async fn environment_loop(
+    name: String,
+    reconciler: Arc<Reconciler>,
+    state: Arc<ControllerState>,
+    mut commits: watch::Receiver<Option<Option<String>>>,
+    limit: Arc<Semaphore>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let commit = commits.borrow_and_update().clone().flatten();
+        let verdict = {
+            let Ok(_permit) = limit.acquire().await else {
+                return;
+            };
+            if cancel.is_cancelled() {
+                return;
+            }
+            let start = Instant::now();
+            let span = tracing::info_span!("reconcile", environment = %name, commit = commit.as_deref().map(short_sha));
+            let verdict = reconciler
+                .reconcile(&name, commit.as_deref())
+                .instrument(span)
+                .await;
+            state.record(
+                &name,
+                commit.as_deref(),
+                verdict.result,
+                verdict.reason.clone(),
+                start.elapsed(),
+                reconciler.failure_count(&name),
+            );
+            verdict
+        };
+        match &verdict.reason {
+            Some(reason) => {
+                tracing::warn!(environment = %name, result = verdict.result.as_str(), "{reason}")
+            }
+            None => {
+                tracing::info!(environment = %name, result = verdict.result.as_str(), "reconciled")
+            }
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(jitter(verdict.next, &name)) => {}
+            changed = commits.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+fn spawn_signal_handler(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot listen for SIGTERM: {e}");
+                    return;
+                }
+            };
+        for stage in 0..2 {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            if stage == 0 {
+                tracing::info!("signal received: finishing running work (send again to exit now)");
+                cancel.cancel();
+            } else {
+                tracing::warn!(
+                    "second signal: exiting now; ECS state is recorded for the next start"
+                );
+                std::process::exit(1);
+            }
+        }
+    });
+}

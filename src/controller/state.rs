@@ -1,0 +1,372 @@
+//! What the controller knows and shows: per-environment status (for
+//! `/status`), readiness, and the metrics rendered in the Prometheus text
+//! format (for `/metrics`). Shared between the reconcile loops and the HTTP
+//! server; every lock is held only to copy or update a value.
+
+use crate::live::ecs::CallCounter;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// The result of one reconcile, as shown and counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResultKind {
+    /// ECS already matched the spec.
+    InSync,
+    /// A release was carried out.
+    Applied,
+    /// Out of sync and not applied (sync.auto false, drift without selfHeal, a failed commit waiting).
+    OutOfSync,
+    /// `sync.suspend`.
+    Suspended,
+    /// Skipped: backing off after a failure.
+    BackingOff,
+    /// The reconcile failed.
+    Failed,
+}
+
+impl ResultKind {
+    /// Label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultKind::InSync => "in-sync",
+            ResultKind::Applied => "applied",
+            ResultKind::OutOfSync => "out-of-sync",
+            ResultKind::Suspended => "suspended",
+            ResultKind::BackingOff => "backing-off",
+            ResultKind::Failed => "failed",
+        }
+    }
+}
+
+/// One environment's status, as `/status` shows it.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentStatus {
+    /// Environment name.
+    pub environment: String,
+    /// The config commit last applied (or found in sync).
+    pub commit_applied: Option<String>,
+    /// The config commit the last reconcile read.
+    pub commit_seen: Option<String>,
+    /// Result of the last reconcile.
+    pub last_result: Option<ResultKind>,
+    /// When it finished (RFC 3339).
+    pub last_reconcile_at: Option<String>,
+    /// Whether ECS matches the spec (None before the first reconcile).
+    pub in_sync: Option<bool>,
+    /// Why not, or what failed.
+    pub reason: Option<String>,
+    /// Failed reconciles of the current commit in a row.
+    pub consecutive_failures: u32,
+}
+
+/// The config repo as last fetched.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepoStatus {
+    /// The last commit fetched successfully.
+    pub commit: Option<String>,
+    /// The last fetch error, while the repo is unreachable.
+    pub error: Option<String>,
+}
+
+/// Reconcile duration buckets, in seconds.
+const BUCKETS: &[f64] = &[0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0];
+
+#[derive(Debug, Default)]
+struct Metrics {
+    reconciles: BTreeMap<(String, ResultKind), u64>,
+    buckets: Vec<u64>,
+    duration_sum: f64,
+    duration_count: u64,
+    migrations: BTreeMap<&'static str, u64>,
+    webhooks: BTreeMap<&'static str, u64>,
+}
+
+/// Everything shared.
+#[derive(Debug, Default)]
+pub struct ControllerState {
+    environments: Mutex<BTreeMap<String, EnvironmentStatus>>,
+    repo: Mutex<RepoStatus>,
+    metrics: Mutex<Metrics>,
+    ready: AtomicBool,
+    ecs_calls: Mutex<Vec<Arc<CallCounter>>>,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+impl ControllerState {
+    /// Mark ready (after the first successful fetch).
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::SeqCst);
+    }
+
+    /// Ready to serve?
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    /// Record a fetch.
+    pub fn set_repo(&self, repo: RepoStatus) {
+        *self.repo.lock().expect("repo lock") = repo;
+    }
+
+    /// The repo status.
+    pub fn repo(&self) -> RepoStatus {
+        self.repo.lock().expect("repo lock").clone()
+    }
+
+    /// Count the calls of another ECS client in `/metrics`.
+    pub fn track_calls(&self, counter: Arc<CallCounter>) {
+        self.ecs_calls.lock().expect("calls lock").push(counter);
+    }
+
+    /// Record the end of a reconcile.
+    pub fn record(
+        &self,
+        environment: &str,
+        commit: Option<&str>,
+        result: ResultKind,
+        reason: Option<String>,
+        took: Duration,
+        consecutive_failures: u32,
+    ) {
+        {
+            let mut envs = self.environments.lock().expect("status lock");
+            let status = envs.entry(environment.to_owned()).or_default();
+            status.environment = environment.to_owned();
+            status.commit_seen = commit.map(str::to_owned);
+            if matches!(result, ResultKind::InSync | ResultKind::Applied) {
+                status.commit_applied = commit.map(str::to_owned);
+            }
+            status.last_result = Some(result);
+            status.last_reconcile_at = Some(rfc3339(SystemTime::now()));
+            status.in_sync = match result {
+                ResultKind::InSync | ResultKind::Applied => Some(true),
+                ResultKind::OutOfSync | ResultKind::Failed => Some(false),
+                ResultKind::Suspended | ResultKind::BackingOff => status.in_sync,
+            };
+            status.reason = reason;
+            status.consecutive_failures = consecutive_failures;
+        }
+        let mut m = self.metrics.lock().expect("metrics lock");
+        *m.reconciles
+            .entry((environment.to_owned(), result))
+            .or_default() += 1;
+        if m.buckets.is_empty() {
+            m.buckets = vec![0; BUCKETS.len()];
+        }
+        let secs = took.as_secs_f64();
+        for (i, le) in BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                m.buckets[i] += 1;
+            }
+        }
+        m.duration_sum += secs;
+        m.duration_count += 1;
+    }
+
+    /// Count a migration by result (`succeeded`, `failed`).
+    pub fn record_migration(&self, result: &'static str) {
+        *self
+            .metrics
+            .lock()
+            .expect("metrics lock")
+            .migrations
+            .entry(result)
+            .or_default() += 1;
+    }
+
+    /// Count a webhook delivery by result (`accepted`, `rejected`).
+    pub fn record_webhook(&self, result: &'static str) {
+        *self
+            .metrics
+            .lock()
+            .expect("metrics lock")
+            .webhooks
+            .entry(result)
+            .or_default() += 1;
+    }
+
+    /// Every environment's status.
+    pub fn environments(&self) -> Vec<EnvironmentStatus> {
+        self.environments
+            .lock()
+            .expect("status lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// `/metrics` in the Prometheus text exposition format.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::new();
+        let m = self.metrics.lock().expect("metrics lock");
+        let mut family = |name: &str, kind: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        };
+        family(
+            "deckhand_reconciles_total",
+            "counter",
+            "Reconciles by environment and result.",
+        );
+        for ((env, result), n) in &m.reconciles {
+            let _ = writeln!(
+                out,
+                "deckhand_reconciles_total{{environment=\"{}\",result=\"{}\"}} {n}",
+                escape(env),
+                result.as_str()
+            );
+        }
+        let mut family = |name: &str, kind: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        };
+        family(
+            "deckhand_reconcile_duration_seconds",
+            "histogram",
+            "How long reconciles take, releases included.",
+        );
+        for (i, le) in BUCKETS.iter().enumerate() {
+            let n = m.buckets.get(i).copied().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "deckhand_reconcile_duration_seconds_bucket{{le=\"{le}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "deckhand_reconcile_duration_seconds_bucket{{le=\"+Inf\"}} {}\ndeckhand_reconcile_duration_seconds_sum {}\ndeckhand_reconcile_duration_seconds_count {}",
+            m.duration_count, m.duration_sum, m.duration_count
+        );
+        let _ = writeln!(
+            out,
+            "# HELP deckhand_migrations_total Migrations by result.\n# TYPE deckhand_migrations_total counter"
+        );
+        for result in ["succeeded", "failed"] {
+            let n = m.migrations.get(result).copied().unwrap_or(0);
+            let _ = writeln!(out, "deckhand_migrations_total{{result=\"{result}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP deckhand_webhooks_total Webhook deliveries by result.\n# TYPE deckhand_webhooks_total counter"
+        );
+        for result in ["accepted", "rejected"] {
+            let n = m.webhooks.get(result).copied().unwrap_or(0);
+            let _ = writeln!(out, "deckhand_webhooks_total{{result=\"{result}\"}} {n}");
+        }
+        drop(m);
+        let _ = writeln!(
+            out,
+            "# HELP deckhand_ecs_calls_total ECS API requests by operation (retries included).\n# TYPE deckhand_ecs_calls_total counter"
+        );
+        let mut calls: BTreeMap<String, u64> = BTreeMap::new();
+        for counter in self.ecs_calls.lock().expect("calls lock").iter() {
+            for (op, n) in counter.snapshot() {
+                *calls.entry(op).or_default() += n;
+            }
+        }
+        for (op, n) in calls {
+            let _ = writeln!(out, "deckhand_ecs_calls_total{{operation=\"{op}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP deckhand_environments Environments by sync state.\n# TYPE deckhand_environments gauge"
+        );
+        let envs = self.environments();
+        let in_sync = envs.iter().filter(|e| e.in_sync == Some(true)).count();
+        let out_of_sync = envs.iter().filter(|e| e.in_sync == Some(false)).count();
+        let _ = writeln!(out, "deckhand_environments{{state=\"in-sync\"}} {in_sync}");
+        let _ = writeln!(
+            out,
+            "deckhand_environments{{state=\"out-of-sync\"}} {out_of_sync}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP deckhand_ready 1 after the first successful fetch of the config repo.\n# TYPE deckhand_ready gauge\ndeckhand_ready {}",
+            u8::from(self.is_ready())
+        );
+        out
+    }
+}
+
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_prometheus_text_with_counts() {
+        let state = ControllerState::default();
+        state.record(
+            "staging",
+            Some("abc"),
+            ResultKind::Applied,
+            None,
+            Duration::from_millis(300),
+            0,
+        );
+        state.record(
+            "staging",
+            Some("abc"),
+            ResultKind::InSync,
+            None,
+            Duration::from_millis(50),
+            0,
+        );
+        state.record_migration("succeeded");
+        let text = state.prometheus();
+        assert!(
+            text.contains(
+                "deckhand_reconciles_total{environment=\"staging\",result=\"applied\"} 1"
+            )
+        );
+        assert!(text.contains("deckhand_reconcile_duration_seconds_bucket{le=\"0.1\"} 1"));
+        assert!(text.contains("deckhand_reconcile_duration_seconds_bucket{le=\"0.5\"} 2"));
+        assert!(text.contains("deckhand_reconcile_duration_seconds_count 2"));
+        assert!(text.contains("deckhand_migrations_total{result=\"succeeded\"} 1"));
+        assert!(text.contains("deckhand_environments{state=\"in-sync\"} 1"));
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let (_, value) = line.rsplit_once(' ').expect("name value");
+            value.parse::<f64>().expect("a number");
+        }
+    }
+
+    #[test]
+    fn status_keeps_the_last_applied_commit_when_a_later_one_fails() {
+        let state = ControllerState::default();
+        state.record(
+            "prod",
+            Some("c1"),
+            ResultKind::Applied,
+            None,
+            Duration::ZERO,
+            0,
+        );
+        state.record(
+            "prod",
+            Some("c2"),
+            ResultKind::Failed,
+            Some("boom".into()),
+            Duration::ZERO,
+            1,
+        );
+        let s = &state.environments()[0];
+        assert_eq!(s.commit_applied.as_deref(), Some("c1"));
+        assert_eq!(s.commit_seen.as_deref(), Some("c2"));
+        assert_eq!(s.in_sync, Some(false));
+        assert_eq!(s.consecutive_failures, 1);
+    }
+}
