@@ -6,9 +6,15 @@ Prints numbers, asserts nothing. Scenarios:
              (target: ceil(S/10) DescribeServices + 1 DescribeTaskDefinition per
              distinct live task definition + 1 DescribeClusters, zero mutating);
   release-2  the shop example (web + worker): a full release (new image + new
-             schema revision), then a no-op apply: calls by operation.
+             schema revision), then a no-op apply: calls by operation;
+  controller-100x10
+             `deckhand controller` over 100 environments of 10 services each:
+             ECS calls per no-op reconcile once warm (target: ceil(10/10) = 1
+             DescribeServices + 1 DescribeClusters, 0 DescribeTaskDefinition),
+             RSS while idle, and CPU used between cycles.
 
-Usage: .venv/bin/python scripts/bench.py   (after `cargo build`)
+Usage: .venv/bin/python scripts/bench.py   (after `cargo build`; set DECKHAND_BIN to
+measure another binary, e.g. target/release/deckhand)
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import urllib.request
 from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DECKHAND = os.path.join(ROOT, "target", "debug", "deckhand")
+DECKHAND = os.environ.get("DECKHAND_BIN", os.path.join(ROOT, "target", "debug", "deckhand"))
 
 
 def start_emulator() -> tuple[subprocess.Popen, str]:
@@ -136,6 +142,85 @@ def release_2(url: str, work: str) -> None:
     show(f"no-op apply ({seconds:.2f}s)", calls(url, key))
 
 
+def rss_kib(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def metric_sum(text: str, name: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
+
+
+def controller_100x10(url: str, work: str) -> None:
+    key = "bench-controller"
+    envs, per_env, interval = 100, 10, 10
+    repo = os.path.join(work, "fleet")
+    shutil.copytree(os.path.join(ROOT, "examples", "shop"), repo)
+    os.remove(os.path.join(repo, "environments", "staging.yaml"))
+    env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "x",
+           "AWS_REGION": "us-east-1", "DECKHAND_CACHE_DIR": os.path.join(work, "cache")}
+    for e in range(envs):
+        services = "".join(f"  s{i}:\n    command: [bin/worker, q{i}]\n    desiredCount: 1\n" for i in range(per_env))
+        with open(os.path.join(repo, "environments", f"env{e:03d}.yaml"), "w") as fh:
+            fh.write(f"cluster: fleet-{e:03d}\nimage: shop:1\ntaskDefinition: task-definitions/app.json\nservices:\n{services}")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "fleet")
+    print(f"controller-{envs}x{per_env}: seeding {envs * per_env} services…", flush=True)
+    for e in range(envs):
+        code, out, _ = deckhand(env, "render", "--repo", repo, "--env", f"env{e:03d}")
+        assert code == 0, out
+        rendered = json.loads(out)
+        http(f"{url}/_deckhand/seed", "POST", {
+            "cluster": f"fleet-{e:03d}", "network": False,
+            "services": [{"name": f"s{i}", "taskDefinition": rendered[f"s{i}"], "desiredCount": 1} for i in range(per_env)],
+        })
+    addr = "127.0.0.1:%d" % (20000 + os.getpid() % 20000)
+    proc = subprocess.Popen([DECKHAND, "controller", "--repo", f"file://{repo}", "--interval", f"{interval}s",
+                             "--listen", addr, "--concurrency", "8"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def metrics() -> str:
+            return urllib.request.urlopen(f"http://{addr}/metrics").read().decode()
+        deadline = time.time() + 300
+        while True:
+            time.sleep(1)
+            try:
+                if metric_sum(metrics(), "deckhand_reconciles_total") >= envs:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise SystemExit("controller did not finish its first cycle")
+        first_cycle = calls(url, key)
+        show("first cycle (cold caches)", first_cycle)
+        # Warm: count a few cycles and divide by the reconciles they made.
+        reset_calls(url, key)
+        before = metric_sum(metrics(), "deckhand_reconciles_total")
+        cpu0, t0 = cpu_seconds(proc.pid), time.time()
+        time.sleep(3 * interval)
+        cpu1, t1 = cpu_seconds(proc.pid), time.time()
+        after = metric_sum(metrics(), "deckhand_reconciles_total")
+        warm = calls(url, key)
+        reconciles = after - before
+        per = {op: n / reconciles for op, n in warm.items()}
+        print(f"  warm: {int(reconciles)} no-op reconciles in {t1 - t0:.0f}s; per reconcile: "
+              + ", ".join(f"{op} {n:.2f}" for op, n in sorted(per.items())))
+        print(f"  target per environment: 1 DescribeServices + 1 DescribeClusters, 0 DescribeTaskDefinition")
+        print(f"  CPU: {cpu1 - cpu0:.2f}s over {t1 - t0:.0f}s ({100 * (cpu1 - cpu0) / (t1 - t0):.1f}% of one core)")
+        print(f"  RSS: {rss_kib(proc.pid) / 1024:.1f} MiB (target ≤ 20 MiB idle)")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def main() -> None:
     if not os.path.exists(DECKHAND):
         raise SystemExit("build first: cargo build")
@@ -144,6 +229,7 @@ def main() -> None:
     try:
         plan_100(url, work)
         release_2(url, work)
+        controller_100x10(url, work)
     finally:
         proc.terminate()
         shutil.rmtree(work, ignore_errors=True)

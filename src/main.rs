@@ -17,6 +17,8 @@ fn main() -> ExitCode {
     init_logging(cli.log_format, cli.verbose.max(u8::from(long_running)));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // git and spec loading run on the blocking pool; a few threads are plenty.
+        .max_blocking_threads(8)
         .enable_all()
         .build()
     {
