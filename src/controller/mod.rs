@@ -228,10 +228,7 @@ async fn run_once(
         );
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("semaphore open");
-            let start = Instant::now();
-            let span = tracing::info_span!("reconcile", environment = %name, commit = commit.as_deref().map(short_sha));
-            let verdict = reconciler.reconcile(&name, commit.as_deref()).instrument(span).await;
-            state.record(&name, commit.as_deref(), verdict.result, verdict.reason.clone(), start.elapsed(), reconciler.failure_count(&name));
+            let verdict = reconcile_and_record(&reconciler, &state, &name, commit.as_deref()).await;
             report(&name, &verdict);
             verdict.result
         });
@@ -246,6 +243,28 @@ async fn run_once(
         return Err(ControllerError::Failed(failed));
     }
     Ok(())
+}
+
+/// Reconcile `name` at `commit` in its tracing span, and record the result.
+async fn reconcile_and_record(
+    reconciler: &Reconciler,
+    state: &ControllerState,
+    name: &str,
+    commit: Option<&str>,
+) -> reconcile::Verdict {
+    let start = Instant::now();
+    let span =
+        tracing::info_span!("reconcile", environment = %name, commit = commit.map(short_sha));
+    let verdict = reconciler.reconcile(name, commit).instrument(span).await;
+    state.record(
+        name,
+        commit,
+        verdict.result,
+        verdict.reason.clone(),
+        start.elapsed(),
+        reconciler.failure_count(name),
+    );
+    verdict
 }
 
 fn report(environment: &str, verdict: &reconcile::Verdict) {
@@ -282,21 +301,7 @@ async fn environment_loop(
             if cancel.is_cancelled() {
                 return;
             }
-            let start = Instant::now();
-            let span = tracing::info_span!("reconcile", environment = %name, commit = commit.as_deref().map(short_sha));
-            let verdict = reconciler
-                .reconcile(&name, commit.as_deref())
-                .instrument(span)
-                .await;
-            state.record(
-                &name,
-                commit.as_deref(),
-                verdict.result,
-                verdict.reason.clone(),
-                start.elapsed(),
-                reconciler.failure_count(&name),
-            );
-            verdict
+            reconcile_and_record(&reconciler, &state, &name, commit.as_deref()).await
         };
         match &verdict.reason {
             Some(reason) => {

@@ -18,20 +18,6 @@ fn apply(fx: &Fixture, extra: &[&str]) -> Run {
     fx.run_with_env("apply", &args, &[("DECKHAND_POLL_INTERVAL", "200ms")])
 }
 
-/// A fixture whose migration command is unique to it, so task rules can target it.
-fn fixture(name: &str) -> Fixture {
-    let fx = Fixture::new(name);
-    let id = fx.id.clone();
-    fx.edit_spec(|t| {
-        t.replace(
-            "command: [bin/rails, db:migrate]",
-            &format!("command: [bin/rails, db:migrate, {id}]"),
-        )
-    });
-    fx.seed(Some(OLD_REVISION), |_| {});
-    fx
-}
-
 fn release_commit(fx: &Fixture, image: &str, revision: &str) -> String {
     fx.edit_spec(|t| t.replace(OLD_IMAGE, image).replace(OLD_REVISION, revision))
 }
@@ -94,7 +80,7 @@ fn position(list: &[String], prefix: &str) -> usize {
 
 #[test]
 fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
-    let fx = fixture("release");
+    let fx = Fixture::seeded("release");
     let commit = release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     let run = apply(&fx, &[]);
     run.expect_code(0);
@@ -151,7 +137,7 @@ fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
 
 #[test]
 fn an_image_only_release_neither_quiesces_nor_migrates() {
-    let fx = fixture("imageonly");
+    let fx = Fixture::seeded("imageonly");
     release_commit(&fx, NEW_IMAGE, OLD_REVISION);
     apply(&fx, &[]).expect_code(0);
     let m = mutations(&fx.calls());
@@ -169,7 +155,7 @@ fn an_image_only_release_neither_quiesces_nor_migrates() {
 
 #[test]
 fn a_failed_migration_updates_no_service_and_restores_the_workers() {
-    let fx = fixture("migfail");
+    let fx = Fixture::seeded("migfail");
     task_rule(
         &fx,
         json!({"exitCode": 1, "stoppedReason": "Essential container in task exited"}),
@@ -222,7 +208,7 @@ fn a_failed_migration_updates_no_service_and_restores_the_workers() {
 
 #[test]
 fn a_migration_that_runs_past_its_timeout_is_stopped_and_fails() {
-    let fx = fixture("migtimeout");
+    let fx = Fixture::seeded("migtimeout");
     task_rule(&fx, json!({"exitCode": 0, "runSeconds": -1}));
     fx.edit_spec(|t| {
         t.replace("timeout: 10m\n  quiesce", "timeout: 2s\n  quiesce")
@@ -237,7 +223,7 @@ fn a_migration_that_runs_past_its_timeout_is_stopped_and_fails() {
 
 #[test]
 fn a_circuit_breaker_rollback_is_a_failure_and_services_return_to_their_definitions() {
-    let fx = fixture("rollback");
+    let fx = Fixture::seeded("rollback");
     release_commit(&fx, "shop:crash-9a8b7c6", OLD_REVISION);
     let before = fx.rendered();
     let run = apply(&fx, &[]);
@@ -270,7 +256,7 @@ fn a_circuit_breaker_rollback_is_a_failure_and_services_return_to_their_definiti
 
 #[test]
 fn apply_without_a_terminal_or_yes_refuses_and_changes_nothing() {
-    let fx = fixture("noyes");
+    let fx = Fixture::seeded("noyes");
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     let run = fx.run("apply", &[]);
     run.expect_code(1);
@@ -284,7 +270,7 @@ fn apply_without_a_terminal_or_yes_refuses_and_changes_nothing() {
 
 #[test]
 fn throttling_on_every_operation_does_not_stop_a_release() {
-    let fx = fixture("throttleall");
+    let fx = Fixture::seeded("throttleall");
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     emulator().request(
         "POST",
@@ -304,7 +290,7 @@ fn throttling_on_every_operation_does_not_stop_a_release() {
 
 #[test]
 fn a_deckhand_killed_during_the_migration_converges_with_one_migration() {
-    let fx = fixture("kill9");
+    let fx = Fixture::seeded("kill9");
     task_rule(&fx, json!({"exitCode": 0, "runSeconds": 6}));
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     let mut child = fx
@@ -335,7 +321,7 @@ fn a_deckhand_killed_during_the_migration_converges_with_one_migration() {
 
 #[test]
 fn two_concurrent_applies_make_one_release() {
-    let fx = fixture("concurrent");
+    let fx = Fixture::seeded("concurrent");
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     let spawn = || {
         fx.command("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])

@@ -11,19 +11,6 @@ use std::time::{Duration, Instant};
 const OLD_IMAGE: &str = "shop:3f9c2e1";
 const NEW_IMAGE: &str = "shop:9a8b7c6";
 
-fn fixture(name: &str) -> Fixture {
-    let fx = Fixture::new(name);
-    let id = fx.id.clone();
-    fx.edit_spec(|t| {
-        t.replace(
-            "command: [bin/rails, db:migrate]",
-            &format!("command: [bin/rails, db:migrate, {id}]"),
-        )
-    });
-    fx.seed(Some("20261101000000"), |_| {});
-    fx
-}
-
 fn url(fx: &Fixture) -> String {
     format!("file://{}", fx.repo().display())
 }
@@ -136,7 +123,7 @@ fn sign(body: &str) -> String {
 
 #[test]
 fn once_applies_a_new_commit_then_finds_it_in_sync_and_status_says_so() {
-    let fx = fixture("ctlonce");
+    let fx = Fixture::seeded("ctlonce");
     let commit = fx.edit_spec(|t| t.replace(OLD_IMAGE, NEW_IMAGE));
     let run = once(&fx, &[]);
     run.expect_code(0);
@@ -177,7 +164,7 @@ fn once_applies_a_new_commit_then_finds_it_in_sync_and_status_says_so() {
 
 #[test]
 fn a_running_controller_picks_up_a_commit_and_serves_health_metrics_and_status() {
-    let fx = fixture("ctlloop");
+    let fx = Fixture::seeded("ctlloop");
     let ctl = Running::start(&fx, &["--interval", "1s"], &[]);
     assert_eq!(ctl.get("/healthz").0, 200);
     ctl.wait_for(Duration::from_secs(20), "first reconcile", || {
@@ -228,7 +215,7 @@ fn a_running_controller_picks_up_a_commit_and_serves_health_metrics_and_status()
 
 #[test]
 fn a_signed_webhook_wakes_the_controller_at_once_and_a_bad_one_is_rejected() {
-    let fx = fixture("ctlhook");
+    let fx = Fixture::seeded("ctlhook");
     let ctl = Running::start(&fx, &["--interval", "1h"], &[]);
     ctl.wait_for(Duration::from_secs(20), "first reconcile", || {
         ctl.status(&fx)["lastResult"] == "in-sync"
@@ -281,7 +268,7 @@ fn scale_worker_in_the_console(fx: &Fixture, count: i64) {
 
 #[test]
 fn console_drift_is_reverted_with_self_heal() {
-    let fx = fixture("ctldrift");
+    let fx = Fixture::seeded("ctldrift");
     once(&fx, &[]).expect_code(0); // in sync, nothing to do
     fx.edit_spec(|t| t.replace(OLD_IMAGE, NEW_IMAGE));
     once(&fx, &[]).expect_code(0); // applied: services carry the commit
@@ -299,7 +286,7 @@ fn console_drift_is_reverted_with_self_heal() {
 
 #[test]
 fn console_drift_is_only_reported_without_self_heal() {
-    let fx = fixture("ctlreport");
+    let fx = Fixture::seeded("ctlreport");
     fx.edit_spec(|t| format!("{t}\nsync:\n  selfHeal: false\n").replace(OLD_IMAGE, NEW_IMAGE));
     once(&fx, &[]).expect_code(0);
     scale_worker_in_the_console(&fx, 7);
@@ -318,7 +305,7 @@ fn console_drift_is_only_reported_without_self_heal() {
 
 #[test]
 fn a_failed_migration_is_not_rerun_and_a_failing_rollout_backs_off() {
-    let fx = fixture("ctlbackoff");
+    let fx = Fixture::seeded("ctlbackoff");
     emulator().request(
         "POST",
         "/_deckhand/task-rules",
@@ -370,7 +357,7 @@ fn a_failed_migration_is_not_rerun_and_a_failing_rollout_backs_off() {
 
 #[test]
 fn sigterm_during_a_rollout_exits_cleanly_and_a_restart_converges() {
-    let fx = fixture("ctlsigterm");
+    let fx = Fixture::seeded("ctlsigterm");
     emulator().request(
         "POST",
         "/_deckhand/config",
@@ -393,7 +380,7 @@ fn sigterm_during_a_rollout_exits_cleanly_and_a_restart_converges() {
 
 #[test]
 fn two_environments_reconcile_concurrently_and_one_failing_does_not_block_the_other() {
-    let fx = fixture("ctltwo");
+    let fx = Fixture::seeded("ctltwo");
     // A second environment whose cluster does not exist: it fails, the first applies.
     let broken = format!("{}-b", fx.id);
     let spec = std::fs::read_to_string(fx.spec_path()).unwrap();

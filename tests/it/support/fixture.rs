@@ -129,6 +129,21 @@ impl Fixture {
         }
     }
 
+    /// A fixture seeded as deployed (revision 20261101000000), whose migration
+    /// command carries its id so emulator task rules can target it alone.
+    pub fn seeded(test: &str) -> Fixture {
+        let fx = Fixture::new(test);
+        let id = fx.id.clone();
+        fx.edit_spec(|t| {
+            t.replace(
+                "command: [bin/rails, db:migrate]",
+                &format!("command: [bin/rails, db:migrate, {id}]"),
+            )
+        });
+        fx.seed(Some("20261101000000"), |_| {});
+        fx
+    }
+
     /// The config repo (a git work tree).
     pub fn repo(&self) -> PathBuf {
         self.dir.path().join("repo")
