@@ -142,11 +142,14 @@ def release_2(url: str, work: str) -> None:
     show(f"no-op apply ({seconds:.2f}s)", calls(url, key))
 
 
-def rss_kib(pid: int) -> int:
+def rss_kib(pid: int) -> dict[str, int]:
+    """VmRSS, and its split: RssAnon (heap, stacks) and RssFile (mapped binary code)."""
+    out = {}
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+        key = line.split(":")[0]
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            out[key] = int(line.split()[1])
+    return out
 
 
 def cpu_seconds(pid: int) -> float:
@@ -215,7 +218,10 @@ def controller_100x10(url: str, work: str) -> None:
               + ", ".join(f"{op} {n:.2f}" for op, n in sorted(per.items())))
         print(f"  target per environment: 1 DescribeServices + 1 DescribeClusters, 0 DescribeTaskDefinition")
         print(f"  CPU: {cpu1 - cpu0:.2f}s over {t1 - t0:.0f}s ({100 * (cpu1 - cpu0) / (t1 - t0):.1f}% of one core)")
-        print(f"  RSS: {rss_kib(proc.pid) / 1024:.1f} MiB (target ≤ 20 MiB idle)")
+        rss = rss_kib(proc.pid)
+        print(f"  RSS: {rss['VmRSS'] / 1024:.1f} MiB = {rss['RssAnon'] / 1024:.1f} MiB anonymous (heap, stacks)"
+              f" + {rss['RssFile'] / 1024:.1f} MiB file-backed (the binary's code pages) (target ≤ 20 MiB idle)")
+        print(f"  binary: {os.path.getsize(DECKHAND) / 1048576:.1f} MiB ({DECKHAND})")
     finally:
         proc.terminate()
         proc.wait(timeout=30)
