@@ -1,0 +1,505 @@
+//! Semantic validation: a parsed spec (`raw`) becomes an [`Environment`], with
+//! defaults applied, durations parsed, every referenced file resolved inside the
+//! repo and loaded, and every rule a type cannot express checked. All problems
+//! of a file are collected, each as a [`Diagnostic`] with file, line, field and
+//! a hint.
+
+use super::diagnostic::{Diagnostic, SpecError};
+use super::locate::{self, FieldPath};
+use super::*;
+use crate::source::{Snapshot, SourceError};
+use crate::taskdef::model::TaskDefinitionSpec;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+pub(super) struct Validator<'a> {
+    snapshot: &'a Snapshot,
+    name: &'a str,
+    file: &'a str,
+    text: &'a str,
+    problems: Vec<Diagnostic>,
+    templates: HashMap<String, Option<TaskDefinitionSpec>>,
+    /// Templates whose container problem is reported (once, not per service).
+    container_reported: HashSet<String>,
+}
+
+impl<'a> Validator<'a> {
+    pub(super) fn new(snapshot: &'a Snapshot, name: &'a str, file: &'a str, text: &'a str) -> Self {
+        Validator {
+            snapshot,
+            name,
+            file,
+            text,
+            problems: Vec::new(),
+            templates: HashMap::new(),
+            container_reported: HashSet::new(),
+        }
+    }
+
+    fn problem(&mut self, field: &[&str], message: impl Into<String>, hint: impl Into<String>) {
+        let diagnostic = self.diagnostic(&FieldPath::keys(field), message, hint);
+        self.problems.push(diagnostic);
+    }
+
+    /// A problem with `field`, at its line.
+    fn diagnostic(
+        &self,
+        field: &FieldPath,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::semantic(
+            self.file,
+            self.text,
+            locate::locate(self.text, field),
+            field.to_string(),
+            message.into(),
+            hint.into(),
+        )
+    }
+
+    fn duration(&mut self, field: &[&str], value: Option<&str>, default: Duration) -> Duration {
+        let Some(text) = value else { return default };
+        match humantime::parse_duration(text) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => {
+                self.problem(
+                    field,
+                    "the duration must be longer than zero",
+                    "e.g. 90s, 10m, 1h30m",
+                );
+                default
+            }
+            Err(e) => {
+                self.problem(
+                    field,
+                    format!("'{text}' is not a duration ({e})"),
+                    "write a duration such as 90s, 10m or 1h30m",
+                );
+                default
+            }
+        }
+    }
+
+    /// Resolve and parse a template, once per path.
+    fn template(&mut self, field: &[&str], path: &str) -> Option<(String, TaskDefinitionSpec)> {
+        let resolved = match self.snapshot.resolve(path) {
+            Ok(p) => p,
+            Err(e) => {
+                self.path_problem(field, path, &e);
+                return None;
+            }
+        };
+        if let Some(cached) = self.templates.get(&resolved) {
+            return cached.clone().map(|t| (resolved, t));
+        }
+        let parsed = match self.snapshot.read(&resolved) {
+            Ok(text) => match crate::taskdef::model::parse_task_definition(&text) {
+                Ok(spec) => Some(spec),
+                Err(e) => {
+                    self.problems
+                        .push(Diagnostic::from_task_definition_error(&resolved, &text, &e));
+                    None
+                }
+            },
+            Err(e) => {
+                self.path_problem(field, path, &e);
+                None
+            }
+        };
+        self.templates.insert(resolved.clone(), parsed.clone());
+        parsed.map(|t| (resolved, t))
+    }
+
+    fn path_problem(&mut self, field: &[&str], path: &str, error: &SourceError) {
+        let (message, hint) = match error {
+            SourceError::OutsideRepo { reason, .. } => (
+                format!("'{path}': {reason}"),
+                "paths are relative to the repo root and must stay inside it",
+            ),
+            SourceError::NotFound { .. } => (
+                format!("'{path}': no such file in the config repo"),
+                "check the file name, and that the file is committed",
+            ),
+            SourceError::Io { source, .. } if source.kind() == std::io::ErrorKind::IsADirectory => {
+                (
+                    format!("'{path}' is a directory, not a file"),
+                    "name a JSON file in it, e.g. task-definitions/app.json",
+                )
+            }
+            other => (other.to_string(), ""),
+        };
+        self.problem(field, message, hint);
+    }
+
+    pub(super) fn validate(mut self, raw: raw::EnvironmentFile) -> Result<Environment, SpecError> {
+        if raw.cluster.trim().is_empty() {
+            self.problem(
+                &["cluster"],
+                "the cluster name is empty",
+                "write the ECS cluster name",
+            );
+        }
+        if raw.image.trim().is_empty() {
+            self.problem(
+                &["image"],
+                "the image is empty",
+                "write the release image reference",
+            );
+        }
+        if raw.services.is_empty() {
+            self.problem(
+                &["services"],
+                "at least one service is required",
+                "add a service keyed by its ECS service name",
+            );
+        }
+        let default_template = raw
+            .task_definition
+            .as_deref()
+            .and_then(|p| self.template(&["taskDefinition"], p));
+
+        let mut services = Vec::new();
+        for (name, block) in &raw.services {
+            if let Some(service) = self.service(&raw, name, block, default_template.as_ref()) {
+                services.push(service);
+            }
+        }
+
+        let migration = raw.migration.as_ref().map(|m| self.migration(m, &raw));
+        let deploy = raw.deploy.clone().unwrap_or_default();
+        let deploy = DeployPolicy {
+            timeout: self.duration(
+                &["deploy", "timeout"],
+                deploy.timeout.as_deref(),
+                DEFAULT_DEPLOY_TIMEOUT,
+            ),
+            rollback: deploy.rollback.unwrap_or(true),
+        };
+        let sync = raw.sync.clone().unwrap_or_default();
+        let sync = SyncPolicy {
+            auto: sync.auto.unwrap_or(true),
+            self_heal: sync.self_heal.unwrap_or(true),
+            suspend: sync.suspend.unwrap_or(false),
+        };
+        let notifications = self.notifications(raw.notifications.as_deref().unwrap_or(&[]));
+
+        if !self.problems.is_empty() {
+            return Err(SpecError::Invalid(self.problems));
+        }
+        Ok(Environment {
+            name: self.name.to_owned(),
+            file: self.file.to_owned(),
+            cluster: raw.cluster,
+            region: raw.region,
+            image: raw.image,
+            migration,
+            services,
+            deploy,
+            sync,
+            notifications,
+        })
+    }
+
+    fn service(
+        &mut self,
+        raw: &raw::EnvironmentFile,
+        name: &str,
+        block: &raw::ServiceBlock,
+        default_template: Option<&(String, TaskDefinitionSpec)>,
+    ) -> Option<Service> {
+        let desired_count = match block.desired_count {
+            Some(n) if n < 0 => {
+                self.problem(
+                    &["services", name, "desiredCount"],
+                    format!("expected a non-negative integer, found {n}"),
+                    "set 0 or more, or remove desiredCount to leave the live count alone",
+                );
+                None
+            }
+            Some(n) if n > i64::from(i32::MAX) => {
+                self.problem(
+                    &["services", name, "desiredCount"],
+                    format!("{n} is larger than ECS allows"),
+                    TOO_LARGE_HINT,
+                );
+                None
+            }
+            Some(n) => Some(n as i32),
+            None => None,
+        };
+        let template = match &block.task_definition {
+            Some(path) => self.template(&["services", name, "taskDefinition"], path),
+            None if raw.task_definition.is_none() => {
+                self.problem(
+                    &["services", name],
+                    "no task-definition template: neither the environment nor the service sets taskDefinition",
+                    "set taskDefinition at the top level or in this service",
+                );
+                None
+            }
+            None => default_template.cloned(),
+        };
+        let create = block
+            .create
+            .as_deref()
+            .and_then(|p| self.create_input(name, p));
+        if let Some(cmd) = &block.command
+            && cmd.is_empty()
+        {
+            self.problem(
+                &["services", name, "command"],
+                "the command is empty",
+                "remove command to keep the template's, or list the program and its arguments",
+            );
+        }
+        let family = block.family.clone().unwrap_or_else(|| name.to_owned());
+        if !valid_family(&family) {
+            self.problem(
+                &["services", name, "family"],
+                format!("'{family}' is not a valid task-definition family"),
+                "use up to 255 letters, digits, hyphens and underscores",
+            );
+        }
+        let (template_path, template) = template?;
+        let template_field: &[&str] = match block.task_definition {
+            Some(_) => &["services", name, "taskDefinition"],
+            None => &["taskDefinition"],
+        };
+        let container = self.container(raw, template_field, &template_path, &template)?;
+        Some(Service {
+            name: name.to_owned(),
+            family,
+            desired_count,
+            container,
+            command: block.command.clone(),
+            environment: block
+                .environment
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.0.clone()))
+                .collect(),
+            template_path,
+            template,
+            create,
+        })
+    }
+
+    /// The container running the image: the spec's `container`, or the
+    /// template's first. A problem is reported once per template, at
+    /// `template_field` (the taskDefinition the service's template comes from).
+    fn container(
+        &mut self,
+        raw: &raw::EnvironmentFile,
+        template_field: &[&str],
+        template_path: &str,
+        template: &TaskDefinitionSpec,
+    ) -> Option<String> {
+        let names: Vec<String> = template
+            .container_definitions
+            .iter()
+            .flatten()
+            .filter_map(|c| c.name.clone())
+            .collect();
+        if let Some(found) = match &raw.container {
+            Some(wanted) => names.iter().find(|n| *n == wanted),
+            None => names.first(),
+        } {
+            return Some(found.clone());
+        }
+        if !self.container_reported.insert(template_path.to_owned()) {
+            return None;
+        }
+        match &raw.container {
+            Some(wanted) => self.problem(
+                &["container"],
+                format!(
+                    "container '{wanted}' is not in {template_path}; it has: {}",
+                    if names.is_empty() {
+                        "no containers".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+                "name one of the template's containers, or give the services their own template",
+            ),
+            None => self.problem(
+                template_field,
+                format!("{template_path} has no named container definitions"),
+                "add containerDefinitions with a name to the template",
+            ),
+        }
+        None
+    }
+
+    fn create_input(&mut self, service: &str, path: &str) -> Option<CreateServiceInput> {
+        let field = ["services", service, "create"];
+        let resolved = match self.snapshot.resolve(path) {
+            Ok(p) => p,
+            Err(e) => {
+                self.path_problem(&field, path, &e);
+                return None;
+            }
+        };
+        let text = match self.snapshot.read(&resolved) {
+            Ok(t) => t,
+            Err(e) => {
+                self.path_problem(&field, path, &e);
+                return None;
+            }
+        };
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(json)) => Some(CreateServiceInput {
+                path: resolved,
+                json,
+            }),
+            Ok(_) => {
+                self.problems.push(Diagnostic::semantic(
+                    &resolved,
+                    &text,
+                    Some((1, 1)),
+                    String::new(),
+                    "expected a JSON object (CreateService input)".into(),
+                    "write the input of `aws ecs create-service --cli-input-json`".into(),
+                ));
+                None
+            }
+            Err(e) => {
+                self.problems.push(Diagnostic::semantic(
+                    &resolved,
+                    &text,
+                    Some((e.line(), e.column())),
+                    String::new(),
+                    format!("invalid JSON: {e}"),
+                    String::new(),
+                ));
+                None
+            }
+        }
+    }
+
+    fn migration(&mut self, m: &raw::MigrationBlock, raw: &raw::EnvironmentFile) -> Migration {
+        if m.revision.0.trim().is_empty() {
+            self.problem(
+                &["migration", "revision"],
+                "the revision is empty",
+                "write the schema revision the release needs, e.g. \"20261120093000\"",
+            );
+        }
+        if m.command.is_empty() {
+            self.problem(
+                &["migration", "command"],
+                "the migration command is empty",
+                "e.g. [bin/rails, db:migrate]",
+            );
+        }
+        let timeout = self.duration(
+            &["migration", "timeout"],
+            m.timeout.as_deref(),
+            DEFAULT_MIGRATION_TIMEOUT,
+        );
+        let quiesce = m.quiesce.clone().unwrap_or_default();
+        for q in &quiesce {
+            if !raw.services.contains_key(q) {
+                self.problem(
+                    &["migration", "quiesce"],
+                    format!("'{q}' is not a service of this environment"),
+                    format!("name one of: {}", service_names(raw)),
+                );
+            }
+        }
+        let network_from = match &m.network_from {
+            Some(s) if raw.services.contains_key(s) => s.clone(),
+            Some(s) => {
+                self.problem(
+                    &["migration", "networkFrom"],
+                    format!("'{s}' is not a service of this environment"),
+                    format!("name one of: {}", service_names(raw)),
+                );
+                s.clone()
+            }
+            None => raw.services.keys().next().cloned().unwrap_or_default(),
+        };
+        Migration {
+            revision: m.revision.0.clone(),
+            command: m.command.clone(),
+            timeout,
+            quiesce,
+            network_from,
+        }
+    }
+
+    fn notifications(&mut self, blocks: &[raw::NotificationBlock]) -> Vec<Notification> {
+        let mut out = Vec::new();
+        for (index, block) in blocks.iter().enumerate() {
+            let (kind, key, example, var, n) = match block {
+                raw::NotificationBlock::Slack(s) => (
+                    "slack",
+                    "webhookUrlFrom",
+                    "SLACK_WEBHOOK_URL",
+                    &s.webhook_url_from,
+                    Notification::Slack {
+                        webhook_url_from: s.webhook_url_from.clone(),
+                    },
+                ),
+                raw::NotificationBlock::Webhook(w) => (
+                    "webhook",
+                    "urlFrom",
+                    "DEPLOY_HOOK_URL",
+                    &w.url_from,
+                    Notification::Webhook {
+                        url_from: w.url_from.clone(),
+                    },
+                ),
+            };
+            if !valid_env_var_name(var) {
+                let field = FieldPath::keys(&["notifications"])
+                    .index(index)
+                    .key(kind)
+                    .key(key);
+                // A URL here is a secret committed to git: never print it back.
+                let diagnostic = if var.contains("://") {
+                    self.diagnostic(
+                        &field,
+                        "this is not an environment variable name: it looks like a URL",
+                        format!(
+                            "name the environment variable that holds the URL (e.g. {example}) \
+                             and set it where deckhand runs; the URL is now in the repo's history, so replace it"
+                        ),
+                    )
+                    .redact(var)
+                } else {
+                    self.diagnostic(
+                        &field,
+                        format!("'{var}' is not an environment variable name"),
+                        format!(
+                            "name the environment variable that holds the URL, e.g. {example} \
+                             (letters, digits and underscores, not starting with a digit)"
+                        ),
+                    )
+                };
+                self.problems.push(diagnostic);
+            }
+            out.push(n);
+        }
+        out
+    }
+}
+
+fn service_names(raw: &raw::EnvironmentFile) -> String {
+    raw.services.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+fn valid_family(family: &str) -> bool {
+    !family.is_empty()
+        && family.len() <= 255
+        && family
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn valid_env_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
