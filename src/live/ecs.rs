@@ -23,6 +23,10 @@ use std::sync::{Arc, Mutex};
 
 /// ECS accepts at most this many services per DescribeServices call.
 pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+/// The ARN cache is cleared when it grows past this many definitions: a
+/// long-running controller sees new ARNs with every release, and one round of
+/// re-describes is cheaper than unbounded memory.
+const TASK_DEFINITION_CACHE_LIMIT: usize = 4096;
 /// How many read calls run at once (DescribeServices is limited to 20/s per account).
 const READ_CONCURRENCY: usize = 4;
 
@@ -288,10 +292,14 @@ impl Ecs {
             arn: arn.clone(),
             spec,
         });
-        self.task_definitions
+        let mut cache = self
+            .task_definitions
             .lock()
-            .expect("task definition cache lock")
-            .insert(arn, described.clone());
+            .expect("task definition cache lock");
+        if cache.len() >= TASK_DEFINITION_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(arn, described.clone());
         described
     }
 

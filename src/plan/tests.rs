@@ -34,7 +34,7 @@ fn service(name: &str, count: Option<i32>, command: &[&str]) -> Service {
         command: Some(command.iter().map(|s| s.to_string()).collect()),
         environment: Default::default(),
         template_path: "task-definitions/app.json".into(),
-        template: parse_task_definition(TEMPLATE).unwrap(),
+        template: parse_task_definition(TEMPLATE).unwrap().into(),
         create: None,
     }
 }

@@ -75,8 +75,8 @@ pub struct Service {
     pub environment: IndexMap<String, String>,
     /// The template file, repo-relative.
     pub template_path: String,
-    /// The parsed template.
-    pub template: TaskDefinitionSpec,
+    /// The parsed template (shared by the services that use the same file).
+    pub template: std::sync::Arc<TaskDefinitionSpec>,
     /// CreateService input, when the service may be created.
     pub create: Option<CreateServiceInput>,
 }

@@ -10,6 +10,7 @@ use super::*;
 use crate::source::{Snapshot, SourceError};
 use crate::taskdef::model::TaskDefinitionSpec;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub(super) struct Validator<'a> {
@@ -18,7 +19,7 @@ pub(super) struct Validator<'a> {
     file: &'a str,
     text: &'a str,
     problems: Vec<Diagnostic>,
-    templates: HashMap<String, Option<TaskDefinitionSpec>>,
+    templates: HashMap<String, Option<Arc<TaskDefinitionSpec>>>,
     /// Templates whose container problem is reported (once, not per service).
     container_reported: HashSet<String>,
 }
@@ -82,7 +83,11 @@ impl<'a> Validator<'a> {
     }
 
     /// Resolve and parse a template, once per path.
-    fn template(&mut self, field: &[&str], path: &str) -> Option<(String, TaskDefinitionSpec)> {
+    fn template(
+        &mut self,
+        field: &[&str],
+        path: &str,
+    ) -> Option<(String, Arc<TaskDefinitionSpec>)> {
         let resolved = match self.snapshot.resolve(path) {
             Ok(p) => p,
             Err(e) => {
@@ -95,7 +100,7 @@ impl<'a> Validator<'a> {
         }
         let parsed = match self.snapshot.read(&resolved) {
             Ok(text) => match crate::taskdef::model::parse_task_definition(&text) {
-                Ok(spec) => Some(spec),
+                Ok(spec) => Some(Arc::new(spec)),
                 Err(e) => {
                     self.problems
                         .push(Diagnostic::from_task_definition_error(&resolved, &text, &e));
@@ -206,7 +211,7 @@ impl<'a> Validator<'a> {
         raw: &raw::EnvironmentFile,
         name: &str,
         block: &raw::ServiceBlock,
-        default_template: Option<&(String, TaskDefinitionSpec)>,
+        default_template: Option<&(String, Arc<TaskDefinitionSpec>)>,
     ) -> Option<Service> {
         let desired_count = match block.desired_count {
             Some(n) if n < 0 => {
