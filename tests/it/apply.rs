@@ -130,9 +130,16 @@ fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
         "{:?}",
         mutations(&after)
     );
-    let services: Value =
-        serde_json::from_str(&fx.run("plan", &["--format", "json"]).stdout).unwrap();
-    assert_eq!(services["commit"], commit.as_str());
+    // Both services carry the applied commit.
+    let status: Value = serde_json::from_str(
+        &fx.run("status", &["--format", "json"])
+            .expect_code(0)
+            .stdout,
+    )
+    .unwrap();
+    for service in status["services"].as_array().unwrap() {
+        assert_eq!(service["commit"], commit.as_str(), "{status:#}");
+    }
 }
 
 #[test]
@@ -225,7 +232,6 @@ fn a_migration_that_runs_past_its_timeout_is_stopped_and_fails() {
 fn a_circuit_breaker_rollback_is_a_failure_and_services_return_to_their_definitions() {
     let fx = Fixture::seeded("rollback");
     release_commit(&fx, "shop:crash-9a8b7c6", OLD_REVISION);
-    let before = fx.rendered();
     let run = apply(&fx, &[]);
     run.expect_code(1);
     assert!(run.stderr.contains("rollout failed"), "{}", run.stderr);
@@ -251,7 +257,6 @@ fn a_circuit_breaker_rollback_is_a_failure_and_services_return_to_their_definiti
         )),
         "{diff}"
     );
-    assert!(before["web"].is_object());
 }
 
 #[test]
