@@ -128,10 +128,13 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             Ok(Outcome::Done)
         }
         Command::Status { repo, env, format } => {
-            let (snapshot, env) = load(&repo, env).await?;
-            let ecs = Ecs::connect(env.region.as_deref()).await;
-            let live = live::fetch(&ecs, &env).await?;
-            let plan = plan::plan(&env, snapshot.commit(), &live)?;
+            let Planned {
+                snapshot,
+                env,
+                live,
+                plan,
+                ..
+            } = planned(&repo, env).await?;
             let status = status_json(&env, snapshot.commit(), &live, &plan);
             let text = match format {
                 StatusFormat::Json => {
@@ -150,10 +153,13 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             yes,
             poll_interval,
         } => {
-            let (snapshot, env) = load(&repo, env).await?;
-            let ecs = Ecs::connect(env.region.as_deref()).await;
-            let live = live::fetch(&ecs, &env).await?;
-            let plan = plan::plan(&env, snapshot.commit(), &live)?;
+            let Planned {
+                snapshot,
+                env,
+                ecs,
+                plan,
+                ..
+            } = planned(&repo, env).await?;
             let color = std::io::stdout().is_terminal();
             print(&report::render(&plan, Format::Text, color))?;
             if !plan.changed {
@@ -186,10 +192,7 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             format,
             detailed_exitcode,
         } => {
-            let (snapshot, env) = load(&repo, env).await?;
-            let ecs = Ecs::connect(env.region.as_deref()).await;
-            let live = live::fetch(&ecs, &env).await?;
-            let plan = plan::plan(&env, snapshot.commit(), &live)?;
+            let Planned { ecs, plan, .. } = planned(&repo, env).await?;
             tracing::info!(calls = ?ecs.calls().snapshot(), "ECS calls");
             let color = format == Format::Text && std::io::stdout().is_terminal();
             print(&report::render(&plan, format, color))?;
@@ -323,6 +326,30 @@ pub async fn open_snapshot(repo: &RepoArgs) -> Result<Snapshot, SourceError> {
         tracing::warn!("{warning}");
     }
     Ok(snapshot)
+}
+
+/// An environment planned against live ECS: everything `plan`, `apply` and
+/// `status` start from.
+struct Planned {
+    snapshot: Snapshot,
+    env: Environment,
+    ecs: Ecs,
+    live: live::LiveEnvironment,
+    plan: plan::Plan,
+}
+
+async fn planned(repo: &RepoArgs, env: String) -> Result<Planned, CommandError> {
+    let (snapshot, env) = load(repo, env).await?;
+    let ecs = Ecs::connect(env.region.as_deref()).await;
+    let live = live::fetch(&ecs, &env).await?;
+    let plan = plan::plan(&env, snapshot.commit(), &live)?;
+    Ok(Planned {
+        snapshot,
+        env,
+        ecs,
+        live,
+        plan,
+    })
 }
 
 async fn load(repo: &RepoArgs, env: String) -> Result<(Snapshot, Environment), CommandError> {
