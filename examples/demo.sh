@@ -79,7 +79,7 @@ say "deckhand apply: register → quiesce worker → migrate (once, exit code ch
 export DECKHAND_POLL_INTERVAL=500ms
 "$deckhand" apply --repo "$work/config" --env staging --yes
 
-say "ECS now equals git: plan shows no changes, and a second apply changes nothing"
+say "ECS now equals git: the plan shows no changes"
 "$deckhand" plan --repo "$work/config" --env staging
 
 say "A release whose migration fails (the emulator makes image b4d1dea's migration exit 1)"
