@@ -4,8 +4,8 @@
 //! errors into ones a user can act on.
 //!
 //! No other module calls the SDK. Retries of throttling and 5xx are the SDK's
-//! standard retry mode (with backoff and jitter); the reconcile level decides
-//! what to do with an error that survives them ([`EcsError::is_retryable`]).
+//! standard retry mode (with backoff and jitter); an error that survives them
+//! is backed off at the reconcile level (see `controller::reconcile`).
 
 use crate::taskdef::model::Tag;
 use crate::taskdef::model::TaskDefinitionSpec;
@@ -68,22 +68,6 @@ pub enum EcsError {
 }
 
 impl EcsError {
-    /// Worth trying again later (throttling, 5xx, network), as opposed to a
-    /// problem that needs a human (credentials, missing cluster, bad input).
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            EcsError::Unreachable { .. } | EcsError::Other { .. } => true,
-            EcsError::Api { code, .. } => {
-                code.contains("Throttl")
-                    || code == "ServerException"
-                    || code.contains("Unavailable")
-            }
-            EcsError::NoCredentials { .. }
-            | EcsError::NoRegion
-            | EcsError::ClusterNotFound { .. } => false,
-        }
-    }
-
     /// The ECS error code, for API errors.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -271,11 +255,6 @@ impl Ecs {
     /// The client-side rate limiter of mutating calls.
     pub(crate) fn limiter(&self) -> &super::mutate::RateLimiter {
         &self.limiter
-    }
-
-    /// The region the client uses.
-    pub fn region(&self) -> Option<&str> {
-        self.region.as_deref()
     }
 
     /// Put a definition ECS just returned into the ARN cache.

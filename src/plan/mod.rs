@@ -303,11 +303,6 @@ pub fn comparable(td: &TaskDefinitionSpec) -> Value {
     normalize::normalize(serde_json::to_value(td).expect("a task definition serializes"))
 }
 
-/// Do two task definitions describe the same thing, as ECS sees it?
-pub fn same_task_definition(a: &TaskDefinitionSpec, b: &TaskDefinitionSpec) -> bool {
-    comparable(a) == comparable(b)
-}
-
 fn unified_diff(live: Option<&Value>, desired: &Value) -> String {
     let show = |v: &Value| {
         let mut s =
