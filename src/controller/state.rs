@@ -175,23 +175,21 @@ impl ControllerState {
 
     /// Count a migration by result (`succeeded`, `failed`).
     pub fn record_migration(&self, result: &'static str) {
-        *self
-            .metrics
-            .lock()
-            .expect("metrics lock")
-            .migrations
-            .entry(result)
-            .or_default() += 1;
+        self.bump(|m| &mut m.migrations, result);
     }
 
     /// Count a webhook delivery by result (`accepted`, `rejected`).
     pub fn record_webhook(&self, result: &'static str) {
-        *self
-            .metrics
-            .lock()
-            .expect("metrics lock")
-            .webhooks
-            .entry(result)
+        self.bump(|m| &mut m.webhooks, result);
+    }
+
+    fn bump(
+        &self,
+        counter: fn(&mut Metrics) -> &mut BTreeMap<&'static str, u64>,
+        key: &'static str,
+    ) {
+        *counter(&mut self.metrics.lock().expect("metrics lock"))
+            .entry(key)
             .or_default() += 1;
     }
 
@@ -209,62 +207,83 @@ impl ControllerState {
     pub fn prometheus(&self) -> String {
         let mut out = String::new();
         let m = self.metrics.lock().expect("metrics lock");
-        let mut family = |name: &str, kind: &str, help: &str| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        };
         family(
+            &mut out,
             "deckhand_reconciles_total",
             "counter",
             "Reconciles by environment and result.",
         );
         for ((env, result), n) in &m.reconciles {
-            let _ = writeln!(
-                out,
-                "deckhand_reconciles_total{{environment=\"{}\",result=\"{}\"}} {n}",
-                escape(env),
-                result.as_str()
+            sample(
+                &mut out,
+                "deckhand_reconciles_total",
+                &format!(
+                    "environment=\"{}\",result=\"{}\"",
+                    escape(env),
+                    result.as_str()
+                ),
+                *n as f64,
             );
         }
-        let mut family = |name: &str, kind: &str, help: &str| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        };
         family(
+            &mut out,
             "deckhand_reconcile_duration_seconds",
             "histogram",
             "How long reconciles take, releases included.",
         );
         for (i, le) in BUCKETS.iter().enumerate() {
             let n = m.buckets.get(i).copied().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "deckhand_reconcile_duration_seconds_bucket{{le=\"{le}\"}} {n}"
+            sample(
+                &mut out,
+                "deckhand_reconcile_duration_seconds_bucket",
+                &format!("le=\"{le}\""),
+                n as f64,
             );
         }
-        let _ = writeln!(
-            out,
-            "deckhand_reconcile_duration_seconds_bucket{{le=\"+Inf\"}} {}\ndeckhand_reconcile_duration_seconds_sum {}\ndeckhand_reconcile_duration_seconds_count {}",
-            m.duration_count, m.duration_sum, m.duration_count
+        sample(
+            &mut out,
+            "deckhand_reconcile_duration_seconds_bucket",
+            "le=\"+Inf\"",
+            m.duration_count as f64,
         );
-        let _ = writeln!(
-            out,
-            "# HELP deckhand_migrations_total Migrations by result.\n# TYPE deckhand_migrations_total counter"
+        sample(
+            &mut out,
+            "deckhand_reconcile_duration_seconds_sum",
+            "",
+            m.duration_sum,
         );
-        for result in ["succeeded", "failed"] {
-            let n = m.migrations.get(result).copied().unwrap_or(0);
-            let _ = writeln!(out, "deckhand_migrations_total{{result=\"{result}\"}} {n}");
-        }
-        let _ = writeln!(
-            out,
-            "# HELP deckhand_webhooks_total Webhook deliveries by result.\n# TYPE deckhand_webhooks_total counter"
+        sample(
+            &mut out,
+            "deckhand_reconcile_duration_seconds_count",
+            "",
+            m.duration_count as f64,
         );
-        for result in ["accepted", "rejected"] {
-            let n = m.webhooks.get(result).copied().unwrap_or(0);
-            let _ = writeln!(out, "deckhand_webhooks_total{{result=\"{result}\"}} {n}");
+        for (name, help, counts, keys) in [
+            (
+                "deckhand_migrations_total",
+                "Migrations by result.",
+                &m.migrations,
+                ["succeeded", "failed"],
+            ),
+            (
+                "deckhand_webhooks_total",
+                "Webhook deliveries by result.",
+                &m.webhooks,
+                ["accepted", "rejected"],
+            ),
+        ] {
+            family(&mut out, name, "counter", help);
+            for key in keys {
+                let n = counts.get(key).copied().unwrap_or(0);
+                sample(&mut out, name, &format!("result=\"{key}\""), n as f64);
+            }
         }
         drop(m);
-        let _ = writeln!(
-            out,
-            "# HELP deckhand_ecs_calls_total ECS API requests by operation (retries included).\n# TYPE deckhand_ecs_calls_total counter"
+        family(
+            &mut out,
+            "deckhand_ecs_calls_total",
+            "counter",
+            "ECS API requests by operation (retries included).",
         );
         let mut calls: BTreeMap<String, u64> = BTreeMap::new();
         for counter in self.ecs_calls.lock().expect("calls lock").iter() {
@@ -273,26 +292,56 @@ impl ControllerState {
             }
         }
         for (op, n) in calls {
-            let _ = writeln!(out, "deckhand_ecs_calls_total{{operation=\"{op}\"}} {n}");
+            sample(
+                &mut out,
+                "deckhand_ecs_calls_total",
+                &format!("operation=\"{op}\""),
+                n as f64,
+            );
         }
-        let _ = writeln!(
-            out,
-            "# HELP deckhand_environments Environments by sync state.\n# TYPE deckhand_environments gauge"
+        family(
+            &mut out,
+            "deckhand_environments",
+            "gauge",
+            "Environments by sync state.",
         );
         let envs = self.environments();
-        let in_sync = envs.iter().filter(|e| e.in_sync == Some(true)).count();
-        let out_of_sync = envs.iter().filter(|e| e.in_sync == Some(false)).count();
-        let _ = writeln!(out, "deckhand_environments{{state=\"in-sync\"}} {in_sync}");
-        let _ = writeln!(
-            out,
-            "deckhand_environments{{state=\"out-of-sync\"}} {out_of_sync}"
+        for (state, wanted) in [("in-sync", true), ("out-of-sync", false)] {
+            let n = envs.iter().filter(|e| e.in_sync == Some(wanted)).count();
+            sample(
+                &mut out,
+                "deckhand_environments",
+                &format!("state=\"{state}\""),
+                n as f64,
+            );
+        }
+        family(
+            &mut out,
+            "deckhand_ready",
+            "gauge",
+            "1 after the first successful fetch of the config repo.",
         );
-        let _ = writeln!(
-            out,
-            "# HELP deckhand_ready 1 after the first successful fetch of the config repo.\n# TYPE deckhand_ready gauge\ndeckhand_ready {}",
-            u8::from(self.is_ready())
+        sample(
+            &mut out,
+            "deckhand_ready",
+            "",
+            f64::from(u8::from(self.is_ready())),
         );
         out
+    }
+}
+
+/// `# HELP` and `# TYPE` lines of a metric family.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// One sample line; `labels` without braces, may be empty.
+fn sample(out: &mut String, name: &str, labels: &str, value: f64) {
+    if labels.is_empty() {
+        let _ = writeln!(out, "{name} {value}");
+    } else {
+        let _ = writeln!(out, "{name}{{{labels}}} {value}");
     }
 }
 
