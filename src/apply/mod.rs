@@ -133,7 +133,7 @@ pub async fn apply(
         return Ok(ApplyOutcome::NoChanges);
     }
     let lease = Lease::acquire(ecs, &env.name, &env.cluster, options.lease_ttl).await?;
-    let heartbeat = {
+    let result = {
         let every = lease.renew_every();
         let renew = async {
             loop {
@@ -175,13 +175,13 @@ pub async fn apply(
         .await
     };
     // The result, for `deckhand status`: `<result> <commit> <time>`.
-    if let Ok(ApplyOutcome::Released { .. }) | Err(_) = &heartbeat {
-        let result = match &heartbeat {
+    if let Ok(ApplyOutcome::Released { .. }) | Err(_) = &result {
+        let outcome = match &result {
             Ok(_) => "succeeded".to_owned(),
             Err(e) => format!("failed:{}", e.step()),
         };
         let value = format!(
-            "{result} {} {}",
+            "{outcome} {} {}",
             options
                 .commit
                 .as_deref()
@@ -199,7 +199,7 @@ pub async fn apply(
     if let Err(e) = lease.release().await {
         tracing::warn!("releasing the lease failed (it expires by itself): {e}");
     }
-    heartbeat
+    result
 }
 
 struct Release<'a> {

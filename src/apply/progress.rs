@@ -35,8 +35,9 @@ impl Progress {
     /// Report one event of `step`.
     pub fn say(&self, step: &str, message: impl AsRef<str>) {
         let message = message.as_ref();
-        tracing::info!(step, "{message}");
         if self.quiet {
+            // The controller: progress is an ordinary log line in its reconcile span.
+            tracing::info!(step, "{message}");
             return;
         }
         let elapsed = self.start.elapsed().as_secs();

@@ -164,11 +164,13 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
     let limit = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let mut loops: BTreeMap<String, tokio::task::JoinHandle<()>> = BTreeMap::new();
     loop {
-        if let Some(commit) = fetch(&config.location, &state).await {
-            if commit_rx.borrow().as_ref() != Some(&commit) {
-                tracing::info!(commit = commit.as_deref().map(short_sha), "config commit");
-                commit_tx.send_replace(Some(commit.clone()));
-            }
+        // Environments are listed only when the commit changes (a plain
+        // directory has no commit: listed every time).
+        if let Some(commit) = fetch(&config.location, &state).await
+            && (commit.is_none() || commit_rx.borrow().as_ref() != Some(&commit))
+        {
+            tracing::info!(commit = commit.as_deref().map(short_sha), "config commit");
+            commit_tx.send_replace(Some(commit.clone()));
             for name in environment_names(&config.location, commit, &config.environments).await {
                 loops.entry(name.clone()).or_insert_with(|| {
                     tokio::spawn(environment_loop(
