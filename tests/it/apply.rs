@@ -359,3 +359,33 @@ fn two_concurrent_applies_make_one_release() {
     }
     assert_eq!(plan_json(&fx)["changed"], false);
 }
+
+#[test]
+fn with_log_format_json_progress_and_logs_are_json_lines() {
+    let fx = Fixture::seeded("jsonlogs");
+    release_commit(&fx, NEW_IMAGE, OLD_REVISION);
+    let run = fx.run_with_env(
+        "apply",
+        &["--yes", "--log-format", "json", "-v"],
+        &[("DECKHAND_POLL_INTERVAL", "200ms")],
+    );
+    run.expect_code(0);
+    let lines: Vec<Value> = run
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["step"] == "rollout" && l["elapsedSeconds"].is_u64()),
+        "{}",
+        run.stderr
+    );
+    // -v logs the ECS calls made, by operation.
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "ECS calls"),
+        "{}",
+        run.stderr
+    );
+}

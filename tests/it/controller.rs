@@ -414,3 +414,53 @@ fn two_environments_reconcile_concurrently_and_one_failing_does_not_block_the_ot
         run.stderr
     );
 }
+
+#[test]
+fn an_unreachable_repo_keeps_the_last_good_commit_reconciled_and_is_reported() {
+    let fx = Fixture::seeded("ctlunreach");
+    let ctl = Running::start(&fx, &["--interval", "1s"], &[]);
+    ctl.wait_for(Duration::from_secs(20), "first reconcile", || {
+        ctl.status(&fx)["lastResult"] == "in-sync"
+    });
+    let moved = fx.repo().with_file_name("repo-moved");
+    std::fs::rename(fx.repo(), &moved).unwrap();
+    ctl.wait_for(Duration::from_secs(20), "the fetch error", || {
+        let (_, body) = ctl.get("/status");
+        serde_json::from_str::<Value>(&body).unwrap()["repo"]["error"].is_string()
+    });
+    let seen = ctl.status(&fx)["lastReconcileAt"].clone();
+    ctl.wait_for(Duration::from_secs(20), "a later reconcile", || {
+        let status = ctl.status(&fx);
+        status["lastReconcileAt"] != seen && status["lastResult"] == "in-sync"
+    });
+    std::fs::rename(&moved, fx.repo()).unwrap();
+    let (code, _) = ctl.terminate();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_second_signal_exits_at_once_without_waiting_for_the_rollout() {
+    let fx = Fixture::seeded("ctltwosig");
+    emulator().request(
+        "POST",
+        "/_deckhand/config",
+        Some(&json!({"accessKey": fx.key, "rolloutSeconds": 60.0})),
+    );
+    let ctl = Running::start(&fx, &["--interval", "500ms"], &[]);
+    fx.edit_spec(|t| t.replace(OLD_IMAGE, NEW_IMAGE));
+    ctl.wait_for(Duration::from_secs(30), "a rollout to start", || {
+        fx.count("UpdateService") > 0
+    });
+    let pid = ctl.child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let (code, log) = ctl.terminate(); // the second SIGTERM
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("second signal: exiting now"), "{log}");
+    // The 60 s rollout was not awaited.
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
