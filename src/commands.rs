@@ -6,8 +6,8 @@ use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyError, ApplyOptions, ApplyOutcome};
 use crate::cli::{Command, RepoArgs, StatusFormat};
 use crate::controller::{self, ControllerConfig, ControllerError, reconcile::Settings};
-use crate::live::COMMIT_TAG;
-use crate::live::{self, Ecs, EcsError};
+use crate::ecs::{Ecs, EcsClient, EcsError};
+use crate::live::{self, COMMIT_TAG};
 use crate::plan::{self, PlanError};
 use crate::report::{self, Format};
 use crate::source::{RepoLocation, Snapshot, SourceError};
@@ -168,17 +168,13 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             if !yes {
                 confirm(&env.name, plan.steps.len())?;
             }
-            let options = ApplyOptions {
-                commit: snapshot.commit().map(str::to_owned),
-                poll_interval,
-                lease_ttl: apply::lease::DEFAULT_TTL,
-            };
+            let options = ApplyOptions::new(snapshot.commit().map(str::to_owned), poll_interval);
             let progress = Progress::new(context.json_logs);
             let outcome = apply::apply(&ecs, &env, &plan, &options, &progress).await;
             tracing::info!(calls = ?ecs.calls().snapshot(), "ECS calls");
             match outcome? {
                 ApplyOutcome::NoChanges => print("No changes: ECS matches the spec.\n")?,
-                ApplyOutcome::Released { steps } => print(&format!(
+                ApplyOutcome::Released { steps, .. } => print(&format!(
                     "Applied {} step(s) to {}.\n",
                     steps.len(),
                     env.name
@@ -232,7 +228,7 @@ fn status_json(
         "repoCommit": commit,
         "schemaRevision": live.recorded_revision,
         "inSync": !plan.changed,
-        "outOfSync": plan.steps.iter().map(report::describe_step).collect::<Vec<_>>(),
+        "outOfSync": plan.steps.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "lastRelease": live.cluster_tags.get(&env.last_release_tag()),
         "services": services,
     })
@@ -333,14 +329,14 @@ pub async fn open_snapshot(repo: &RepoArgs) -> Result<Snapshot, SourceError> {
 struct Planned {
     snapshot: Snapshot,
     env: Environment,
-    ecs: Ecs,
+    ecs: EcsClient,
     live: live::LiveEnvironment,
     plan: plan::Plan,
 }
 
 async fn planned(repo: &RepoArgs, env: String) -> Result<Planned, CommandError> {
     let (snapshot, env) = load(repo, env).await?;
-    let ecs = Ecs::connect(env.region.as_deref()).await;
+    let ecs = EcsClient::connect(env.region.as_deref()).await;
     let live = live::fetch(&ecs, &env).await?;
     let plan = plan::plan(&env, snapshot.commit(), &live)?;
     Ok(Planned {

@@ -4,8 +4,10 @@
 //!
 //! - [`source`]: the config repo (directory, local git, git URL) as an immutable snapshot;
 //! - [`spec`]: `environments/<name>.yaml` parsed, validated and rendered;
-//! - [`taskdef`]: task definitions as RegisterTaskDefinition JSON, and their SDK mapping;
-//! - [`live`]: what ECS runs now, through the one ECS client wrapper;
+//! - [`taskdef`]: task definitions as RegisterTaskDefinition JSON;
+//! - [`ecs`]: the one module that reaches ECS: the [`ecs::Ecs`] trait, its
+//!   SDK client, plain ECS types, classified errors (and an in-memory fake for tests);
+//! - [`live`]: what ECS runs now, read through [`ecs::Ecs`];
 //! - [`plan`]: the pure planner (desired + live → ordered steps and diffs);
 //! - [`apply`]: the release (lease, quiesce, migrate, roll out, roll back, notify);
 //! - [`controller`]: continuous reconciliation (poll + webhook, drift, backoff, HTTP);
@@ -16,6 +18,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod controller;
+pub mod ecs;
 pub mod live;
 pub mod plan;
 pub mod report;

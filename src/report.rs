@@ -52,42 +52,65 @@ fn count(c: &CountChange) -> String {
 }
 
 /// One line per step, in words.
-pub fn describe_step(step: &Step) -> String {
-    match step {
-        Step::RegisterTaskDefinition { service, family } => {
-            format!("register task definition {family} for {service}")
-        }
-        Step::CreateService { service } => format!("create service {service}"),
-        Step::Quiesce {
-            service,
-            desired_count,
-        } => format!("quiesce {service}: desiredCount {}", count(desired_count)),
-        Step::Migrate {
-            revision,
-            register_task_definition,
-        } => format!(
-            "migrate schema {} → {}{}",
-            revision.from.as_deref().unwrap_or("(none recorded)"),
-            revision.to,
-            if *register_task_definition {
-                " (registers a new migration task definition)"
-            } else {
-                ""
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::RegisterTaskDefinition {
+                service, family, ..
+            } => write!(f, "register task definition {family} for {service}"),
+            Step::CreateService {
+                service, request, ..
+            } => write!(
+                f,
+                "create service {service} with desiredCount {}",
+                request.desired_count
+            ),
+            Step::Quiesce {
+                service,
+                desired_count,
+                ..
+            } => write!(
+                f,
+                "quiesce {service}: desiredCount {}",
+                count(desired_count)
+            ),
+            Step::Migrate {
+                revision,
+                register_task_definition,
+                ..
+            } => write!(
+                f,
+                "migrate schema {} → {}{}",
+                revision.from.as_deref().unwrap_or("(none recorded)"),
+                revision.to,
+                if *register_task_definition {
+                    " (registers a new migration task definition)"
+                } else {
+                    ""
+                }
+            ),
+            Step::UpdateService {
+                service,
+                task_definition,
+                desired_count,
+                ..
+            } => {
+                let mut parts = Vec::new();
+                if *task_definition {
+                    parts.push("new task definition".to_owned());
+                }
+                if let Some(c) = desired_count {
+                    parts.push(format!("desiredCount {}", count(c)));
+                }
+                write!(f, "update service {service}: {}", parts.join(", "))
             }
-        ),
-        Step::UpdateService {
-            service,
-            task_definition,
-            desired_count,
-        } => {
-            let mut parts = Vec::new();
-            if *task_definition {
-                parts.push("new task definition".to_owned());
-            }
-            if let Some(c) = desired_count {
-                parts.push(format!("desiredCount {}", count(c)));
-            }
-            format!("update service {service}: {}", parts.join(", "))
+            Step::RecordCommit {
+                service, commit, ..
+            } => write!(
+                f,
+                "record commit {} on service {service}",
+                short_sha(&commit.to)
+            ),
         }
     }
 }
@@ -112,7 +135,7 @@ impl fmt::Display for TextReport<'_> {
             .max(7);
         for step in &plan.steps {
             if let Step::Migrate { .. } = step {
-                writeln!(f, "* {:<width$}  {}", "schema", describe_step(step))?;
+                writeln!(f, "* {:<width$}  {}", "schema", step)?;
             }
         }
         for s in &plan.services {
@@ -120,6 +143,7 @@ impl fmt::Display for TextReport<'_> {
                 ServiceChange::Unchanged => ("=", "no change".to_owned()),
                 ServiceChange::Update => ("~", format!("update: {}", s.reasons.join(", "))),
                 ServiceChange::Create => ("+", s.reasons.join(", ")),
+                ServiceChange::Record => ("~", s.reasons.join(", ")),
             };
             let quiesce = s
                 .quiesce
@@ -133,7 +157,7 @@ impl fmt::Display for TextReport<'_> {
         }
         writeln!(f, "Steps, in order:")?;
         for (i, step) in plan.steps.iter().enumerate() {
-            writeln!(f, "  {}. {}", i + 1, describe_step(step))?;
+            writeln!(f, "  {}. {}", i + 1, step)?;
         }
         for diff in &plan.diffs {
             writeln!(f)?;
@@ -188,7 +212,9 @@ impl fmt::Display for MarkdownReport<'_> {
         for s in &plan.services {
             let what = match s.change {
                 ServiceChange::Unchanged => "no change".to_owned(),
-                ServiceChange::Update | ServiceChange::Create => s.reasons.join(", "),
+                ServiceChange::Update | ServiceChange::Create | ServiceChange::Record => {
+                    s.reasons.join(", ")
+                }
             };
             let quiesce = s
                 .quiesce
@@ -200,7 +226,7 @@ impl fmt::Display for MarkdownReport<'_> {
         writeln!(f, "**Steps**")?;
         writeln!(f)?;
         for (i, step) in plan.steps.iter().enumerate() {
-            writeln!(f, "{}. {}", i + 1, md_escape(&describe_step(step)))?;
+            writeln!(f, "{}. {}", i + 1, md_escape(&step.to_string()))?;
         }
         for diff in &plan.diffs {
             writeln!(f)?;

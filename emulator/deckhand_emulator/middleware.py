@@ -130,12 +130,7 @@ class DeckhandMiddleware:
 
         fault = None if internal else STATE.take_fault(operation, access_key)
         if fault is not None:
-            if fault["kind"] == "throttle":
-                status, error_type, message = 400, "ThrottlingException", "Rate exceeded"
-            elif fault["kind"] == "error500":
-                status, error_type, message = 500, "ServerException", "injected"
-            else:
-                status, error_type, message = fault["httpStatus"], fault["errorType"], fault["message"]
+            status, error_type, message = fault.wire_error()
             STATE.set_call_status(record, status)
             return _aws_error(start_response, status, error_type, message)
 
@@ -170,33 +165,33 @@ class DeckhandMiddleware:
                 return _json_response(start_response, 200, {"ok": True, "motoVersion": PINNED_MOTO_VERSION})
 
             if route == "/calls" and method == "GET":
-                return _json_response(start_response, 200, {"calls": STATE.get_calls(access_key, query.get("operation"))})
+                return _json_response(start_response, 200, {"calls": [c.to_json() for c in STATE.get_calls(access_key, query.get("operation"))]})
             if (route == "/calls/reset" and method == "POST") or (route == "/calls" and method == "DELETE"):
                 return _json_response(start_response, 200, {"removed": STATE.reset_calls(body_key)})
 
             if route == "/faults":
                 if method == "GET":
-                    return _json_response(start_response, 200, {"faults": STATE.list_faults()})
+                    return _json_response(start_response, 200, {"faults": [f.to_json() for f in STATE.list_faults()]})
                 if method == "POST":
-                    return _json_response(start_response, 200, {"fault": STATE.add_fault(body)})
+                    return _json_response(start_response, 200, {"fault": STATE.add_fault(body).to_json()})
                 if method == "DELETE":
                     return _json_response(start_response, 200, {"removed": STATE.clear_faults(body_key)})
 
             if route == "/task-rules":
                 if method == "GET":
-                    return _json_response(start_response, 200, {"rules": STATE.list_task_rules()})
+                    return _json_response(start_response, 200, {"rules": [r.to_json() for r in STATE.list_task_rules()]})
                 if method == "POST":
-                    return _json_response(start_response, 200, {"rule": STATE.add_task_rule(body)})
+                    return _json_response(start_response, 200, {"rule": STATE.add_task_rule(body).to_json()})
                 if method == "DELETE":
                     return _json_response(start_response, 200, {"removed": STATE.clear_task_rules(body_key)})
 
             if route == "/config":
                 if method == "GET":
-                    return _json_response(start_response, 200, STATE.effective_config(access_key))
+                    return _json_response(start_response, 200, STATE.effective_config(access_key).to_json())
                 if method == "POST":
-                    return _json_response(start_response, 200, STATE.update_config(body))
+                    return _json_response(start_response, 200, STATE.update_config(body).to_json())
                 if method == "DELETE":
-                    return _json_response(start_response, 200, STATE.reset_config(body_key))
+                    return _json_response(start_response, 200, STATE.reset_config(body_key).to_json())
 
             if route == "/seed" and method == "POST":
                 from .seeding import SeedError, seed

@@ -1,5 +1,10 @@
 """In-memory plugin state: call log, faults, task rules, config. Reset by /moto-api/reset.
 
+Everything is typed (dataclasses); `to_json()` builds the dict an admin endpoint
+answers with, so the JSON (field names and order) is defined in one place per type.
+Methods hand out snapshots (copies, or frozen objects) so that callers can serialise
+them outside the lock.
+
 Locking: `backend_lock` serialises every request that reaches moto (moto's backends
 are not thread-safe). `lock` guards the plugin data below and is always taken after
 `backend_lock` when both are needed, never the other way round.
@@ -8,16 +13,16 @@ are not thread-safe). `lock` guards the plugin data below and is always taken af
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "taskRunSeconds": 1.0,
-    "rolloutSeconds": 1.0,
-    "crashingImageMarkers": ["crash"],
-}
+FaultKind = Literal["throttle", "error500", "custom"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("throttle", "error500", "custom")
 
-FAULT_KINDS = ("throttle", "error500", "custom")
+# Admin-API names of the config fields, in the order they are answered.
+CONFIG_FIELDS = ("taskRunSeconds", "rolloutSeconds", "crashingImageMarkers")
 
 
 class BadRequest(Exception):
@@ -47,6 +52,154 @@ def _opt_str(body: dict[str, Any], key: str) -> str | None:
     return value
 
 
+# ---- records ------------------------------------------------------------------
+
+
+@dataclass
+class CallRecord:
+    """One ECS request in the call log; `status` is None while it is being served."""
+
+    seq: int
+    operation: str
+    access_key: str | None
+    params: Any
+    status: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "operation": self.operation,
+            "accessKey": self.access_key,
+            "params": self.params,
+            "status": self.status,
+        }
+
+
+@dataclass
+class Fault:
+    """An injected failure: the next `count` matching calls, or every `every`-th one."""
+
+    id: int
+    access_key: str | None  # None = any key (the seeder's excepted)
+    operation: str  # "*" = any ECS operation
+    kind: FaultKind
+    count: int | None
+    every: int | None
+    # kind "custom" only:
+    http_status: int | None = None
+    error_type: str | None = None
+    message: str | None = None
+    matched: int = 0  # matching calls seen
+    fired: int = 0  # calls failed by this fault
+
+    def matches(self, operation: str, access_key: str | None) -> bool:
+        if self.access_key is not None and self.access_key != access_key:
+            return False
+        return self.operation in ("*", operation)
+
+    def wire_error(self) -> tuple[int, str, str]:
+        """(HTTP status, __type, message) of the error answered instead of the call."""
+        if self.kind == "throttle":
+            return 400, "ThrottlingException", "Rate exceeded"
+        if self.kind == "error500":
+            return 500, "ServerException", "injected"
+        assert self.http_status is not None and self.error_type is not None and self.message is not None
+        return self.http_status, self.error_type, self.message
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "accessKey": self.access_key,
+            "operation": self.operation,
+            "kind": self.kind,
+            "count": self.count,
+            "every": self.every,
+        }
+        if self.kind == "custom":
+            out["httpStatus"] = self.http_status
+            out["errorType"] = self.error_type
+            out["message"] = self.message
+        out["id"] = self.id
+        out["matched"] = self.matched
+        out["fired"] = self.fired
+        return out
+
+
+@dataclass(frozen=True)
+class TaskRule:
+    """How a RunTask task ends: exit code, run time and stoppedReason for the tasks
+    whose containers match (see README, "One-off tasks and task rules")."""
+
+    id: int
+    access_key: str | None  # None = any key
+    command_contains: str | None
+    image_contains: str | None
+    exit_code: int
+    run_seconds: float | None  # None = config taskRunSeconds; -1 = never stops
+    stopped_reason: str | None  # None or "" = "Essential container in task exited"
+
+    def matches(self, image: str | None, command: list[Any]) -> bool:
+        """Each given condition holds for this container (image, effective command)."""
+        if self.image_contains is not None and self.image_contains not in (image or ""):
+            return False
+        if self.command_contains is not None and not any(
+            self.command_contains in str(part) for part in command
+        ):
+            return False
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accessKey": self.access_key,
+            "commandContains": self.command_contains,
+            "imageContains": self.image_contains,
+            "exitCode": self.exit_code,
+            "runSeconds": self.run_seconds,
+            "stoppedReason": self.stopped_reason,
+            "id": self.id,
+        }
+
+
+@dataclass(frozen=True)
+class ConfigOverrides:
+    """A partial config (None = not given): a POST /config body, or the overrides
+    kept for one access key."""
+
+    task_run_seconds: float | None = None
+    rollout_seconds: float | None = None
+    crashing_image_markers: tuple[str, ...] | None = None
+
+    def merged(self, newer: ConfigOverrides) -> ConfigOverrides:
+        return dataclasses.replace(self, **newer._given())
+
+    def _given(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not None}
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Timing config, read when a task starts / an update is made (caller's key)."""
+
+    task_run_seconds: float = 1.0
+    rollout_seconds: float = 1.0
+    crashing_image_markers: tuple[str, ...] = ("crash",)
+
+    def with_overrides(self, overrides: ConfigOverrides) -> EmulatorConfig:
+        return dataclasses.replace(self, **overrides._given())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "taskRunSeconds": self.task_run_seconds,
+            "rolloutSeconds": self.rollout_seconds,
+            "crashingImageMarkers": list(self.crashing_image_markers),
+        }
+
+
+DEFAULT_CONFIG = EmulatorConfig()
+
+
+# ---- the state ----------------------------------------------------------------
+
+
 class PluginState:
     def __init__(self) -> None:
         self.backend_lock = threading.RLock()
@@ -59,12 +212,12 @@ class PluginState:
     # ---- whole-state reset ------------------------------------------------
     def reset(self) -> None:
         with self.lock:
-            self.calls: list[dict[str, Any]] = []
-            self.faults: list[dict[str, Any]] = []
-            self.task_rules: list[dict[str, Any]] = []
-            self.config: dict[str, Any] = copy.deepcopy(DEFAULT_CONFIG)
-            # accessKey -> partial config that overrides `config` for that key
-            self.key_config: dict[str, dict[str, Any]] = {}
+            self.calls: list[CallRecord] = []
+            self.faults: list[Fault] = []
+            self.task_rules: list[TaskRule] = []
+            self.config: EmulatorConfig = DEFAULT_CONFIG
+            # accessKey -> overrides of `config` for that key
+            self.key_config: dict[str, ConfigOverrides] = {}
 
     def _new_id(self) -> int:
         self.next_id += 1
@@ -80,30 +233,26 @@ class PluginState:
         self._local.access_key = value
 
     # ---- call log ---------------------------------------------------------
-    def log_call(self, operation: str, access_key: str | None, params: Any) -> dict[str, Any]:
+    def log_call(self, operation: str, access_key: str | None, params: Any) -> CallRecord:
         with self.lock:
             self.seq += 1
-            record = {
-                "seq": self.seq,
-                "operation": operation,
-                "accessKey": access_key,
-                "params": params,
-                "status": None,
-            }
+            record = CallRecord(seq=self.seq, operation=operation, access_key=access_key, params=params)
             self.calls.append(record)
             return record
 
-    def set_call_status(self, record: dict[str, Any], status: int) -> None:
+    def set_call_status(self, record: CallRecord | None, status: int) -> None:
+        if record is None:  # not logged (the seeder's calls)
+            return
         with self.lock:
-            record["status"] = status
+            record.status = status
 
-    def get_calls(self, access_key: str | None, operation: str | None = None) -> list[dict[str, Any]]:
+    def get_calls(self, access_key: str | None, operation: str | None = None) -> list[CallRecord]:
         with self.lock:
             return [
-                dict(c)
+                copy.copy(c)
                 for c in self.calls
-                if (access_key is None or c["accessKey"] == access_key)
-                and (operation is None or c["operation"] == operation)
+                if (access_key is None or c.access_key == access_key)
+                and (operation is None or c.operation == operation)
             ]
 
     def reset_calls(self, access_key: str | None) -> int:
@@ -112,11 +261,11 @@ class PluginState:
             if access_key is None:
                 self.calls = []
             else:
-                self.calls = [c for c in self.calls if c["accessKey"] != access_key]
+                self.calls = [c for c in self.calls if c.access_key != access_key]
             return before - len(self.calls)
 
     # ---- faults -----------------------------------------------------------
-    def add_fault(self, body: dict[str, Any]) -> dict[str, Any]:
+    def add_fault(self, body: dict[str, Any]) -> Fault:
         if not isinstance(body, dict):
             raise BadRequest("body must be a JSON object")
         kind = body.get("kind")
@@ -130,30 +279,32 @@ class PluginState:
         for key, value in (("count", count), ("every", every)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise BadRequest(f"{key} must be an integer >= 1")
-        fault: dict[str, Any] = {
-            "accessKey": _opt_str(body, "accessKey"),
-            "operation": operation,
-            "kind": kind,
-            "count": count,
-            "every": every,
-        }
+        access_key = _opt_str(body, "accessKey")
+        http_status = error_type = message = None
         if kind == "custom":
-            status = body.get("httpStatus", 400)
-            if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+            http_status = body.get("httpStatus", 400)
+            if isinstance(http_status, bool) or not isinstance(http_status, int) or not 400 <= http_status <= 599:
                 raise BadRequest("httpStatus must be an integer in 400..599")
-            fault["httpStatus"] = status
-            fault["errorType"] = _opt_str(body, "errorType") or "ClientException"
-            fault["message"] = _opt_str(body, "message") or "injected"
+            error_type = _opt_str(body, "errorType") or "ClientException"
+            message = _opt_str(body, "message") or "injected"
         with self.lock:
-            fault["id"] = self._new_id()
-            fault["matched"] = 0  # matching calls seen
-            fault["fired"] = 0  # calls failed by this fault
+            fault = Fault(
+                id=self._new_id(),
+                access_key=access_key,
+                operation=operation,
+                kind=kind,
+                count=count,
+                every=every,
+                http_status=http_status,
+                error_type=error_type,
+                message=message,
+            )
             self.faults.append(fault)
-            return dict(fault)
+            return copy.copy(fault)
 
-    def list_faults(self) -> list[dict[str, Any]]:
+    def list_faults(self) -> list[Fault]:
         with self.lock:
-            return [dict(f) for f in self.faults]
+            return [copy.copy(f) for f in self.faults]
 
     def clear_faults(self, access_key: str | None) -> int:
         with self.lock:
@@ -161,33 +312,32 @@ class PluginState:
             if access_key is None:
                 self.faults = []
             else:
-                self.faults = [f for f in self.faults if f["accessKey"] != access_key]
+                self.faults = [f for f in self.faults if f.access_key != access_key]
             return before - len(self.faults)
 
-    def take_fault(self, operation: str, access_key: str | None) -> dict[str, Any] | None:
+    def take_fault(self, operation: str, access_key: str | None) -> Fault | None:
         """Decide whether this call fails. Faults are checked in creation order; each
         matching fault counts the call, and the first one that fires wins (faults after
         it do not see the call). Spent `count` faults are dropped."""
         with self.lock:
             for fault in self.faults:
-                if fault["accessKey"] is not None and fault["accessKey"] != access_key:
+                if not fault.matches(operation, access_key):
                     continue
-                if fault["operation"] not in ("*", operation):
-                    continue
-                fault["matched"] += 1
-                if fault["count"] is not None:
-                    fire = fault["fired"] < fault["count"]
+                fault.matched += 1
+                if fault.count is not None:
+                    fire = fault.fired < fault.count
                 else:
-                    fire = fault["matched"] % fault["every"] == 0
+                    assert fault.every is not None
+                    fire = fault.matched % fault.every == 0
                 if fire:
-                    fault["fired"] += 1
-                    if fault["count"] is not None and fault["fired"] >= fault["count"]:
+                    fault.fired += 1
+                    if fault.count is not None and fault.fired >= fault.count:
                         self.faults.remove(fault)
-                    return dict(fault)
+                    return copy.copy(fault)
             return None
 
     # ---- task rules ---------------------------------------------------------
-    def add_task_rule(self, body: dict[str, Any]) -> dict[str, Any]:
+    def add_task_rule(self, body: dict[str, Any]) -> TaskRule:
         if not isinstance(body, dict):
             raise BadRequest("body must be a JSON object")
         known = {"accessKey", "commandContains", "imageContains", "exitCode", "runSeconds", "stoppedReason"}
@@ -197,22 +347,27 @@ class PluginState:
         exit_code = body.get("exitCode", 0)
         if isinstance(exit_code, bool) or not isinstance(exit_code, int):
             raise BadRequest("exitCode must be an integer")
-        rule: dict[str, Any] = {
-            "accessKey": _opt_str(body, "accessKey"),
-            "commandContains": _opt_str(body, "commandContains"),
-            "imageContains": _opt_str(body, "imageContains"),
-            "exitCode": exit_code,
-            "runSeconds": _number(body, "runSeconds", allow_negative=True) if body.get("runSeconds") is not None else None,
-            "stoppedReason": _opt_str(body, "stoppedReason"),
-        }
+        access_key = _opt_str(body, "accessKey")
+        command_contains = _opt_str(body, "commandContains")
+        image_contains = _opt_str(body, "imageContains")
+        run_seconds = _number(body, "runSeconds", allow_negative=True) if body.get("runSeconds") is not None else None
+        stopped_reason = _opt_str(body, "stoppedReason")
         with self.lock:
-            rule["id"] = self._new_id()
+            rule = TaskRule(
+                id=self._new_id(),
+                access_key=access_key,
+                command_contains=command_contains,
+                image_contains=image_contains,
+                exit_code=exit_code,
+                run_seconds=run_seconds,
+                stopped_reason=stopped_reason,
+            )
             self.task_rules.append(rule)
-            return dict(rule)
+            return rule
 
-    def list_task_rules(self) -> list[dict[str, Any]]:
+    def list_task_rules(self) -> list[TaskRule]:
         with self.lock:
-            return [dict(r) for r in self.task_rules]
+            return list(self.task_rules)
 
     def clear_task_rules(self, access_key: str | None) -> int:
         with self.lock:
@@ -220,51 +375,51 @@ class PluginState:
             if access_key is None:
                 self.task_rules = []
             else:
-                self.task_rules = [r for r in self.task_rules if r["accessKey"] != access_key]
+                self.task_rules = [r for r in self.task_rules if r.access_key != access_key]
             return before - len(self.task_rules)
 
-    def rules_for(self, access_key: str | None) -> list[dict[str, Any]]:
+    def rules_for(self, access_key: str | None) -> list[TaskRule]:
         with self.lock:
-            return [dict(r) for r in self.task_rules if r["accessKey"] in (None, access_key)]
+            return [r for r in self.task_rules if r.access_key in (None, access_key)]
 
     # ---- config -----------------------------------------------------------
-    def update_config(self, body: dict[str, Any]) -> dict[str, Any]:
+    def update_config(self, body: dict[str, Any]) -> EmulatorConfig:
         if not isinstance(body, dict):
             raise BadRequest("body must be a JSON object")
         access_key = _opt_str(body, "accessKey")
-        unknown = set(body) - set(DEFAULT_CONFIG) - {"accessKey"}
+        unknown = set(body) - set(CONFIG_FIELDS) - {"accessKey"}
         if unknown:
             raise BadRequest(f"unknown config fields: {sorted(unknown)}")
-        update: dict[str, Any] = {}
-        for key in ("taskRunSeconds", "rolloutSeconds"):
-            if key in body:
-                update[key] = _number(body, key)
-        if "crashingImageMarkers" in body:
-            update["crashingImageMarkers"] = _string_list(body, "crashingImageMarkers")
+        update = ConfigOverrides(
+            task_run_seconds=_number(body, "taskRunSeconds") if "taskRunSeconds" in body else None,
+            rollout_seconds=_number(body, "rolloutSeconds") if "rolloutSeconds" in body else None,
+            crashing_image_markers=(
+                tuple(_string_list(body, "crashingImageMarkers")) if "crashingImageMarkers" in body else None
+            ),
+        )
         with self.lock:
             if access_key is None:
-                self.config.update(update)
+                self.config = self.config.with_overrides(update)
             else:
-                self.key_config.setdefault(access_key, {}).update(update)
+                self.key_config[access_key] = self.key_config.get(access_key, ConfigOverrides()).merged(update)
             return self.effective_config(access_key)
 
-    def reset_config(self, access_key: str | None) -> dict[str, Any]:
+    def reset_config(self, access_key: str | None) -> EmulatorConfig:
         with self.lock:
             if access_key is None:
-                self.config = copy.deepcopy(DEFAULT_CONFIG)
+                self.config = DEFAULT_CONFIG
                 self.key_config = {}
             else:
                 self.key_config.pop(access_key, None)
             return self.effective_config(access_key)
 
-    def effective_config(self, access_key: str | None) -> dict[str, Any]:
+    def effective_config(self, access_key: str | None) -> EmulatorConfig:
         with self.lock:
-            cfg = copy.deepcopy(self.config)
-            if access_key is not None:
-                cfg.update(copy.deepcopy(self.key_config.get(access_key, {})))
-            return cfg
+            if access_key is None or access_key not in self.key_config:
+                return self.config
+            return self.config.with_overrides(self.key_config[access_key])
 
-    def current_config(self) -> dict[str, Any]:
+    def current_config(self) -> EmulatorConfig:
         return self.effective_config(self.current_access_key)
 
 

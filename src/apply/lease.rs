@@ -17,7 +17,7 @@
 //! period (a process paused for seconds between two calls) could both proceed.
 //! The migration has its own guard against running twice (see `migrate`).
 
-use crate::live::{Ecs, EcsError};
+use crate::ecs::{Ecs, EcsError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a lease lives without renewal.
@@ -51,8 +51,8 @@ pub enum LeaseError {
 }
 
 /// A held lease. Call [`Lease::release`] when done.
-pub struct Lease {
-    ecs: Ecs,
+pub struct Lease<'a, E: Ecs> {
+    ecs: &'a E,
     cluster: String,
     cluster_arn: String,
     key: String,
@@ -67,7 +67,7 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .ok()
@@ -87,6 +87,15 @@ fn parse(value: &str) -> Option<(String, u64)> {
     Some((owner.to_owned(), expires.parse().ok()?))
 }
 
+/// This process's lease owner: `host:pid:nonce`.
+pub fn own_owner() -> String {
+    let nonce = format!(
+        "{:x}",
+        now() ^ u64::from(std::process::id()).rotate_left(17)
+    );
+    format!("{}:{}:{nonce}", hostname(), std::process::id())
+}
+
 /// Is this owner a process of this host that is gone?
 fn owner_is_dead_here(owner: &str) -> bool {
     let mut parts = owner.split(':');
@@ -99,20 +108,16 @@ fn owner_is_dead_here(owner: &str) -> bool {
             .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
-impl Lease {
-    /// Acquire the lease of `environment` on `cluster`.
+impl<'a, E: Ecs> Lease<'a, E> {
+    /// Acquire the lease of `environment` on `cluster` for `owner` (see [`own_owner`]).
     pub async fn acquire(
-        ecs: &Ecs,
+        ecs: &'a E,
         environment: &str,
         cluster: &str,
+        owner: String,
         ttl: Duration,
-    ) -> Result<Lease, LeaseError> {
+    ) -> Result<Lease<'a, E>, LeaseError> {
         let key = lease_key(environment);
-        let nonce = format!(
-            "{:x}",
-            now() ^ u64::from(std::process::id()).rotate_left(17)
-        );
-        let owner = format!("{}:{}:{nonce}", hostname(), std::process::id());
         let state = ecs.describe_cluster(cluster).await?;
         if let Some((holder, expires)) = state.tags.get(&key).and_then(|v| parse(v))
             && holder != owner
@@ -127,7 +132,7 @@ impl Lease {
             .into());
         }
         let lease = Lease {
-            ecs: ecs.clone(),
+            ecs,
             cluster: cluster.to_owned(),
             cluster_arn: state.arn,
             key,
@@ -157,7 +162,7 @@ impl Lease {
     async fn write(&self) -> Result<(), EcsError> {
         let value = format!("{} {}", self.owner, now() + self.ttl.as_secs());
         self.ecs
-            .tag(&self.cluster_arn, &[(self.key.clone(), value)])
+            .tag_resource(&self.cluster_arn, &[(self.key.clone(), value)])
             .await
     }
 
@@ -186,7 +191,7 @@ impl Lease {
             .is_some_and(|(holder, _)| holder == self.owner);
         if ours {
             self.ecs
-                .untag(&self.cluster_arn, std::slice::from_ref(&self.key))
+                .untag_resource(&self.cluster_arn, std::slice::from_ref(&self.key))
                 .await?;
         }
         Ok(())

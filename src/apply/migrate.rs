@@ -1,57 +1,74 @@
 //! Quiesce and migrate: scale the quiesce services to 0 (recording their
-//! counts in a tag first), run the migration exactly once per revision (an
-//! in-flight migration task of the environment is awaited, not duplicated),
-//! gate on exit code 0, record the revision only then, and put quiesced
-//! services back when anything fails.
+//! counts in a tag first), run the migration exactly once per revision, gate
+//! on its exit code, record the revision only then, and put quiesced services
+//! back when the migration definitely failed.
+//!
+//! Exactly once, across crashes and replicas: before starting a task, the
+//! environment's one-off tasks (`startedBy`) are listed, running *and*
+//! stopped (ECS lists stopped tasks for about an hour). One tagged with this
+//! revision that is still running is awaited; one that exited 0 is taken as
+//! the migration having run (only the revision tag is written). RunTask
+//! carries an idempotency token, and when it fails without an answer the
+//! tasks are listed again before anything else happens.
 
+use super::verdict::TaskOutcome;
 use super::wait;
 use super::{ApplyError, Release};
-use crate::live::mutate::RunTaskRequest;
-use crate::live::{EcsError, QUIESCED_FROM_TAG, REVISION_TASK_TAG};
-use crate::plan::Step;
-use crate::spec::render;
-use std::collections::BTreeMap;
+use crate::ecs::{DesiredStatus, Ecs, EcsError, RunTaskOutcome, RunTaskRequest, Task};
+use crate::live::{QUIESCED_FROM_TAG, REVISION_TASK_TAG};
+use crate::plan::{MigrationRun, QuiescedService, Step};
 
-impl Release<'_> {
+/// A migration task of this environment found in ECS.
+enum Found {
+    /// Nothing for this revision: start one.
+    None,
+    /// Running (or stopping): await it.
+    Running(String),
+    /// Already exited 0.
+    Succeeded(String),
+}
+
+impl<E: Ecs> Release<'_, E> {
     /// Quiesce, run the migration once, record the revision. Returns whether a
-    /// migration ran. On failure the quiesced services are restored first.
+    /// migration ran. When it definitely failed the quiesced services are
+    /// restored first.
     pub(super) async fn quiesce_and_migrate(&self) -> Result<bool, ApplyError> {
-        let Some((revision, register)) = self.plan.steps.iter().find_map(|s| match s {
-            Step::Migrate {
-                revision,
-                register_task_definition,
-            } => Some((revision.to.clone(), *register_task_definition)),
+        let Some((revision, run)) = self.plan.steps.iter().find_map(|s| match s {
+            Step::Migrate { revision, run, .. } => Some((revision.to.clone(), run)),
             _ => None,
         }) else {
             return Ok(false);
         };
         let cluster = &self.env.cluster;
-        let mut quiesced: BTreeMap<String, i32> = BTreeMap::new();
         for step in &self.plan.steps {
             if let Step::Quiesce {
                 service,
                 desired_count,
+                service_arn,
             } = step
             {
                 // The marker first: if deckhand dies after scaling, the next
                 // apply knows what to restore.
                 self.ecs
-                    .tag(
-                        &self.service_arn(service),
+                    .tag_resource(
+                        service_arn,
                         &[(QUIESCED_FROM_TAG.into(), desired_count.from.to_string())],
                     )
                     .await?;
                 self.ecs
-                    .update_service(cluster, service, None, Some(0))
+                    .update_service(&crate::ecs::UpdateServiceRequest {
+                        cluster: cluster.clone(),
+                        service: service.clone(),
+                        task_definition: None,
+                        desired_count: Some(0),
+                    })
                     .await?;
-                self.progress.say(
-                    "quiesce",
-                    format!("{service}: desiredCount {} → 0", desired_count.from),
-                );
-                quiesced.insert(service.clone(), desired_count.from);
+                self.progress.say("quiesce", step.to_string());
             }
         }
-        let services: Vec<String> = quiesced.keys().cloned().collect();
+        // Every quiesced service (this release's, and any an interrupted one
+        // left at 0) must run nothing before the migration starts.
+        let services: Vec<String> = run.quiesced.iter().map(|q| q.service.clone()).collect();
         if !services.is_empty()
             && !wait::drained(
                 self.ecs,
@@ -63,165 +80,237 @@ impl Release<'_> {
             )
             .await?
         {
-            self.restore(&quiesced).await?;
+            self.restore(&run.quiesced).await?;
             return Err(ApplyError::QuiesceTimeout(format!(
                 "{} still running tasks after {}",
                 services.join(", "),
                 humantime::format_duration(self.env.deploy.timeout)
             )));
         }
-        match self.migrate(&revision, register).await {
+        match self.migrate(&revision, run).await {
             Ok(()) => Ok(true),
-            Err(e) => {
-                self.restore(&quiesced).await?;
+            Err(e @ ApplyError::MigrationFailed { .. }) => {
+                self.restore(&run.quiesced).await?;
                 Err(e)
             }
+            Err(ApplyError::Ecs(source)) => Err(ApplyError::MigrationInterrupted {
+                revision: revision.clone(),
+                source,
+            }),
+            Err(e) => Err(e),
         }
     }
 
     /// Put quiesced services back to their count (old task definition).
-    async fn restore(&self, quiesced: &BTreeMap<String, i32>) -> Result<(), EcsError> {
-        for (service, count) in quiesced {
+    async fn restore(&self, quiesced: &[QuiescedService]) -> Result<(), EcsError> {
+        for q in quiesced {
             self.ecs
-                .update_service(&self.env.cluster, service, None, Some(*count))
+                .update_service(&crate::ecs::UpdateServiceRequest {
+                    cluster: self.env.cluster.clone(),
+                    service: q.service.clone(),
+                    task_definition: None,
+                    desired_count: Some(q.restore_to),
+                })
                 .await?;
             self.ecs
-                .untag(&self.service_arn(service), &[QUIESCED_FROM_TAG.into()])
+                .untag_resource(&q.service_arn, &[QUIESCED_FROM_TAG.into()])
                 .await?;
-            self.progress
-                .say("restore", format!("{service}: desiredCount 0 → {count}"));
+            self.progress.say(
+                "restore",
+                format!("{}: desiredCount 0 → {}", q.service, q.restore_to),
+            );
         }
         Ok(())
     }
 
-    async fn migrate(&self, revision: &str, register: bool) -> Result<(), ApplyError> {
-        let env = self.env;
-        let migration = env
-            .migration
-            .as_ref()
-            .expect("a migrate step has a migration");
-        let network_from = env
-            .service(&migration.network_from)
-            .expect("networkFrom is validated");
-        let started_by = env.started_by();
-        let failed = |reason: String| ApplyError::MigrationFailed {
-            revision: revision.to_owned(),
-            reason,
-        };
-        // Exactly once: a migration task of this environment still running
-        // (a deckhand that died while waiting) is awaited, not duplicated.
-        let in_flight = self
+    /// The environment's migration tasks, running and recently stopped.
+    async fn migration_tasks(&self, run: &MigrationRun) -> Result<Vec<Task>, EcsError> {
+        let cluster = &self.env.cluster;
+        let mut arns = self
             .ecs
-            .running_tasks_started_by(&env.cluster, &started_by)
+            .list_tasks(cluster, &run.started_by, DesiredStatus::Running)
             .await?;
-        let mut adopted = None;
-        if !in_flight.is_empty() {
-            let states = self
-                .ecs
-                .describe_tasks(&env.cluster, &in_flight, &network_from.container)
-                .await?;
-            for state in states {
-                let same = state.tags.get(REVISION_TASK_TAG).map(String::as_str) == Some(revision);
+        arns.extend(
+            self.ecs
+                .list_tasks(cluster, &run.started_by, DesiredStatus::Stopped)
+                .await?,
+        );
+        arns.sort();
+        arns.dedup();
+        self.ecs.describe_tasks(cluster, &arns).await
+    }
+
+    /// What ECS already has for `revision`. Running tasks of other revisions
+    /// (a migration of an older release still going) are awaited first, so two
+    /// migrations never run at once.
+    async fn find(&self, revision: &str, run: &MigrationRun) -> Result<Found, ApplyError> {
+        let tasks = self.migration_tasks(run).await?;
+        let ours = |t: &&Task| t.tags.get(REVISION_TASK_TAG).map(String::as_str) == Some(revision);
+        for other in tasks.iter().filter(|t| !ours(t)) {
+            if let TaskOutcome::Running(_) = super::verdict::task(other, &run.container) {
                 self.progress.say(
                     "migrate",
                     format!(
-                        "a migration task is already running ({}); waiting for it instead of starting another",
-                        state.arn
+                        "another migration task is running ({}); waiting for it to stop first",
+                        other.arn
                     ),
                 );
-                let stopped = wait::task_stopped(
-                    self.ecs,
-                    &env.cluster,
-                    &state.arn,
-                    &network_from.container,
-                    migration.timeout,
-                    self.polling(),
-                    self.progress,
-                )
-                .await?;
-                if same {
-                    adopted = Some((state.arn.clone(), stopped));
-                }
+                self.await_task(revision, run, &other.arn).await?;
             }
         }
-        let (task, stopped) = match adopted {
-            Some(found) => found,
+        let mut found = Found::None;
+        for task in tasks.iter().filter(ours) {
+            match super::verdict::task(task, &run.container) {
+                TaskOutcome::Running(_) => return Ok(Found::Running(task.arn.clone())),
+                TaskOutcome::Succeeded => found = Found::Succeeded(task.arn.clone()),
+                TaskOutcome::Failed { .. } => {}
+            }
+        }
+        Ok(found)
+    }
+
+    /// Wait for `task` to stop; a timeout stops it and fails the migration.
+    async fn await_task(
+        &self,
+        revision: &str,
+        run: &MigrationRun,
+        task: &str,
+    ) -> Result<TaskOutcome, ApplyError> {
+        let migration = self
+            .env
+            .migration
+            .as_ref()
+            .expect("a migrate step has a migration");
+        let stopped = wait::task_stopped(
+            self.ecs,
+            &self.env.cluster,
+            task,
+            &run.container,
+            migration.timeout,
+            self.polling(),
+            self.progress,
+        )
+        .await?;
+        match stopped {
+            Some((_, outcome)) => Ok(outcome),
             None => {
-                let task_definition = if register {
-                    let spec = render::migration_task_definition(env)
-                        .expect("a migration renders a task definition");
-                    self.ecs.register_task_definition(&spec).await?
-                } else {
-                    self.live
-                        .migration_task_definition
-                        .as_ref()
-                        .map(|d| d.arn.clone())
-                        .expect("an unchanged migration definition exists")
-                };
-                let source = self.live.services.get(&migration.network_from);
-                let task = self
-                    .ecs
-                    .run_task(&RunTaskRequest {
-                        cluster: env.cluster.clone(),
-                        task_definition,
-                        container: network_from.container.clone(),
-                        command: migration.command.clone(),
-                        launch_type: source.and_then(|s| s.launch_type.clone()),
-                        network: source.and_then(|s| s.network.clone()),
-                        started_by: started_by.clone(),
-                        tags: vec![(REVISION_TASK_TAG.into(), revision.to_owned())],
-                    })
-                    .await
-                    .map_err(|e| failed(format!("the task did not start: {e}")))?;
+                self.ecs
+                    .stop_task(&self.env.cluster, task, "deckhand: migration timed out")
+                    .await?;
+                Err(ApplyError::MigrationFailed {
+                    revision: revision.to_owned(),
+                    reason: format!(
+                        "timed out after {}; task {task} was stopped",
+                        humantime::format_duration(migration.timeout)
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Start the migration task; an error without an answer may hide a
+    /// started task, so look again before giving up.
+    async fn start(&self, revision: &str, run: &MigrationRun) -> Result<String, ApplyError> {
+        let task_definition = match &run.current_arn {
+            Some(arn) => arn.clone(),
+            None => self
+                .ecs
+                .register_task_definition(&run.task_definition)
+                .await?
+                .arn
+                .clone(),
+        };
+        let request = RunTaskRequest {
+            cluster: self.env.cluster.clone(),
+            task_definition,
+            container: run.container.clone(),
+            command: run.command.clone(),
+            launch_type: run.launch_type.clone(),
+            network: run.network.clone(),
+            started_by: run.started_by.clone(),
+            tags: vec![(REVISION_TASK_TAG.into(), revision.to_owned())],
+            client_token: client_token(&self.options.owner, revision),
+        };
+        match self.ecs.run_task(&request).await {
+            Ok(RunTaskOutcome::Started(arn)) => Ok(arn),
+            Ok(RunTaskOutcome::NotStarted(why)) => Err(ApplyError::MigrationFailed {
+                revision: revision.to_owned(),
+                reason: format!("the task did not start: {why}"),
+            }),
+            Err(e) => match self.find(revision, run).await {
+                Ok(Found::Running(arn) | Found::Succeeded(arn)) => Ok(arn),
+                _ => Err(e.into()),
+            },
+        }
+    }
+
+    async fn migrate(&self, revision: &str, run: &MigrationRun) -> Result<(), ApplyError> {
+        let task = match self.find(revision, run).await? {
+            Found::Succeeded(task) => {
                 self.progress.say(
                     "migrate",
-                    format!("started {task} ({})", migration.command.join(" ")),
+                    format!(
+                        "migration task {task} for revision {revision} already exited 0; not running it again"
+                    ),
                 );
-                let stopped = wait::task_stopped(
-                    self.ecs,
-                    &env.cluster,
-                    &task,
-                    &network_from.container,
-                    migration.timeout,
-                    self.polling(),
-                    self.progress,
-                )
-                .await?;
-                (task, stopped)
+                task
+            }
+            found => {
+                let task = match found {
+                    Found::Running(task) => {
+                        self.progress.say(
+                            "migrate",
+                            format!(
+                                "a migration task is already running ({task}); waiting for it instead of starting another"
+                            ),
+                        );
+                        task
+                    }
+                    _ => {
+                        let task = self.start(revision, run).await?;
+                        self.progress.say(
+                            "migrate",
+                            format!("started {task} ({})", run.command.join(" ")),
+                        );
+                        task
+                    }
+                };
+                match self.await_task(revision, run, &task).await? {
+                    TaskOutcome::Succeeded => {}
+                    TaskOutcome::Failed { exit_code, reason } => {
+                        return Err(ApplyError::MigrationFailed {
+                            revision: revision.to_owned(),
+                            reason: format!(
+                                "task {task} stopped with exit code {} ({reason})",
+                                exit_code.map_or_else(|| "none".into(), |c| c.to_string()),
+                            ),
+                        });
+                    }
+                    TaskOutcome::Running(_) => unreachable!("await_task returns a stopped task"),
+                }
+                task
             }
         };
-        let Some(stopped) = stopped else {
-            self.ecs
-                .stop_task(&env.cluster, &task, "deckhand: migration timed out")
-                .await?;
-            return Err(failed(format!(
-                "timed out after {}; task {task} was stopped",
-                humantime::format_duration(migration.timeout)
-            )));
-        };
-        match stopped.exit_code {
-            Some(0) => {}
-            code => {
-                return Err(failed(format!(
-                    "task {task} stopped with exit code {} ({})",
-                    code.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
-                    stopped
-                        .stopped_reason
-                        .or(stopped.stop_code)
-                        .unwrap_or_else(|| "no reason given".into())
-                )));
-            }
-        }
         self.ecs
-            .tag(
-                &self.live.cluster_arn,
-                &[(env.revision_tag(), revision.to_owned())],
+            .tag_resource(
+                &run.cluster_arn,
+                &[(self.env.revision_tag(), revision.to_owned())],
             )
             .await?;
         self.progress.say(
             "migrate",
-            format!("schema revision {revision} applied (exit code 0); recorded on the cluster"),
+            format!(
+                "schema revision {revision} applied (exit code 0) by {task}; recorded on the cluster"
+            ),
         );
         Ok(())
     }
+}
+
+/// RunTask's idempotency token: one per release attempt and revision (at
+/// most 64 characters), so the SDK's retries of one request start one task.
+fn client_token(owner: &str, revision: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{owner} {revision}").as_bytes());
+    hex::encode(&digest[..16])
 }

@@ -23,18 +23,20 @@ pub mod lease;
 mod migrate;
 pub mod notify;
 pub mod progress;
+pub mod verdict;
 pub mod wait;
 
-use crate::live::{self, COMMIT_TAG, Ecs, EcsError, LiveEnvironment, QUIESCED_FROM_TAG};
+use crate::ecs::{CreateServiceRequest, Ecs, EcsError, ErrorClass, UpdateServiceRequest};
+use crate::live::{self, COMMIT_TAG, QUIESCED_FROM_TAG};
 use crate::plan::{self, Plan, PlanError, Step};
-use crate::report::describe_step;
-use crate::spec::{Environment, render};
+use crate::spec::Environment;
 use lease::{Lease, LeaseError};
 use notify::{Notifier, ReleaseEvent};
 use progress::Progress;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
-use wait::{Polling, RolloutResult, RolloutWatch};
+use verdict::RolloutWatch;
+use wait::Polling;
 
 /// How to run a release.
 #[derive(Debug, Clone)]
@@ -45,6 +47,20 @@ pub struct ApplyOptions {
     pub poll_interval: Duration,
     /// Lease time-to-live.
     pub lease_ttl: Duration,
+    /// Who takes the lease (`host:pid:nonce`, see [`lease::own_owner`]).
+    pub owner: String,
+}
+
+impl ApplyOptions {
+    /// Options for this process: its own lease owner, the default lease TTL.
+    pub fn new(commit: Option<String>, poll_interval: Duration) -> ApplyOptions {
+        ApplyOptions {
+            commit,
+            poll_interval,
+            lease_ttl: lease::DEFAULT_TTL,
+            owner: lease::own_owner(),
+        }
+    }
 }
 
 /// What an apply did.
@@ -56,6 +72,8 @@ pub enum ApplyOutcome {
     Released {
         /// Steps done, in words.
         steps: Vec<String>,
+        /// Whether a migration ran.
+        migrated: bool,
     },
 }
 
@@ -76,6 +94,16 @@ pub enum ApplyError {
         "migration to schema revision {revision} failed: {reason}\n  no service was updated; quiesced services were restored; the recorded revision is unchanged"
     )]
     MigrationFailed { revision: String, reason: String },
+    /// ECS failed while the migration may still be running: nothing is
+    /// restored (old workers must not run against a half-migrated schema).
+    #[error(
+        "lost track of the migration to schema revision {revision}: {source}\n  quiesced services stay at 0; the next apply finds the migration task (by startedBy) and carries on"
+    )]
+    MigrationInterrupted {
+        revision: String,
+        #[source]
+        source: EcsError,
+    },
     /// Quiesced services did not stop in time.
     #[error("quiesce failed: {0}; the migration did not run and the services were restored")]
     QuiesceTimeout(String),
@@ -99,12 +127,29 @@ impl ApplyError {
     /// The step that failed, for notifications.
     pub fn step(&self) -> &'static str {
         match self {
-            ApplyError::MigrationFailed { .. } => "migrate",
+            ApplyError::MigrationFailed { .. } | ApplyError::MigrationInterrupted { .. } => {
+                "migrate"
+            }
             ApplyError::QuiesceTimeout(_) => "quiesce",
             ApplyError::RolloutFailed { .. } => "rollout",
             ApplyError::Lease(_) => "lease",
             ApplyError::Plan(_) => "plan",
             ApplyError::Ecs(_) => "ecs",
+        }
+    }
+
+    /// How to treat this failure: a failed migration is terminal for its
+    /// commit; a plan that cannot be made is the spec's fault; the rest is
+    /// retried with backoff.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ApplyError::MigrationFailed { .. } => ErrorClass::Terminal,
+            ApplyError::Plan(_) => ErrorClass::User,
+            ApplyError::Ecs(e) => e.class(),
+            ApplyError::MigrationInterrupted { .. }
+            | ApplyError::Lease(_)
+            | ApplyError::QuiesceTimeout(_)
+            | ApplyError::RolloutFailed { .. } => ErrorClass::Retryable,
         }
     }
 }
@@ -121,8 +166,8 @@ impl From<LeaseError> for ApplyError {
 /// Carry out `env`'s changes. `planned` is the plan the user saw: when it
 /// has no steps nothing is touched; otherwise the lease is taken and the plan
 /// is made again from fresh live state, under the lease.
-pub async fn apply(
-    ecs: &Ecs,
+pub async fn apply<E: Ecs>(
+    ecs: &E,
     env: &Environment,
     planned: &Plan,
     options: &ApplyOptions,
@@ -132,7 +177,14 @@ pub async fn apply(
         progress.say("plan", "no changes: ECS matches the spec");
         return Ok(ApplyOutcome::NoChanges);
     }
-    let lease = Lease::acquire(ecs, &env.name, &env.cluster, options.lease_ttl).await?;
+    let lease = Lease::acquire(
+        ecs,
+        &env.name,
+        &env.cluster,
+        options.owner.clone(),
+        options.lease_ttl,
+    )
+    .await?;
     let result = {
         let every = lease.renew_every();
         let renew = async {
@@ -161,7 +213,6 @@ pub async fn apply(
             let release = Release {
                 ecs,
                 env,
-                live: &live,
                 plan: &plan,
                 options,
                 progress,
@@ -190,7 +241,7 @@ pub async fn apply(
             humantime::format_rfc3339_seconds(std::time::SystemTime::now())
         );
         if let Err(e) = ecs
-            .tag(lease.cluster_arn(), &[(env.last_release_tag(), value)])
+            .tag_resource(lease.cluster_arn(), &[(env.last_release_tag(), value)])
             .await
         {
             tracing::warn!("recording the release result failed: {e}");
@@ -202,25 +253,23 @@ pub async fn apply(
     result
 }
 
-struct Release<'a> {
-    ecs: &'a Ecs,
+struct Release<'a, E: Ecs> {
+    ecs: &'a E,
     env: &'a Environment,
-    live: &'a LiveEnvironment,
     plan: &'a Plan,
     options: &'a ApplyOptions,
     progress: &'a Progress,
     notifier: &'a Notifier,
 }
 
-/// A service updated in this release, and what it ran before.
+/// A service updated in this release, and how to put it back.
 struct Updated {
     service: String,
     previous_task_definition: Option<String>,
     previous_count: Option<i32>,
-    task_definition_changed: bool,
 }
 
-impl Release<'_> {
+impl<E: Ecs> Release<'_, E> {
     fn polling(&self) -> Polling {
         Polling {
             interval: self.options.poll_interval,
@@ -228,14 +277,14 @@ impl Release<'_> {
     }
 
     async fn run(&self) -> Result<ApplyOutcome, ApplyError> {
-        let steps: Vec<String> = self.plan.steps.iter().map(describe_step).collect();
+        let steps: Vec<String> = self.plan.steps.iter().map(Step::to_string).collect();
         self.notifier
             .send(&ReleaseEvent::Started {
                 steps: steps.clone(),
             })
             .await;
         match self.steps().await {
-            Ok(()) => {
+            Ok(migrated) => {
                 self.progress
                     .say("done", format!("released {} step(s)", steps.len()));
                 self.notifier
@@ -243,7 +292,7 @@ impl Release<'_> {
                         steps: steps.clone(),
                     })
                     .await;
-                Ok(ApplyOutcome::Released { steps })
+                Ok(ApplyOutcome::Released { steps, migrated })
             }
             Err(e) => {
                 if let ApplyError::RolloutFailed {
@@ -274,90 +323,112 @@ impl Release<'_> {
         }
     }
 
-    async fn steps(&self) -> Result<(), ApplyError> {
+    /// The steps in order; returns whether a migration ran.
+    async fn steps(&self) -> Result<bool, ApplyError> {
         let cluster = &self.env.cluster;
-        // 1. Register what differs; everything else keeps its live ARN.
-        let mut task_definitions: HashMap<String, String> = self
-            .live
-            .services
-            .iter()
-            .map(|(name, s)| (name.clone(), s.task_definition.arn.clone()))
-            .collect();
+        // 1. Register what differs.
+        let mut registered: BTreeMap<&str, String> = BTreeMap::new();
         for step in &self.plan.steps {
-            if let Step::RegisterTaskDefinition { service, family } = step {
-                let spec = self.env.service(service).expect("planned services exist");
-                let arn = self
-                    .ecs
-                    .register_task_definition(&render::service_task_definition(self.env, spec))
-                    .await?;
+            if let Step::RegisterTaskDefinition {
+                service,
+                family,
+                task_definition,
+            } = step
+            {
+                let td = self.ecs.register_task_definition(task_definition).await?;
                 self.progress
-                    .say("register", format!("{family} for {service}: {arn}"));
-                task_definitions.insert(service.clone(), arn);
+                    .say("register", format!("{family} for {service}: {}", td.arn));
+                registered.insert(service, td.arn.clone());
             }
         }
         // 2. Create missing services.
         let mut watches = Vec::new();
+        let mut arns: BTreeMap<String, String> = BTreeMap::new();
         for step in &self.plan.steps {
-            if let Step::CreateService { service } = step {
-                let spec = self.env.service(service).expect("planned services exist");
-                let input = spec.create.as_ref().expect("planned creations have input");
-                let arn = &task_definitions[service];
-                let count = spec.desired_count.unwrap_or(0);
+            if let Step::CreateService {
+                service,
+                request,
+                service_arn,
+            } = step
+            {
+                let arn = registered[service.as_str()].clone();
                 self.ecs
-                    .create_service(cluster, service, arn, count, &input.json)
+                    .create_service(&CreateServiceRequest {
+                        task_definition: arn.clone(),
+                        ..(**request).clone()
+                    })
                     .await?;
-                self.progress
-                    .say("create", format!("{service} with desiredCount {count}"));
+                self.progress.say("create", step.to_string());
+                arns.insert(service.clone(), service_arn.clone());
                 watches.push(RolloutWatch {
                     service: service.clone(),
                     deployment: None,
-                    task_definition: arn.clone(),
-                    desired_count: Some(count),
+                    task_definition: arn,
+                    desired_count: Some(request.desired_count),
                 });
             }
         }
         // 3 + 4. Quiesce, migrate.
         let migrated = self.quiesce_and_migrate().await?;
+        let restore_counts: BTreeMap<&str, i32> = self
+            .plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Migrate { run, .. } => Some(run),
+                _ => None,
+            })
+            .flat_map(|run| run.quiesced.iter())
+            .map(|q| (q.service.as_str(), q.restore_to))
+            .collect();
         // 5. Update services.
         let mut updated = Vec::new();
+        let mut markers: BTreeSet<String> =
+            restore_counts.keys().map(|s| (*s).to_owned()).collect();
         for step in &self.plan.steps {
             let Step::UpdateService {
                 service,
                 task_definition,
                 desired_count,
+                current,
+                service_arn,
+                clears_marker,
             } = step
             else {
                 continue;
             };
-            let live = &self.live.services[service];
-            let arn = &task_definitions[service];
+            let arn = registered
+                .get(service.as_str())
+                .cloned()
+                .unwrap_or_else(|| current.task_definition.clone());
             let deployment = self
                 .ecs
-                .update_service(
-                    cluster,
-                    service,
-                    task_definition.then_some(arn.as_str()),
-                    desired_count.map(|c| c.to),
-                )
+                .update_service(&UpdateServiceRequest {
+                    cluster: cluster.clone(),
+                    service: service.clone(),
+                    task_definition: task_definition.then(|| arn.clone()),
+                    desired_count: desired_count.map(|c| c.to),
+                })
                 .await?;
-            self.progress.say(
-                "update",
-                format!(
-                    "{service}: {}",
-                    describe_step(step).split(": ").nth(1).unwrap_or("")
-                ),
-            );
+            self.progress.say("update", step.to_string());
+            arns.insert(service.clone(), service_arn.clone());
+            if *clears_marker {
+                markers.insert(service.clone());
+            }
+            let previous_count = restore_counts
+                .get(service.as_str())
+                .copied()
+                .unwrap_or(current.desired_count);
             updated.push(Updated {
                 service: service.clone(),
-                previous_task_definition: Some(live.task_definition.arn.clone()),
-                previous_count: live.quiesced_from.or(Some(live.desired_count)),
-                task_definition_changed: *task_definition,
+                previous_task_definition: task_definition.then(|| current.task_definition.clone()),
+                previous_count: desired_count.map(|_| previous_count),
             });
             watches.push(RolloutWatch {
                 service: service.clone(),
                 deployment: if *task_definition { deployment } else { None },
-                task_definition: arn.clone(),
-                desired_count: desired_count.map(|c| c.to).or(Some(live.desired_count)),
+                task_definition: arn,
+                desired_count: desired_count.map(|c| c.to).or(Some(current.desired_count)),
             });
         }
         // 6. Wait for the rollouts.
@@ -373,22 +444,13 @@ impl Release<'_> {
         .await?;
         let failures: Vec<(String, String)> = results
             .iter()
-            .filter_map(|(s, r)| match r {
-                RolloutResult::Failed(why) => Some((s.clone(), why.clone())),
-                RolloutResult::Completed => None,
-            })
+            .filter_map(|(s, r)| r.failure().map(|why| (s.clone(), why.to_owned())))
             .collect();
-        // Services that were quiesced and are now restored lose the marker.
+        // Services that run again lose the quiesce marker.
         for watch in &watches {
-            let live = self.live.services.get(&watch.service);
-            if live.is_some_and(|l| l.quiesced_from.is_some())
-                || self.quiesced_services().contains(&watch.service)
-            {
+            if markers.contains(&watch.service) {
                 self.ecs
-                    .untag(
-                        &self.service_arn(&watch.service),
-                        &[QUIESCED_FROM_TAG.into()],
-                    )
+                    .untag_resource(&arns[&watch.service], &[QUIESCED_FROM_TAG.into()])
                     .await?;
             }
         }
@@ -404,45 +466,37 @@ impl Release<'_> {
                 migrated,
             });
         }
-        // 7. Record the commit on the services whose rollout completed.
+        // 7. Record the commit on every service that now runs it.
         if let Some(commit) = &self.options.commit {
             for watch in &watches {
                 self.ecs
-                    .tag(
-                        &self.service_arn(&watch.service),
+                    .tag_resource(
+                        &arns[&watch.service],
                         &[(COMMIT_TAG.into(), commit.clone())],
                     )
                     .await?;
             }
+            for step in &self.plan.steps {
+                if let Step::RecordCommit {
+                    service_arn,
+                    clears_marker,
+                    commit: change,
+                    ..
+                } = step
+                {
+                    if *clears_marker {
+                        self.ecs
+                            .untag_resource(service_arn, &[QUIESCED_FROM_TAG.into()])
+                            .await?;
+                    }
+                    self.ecs
+                        .tag_resource(service_arn, &[(COMMIT_TAG.into(), change.to.clone())])
+                        .await?;
+                    self.progress.say("record", step.to_string());
+                }
+            }
         }
-        Ok(())
-    }
-
-    fn service_arn(&self, service: &str) -> String {
-        self.live
-            .services
-            .get(service)
-            .map(|s| s.arn.clone())
-            .unwrap_or_else(|| {
-                // Created in this release: ECS service ARNs are predictable.
-                self.live
-                    .cluster_arn
-                    .replace(":cluster/", ":service/")
-                    .to_string()
-                    + "/"
-                    + service
-            })
-    }
-
-    fn quiesced_services(&self) -> Vec<String> {
-        self.plan
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Quiesce { service, .. } => Some(service.clone()),
-                _ => None,
-            })
-            .collect()
+        Ok(migrated)
     }
 
     /// Put every service updated in this release back on what it ran before,
@@ -455,22 +509,18 @@ impl Release<'_> {
             };
             let deployment = self
                 .ecs
-                .update_service(
-                    &self.env.cluster,
-                    &u.service,
-                    u.task_definition_changed.then_some(previous.as_str()),
-                    u.previous_count,
-                )
+                .update_service(&UpdateServiceRequest {
+                    cluster: self.env.cluster.clone(),
+                    service: u.service.clone(),
+                    task_definition: Some(previous.clone()),
+                    desired_count: u.previous_count,
+                })
                 .await?;
             self.progress
                 .say("rollback", format!("{}: back to {previous}", u.service));
             watches.push(RolloutWatch {
                 service: u.service.clone(),
-                deployment: if u.task_definition_changed {
-                    deployment
-                } else {
-                    None
-                },
+                deployment,
                 task_definition: previous.clone(),
                 desired_count: u.previous_count,
             });
@@ -486,7 +536,7 @@ impl Release<'_> {
         )
         .await?;
         for (service, result) in &results {
-            if let RolloutResult::Failed(why) = result {
+            if let Some(why) = result.failure() {
                 self.progress.say(
                     "rollback",
                     format!("{service}: rollback did not complete: {why}"),
@@ -496,3 +546,6 @@ impl Release<'_> {
         Ok(watches.into_iter().map(|w| w.service).collect())
     }
 }
+
+#[cfg(test)]
+mod tests;

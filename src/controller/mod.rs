@@ -15,11 +15,15 @@
 //! `deckhand:quiesced-from` tag), so the next start converges. A second signal
 //! exits at once.
 
+pub mod clients;
 pub mod http;
+pub mod policy;
 pub mod reconcile;
+pub mod specs;
 pub mod state;
 
 use crate::source::{self, RepoLocation, Snapshot, short_sha};
+use clients::{Connect, SdkConnect};
 use reconcile::{Reconciler, Settings};
 use state::{ControllerState, RepoStatus, ResultKind};
 use std::collections::BTreeMap;
@@ -144,6 +148,7 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
         config.location.clone(),
         config.settings.clone(),
         state.clone(),
+        SdkConnect,
     ));
     if config.once {
         return run_once(&config, &state, &reconciler).await;
@@ -210,10 +215,10 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
     Ok(())
 }
 
-async fn run_once(
+async fn run_once<C: Connect>(
     config: &ControllerConfig,
     state: &Arc<ControllerState>,
-    reconciler: &Arc<Reconciler>,
+    reconciler: &Arc<Reconciler<C>>,
 ) -> Result<(), ControllerError> {
     let head = source::resolve_head(&config.location)?;
     state.set_ready();
@@ -248,8 +253,8 @@ async fn run_once(
 }
 
 /// Reconcile `name` at `commit` in its tracing span, and record the result.
-async fn reconcile_and_record(
-    reconciler: &Reconciler,
+async fn reconcile_and_record<C: Connect>(
+    reconciler: &Reconciler<C>,
     state: &ControllerState,
     name: &str,
     commit: Option<&str>,
@@ -286,9 +291,9 @@ fn report(environment: &str, verdict: &reconcile::Verdict) {
     );
 }
 
-async fn environment_loop(
+async fn environment_loop<C: Connect>(
     name: String,
-    reconciler: Arc<Reconciler>,
+    reconciler: Arc<Reconciler<C>>,
     state: Arc<ControllerState>,
     mut commits: watch::Receiver<Option<Option<String>>>,
     limit: Arc<Semaphore>,

@@ -8,18 +8,18 @@
 //! new commit arrives); anything else backs off exponentially (capped), and a
 //! new commit starts afresh.
 
+use super::clients::{ClientCache, Connect};
+use super::policy::{Backoff, Failures, Gate, SyncDecision, sync_decision};
+use super::specs::SpecCache;
 use super::state::{ControllerState, ResultKind};
 use crate::apply::progress::Progress;
-use crate::apply::{self, ApplyError, ApplyOptions, ApplyOutcome};
-use crate::live::{self, COMMIT_TAG, Ecs, LiveEnvironment};
+use crate::apply::{self, ApplyOptions, ApplyOutcome};
+use crate::ecs::ErrorClass;
+use crate::live::{self, COMMIT_TAG, LiveEnvironment};
 use crate::plan::{self, Step};
-use crate::report::describe_step;
-use crate::source::{RepoLocation, Snapshot, short_sha};
-use crate::spec::{self, Environment};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use crate::source::RepoLocation;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// Timing settings of reconciles.
 #[derive(Debug, Clone)]
@@ -45,94 +45,45 @@ pub struct Verdict {
     pub next: Duration,
 }
 
-#[derive(Debug, Clone)]
-struct Failure {
-    commit: Option<String>,
-    count: u32,
-    terminal: bool,
-    retry_at: Instant,
-    reason: String,
-}
-
-/// Reconciles environments; shared by the loops.
-pub struct Reconciler {
-    location: RepoLocation,
-    settings: Settings,
+/// Reconciles environments; shared by the loops. Each job has one owner:
+/// clients ([`ClientCache`]), specs ([`SpecCache`]), failures and backoff
+/// ([`Failures`]), the sync policy ([`sync_decision`]), metrics and status
+/// ([`ControllerState`]).
+pub struct Reconciler<C: Connect> {
+    interval: Duration,
+    poll_interval: Duration,
     state: Arc<ControllerState>,
-    clients: tokio::sync::Mutex<HashMap<Option<String>, Ecs>>,
-    specs: Mutex<HashMap<String, (String, Arc<Environment>)>>,
-    failures: Mutex<HashMap<String, Failure>>,
+    clients: ClientCache<C>,
+    specs: SpecCache,
+    failures: Failures,
+    owner: String,
 }
 
-impl Reconciler {
-    /// A reconciler reading `location`.
-    pub fn new(location: RepoLocation, settings: Settings, state: Arc<ControllerState>) -> Self {
+impl<C: Connect> Reconciler<C> {
+    /// A reconciler reading `location`, talking to ECS through `connect`.
+    pub fn new(
+        location: RepoLocation,
+        settings: Settings,
+        state: Arc<ControllerState>,
+        connect: C,
+    ) -> Self {
         Reconciler {
-            location,
-            settings,
+            interval: settings.interval,
+            poll_interval: settings.poll_interval,
+            clients: ClientCache::new(connect, state.clone()),
             state,
-            clients: tokio::sync::Mutex::default(),
-            specs: Mutex::default(),
-            failures: Mutex::default(),
+            specs: SpecCache::new(location),
+            failures: Failures::new(Backoff {
+                base: settings.backoff_base,
+                max: settings.backoff_max,
+            }),
+            owner: apply::lease::own_owner(),
         }
     }
 
-    /// One ECS client per region, kept for the life of the controller (so
-    /// task definitions are described once per ARN, ever).
-    async fn client(&self, region: Option<&str>) -> Ecs {
-        let mut clients = self.clients.lock().await;
-        if let Some(ecs) = clients.get(&region.map(str::to_owned)) {
-            return ecs.clone();
-        }
-        let ecs = Ecs::connect(region).await;
-        self.state.track_calls(ecs.calls_handle());
-        clients.insert(region.map(str::to_owned), ecs.clone());
-        ecs
-    }
-
-    /// The spec of `environment` at `commit`, loaded once per commit.
-    async fn spec(
-        &self,
-        environment: &str,
-        commit: Option<&str>,
-    ) -> Result<Arc<Environment>, String> {
-        if let Some(commit) = commit
-            && let Some((cached, env)) = self.specs.lock().expect("spec cache").get(environment)
-            && cached == commit
-        {
-            return Ok(env.clone());
-        }
-        let location = self.location.clone();
-        let name = environment.to_owned();
-        let at = commit.map(str::to_owned);
-        let loaded = tokio::task::spawn_blocking(move || {
-            let snapshot =
-                Snapshot::open_at(&location, at.as_deref()).map_err(|e| e.to_string())?;
-            spec::load(&snapshot, &name).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| format!("loading the spec panicked: {e}"))??;
-        let env = Arc::new(loaded);
-        if let Some(commit) = commit {
-            self.specs
-                .lock()
-                .expect("spec cache")
-                .insert(environment.to_owned(), (commit.to_owned(), env.clone()));
-        }
-        Ok(env)
-    }
-
-    fn failure_of(&self, environment: &str, commit: Option<&str>) -> Option<Failure> {
-        let mut failures = self.failures.lock().expect("failures");
-        match failures.get(environment) {
-            Some(f) if f.commit.as_deref() == commit => Some(f.clone()),
-            Some(_) => {
-                // A new commit starts afresh.
-                failures.remove(environment);
-                None
-            }
-            None => None,
-        }
+    /// Consecutive failures of the current commit.
+    pub fn failure_count(&self, environment: &str) -> u32 {
+        self.failures.count(environment)
     }
 
     fn fail(
@@ -140,139 +91,84 @@ impl Reconciler {
         environment: &str,
         commit: Option<&str>,
         reason: String,
-        terminal: bool,
+        class: ErrorClass,
     ) -> Verdict {
-        let mut failures = self.failures.lock().expect("failures");
-        let count = failures
-            .get(environment)
-            .filter(|f| f.commit.as_deref() == commit)
-            .map_or(1, |f| f.count + 1);
-        let exponent = count.saturating_sub(1).min(16);
-        let delay = self
-            .settings
-            .backoff_base
-            .saturating_mul(1 << exponent)
-            .min(self.settings.backoff_max);
-        failures.insert(
-            environment.to_owned(),
-            Failure {
-                commit: commit.map(str::to_owned),
-                count,
-                terminal,
-                retry_at: Instant::now() + delay,
-                reason: reason.clone(),
-            },
-        );
+        let next = self
+            .failures
+            .record(environment, commit, &reason, class)
+            .unwrap_or(self.interval);
         Verdict {
             result: ResultKind::Failed,
             reason: Some(reason),
-            next: if terminal {
-                self.settings.interval
-            } else {
-                delay
-            },
+            next,
         }
-    }
-
-    /// Consecutive failures of the current commit.
-    pub fn failure_count(&self, environment: &str) -> u32 {
-        self.failures
-            .lock()
-            .expect("failures")
-            .get(environment)
-            .map_or(0, |f| f.count)
     }
 
     /// Reconcile `environment` at `commit`.
     pub async fn reconcile(&self, environment: &str, commit: Option<&str>) -> Verdict {
-        let interval = self.settings.interval;
+        let interval = self.interval;
         let ok = |result, reason: Option<String>| Verdict {
             result,
             reason,
             next: interval,
         };
-        let failure = self.failure_of(environment, commit);
-        if let Some(f) = &failure {
-            if f.terminal {
-                return ok(
-                    ResultKind::OutOfSync,
-                    Some(format!(
-                        "commit {} failed ({}); waiting for a new commit",
-                        commit.map(short_sha).unwrap_or("(working directory)"),
-                        f.reason
-                    )),
-                );
-            }
-            let now = Instant::now();
-            if now < f.retry_at {
+        match self.failures.gate(environment, commit) {
+            Gate::Go => {}
+            Gate::WaitForCommit(reason) => return ok(ResultKind::OutOfSync, Some(reason)),
+            Gate::BackOff { reason, remaining } => {
                 return Verdict {
                     result: ResultKind::BackingOff,
-                    reason: Some(format!(
-                        "backing off after failure {}: {}",
-                        f.count, f.reason
-                    )),
-                    next: f.retry_at - now,
+                    reason: Some(reason),
+                    next: remaining,
                 };
             }
         }
-        let env = match self.spec(environment, commit).await {
+        let env = match self.specs.get(environment, commit).await {
             Ok(env) => env,
-            Err(e) => return self.fail(environment, commit, e, true),
+            Err(e) => return self.fail(environment, commit, e, ErrorClass::User),
         };
         if env.sync.suspend {
             return ok(ResultKind::Suspended, Some("sync.suspend is true".into()));
         }
-        let ecs = self.client(env.region.as_deref()).await;
+        let ecs = self.clients.get(env.region.as_deref()).await;
         let live = match live::fetch(&ecs, &env).await {
             Ok(live) => live,
-            Err(e) => return self.fail(environment, commit, e.to_string(), false),
+            Err(e) => return self.fail(environment, commit, e.to_string(), e.class()),
         };
         let plan = match plan::plan(&env, commit, &live) {
             Ok(plan) => plan,
-            Err(e) => return self.fail(environment, commit, e.to_string(), false),
+            Err(e) => return self.fail(environment, commit, e.to_string(), ErrorClass::User),
         };
         if !plan.changed {
-            self.failures.lock().expect("failures").remove(environment);
+            self.failures.clear(environment);
             return ok(ResultKind::InSync, None);
         }
-        let summary: Vec<String> = plan.steps.iter().map(describe_step).collect();
+        let summary: Vec<String> = plan.steps.iter().map(Step::to_string).collect();
         let drift = is_drift(&live, commit);
         let why = if drift {
             format!("drift (live changed outside git): {}", summary.join("; "))
         } else {
             format!("commit not applied yet: {}", summary.join("; "))
         };
-        if !env.sync.auto {
-            return ok(
-                ResultKind::OutOfSync,
-                Some(format!("{why} (sync.auto is false)")),
-            );
+        if let SyncDecision::Report(setting) = sync_decision(&env.sync, drift) {
+            return ok(ResultKind::OutOfSync, Some(format!("{why} ({setting})")));
         }
-        if drift && !env.sync.self_heal {
-            return ok(
-                ResultKind::OutOfSync,
-                Some(format!("{why} (sync.selfHeal is false)")),
-            );
-        }
-        let migrates = plan.steps.iter().any(|s| matches!(s, Step::Migrate { .. }));
         let options = ApplyOptions {
-            commit: commit.map(str::to_owned),
-            poll_interval: self.settings.poll_interval,
-            lease_ttl: apply::lease::DEFAULT_TTL,
+            owner: self.owner.clone(),
+            ..ApplyOptions::new(commit.map(str::to_owned), self.poll_interval)
         };
         tracing::info!(steps = summary.len(), drift, "applying");
         match apply::apply(&ecs, &env, &plan, &options, &Progress::quiet()).await {
             Ok(ApplyOutcome::NoChanges) => ok(ResultKind::InSync, None),
-            Ok(ApplyOutcome::Released { .. }) => {
-                if migrates {
+            Ok(ApplyOutcome::Released { migrated, .. }) => {
+                if migrated {
                     self.state.record_migration("succeeded");
                 }
-                self.failures.lock().expect("failures").remove(environment);
+                self.failures.clear(environment);
                 ok(ResultKind::Applied, None)
             }
             Err(e) => {
-                let terminal = matches!(e, ApplyError::MigrationFailed { .. });
-                if terminal {
+                if matches!(e, apply::ApplyError::MigrationFailed { .. }) {
                     self.state.record_migration("failed");
                 }
                 let reason = first_line(&e.to_string());
@@ -280,7 +176,7 @@ impl Reconciler {
                     environment,
                     commit,
                     format!("{}: {reason}", e.step()),
-                    terminal,
+                    e.class(),
                 )
             }
         }

@@ -3,7 +3,7 @@
 //! format (for `/metrics`). Shared between the reconcile loops and the HTTP
 //! server; every lock is held only to copy or update a value.
 
-use crate::live::ecs::CallCounter;
+use crate::ecs::CallCounter;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

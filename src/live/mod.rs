@@ -7,11 +7,8 @@
 //! plus one for the migration family when the revision differs. The result is
 //! plain data, so the planner stays pure.
 
-pub mod ecs;
-pub mod mutate;
-
+use crate::ecs::{AwsVpc, Deployment, Ecs, EcsError, ServiceEvent, TaskDefinition};
 use crate::spec::Environment;
-pub use ecs::{DescribedTaskDefinition, Ecs, EcsError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -27,7 +24,7 @@ pub struct LiveEnvironment {
     /// Services of the spec that exist, by name.
     pub services: BTreeMap<String, LiveService>,
     /// The latest `<env>-migrate` definition; fetched only when a migration will run.
-    pub migration_task_definition: Option<Arc<DescribedTaskDefinition>>,
+    pub migration_task_definition: Option<Arc<TaskDefinition>>,
 }
 
 /// One existing ECS service.
@@ -38,7 +35,7 @@ pub struct LiveService {
     /// Service ARN.
     pub arn: String,
     /// The task definition the service runs.
-    pub task_definition: Arc<DescribedTaskDefinition>,
+    pub task_definition: Arc<TaskDefinition>,
     /// desiredCount.
     pub desired_count: i32,
     /// runningCount.
@@ -67,73 +64,34 @@ pub const COMMIT_TAG: &str = "deckhand:commit";
 /// One-off task tag holding the schema revision a migration task applies.
 pub const REVISION_TASK_TAG: &str = "deckhand:revision";
 
-/// awsvpc network settings of a service (reused by the migration task).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsVpc {
-    /// Subnet IDs.
-    pub subnets: Vec<String>,
-    /// Security group IDs.
-    pub security_groups: Vec<String>,
-    /// `ENABLED` or `DISABLED`.
-    pub assign_public_ip: Option<String>,
-}
-
-/// One deployment of a service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deployment {
-    /// Deployment ID.
-    pub id: String,
-    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
-    pub status: String,
-    /// Its task definition ARN.
-    pub task_definition: String,
-    /// `IN_PROGRESS`, `COMPLETED` or `FAILED`.
-    pub rollout_state: Option<String>,
-    /// Why, e.g. the circuit breaker's message.
-    pub rollout_state_reason: Option<String>,
-    /// desiredCount.
-    pub desired_count: i32,
-    /// runningCount.
-    pub running_count: i32,
-}
-
-/// A service event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceEvent {
-    /// Event ID.
-    pub id: String,
-    /// The message.
-    pub message: String,
-}
+/// How many DescribeTaskDefinition calls run at once.
+const DESCRIBE_CONCURRENCY: usize = 4;
 
 /// Read the live state of `env` from ECS.
-pub async fn fetch(ecs: &Ecs, env: &Environment) -> Result<LiveEnvironment, EcsError> {
+pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment, EcsError> {
     let cluster = ecs.describe_cluster(&env.cluster).await?;
     let recorded_revision = cluster.tags.get(&env.revision_tag()).cloned();
     let names: Vec<String> = env.services.iter().map(|s| s.name.clone()).collect();
     let described = ecs.describe_services(&env.cluster, &names).await?;
     let arns: Vec<String> = described
-        .values()
-        .filter_map(|s| s.task_definition().map(str::to_owned))
+        .iter()
+        .map(|s| s.task_definition.clone())
         .collect();
-    let task_definitions = ecs.task_definitions(&arns).await?;
+    let task_definitions = task_definitions(ecs, &arns).await?;
     let mut services = BTreeMap::new();
-    for (name, s) in described {
-        let Some(td) = s
-            .task_definition()
-            .and_then(|arn| task_definitions.get(arn))
-            .cloned()
-        else {
+    for s in described {
+        let Some(td) = task_definitions.get(&s.task_definition).cloned() else {
             continue;
         };
-        services.insert(name.clone(), live_service(name, &s, td));
+        services.insert(s.name.clone(), live_service(s, td));
     }
     let migration_will_run = env
         .migration
         .as_ref()
         .is_some_and(|m| recorded_revision.as_deref() != Some(m.revision.as_str()));
     let migration_task_definition = if migration_will_run {
-        ecs.latest_task_definition(&env.migration_family()).await?
+        ecs.describe_task_definition(&env.migration_family())
+            .await?
     } else {
         None
     };
@@ -146,59 +104,51 @@ pub async fn fetch(ecs: &Ecs, env: &Environment) -> Result<LiveEnvironment, EcsE
     })
 }
 
-fn live_service(
-    name: String,
-    s: &aws_sdk_ecs::types::Service,
-    task_definition: Arc<DescribedTaskDefinition>,
-) -> LiveService {
-    let network = s
-        .network_configuration()
-        .and_then(|n| n.awsvpc_configuration())
-        .map(|v| AwsVpc {
-            subnets: v.subnets().to_vec(),
-            security_groups: v.security_groups().to_vec(),
-            assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_owned()),
-        });
+/// Describe each distinct ARN once (the client caches by ARN), a few at a time.
+async fn task_definitions<E: Ecs>(
+    ecs: &E,
+    arns: &[String],
+) -> Result<BTreeMap<String, Arc<TaskDefinition>>, EcsError> {
+    use futures_util::StreamExt;
+    let mut distinct: Vec<String> = arns.iter().filter(|a| !a.is_empty()).cloned().collect();
+    distinct.sort();
+    distinct.dedup();
+    // The futures are made up front (they do nothing until polled): a
+    // closure inside the stream would not be `Send` for every lifetime.
+    let calls: Vec<_> = distinct
+        .iter()
+        .map(|arn| ecs.describe_task_definition(arn))
+        .collect();
+    let results: Vec<_> = futures_util::stream::iter(calls)
+        .buffered(DESCRIBE_CONCURRENCY)
+        .collect()
+        .await;
+    let mut out = BTreeMap::new();
+    for (arn, result) in distinct.into_iter().zip(results) {
+        let td = result?.ok_or_else(|| EcsError::Api {
+            operation: "DescribeTaskDefinition",
+            code: "ClientException".into(),
+            message: format!("task definition {arn} does not exist"),
+            status: 400,
+        })?;
+        out.insert(arn, td);
+    }
+    Ok(out)
+}
+
+fn live_service(s: crate::ecs::Service, task_definition: Arc<TaskDefinition>) -> LiveService {
     LiveService {
-        name,
-        arn: s.service_arn().unwrap_or_default().to_owned(),
+        quiesced_from: s.tags.get(QUIESCED_FROM_TAG).and_then(|v| v.parse().ok()),
+        name: s.name,
+        arn: s.arn,
         task_definition,
-        desired_count: s.desired_count(),
-        running_count: s.running_count(),
-        pending_count: s.pending_count(),
-        launch_type: s.launch_type().map(|l| l.as_str().to_owned()),
-        network,
-        deployments: s
-            .deployments()
-            .iter()
-            .map(|d| Deployment {
-                id: d.id().unwrap_or_default().to_owned(),
-                status: d.status().unwrap_or_default().to_owned(),
-                task_definition: d.task_definition().unwrap_or_default().to_owned(),
-                rollout_state: d.rollout_state().map(|r| r.as_str().to_owned()),
-                rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
-                desired_count: d.desired_count(),
-                running_count: d.running_count(),
-            })
-            .collect(),
-        events: s
-            .events()
-            .iter()
-            .take(20)
-            .map(|e| ServiceEvent {
-                id: e.id().unwrap_or_default().to_owned(),
-                message: e.message().unwrap_or_default().to_owned(),
-            })
-            .collect(),
-        quiesced_from: s
-            .tags()
-            .iter()
-            .find(|t| t.key() == Some(QUIESCED_FROM_TAG))
-            .and_then(|t| t.value()?.parse().ok()),
-        tags: s
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-            .collect(),
+        desired_count: s.desired_count,
+        running_count: s.running_count,
+        pending_count: s.pending_count,
+        launch_type: s.launch_type,
+        network: s.network,
+        deployments: s.deployments,
+        events: s.events,
+        tags: s.tags,
     }
 }

@@ -9,7 +9,8 @@
 
 pub mod normalize;
 
-use crate::live::LiveEnvironment;
+use crate::ecs::{AwsVpc, CreateServiceRequest};
+use crate::live::{COMMIT_TAG, LiveEnvironment, QUIESCED_FROM_TAG};
 use crate::spec::{Environment, render};
 use crate::taskdef::model::TaskDefinitionSpec;
 use serde::Serialize;
@@ -33,27 +34,60 @@ pub struct RevisionChange {
     pub to: String,
 }
 
-/// One step of a plan, in the order apply runs them.
+/// A `{from, to}` change of the commit recorded on a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitChange {
+    /// The `deckhand:commit` tag now (None if absent).
+    pub from: Option<String>,
+    /// The commit being applied.
+    pub to: String,
+}
+
+/// One step of a plan, in the order apply runs them. Each step carries what
+/// apply needs to carry it out (the rendered definition, the request, the
+/// ARNs and counts), so apply neither renders nor looks anything up again.
+/// The fields marked `skip` are not part of the plan JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Step {
     /// Register the rendered task definition of `service`.
     #[serde(rename_all = "camelCase")]
-    RegisterTaskDefinition { service: String, family: String },
+    RegisterTaskDefinition {
+        service: String,
+        family: String,
+        /// What to register.
+        #[serde(skip)]
+        task_definition: Box<TaskDefinitionSpec>,
+    },
     /// Create the missing `service` from its CreateService input.
     #[serde(rename_all = "camelCase")]
-    CreateService { service: String },
+    CreateService {
+        service: String,
+        /// The request; its task definition is the one registered before it.
+        #[serde(skip)]
+        request: Box<CreateServiceRequest>,
+        /// The ARN the service will have (ECS service ARNs are the cluster's
+        /// with the service name).
+        #[serde(skip)]
+        service_arn: String,
+    },
     /// Scale `service` to 0 before the migration.
     #[serde(rename_all = "camelCase")]
     Quiesce {
         service: String,
         desired_count: CountChange,
+        /// The service's ARN (the marker tag goes there).
+        #[serde(skip)]
+        service_arn: String,
     },
     /// Run the migration task (registering its definition first when it differs).
     #[serde(rename_all = "camelCase")]
     Migrate {
         revision: RevisionChange,
         register_task_definition: bool,
+        /// How the task runs.
+        #[serde(skip)]
+        run: Box<MigrationRun>,
     },
     /// Point `service` at its new task definition and/or count.
     #[serde(rename_all = "camelCase")]
@@ -61,7 +95,102 @@ pub enum Step {
         service: String,
         task_definition: bool,
         desired_count: Option<CountChange>,
+        /// What the service runs now (for a rollback).
+        #[serde(skip)]
+        current: ServiceTarget,
+        /// The service's ARN.
+        #[serde(skip)]
+        service_arn: String,
+        /// The service carries a `deckhand:quiesced-from` marker to remove once it runs again.
+        #[serde(skip)]
+        clears_marker: bool,
     },
+    /// Record the commit on a service that already runs what it specifies
+    /// (an earlier release stopped before it could).
+    #[serde(rename_all = "camelCase")]
+    RecordCommit {
+        service: String,
+        commit: CommitChange,
+        /// The service's ARN.
+        #[serde(skip)]
+        service_arn: String,
+        /// A leftover `deckhand:quiesced-from` marker to remove.
+        #[serde(skip)]
+        clears_marker: bool,
+    },
+}
+
+/// A service's task definition and count.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceTarget {
+    /// Task definition ARN.
+    pub task_definition: String,
+    /// desiredCount.
+    pub desired_count: i32,
+}
+
+/// How the migration runs: everything apply needs, decided by the planner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationRun {
+    /// The rendered migration task definition (registered when it differs).
+    pub task_definition: TaskDefinitionSpec,
+    /// The ARN of the live one, when it is unchanged.
+    pub current_arn: Option<String>,
+    /// The container whose command is overridden.
+    pub container: String,
+    /// The command.
+    pub command: Vec<String>,
+    /// Launch type of `networkFrom`.
+    pub launch_type: Option<String>,
+    /// Network of `networkFrom`.
+    pub network: Option<AwsVpc>,
+    /// `startedBy` of the task (`deckhand/<environment>`).
+    pub started_by: String,
+    /// Cluster ARN (the revision tag goes there).
+    pub cluster_arn: String,
+    /// Services that are (or will be) at 0 while the migration runs, with
+    /// the ARN and the count to restore when it fails.
+    pub quiesced: Vec<QuiescedService>,
+}
+
+/// A service scaled to 0 around the migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuiescedService {
+    /// Service name.
+    pub service: String,
+    /// Its ARN.
+    pub service_arn: String,
+    /// The count it had before.
+    pub restore_to: i32,
+}
+
+impl Step {
+    /// The service this step acts on, if any.
+    pub fn service(&self) -> Option<&str> {
+        match self {
+            Step::RegisterTaskDefinition { service, .. }
+            | Step::CreateService { service, .. }
+            | Step::Quiesce { service, .. }
+            | Step::UpdateService { service, .. }
+            | Step::RecordCommit { service, .. } => Some(service),
+            Step::Migrate { .. } => None,
+        }
+    }
+
+    /// Would carrying out this step change nothing? (Never true of a
+    /// planned step; the crash tests check it.)
+    pub fn is_noop(&self) -> bool {
+        match self {
+            Step::Quiesce { desired_count, .. } => desired_count.from == 0,
+            Step::UpdateService {
+                task_definition,
+                desired_count,
+                ..
+            } => !task_definition && desired_count.is_none_or(|c| c.from == c.to),
+            Step::RecordCommit { commit, .. } => commit.from.as_deref() == Some(&commit.to),
+            _ => false,
+        }
+    }
 }
 
 /// A unified diff of one task definition, live → desired.
@@ -95,6 +224,8 @@ pub enum ServiceChange {
     Update,
     /// CreateService.
     Create,
+    /// Only the commit is recorded.
+    Record,
 }
 
 /// The plan for one environment.
@@ -142,45 +273,64 @@ pub fn plan(
     let mut creates = Vec::new();
     let mut quiesces = Vec::new();
     let mut updates = Vec::new();
+    let mut records = Vec::new();
     let mut diffs = Vec::new();
     let mut summaries = Vec::new();
+    let mut quiesced = Vec::new();
 
     let migrate = env.migration.as_ref().and_then(|m| {
         (live.recorded_revision.as_deref() != Some(m.revision.as_str())).then(|| {
-            let desired = render::migration_task_definition(env).map(|td| comparable(&td));
+            let rendered = render::migration_task_definition(env)
+                .expect("a validated migration names a service");
+            let desired = comparable(&rendered);
             let current = live
                 .migration_task_definition
                 .as_ref()
-                .map(|d| comparable(&d.spec));
-            let register = desired.is_some() && desired != current;
+                .map(|d| (d.arn.clone(), comparable(&d.spec)));
+            let register = current.as_ref().is_none_or(|(_, c)| *c != desired);
             // A first migration definition is the networkFrom service's with
             // another command: its diff would be noise. Later ones are shown.
-            if register && let (Some(desired), Some(current)) = (&desired, &current) {
+            if register && let Some((_, current)) = &current {
                 diffs.push(TaskDefinitionDiff {
                     service: env.migration_family(),
-                    unified: unified_diff(Some(current), desired),
+                    unified: unified_diff(Some(current), &desired),
                 });
             }
-            (m, register)
+            (m, rendered, register, current.map(|(arn, _)| arn))
         })
     });
+    // Commits are recorded only where deckhand released before: services
+    // adopted from outside carry no commit until their first release.
+    let released_before = live
+        .services
+        .values()
+        .any(|s| s.tags.contains_key(COMMIT_TAG));
 
     for service in &env.services {
-        let desired = comparable(&render::service_task_definition(env, service));
+        let rendered = render::service_task_definition(env, service);
+        let desired = comparable(&rendered);
         let Some(current) = live.services.get(&service.name) else {
-            if service.create.is_none() {
+            let Some(create) = &service.create else {
                 return Err(PlanError::MissingService {
                     file: env.file.clone(),
                     service: service.name.clone(),
                     cluster: env.cluster.clone(),
                 });
-            }
+            };
+            let count = service.desired_count.unwrap_or(0);
             registers.push(Step::RegisterTaskDefinition {
                 service: service.name.clone(),
                 family: service.family.clone(),
+                task_definition: Box::new(rendered),
             });
             creates.push(Step::CreateService {
                 service: service.name.clone(),
+                request: Box::new(create_request(env, &service.name, count, &create.json)),
+                service_arn: format!(
+                    "{}/{}",
+                    live.cluster_arn.replace(":cluster/", ":service/"),
+                    service.name
+                ),
             });
             diffs.push(TaskDefinitionDiff {
                 service: service.name.clone(),
@@ -189,10 +339,7 @@ pub fn plan(
             summaries.push(ServiceSummary {
                 service: service.name.clone(),
                 change: ServiceChange::Create,
-                reasons: vec![format!(
-                    "create with desiredCount {}",
-                    service.desired_count.unwrap_or(0)
-                )],
+                reasons: vec![format!("create with desiredCount {count}")],
                 quiesce: None,
             });
             continue;
@@ -209,6 +356,7 @@ pub fn plan(
             registers.push(Step::RegisterTaskDefinition {
                 service: service.name.clone(),
                 family: service.family.clone(),
+                task_definition: Box::new(rendered),
             });
             diffs.push(TaskDefinitionDiff {
                 service: service.name.clone(),
@@ -216,31 +364,38 @@ pub fn plan(
             });
         }
 
+        // The quiesce marker counts only while the service is at 0: one left
+        // on a running service (a release stopped right after restoring it) is
+        // stale, and only removed.
+        let has_marker = current.tags.contains_key(QUIESCED_FROM_TAG);
+        let quiesced_from = current.quiesced_from.filter(|_| current.desired_count == 0);
         // A service an interrupted apply left quiesced is restored to the count
         // it had before (unless the spec sets one).
         let target_count = service
             .desired_count
-            .or(current.quiesced_from)
+            .or(quiesced_from)
             .unwrap_or(current.desired_count);
-        let quiesce = migrate
+        let in_quiesce_list = migrate
             .as_ref()
-            .filter(|(m, _)| m.quiesce.contains(&service.name))
-            .filter(|_| current.desired_count > 0)
-            .map(|_| CountChange {
-                from: current.desired_count,
-                to: 0,
+            .is_some_and(|(m, ..)| m.quiesce.contains(&service.name));
+        let quiesce = (in_quiesce_list && current.desired_count > 0).then_some(CountChange {
+            from: current.desired_count,
+            to: 0,
+        });
+        if in_quiesce_list && (quiesce.is_some() || quiesced_from.is_some()) {
+            quiesced.push(QuiescedService {
+                service: service.name.clone(),
+                service_arn: current.arn.clone(),
+                restore_to: quiesce.map_or(target_count, |q| q.from),
             });
-        let count_change = match (quiesce, current.quiesced_from) {
+        }
+        let count_change = match quiesce {
             // Restored by its own update after the migration.
-            (Some(_), _) => Some(CountChange {
+            Some(_) => (target_count > 0).then_some(CountChange {
                 from: 0,
                 to: target_count,
             }),
-            (None, Some(_)) => Some(CountChange {
-                from: current.desired_count,
-                to: target_count,
-            }),
-            (None, None) => (target_count != current.desired_count).then_some(CountChange {
+            None => (target_count != current.desired_count).then_some(CountChange {
                 from: current.desired_count,
                 to: target_count,
             }),
@@ -249,25 +404,49 @@ pub fn plan(
             quiesces.push(Step::Quiesce {
                 service: service.name.clone(),
                 desired_count: q,
+                service_arn: current.arn.clone(),
             });
         }
         if let (Some(change), None) = (count_change, quiesce) {
             reasons.push(format!("desiredCount {} → {}", change.from, change.to));
         }
         let changed = td_changed || count_change.is_some();
+        let recorded = current.tags.get(COMMIT_TAG);
         if changed {
             updates.push(Step::UpdateService {
                 service: service.name.clone(),
                 task_definition: td_changed,
                 desired_count: count_change,
+                current: ServiceTarget {
+                    task_definition: current.task_definition.arn.clone(),
+                    desired_count: current.desired_count,
+                },
+                service_arn: current.arn.clone(),
+                clears_marker: has_marker,
+            });
+        } else if let Some(commit) = commit
+            && released_before
+            && recorded.map(String::as_str) != Some(commit)
+        {
+            reasons.push("record the commit".into());
+            records.push(Step::RecordCommit {
+                service: service.name.clone(),
+                commit: CommitChange {
+                    from: recorded.cloned(),
+                    to: commit.to_owned(),
+                },
+                service_arn: current.arn.clone(),
+                clears_marker: has_marker,
             });
         }
         summaries.push(ServiceSummary {
             service: service.name.clone(),
             change: if changed {
                 ServiceChange::Update
-            } else {
+            } else if reasons.is_empty() {
                 ServiceChange::Unchanged
+            } else {
+                ServiceChange::Record
             },
             reasons,
             quiesce,
@@ -277,16 +456,32 @@ pub fn plan(
     let mut steps = registers;
     steps.extend(creates);
     steps.extend(quiesces);
-    if let Some((m, register)) = migrate {
+    if let Some((m, rendered, register, current_arn)) = migrate {
+        let network_from = env
+            .service(&m.network_from)
+            .expect("networkFrom is validated");
+        let source = live.services.get(&m.network_from);
         steps.push(Step::Migrate {
             revision: RevisionChange {
                 from: live.recorded_revision.clone(),
                 to: m.revision.clone(),
             },
             register_task_definition: register,
+            run: Box::new(MigrationRun {
+                task_definition: rendered,
+                current_arn: if register { None } else { current_arn },
+                container: network_from.container.clone(),
+                command: m.command.clone(),
+                launch_type: source.and_then(|s| s.launch_type.clone()),
+                network: source.and_then(|s| s.network.clone()),
+                started_by: env.started_by(),
+                cluster_arn: live.cluster_arn.clone(),
+                quiesced,
+            }),
         });
     }
     steps.extend(updates);
+    steps.extend(records);
     Ok(Plan {
         environment: env.name.clone(),
         commit: commit.map(str::to_owned),
@@ -296,6 +491,48 @@ pub fn plan(
         services: summaries,
         cluster: env.cluster.clone(),
     })
+}
+
+/// CreateService for a missing service, from the repo's CreateService input
+/// (the task definition ARN is filled in by apply, after registering it).
+fn create_request(
+    env: &Environment,
+    service: &str,
+    desired_count: i32,
+    input: &serde_json::Map<String, Value>,
+) -> CreateServiceRequest {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let network = input
+        .get("networkConfiguration")
+        .and_then(|n| n.get("awsvpcConfiguration"))
+        .map(|vpc| {
+            let strings = |key: &str| -> Vec<String> {
+                vpc.get(key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            };
+            AwsVpc {
+                subnets: strings("subnets"),
+                security_groups: strings("securityGroups"),
+                assign_public_ip: text(vpc.get("assignPublicIp")),
+            }
+        });
+    CreateServiceRequest {
+        cluster: env.cluster.clone(),
+        service: service.to_owned(),
+        task_definition: String::new(),
+        desired_count,
+        launch_type: text(input.get("launchType")),
+        platform_version: text(input.get("platformVersion")),
+        network,
+        health_check_grace_period_seconds: input
+            .get("healthCheckGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .and_then(|n| i32::try_from(n).ok()),
+    }
 }
 
 /// A task definition as compared: RegisterTaskDefinition JSON, normalized.

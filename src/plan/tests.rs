@@ -1,12 +1,14 @@
 //! Planner tests: spec + live in, steps out. No server, no files.
 
 use super::*;
-use crate::live::{DescribedTaskDefinition, LiveEnvironment, LiveService};
+use crate::ecs::TaskDefinition as DescribedTaskDefinition;
+use crate::live::{LiveEnvironment, LiveService};
 use crate::spec::{
     DEFAULT_DEPLOY_TIMEOUT, DEFAULT_MIGRATION_TIMEOUT, DeployPolicy, Environment, Migration,
     Service, SyncPolicy,
 };
 use crate::taskdef::model::parse_task_definition;
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -117,6 +119,15 @@ fn changed_lines(diff: &str) -> Vec<&str> {
         .collect()
 }
 
+/// A step as the plan JSON shows it.
+fn step_json(step: &Step) -> serde_json::Value {
+    serde_json::to_value(step).unwrap()
+}
+
+fn steps_json(plan: &Plan) -> serde_json::Value {
+    serde_json::to_value(&plan.steps).unwrap()
+}
+
 fn actions(plan: &Plan) -> Vec<String> {
     plan.steps
         .iter()
@@ -155,12 +166,8 @@ fn an_image_change_registers_and_updates_every_service_without_migration() {
         ]
     );
     assert_eq!(
-        plan.steps[2],
-        Step::UpdateService {
-            service: "web".into(),
-            task_definition: true,
-            desired_count: None
-        }
+        step_json(&plan.steps[2]),
+        json!({"action": "update-service", "service": "web", "taskDefinition": true, "desiredCount": null})
     );
     assert_eq!(plan.services[0].reasons, ["image shop:1 → shop:2"]);
     assert_eq!(
@@ -179,12 +186,8 @@ fn a_count_change_updates_only_the_count() {
     env.services[0].desired_count = Some(3);
     let plan = plan(&env, None, &live).unwrap();
     assert_eq!(
-        plan.steps,
-        [Step::UpdateService {
-            service: "web".into(),
-            task_definition: false,
-            desired_count: Some(CountChange { from: 2, to: 3 })
-        }]
+        steps_json(&plan),
+        json!([{"action": "update-service", "service": "web", "taskDefinition": false, "desiredCount": {"from": 2, "to": 3}}])
     );
     assert!(plan.diffs.is_empty());
 }
@@ -215,22 +218,22 @@ fn a_revision_change_quiesces_migrates_and_restores_in_order() {
         ]
     );
     assert_eq!(
-        plan.steps[3],
-        Step::Migrate {
-            revision: RevisionChange {
-                from: Some("r1".into()),
-                to: "r2".into()
-            },
-            register_task_definition: true
-        }
+        step_json(&plan.steps[3]),
+        json!({"action": "migrate", "revision": {"from": "r1", "to": "r2"}, "registerTaskDefinition": true})
     );
     assert_eq!(
-        plan.steps[5],
-        Step::UpdateService {
-            service: "worker".into(),
-            task_definition: true,
-            desired_count: Some(CountChange { from: 0, to: 2 })
-        }
+        step_json(&plan.steps[5]),
+        json!({"action": "update-service", "service": "worker", "taskDefinition": true, "desiredCount": {"from": 0, "to": 2}})
+    );
+    let Step::Migrate { run, .. } = &plan.steps[3] else {
+        unreachable!()
+    };
+    assert_eq!(run.started_by, "deckhand/staging");
+    assert_eq!(run.container, "app");
+    assert_eq!(run.quiesced.len(), 1);
+    assert_eq!(
+        (run.quiesced[0].service.as_str(), run.quiesced[0].restore_to),
+        ("worker", 2)
     );
 }
 
@@ -244,12 +247,8 @@ fn a_quiesced_service_is_restored_even_when_its_definition_is_unchanged() {
         ["quiesce worker", "migrate", "update-service worker"]
     );
     assert_eq!(
-        plan.steps[2],
-        Step::UpdateService {
-            service: "worker".into(),
-            task_definition: false,
-            desired_count: Some(CountChange { from: 0, to: 2 })
-        }
+        step_json(&plan.steps[2]),
+        json!({"action": "update-service", "service": "worker", "taskDefinition": false, "desiredCount": {"from": 0, "to": 2}})
     );
 }
 
@@ -283,13 +282,22 @@ fn an_unchanged_migration_definition_is_not_registered_again() {
         spec: render::migration_task_definition(&env).unwrap(),
     }));
     let plan = plan(&env, None, &live).unwrap();
-    assert!(plan.steps.contains(&Step::Migrate {
-        revision: RevisionChange {
-            from: Some("r1".into()),
-            to: "r2".into()
-        },
-        register_task_definition: false
-    }));
+    let migrate = plan
+        .steps
+        .iter()
+        .find(|s| matches!(s, Step::Migrate { .. }))
+        .unwrap();
+    assert_eq!(
+        step_json(migrate),
+        json!({"action": "migrate", "revision": {"from": "r1", "to": "r2"}, "registerTaskDefinition": false})
+    );
+    let Step::Migrate { run, .. } = migrate else {
+        unreachable!()
+    };
+    assert_eq!(
+        run.current_arn.as_deref(),
+        Some("arn:…:task-definition/staging-migrate:3")
+    );
 }
 
 #[test]
@@ -370,11 +378,47 @@ fn a_service_left_quiesced_by_an_interrupted_apply_is_restored() {
     env.services[1].desired_count = None; // autoscaled: the pre-quiesce count wins
     let plan = plan(&env, None, &live).unwrap();
     assert_eq!(
-        plan.steps,
-        [Step::UpdateService {
-            service: "worker".into(),
-            task_definition: false,
-            desired_count: Some(CountChange { from: 0, to: 4 })
-        }]
+        steps_json(&plan),
+        json!([{"action": "update-service", "service": "worker", "taskDefinition": false, "desiredCount": {"from": 0, "to": 4}}])
     );
+}
+
+#[test]
+fn a_stale_quiesce_marker_on_a_running_service_is_not_a_count_change() {
+    // A release restored the worker, then stopped before removing the marker.
+    let env = environment("shop:1", Some("r1"));
+    let mut live = live_matching(&env, Some("r1"));
+    let worker = live.services.get_mut("worker").unwrap();
+    worker.quiesced_from = Some(2);
+    worker.tags.insert(QUIESCED_FROM_TAG.into(), "2".into());
+    let plan = plan(&env, None, &live).unwrap();
+    assert!(!plan.changed, "{:?}", actions(&plan));
+}
+
+#[test]
+fn services_missing_the_commit_after_an_interrupted_release_record_it() {
+    let env = environment("shop:1", Some("r1"));
+    let mut live = live_matching(&env, Some("r1"));
+    for s in live.services.values_mut() {
+        s.tags.insert(COMMIT_TAG.into(), "old".into());
+    }
+    // web got the new commit; worker's tag was never written.
+    live.services
+        .get_mut("web")
+        .unwrap()
+        .tags
+        .insert(COMMIT_TAG.into(), "new".into());
+    let plan = plan(&env, Some("new"), &live).unwrap();
+    assert_eq!(
+        steps_json(&plan),
+        json!([{"action": "record-commit", "service": "worker", "commit": {"from": "old", "to": "new"}}])
+    );
+    assert!(plan.steps.iter().all(|s| !s.is_noop()));
+}
+
+#[test]
+fn services_never_released_by_deckhand_do_not_record_a_commit() {
+    let env = environment("shop:1", Some("r1"));
+    let live = live_matching(&env, Some("r1"));
+    assert!(!plan(&env, Some("c1"), &live).unwrap().changed);
 }

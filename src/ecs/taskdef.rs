@@ -18,7 +18,7 @@ mod volume;
 pub use container::{container_from_sdk, container_to_sdk};
 pub use volume::{volume_from_sdk, volume_to_sdk};
 
-use super::model::{
+use crate::taskdef::model::{
     EphemeralStorage, InferenceAccelerator, KeyValuePair, ProxyConfiguration, RuntimePlatform, Tag,
     TaskDefinitionPlacementConstraint, TaskDefinitionSpec,
 };

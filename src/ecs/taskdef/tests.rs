@@ -5,8 +5,8 @@ use super::*;
 use crate::taskdef::model::{ContainerDefinition, Secret, Volume, parse_task_definition};
 use serde_json::Value;
 
-const RAILS: &str = include_str!("../testdata/rails.json");
-const ALL_FIELDS: &str = include_str!("../testdata/all_fields.json");
+const RAILS: &str = include_str!("../../taskdef/testdata/rails.json");
+const ALL_FIELDS: &str = include_str!("../../taskdef/testdata/all_fields.json");
 const READ_ONLY: [&str; 9] = [
     "taskDefinitionArn",
     "revision",

@@ -1,0 +1,358 @@
+//! The release engine against the in-memory fake ECS, on paused time: the
+//! order of a release, and crash safety at every call.
+//!
+//! The crash simulation runs a full release (register, quiesce, migrate,
+//! update web and worker, rollouts, restore, tags) and a release whose first
+//! rollout fails and is rolled back. For every ECS call k of such a run it
+//! checks two cases: (a) the process stops right after call k took effect,
+//! and apply runs again on the same ECS state; (b) call k takes effect but
+//! answers with a 500, the engine goes on as it does, and apply runs again
+//! (as the controller would) until the plan is empty. Every case must end
+//! converged, with exactly one migration task for the revision, no service
+//! left quiesced, the revision recorded, `deckhand:commit` on every service,
+//! and no no-op step planned in between.
+
+use super::progress::Progress;
+use super::{ApplyError, ApplyOptions, ApplyOutcome, apply};
+use crate::ecs::fake::{Behaviour, FakeEcs, tasks_tagged};
+use crate::live::{self, COMMIT_TAG, QUIESCED_FROM_TAG, REVISION_TASK_TAG};
+use crate::plan::{self, Plan};
+use crate::spec::{
+    DEFAULT_DEPLOY_TIMEOUT, DEFAULT_MIGRATION_TIMEOUT, DeployPolicy, Environment, Migration,
+    Service, SyncPolicy, render,
+};
+use crate::taskdef::model::parse_task_definition;
+use std::time::Duration;
+
+const TEMPLATE: &str = r#"{
+  "family": "app",
+  "networkMode": "awsvpc",
+  "requiresCompatibilities": ["FARGATE"],
+  "cpu": "256",
+  "memory": "512",
+  "containerDefinitions": [{"name": "app", "image": "placeholder", "memory": 512}]
+}"#;
+const OLD_COMMIT: &str = "c0ffee0000000000000000000000000000000000";
+const NEW_COMMIT: &str = "5eed000000000000000000000000000000000000";
+
+fn service(name: &str, count: i32, command: &str) -> Service {
+    Service {
+        name: name.into(),
+        family: format!("staging-{name}"),
+        desired_count: Some(count),
+        container: "app".into(),
+        command: Some(vec![command.into()]),
+        environment: Default::default(),
+        template_path: "task-definitions/app.json".into(),
+        template: parse_task_definition(TEMPLATE).unwrap().into(),
+        create: None,
+    }
+}
+
+fn environment(image: &str, revision: &str) -> Environment {
+    Environment {
+        name: "staging".into(),
+        file: "environments/staging.yaml".into(),
+        cluster: "shop".into(),
+        region: None,
+        image: image.into(),
+        migration: Some(Migration {
+            revision: revision.into(),
+            command: vec!["db:migrate".into()],
+            timeout: DEFAULT_MIGRATION_TIMEOUT,
+            quiesce: vec!["worker".into()],
+            network_from: "web".into(),
+        }),
+        services: vec![service("web", 2, "server"), service("worker", 1, "sidekiq")],
+        deploy: DeployPolicy {
+            timeout: DEFAULT_DEPLOY_TIMEOUT,
+            rollback: true,
+        },
+        sync: SyncPolicy {
+            auto: true,
+            self_heal: true,
+            suspend: false,
+        },
+        notifications: vec![],
+    }
+}
+
+/// ECS running `shop:1` at revision r1, released by deckhand at OLD_COMMIT.
+fn seeded(behaviour: Behaviour) -> FakeEcs {
+    let fake = FakeEcs::default();
+    let old = environment("shop:1", "r1");
+    fake.add_cluster("shop", &[(&old.revision_tag(), "r1")]);
+    for s in &old.services {
+        fake.add_service(
+            "shop",
+            &s.name,
+            &render::service_task_definition(&old, s),
+            s.desired_count.unwrap(),
+            &[(COMMIT_TAG, OLD_COMMIT)],
+        );
+    }
+    fake.with(|state| state.behaviour = behaviour);
+    fake
+}
+
+/// A lease owner whose process is gone (PIDs above pid_max never exist), so
+/// the next run may take over a lease a "killed" run left behind.
+fn owner(run: u32) -> String {
+    format!("{}:4294967:run{run}", super::lease::hostname())
+}
+
+fn options(run: u32) -> ApplyOptions {
+    ApplyOptions {
+        owner: owner(run),
+        ..ApplyOptions::new(Some(NEW_COMMIT.into()), Duration::from_secs(1))
+    }
+}
+
+async fn plan_now(fake: &FakeEcs, env: &Environment) -> Result<Plan, ApplyError> {
+    let live = live::fetch(fake, env).await?;
+    Ok(plan::plan(env, Some(NEW_COMMIT), &live)?)
+}
+
+/// What a CLI apply does: plan against live, then apply that plan.
+async fn release(fake: &FakeEcs, env: &Environment, run: u32) -> Result<ApplyOutcome, ApplyError> {
+    let planned = plan_now(fake, env).await?;
+    apply(fake, env, &planned, &options(run), &Progress::quiet()).await
+}
+
+/// Run `release`; None when the fake "crashed" (the process is gone).
+async fn release_or_crash(
+    fake: &FakeEcs,
+    env: &Environment,
+    run: u32,
+) -> Option<Result<ApplyOutcome, ApplyError>> {
+    tokio::select! {
+        result = release(fake, env, run) => Some(result),
+        () = fake.crashed() => None,
+    }
+}
+
+/// Apply again until the plan is empty, checking every plan in between.
+async fn converge(fake: &FakeEcs, env: &Environment, case: &str) {
+    fake.restart();
+    for run in 1..=4 {
+        let plan = plan_now(fake, env).await.expect("planning succeeds");
+        for step in &plan.steps {
+            assert!(!step.is_noop(), "{case}: no-op step planned: {step}");
+        }
+        if !plan.changed {
+            return;
+        }
+        if let Err(e) = release(fake, env, run).await {
+            // A rollout that fails once is retried, as the controller does.
+            assert!(
+                matches!(e, ApplyError::RolloutFailed { .. }),
+                "{case}: run {run} failed: {e}"
+            );
+        }
+    }
+    let plan = plan_now(fake, env).await.unwrap();
+    panic!(
+        "{case}: not converged after 4 runs: {:?}",
+        plan.steps
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    );
+}
+
+/// The state every case must end in.
+fn assert_converged(fake: &FakeEcs, env: &Environment, case: &str) {
+    fake.with(|s| {
+        let migrations = tasks_tagged(s, REVISION_TASK_TAG, "r2");
+        assert_eq!(
+            migrations.len(),
+            1,
+            "{case}: migration tasks {migrations:?}"
+        );
+        let cluster = &s.clusters["shop"];
+        assert_eq!(
+            cluster.tags.get(&env.revision_tag()).map(String::as_str),
+            Some("r2"),
+            "{case}: revision"
+        );
+        for spec in &env.services {
+            let live = &s.services[&("shop".to_owned(), spec.name.clone())].service;
+            assert_eq!(
+                Some(live.desired_count),
+                spec.desired_count,
+                "{case}: {} count",
+                spec.name
+            );
+            assert!(
+                !live.tags.contains_key(QUIESCED_FROM_TAG),
+                "{case}: {} still marked quiesced",
+                spec.name
+            );
+            assert_eq!(
+                live.tags.get(COMMIT_TAG).map(String::as_str),
+                Some(NEW_COMMIT),
+                "{case}: {} commit tag",
+                spec.name
+            );
+        }
+    });
+}
+
+/// Calls one clean run of the scenario makes.
+async fn calls_of_one_run(behaviour: &Behaviour, env: &Environment) -> u64 {
+    let fake = seeded(behaviour.clone());
+    let _ = release(&fake, env, 0).await;
+    fake.with(|s| s.log.len() as u64)
+}
+
+/// Both fault kinds at every call of `behaviour`'s first run; returns the cases checked.
+async fn every_call(name: &str, behaviour: Behaviour) -> u64 {
+    let env = environment("shop:2", "r2");
+    let calls = calls_of_one_run(&behaviour, &env).await;
+    assert!(calls > 20, "{name}: the run made only {calls} calls");
+    let mut cases = 0;
+    for k in 1..=calls {
+        let crash = format!("{name}: crash after call {k}");
+        let fake = seeded(behaviour.clone());
+        fake.with(|s| s.faults.crash_after = Some(k));
+        assert!(
+            release_or_crash(&fake, &env, 0).await.is_none(),
+            "{crash}: did not crash"
+        );
+        converge(&fake, &env, &crash).await;
+        assert_converged(&fake, &env, &crash);
+
+        let fail = format!("{name}: 500 after call {k}");
+        let fake = seeded(behaviour.clone());
+        fake.with(|s| s.faults.fail_after = Some(k));
+        let _ = release(&fake, &env, 0).await;
+        converge(&fake, &env, &fail).await;
+        assert_converged(&fake, &env, &fail);
+        cases += 2;
+    }
+    cases
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_release_converges_after_a_crash_or_a_500_at_every_call() {
+    let full = every_call("full release", Behaviour::default()).await;
+    let rolled_back = every_call(
+        "release with a failed rollout",
+        Behaviour {
+            failing_deployments: 1,
+            ..Behaviour::default()
+        },
+    )
+    .await;
+    println!(
+        "crash simulation: {} cases checked ({full} full release, {rolled_back} failed rollout)",
+        full + rolled_back
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_release_runs_its_steps_in_order() {
+    let fake = seeded(Behaviour::default());
+    let env = environment("shop:2", "r2");
+    let outcome = release(&fake, &env, 1).await.unwrap();
+    assert!(matches!(
+        outcome,
+        ApplyOutcome::Released { migrated: true, .. }
+    ));
+    let log = fake.with(|s| s.log.clone());
+    let mutations: Vec<&str> = log
+        .iter()
+        .map(|l| l.split_once(' ').unwrap().1)
+        .filter(|op| !op.starts_with("Describe") && !op.starts_with("List"))
+        .collect();
+    assert_eq!(
+        mutations,
+        [
+            "TagResource",            // lease
+            "RegisterTaskDefinition", // web
+            "RegisterTaskDefinition", // worker
+            "TagResource",            // worker quiesced-from
+            "UpdateService",          // worker → 0
+            "RegisterTaskDefinition", // migration
+            "RunTask",
+            "TagResource",   // schema revision
+            "UpdateService", // web
+            "UpdateService", // worker restored on the new definition
+            "UntagResource", // worker's marker
+            "TagResource",   // web commit
+            "TagResource",   // worker commit
+            "TagResource",   // last release
+            "UntagResource", // lease
+        ]
+    );
+    assert_converged(&fake, &env, "full release");
+    // A second apply is a no-op: nothing at all is written.
+    let before = fake.with(|s| s.log.len());
+    assert!(matches!(
+        release(&fake, &env, 2).await.unwrap(),
+        ApplyOutcome::NoChanges
+    ));
+    let after: Vec<String> = fake.with(|s| s.log[before..].to_vec());
+    assert!(
+        after
+            .iter()
+            .all(|l| l.contains("Describe") || l.contains("List")),
+        "{after:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_migration_restores_the_workers_and_updates_nothing() {
+    let fake = seeded(Behaviour {
+        exit_code: 1,
+        ..Behaviour::default()
+    });
+    let env = environment("shop:2", "r2");
+    let err = release(&fake, &env, 1).await.unwrap_err();
+    assert!(matches!(err, ApplyError::MigrationFailed { .. }), "{err}");
+    assert!(err.to_string().contains("exit code 1"), "{err}");
+    fake.with(|s| {
+        let worker = &s.services[&("shop".to_owned(), "worker".to_owned())].service;
+        assert_eq!(worker.desired_count, 1);
+        assert!(!worker.tags.contains_key(QUIESCED_FROM_TAG));
+        assert!(worker.task_definition.ends_with("staging-worker:1"));
+        let web = &s.services[&("shop".to_owned(), "web".to_owned())].service;
+        assert!(web.task_definition.ends_with("staging-web:1"));
+        assert_eq!(
+            s.clusters["shop"]
+                .tags
+                .get(&env.revision_tag())
+                .map(String::as_str),
+            Some("r1")
+        );
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_migration_that_exited_0_before_a_crash_is_not_run_again() {
+    // The issue this pins: the task stopped with exit code 0, deckhand died
+    // before writing the revision, and the next apply ran the migration again.
+    let fake = seeded(Behaviour::default());
+    let env = environment("shop:2", "r2");
+    let revision_tag_write = {
+        let probe = seeded(Behaviour::default());
+        let _ = release(&probe, &env, 0).await;
+        probe.with(|s| {
+            let run_task = s.log.iter().position(|l| l.ends_with("RunTask")).unwrap();
+            s.log[run_task..]
+                .iter()
+                .find(|l| l.ends_with("TagResource"))
+                .map(|l| l.split_once(' ').unwrap().0.parse::<u64>().unwrap())
+                .unwrap()
+        })
+    };
+    fake.with(|s| s.faults.crash_after = Some(revision_tag_write - 1));
+    assert!(release_or_crash(&fake, &env, 0).await.is_none());
+    fake.restart();
+    release(&fake, &env, 1).await.unwrap();
+    assert_converged(&fake, &env, "crash before the revision tag");
+    assert_eq!(
+        fake.with(|s| s.log.iter().filter(|l| l.ends_with("RunTask")).count()),
+        1
+    );
+}

@@ -1,0 +1,568 @@
+//! [`EcsClient`]: the [`Ecs`] calls on the real `aws-sdk-ecs` client.
+//!
+//! Built from the standard AWS config (`AWS_ENDPOINT_URL` honoured, rustls +
+//! ring). Every request is counted by operation through an SDK interceptor;
+//! DescribeServices goes 10 names per call, a few calls at a time;
+//! DescribeTaskDefinition by ARN is answered from a bounded cache;
+//! mutating calls pass the [`RateLimiter`] first. Retries of throttling and
+//! 5xx are the SDK's standard retry mode; what survives them is an
+//! [`EcsError`] for the caller's backoff.
+
+use super::calls::CallCounter;
+use super::error::EcsError;
+use super::limiter::RateLimiter;
+use super::types::{
+    AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
+    RolloutState, RunTaskOutcome, RunTaskRequest, Service, ServiceEvent, Task, TaskContainer,
+    TaskDefinition, UpdateServiceRequest,
+};
+use super::{DESCRIBE_SERVICES_BATCH, Ecs};
+use crate::taskdef::model::{Tag, TaskDefinitionSpec};
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types as sdk;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// The ARN cache is cleared when it grows past this many definitions: a
+/// long-running controller sees new ARNs with every release, and one round of
+/// re-describes is cheaper than unbounded memory.
+const TASK_DEFINITION_CACHE_LIMIT: usize = 4096;
+/// How many DescribeServices batches run at once (20/s per account).
+const READ_CONCURRENCY: usize = 4;
+
+#[derive(Debug)]
+struct CountingInterceptor(Arc<CallCounter>);
+
+impl Intercept for CountingInterceptor {
+    fn name(&self) -> &'static str {
+        "deckhand-call-counter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            self.0.record(metadata.name());
+        }
+        Ok(())
+    }
+}
+
+/// The ECS client.
+#[derive(Clone)]
+pub struct EcsClient {
+    client: Client,
+    region: Option<String>,
+    calls: Arc<CallCounter>,
+    task_definitions: Arc<Mutex<HashMap<String, Arc<TaskDefinition>>>>,
+    limiter: Arc<RateLimiter>,
+}
+
+impl EcsClient {
+    /// Build a client from the standard AWS config; `region` overrides the
+    /// configured one.
+    pub async fn connect(region: Option<&str>) -> EcsClient {
+        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let mut loader =
+            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region.to_owned()));
+        }
+        let shared = loader.load().await;
+        let calls = Arc::new(CallCounter::default());
+        let config = aws_sdk_ecs::config::Builder::from(&shared)
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
+            .interceptor(CountingInterceptor(calls.clone()))
+            .build();
+        EcsClient {
+            client: Client::from_conf(config),
+            region: shared.region().map(|r| r.to_string()),
+            calls,
+            task_definitions: Arc::default(),
+            limiter: Arc::default(),
+        }
+    }
+
+    /// No call can be signed without a region: say so before sending anything.
+    fn need_region(&self) -> Result<(), EcsError> {
+        if self.region.is_none() {
+            return Err(EcsError::NoRegion);
+        }
+        Ok(())
+    }
+
+    fn remember(&self, td: &sdk::TaskDefinition, tags: Option<Vec<Tag>>) -> Arc<TaskDefinition> {
+        let mut spec = super::taskdef::from_sdk(td);
+        spec.tags = tags.filter(|t| !t.is_empty());
+        let arn = td.task_definition_arn().unwrap_or_default().to_owned();
+        let described = Arc::new(TaskDefinition {
+            family_revision: format!("{}:{}", td.family().unwrap_or_default(), td.revision()),
+            arn: arn.clone(),
+            spec,
+        });
+        let mut cache = self
+            .task_definitions
+            .lock()
+            .expect("task definition cache lock");
+        if cache.len() >= TASK_DEFINITION_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(arn, described.clone());
+        described
+    }
+
+    fn cached(&self, arn: &str) -> Option<Arc<TaskDefinition>> {
+        self.task_definitions
+            .lock()
+            .expect("task definition cache lock")
+            .get(arn)
+            .cloned()
+    }
+
+    fn cluster_error(&self, cluster: &str, e: EcsError) -> EcsError {
+        if e.code() == Some("ClusterNotFoundException") {
+            EcsError::ClusterNotFound {
+                cluster: cluster.to_owned(),
+                region: self.region.clone(),
+            }
+        } else {
+            e
+        }
+    }
+}
+
+fn tags_of(tags: &[sdk::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+        .collect()
+}
+
+fn sdk_tags(tags: &[(String, String)]) -> Vec<sdk::Tag> {
+    tags.iter()
+        .map(|(k, v)| sdk::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn service_of(s: &sdk::Service) -> Service {
+    Service {
+        name: s.service_name().unwrap_or_default().to_owned(),
+        arn: s.service_arn().unwrap_or_default().to_owned(),
+        status: s.status().unwrap_or_default().to_owned(),
+        task_definition: s.task_definition().unwrap_or_default().to_owned(),
+        desired_count: s.desired_count(),
+        running_count: s.running_count(),
+        pending_count: s.pending_count(),
+        launch_type: s.launch_type().map(|l| l.as_str().to_owned()),
+        network: s
+            .network_configuration()
+            .and_then(|n| n.awsvpc_configuration())
+            .map(|v| AwsVpc {
+                subnets: v.subnets().to_vec(),
+                security_groups: v.security_groups().to_vec(),
+                assign_public_ip: v.assign_public_ip().map(|a| a.as_str().to_owned()),
+            }),
+        deployments: s.deployments().iter().map(deployment_of).collect(),
+        events: s
+            .events()
+            .iter()
+            .take(20)
+            .map(|e| ServiceEvent {
+                id: e.id().unwrap_or_default().to_owned(),
+                message: e.message().unwrap_or_default().to_owned(),
+            })
+            .collect(),
+        tags: tags_of(s.tags()),
+    }
+}
+
+fn deployment_of(d: &sdk::Deployment) -> Deployment {
+    Deployment {
+        id: d.id().unwrap_or_default().to_owned(),
+        status: match d.status() {
+            Some("PRIMARY") => DeploymentStatus::Primary,
+            Some("ACTIVE") => DeploymentStatus::Active,
+            _ => DeploymentStatus::Inactive,
+        },
+        task_definition: d.task_definition().unwrap_or_default().to_owned(),
+        rollout_state: d.rollout_state().and_then(|r| match r {
+            sdk::DeploymentRolloutState::Completed => Some(RolloutState::Completed),
+            sdk::DeploymentRolloutState::Failed => Some(RolloutState::Failed),
+            sdk::DeploymentRolloutState::InProgress => Some(RolloutState::InProgress),
+            _ => None,
+        }),
+        rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
+        desired_count: d.desired_count(),
+        running_count: d.running_count(),
+    }
+}
+
+fn task_of(t: &sdk::Task) -> Task {
+    Task {
+        arn: t.task_arn().unwrap_or_default().to_owned(),
+        last_status: t.last_status().unwrap_or_default().to_owned(),
+        desired_status: t.desired_status().unwrap_or_default().to_owned(),
+        started_by: t.started_by().map(str::to_owned),
+        stopped_reason: t.stopped_reason().map(str::to_owned),
+        stop_code: t.stop_code().map(|c| c.as_str().to_owned()),
+        containers: t
+            .containers()
+            .iter()
+            .map(|c| TaskContainer {
+                name: c.name().unwrap_or_default().to_owned(),
+                exit_code: c.exit_code(),
+                reason: c.reason().map(str::to_owned),
+            })
+            .collect(),
+        tags: tags_of(t.tags()),
+    }
+}
+
+fn network(vpc: &AwsVpc) -> Result<sdk::NetworkConfiguration, EcsError> {
+    let config = sdk::AwsVpcConfiguration::builder()
+        .set_subnets(Some(vpc.subnets.clone()))
+        .set_security_groups(Some(vpc.security_groups.clone()))
+        .set_assign_public_ip(
+            vpc.assign_public_ip
+                .as_deref()
+                .map(sdk::AssignPublicIp::from),
+        )
+        .build()
+        .map_err(|e| EcsError::Request {
+            operation: "networkConfiguration",
+            detail: e.to_string(),
+        })?;
+    Ok(sdk::NetworkConfiguration::builder()
+        .awsvpc_configuration(config)
+        .build())
+}
+
+impl Ecs for EcsClient {
+    fn calls(&self) -> Arc<CallCounter> {
+        self.calls.clone()
+    }
+
+    fn region(&self) -> Option<String> {
+        self.region.clone()
+    }
+
+    async fn describe_cluster(&self, cluster: &str) -> Result<Cluster, EcsError> {
+        self.need_region()?;
+        let out = self
+            .client
+            .describe_clusters()
+            .clusters(cluster)
+            .include(sdk::ClusterField::Tags)
+            .send()
+            .await
+            .map_err(|e| EcsError::from_sdk("DescribeClusters", e))?;
+        out.clusters()
+            .iter()
+            .find(|c| c.status() != Some("INACTIVE"))
+            .map(|c| Cluster {
+                arn: c.cluster_arn().unwrap_or_default().to_owned(),
+                tags: tags_of(c.tags()),
+            })
+            .ok_or_else(|| EcsError::ClusterNotFound {
+                cluster: cluster.to_owned(),
+                region: self.region.clone(),
+            })
+    }
+
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> Result<Vec<Service>, EcsError> {
+        use futures_util::StreamExt;
+        self.need_region()?;
+        let batches: Vec<Vec<String>> = names
+            .chunks(DESCRIBE_SERVICES_BATCH)
+            .map(<[String]>::to_vec)
+            .collect();
+        // The futures are made up front (they do nothing until polled): a
+        // closure inside the stream would not be `Send` for every lifetime.
+        let calls: Vec<_> = batches
+            .into_iter()
+            .map(|batch| {
+                self.client
+                    .describe_services()
+                    .cluster(cluster)
+                    .set_services(Some(batch))
+                    .include(sdk::ServiceField::Tags)
+                    .send()
+            })
+            .collect();
+        let results: Vec<_> = futures_util::stream::iter(calls)
+            .buffered(READ_CONCURRENCY)
+            .collect()
+            .await;
+        let mut services = Vec::new();
+        for result in results {
+            let out = result.map_err(|e| {
+                self.cluster_error(cluster, EcsError::from_sdk("DescribeServices", e))
+            })?;
+            services.extend(
+                out.services()
+                    .iter()
+                    .filter(|s| s.status() != Some("INACTIVE"))
+                    .map(service_of),
+            );
+        }
+        Ok(services)
+    }
+
+    async fn describe_task_definition(
+        &self,
+        reference: &str,
+    ) -> Result<Option<Arc<TaskDefinition>>, EcsError> {
+        if let Some(hit) = self.cached(reference) {
+            return Ok(Some(hit));
+        }
+        self.need_region()?;
+        let result = self
+            .client
+            .describe_task_definition()
+            .task_definition(reference)
+            .include(sdk::TaskDefinitionField::Tags)
+            .send()
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(e) => {
+                let e = EcsError::from_sdk("DescribeTaskDefinition", e);
+                // ECS answers ClientException for an unknown family or ARN.
+                if e.code() == Some("ClientException") {
+                    return Ok(None);
+                }
+                return Err(e);
+            }
+        };
+        let Some(td) = out.task_definition() else {
+            return Ok(None);
+        };
+        let tags: Vec<Tag> = out
+            .tags()
+            .iter()
+            .map(super::taskdef::tag_from_sdk)
+            .collect();
+        Ok(Some(self.remember(td, Some(tags))))
+    }
+
+    async fn register_task_definition(
+        &self,
+        spec: &TaskDefinitionSpec,
+    ) -> Result<Arc<TaskDefinition>, EcsError> {
+        self.need_region()?;
+        let request = super::taskdef::register_request(&self.client, spec).map_err(|e| {
+            EcsError::Request {
+                operation: "RegisterTaskDefinition",
+                detail: e.to_string(),
+            }
+        })?;
+        self.limiter.acquire("RegisterTaskDefinition").await;
+        let out = request
+            .send()
+            .await
+            .map_err(|e| EcsError::from_sdk("RegisterTaskDefinition", e))?;
+        let td = out.task_definition().ok_or_else(|| EcsError::Other {
+            operation: "RegisterTaskDefinition",
+            detail: "ECS returned no task definition".into(),
+        })?;
+        Ok(self.remember(td, spec.tags.clone()))
+    }
+
+    async fn create_service(&self, request: &CreateServiceRequest) -> Result<(), EcsError> {
+        self.need_region()?;
+        let mut call = self
+            .client
+            .create_service()
+            .cluster(&request.cluster)
+            .service_name(&request.service)
+            .task_definition(&request.task_definition)
+            .desired_count(request.desired_count)
+            .set_launch_type(request.launch_type.as_deref().map(sdk::LaunchType::from))
+            .set_platform_version(request.platform_version.clone())
+            .set_health_check_grace_period_seconds(request.health_check_grace_period_seconds);
+        if let Some(vpc) = &request.network {
+            call = call.network_configuration(network(vpc)?);
+        }
+        self.limiter.acquire("CreateService").await;
+        call.send()
+            .await
+            .map_err(|e| EcsError::from_sdk("CreateService", e))?;
+        Ok(())
+    }
+
+    async fn update_service(
+        &self,
+        request: &UpdateServiceRequest,
+    ) -> Result<Option<String>, EcsError> {
+        self.need_region()?;
+        self.limiter.acquire("UpdateService").await;
+        let out = self
+            .client
+            .update_service()
+            .cluster(&request.cluster)
+            .service(&request.service)
+            .set_task_definition(request.task_definition.clone())
+            .set_desired_count(request.desired_count)
+            .send()
+            .await
+            .map_err(|e| EcsError::from_sdk("UpdateService", e))?;
+        Ok(out
+            .service()
+            .and_then(|s| {
+                s.deployments()
+                    .iter()
+                    .find(|d| d.status() == Some("PRIMARY"))
+            })
+            .and_then(|d| d.id().map(str::to_owned)))
+    }
+
+    async fn run_task(&self, request: &RunTaskRequest) -> Result<RunTaskOutcome, EcsError> {
+        self.need_region()?;
+        let mut call = self
+            .client
+            .run_task()
+            .cluster(&request.cluster)
+            .task_definition(&request.task_definition)
+            .count(1)
+            .started_by(&request.started_by)
+            .client_token(&request.client_token)
+            .set_tags(Some(sdk_tags(&request.tags)))
+            .set_launch_type(request.launch_type.as_deref().map(sdk::LaunchType::from))
+            .overrides(
+                sdk::TaskOverride::builder()
+                    .container_overrides(
+                        sdk::ContainerOverride::builder()
+                            .name(&request.container)
+                            .set_command(Some(request.command.clone()))
+                            .build(),
+                    )
+                    .build(),
+            );
+        if let Some(vpc) = &request.network {
+            call = call.network_configuration(network(vpc)?);
+        }
+        self.limiter.acquire("RunTask").await;
+        let out = call
+            .send()
+            .await
+            .map_err(|e| EcsError::from_sdk("RunTask", e))?;
+        if let Some(failure) = out.failures().first() {
+            return Ok(RunTaskOutcome::NotStarted(
+                format!(
+                    "{} {}",
+                    failure.reason().unwrap_or("failure"),
+                    failure.detail().unwrap_or("")
+                )
+                .trim()
+                .to_owned(),
+            ));
+        }
+        out.tasks()
+            .first()
+            .and_then(|t| t.task_arn())
+            .map(|arn| RunTaskOutcome::Started(arn.to_owned()))
+            .ok_or_else(|| EcsError::Other {
+                operation: "RunTask",
+                detail: "ECS started no task and reported no failure".into(),
+            })
+    }
+
+    async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> Result<Vec<Task>, EcsError> {
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.need_region()?;
+        let mut tasks = Vec::new();
+        // DescribeTasks takes at most 100 tasks per call.
+        for chunk in arns.chunks(100) {
+            let out = self
+                .client
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .include(sdk::TaskField::Tags)
+                .send()
+                .await
+                .map_err(|e| EcsError::from_sdk("DescribeTasks", e))?;
+            tasks.extend(out.tasks().iter().map(task_of));
+        }
+        Ok(tasks)
+    }
+
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        started_by: &str,
+        status: DesiredStatus,
+    ) -> Result<Vec<String>, EcsError> {
+        self.need_region()?;
+        let out = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .started_by(started_by)
+            .desired_status(match status {
+                DesiredStatus::Running => sdk::DesiredStatus::Running,
+                DesiredStatus::Stopped => sdk::DesiredStatus::Stopped,
+            })
+            .send()
+            .await
+            .map_err(|e| EcsError::from_sdk("ListTasks", e))?;
+        Ok(out.task_arns().to_vec())
+    }
+
+    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> Result<(), EcsError> {
+        self.need_region()?;
+        self.limiter.acquire("StopTask").await;
+        self.client
+            .stop_task()
+            .cluster(cluster)
+            .task(task)
+            .reason(reason)
+            .send()
+            .await
+            .map_err(|e| EcsError::from_sdk("StopTask", e))?;
+        Ok(())
+    }
+
+    async fn tag_resource(&self, arn: &str, tags: &[(String, String)]) -> Result<(), EcsError> {
+        self.need_region()?;
+        self.limiter.acquire("TagResource").await;
+        self.client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| EcsError::from_sdk("TagResource", e))?;
+        Ok(())
+    }
+
+    async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), EcsError> {
+        self.need_region()?;
+        self.limiter.acquire("UntagResource").await;
+        self.client
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|e| EcsError::from_sdk("UntagResource", e))?;
+        Ok(())
+    }
+}

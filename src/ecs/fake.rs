@@ -1,0 +1,714 @@
+//! An in-memory ECS behind the [`Ecs`] trait, for fast unit tests of the
+//! release and the controller on paused tokio time. It never replaces the
+//! emulator tests: it models only what deckhand's logic depends on.
+//!
+//! The model: every DescribeServices is one tick for the services it
+//! describes — a new deployment completes (or fails, and the circuit breaker
+//! rolls the service back) after [`Behaviour::rollout_polls`] ticks; a count
+//! change is reached on the next tick. Every DescribeTasks is one tick for
+//! its tasks: RUNNING after one, STOPPED with [`Behaviour::exit_code`] after
+//! [`Behaviour::task_polls`]. Stopped tasks stay listable, as in ECS.
+//!
+//! Faults, by call number (every call counts, reads included):
+//! [`Faults::crash_after`] applies call k and then never answers it or any
+//! later call (the process is gone); [`Faults::fail_after`] applies call k
+//! and answers it with a 500; [`Faults::throttle`] answers call k with a
+//! throttling error without applying it.
+
+use super::calls::CallCounter;
+use super::error::EcsError;
+use super::types::{
+    Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus, RolloutState,
+    RunTaskOutcome, RunTaskRequest, Service, ServiceEvent, Task, TaskContainer, TaskDefinition,
+    UpdateServiceRequest,
+};
+use super::{DESCRIBE_SERVICES_BATCH, Ecs};
+use crate::taskdef::model::TaskDefinitionSpec;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+const ACCOUNT: &str = "arn:aws:ecs:us-east-1:123456789012";
+
+/// How the fake ECS behaves.
+#[derive(Debug, Clone)]
+pub struct Behaviour {
+    /// DescribeServices ticks until a new deployment is done.
+    pub rollout_polls: u32,
+    /// DescribeTasks ticks until a task stops.
+    pub task_polls: u32,
+    /// Exit code of one-off tasks.
+    pub exit_code: i32,
+    /// This many of the next deployments (of any service) fail and are
+    /// rolled back by the circuit breaker.
+    pub failing_deployments: u32,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            rollout_polls: 2,
+            task_polls: 3,
+            exit_code: 0,
+            failing_deployments: 0,
+        }
+    }
+}
+
+/// Injected faults, by 1-based call number.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Faults {
+    /// Apply call k, then never answer again.
+    pub crash_after: Option<u64>,
+    /// Apply call k, then answer it with a 500.
+    pub fail_after: Option<u64>,
+    /// Answer call k with a throttling error, without applying it.
+    pub throttle: Option<u64>,
+}
+
+/// One deployment in the fake.
+#[derive(Debug, Clone)]
+struct FakeDeployment {
+    public: Deployment,
+    ticks_left: u32,
+    fails: bool,
+}
+
+/// One service in the fake.
+#[derive(Debug, Clone)]
+pub struct FakeService {
+    /// What DescribeServices shows (deployments and events are kept below).
+    pub service: Service,
+    deployments: Vec<FakeDeployment>,
+}
+
+/// One task in the fake.
+#[derive(Debug, Clone)]
+pub struct FakeTask {
+    /// What DescribeTasks shows.
+    pub task: Task,
+    /// The task definition it runs.
+    pub task_definition: String,
+    ticks: u32,
+    client_token: String,
+}
+
+/// The whole fake state.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Clusters by name.
+    pub clusters: BTreeMap<String, Cluster>,
+    /// Services by (cluster, name).
+    pub services: BTreeMap<(String, String), FakeService>,
+    /// Task definitions by ARN.
+    pub task_definitions: BTreeMap<String, Arc<TaskDefinition>>,
+    /// Tasks by ARN.
+    pub tasks: BTreeMap<String, FakeTask>,
+    /// Behaviour knobs.
+    pub behaviour: Behaviour,
+    /// Injected faults.
+    pub faults: Faults,
+    families: BTreeMap<String, u32>,
+    next_id: u64,
+    calls_made: u64,
+    dead: bool,
+    /// One line per call that took effect: `k Operation detail`.
+    pub log: Vec<String>,
+}
+
+/// The fake ECS (cheap to clone; clones share state).
+#[derive(Clone)]
+pub struct FakeEcs {
+    state: Arc<Mutex<State>>,
+    calls: Arc<CallCounter>,
+    crashed: watch::Sender<bool>,
+}
+
+impl Default for FakeEcs {
+    fn default() -> Self {
+        FakeEcs {
+            state: Arc::default(),
+            calls: Arc::default(),
+            crashed: watch::Sender::new(false),
+        }
+    }
+}
+
+enum Fault {
+    None,
+    Crash,
+    Fail,
+}
+
+impl State {
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn register(&mut self, spec: &TaskDefinitionSpec) -> Arc<TaskDefinition> {
+        let family = spec.family.clone().unwrap_or_default();
+        let revision = self.families.entry(family.clone()).or_default();
+        *revision += 1;
+        let arn = format!("{ACCOUNT}:task-definition/{family}:{revision}");
+        let td = Arc::new(TaskDefinition {
+            arn: arn.clone(),
+            family_revision: format!("{family}:{revision}"),
+            spec: spec.clone(),
+        });
+        self.task_definitions.insert(arn, td.clone());
+        td
+    }
+
+    fn service_mut(&mut self, cluster: &str, name: &str) -> Result<&mut FakeService, EcsError> {
+        self.services
+            .get_mut(&(cluster.to_owned(), name.to_owned()))
+            .ok_or_else(|| EcsError::Api {
+                operation: "UpdateService",
+                code: "ServiceNotFoundException".into(),
+                message: format!("service {name} not found"),
+                status: 400,
+            })
+    }
+
+    /// The tags of the resource `arn`, wherever it is.
+    fn tags_of(&mut self, arn: &str) -> Option<&mut BTreeMap<String, String>> {
+        if let Some(c) = self.clusters.values_mut().find(|c| c.arn == arn) {
+            return Some(&mut c.tags);
+        }
+        if let Some(s) = self.services.values_mut().find(|s| s.service.arn == arn) {
+            return Some(&mut s.service.tags);
+        }
+        if let Some(t) = self.tasks.get_mut(arn) {
+            return Some(&mut t.task.tags);
+        }
+        None
+    }
+
+    /// One DescribeServices tick of a service.
+    fn tick_service(&mut self, key: &(String, String)) {
+        let next = self.id();
+        let Some(s) = self.services.get_mut(key) else {
+            return;
+        };
+        let desired = s.service.desired_count;
+        let mut rolled_back_to = None;
+        if let Some(d) = s.deployments.first_mut()
+            && d.public.rollout_state == Some(RolloutState::InProgress)
+        {
+            d.ticks_left = d.ticks_left.saturating_sub(1);
+            if d.ticks_left == 0 {
+                if d.fails {
+                    d.public.rollout_state = Some(RolloutState::Failed);
+                    d.public.rollout_state_reason =
+                        Some("ECS deployment circuit breaker: tasks failed to start.".into());
+                    d.public.status = DeploymentStatus::Active;
+                    rolled_back_to = s
+                        .deployments
+                        .get(1)
+                        .map(|previous| previous.public.task_definition.clone());
+                } else {
+                    d.public.rollout_state = Some(RolloutState::Completed);
+                    d.public.running_count = desired;
+                    s.deployments.truncate(1);
+                    s.service.events.insert(
+                        0,
+                        ServiceEvent {
+                            id: format!("event-{next}"),
+                            message: format!("(service {}) has reached a steady state.", key.1),
+                        },
+                    );
+                }
+            }
+        }
+        if let Some(td) = rolled_back_to {
+            // The circuit breaker's rollback: a completed deployment of the previous definition.
+            s.service.task_definition = td.clone();
+            s.deployments.truncate(1);
+            s.deployments.insert(
+                0,
+                FakeDeployment {
+                    public: Deployment {
+                        id: format!("ecs-svc/{next}"),
+                        status: DeploymentStatus::Primary,
+                        task_definition: td,
+                        rollout_state: Some(RolloutState::Completed),
+                        rollout_state_reason: None,
+                        desired_count: desired,
+                        running_count: desired,
+                    },
+                    ticks_left: 0,
+                    fails: false,
+                },
+            );
+        }
+        if let Some(primary) = s.deployments.first_mut() {
+            primary.public.desired_count = desired;
+            if primary.public.rollout_state == Some(RolloutState::Completed) {
+                primary.public.running_count = desired;
+            }
+        }
+        // Scaling takes one tick.
+        s.service.running_count = desired;
+        s.service.deployments = s.deployments.iter().map(|d| d.public.clone()).collect();
+    }
+
+    /// One DescribeTasks tick of a task.
+    fn tick_task(&mut self, arn: &str) {
+        let exit_code = self.behaviour.exit_code;
+        let Some(t) = self.tasks.get_mut(arn) else {
+            return;
+        };
+        if t.task.last_status == "STOPPED" {
+            return;
+        }
+        t.ticks += 1;
+        if t.ticks >= self.behaviour.task_polls {
+            stop(
+                t,
+                Some(exit_code),
+                "Essential container in task exited",
+                "EssentialContainerExited",
+            );
+        } else {
+            t.task.last_status = "RUNNING".into();
+        }
+    }
+}
+
+fn stop(t: &mut FakeTask, exit_code: Option<i32>, reason: &str, code: &str) {
+    t.task.last_status = "STOPPED".into();
+    t.task.desired_status = "STOPPED".into();
+    t.task.stopped_reason = Some(reason.into());
+    t.task.stop_code = Some(code.into());
+    for c in &mut t.task.containers {
+        c.exit_code = exit_code;
+    }
+}
+
+impl FakeEcs {
+    /// Change the state directly (seeding, behaviour, faults, inspection).
+    pub fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().expect("fake state"))
+    }
+
+    /// A new process: faults cleared, answering again (ECS state kept).
+    pub fn restart(&self) {
+        self.with(|s| {
+            s.faults = Faults::default();
+            s.dead = false;
+        });
+        self.crashed.send_replace(false);
+    }
+
+    /// Resolves once a crash fault has fired.
+    pub async fn crashed(&self) {
+        let mut rx = self.crashed.subscribe();
+        let _ = rx.wait_for(|c| *c).await;
+    }
+
+    /// A cluster with `tags`.
+    pub fn add_cluster(&self, name: &str, tags: &[(&str, &str)]) -> String {
+        let arn = format!("{ACCOUNT}:cluster/{name}");
+        self.with(|s| {
+            s.clusters.insert(
+                name.to_owned(),
+                Cluster {
+                    arn: arn.clone(),
+                    tags: tags
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                        .collect(),
+                },
+            )
+        });
+        arn
+    }
+
+    /// Register `spec` and run a steady service of it.
+    pub fn add_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        spec: &TaskDefinitionSpec,
+        desired_count: i32,
+        tags: &[(&str, &str)],
+    ) {
+        self.with(|s| {
+            let td = s.register(spec);
+            let id = s.id();
+            let deployment = FakeDeployment {
+                public: Deployment {
+                    id: format!("ecs-svc/{id}"),
+                    status: DeploymentStatus::Primary,
+                    task_definition: td.arn.clone(),
+                    rollout_state: Some(RolloutState::Completed),
+                    rollout_state_reason: None,
+                    desired_count,
+                    running_count: desired_count,
+                },
+                ticks_left: 0,
+                fails: false,
+            };
+            let service = Service {
+                name: name.to_owned(),
+                arn: format!("{ACCOUNT}:service/{cluster}/{name}"),
+                status: "ACTIVE".into(),
+                task_definition: td.arn.clone(),
+                desired_count,
+                running_count: desired_count,
+                launch_type: Some("FARGATE".into()),
+                deployments: vec![deployment.public.clone()],
+                tags: tags
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+                ..Service::default()
+            };
+            s.services.insert(
+                (cluster.to_owned(), name.to_owned()),
+                FakeService {
+                    service,
+                    deployments: vec![deployment],
+                },
+            );
+        });
+    }
+
+    /// Carry out one call: count it, inject its fault, apply its effect.
+    async fn call<T>(
+        &self,
+        operation: &'static str,
+        effect: impl FnOnce(&mut State) -> Result<T, EcsError>,
+    ) -> Result<T, EcsError> {
+        let (result, fault) = {
+            let mut s = self.state.lock().expect("fake state");
+            if s.dead {
+                (None, Fault::Crash)
+            } else {
+                s.calls_made += 1;
+                self.calls.record(operation);
+                let k = s.calls_made;
+                if s.faults.throttle == Some(k) {
+                    return Err(EcsError::Api {
+                        operation,
+                        code: "ThrottlingException".into(),
+                        message: "Rate exceeded".into(),
+                        status: 400,
+                    });
+                }
+                let result = effect(&mut s);
+                if result.is_ok() {
+                    s.log.push(format!("{k} {operation}"));
+                }
+                let fault = if s.faults.crash_after == Some(k) {
+                    s.dead = true;
+                    Fault::Crash
+                } else if s.faults.fail_after == Some(k) {
+                    Fault::Fail
+                } else {
+                    Fault::None
+                };
+                (Some(result), fault)
+            }
+        };
+        match (fault, result) {
+            (Fault::Crash, _) | (_, None) => {
+                self.crashed.send_replace(true);
+                std::future::pending().await
+            }
+            (Fault::Fail, _) => Err(EcsError::server_error(operation)),
+            (Fault::None, Some(result)) => result,
+        }
+    }
+}
+
+impl Ecs for FakeEcs {
+    fn calls(&self) -> Arc<CallCounter> {
+        self.calls.clone()
+    }
+
+    fn region(&self) -> Option<String> {
+        Some("us-east-1".into())
+    }
+
+    async fn describe_cluster(&self, cluster: &str) -> Result<Cluster, EcsError> {
+        self.call("DescribeClusters", |s| {
+            s.clusters
+                .get(cluster)
+                .cloned()
+                .ok_or_else(|| EcsError::ClusterNotFound {
+                    cluster: cluster.to_owned(),
+                    region: None,
+                })
+        })
+        .await
+    }
+
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> Result<Vec<Service>, EcsError> {
+        let mut out = Vec::new();
+        for batch in names.chunks(DESCRIBE_SERVICES_BATCH) {
+            out.extend(
+                self.call("DescribeServices", |s| {
+                    let mut found = Vec::new();
+                    for name in batch {
+                        let key = (cluster.to_owned(), name.clone());
+                        s.tick_service(&key);
+                        if let Some(f) = s.services.get(&key) {
+                            found.push(f.service.clone());
+                        }
+                    }
+                    Ok(found)
+                })
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn describe_task_definition(
+        &self,
+        reference: &str,
+    ) -> Result<Option<Arc<TaskDefinition>>, EcsError> {
+        self.call("DescribeTaskDefinition", |s| {
+            if let Some(td) = s.task_definitions.get(reference) {
+                return Ok(Some(td.clone()));
+            }
+            let latest = s
+                .families
+                .get(reference)
+                .map(|r| format!("{ACCOUNT}:task-definition/{reference}:{r}"));
+            Ok(latest.and_then(|arn| s.task_definitions.get(&arn).cloned()))
+        })
+        .await
+    }
+
+    async fn register_task_definition(
+        &self,
+        spec: &TaskDefinitionSpec,
+    ) -> Result<Arc<TaskDefinition>, EcsError> {
+        self.call("RegisterTaskDefinition", |s| Ok(s.register(spec)))
+            .await
+    }
+
+    async fn create_service(&self, request: &CreateServiceRequest) -> Result<(), EcsError> {
+        let fake = self.clone();
+        self.call("CreateService", |s| {
+            s.services
+                .remove(&(request.cluster.clone(), request.service.clone()));
+            Ok(())
+        })
+        .await?;
+        let spec = fake.with(|s| {
+            s.task_definitions
+                .get(&request.task_definition)
+                .map(|td| td.spec.clone())
+        });
+        if let Some(spec) = spec {
+            fake.add_service(
+                &request.cluster,
+                &request.service,
+                &spec,
+                request.desired_count,
+                &[],
+            );
+        }
+        Ok(())
+    }
+
+    async fn update_service(
+        &self,
+        request: &UpdateServiceRequest,
+    ) -> Result<Option<String>, EcsError> {
+        self.call("UpdateService", |s| {
+            let id = s.id();
+            let polls = s.behaviour.rollout_polls;
+            let fails = s.behaviour.failing_deployments > 0;
+            let exists = request
+                .task_definition
+                .as_ref()
+                .is_none_or(|td| s.task_definitions.contains_key(td));
+            if !exists {
+                return Err(EcsError::Api {
+                    operation: "UpdateService",
+                    code: "ClientException".into(),
+                    message: "TaskDefinition not found.".into(),
+                    status: 400,
+                });
+            }
+            let service = s.service_mut(&request.cluster, &request.service)?;
+            if let Some(n) = request.desired_count {
+                service.service.desired_count = n;
+            }
+            let mut started = false;
+            if let Some(td) = &request.task_definition
+                && *td != service.service.task_definition
+            {
+                for d in &mut service.deployments {
+                    d.public.status = DeploymentStatus::Active;
+                }
+                service.deployments.insert(
+                    0,
+                    FakeDeployment {
+                        public: Deployment {
+                            id: format!("ecs-svc/{id}"),
+                            status: DeploymentStatus::Primary,
+                            task_definition: td.clone(),
+                            rollout_state: Some(RolloutState::InProgress),
+                            rollout_state_reason: None,
+                            desired_count: service.service.desired_count,
+                            running_count: 0,
+                        },
+                        ticks_left: polls,
+                        fails,
+                    },
+                );
+                service.service.task_definition = td.clone();
+                started = true;
+            }
+            service.service.deployments = service
+                .deployments
+                .iter()
+                .map(|d| d.public.clone())
+                .collect();
+            let primary = service.deployments.first().map(|d| d.public.id.clone());
+            if started && fails {
+                s.behaviour.failing_deployments -= 1;
+            }
+            Ok(primary)
+        })
+        .await
+    }
+
+    async fn run_task(&self, request: &RunTaskRequest) -> Result<RunTaskOutcome, EcsError> {
+        self.call("RunTask", |s| {
+            if let Some(existing) = s
+                .tasks
+                .values()
+                .find(|t| t.client_token == request.client_token)
+            {
+                return Ok(RunTaskOutcome::Started(existing.task.arn.clone()));
+            }
+            let id = s.id();
+            let arn = format!("{ACCOUNT}:task/{}/{id:032x}", request.cluster);
+            let task = Task {
+                arn: arn.clone(),
+                last_status: "PROVISIONING".into(),
+                desired_status: "RUNNING".into(),
+                started_by: Some(request.started_by.clone()),
+                containers: vec![TaskContainer {
+                    name: request.container.clone(),
+                    ..TaskContainer::default()
+                }],
+                tags: request.tags.iter().cloned().collect(),
+                ..Task::default()
+            };
+            s.tasks.insert(
+                arn.clone(),
+                FakeTask {
+                    task,
+                    task_definition: request.task_definition.clone(),
+                    ticks: 0,
+                    client_token: request.client_token.clone(),
+                },
+            );
+            Ok(RunTaskOutcome::Started(arn))
+        })
+        .await
+    }
+
+    async fn describe_tasks(&self, _cluster: &str, arns: &[String]) -> Result<Vec<Task>, EcsError> {
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.call("DescribeTasks", |s| {
+            let mut out = Vec::new();
+            for arn in arns {
+                s.tick_task(arn);
+                if let Some(t) = s.tasks.get(arn) {
+                    out.push(t.task.clone());
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn list_tasks(
+        &self,
+        _cluster: &str,
+        started_by: &str,
+        status: DesiredStatus,
+    ) -> Result<Vec<String>, EcsError> {
+        self.call("ListTasks", |s| {
+            Ok(s.tasks
+                .values()
+                .filter(|t| t.task.started_by.as_deref() == Some(started_by))
+                .filter(|t| {
+                    (t.task.desired_status == "STOPPED") == (status == DesiredStatus::Stopped)
+                })
+                .map(|t| t.task.arn.clone())
+                .collect())
+        })
+        .await
+    }
+
+    async fn stop_task(&self, _cluster: &str, task: &str, reason: &str) -> Result<(), EcsError> {
+        self.call("StopTask", |s| {
+            if let Some(t) = s.tasks.get_mut(task)
+                && t.task.last_status != "STOPPED"
+            {
+                stop(t, Some(143), reason, "UserInitiated");
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn tag_resource(&self, arn: &str, tags: &[(String, String)]) -> Result<(), EcsError> {
+        self.call("TagResource", |s| {
+            let target = s
+                .tags_of(arn)
+                .ok_or_else(|| not_found("TagResource", arn))?;
+            target.extend(tags.iter().cloned());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), EcsError> {
+        self.call("UntagResource", |s| {
+            let target = s
+                .tags_of(arn)
+                .ok_or_else(|| not_found("UntagResource", arn))?;
+            for key in keys {
+                target.remove(key);
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn not_found(operation: &'static str, arn: &str) -> EcsError {
+    EcsError::Api {
+        operation,
+        code: "InvalidParameterException".into(),
+        message: format!("the resource {arn} does not exist"),
+        status: 400,
+    }
+}
+
+/// The tasks whose `key` tag is `value`.
+pub fn tasks_tagged(state: &State, key: &str, value: &str) -> BTreeSet<String> {
+    state
+        .tasks
+        .values()
+        .filter(|t| t.task.tags.get(key).map(String::as_str) == Some(value))
+        .map(|t| t.task.arn.clone())
+        .collect()
+}

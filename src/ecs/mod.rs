@@ -1,0 +1,132 @@
+//! The one module that reaches ECS.
+//!
+//! [`Ecs`] is the narrow interface over the calls deckhand makes; everything
+//! else (`live`, `apply`, `controller`) depends on it and on the plain types
+//! of [`types`], never on the SDK. Two implementations:
+//!
+//! - [`EcsClient`]: the real `aws-sdk-ecs` client — standard AWS config,
+//!   every request counted by operation ([`calls`]), DescribeServices batched
+//!   by 10, task definitions cached by ARN (they are immutable), mutating
+//!   calls held to ECS's rates ([`limiter`]), SDK errors mapped to
+//!   [`EcsError`]s that carry their class ([`error`]). [`taskdef`] maps task
+//!   definitions to and from the SDK's types.
+//! - `fake::FakeEcs` (unit tests only): an in-memory ECS whose deployments
+//!   complete or fail after a number of polls, whose tasks stop with exit
+//!   codes, and which can throttle, fail with a 5xx after a call took effect,
+//!   or "crash" (never answer) after any call. It exists for fast release and
+//!   controller tests on paused time; the integration tests keep proving the
+//!   real SDK path against the emulator.
+
+pub mod calls;
+mod client;
+pub mod error;
+#[cfg(test)]
+pub mod fake;
+pub mod limiter;
+pub mod taskdef;
+pub mod types;
+
+pub use calls::CallCounter;
+pub use client::EcsClient;
+pub use error::{EcsError, ErrorClass};
+pub use types::*;
+
+use crate::taskdef::model::TaskDefinitionSpec;
+use std::future::Future;
+use std::sync::Arc;
+
+/// ECS accepts at most this many services per DescribeServices call.
+pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+
+/// The ECS calls deckhand makes. Implementations batch and cache as they
+/// need; callers pass plain values and get plain values back.
+pub trait Ecs: Send + Sync {
+    /// Requests made so far, by operation.
+    fn calls(&self) -> Arc<CallCounter>;
+
+    /// The AWS region the client talks to, if known.
+    fn region(&self) -> Option<String>;
+
+    /// DescribeClusters with tags. A missing or INACTIVE cluster is
+    /// [`EcsError::ClusterNotFound`].
+    fn describe_cluster(
+        &self,
+        cluster: &str,
+    ) -> impl Future<Output = Result<Cluster, EcsError>> + Send;
+
+    /// DescribeServices (any number of names; batched by 10). Services ECS
+    /// reports missing or INACTIVE are absent from the result.
+    fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<Service>, EcsError>> + Send;
+
+    /// DescribeTaskDefinition (with tags) by ARN or family; None when ECS has
+    /// no such definition.
+    fn describe_task_definition(
+        &self,
+        reference: &str,
+    ) -> impl Future<Output = Result<Option<Arc<TaskDefinition>>, EcsError>> + Send;
+
+    /// RegisterTaskDefinition (with the spec's tags).
+    fn register_task_definition(
+        &self,
+        spec: &TaskDefinitionSpec,
+    ) -> impl Future<Output = Result<Arc<TaskDefinition>, EcsError>> + Send;
+
+    /// CreateService.
+    fn create_service(
+        &self,
+        request: &CreateServiceRequest,
+    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+
+    /// UpdateService; returns the PRIMARY deployment's ID afterwards (the one to watch).
+    fn update_service(
+        &self,
+        request: &UpdateServiceRequest,
+    ) -> impl Future<Output = Result<Option<String>, EcsError>> + Send;
+
+    /// RunTask of one task.
+    fn run_task(
+        &self,
+        request: &RunTaskRequest,
+    ) -> impl Future<Output = Result<RunTaskOutcome, EcsError>> + Send;
+
+    /// DescribeTasks (with tags). Unknown ARNs are absent from the result.
+    fn describe_tasks(
+        &self,
+        cluster: &str,
+        arns: &[String],
+    ) -> impl Future<Output = Result<Vec<Task>, EcsError>> + Send;
+
+    /// ListTasks by `startedBy` and desired status: task ARNs.
+    fn list_tasks(
+        &self,
+        cluster: &str,
+        started_by: &str,
+        status: DesiredStatus,
+    ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
+
+    /// StopTask.
+    fn stop_task(
+        &self,
+        cluster: &str,
+        task: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+
+    /// TagResource.
+    fn tag_resource(
+        &self,
+        arn: &str,
+        tags: &[(String, String)],
+    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+
+    /// UntagResource.
+    fn untag_resource(
+        &self,
+        arn: &str,
+        keys: &[String],
+    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+}

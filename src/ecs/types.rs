@@ -1,0 +1,234 @@
+//! ECS as deckhand sees it: plain types for what the [`Ecs`](super::Ecs)
+//! calls take and return. Nothing here names an SDK type, so `live`, `plan`,
+//! `apply` and `controller` (and the in-memory fake) speak only these.
+
+use crate::taskdef::model::TaskDefinitionSpec;
+use std::collections::BTreeMap;
+
+/// A cluster's identity and tags (DescribeClusters with `TAGS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    /// Cluster ARN (tags are written to it).
+    pub arn: String,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One ECS service (DescribeServices with `TAGS`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Service {
+    /// Service name.
+    pub name: String,
+    /// Service ARN.
+    pub arn: String,
+    /// `ACTIVE`, `DRAINING` or `INACTIVE`.
+    pub status: String,
+    /// The task definition ARN the service runs (its PRIMARY deployment's).
+    pub task_definition: String,
+    /// desiredCount.
+    pub desired_count: i32,
+    /// runningCount.
+    pub running_count: i32,
+    /// pendingCount.
+    pub pending_count: i32,
+    /// Launch type (`FARGATE`, `EC2`, …) if set.
+    pub launch_type: Option<String>,
+    /// The awsvpc network configuration, if any.
+    pub network: Option<AwsVpc>,
+    /// Deployments, PRIMARY first as ECS lists them.
+    pub deployments: Vec<Deployment>,
+    /// Recent service events, newest first.
+    pub events: Vec<ServiceEvent>,
+    /// Service tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Service {
+    /// The PRIMARY deployment (the one ECS moves towards).
+    pub fn primary(&self) -> Option<&Deployment> {
+        self.deployments
+            .iter()
+            .find(|d| d.status == DeploymentStatus::Primary)
+    }
+}
+
+/// awsvpc network settings of a service (reused by the migration task).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsVpc {
+    /// Subnet IDs.
+    pub subnets: Vec<String>,
+    /// Security group IDs.
+    pub security_groups: Vec<String>,
+    /// `ENABLED` or `DISABLED`.
+    pub assign_public_ip: Option<String>,
+}
+
+/// A deployment's place in its service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeploymentStatus {
+    /// The newest: what the service moves towards.
+    #[default]
+    Primary,
+    /// An older one still running tasks.
+    Active,
+    /// Done with.
+    Inactive,
+}
+
+/// A deployment's rollout state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RolloutState {
+    /// Tasks are being replaced.
+    InProgress,
+    /// Steady state reached.
+    Completed,
+    /// The circuit breaker (or a timeout) stopped it.
+    Failed,
+}
+
+/// One deployment of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Deployment {
+    /// Deployment ID.
+    pub id: String,
+    /// PRIMARY, ACTIVE or INACTIVE.
+    pub status: DeploymentStatus,
+    /// Its task definition ARN.
+    pub task_definition: String,
+    /// Rollout state, when ECS reports one.
+    pub rollout_state: Option<RolloutState>,
+    /// Why, e.g. the circuit breaker's message.
+    pub rollout_state_reason: Option<String>,
+    /// desiredCount.
+    pub desired_count: i32,
+    /// runningCount.
+    pub running_count: i32,
+}
+
+/// A service event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceEvent {
+    /// Event ID.
+    pub id: String,
+    /// The message.
+    pub message: String,
+}
+
+/// A task definition as ECS describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskDefinition {
+    /// Its ARN.
+    pub arn: String,
+    /// Family and revision, e.g. `web:42`.
+    pub family_revision: String,
+    /// The definition as a spec (read-only fields dropped, tags included).
+    pub spec: TaskDefinitionSpec,
+}
+
+/// A task (DescribeTasks with `TAGS`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Task {
+    /// Task ARN.
+    pub arn: String,
+    /// `PROVISIONING`, `PENDING`, `RUNNING`, `DEPROVISIONING`, `STOPPED`, …
+    pub last_status: String,
+    /// `RUNNING` or `STOPPED`.
+    pub desired_status: String,
+    /// `startedBy`, when set.
+    pub started_by: Option<String>,
+    /// Why it stopped.
+    pub stopped_reason: Option<String>,
+    /// `EssentialContainerExited`, `UserInitiated`, `TaskFailedToStart`, …
+    pub stop_code: Option<String>,
+    /// Its containers.
+    pub containers: Vec<TaskContainer>,
+    /// The task's tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One container of a task.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaskContainer {
+    /// Container name.
+    pub name: String,
+    /// Exit code, once it exited.
+    pub exit_code: Option<i32>,
+    /// Why it stopped (e.g. `CannotPullContainerError: …`).
+    pub reason: Option<String>,
+}
+
+/// Which tasks ListTasks returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DesiredStatus {
+    /// Tasks ECS keeps running (the default of ListTasks).
+    Running,
+    /// Tasks that stopped (ECS lists them for about an hour).
+    Stopped,
+}
+
+/// CreateService: deckhand's cluster, name, definition and count, plus what
+/// the repo's CreateService input sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateServiceRequest {
+    /// Cluster name.
+    pub cluster: String,
+    /// Service name.
+    pub service: String,
+    /// Task definition ARN.
+    pub task_definition: String,
+    /// Initial count.
+    pub desired_count: i32,
+    /// Launch type, e.g. `FARGATE`.
+    pub launch_type: Option<String>,
+    /// Fargate platform version.
+    pub platform_version: Option<String>,
+    /// awsvpc settings.
+    pub network: Option<AwsVpc>,
+    /// Health check grace period.
+    pub health_check_grace_period_seconds: Option<i32>,
+}
+
+/// UpdateService: a new task definition and/or count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateServiceRequest {
+    /// Cluster name.
+    pub cluster: String,
+    /// Service name.
+    pub service: String,
+    /// The new task definition ARN, if it changes.
+    pub task_definition: Option<String>,
+    /// The new count, if it changes.
+    pub desired_count: Option<i32>,
+}
+
+/// Where and how a one-off task runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunTaskRequest {
+    /// Cluster name.
+    pub cluster: String,
+    /// Task definition ARN.
+    pub task_definition: String,
+    /// Container whose command is overridden.
+    pub container: String,
+    /// The command.
+    pub command: Vec<String>,
+    /// Launch type, e.g. `FARGATE`.
+    pub launch_type: Option<String>,
+    /// awsvpc settings.
+    pub network: Option<AwsVpc>,
+    /// `startedBy`.
+    pub started_by: String,
+    /// Task tags.
+    pub tags: Vec<(String, String)>,
+    /// Idempotency token: ECS starts one task however often the same request is retried.
+    pub client_token: String,
+}
+
+/// What RunTask did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunTaskOutcome {
+    /// A task was started: its ARN.
+    Started(String),
+    /// ECS refused to place it (RunTask `failures`), with why.
+    NotStarted(String),
+}
