@@ -215,9 +215,9 @@ fn status_json(
             Some(l) => serde_json::json!({
                 "service": s.name,
                 "taskDefinition": l.task_definition.family_revision,
-                "desiredCount": l.desired_count,
-                "runningCount": l.running_count,
-                "commit": l.tags.get(COMMIT_TAG),
+                "desiredCount": l.service.desired_count,
+                "runningCount": l.service.running_count,
+                "commit": l.service.tags.get(COMMIT_TAG),
             }),
             None => serde_json::json!({"service": s.name, "missing": true}),
         })

@@ -25,3 +25,5 @@ pub mod report;
 pub mod source;
 pub mod spec;
 pub mod taskdef;
+#[cfg(test)]
+mod testkit;

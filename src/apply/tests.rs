@@ -17,74 +17,25 @@ use super::{ApplyError, ApplyOptions, ApplyOutcome, apply};
 use crate::ecs::fake::{Behaviour, FakeEcs, tasks_tagged};
 use crate::live::{self, COMMIT_TAG, QUIESCED_FROM_TAG, REVISION_TASK_TAG};
 use crate::plan::{self, Plan};
-use crate::spec::{
-    DEFAULT_DEPLOY_TIMEOUT, DEFAULT_MIGRATION_TIMEOUT, DeployPolicy, Environment, Migration,
-    Service, SyncPolicy, render,
-};
-use crate::taskdef::model::parse_task_definition;
+use crate::spec::{Environment, render};
+use crate::testkit;
 use std::time::Duration;
 
-const TEMPLATE: &str = r#"{
-  "family": "app",
-  "networkMode": "awsvpc",
-  "requiresCompatibilities": ["FARGATE"],
-  "cpu": "256",
-  "memory": "512",
-  "containerDefinitions": [{"name": "app", "image": "placeholder", "memory": 512}]
-}"#;
 const OLD_COMMIT: &str = "c0ffee0000000000000000000000000000000000";
 const NEW_COMMIT: &str = "5eed000000000000000000000000000000000000";
 
-fn service(name: &str, count: i32, command: &str) -> Service {
-    Service {
-        name: name.into(),
-        family: format!("staging-{name}"),
-        desired_count: Some(count),
-        container: "app".into(),
-        command: Some(vec![command.into()]),
-        environment: Default::default(),
-        template_path: "task-definitions/app.json".into(),
-        template: parse_task_definition(TEMPLATE).unwrap().into(),
-        create: None,
-    }
-}
-
 fn environment(image: &str, revision: &str) -> Environment {
-    Environment {
-        name: "staging".into(),
-        file: "environments/staging.yaml".into(),
-        cluster: "shop".into(),
-        region: None,
-        image: image.into(),
-        migration: Some(Migration {
-            revision: revision.into(),
-            command: vec!["db:migrate".into()],
-            timeout: DEFAULT_MIGRATION_TIMEOUT,
-            quiesce: vec!["worker".into()],
-            network_from: "web".into(),
-        }),
-        services: vec![service("web", 2, "server"), service("worker", 1, "sidekiq")],
-        deploy: DeployPolicy {
-            timeout: DEFAULT_DEPLOY_TIMEOUT,
-            rollback: true,
-        },
-        sync: SyncPolicy {
-            auto: true,
-            self_heal: true,
-            suspend: false,
-        },
-        notifications: vec![],
-    }
+    testkit::environment(image, Some(revision))
 }
 
 /// ECS running `shop:1` at revision r1, released by deckhand at OLD_COMMIT.
 fn seeded(behaviour: Behaviour) -> FakeEcs {
     let fake = FakeEcs::default();
     let old = environment("shop:1", "r1");
-    fake.add_cluster("shop", &[(&old.revision_tag(), "r1")]);
+    fake.add_cluster(&old.cluster, &[(&old.revision_tag(), "r1")]);
     for s in &old.services {
         fake.add_service(
-            "shop",
+            &old.cluster,
             &s.name,
             &render::service_task_definition(&old, s),
             s.desired_count.unwrap(),
@@ -169,14 +120,14 @@ fn assert_converged(fake: &FakeEcs, env: &Environment, case: &str) {
             1,
             "{case}: migration tasks {migrations:?}"
         );
-        let cluster = &s.clusters["shop"];
+        let cluster = &s.clusters[&env.cluster];
         assert_eq!(
             cluster.tags.get(&env.revision_tag()).map(String::as_str),
             Some("r2"),
             "{case}: revision"
         );
         for spec in &env.services {
-            let live = &s.services[&("shop".to_owned(), spec.name.clone())].service;
+            let live = &s.services[&(env.cluster.clone(), spec.name.clone())].service;
             assert_eq!(
                 Some(live.desired_count),
                 spec.desired_count,
@@ -312,14 +263,14 @@ async fn a_failed_migration_restores_the_workers_and_updates_nothing() {
     assert!(matches!(err, ApplyError::MigrationFailed { .. }), "{err}");
     assert!(err.to_string().contains("exit code 1"), "{err}");
     fake.with(|s| {
-        let worker = &s.services[&("shop".to_owned(), "worker".to_owned())].service;
-        assert_eq!(worker.desired_count, 1);
+        let worker = &s.services[&(env.cluster.clone(), "worker".to_owned())].service;
+        assert_eq!(worker.desired_count, 2);
         assert!(!worker.tags.contains_key(QUIESCED_FROM_TAG));
-        assert!(worker.task_definition.ends_with("staging-worker:1"));
-        let web = &s.services[&("shop".to_owned(), "web".to_owned())].service;
-        assert!(web.task_definition.ends_with("staging-web:1"));
+        assert!(worker.task_definition.ends_with("shop-worker:1"));
+        let web = &s.services[&(env.cluster.clone(), "web".to_owned())].service;
+        assert!(web.task_definition.ends_with("shop-web:1"));
         assert_eq!(
-            s.clusters["shop"]
+            s.clusters[&env.cluster]
                 .tags
                 .get(&env.revision_tag())
                 .map(String::as_str),

@@ -353,3 +353,6 @@ fn spawn_signal_handler(cancel: CancellationToken) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests;

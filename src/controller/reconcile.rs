@@ -195,5 +195,5 @@ fn is_drift(live: &LiveEnvironment, commit: Option<&str>) -> bool {
         && live
             .services
             .values()
-            .all(|s| s.tags.get(COMMIT_TAG).map(String::as_str) == Some(commit))
+            .all(|s| s.service.tags.get(COMMIT_TAG).map(String::as_str) == Some(commit))
 }

@@ -7,7 +7,7 @@
 //! plus one for the migration family when the revision differs. The result is
 //! plain data, so the planner stays pure.
 
-use crate::ecs::{AwsVpc, Deployment, Ecs, EcsError, ServiceEvent, TaskDefinition};
+use crate::ecs::{Ecs, EcsError, Service, TaskDefinition};
 use crate::spec::Environment;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,31 +27,13 @@ pub struct LiveEnvironment {
     pub migration_task_definition: Option<Arc<TaskDefinition>>,
 }
 
-/// One existing ECS service.
+/// One existing ECS service and the task definition it runs.
 #[derive(Debug, Clone)]
 pub struct LiveService {
-    /// Service name.
-    pub name: String,
-    /// Service ARN.
-    pub arn: String,
+    /// The service as ECS describes it.
+    pub service: Service,
     /// The task definition the service runs.
     pub task_definition: Arc<TaskDefinition>,
-    /// desiredCount.
-    pub desired_count: i32,
-    /// runningCount.
-    pub running_count: i32,
-    /// pendingCount.
-    pub pending_count: i32,
-    /// Launch type (`FARGATE`, `EC2`, …) if set.
-    pub launch_type: Option<String>,
-    /// The awsvpc network configuration, if any.
-    pub network: Option<AwsVpc>,
-    /// Deployments, PRIMARY first as ECS lists them.
-    pub deployments: Vec<Deployment>,
-    /// Recent service events, newest first.
-    pub events: Vec<ServiceEvent>,
-    /// Service tags.
-    pub tags: BTreeMap<String, String>,
     /// The count before deckhand scaled it to 0 for a migration, while it is
     /// quiesced (tag [`QUIESCED_FROM_TAG`]); survives a crashed apply.
     pub quiesced_from: Option<i32>,
@@ -136,19 +118,13 @@ async fn task_definitions<E: Ecs>(
     Ok(out)
 }
 
-fn live_service(s: crate::ecs::Service, task_definition: Arc<TaskDefinition>) -> LiveService {
+fn live_service(service: Service, task_definition: Arc<TaskDefinition>) -> LiveService {
     LiveService {
-        quiesced_from: s.tags.get(QUIESCED_FROM_TAG).and_then(|v| v.parse().ok()),
-        name: s.name,
-        arn: s.arn,
+        quiesced_from: service
+            .tags
+            .get(QUIESCED_FROM_TAG)
+            .and_then(|v| v.parse().ok()),
+        service,
         task_definition,
-        desired_count: s.desired_count,
-        running_count: s.running_count,
-        pending_count: s.pending_count,
-        launch_type: s.launch_type,
-        network: s.network,
-        deployments: s.deployments,
-        events: s.events,
-        tags: s.tags,
     }
 }

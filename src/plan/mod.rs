@@ -304,7 +304,7 @@ pub fn plan(
     let released_before = live
         .services
         .values()
-        .any(|s| s.tags.contains_key(COMMIT_TAG));
+        .any(|s| s.service.tags.contains_key(COMMIT_TAG));
 
     for service in &env.services {
         let rendered = render::service_task_definition(env, service);
@@ -367,25 +367,28 @@ pub fn plan(
         // The quiesce marker counts only while the service is at 0: one left
         // on a running service (a release stopped right after restoring it) is
         // stale, and only removed.
-        let has_marker = current.tags.contains_key(QUIESCED_FROM_TAG);
-        let quiesced_from = current.quiesced_from.filter(|_| current.desired_count == 0);
+        let has_marker = current.service.tags.contains_key(QUIESCED_FROM_TAG);
+        let quiesced_from = current
+            .quiesced_from
+            .filter(|_| current.service.desired_count == 0);
         // A service an interrupted apply left quiesced is restored to the count
         // it had before (unless the spec sets one).
         let target_count = service
             .desired_count
             .or(quiesced_from)
-            .unwrap_or(current.desired_count);
+            .unwrap_or(current.service.desired_count);
         let in_quiesce_list = migrate
             .as_ref()
             .is_some_and(|(m, ..)| m.quiesce.contains(&service.name));
-        let quiesce = (in_quiesce_list && current.desired_count > 0).then_some(CountChange {
-            from: current.desired_count,
-            to: 0,
-        });
+        let quiesce =
+            (in_quiesce_list && current.service.desired_count > 0).then_some(CountChange {
+                from: current.service.desired_count,
+                to: 0,
+            });
         if in_quiesce_list && (quiesce.is_some() || quiesced_from.is_some()) {
             quiesced.push(QuiescedService {
                 service: service.name.clone(),
-                service_arn: current.arn.clone(),
+                service_arn: current.service.arn.clone(),
                 restore_to: quiesce.map_or(target_count, |q| q.from),
             });
         }
@@ -395,8 +398,8 @@ pub fn plan(
                 from: 0,
                 to: target_count,
             }),
-            None => (target_count != current.desired_count).then_some(CountChange {
-                from: current.desired_count,
+            None => (target_count != current.service.desired_count).then_some(CountChange {
+                from: current.service.desired_count,
                 to: target_count,
             }),
         };
@@ -404,14 +407,14 @@ pub fn plan(
             quiesces.push(Step::Quiesce {
                 service: service.name.clone(),
                 desired_count: q,
-                service_arn: current.arn.clone(),
+                service_arn: current.service.arn.clone(),
             });
         }
         if let (Some(change), None) = (count_change, quiesce) {
             reasons.push(format!("desiredCount {} → {}", change.from, change.to));
         }
         let changed = td_changed || count_change.is_some();
-        let recorded = current.tags.get(COMMIT_TAG);
+        let recorded = current.service.tags.get(COMMIT_TAG);
         if changed {
             updates.push(Step::UpdateService {
                 service: service.name.clone(),
@@ -419,9 +422,9 @@ pub fn plan(
                 desired_count: count_change,
                 current: ServiceTarget {
                     task_definition: current.task_definition.arn.clone(),
-                    desired_count: current.desired_count,
+                    desired_count: current.service.desired_count,
                 },
-                service_arn: current.arn.clone(),
+                service_arn: current.service.arn.clone(),
                 clears_marker: has_marker,
             });
         } else if let Some(commit) = commit
@@ -435,7 +438,7 @@ pub fn plan(
                     from: recorded.cloned(),
                     to: commit.to_owned(),
                 },
-                service_arn: current.arn.clone(),
+                service_arn: current.service.arn.clone(),
                 clears_marker: has_marker,
             });
         }
@@ -472,8 +475,8 @@ pub fn plan(
                 current_arn: if register { None } else { current_arn },
                 container: network_from.container.clone(),
                 command: m.command.clone(),
-                launch_type: source.and_then(|s| s.launch_type.clone()),
-                network: source.and_then(|s| s.network.clone()),
+                launch_type: source.and_then(|s| s.service.launch_type.clone()),
+                network: source.and_then(|s| s.service.network.clone()),
                 started_by: env.started_by(),
                 cluster_arn: live.cluster_arn.clone(),
                 quiesced,

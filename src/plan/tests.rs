@@ -3,74 +3,11 @@
 use super::*;
 use crate::ecs::TaskDefinition as DescribedTaskDefinition;
 use crate::live::{LiveEnvironment, LiveService};
-use crate::spec::{
-    DEFAULT_DEPLOY_TIMEOUT, DEFAULT_MIGRATION_TIMEOUT, DeployPolicy, Environment, Migration,
-    Service, SyncPolicy,
-};
-use crate::taskdef::model::parse_task_definition;
+use crate::spec::Environment;
+use crate::testkit::environment;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-const TEMPLATE: &str = r#"{
-  "family": "app",
-  "networkMode": "awsvpc",
-  "requiresCompatibilities": ["FARGATE"],
-  "cpu": "0.5 vCPU",
-  "memory": "1 GB",
-  "containerDefinitions": [{
-    "name": "app",
-    "image": "placeholder",
-    "memoryReservation": 512,
-    "portMappings": [{"containerPort": 3000}],
-    "environment": [{"name": "RAILS_ENV", "value": "production"}]
-  }]
-}"#;
-
-fn service(name: &str, count: Option<i32>, command: &[&str]) -> Service {
-    Service {
-        name: name.into(),
-        family: format!("shop-{name}"),
-        desired_count: count,
-        container: "app".into(),
-        command: Some(command.iter().map(|s| s.to_string()).collect()),
-        environment: Default::default(),
-        template_path: "task-definitions/app.json".into(),
-        template: parse_task_definition(TEMPLATE).unwrap().into(),
-        create: None,
-    }
-}
-
-fn environment(image: &str, revision: Option<&str>) -> Environment {
-    Environment {
-        name: "staging".into(),
-        file: "environments/staging.yaml".into(),
-        cluster: "shop-staging".into(),
-        region: None,
-        image: image.into(),
-        migration: revision.map(|r| Migration {
-            revision: r.into(),
-            command: vec!["bin/rails".into(), "db:migrate".into()],
-            timeout: DEFAULT_MIGRATION_TIMEOUT,
-            quiesce: vec!["worker".into()],
-            network_from: "web".into(),
-        }),
-        services: vec![
-            service("web", Some(2), &["bin/rails", "server"]),
-            service("worker", Some(2), &["bundle", "exec", "sidekiq"]),
-        ],
-        deploy: DeployPolicy {
-            timeout: DEFAULT_DEPLOY_TIMEOUT,
-            rollback: true,
-        },
-        sync: SyncPolicy {
-            auto: true,
-            self_heal: true,
-            suspend: false,
-        },
-        notifications: vec![],
-    }
-}
 
 /// What ECS would report after the environment was applied exactly as specified.
 fn live_matching(env: &Environment, revision: Option<&str>) -> LiveEnvironment {
@@ -93,21 +30,19 @@ fn live_matching(env: &Environment, revision: Option<&str>) -> LiveEnvironment {
 
 fn live_service(name: &str, spec: TaskDefinitionSpec, count: i32) -> LiveService {
     LiveService {
-        name: name.into(),
-        arn: format!("arn:aws:ecs:us-east-1:123456789012:service/shop-staging/{name}"),
+        service: crate::ecs::Service {
+            name: name.into(),
+            arn: format!("arn:aws:ecs:us-east-1:123456789012:service/shop-staging/{name}"),
+            desired_count: count,
+            running_count: count,
+            launch_type: Some("FARGATE".into()),
+            ..crate::ecs::Service::default()
+        },
         task_definition: Arc::new(DescribedTaskDefinition {
             arn: format!("arn:aws:ecs:us-east-1:123456789012:task-definition/shop-{name}:1"),
             family_revision: format!("shop-{name}:1"),
             spec,
         }),
-        desired_count: count,
-        running_count: count,
-        pending_count: 0,
-        launch_type: Some("FARGATE".into()),
-        network: None,
-        deployments: vec![],
-        events: vec![],
-        tags: BTreeMap::new(),
         quiesced_from: None,
     }
 }
@@ -196,7 +131,7 @@ fn a_count_change_updates_only_the_count() {
 fn an_omitted_count_never_touches_the_live_count() {
     let mut env = environment("shop:1", None);
     let mut live = live_matching(&env, None);
-    live.services.get_mut("web").unwrap().desired_count = 7; // autoscaled
+    live.services.get_mut("web").unwrap().service.desired_count = 7; // autoscaled
     env.services[0].desired_count = None;
     assert!(!plan(&env, None, &live).unwrap().changed);
 }
@@ -256,7 +191,11 @@ fn a_quiesced_service_is_restored_even_when_its_definition_is_unchanged() {
 fn a_worker_already_at_zero_is_not_quiesced() {
     let env = environment("shop:1", Some("r2"));
     let mut live = live_matching(&env, Some("r1"));
-    live.services.get_mut("worker").unwrap().desired_count = 0;
+    live.services
+        .get_mut("worker")
+        .unwrap()
+        .service
+        .desired_count = 0;
     let plan = plan(&env, None, &live).unwrap();
     assert_eq!(actions(&plan), ["migrate", "update-service worker"]);
 }
@@ -373,7 +312,7 @@ fn a_service_left_quiesced_by_an_interrupted_apply_is_restored() {
     let mut env = environment("shop:1", Some("r1"));
     let mut live = live_matching(&env, Some("r1"));
     let worker = live.services.get_mut("worker").unwrap();
-    worker.desired_count = 0;
+    worker.service.desired_count = 0;
     worker.quiesced_from = Some(4);
     env.services[1].desired_count = None; // autoscaled: the pre-quiesce count wins
     let plan = plan(&env, None, &live).unwrap();
@@ -390,7 +329,10 @@ fn a_stale_quiesce_marker_on_a_running_service_is_not_a_count_change() {
     let mut live = live_matching(&env, Some("r1"));
     let worker = live.services.get_mut("worker").unwrap();
     worker.quiesced_from = Some(2);
-    worker.tags.insert(QUIESCED_FROM_TAG.into(), "2".into());
+    worker
+        .service
+        .tags
+        .insert(QUIESCED_FROM_TAG.into(), "2".into());
     let plan = plan(&env, None, &live).unwrap();
     assert!(!plan.changed, "{:?}", actions(&plan));
 }
@@ -400,12 +342,13 @@ fn services_missing_the_commit_after_an_interrupted_release_record_it() {
     let env = environment("shop:1", Some("r1"));
     let mut live = live_matching(&env, Some("r1"));
     for s in live.services.values_mut() {
-        s.tags.insert(COMMIT_TAG.into(), "old".into());
+        s.service.tags.insert(COMMIT_TAG.into(), "old".into());
     }
     // web got the new commit; worker's tag was never written.
     live.services
         .get_mut("web")
         .unwrap()
+        .service
         .tags
         .insert(COMMIT_TAG.into(), "new".into());
     let plan = plan(&env, Some("new"), &live).unwrap();
