@@ -10,14 +10,21 @@
 //! - one release per environment at a time ([`lease`]);
 //! - a failed or timed-out migration leaves every service on its old task
 //!   definition, restores quiesced services, and does not record the revision;
-//! - a migration runs once per revision: an in-flight migration task of the
-//!   environment (found by `startedBy`) is awaited instead of started again,
-//!   and the recorded revision is only written after exit code 0;
+//! - a migration runs once per revision: a migration task of the environment
+//!   for the revision (found by `startedBy`, running or stopped) is awaited or
+//!   taken as done instead of started again (`migrate`), and the recorded
+//!   revision is only written after exit code 0;
 //! - a quiesced service is never left at 0: its pre-quiesce count is kept in a
 //!   service tag, so an apply killed mid-release is restored by the next one;
 //! - a failed rollout (circuit breaker, timeout) is a failure; with
 //!   `deploy.rollback` every service updated in this apply goes back to the
-//!   task definition it ran before. Migrations are not undone.
+//!   task definition it ran before. Migrations are not undone;
+//! - a release killed after any ECS call, or whose call answered a 500 after
+//!   it took effect, converges on the next apply: the unit tests check every
+//!   call of a full release and of a rolled-back one (`tests.rs`).
+//!
+//! The release runs on any [`Ecs`]; every judgement of what ECS reports is a
+//! pure function in [`verdict`].
 
 pub mod lease;
 mod migrate;

@@ -3,10 +3,9 @@
 //! progress (counts, rollout state, new service events) and ends on its
 //! timeout.
 //!
-//! A rollout is judged by the deployment deckhand created: `COMPLETED` is
-//! success; `FAILED` (the circuit breaker), the deployment being replaced, or
-//! the service going back to another task definition is failure — a
-//! circuit-breaker rollback is never reported as success.
+//! What each poll means is decided by the pure functions of
+//! [`super::verdict`]: a rollout is judged by the deployment deckhand created,
+//! and a circuit-breaker rollback is never reported as success.
 
 use super::progress::Progress;
 use super::verdict::{self, RolloutHealth, RolloutWatch, TaskOutcome};

@@ -10,7 +10,7 @@
 //! This module is only the data shape. It does not validate values (enum
 //! strings, CPU/memory combinations, references between containers and
 //! volumes); ECS does that on registration. The mapping to the AWS SDK types
-//! lives in [`super::sdk`].
+//! lives in `ecs::taskdef`.
 
 mod container;
 mod volume;
