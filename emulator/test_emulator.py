@@ -763,6 +763,242 @@ def test_concurrent_requests() -> None:
     assert len(calls(key)) == 40
 
 
+def register_td(ecs: Any, **params: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Register; return (RegisterTaskDefinition response, DescribeTaskDefinition's taskDefinition)."""
+    resp = ecs.register_task_definition(**params)
+    described = ecs.describe_task_definition(taskDefinition=resp["taskDefinition"]["taskDefinitionArn"])
+    return resp, described["taskDefinition"]
+
+
+def ec2_td(family: str, containers: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {"family": family, "containerDefinitions": containers, **extra}
+
+
+def test_taskdef_task_size_units_are_described_as_numbers() -> None:
+    ecs = client("ecs", new_key())
+    c = [{"name": "a", "image": "nginx"}]
+    cases = [  # (cpu, memory) registered -> described; Fargate needs a valid combination
+        (("1 vCPU", "2 GB"), ("1024", "2048")),
+        ((".5 vCPU", "1 GB"), ("512", "1024")),
+        (("0.25 vcpu", ".5 GB"), ("256", "512")),
+        (("2vCPU", "4gb"), ("2048", "4096")),
+        (("256", "512"), ("256", "512")),
+    ]
+    for (cpu, mem), want in cases:
+        _, td = register_td(ecs, family="units", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+                            cpu=cpu, memory=mem, containerDefinitions=c)
+        assert (td["cpu"], td["memory"]) == want, (cpu, mem, td["cpu"], td["memory"])
+    _, td = register_td(ecs, **ec2_td("units-ec2", c, cpu="0.5 vCPU", memory=".5 GB"))
+    assert (td["cpu"], td["memory"]) == ("512", "512")
+    for cpu, mem, field in (("1 GHz", "512", "cpu"), ("256", "512 MiB", "memory"), ("one", "512", "cpu"),
+                            ("256", "1.5", "memory")):
+        exc = expect_client_error(lambda: ecs.register_task_definition(**ec2_td("units-bad", c, cpu=cpu, memory=mem)),
+                                  "ClientException", 400)
+        assert exc.response["Error"]["Message"] == f"Invalid '{field}' setting for task.", exc.response["Error"]
+
+
+def test_taskdef_port_mapping_defaults() -> None:
+    ecs = client("ecs", new_key())
+
+    def mappings(network_mode: str | None, pms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        extra = {"networkMode": network_mode} if network_mode else {}
+        _, td = register_td(ecs, **ec2_td("ports", [{"name": "a", "image": "nginx", "memory": 128,
+                                                     "portMappings": pms}], **extra))
+        return td["containerDefinitions"][0]["portMappings"]
+
+    for mode in ("awsvpc", "host"):
+        assert mappings(mode, [{"containerPort": 80}, {"containerPort": 53, "protocol": "udp"}]) == [
+            {"containerPort": 80, "hostPort": 80, "protocol": "tcp"},
+            {"containerPort": 53, "hostPort": 53, "protocol": "udp"}]
+        assert mappings(mode, [{"containerPort": 81, "hostPort": 81}]) == [
+            {"containerPort": 81, "hostPort": 81, "protocol": "tcp"}]
+    for mode in ("bridge", None):  # bridge is ECS's default: an omitted hostPort is dynamic (0)
+        assert mappings(mode, [{"containerPort": 80}, {"containerPort": 443, "hostPort": 8443}]) == [
+            {"containerPort": 80, "hostPort": 0, "protocol": "tcp"},
+            {"containerPort": 443, "hostPort": 8443, "protocol": "tcp"}]
+    assert mappings("awsvpc", [{"containerPort": 8000, "hostPort": 80}]) == [  # kept as registered
+        {"containerPort": 8000, "hostPort": 80, "protocol": "tcp"}]
+    assert mappings("awsvpc", [{"containerPortRange": "8000-8010"}]) == [
+        {"protocol": "tcp", "containerPortRange": "8000-8010"}]
+
+
+def test_bridge_dynamic_host_ports_are_not_reserved() -> None:
+    key = new_key()
+    ecs, ec2 = client("ecs", key), client("ec2", key)
+    cluster = "bridge-" + uuid.uuid4().hex[:6]
+    ecs.create_cluster(clusterName=cluster)
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.large")["Instances"][0]
+    ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=json.dumps(
+        {"instanceId": instance["InstanceId"]}))
+    td, _ = register_td(ecs, **ec2_td("bridge-web", [{"name": "web", "image": "nginx", "memory": 128,
+                                                      "portMappings": [{"containerPort": 80}]}]))
+    resp = ecs.run_task(cluster=cluster, taskDefinition=td["taskDefinition"]["taskDefinitionArn"],
+                        launchType="EC2", count=2)
+    assert len(resp["tasks"]) == 2 and not resp["failures"], resp  # both on the one instance
+
+
+def test_taskdef_health_check_defaults() -> None:
+    ecs = client("ecs", new_key())
+    cmd = ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]
+    _, td = register_td(ecs, **ec2_td("hc", [
+        {"name": "a", "image": "nginx", "memory": 128, "healthCheck": {"command": cmd}},
+        {"name": "b", "image": "nginx", "memory": 128,
+         "healthCheck": {"command": cmd, "interval": 10, "timeout": 2, "retries": 5, "startPeriod": 60}}]))
+    a, b = td["containerDefinitions"]
+    assert a["healthCheck"] == {"command": cmd, "interval": 30, "timeout": 5, "retries": 3}  # no startPeriod
+    assert b["healthCheck"] == {"command": cmd, "interval": 10, "timeout": 2, "retries": 5, "startPeriod": 60}
+
+
+def test_taskdef_container_defaults() -> None:
+    ecs = client("ecs", new_key())
+    _, td = register_td(ecs, **ec2_td("cdefaults", [
+        {"name": "a", "image": "nginx", "memory": 128},
+        {"name": "b", "image": "nginx", "memoryReservation": 64, "cpu": 10, "essential": False,
+         "environment": [{"name": "X", "value": "1"}], "systemControls": [{"namespace": "net.core.somaxconn",
+                                                                            "value": "1024"}]}]))
+    a, b = td["containerDefinitions"]
+    assert a == {"name": "a", "image": "nginx", "memory": 128, "cpu": 0, "essential": True, "portMappings": [],
+                 "environment": [], "mountPoints": [], "volumesFrom": [], "systemControls": []}, a
+    assert b["cpu"] == 10 and b["essential"] is False and b["memoryReservation"] == 64 and "memory" not in b
+    assert b["environment"] == [{"name": "X", "value": "1"}]
+    assert b["systemControls"] == [{"namespace": "net.core.somaxconn", "value": "1024"}]
+    assert "ulimits" not in a and "environmentFiles" not in a and "secrets" not in a
+
+
+def test_taskdef_network_mode_as_registered() -> None:
+    ecs = client("ecs", new_key())
+    c = [{"name": "a", "image": "nginx", "memory": 128}]
+    _, td = register_td(ecs, **ec2_td("nm-none", c))
+    assert "networkMode" not in td, td  # ECS's default is bridge, but it is not described
+    for mode in ("bridge", "host", "awsvpc", "none"):
+        _, td = register_td(ecs, **ec2_td("nm-" + mode, c, networkMode=mode))
+        assert td["networkMode"] == mode
+    for extra in ({"requiresCompatibilities": ["EC2", "FARGATE"], "networkMode": "bridge"},
+                  {"requiresCompatibilities": ["FARGATE"]},
+                  {"requiresCompatibilities": ["FARGATE"], "networkMode": "host"}):
+        exc = expect_client_error(lambda: ecs.register_task_definition(
+            **ec2_td("nm-fargate", c, cpu="256", memory="512", **extra)), "ClientException", 400)
+        assert exc.response["Error"]["Message"] == "Fargate only supports network mode ‘awsvpc’."
+    _, td = register_td(ecs, **ec2_td("nm-both", c, cpu="256", memory="512", networkMode="awsvpc",
+                                      requiresCompatibilities=["EC2", "FARGATE"]))
+    assert td["networkMode"] == "awsvpc"
+
+
+def test_taskdef_memory_and_fargate_validation() -> None:
+    ecs = client("ecs", new_key())
+    # EC2: memoryReservation alone is enough (moto 5.2.5 rejected it), so is task-level memory
+    _, td = register_td(ecs, **ec2_td("mem", [{"name": "a", "image": "nginx", "memoryReservation": 128}],
+                                      requiresCompatibilities=["EC2"]))
+    assert td["containerDefinitions"][0]["memoryReservation"] == 128
+    register_td(ecs, **ec2_td("mem", [{"name": "a", "image": "nginx"}], memory="512", requiresCompatibilities=["EC2"]))
+    exc = expect_client_error(lambda: ecs.register_task_definition(
+        **ec2_td("mem", [{"name": "a", "image": "nginx"}])), "ClientException")
+    assert exc.response["Error"]["Message"] == (
+        "Invalid setting for container 'a'. At least one of 'memory' or 'memoryReservation' must be specified.")
+    fargate = {"networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"]}
+    c = [{"name": "a", "image": "nginx"}]
+    for extra, message in (
+        ({"memory": "512"}, "Fargate requires that 'cpu' be defined at the task level."),
+        ({"cpu": "256"}, "Fargate requires that 'memory' be defined at the task level."),
+        ({"cpu": "256", "memory": "4096"}, "No Fargate configuration exists for given values."),
+        ({"cpu": "300", "memory": "512"}, "No Fargate configuration exists for given values."),
+        ({"cpu": "256", "memory": "512", "ipcMode": "task"},
+         "Tasks using the Fargate launch type do not support ipcMode."),
+    ):
+        exc = expect_client_error(lambda: ecs.register_task_definition(**ec2_td("fg", c, **fargate, **extra)),
+                                  "ClientException")
+        assert exc.response["Error"]["Message"] == message, (extra, exc.response["Error"])
+    exc = expect_client_error(lambda: ecs.register_task_definition(
+        **ec2_td("tags", c, memory="512", tags=[])), "ClientException")
+    assert exc.response["Error"]["Message"] == "Tags can not be empty."
+
+
+def test_taskdef_registered_fields_are_described_back() -> None:
+    ecs = client("ecs", new_key())
+    container = {
+        "name": "app", "image": "shop:1", "memory": 512, "memoryReservation": 256, "cpu": 128, "essential": True,
+        "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp", "name": "http",
+                          "appProtocol": "http"}],
+        "environment": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}],
+        "secrets": [{"name": "S", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/s"}],
+        "mountPoints": [{"sourceVolume": "efs", "containerPath": "/data", "readOnly": True}],
+        "volumesFrom": [], "command": ["run"], "entryPoint": ["sh", "-c"],
+        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/shop"}},
+        "healthCheck": {"command": ["CMD", "true"], "interval": 10, "timeout": 3, "retries": 2, "startPeriod": 5},
+        "dependsOn": [{"containerName": "side", "condition": "START"}], "ulimits": [
+            {"name": "nofile", "softLimit": 1024, "hardLimit": 2048}],
+        "linuxParameters": {"initProcessEnabled": True}, "stopTimeout": 30, "user": "1000",
+        "dockerLabels": {"team": "shop"}, "systemControls": [], "readonlyRootFilesystem": True,
+    }
+    side = {"name": "side", "image": "envoy:1", "memory": 128, "essential": False, "cpu": 0, "portMappings": [],
+            "environment": [], "mountPoints": [], "volumesFrom": [], "systemControls": []}
+    registered = {
+        "family": "roundtrip", "taskRoleArn": "arn:aws:iam::123456789012:role/app",
+        "executionRoleArn": "arn:aws:iam::123456789012:role/exec", "networkMode": "awsvpc",
+        "containerDefinitions": [container, side],
+        "volumes": [
+            {"name": "efs", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "rootDirectory": "/app",
+                                                       "transitEncryption": "ENABLED"}},
+            {"name": "dv", "dockerVolumeConfiguration": {"scope": "shared", "autoprovision": True, "driver": "local"}},
+            {"name": "h", "host": {"sourcePath": "/var/x"}},
+            {"name": "fsx", "fsxWindowsFileServerVolumeConfiguration": {
+                "fileSystemId": "fs-2", "rootDirectory": "share", "authorizationConfig": {
+                    "credentialsParameter": "arn:aws:ssm:us-east-1:123456789012:parameter/c", "domain": "d"}}}],
+        "placementConstraints": [{"type": "memberOf", "expression": "attribute:ecs.os-type == linux"}],
+        "requiresCompatibilities": ["EC2"], "cpu": "1024", "memory": "2048", "pidMode": "host", "ipcMode": "host",
+        "proxyConfiguration": {"type": "APPMESH", "containerName": "side",
+                               "properties": [{"name": "IgnoredUID", "value": "1337"}]},
+        "inferenceAccelerators": [{"deviceName": "d1", "deviceType": "eia2.medium"}],
+        "ephemeralStorage": {"sizeInGiB": 30},
+        "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+        "enableFaultInjection": True,
+        "trustedExecutionConfiguration": {"isolationMode": "SHARED"},
+        "tags": [{"key": "team", "value": "shop"}],
+    }
+    resp, td = register_td(ecs, **registered)
+    additions = {"taskDefinitionArn", "revision", "status", "compatibilities", "registeredAt", "registeredBy"}
+    assert set(td) == (set(registered) - {"tags"}) | additions, set(td) ^ ((set(registered) - {"tags"}) | additions)
+    for field, value in registered.items():
+        if field != "tags":
+            assert td[field] == value, (field, td[field], value)
+    assert resp["taskDefinition"] == td  # the response's task definition is the stored one
+    assert resp["tags"] == registered["tags"]
+    tagged = ecs.describe_task_definition(taskDefinition="roundtrip", include=["TAGS"])
+    assert tagged["tags"] == registered["tags"]
+    # unset, enableFaultInjection is not described (as ECS); false is kept as false
+    _, plain = register_td(ecs, **ec2_td("fi", [{"name": "a", "image": "nginx", "memory": 64}]))
+    assert "enableFaultInjection" not in plain and "trustedExecutionConfiguration" not in plain
+    _, off = register_td(ecs, **ec2_td("fi", [{"name": "a", "image": "nginx", "memory": 64}],
+                                       enableFaultInjection=False))
+    assert off["enableFaultInjection"] is False
+    resp = ecs.register_task_definition(**ec2_td("fi", [{"name": "a", "image": "nginx", "memory": 64}]))
+    assert "tags" not in resp
+
+
+def test_taskdef_registration_stamp_and_compatibilities() -> None:
+    key = new_key()
+    ecs = client("ecs", key)
+    before = time.time()
+    _, fargate = register_td(ecs, family="stamp", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+                             cpu="256", memory="512", containerDefinitions=[{"name": "a", "image": "nginx"}])
+    after = time.time()
+    assert before - 1 <= fargate["registeredAt"].timestamp() <= after + 1, fargate["registeredAt"]
+    assert fargate["registeredBy"] == client("sts", key).get_caller_identity()["Arn"]
+    assert fargate["compatibilities"] == ["EC2", "FARGATE", "MANAGED_INSTANCES"]
+    c = [{"name": "a", "image": "nginx", "memory": 128}]
+    assert register_td(ecs, **ec2_td("compat", c))[1]["compatibilities"] == ["EXTERNAL", "EC2"]
+    assert register_td(ecs, **ec2_td("compat", c, networkMode="host", requiresCompatibilities=["EC2"]))[1][
+        "compatibilities"] == ["EXTERNAL", "EC2"]
+    assert register_td(ecs, **ec2_td("compat", c, networkMode="awsvpc"))[1]["compatibilities"] == ["EC2"]
+    # an EC2 task definition that would also run on Fargate reports FARGATE too
+    assert register_td(ecs, **ec2_td("compat", c, networkMode="awsvpc", cpu="256", memory="512",
+                                     requiresCompatibilities=["EC2"]))[1]["compatibilities"] == [
+        "EC2", "FARGATE", "MANAGED_INSTANCES"]
+    sc = [{**c[0], "portMappings": [{"containerPort": 80, "name": "http", "appProtocol": "http"}]}]
+    assert register_td(ecs, **ec2_td("compat", sc, networkMode="bridge"))[1]["compatibilities"] == ["EC2"]
+
+
 def test_moto_reset_also_resets_plugin_state() -> None:
     key = new_key()
     ecs = client("ecs", key)

@@ -43,6 +43,9 @@ pub enum SourceError {
     /// A file is not UTF-8 text.
     #[error("{path}: not UTF-8 text")]
     NotText { path: String },
+    /// A file was expected, and the path is a directory.
+    #[error("{path} is a directory, not a file")]
+    IsDirectory { path: String },
 }
 
 fn at_commit(commit: &Option<String>) -> String {
@@ -197,6 +200,11 @@ impl Snapshot {
             Content::Dir(root) => match std::fs::read(root.join(&resolved)) {
                 Ok(b) => b,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
+                Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+                    return Err(SourceError::IsDirectory {
+                        path: path.to_owned(),
+                    });
+                }
                 Err(source) => {
                     return Err(SourceError::Io {
                         path: path.to_owned(),
@@ -214,6 +222,11 @@ impl Snapshot {
                     .map_err(git(format!("reading {path}")))?;
                 match object.into_blob() {
                     Ok(blob) => blob.content().to_vec(),
+                    Err(object) if object.kind() == Some(git2::ObjectType::Tree) => {
+                        return Err(SourceError::IsDirectory {
+                            path: path.to_owned(),
+                        });
+                    }
                     Err(_) => return Err(not_found()),
                 }
             }

@@ -1,15 +1,15 @@
-"""Backend method overrides for task definitions and services.
+"""Backend method overrides for RunTask resource sums and services.
 
 ECS behaviour supplied, and why moto 5.2.5 needs it:
-- RegisterTaskDefinition: task-level cpu/memory given with units ("1 vCPU", "0.5 GB")
-  are stored as CPU units / MiB, as ECS does (moto keeps the text, then RunTask fails).
 - RunTask resource sums tolerate containers without cpu/memory when the task sets them
-  (common for Fargate; moto adds None and answers 500).
+  (common for Fargate; moto adds None and answers 500), and do not reserve dynamic host
+  ports (`hostPort: 0`, bridge mode), which ECS assigns from the ephemeral range.
 - DescribeServices takes at most 10 services (moto has no limit).
 - CreateService on a name whose service is still ACTIVE fails (moto replaces it).
 - UpdateService starts a deployment for a new task definition, forceNewDeployment or a
   new networkConfiguration, and scales over time for desiredCount alone (moto swaps
   the deployment at once); see deployments.py.
+RegisterTaskDefinition / DescribeTaskDefinition: see taskdefs.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from .util import deep_merge
 Backend = ecs_models.EC2ContainerServiceBackend
 
 # moto's implementations, wrapped below (captured before apply() replaces them).
-_orig_register_task_definition = Backend.register_task_definition
 _orig_describe_services = Backend.describe_services
 _orig_create_service = Backend.create_service
 
@@ -34,7 +33,8 @@ MAX_DESCRIBE_SERVICES = 10
 
 def task_resource_requirements(task_definition: ecs_models.TaskDefinition) -> dict[str, Any]:
     """RunTask resource sums that tolerate containers without memory/cpu (common for
-    Fargate, where only the task-level cpu/memory are set). moto 5.2.5 adds None -> 500."""
+    Fargate, where only the task-level cpu/memory are set; moto 5.2.5 adds None -> 500)
+    and leave dynamic host ports (hostPort 0) unreserved."""
     cpu = memory = 0
     ports: list[Any] = []
     for cd in task_definition.container_definitions:
@@ -44,37 +44,13 @@ def task_resource_requirements(task_definition: ecs_models.TaskDefinition) -> di
         )
         for mapping in cd.get("portMappings", cd.get("PortMappings", [])) or []:
             port = mapping.get("hostPort", mapping.get("HostPort"))
-            if port is not None:
+            if port:  # 0 = a dynamic host port: not reserved
                 ports.append(port)
     if memory == 0 and task_definition.memory:
         memory = int(task_definition.memory)
     if cpu == 0 and task_definition.cpu:
         cpu = int(task_definition.cpu)
     return {"CPU": cpu, "MEMORY": memory, "PORTS": ports, "PORTS_UDP": []}
-
-
-def _task_size(value: Any, per_unit: int, units: tuple[str, ...]) -> Any:
-    """'1 vCPU' -> '1024', '0.5 GB' -> '512', '512' -> '512' (as ECS stores them)."""
-    if value is None:
-        return None
-    text = str(value).strip().lower()
-    for unit in units:
-        if text.endswith(unit):
-            number = float(text[: -len(unit)].strip())
-            return str(int(number * per_unit))
-    return str(value)
-
-
-def register_task_definition(self: Backend, *args: Any, **kwargs: Any) -> Any:
-    """Task-level cpu/memory may be registered with units; ECS stores CPU units and
-    MiB (moto 5.2.5 keeps the text and then fails RunTask on it)."""
-    if "cpu" in kwargs:
-        kwargs["cpu"] = _task_size(kwargs["cpu"], 1024, ("vcpu",))
-    if "memory" in kwargs:
-        kwargs["memory"] = _task_size(kwargs["memory"], 1024, ("gib", "gb")) if any(
-            str(kwargs["memory"]).strip().lower().endswith(u) for u in ("gib", "gb")
-        ) else _task_size(kwargs["memory"], 1, ("mib", "mb"))
-    return _orig_register_task_definition(self, *args, **kwargs)
 
 
 def describe_services(self: Backend, cluster_str: str, service_names_or_arns: list[str]) -> Any:

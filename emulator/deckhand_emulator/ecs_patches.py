@@ -6,8 +6,10 @@ defines it:
   StopTask, DescribeTasks, ListTasks filtering.
 - deployments.py: DeckhandService: rolling deployments, completion, circuit-breaker
   failure and rollback, scaling over time, events.
-- backend.py: RegisterTaskDefinition (cpu/memory units), RunTask resource sums,
-  DescribeServices (10-service limit), CreateService (no silent replace), UpdateService.
+- taskdefs.py: RegisterTaskDefinition / DescribeTaskDefinition as ECS validates, stores
+  and describes them (units, defaults ECS adds, network mode, dropped fields, ...).
+- backend.py: RunTask resource sums, DescribeServices (10-service limit), CreateService
+  (no silent replace), UpdateService.
 - responses.py: CreateService, UpdateService, ListTasks, DescribeTasks responses.
 
 All lifecycle state is computed lazily from wall-clock timestamps when it is read:
@@ -19,7 +21,7 @@ from __future__ import annotations
 from moto.ecs import models as ecs_models
 from moto.ecs import responses as ecs_responses
 
-from . import backend, responses, tasks
+from . import backend, responses, taskdefs, tasks
 from .deployments import DeckhandService
 from .tasks import DeckhandTask
 
@@ -38,13 +40,15 @@ def apply() -> None:
     be = ecs_models.EC2ContainerServiceBackend
     be._calculate_task_resource_requirements = staticmethod(backend.task_resource_requirements)
     be.stop_task = tasks.stop_task
-    be.register_task_definition = backend.register_task_definition
+    be.register_task_definition = taskdefs.register_task_definition
+    be._validate_container_defs = staticmethod(taskdefs.container_memory_required)
     be.describe_tasks = tasks.describe_tasks
     be.describe_services = backend.describe_services
     be.create_service = backend.create_service
     be.update_service = backend.update_service
 
     resp = ecs_responses.EC2ContainerServiceResponse
+    resp.register_task_definition = taskdefs.register_task_definition_response
     resp.create_service = responses.create_service
     resp.update_service = responses.update_service
     resp.list_tasks = responses.list_tasks

@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// How long a lease lives without renewal.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(120);
 /// How long to wait after writing before checking that our write survived.
-const SETTLE: Duration = Duration::from_millis(1500);
+pub const SETTLE: Duration = Duration::from_millis(1500);
 
 /// Another deckhand holds the lease.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +53,7 @@ pub enum LeaseError {
 /// A held lease. Call [`Lease::release`] when done.
 pub struct Lease<'a, E: Ecs> {
     ecs: &'a E,
+    environment: String,
     cluster: String,
     cluster_arn: String,
     key: String,
@@ -87,6 +88,15 @@ fn parse(value: &str) -> Option<(String, u64)> {
     Some((owner.to_owned(), expires.parse().ok()?))
 }
 
+/// `environment`'s lease is `owner`'s until `expires` (unix seconds).
+fn held(environment: &str, owner: String, expires: u64) -> LeaseError {
+    LeaseError::Held(LeaseHeld {
+        environment: environment.to_owned(),
+        owner,
+        expires_in: expires.saturating_sub(now()),
+    })
+}
+
 /// This process's lease owner: `host:pid:nonce`.
 pub fn own_owner() -> String {
     let nonce = format!(
@@ -109,8 +119,12 @@ fn owner_is_dead_here(owner: &str) -> bool {
 }
 
 impl<'a, E: Ecs> Lease<'a, E> {
-    /// Acquire the lease of `environment` on `cluster` for `owner` (see [`own_owner`]).
-    pub async fn acquire(
+    /// Claim the lease of `environment` on `cluster` for `owner` (see
+    /// [`own_owner`]): fail at once when someone else holds it, else write
+    /// ours. The claim is held only after [`SETTLE`] has passed and
+    /// [`Lease::confirm`] found our value still there; the caller may do
+    /// read-only or harmless work in between.
+    pub async fn claim(
         ecs: &'a E,
         environment: &str,
         cluster: &str,
@@ -124,15 +138,11 @@ impl<'a, E: Ecs> Lease<'a, E> {
             && expires > now()
             && !owner_is_dead_here(&holder)
         {
-            return Err(LeaseHeld {
-                environment: environment.to_owned(),
-                owner: holder,
-                expires_in: expires - now(),
-            }
-            .into());
+            return Err(held(environment, holder, expires));
         }
         let lease = Lease {
             ecs,
+            environment: environment.to_owned(),
             cluster: cluster.to_owned(),
             cluster_arn: state.arn,
             key,
@@ -140,22 +150,16 @@ impl<'a, E: Ecs> Lease<'a, E> {
             ttl,
         };
         lease.write().await?;
-        tokio::time::sleep(SETTLE).await;
-        let state = ecs.describe_cluster(cluster).await?;
-        match state.tags.get(&lease.key).and_then(|v| parse(v)) {
-            Some((holder, _)) if holder == lease.owner => Ok(lease),
-            Some((holder, expires)) => Err(LeaseHeld {
-                environment: environment.to_owned(),
-                owner: holder,
-                expires_in: expires.saturating_sub(now()),
-            }
-            .into()),
-            None => Err(LeaseHeld {
-                environment: environment.to_owned(),
-                owner: "a concurrent deckhand".into(),
-                expires_in: 0,
-            }
-            .into()),
+        Ok(lease)
+    }
+
+    /// After [`SETTLE`]: is our claim the one that survived?
+    pub async fn confirm(self) -> Result<Lease<'a, E>, LeaseError> {
+        let state = self.ecs.describe_cluster(&self.cluster).await?;
+        match state.tags.get(&self.key).and_then(|v| parse(v)) {
+            Some((holder, _)) if holder == self.owner => Ok(self),
+            Some((holder, expires)) => Err(held(&self.environment, holder, expires)),
+            None => Err(held(&self.environment, "a concurrent deckhand".into(), 0)),
         }
     }
 

@@ -184,7 +184,7 @@ pub async fn apply<E: Ecs>(
         progress.say("plan", "no changes: ECS matches the spec");
         return Ok(ApplyOutcome::NoChanges);
     }
-    let lease = Lease::acquire(
+    let claim = Lease::claim(
         ecs,
         &env.name,
         &env.cluster,
@@ -192,6 +192,27 @@ pub async fn apply<E: Ecs>(
         options.lease_ttl,
     )
     .await?;
+    // While the claim settles: read live again (another release may have just
+    // finished), plan afresh, and register the definitions that differ. All of
+    // it is harmless if the claim is lost: reads, and immutable definitions no
+    // service uses yet.
+    let (prepared, ()) = tokio::join!(
+        prepare(ecs, env, planned, options, progress),
+        tokio::time::sleep(lease::SETTLE)
+    );
+    let (plan, registered) = match prepared {
+        Ok(Some(prepared)) => prepared,
+        Ok(None) => {
+            release_claim(claim).await;
+            progress.say("plan", "no changes: ECS matches the spec");
+            return Ok(ApplyOutcome::NoChanges);
+        }
+        Err(e) => {
+            release_claim(claim).await;
+            return Err(e);
+        }
+    };
+    let lease = claim.confirm().await?;
     let result = {
         let every = lease.renew_every();
         let renew = async {
@@ -202,35 +223,20 @@ pub async fn apply<E: Ecs>(
                 }
             }
         };
-        async {
-            // Re-read under the lease: another release may have just finished.
-            let live = live::fetch(ecs, env).await?;
-            let plan = plan::plan(env, options.commit.as_deref(), &live)?;
-            if !plan.changed {
-                progress.say("plan", "no changes: ECS matches the spec");
-                return Ok(ApplyOutcome::NoChanges);
-            }
-            if plan.steps != planned.steps {
-                progress.say(
-                    "plan",
-                    "ECS changed since the plan was shown; applying the fresh plan",
-                );
-            }
-            let notifier = Notifier::new(env, options.commit.as_deref());
-            let release = Release {
-                ecs,
-                env,
-                plan: &plan,
-                options,
-                progress,
-                notifier: &notifier,
-            };
-            tokio::select! {
-                result = release.run() => result,
-                () = renew => unreachable!("the heartbeat never ends"),
-            }
+        let notifier = Notifier::new(env, options.commit.as_deref());
+        let release = Release {
+            ecs,
+            env,
+            plan: &plan,
+            registered: &registered,
+            options,
+            progress,
+            notifier: &notifier,
+        };
+        tokio::select! {
+            result = release.run() => result,
+            () = renew => unreachable!("the heartbeat never ends"),
         }
-        .await
     };
     // The result, for `deckhand status`: `<result> <commit> <time>`.
     if let Ok(ApplyOutcome::Released { .. }) | Err(_) = &result {
@@ -254,16 +260,69 @@ pub async fn apply<E: Ecs>(
             tracing::warn!("recording the release result failed: {e}");
         }
     }
+    release_claim(lease).await;
+    result
+}
+
+async fn release_claim<E: Ecs>(lease: Lease<'_, E>) {
     if let Err(e) = lease.release().await {
         tracing::warn!("releasing the lease failed (it expires by itself): {e}");
     }
-    result
+}
+
+/// The fresh plan and the ARNs registered for it (by service), or None when
+/// ECS already matches the spec.
+type Prepared = Option<(Plan, BTreeMap<String, String>)>;
+
+/// Plan again from fresh live state and register what differs, all at once
+/// (ECS's RegisterTaskDefinition bucket allows a burst of 20).
+async fn prepare<E: Ecs>(
+    ecs: &E,
+    env: &Environment,
+    planned: &Plan,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> Result<Prepared, ApplyError> {
+    let live = live::fetch(ecs, env).await?;
+    let plan = plan::plan(env, options.commit.as_deref(), &live)?;
+    if !plan.changed {
+        return Ok(None);
+    }
+    if plan.steps != planned.steps {
+        progress.say(
+            "plan",
+            "ECS changed since the plan was shown; applying the fresh plan",
+        );
+    }
+    let registrations: Vec<_> = plan
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::RegisterTaskDefinition {
+                service,
+                family,
+                task_definition,
+            } => Some(async move {
+                let td = ecs.register_task_definition(task_definition).await?;
+                progress.say("register", format!("{family} for {service}: {}", td.arn));
+                Ok::<_, EcsError>((service.clone(), td.arn.clone()))
+            }),
+            _ => None,
+        })
+        .collect();
+    let registered = futures_util::future::join_all(registrations)
+        .await
+        .into_iter()
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    Ok(Some((plan, registered)))
 }
 
 struct Release<'a, E: Ecs> {
     ecs: &'a E,
     env: &'a Environment,
     plan: &'a Plan,
+    /// Task definitions registered for the plan, by service.
+    registered: &'a BTreeMap<String, String>,
     options: &'a ApplyOptions,
     progress: &'a Progress,
     notifier: &'a Notifier,
@@ -333,21 +392,8 @@ impl<E: Ecs> Release<'_, E> {
     /// The steps in order; returns whether a migration ran.
     async fn steps(&self) -> Result<bool, ApplyError> {
         let cluster = &self.env.cluster;
-        // 1. Register what differs.
-        let mut registered: BTreeMap<&str, String> = BTreeMap::new();
-        for step in &self.plan.steps {
-            if let Step::RegisterTaskDefinition {
-                service,
-                family,
-                task_definition,
-            } = step
-            {
-                let td = self.ecs.register_task_definition(task_definition).await?;
-                self.progress
-                    .say("register", format!("{family} for {service}: {}", td.arn));
-                registered.insert(service, td.arn.clone());
-            }
-        }
+        // 1. What differs was registered while the lease settled.
+        let registered = self.registered;
         // 2. Create missing services.
         let mut watches = Vec::new();
         let mut arns: BTreeMap<String, String> = BTreeMap::new();
@@ -358,7 +404,7 @@ impl<E: Ecs> Release<'_, E> {
                 service_arn,
             } = step
             {
-                let arn = registered[service.as_str()].clone();
+                let arn = registered[service].clone();
                 self.ecs
                     .create_service(&CreateServiceRequest {
                         task_definition: arn.clone(),
@@ -388,11 +434,45 @@ impl<E: Ecs> Release<'_, E> {
             .flat_map(|run| run.quiesced.iter())
             .map(|q| (q.service.as_str(), q.restore_to))
             .collect();
-        // 5. Update services.
+        // 5. Update services, all at once (ECS's UpdateService bucket allows
+        // a burst of 50).
         let mut updated = Vec::new();
         let mut markers: BTreeSet<String> =
             restore_counts.keys().map(|s| (*s).to_owned()).collect();
-        for step in &self.plan.steps {
+        let updates: Vec<_> = self
+            .plan
+            .steps
+            .iter()
+            .filter(|step| matches!(step, Step::UpdateService { .. }))
+            .map(|step| async move {
+                let Step::UpdateService {
+                    service,
+                    task_definition,
+                    desired_count,
+                    current,
+                    ..
+                } = step
+                else {
+                    unreachable!("filtered to updates")
+                };
+                let arn = registered
+                    .get(service)
+                    .cloned()
+                    .unwrap_or_else(|| current.task_definition.clone());
+                let deployment = self
+                    .ecs
+                    .update_service(&UpdateServiceRequest {
+                        cluster: cluster.clone(),
+                        service: service.clone(),
+                        task_definition: task_definition.then(|| arn.clone()),
+                        desired_count: desired_count.map(|c| c.to),
+                    })
+                    .await;
+                (step, arn, deployment)
+            })
+            .collect();
+        let mut first_error = None;
+        for (step, arn, deployment) in futures_util::future::join_all(updates).await {
             let Step::UpdateService {
                 service,
                 task_definition,
@@ -402,21 +482,15 @@ impl<E: Ecs> Release<'_, E> {
                 clears_marker,
             } = step
             else {
-                continue;
+                unreachable!("filtered to updates")
             };
-            let arn = registered
-                .get(service.as_str())
-                .cloned()
-                .unwrap_or_else(|| current.task_definition.clone());
-            let deployment = self
-                .ecs
-                .update_service(&UpdateServiceRequest {
-                    cluster: cluster.clone(),
-                    service: service.clone(),
-                    task_definition: task_definition.then(|| arn.clone()),
-                    desired_count: desired_count.map(|c| c.to),
-                })
-                .await?;
+            let deployment = match deployment {
+                Ok(deployment) => deployment,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
             self.progress.say("update", step.to_string());
             arns.insert(service.clone(), service_arn.clone());
             if *clears_marker {
@@ -437,6 +511,9 @@ impl<E: Ecs> Release<'_, E> {
                 task_definition: arn,
                 desired_count: desired_count.map(|c| c.to).or(Some(current.desired_count)),
             });
+        }
+        if let Some(e) = first_error {
+            return Err(e.into());
         }
         // 6. Wait for the rollouts.
         let results = wait::rollouts(
@@ -473,16 +550,16 @@ impl<E: Ecs> Release<'_, E> {
                 migrated,
             });
         }
-        // 7. Record the commit on every service that now runs it.
+        // 7. Record the commit on every service that now runs it (all at once).
         if let Some(commit) = &self.options.commit {
-            for watch in &watches {
-                self.ecs
-                    .tag_resource(
-                        &arns[&watch.service],
-                        &[(COMMIT_TAG.into(), commit.clone())],
-                    )
-                    .await?;
-            }
+            let tags = [(COMMIT_TAG.to_owned(), commit.clone())];
+            let writes = watches
+                .iter()
+                .map(|watch| self.ecs.tag_resource(&arns[&watch.service], &tags));
+            futures_util::future::join_all(writes)
+                .await
+                .into_iter()
+                .collect::<Result<Vec<()>, _>>()?;
             for step in &self.plan.steps {
                 if let Step::RecordCommit {
                     service_arn,

@@ -14,11 +14,24 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Poll settings.
+/// Poll settings: a wait polls soon after the change, then about every
+/// half of the time it has waited so far, up to `interval` — a short rollout
+/// or migration is seen within a fraction of a second, and a long one costs
+/// one describe per interval.
 #[derive(Debug, Clone, Copy)]
 pub struct Polling {
-    /// Between two polls.
+    /// The longest delay between two polls.
     pub interval: Duration,
+}
+
+/// The shortest delay between two polls.
+const FIRST_POLL: Duration = Duration::from_millis(250);
+
+impl Polling {
+    /// The delay before the next poll, `waited` into the wait.
+    fn next_delay(self, waited: Duration) -> Duration {
+        (waited / 2).clamp(FIRST_POLL.min(self.interval), self.interval)
+    }
 }
 
 /// Wait until every watched rollout completes or fails, or `timeout` passes.
@@ -98,7 +111,7 @@ pub async fn rollouts<E: Ecs>(
             }
             return Ok(results);
         }
-        tokio::time::sleep(polling.interval).await;
+        tokio::time::sleep(polling.next_delay(start.elapsed())).await;
     }
 }
 
@@ -131,7 +144,7 @@ pub async fn drained<E: Ecs>(
         if start.elapsed() >= timeout {
             return Ok(false);
         }
-        tokio::time::sleep(polling.interval).await;
+        tokio::time::sleep(polling.next_delay(start.elapsed())).await;
     }
 }
 
@@ -167,6 +180,27 @@ pub async fn task_stopped<E: Ecs>(
         if start.elapsed() >= timeout {
             return Ok(None);
         }
-        tokio::time::sleep(polling.interval).await;
+        tokio::time::sleep(polling.next_delay(start.elapsed())).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_start_fast_and_back_off_to_the_interval() {
+        let polling = Polling {
+            interval: Duration::from_secs(5),
+        };
+        let at = |ms| polling.next_delay(Duration::from_millis(ms)).as_millis();
+        assert_eq!(
+            [at(0), at(400), at(2000), at(6000), at(600_000)],
+            [250, 250, 1000, 3000, 5000]
+        );
+        let short = Polling {
+            interval: Duration::from_millis(100),
+        };
+        assert_eq!(short.next_delay(Duration::ZERO), Duration::from_millis(100));
     }
 }

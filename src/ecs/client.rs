@@ -91,7 +91,7 @@ impl EcsClient {
             region: shared.region().map(|r| r.to_string()),
             calls,
             task_definitions: Arc::default(),
-            limiter: Arc::default(),
+            limiter: Arc::new(RateLimiter::from_env()),
         }
     }
 

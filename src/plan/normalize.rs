@@ -27,7 +27,7 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule {
         name: "network-mode-default",
-        why: "ECS (and the emulator) report networkMode `bridge` when none was registered",
+        why: "a definition registered without networkMode runs in bridge mode, and ECS may describe it with or without `networkMode: bridge`",
         apply: network_mode_default,
     },
     Rule {
@@ -37,8 +37,13 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "port-mapping-defaults",
-        why: "ECS fills `protocol: tcp`, and `hostPort = containerPort` under awsvpc",
+        why: "ECS fills `protocol: tcp`; `hostPort = containerPort` under awsvpc and host; and `hostPort: 0` (a dynamic port) under bridge",
         apply: port_mapping_defaults,
+    },
+    Rule {
+        name: "false-is-absent",
+        why: "booleans ECS defaults to false (`enableFaultInjection`, `privileged`, `readonlyRootFilesystem`, …) may be described as `false` or left out",
+        apply: false_is_absent,
     },
     Rule {
         name: "health-check-defaults",
@@ -100,7 +105,12 @@ fn container_defaults(td: &mut Value) {
 }
 
 fn port_mapping_defaults(td: &mut Value) {
-    let awsvpc = td.get("networkMode").and_then(Value::as_str) == Some("awsvpc");
+    let mode = td
+        .get("networkMode")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let host_is_container = matches!(mode.as_deref(), Some("awsvpc" | "host"));
+    let bridge = matches!(mode.as_deref(), None | Some("bridge"));
     for c in containers(td) {
         for pm in c
             .get_mut("portMappings")
@@ -111,12 +121,48 @@ fn port_mapping_defaults(td: &mut Value) {
         {
             pm.entry("protocol")
                 .or_insert_with(|| Value::String("tcp".into()));
-            if awsvpc
+            if host_is_container
                 && !pm.contains_key("hostPort")
                 && let Some(port) = pm.get("containerPort").cloned()
             {
                 pm.insert("hostPort".into(), port);
             }
+            if bridge && pm.get("hostPort").and_then(Value::as_i64) == Some(0) {
+                pm.remove("hostPort");
+            }
+        }
+    }
+}
+
+/// Top-level and container booleans whose default is false.
+const FALSE_BY_DEFAULT: &[&str] = &["enableFaultInjection"];
+const CONTAINER_FALSE_BY_DEFAULT: &[&str] = &[
+    "privileged",
+    "readonlyRootFilesystem",
+    "disableNetworking",
+    "interactive",
+    "pseudoTerminal",
+];
+
+fn false_is_absent(td: &mut Value) {
+    let is_false = |v: Option<&Value>| v.and_then(Value::as_bool) == Some(false);
+    if let Some(obj) = td.as_object_mut() {
+        for key in FALSE_BY_DEFAULT {
+            if is_false(obj.get(*key)) {
+                obj.remove(*key);
+            }
+        }
+    }
+    for c in containers(td) {
+        for key in CONTAINER_FALSE_BY_DEFAULT {
+            if is_false(c.get(*key)) {
+                c.remove(*key);
+            }
+        }
+        if let Some(lp) = c.get_mut("linuxParameters").and_then(Value::as_object_mut)
+            && is_false(lp.get("initProcessEnabled"))
+        {
+            lp.remove("initProcessEnabled");
         }
     }
 }
@@ -349,6 +395,36 @@ mod tests {
         let bridge = json!({"containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80}]}]});
         let with_host = json!({"containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 80}]}]});
         assert_ne!(normalize(bridge), normalize(with_host));
+    }
+
+    #[test]
+    fn a_dynamic_host_port_under_bridge_is_the_same_as_none() {
+        // ECS describes a bridge-mode mapping without hostPort as `"hostPort": 0`.
+        let sent = json!({"containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80}]}]});
+        let described = json!({"networkMode": "bridge", "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 0, "protocol": "tcp"}]}]});
+        assert_eq!(normalize(sent), normalize(described));
+        let host = json!({"networkMode": "host", "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80}]}]});
+        let host_described = json!({"networkMode": "host", "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 80}]}]});
+        assert_eq!(normalize(host), normalize(host_described));
+        // A fixed host port is a real difference from a dynamic one.
+        let fixed = json!({"containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 8080}]}]});
+        assert_ne!(normalize(fixed), normalize(described_again()));
+    }
+
+    fn described_again() -> Value {
+        json!({"networkMode": "bridge", "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 0}]}]})
+    }
+
+    #[test]
+    fn booleans_that_default_to_false_are_equal_to_their_absence() {
+        let sent = json!({"enableFaultInjection": false, "containerDefinitions": [{"name": "a", "privileged": false, "linuxParameters": {"initProcessEnabled": false}}]});
+        let described = json!({"containerDefinitions": [{"name": "a", "linuxParameters": {}}]});
+        assert_eq!(normalize(sent), normalize(described));
+        let on = json!({"enableFaultInjection": true, "containerDefinitions": [{"name": "a"}]});
+        assert_ne!(
+            normalize(on),
+            normalize(json!({"containerDefinitions": [{"name": "a"}]}))
+        );
     }
 
     #[test]

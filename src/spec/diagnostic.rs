@@ -30,6 +30,34 @@ pub enum SpecError {
         name: String,
         available: Vec<String>,
     },
+    /// The environment name cannot be one (it names a file, a family, tags).
+    #[error("--env {name:?}: {why}")]
+    BadEnvironmentName {
+        /// The name as given (clipped).
+        name: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// `environments/<name>.yaml` is a directory.
+    #[error(
+        "environments/{name}.yaml is a directory, not a spec file\n  hint: an environment is one YAML file, environments/<name>.yaml"
+    )]
+    SpecIsDirectory {
+        /// The environment.
+        name: String,
+    },
+    /// The spec file is far larger than any spec.
+    #[error(
+        "environments/{name}.yaml is {kib} KiB; a spec is at most {max_kib} KiB\n  hint: check that this is the right file"
+    )]
+    SpecTooLarge {
+        /// The environment.
+        name: String,
+        /// Its size.
+        kib: usize,
+        /// The limit.
+        max_kib: usize,
+    },
     /// The repo could not be read.
     #[error(transparent)]
     Source(#[from] SourceError),
@@ -155,6 +183,15 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
         None => fallback.to_owned(),
     };
     match error {
+        // "budget breached: Nodes { nodes: 250001 }" is a debug dump: say
+        // the file is too large or too deeply nested for a spec.
+        YamlError::Budget { .. } => YamlWords {
+            position: None,
+            field: String::new(),
+            message: "the file is too large or too deeply nested to be an environment spec".into(),
+            hint: "a spec is a short YAML file; check that this is the right file".into(),
+        },
+
         // Syntax errors: the field being read is no help; the line is.
         YamlError::ExternalMessage { msg, .. } => syntax_words(msg, position, text),
 
@@ -663,7 +700,21 @@ fn unclosed_bracket(text: &str, before_line: usize) -> Option<(usize, usize, cha
 fn source_line(text: &str, line: usize) -> Option<String> {
     text.lines()
         .nth(line.checked_sub(1)?)
-        .map(|l| l.trim_end().to_owned())
+        .map(|l| clip(l.trim_end(), MAX_ECHO))
+}
+
+/// How much of a user's line or value an error shows.
+const MAX_ECHO: usize = 200;
+
+/// `text`, cut to `max` characters with a note of how much was left out,
+/// so an error never echoes a huge line or value back.
+pub fn clip(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(max).collect();
+    format!("{kept}… ({} more characters)", count - max)
 }
 
 impl fmt::Display for Diagnostic {
@@ -676,7 +727,7 @@ impl fmt::Display for Diagnostic {
         if !self.field.is_empty() {
             write!(f, "{}: ", self.field)?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", clip(&self.message, 4 * MAX_ECHO))?;
         if let (Some((line, _)), Some(src)) = (self.position, &self.source_line) {
             write!(f, "\n  {line:>4} | {src}")?;
         }

@@ -12,6 +12,7 @@
 //! Not for: rendering task definitions ([`render`]) or anything that talks to ECS.
 
 pub mod diagnostic;
+pub mod limits;
 pub mod locate;
 pub mod raw;
 pub mod render;
@@ -168,9 +169,27 @@ pub fn environment_file(name: &str) -> String {
 
 /// Load and validate one environment from a snapshot.
 pub fn load(snapshot: &Snapshot, name: &str) -> Result<Environment, SpecError> {
+    if let Some(why) = limits::environment_name(name) {
+        return Err(SpecError::BadEnvironmentName {
+            name: diagnostic::clip(name, 80),
+            why,
+        });
+    }
     let file = environment_file(name);
     let text = match snapshot.read(&file) {
+        Ok(text) if text.len() > limits::MAX_SPEC_BYTES => {
+            return Err(SpecError::SpecTooLarge {
+                name: name.to_owned(),
+                kib: text.len() / 1024,
+                max_kib: limits::MAX_SPEC_BYTES / 1024,
+            });
+        }
         Ok(text) => text,
+        Err(SourceError::IsDirectory { .. }) => {
+            return Err(SpecError::SpecIsDirectory {
+                name: name.to_owned(),
+            });
+        }
         Err(SourceError::NotFound { .. }) => {
             return Err(SpecError::NoSuchEnvironment {
                 name: name.to_owned(),

@@ -4,7 +4,8 @@
 //! of a file are collected, each as a [`Diagnostic`] with file, line, field and
 //! a hint.
 
-use super::diagnostic::{Diagnostic, SpecError};
+use super::diagnostic::{self, Diagnostic, SpecError};
+use super::limits;
 use super::locate::{self, FieldPath};
 use super::*;
 use crate::source::{Snapshot, SourceError};
@@ -62,6 +63,10 @@ impl<'a> Validator<'a> {
     fn duration(&mut self, field: &[&str], value: Option<&str>, default: Duration) -> Duration {
         let Some(text) = value else { return default };
         match humantime::parse_duration(text) {
+            Ok(d) if let Some(why) = limits::duration(d) => {
+                self.problem(field, why, "e.g. 90s, 10m, 1h30m");
+                default
+            }
             Ok(d) if !d.is_zero() => d,
             Ok(_) => {
                 self.problem(
@@ -74,7 +79,7 @@ impl<'a> Validator<'a> {
             Err(e) => {
                 self.problem(
                     field,
-                    format!("'{text}' is not a duration ({e})"),
+                    format!("'{}' is not a duration ({e})", clip(text)),
                     "write a duration such as 90s, 10m or 1h30m",
                 );
                 default
@@ -99,7 +104,47 @@ impl<'a> Validator<'a> {
             return cached.clone().map(|t| (resolved, t));
         }
         let parsed = match self.snapshot.read(&resolved) {
+            Ok(text) if text.len() > limits::MAX_TASK_DEFINITION_BYTES => {
+                self.problem(
+                    field,
+                    format!(
+                        "{resolved} is {} KiB; ECS accepts task definitions up to {} KiB",
+                        text.len() / 1024,
+                        limits::MAX_TASK_DEFINITION_BYTES / 1024
+                    ),
+                    "a task definition is a few kilobytes: check that this is the right file",
+                );
+                None
+            }
+            Ok(text) if is_wrapped_describe_output(&text) => {
+                self.problems.push(Diagnostic::semantic(
+                    &resolved,
+                    &text,
+                    Some((1, 1)),
+                    "taskDefinition".into(),
+                    "this is saved `aws ecs describe-task-definition` output, wrapped in {\"taskDefinition\": …}".into(),
+                    "save only the inner object (`aws ecs describe-task-definition --task-definition NAME --query taskDefinition`), or move the object's fields to the top level".into(),
+                ));
+                None
+            }
             Ok(text) => match crate::taskdef::model::parse_task_definition(&text) {
+                Ok(spec)
+                    if spec
+                        .container_definitions
+                        .as_ref()
+                        .is_some_and(|c| c.len() > limits::MAX_CONTAINERS) =>
+                {
+                    self.problem(
+                        field,
+                        format!(
+                            "{resolved} has {} containers; ECS allows {} per task definition",
+                            spec.container_definitions.as_ref().map_or(0, Vec::len),
+                            limits::MAX_CONTAINERS
+                        ),
+                        "split the containers over several services",
+                    );
+                    None
+                }
                 Ok(spec) => Some(Arc::new(spec)),
                 Err(e) => {
                     self.problems
@@ -126,12 +171,10 @@ impl<'a> Validator<'a> {
                 format!("'{path}': no such file in the config repo"),
                 "check the file name, and that the file is committed",
             ),
-            SourceError::Io { source, .. } if source.kind() == std::io::ErrorKind::IsADirectory => {
-                (
-                    format!("'{path}' is a directory, not a file"),
-                    "name a JSON file in it, e.g. task-definitions/app.json",
-                )
-            }
+            SourceError::IsDirectory { .. } => (
+                format!("'{path}' is a directory, not a file"),
+                "name a JSON file in it, e.g. task-definitions/app.json",
+            ),
             other => (other.to_string(), ""),
         };
         self.problem(field, message, hint);
@@ -144,12 +187,24 @@ impl<'a> Validator<'a> {
                 "the cluster name is empty",
                 "write the ECS cluster name",
             );
+        } else if let Some(why) = limits::cluster(&raw.cluster) {
+            self.problem(
+                &["cluster"],
+                why,
+                "write the cluster's name as ECS shows it, or its ARN",
+            );
         }
         if raw.image.trim().is_empty() {
             self.problem(
                 &["image"],
                 "the image is empty",
                 "write the release image reference",
+            );
+        } else if let Some(why) = limits::image(&raw.image) {
+            self.problem(
+                &["image"],
+                why,
+                "write an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1",
             );
         }
         if raw.services.is_empty() {
@@ -213,6 +268,13 @@ impl<'a> Validator<'a> {
         block: &raw::ServiceBlock,
         default_template: Option<&(String, Arc<TaskDefinitionSpec>)>,
     ) -> Option<Service> {
+        if let Some(why) = limits::ecs_name("service", name) {
+            self.problem(
+                &["services", name],
+                why,
+                "key each service by its ECS service name",
+            );
+        }
         let desired_count = match block.desired_count {
             Some(n) if n < 0 => {
                 self.problem(
@@ -259,7 +321,9 @@ impl<'a> Validator<'a> {
             );
         }
         let family = block.family.clone().unwrap_or_else(|| name.to_owned());
-        if !valid_family(&family) {
+        // A family defaulted from an invalid service name is reported once, above.
+        let name_reported = block.family.is_none() && limits::ecs_name("service", name).is_some();
+        if !name_reported && !valid_family(&family) {
             self.problem(
                 &["services", name, "family"],
                 format!("'{family}' is not a valid task-definition family"),
@@ -390,6 +454,12 @@ impl<'a> Validator<'a> {
                 "the revision is empty",
                 "write the schema revision the release needs, e.g. \"20261120093000\"",
             );
+        } else if let Some(why) = limits::tag_value("revision", &m.revision.0) {
+            self.problem(
+                &["migration", "revision"],
+                why,
+                "the revision is recorded as a cluster tag: write it like \"20261120093000\"",
+            );
         }
         if m.command.is_empty() {
             self.problem(
@@ -489,6 +559,19 @@ impl<'a> Validator<'a> {
         }
         out
     }
+}
+
+/// Is this `{"taskDefinition": {…}}` (describe-task-definition output as saved)?
+fn is_wrapped_describe_output(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("taskDefinition").map(serde_json::Value::is_object))
+        .unwrap_or(false)
+}
+
+/// At most 80 characters of `text`, for echoing it in an error.
+fn clip(text: &str) -> String {
+    diagnostic::clip(text, 80)
 }
 
 fn service_names(raw: &raw::EnvironmentFile) -> String {

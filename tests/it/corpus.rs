@@ -357,3 +357,152 @@ fn a_template_symlink_inside_the_repo_is_followed() {
             .expect_code(0);
     }
 }
+
+/// Inputs too large (or too odd) to keep in git, made by the test: each is
+/// rejected by validate, plan and apply with exit 1, a clear message that
+/// echoes little, and no ECS call.
+#[test]
+fn generated_hostile_inputs_are_rejected_without_touching_ecs() {
+    let fixture = Fixture::new("hostile");
+    let good = std::fs::read_to_string(corpus_dir().join("_base/environments/good.yaml")).unwrap();
+    let huge_line = format!("# {}\n{good}", "x".repeat(10 * 1024 * 1024));
+    let many_nodes = good.replace(
+        "command: [bin/rails, db:migrate]",
+        &format!(
+            "command: [{}]",
+            std::iter::repeat_n("x", 300_000)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    );
+    let big_template = {
+        let mut td: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(corpus_dir().join("_base/task-definitions/app.json")).unwrap(),
+        )
+        .unwrap();
+        let vars: Vec<serde_json::Value> = (0..2000)
+            .map(|i| serde_json::json!({"name": format!("VAR_{i}"), "value": "x".repeat(40)}))
+            .collect();
+        td["containerDefinitions"][0]["environment"] = serde_json::Value::Array(vars);
+        serde_json::to_string_pretty(&td).unwrap()
+    };
+    struct Case {
+        name: &'static str,
+        env: &'static str,
+        write: Box<dyn Fn(&Path)>,
+        expect: &'static [&'static str],
+    }
+    let cases = [
+        Case {
+            name: "a 10 MB spec file",
+            env: "bad",
+            write: Box::new(move |repo| {
+                std::fs::write(repo.join("environments/bad.yaml"), &huge_line).unwrap()
+            }),
+            expect: &["environments/bad.yaml", "KiB; a spec is at most 1024 KiB"],
+        },
+        Case {
+            name: "a spec of 300,000 YAML nodes",
+            env: "bad",
+            write: Box::new(move |repo| {
+                std::fs::write(repo.join("environments/bad.yaml"), &many_nodes).unwrap()
+            }),
+            expect: &[
+                "environments/bad.yaml",
+                "too large or too deeply nested",
+                "!budget",
+                "!Nodes {",
+            ],
+        },
+        Case {
+            name: "a spec that is a directory",
+            env: "bad",
+            write: Box::new(|repo| {
+                std::fs::create_dir_all(repo.join("environments/bad.yaml")).unwrap()
+            }),
+            expect: &[
+                "environments/bad.yaml is a directory",
+                "!no such environment",
+            ],
+        },
+        Case {
+            name: "a 100 KiB task definition",
+            env: "bad",
+            write: Box::new(move |repo| {
+                std::fs::write(repo.join("task-definitions/app.json"), &big_template).unwrap();
+                std::fs::copy(
+                    repo.join("environments/good.yaml"),
+                    repo.join("environments/bad.yaml"),
+                )
+                .unwrap();
+            }),
+            expect: &[
+                "environments/bad.yaml",
+                "task-definitions/app.json is",
+                "up to 64 KiB",
+            ],
+        },
+        Case {
+            name: "an environment name with a space",
+            env: "my env",
+            write: Box::new(|_| {}),
+            expect: &["--env \"my env\"", "a space"],
+        },
+        Case {
+            name: "an environment name with a slash",
+            env: "a/b",
+            write: Box::new(|_| {}),
+            expect: &["--env \"a/b\"", "'/'"],
+        },
+        Case {
+            name: "an environment name that is not ASCII",
+            env: "stäging",
+            write: Box::new(|_| {}),
+            expect: &["--env \"stäging\"", "'ä'"],
+        },
+    ];
+    let mut failures = Vec::new();
+    for case in &cases {
+        let tmp = tempfile::Builder::new()
+            .prefix("deckhand-hostile-")
+            .tempdir()
+            .unwrap();
+        let repo = tmp.path().join("repo");
+        overlay(&corpus_dir().join("_base"), &repo);
+        (case.write)(&repo);
+        let repo_arg = repo.to_str().unwrap();
+        for command in ["validate", "plan", "apply"] {
+            let mut args = vec![command, "--repo", repo_arg, "--env", case.env];
+            if command == "apply" {
+                args.push("--yes");
+            }
+            let before = fixture.calls().len();
+            let run = fixture.deckhand_with(&args, &fixture.aws_env());
+            let mut problems = Vec::new();
+            if run.code != 1 {
+                problems.push(format!("exit code {}", run.code));
+            }
+            if run.stderr.len() > 4096 {
+                problems.push(format!("stderr is {} bytes long", run.stderr.len()));
+            }
+            for e in case.expect {
+                match e.strip_prefix('!') {
+                    Some(forbidden) if run.stderr.contains(forbidden) => {
+                        problems.push(format!("should not contain {forbidden:?}"))
+                    }
+                    None if !run.stderr.contains(e) => problems.push(format!("missing {e:?}")),
+                    _ => {}
+                }
+            }
+            let made = fixture.calls().len() - before;
+            if made > 0 {
+                problems.push(format!("{made} ECS calls were made"));
+            }
+            if !problems.is_empty() {
+                let stderr: String = run.stderr.chars().take(2000).collect();
+                failures.push(format!("{} ({command}): {problems:?}\n{stderr}", case.name));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
