@@ -41,6 +41,11 @@ pub const RULES: &[Rule] = &[
         apply: port_mapping_defaults,
     },
     Rule {
+        name: "volume-defaults",
+        why: "ECS describes an EFS volume without rootDirectory as `rootDirectory: \"/\"`, and without transitEncryption as `DISABLED`",
+        apply: volume_defaults,
+    },
+    Rule {
         name: "false-is-absent",
         why: "booleans ECS defaults to false (`enableFaultInjection`, `privileged`, `readonlyRootFilesystem`, …) may be described as `false` or left out",
         apply: false_is_absent,
@@ -129,6 +134,24 @@ fn port_mapping_defaults(td: &mut Value) {
             }
             if bridge && pm.get("hostPort").and_then(Value::as_i64) == Some(0) {
                 pm.remove("hostPort");
+            }
+        }
+    }
+}
+
+fn volume_defaults(td: &mut Value) {
+    let volumes = td
+        .get_mut("volumes")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten();
+    for efs in volumes.filter_map(|v| {
+        v.get_mut("efsVolumeConfiguration")
+            .and_then(Value::as_object_mut)
+    }) {
+        for (key, default) in [("rootDirectory", "/"), ("transitEncryption", "DISABLED")] {
+            if efs.get(key).and_then(Value::as_str) == Some(default) {
+                efs.remove(key);
             }
         }
     }
@@ -413,6 +436,16 @@ mod tests {
 
     fn described_again() -> Value {
         json!({"networkMode": "bridge", "containerDefinitions": [{"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 0}]}]})
+    }
+
+    #[test]
+    fn efs_defaults_are_equal_to_their_absence() {
+        let sent =
+            json!({"volumes": [{"name": "v", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]});
+        let described = json!({"volumes": [{"name": "v", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "rootDirectory": "/", "transitEncryption": "DISABLED"}}]});
+        assert_eq!(normalize(sent.clone()), normalize(described));
+        let sub = json!({"volumes": [{"name": "v", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "rootDirectory": "/data"}}]});
+        assert_ne!(normalize(sent), normalize(sub));
     }
 
     #[test]

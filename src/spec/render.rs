@@ -46,6 +46,10 @@ fn render(
 ) -> TaskDefinitionSpec {
     let mut td = template.clone();
     td.family = Some(family.to_owned());
+    // ECS rejects an empty tags list ("Tags can not be empty"): none is meant.
+    if td.tags.as_ref().is_some_and(Vec::is_empty) {
+        td.tags = None;
+    }
     for c in td.container_definitions.iter_mut().flatten() {
         if c.name.as_deref() != Some(container) {
             continue;

@@ -9,3 +9,4 @@ mod corpus;
 mod notify;
 mod plan;
 mod support;
+mod taskdefs;

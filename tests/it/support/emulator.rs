@@ -142,6 +142,19 @@ impl Emulator {
 
     /// A request to the admin API; returns the JSON body.
     pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        self.try_request(method, path, body)
+            .unwrap_or_else(|(status, payload)| {
+                panic!("{method} {path} failed: {status}\n{payload}")
+            })
+    }
+
+    /// Like [`Emulator::request`]; a non-2xx answer is `Err((status, body))`.
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, (u16, String)> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let (status, payload) = http(
             &self.addr,
@@ -150,15 +163,14 @@ impl Emulator {
             &[("Content-Type", "application/json")],
             &body,
         );
-        assert!(
-            (200..300).contains(&status),
-            "{method} {path} failed: {status}\n{payload}"
-        );
-        if payload.trim().is_empty() {
+        if !(200..300).contains(&status) {
+            return Err((status, payload));
+        }
+        Ok(if payload.trim().is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&payload).unwrap_or(Value::String(payload))
-        }
+        })
     }
 
     /// ECS requests made with `access_key`, in order.
