@@ -68,11 +68,17 @@ impl fmt::Display for Step {
             Step::Quiesce {
                 service,
                 desired_count,
+                suspend_scaling,
                 ..
             } => write!(
                 f,
-                "quiesce {service}: desiredCount {}",
-                count(desired_count)
+                "quiesce {service}: desiredCount {}{}",
+                count(desired_count),
+                if suspend_scaling.is_some() {
+                    " (its autoscaling suspended until the migration is done)"
+                } else {
+                    ""
+                }
             ),
             Step::Migrate {
                 revision,
@@ -103,6 +109,9 @@ impl fmt::Display for Step {
                     parts.push(format!("desiredCount {}", count(c)));
                 }
                 write!(f, "update service {service}: {}", parts.join(", "))
+            }
+            Step::ResumeScaling { service, .. } => {
+                write!(f, "resume the autoscaling of service {service}")
             }
             Step::RecordCommit {
                 service, commit, ..

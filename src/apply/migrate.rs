@@ -14,8 +14,10 @@
 use super::verdict::TaskOutcome;
 use super::wait;
 use super::{ApplyError, Release};
-use crate::ecs::{DesiredStatus, Ecs, EcsError, RunTaskOutcome, RunTaskRequest, Task};
-use crate::live::{QUIESCED_FROM_TAG, REVISION_TASK_TAG};
+use crate::ecs::{
+    DesiredStatus, Ecs, EcsError, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
+};
+use crate::live::{QUIESCED_FROM_TAG, REVISION_TASK_TAG, SCALING_SUSPENDED_FROM_TAG};
 use crate::plan::{MigrationRun, QuiescedService, Step};
 
 /// A migration task of this environment found in ECS.
@@ -45,16 +47,22 @@ impl<E: Ecs> Release<'_, E> {
                 service,
                 desired_count,
                 service_arn,
+                suspend_scaling,
             } = step
             {
-                // The marker first: if deckhand dies after scaling, the next
-                // apply knows what to restore.
-                self.ecs
-                    .tag_resource(
-                        service_arn,
-                        &[(QUIESCED_FROM_TAG.into(), desired_count.from.to_string())],
-                    )
-                    .await?;
+                // The markers first: if deckhand dies after scaling, the next
+                // apply knows what to restore (the count and the autoscaling).
+                let mut markers = vec![(QUIESCED_FROM_TAG.into(), desired_count.from.to_string())];
+                if let Some(state) = suspend_scaling {
+                    markers.push((SCALING_SUSPENDED_FROM_TAG.into(), state.to_tag()));
+                }
+                self.ecs.tag_resource(service_arn, &markers).await?;
+                // An autoscaler must not scale it out again while the migration runs.
+                if suspend_scaling.is_some() {
+                    self.ecs
+                        .set_scaling(cluster, service, ScalingSuspension::ALL)
+                        .await?;
+                }
                 self.ecs
                     .update_service(&crate::ecs::UpdateServiceRequest {
                         cluster: cluster.clone(),
@@ -64,6 +72,20 @@ impl<E: Ecs> Release<'_, E> {
                     })
                     .await?;
                 self.progress.say("quiesce", step.to_string());
+            }
+        }
+        // A service an interrupted release left at 0 keeps its autoscaling
+        // suspended (said again: the release may have stopped in between).
+        for q in &run.quiesced {
+            let quiesced_now = self
+                .plan
+                .steps
+                .iter()
+                .any(|s| matches!(s, Step::Quiesce { service, .. } if *service == q.service));
+            if !quiesced_now && q.resume_scaling.is_some() {
+                self.ecs
+                    .set_scaling(cluster, &q.service, ScalingSuspension::ALL)
+                    .await?;
             }
         }
         // Every quiesced service (this release's, and any an interrupted one
@@ -112,8 +134,13 @@ impl<E: Ecs> Release<'_, E> {
                     desired_count: Some(q.restore_to),
                 })
                 .await?;
+            if let Some(state) = q.resume_scaling {
+                self.ecs
+                    .set_scaling(&self.env.cluster, &q.service, state)
+                    .await?;
+            }
             self.ecs
-                .untag_resource(&q.service_arn, &[QUIESCED_FROM_TAG.into()])
+                .untag_resource(&q.service_arn, &super::marker_keys())
                 .await?;
             self.progress.say(
                 "restore",

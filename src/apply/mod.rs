@@ -34,7 +34,7 @@ pub mod verdict;
 pub mod wait;
 
 use crate::ecs::{CreateServiceRequest, Ecs, EcsError, ErrorClass, UpdateServiceRequest};
-use crate::live::{self, COMMIT_TAG, QUIESCED_FROM_TAG};
+use crate::live::{self, COMMIT_TAG, QUIESCED_FROM_TAG, SCALING_SUSPENDED_FROM_TAG};
 use crate::plan::{self, Plan, PlanError, Step};
 use crate::spec::Environment;
 use lease::{Lease, LeaseError};
@@ -317,6 +317,14 @@ async fn prepare<E: Ecs>(
     Ok(Some((plan, registered)))
 }
 
+/// The tags that mark a service deckhand quiesced.
+fn marker_keys() -> [String; 2] {
+    [
+        QUIESCED_FROM_TAG.to_owned(),
+        SCALING_SUSPENDED_FROM_TAG.to_owned(),
+    ]
+}
+
 struct Release<'a, E: Ecs> {
     ecs: &'a E,
     env: &'a Environment,
@@ -439,6 +447,7 @@ impl<E: Ecs> Release<'_, E> {
         let mut updated = Vec::new();
         let mut markers: BTreeSet<String> =
             restore_counts.keys().map(|s| (*s).to_owned()).collect();
+        let mut resume: BTreeMap<String, crate::ecs::ScalingSuspension> = BTreeMap::new();
         let updates: Vec<_> = self
             .plan
             .steps
@@ -480,10 +489,14 @@ impl<E: Ecs> Release<'_, E> {
                 current,
                 service_arn,
                 clears_marker,
+                resume_scaling,
             } = step
             else {
                 unreachable!("filtered to updates")
             };
+            if let Some(state) = resume_scaling {
+                resume.insert(service.clone(), *state);
+            }
             let deployment = match deployment {
                 Ok(deployment) => deployment,
                 Err(e) => {
@@ -530,12 +543,31 @@ impl<E: Ecs> Release<'_, E> {
             .iter()
             .filter_map(|(s, r)| r.failure().map(|why| (s.clone(), why.to_owned())))
             .collect();
-        // Services that run again lose the quiesce marker.
+        // Services that run again get their autoscaling back, then lose the markers.
         for watch in &watches {
+            if let Some(state) = resume.get(&watch.service) {
+                self.ecs
+                    .set_scaling(cluster, &watch.service, *state)
+                    .await?;
+            }
             if markers.contains(&watch.service) {
                 self.ecs
-                    .untag_resource(&arns[&watch.service], &[QUIESCED_FROM_TAG.into()])
+                    .untag_resource(&arns[&watch.service], &marker_keys())
                     .await?;
+            }
+        }
+        for step in &self.plan.steps {
+            if let Step::ResumeScaling {
+                service,
+                to,
+                service_arn,
+            } = step
+            {
+                self.ecs.set_scaling(cluster, service, *to).await?;
+                self.ecs
+                    .untag_resource(service_arn, &[SCALING_SUSPENDED_FROM_TAG.into()])
+                    .await?;
+                self.progress.say("resume", step.to_string());
             }
         }
         if !failures.is_empty() {
@@ -569,9 +601,7 @@ impl<E: Ecs> Release<'_, E> {
                 } = step
                 {
                     if *clears_marker {
-                        self.ecs
-                            .untag_resource(service_arn, &[QUIESCED_FROM_TAG.into()])
-                            .await?;
+                        self.ecs.untag_resource(service_arn, &marker_keys()).await?;
                     }
                     self.ecs
                         .tag_resource(service_arn, &[(COMMIT_TAG.into(), change.to.clone())])

@@ -14,8 +14,11 @@
 
 use super::progress::Progress;
 use super::{ApplyError, ApplyOptions, ApplyOutcome, apply};
+use crate::ecs::ScalingSuspension;
 use crate::ecs::fake::{Behaviour, FakeEcs, tasks_tagged};
-use crate::live::{self, COMMIT_TAG, QUIESCED_FROM_TAG, REVISION_TASK_TAG};
+use crate::live::{
+    self, COMMIT_TAG, QUIESCED_FROM_TAG, REVISION_TASK_TAG, SCALING_SUSPENDED_FROM_TAG,
+};
 use crate::plan::{self, Plan};
 use crate::spec::{Environment, render};
 use crate::testkit;
@@ -42,7 +45,14 @@ fn seeded(behaviour: Behaviour) -> FakeEcs {
             &[(COMMIT_TAG, OLD_COMMIT)],
         );
     }
-    fake.with(|state| state.behaviour = behaviour);
+    // The worker autoscales (nothing suspended): a release must leave it so.
+    fake.with(|state| {
+        state.behaviour = behaviour;
+        state.scalable_targets.insert(
+            (old.cluster.clone(), "worker".into()),
+            ScalingSuspension::default(),
+        );
+    });
     fake
 }
 
@@ -120,6 +130,11 @@ fn assert_converged(fake: &FakeEcs, env: &Environment, case: &str) {
             1,
             "{case}: migration tasks {migrations:?}"
         );
+        assert_eq!(
+            s.scalable_targets[&(env.cluster.clone(), "worker".to_owned())],
+            ScalingSuspension::default(),
+            "{case}: the worker's autoscaling is not as it was"
+        );
         let cluster = &s.clusters[&env.cluster];
         assert_eq!(
             cluster.tags.get(&env.revision_tag()).map(String::as_str),
@@ -135,9 +150,11 @@ fn assert_converged(fake: &FakeEcs, env: &Environment, case: &str) {
                 spec.name
             );
             assert!(
-                !live.tags.contains_key(QUIESCED_FROM_TAG),
-                "{case}: {} still marked quiesced",
-                spec.name
+                !live.tags.contains_key(QUIESCED_FROM_TAG)
+                    && !live.tags.contains_key(SCALING_SUSPENDED_FROM_TAG),
+                "{case}: {} still marked quiesced: {:?}",
+                spec.name,
+                live.tags
             );
             assert_eq!(
                 live.tags.get(COMMIT_TAG).map(String::as_str),
@@ -222,18 +239,20 @@ async fn a_full_release_runs_its_steps_in_order() {
             "TagResource",            // lease
             "RegisterTaskDefinition", // web
             "RegisterTaskDefinition", // worker
-            "TagResource",            // worker quiesced-from
+            "TagResource",            // worker quiesced-from, scaling-suspended-from
+            "RegisterScalableTarget", // worker's autoscaling suspended
             "UpdateService",          // worker → 0
             "RegisterTaskDefinition", // migration
             "RunTask",
-            "TagResource",   // schema revision
-            "UpdateService", // web
-            "UpdateService", // worker restored on the new definition
-            "UntagResource", // worker's marker
-            "TagResource",   // web commit
-            "TagResource",   // worker commit
-            "TagResource",   // last release
-            "UntagResource", // lease
+            "TagResource",            // schema revision
+            "UpdateService",          // web
+            "UpdateService",          // worker restored on the new definition
+            "RegisterScalableTarget", // worker's autoscaling resumed
+            "UntagResource",          // worker's markers
+            "TagResource",            // web commit
+            "TagResource",            // worker commit
+            "TagResource",            // last release
+            "UntagResource",          // lease
         ]
     );
     assert_converged(&fake, &env, "full release");

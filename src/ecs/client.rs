@@ -13,8 +13,8 @@ use super::error::EcsError;
 use super::limiter::RateLimiter;
 use super::types::{
     AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
-    RolloutState, RunTaskOutcome, RunTaskRequest, Service, ServiceEvent, Task, TaskContainer,
-    TaskDefinition, UpdateServiceRequest,
+    RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceEvent, Task,
+    TaskContainer, TaskDefinition, UpdateServiceRequest,
 };
 use super::{DESCRIBE_SERVICES_BATCH, Ecs};
 use crate::taskdef::model::{Tag, TaskDefinitionSpec};
@@ -61,6 +61,7 @@ impl Intercept for CountingInterceptor {
 #[derive(Clone)]
 pub struct EcsClient {
     client: Client,
+    autoscaling: aws_sdk_applicationautoscaling::Client,
     region: Option<String>,
     calls: Arc<CallCounter>,
     task_definitions: Arc<Mutex<HashMap<String, Arc<TaskDefinition>>>>,
@@ -86,8 +87,13 @@ impl EcsClient {
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
             .interceptor(CountingInterceptor(calls.clone()))
             .build();
+        let autoscaling = aws_sdk_applicationautoscaling::config::Builder::from(&shared)
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
+            .interceptor(CountingInterceptor(calls.clone()))
+            .build();
         EcsClient {
             client: Client::from_conf(config),
+            autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(autoscaling),
             region: shared.region().map(|r| r.to_string()),
             calls,
             task_definitions: Arc::default(),
@@ -551,6 +557,26 @@ impl Ecs for EcsClient {
             .await
             .map_err(|e| EcsError::from_sdk("TagResource", e))?;
         Ok(())
+    }
+
+    async fn scaling_of(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> Result<BTreeMap<String, ScalingSuspension>, EcsError> {
+        self.need_region()?;
+        super::autoscaling::scaling_of(&self.autoscaling, cluster, services).await
+    }
+
+    async fn set_scaling(
+        &self,
+        cluster: &str,
+        service: &str,
+        state: ScalingSuspension,
+    ) -> Result<(), EcsError> {
+        self.need_region()?;
+        self.limiter.acquire("RegisterScalableTarget").await;
+        super::autoscaling::set_scaling(&self.autoscaling, cluster, service, state).await
     }
 
     async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), EcsError> {

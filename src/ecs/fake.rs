@@ -19,8 +19,8 @@ use super::calls::CallCounter;
 use super::error::EcsError;
 use super::types::{
     Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus, RolloutState,
-    RunTaskOutcome, RunTaskRequest, Service, ServiceEvent, Task, TaskContainer, TaskDefinition,
-    UpdateServiceRequest,
+    RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceEvent, Task, TaskContainer,
+    TaskDefinition, UpdateServiceRequest,
 };
 use super::{DESCRIBE_SERVICES_BATCH, Ecs};
 use crate::taskdef::model::TaskDefinitionSpec;
@@ -104,6 +104,8 @@ pub struct State {
     pub task_definitions: BTreeMap<String, Arc<TaskDefinition>>,
     /// Tasks by ARN.
     pub tasks: BTreeMap<String, FakeTask>,
+    /// Application Auto Scaling targets by (cluster, service).
+    pub scalable_targets: BTreeMap<(String, String), ScalingSuspension>,
     /// Behaviour knobs.
     pub behaviour: Behaviour,
     /// Injected faults.
@@ -675,6 +677,41 @@ impl Ecs for FakeEcs {
                 .tags_of(arn)
                 .ok_or_else(|| not_found("TagResource", arn))?;
             target.extend(tags.iter().cloned());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn scaling_of(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> Result<BTreeMap<String, ScalingSuspension>, EcsError> {
+        self.call("DescribeScalableTargets", |s| {
+            Ok(services
+                .iter()
+                .filter_map(|name| {
+                    s.scalable_targets
+                        .get(&(cluster.to_owned(), name.clone()))
+                        .map(|state| (name.clone(), *state))
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn set_scaling(
+        &self,
+        cluster: &str,
+        service: &str,
+        state: ScalingSuspension,
+    ) -> Result<(), EcsError> {
+        self.call("RegisterScalableTarget", |s| {
+            let target = s
+                .scalable_targets
+                .get_mut(&(cluster.to_owned(), service.to_owned()))
+                .ok_or_else(|| not_found("RegisterScalableTarget", service))?;
+            *target = state;
             Ok(())
         })
         .await

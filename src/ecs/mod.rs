@@ -9,7 +9,9 @@
 //!   by 10, task definitions cached by ARN (they are immutable), mutating
 //!   calls held to ECS's rates ([`limiter`]), SDK errors mapped to
 //!   [`EcsError`]s that carry their class ([`error`]). [`taskdef`] maps task
-//!   definitions to and from the SDK's types.
+//!   definitions to and from the SDK's types. The Application Auto Scaling
+//!   calls on ECS services (suspending a quiesced service's scaling) are
+//!   here too, on `aws-sdk-applicationautoscaling` with the same config.
 //! - `fake::FakeEcs` (unit tests only): an in-memory ECS whose deployments
 //!   complete or fail after a number of polls, whose tasks stop with exit
 //!   codes, and which can throttle, fail with a 5xx after a call took effect,
@@ -17,6 +19,7 @@
 //!   controller tests on paused time; the integration tests keep proving the
 //!   real SDK path against the emulator.
 
+mod autoscaling;
 pub mod calls;
 mod client;
 pub mod error;
@@ -121,6 +124,24 @@ pub trait Ecs: Send + Sync {
         &self,
         arn: &str,
         tags: &[(String, String)],
+    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+
+    /// The services of `services` that are Application Auto Scaling targets,
+    /// with their suspended state (DescribeScalableTargets).
+    fn scaling_of(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> impl Future<
+        Output = Result<std::collections::BTreeMap<String, ScalingSuspension>, EcsError>,
+    > + Send;
+
+    /// Set a scalable target's suspended state (RegisterScalableTarget).
+    fn set_scaling(
+        &self,
+        cluster: &str,
+        service: &str,
+        state: ScalingSuspension,
     ) -> impl Future<Output = Result<(), EcsError>> + Send;
 
     /// UntagResource.

@@ -232,3 +232,48 @@ pub enum RunTaskOutcome {
     /// ECS refused to place it (RunTask `failures`), with why.
     NotStarted(String),
 }
+
+/// Which of Application Auto Scaling's scaling of a service is suspended
+/// (its scalable target's `SuspendedState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScalingSuspension {
+    /// Dynamic scale-in suspended.
+    pub dynamic_in: bool,
+    /// Dynamic scale-out suspended.
+    pub dynamic_out: bool,
+    /// Scheduled scaling suspended.
+    pub scheduled: bool,
+}
+
+impl ScalingSuspension {
+    /// Everything suspended: the autoscaler leaves the service alone.
+    pub const ALL: ScalingSuspension = ScalingSuspension {
+        dynamic_in: true,
+        dynamic_out: true,
+        scheduled: true,
+    };
+
+    /// As a tag value: `in=false out=false scheduled=false`.
+    pub fn to_tag(self) -> String {
+        format!(
+            "in={} out={} scheduled={}",
+            self.dynamic_in, self.dynamic_out, self.scheduled
+        )
+    }
+
+    /// Back from [`ScalingSuspension::to_tag`].
+    pub fn from_tag(value: &str) -> Option<ScalingSuspension> {
+        let mut state = ScalingSuspension::default();
+        for part in value.split(' ') {
+            let (key, flag) = part.split_once('=')?;
+            let flag = flag.parse().ok()?;
+            match key {
+                "in" => state.dynamic_in = flag,
+                "out" => state.dynamic_out = flag,
+                "scheduled" => state.scheduled = flag,
+                _ => return None,
+            }
+        }
+        Some(state)
+    }
+}

@@ -7,7 +7,7 @@
 //! plus one for the migration family when the revision differs. The result is
 //! plain data, so the planner stays pure.
 
-use crate::ecs::{Ecs, EcsError, Service, TaskDefinition};
+use crate::ecs::{Ecs, EcsError, ScalingSuspension, Service, TaskDefinition};
 use crate::spec::Environment;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,10 +37,19 @@ pub struct LiveService {
     /// The count before deckhand scaled it to 0 for a migration, while it is
     /// quiesced (tag [`QUIESCED_FROM_TAG`]); survives a crashed apply.
     pub quiesced_from: Option<i32>,
+    /// Its Application Auto Scaling state, when it is a scalable target
+    /// (read only for quiesce services, and only when a migration will run).
+    pub scaling: Option<ScalingSuspension>,
+    /// The scaling state before deckhand suspended it for a migration (tag
+    /// [`SCALING_SUSPENDED_FROM_TAG`]); survives a crashed apply.
+    pub scaling_suspended_from: Option<ScalingSuspension>,
 }
 
 /// Service tag holding the pre-quiesce count while a service is quiesced.
 pub const QUIESCED_FROM_TAG: &str = "deckhand:quiesced-from";
+/// Service tag holding the scaling state to resume while deckhand holds a
+/// quiesced service's Application Auto Scaling suspended.
+pub const SCALING_SUSPENDED_FROM_TAG: &str = "deckhand:scaling-suspended-from";
 /// Service tag holding the config commit last applied to it.
 pub const COMMIT_TAG: &str = "deckhand:commit";
 /// One-off task tag holding the schema revision a migration task applies.
@@ -60,7 +69,7 @@ pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment
         .map(|s| s.task_definition.clone())
         .collect();
     let task_definitions = task_definitions(ecs, &arns).await?;
-    let mut services = BTreeMap::new();
+    let mut services: BTreeMap<String, LiveService> = BTreeMap::new();
     for s in described {
         let Some(td) = task_definitions.get(&s.task_definition).cloned() else {
             continue;
@@ -77,6 +86,22 @@ pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment
     } else {
         None
     };
+    // Quiesce services that autoscale get their scaling suspended: read it
+    // only when a migration will run (one DescribeScalableTargets).
+    let quiesce: Vec<String> = env
+        .migration
+        .iter()
+        .flat_map(|m| m.quiesce.iter())
+        .filter(|name| services.contains_key(*name))
+        .cloned()
+        .collect();
+    if migration_will_run && !quiesce.is_empty() {
+        for (name, state) in ecs.scaling_of(&env.cluster, &quiesce).await? {
+            if let Some(s) = services.get_mut(&name) {
+                s.scaling = Some(state);
+            }
+        }
+    }
     Ok(LiveEnvironment {
         cluster_arn: cluster.arn,
         recorded_revision,
@@ -124,6 +149,11 @@ fn live_service(service: Service, task_definition: Arc<TaskDefinition>) -> LiveS
             .tags
             .get(QUIESCED_FROM_TAG)
             .and_then(|v| v.parse().ok()),
+        scaling: None,
+        scaling_suspended_from: service
+            .tags
+            .get(SCALING_SUSPENDED_FROM_TAG)
+            .and_then(|v| ScalingSuspension::from_tag(v)),
         service,
         task_definition,
     }

@@ -9,7 +9,7 @@
 
 pub mod normalize;
 
-use crate::ecs::{AwsVpc, CreateServiceRequest};
+use crate::ecs::{AwsVpc, CreateServiceRequest, ScalingSuspension};
 use crate::live::{COMMIT_TAG, LiveEnvironment, QUIESCED_FROM_TAG};
 use crate::spec::{Environment, render};
 use crate::taskdef::model::TaskDefinitionSpec;
@@ -79,6 +79,10 @@ pub enum Step {
         /// The service's ARN (the marker tag goes there).
         #[serde(skip)]
         service_arn: String,
+        /// The scaling state to resume afterwards, when the service is an
+        /// Application Auto Scaling target (its scaling is suspended first).
+        #[serde(skip)]
+        suspend_scaling: Option<ScalingSuspension>,
     },
     /// Run the migration task (registering its definition first when it differs).
     #[serde(rename_all = "camelCase")]
@@ -104,6 +108,21 @@ pub enum Step {
         /// The service carries a `deckhand:quiesced-from` marker to remove once it runs again.
         #[serde(skip)]
         clears_marker: bool,
+        /// The scaling state to resume once it runs again.
+        #[serde(skip)]
+        resume_scaling: Option<ScalingSuspension>,
+    },
+    /// Resume the Application Auto Scaling of a service an interrupted
+    /// release left suspended (the service itself needs nothing else).
+    #[serde(rename_all = "camelCase")]
+    ResumeScaling {
+        service: String,
+        /// The state to restore.
+        #[serde(skip)]
+        to: ScalingSuspension,
+        /// The service's ARN (the marker tag is removed there).
+        #[serde(skip)]
+        service_arn: String,
     },
     /// Record the commit on a service that already runs what it specifies
     /// (an earlier release stopped before it could).
@@ -162,6 +181,8 @@ pub struct QuiescedService {
     pub service_arn: String,
     /// The count it had before.
     pub restore_to: i32,
+    /// Its scaling state before deckhand suspended it (an autoscaled service).
+    pub resume_scaling: Option<ScalingSuspension>,
 }
 
 impl Step {
@@ -172,6 +193,7 @@ impl Step {
             | Step::CreateService { service, .. }
             | Step::Quiesce { service, .. }
             | Step::UpdateService { service, .. }
+            | Step::ResumeScaling { service, .. }
             | Step::RecordCommit { service, .. } => Some(service),
             Step::Migrate { .. } => None,
         }
@@ -274,6 +296,7 @@ pub fn plan(
     let mut quiesces = Vec::new();
     let mut updates = Vec::new();
     let mut records = Vec::new();
+    let mut resumes = Vec::new();
     let mut diffs = Vec::new();
     let mut summaries = Vec::new();
     let mut quiesced = Vec::new();
@@ -385,11 +408,23 @@ pub fn plan(
                 from: current.service.desired_count,
                 to: 0,
             });
-        if in_quiesce_list && (quiesce.is_some() || quiesced_from.is_some()) {
+        // What to resume: the state recorded when deckhand suspended it (a
+        // crashed release may have suspended it already), else the live one.
+        let suspend_scaling = current
+            .scaling
+            .map(|live| current.scaling_suspended_from.unwrap_or(live));
+        let is_quiesced = in_quiesce_list && (quiesce.is_some() || quiesced_from.is_some());
+        let resume_scaling = if quiesce.is_some() {
+            suspend_scaling
+        } else {
+            current.scaling_suspended_from
+        };
+        if is_quiesced {
             quiesced.push(QuiescedService {
                 service: service.name.clone(),
                 service_arn: current.service.arn.clone(),
                 restore_to: quiesce.map_or(target_count, |q| q.from),
+                resume_scaling,
             });
         }
         let count_change = match quiesce {
@@ -408,10 +443,17 @@ pub fn plan(
                 service: service.name.clone(),
                 desired_count: q,
                 service_arn: current.service.arn.clone(),
+                suspend_scaling,
             });
         }
-        if let (Some(change), None) = (count_change, quiesce) {
-            reasons.push(format!("desiredCount {} → {}", change.from, change.to));
+        match (count_change, quiesce) {
+            (Some(change), None) => {
+                reasons.push(format!("desiredCount {} → {}", change.from, change.to));
+            }
+            (Some(_), Some(_)) if reasons.is_empty() => {
+                reasons.push("back to its count after the migration".into());
+            }
+            _ => {}
         }
         let changed = td_changed || count_change.is_some();
         let recorded = current.service.tags.get(COMMIT_TAG);
@@ -425,7 +467,8 @@ pub fn plan(
                     desired_count: current.service.desired_count,
                 },
                 service_arn: current.service.arn.clone(),
-                clears_marker: has_marker,
+                clears_marker: has_marker || current.scaling_suspended_from.is_some(),
+                resume_scaling,
             });
         } else if let Some(commit) = commit
             && released_before
@@ -440,6 +483,17 @@ pub fn plan(
                 },
                 service_arn: current.service.arn.clone(),
                 clears_marker: has_marker,
+            });
+        }
+        if !changed
+            && !is_quiesced
+            && let Some(to) = current.scaling_suspended_from
+        {
+            reasons.push("resume its autoscaling".into());
+            resumes.push(Step::ResumeScaling {
+                service: service.name.clone(),
+                to,
+                service_arn: current.service.arn.clone(),
             });
         }
         summaries.push(ServiceSummary {
@@ -484,6 +538,7 @@ pub fn plan(
         });
     }
     steps.extend(updates);
+    steps.extend(resumes);
     steps.extend(records);
     Ok(Plan {
         environment: env.name.clone(),

@@ -44,6 +44,8 @@ fn live_service(name: &str, spec: TaskDefinitionSpec, count: i32) -> LiveService
             spec,
         }),
         quiesced_from: None,
+        scaling: None,
+        scaling_suspended_from: None,
     }
 }
 
@@ -364,4 +366,52 @@ fn services_never_released_by_deckhand_do_not_record_a_commit() {
     let env = environment("shop:1", Some("r1"));
     let live = live_matching(&env, Some("r1"));
     assert!(!plan(&env, Some("c1"), &live).unwrap().changed);
+}
+
+#[test]
+fn an_autoscaled_quiesce_service_has_its_scaling_suspended_and_resumed() {
+    let env = environment("shop:2", Some("r2"));
+    let mut live = live_matching(&environment("shop:1", Some("r1")), Some("r1"));
+    let live_state = crate::ecs::ScalingSuspension {
+        scheduled: true,
+        ..Default::default()
+    };
+    live.services.get_mut("worker").unwrap().scaling = Some(live_state);
+    let plan = plan(&env, None, &live).unwrap();
+    let quiesce = plan
+        .steps
+        .iter()
+        .find(|s| matches!(s, Step::Quiesce { .. }))
+        .unwrap();
+    assert!(matches!(quiesce, Step::Quiesce { suspend_scaling: Some(s), .. } if *s == live_state));
+    assert!(quiesce.to_string().contains("autoscaling suspended"));
+    let restore = plan
+        .steps
+        .iter()
+        .find(|s| matches!(s, Step::UpdateService { service, .. } if service == "worker"))
+        .unwrap();
+    assert!(
+        matches!(restore, Step::UpdateService { resume_scaling: Some(s), .. } if *s == live_state)
+    );
+}
+
+#[test]
+fn scaling_left_suspended_by_an_interrupted_release_is_resumed_as_recorded() {
+    // The release restored the worker, then stopped before resuming its autoscaling.
+    let env = environment("shop:1", Some("r1"));
+    let mut live = live_matching(&env, Some("r1"));
+    let worker = live.services.get_mut("worker").unwrap();
+    worker.scaling_suspended_from = Some(crate::ecs::ScalingSuspension::default());
+    let resumed = plan(&env, None, &live).unwrap();
+    assert_eq!(actions(&resumed), ["resume-scaling worker"]);
+    // While a migration is still pending, the recorded state (not the live,
+    // suspended one) is what is resumed afterwards.
+    let env = environment("shop:2", Some("r2"));
+    let mut live = live_matching(&environment("shop:1", Some("r1")), Some("r1"));
+    let worker = live.services.get_mut("worker").unwrap();
+    worker.scaling = Some(crate::ecs::ScalingSuspension::ALL);
+    worker.scaling_suspended_from = Some(crate::ecs::ScalingSuspension::default());
+    let plan = plan(&env, None, &live).unwrap();
+    assert!(plan.steps.iter().any(|s| matches!(s,
+        Step::Quiesce { suspend_scaling: Some(state), .. } if *state == crate::ecs::ScalingSuspension::default())));
 }

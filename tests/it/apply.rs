@@ -293,12 +293,9 @@ fn throttling_on_every_operation_does_not_stop_a_release() {
     assert_eq!(plan_json(&fx)["changed"], false);
 }
 
-#[test]
-fn a_deckhand_killed_during_the_migration_converges_with_one_migration() {
-    let fx = Fixture::seeded("kill9");
-    task_rule(&fx, json!({"exitCode": 0, "runSeconds": 6}));
-    release_commit(&fx, NEW_IMAGE, NEW_REVISION);
-    let mut child = fx
+/// `deckhand apply --yes` in the background, returned once it has started the migration task.
+fn apply_until_the_migration_starts(fx: &Fixture) -> std::process::Child {
+    let child = fx
         .command("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -309,6 +306,15 @@ fn a_deckhand_killed_during_the_migration_converges_with_one_migration() {
         assert!(Instant::now() < deadline, "RunTask never came");
         std::thread::sleep(Duration::from_millis(100));
     }
+    child
+}
+
+#[test]
+fn a_deckhand_killed_during_the_migration_converges_with_one_migration() {
+    let fx = Fixture::seeded("kill9");
+    task_rule(&fx, json!({"exitCode": 0, "runSeconds": 6}));
+    release_commit(&fx, NEW_IMAGE, NEW_REVISION);
+    let mut child = apply_until_the_migration_starts(&fx);
     std::thread::sleep(Duration::from_millis(500));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -387,5 +393,81 @@ fn with_log_format_json_progress_and_logs_are_json_lines() {
         lines.iter().any(|l| l["fields"]["message"] == "ECS calls"),
         "{}",
         run.stderr
+    );
+}
+
+/// The worker's Application Auto Scaling target, as the emulator has it.
+fn worker_scaling(fx: &Fixture) -> Value {
+    let answer = emulator().autoscaling(
+        &fx.key,
+        "DescribeScalableTargets",
+        &json!({"ServiceNamespace": "ecs", "ResourceIds": [format!("service/{}/worker", fx.id)]}),
+    );
+    answer["ScalableTargets"][0]["SuspendedState"].clone()
+}
+
+#[test]
+fn an_autoscaled_worker_stays_suspended_through_the_migration_and_gets_its_state_back() {
+    let fx = Fixture::seeded("autoscaled");
+    // The team suspends scheduled scaling themselves: that must survive a release.
+    let theirs = json!({
+        "DynamicScalingInSuspended": false,
+        "DynamicScalingOutSuspended": false,
+        "ScheduledScalingSuspended": true
+    });
+    emulator().autoscaling(
+        &fx.key,
+        "RegisterScalableTarget",
+        &json!({
+            "ServiceNamespace": "ecs",
+            "ResourceId": format!("service/{}/worker", fx.id),
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "MinCapacity": 1,
+            "MaxCapacity": 10,
+            "SuspendedState": theirs,
+        }),
+    );
+    task_rule(&fx, json!({"exitCode": 0, "runSeconds": 3}));
+    release_commit(&fx, NEW_IMAGE, NEW_REVISION);
+    let plan = fx.run("plan", &[]);
+    assert!(
+        plan.stdout
+            .contains("quiesce worker: desiredCount 2 → 0 (its autoscaling suspended"),
+        "{}",
+        plan.stdout
+    );
+    let mut child = apply_until_the_migration_starts(&fx);
+    // While the migration runs, no autoscaler can bring the worker back.
+    assert_eq!(
+        worker_scaling(&fx),
+        json!({
+            "DynamicScalingInSuspended": true,
+            "DynamicScalingOutSuspended": true,
+            "ScheduledScalingSuspended": true
+        })
+    );
+    assert!(child.wait().unwrap().success());
+    assert_eq!(worker_scaling(&fx), theirs, "exactly their state is back");
+    assert_eq!(plan_json(&fx)["changed"], false);
+
+    // A failed migration gives it back too.
+    // Rules match the first that fits: this marker does not contain the id.
+    let failing = format!("fail{}", fx.key);
+    emulator().request(
+        "POST",
+        "/_deckhand/task-rules",
+        Some(&json!({"commandContains": failing, "exitCode": 1})),
+    );
+    fx.edit_spec(|t| {
+        t.replace(NEW_REVISION, "20261201000000").replace(
+            &format!("db:migrate, {}]", fx.id),
+            &format!("db:migrate, {failing}]"),
+        )
+    });
+    apply(&fx, &[]).expect_code(1);
+    assert_eq!(
+        worker_scaling(&fx),
+        theirs,
+        "restored after a failed migration"
     );
 }

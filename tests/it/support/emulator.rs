@@ -121,9 +121,29 @@ pub fn http(
 impl Emulator {
     /// An ECS API call made outside deckhand (as someone in the console would).
     pub fn ecs(&self, access_key: &str, operation: &str, body: &Value) -> Value {
-        let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
+        self.aws_json(
+            access_key,
+            "ecs",
+            &format!("AmazonEC2ContainerServiceV20141113.{operation}"),
+            body,
+        )
+    }
+
+    /// An Application Auto Scaling call made outside deckhand.
+    pub fn autoscaling(&self, access_key: &str, operation: &str, body: &Value) -> Value {
+        self.aws_json(
+            access_key,
+            "application-autoscaling",
+            &format!("AnyScaleFrontendService.{operation}"),
+            body,
+        )
+    }
+
+    /// One AWS JSON-protocol call, signed (as the emulator reads it) for `service`.
+    fn aws_json(&self, access_key: &str, service: &str, target: &str, body: &Value) -> Value {
+        let operation = target.rsplit('.').next().unwrap_or(target);
         let auth = format!(
-            "AWS4-HMAC-SHA256 Credential={access_key}/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0"
+            "AWS4-HMAC-SHA256 Credential={access_key}/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
         );
         let (status, payload) = http(
             &self.addr,
@@ -131,7 +151,7 @@ impl Emulator {
             "/",
             &[
                 ("Content-Type", "application/x-amz-json-1.1"),
-                ("X-Amz-Target", &target),
+                ("X-Amz-Target", target),
                 ("Authorization", &auth),
             ],
             &body.to_string(),
