@@ -99,7 +99,7 @@ say "Nothing half-done: services still run 9a8b7c6, the worker is back at 2, the
 "$deckhand" plan --repo "$work/config" --env staging --format json |
   .venv/bin/python -c 'import json,sys; p=json.load(sys.stdin); print("\n".join(json.dumps(s) for s in p["steps"]))'
 
-say "GitOps: revert the bad commit; the controller finds ECS equal to git again"
+say "GitOps: revert the bad commit; ECS already runs it, so the controller only records the commit on the services"
 git -C "$work/config" -c user.name=demo -c user.email=demo@example.com revert --no-edit HEAD >/dev/null
 git -C "$work/config" log --oneline -1
 "$deckhand" controller --once --repo "file://$work/config"
