@@ -16,6 +16,7 @@ use super::wait;
 use super::{ApplyError, Release};
 use crate::ecs::{
     DesiredStatus, Ecs, EcsError, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
+    UpdateServiceRequest,
 };
 use crate::live::{QUIESCED_FROM_TAG, REVISION_TASK_TAG, SCALING_SUSPENDED_FROM_TAG};
 use crate::plan::{MigrationRun, QuiescedService, Step};
@@ -42,6 +43,7 @@ impl<E: Ecs> Release<'_, E> {
             return Ok(false);
         };
         let cluster = &self.env.cluster;
+        let mut quiesced_now = std::collections::BTreeSet::new();
         for step in &self.plan.steps {
             if let Step::Quiesce {
                 service,
@@ -64,25 +66,16 @@ impl<E: Ecs> Release<'_, E> {
                         .await?;
                 }
                 self.ecs
-                    .update_service(&crate::ecs::UpdateServiceRequest {
-                        cluster: cluster.clone(),
-                        service: service.clone(),
-                        task_definition: None,
-                        desired_count: Some(0),
-                    })
+                    .update_service(&UpdateServiceRequest::count(cluster, service, 0))
                     .await?;
                 self.progress.say("quiesce", step.to_string());
+                quiesced_now.insert(service.as_str());
             }
         }
         // A service an interrupted release left at 0 keeps its autoscaling
         // suspended (said again: the release may have stopped in between).
         for q in &run.quiesced {
-            let quiesced_now = self
-                .plan
-                .steps
-                .iter()
-                .any(|s| matches!(s, Step::Quiesce { service, .. } if *service == q.service));
-            if !quiesced_now && q.resume_scaling.is_some() {
+            if !quiesced_now.contains(q.service.as_str()) && q.resume_scaling.is_some() {
                 self.ecs
                     .set_scaling(cluster, &q.service, ScalingSuspension::ALL)
                     .await?;
@@ -127,12 +120,11 @@ impl<E: Ecs> Release<'_, E> {
     async fn restore(&self, quiesced: &[QuiescedService]) -> Result<(), EcsError> {
         for q in quiesced {
             self.ecs
-                .update_service(&crate::ecs::UpdateServiceRequest {
-                    cluster: self.env.cluster.clone(),
-                    service: q.service.clone(),
-                    task_definition: None,
-                    desired_count: Some(q.restore_to),
-                })
+                .update_service(&UpdateServiceRequest::count(
+                    &self.env.cluster,
+                    &q.service,
+                    q.restore_to,
+                ))
                 .await?;
             if let Some(state) = q.resume_scaling {
                 self.ecs

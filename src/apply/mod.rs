@@ -30,6 +30,7 @@ pub mod lease;
 mod migrate;
 pub mod notify;
 pub mod progress;
+mod rollback;
 pub mod verdict;
 pub mod wait;
 
@@ -40,6 +41,7 @@ use crate::spec::Environment;
 use lease::{Lease, LeaseError};
 use notify::{Notifier, ReleaseEvent};
 use progress::Progress;
+use rollback::Updated;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use verdict::RolloutWatch;
@@ -336,13 +338,6 @@ struct Release<'a, E: Ecs> {
     notifier: &'a Notifier,
 }
 
-/// A service updated in this release, and how to put it back.
-struct Updated {
-    service: String,
-    previous_task_definition: Option<String>,
-    previous_count: Option<i32>,
-}
-
 impl<E: Ecs> Release<'_, E> {
     fn polling(&self) -> Polling {
         Polling {
@@ -611,53 +606,6 @@ impl<E: Ecs> Release<'_, E> {
             }
         }
         Ok(migrated)
-    }
-
-    /// Put every service updated in this release back on what it ran before,
-    /// and wait for that. Returns the services rolled back.
-    async fn roll_back(&self, updated: &[Updated]) -> Result<Vec<String>, EcsError> {
-        let mut watches = Vec::new();
-        for u in updated {
-            let Some(previous) = &u.previous_task_definition else {
-                continue;
-            };
-            let deployment = self
-                .ecs
-                .update_service(&UpdateServiceRequest {
-                    cluster: self.env.cluster.clone(),
-                    service: u.service.clone(),
-                    task_definition: Some(previous.clone()),
-                    desired_count: u.previous_count,
-                })
-                .await?;
-            self.progress
-                .say("rollback", format!("{}: back to {previous}", u.service));
-            watches.push(RolloutWatch {
-                service: u.service.clone(),
-                deployment,
-                task_definition: previous.clone(),
-                desired_count: u.previous_count,
-            });
-        }
-        let results = wait::rollouts(
-            self.ecs,
-            &self.env.cluster,
-            &watches,
-            self.env.deploy.timeout,
-            self.polling(),
-            self.progress,
-            "rollback",
-        )
-        .await?;
-        for (service, result) in &results {
-            if let Some(why) = result.failure() {
-                self.progress.say(
-                    "rollback",
-                    format!("{service}: rollback did not complete: {why}"),
-                );
-            }
-        }
-        Ok(watches.into_iter().map(|w| w.service).collect())
     }
 }
 

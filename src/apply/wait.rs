@@ -78,12 +78,10 @@ pub async fn rollouts<E: Ecs>(
                 progress.say(step, format!("{}: event: {message}", watch.service));
             }
             let health = verdict::rollout(watch, service);
-            let state = match service.primary().and_then(|d| d.rollout_state) {
-                Some(crate::ecs::RolloutState::InProgress) => "IN_PROGRESS",
-                Some(crate::ecs::RolloutState::Completed) => "COMPLETED",
-                Some(crate::ecs::RolloutState::Failed) => "FAILED",
-                None => "-",
-            };
+            let state = service
+                .primary()
+                .and_then(|d| d.rollout_state)
+                .map_or("-", |r| r.as_str());
             let line = format!(
                 "{}: {}/{} running, rollout {state}",
                 watch.service, service.running_count, service.desired_count,

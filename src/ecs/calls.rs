@@ -16,11 +16,6 @@ impl CallCounter {
         self.counts.lock().expect("call counter lock").clone()
     }
 
-    /// Total requests.
-    pub fn total(&self) -> u64 {
-        self.snapshot().values().sum()
-    }
-
     /// Count one request of `operation`.
     pub fn record(&self, operation: &str) {
         *self

@@ -16,7 +16,7 @@ use super::types::{
     RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceEvent, Task,
     TaskContainer, TaskDefinition, UpdateServiceRequest,
 };
-use super::{DESCRIBE_SERVICES_BATCH, Ecs};
+use super::{DESCRIBE_SERVICES_BATCH, Ecs, READ_CONCURRENCY};
 use crate::taskdef::model::{Tag, TaskDefinitionSpec};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types as sdk;
@@ -33,8 +33,6 @@ use std::sync::{Arc, Mutex};
 /// long-running controller sees new ARNs with every release, and one round of
 /// re-describes is cheaper than unbounded memory.
 const TASK_DEFINITION_CACHE_LIMIT: usize = 4096;
-/// How many DescribeServices batches run at once (20/s per account).
-const READ_CONCURRENCY: usize = 4;
 
 #[derive(Debug)]
 struct CountingInterceptor(Arc<CallCounter>);

@@ -112,16 +112,6 @@ impl EcsError {
         }
     }
 
-    /// A 5xx answer from ECS (used by the fake to inject server errors).
-    pub fn server_error(operation: &'static str) -> EcsError {
-        EcsError::Api {
-            operation,
-            code: "ServerException".into(),
-            message: "internal error".into(),
-            status: 500,
-        }
-    }
-
     /// Turn an SDK error into ours, by the SDK's error kind.
     pub(crate) fn from_sdk<E, R>(operation: &'static str, error: SdkError<E, R>) -> EcsError
     where

@@ -162,6 +162,50 @@ impl State {
         td
     }
 
+    /// A steady service of `task_definition` (replacing one of the same name, as moto does).
+    fn run_service(
+        &mut self,
+        cluster: &str,
+        name: &str,
+        task_definition: &str,
+        desired_count: i32,
+        tags: BTreeMap<String, String>,
+    ) {
+        let id = self.id();
+        let deployment = FakeDeployment {
+            public: Deployment {
+                id: format!("ecs-svc/{id}"),
+                status: DeploymentStatus::Primary,
+                task_definition: task_definition.to_owned(),
+                rollout_state: Some(RolloutState::Completed),
+                rollout_state_reason: None,
+                desired_count,
+                running_count: desired_count,
+            },
+            ticks_left: 0,
+            fails: false,
+        };
+        let service = Service {
+            name: name.to_owned(),
+            arn: format!("{ACCOUNT}:service/{cluster}/{name}"),
+            status: "ACTIVE".into(),
+            task_definition: task_definition.to_owned(),
+            desired_count,
+            running_count: desired_count,
+            launch_type: Some("FARGATE".into()),
+            deployments: vec![deployment.public.clone()],
+            tags,
+            ..Service::default()
+        };
+        self.services.insert(
+            (cluster.to_owned(), name.to_owned()),
+            FakeService {
+                service,
+                deployments: vec![deployment],
+            },
+        );
+    }
+
     fn service_mut(&mut self, cluster: &str, name: &str) -> Result<&mut FakeService, EcsError> {
         self.services
             .get_mut(&(cluster.to_owned(), name.to_owned()))
@@ -336,44 +380,13 @@ impl FakeEcs {
         desired_count: i32,
         tags: &[(&str, &str)],
     ) {
+        let tags = tags
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         self.with(|s| {
             let td = s.register(spec);
-            let id = s.id();
-            let deployment = FakeDeployment {
-                public: Deployment {
-                    id: format!("ecs-svc/{id}"),
-                    status: DeploymentStatus::Primary,
-                    task_definition: td.arn.clone(),
-                    rollout_state: Some(RolloutState::Completed),
-                    rollout_state_reason: None,
-                    desired_count,
-                    running_count: desired_count,
-                },
-                ticks_left: 0,
-                fails: false,
-            };
-            let service = Service {
-                name: name.to_owned(),
-                arn: format!("{ACCOUNT}:service/{cluster}/{name}"),
-                status: "ACTIVE".into(),
-                task_definition: td.arn.clone(),
-                desired_count,
-                running_count: desired_count,
-                launch_type: Some("FARGATE".into()),
-                deployments: vec![deployment.public.clone()],
-                tags: tags
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
-                ..Service::default()
-            };
-            s.services.insert(
-                (cluster.to_owned(), name.to_owned()),
-                FakeService {
-                    service,
-                    deployments: vec![deployment],
-                },
-            );
+            s.run_service(cluster, name, &td.arn, desired_count, tags);
         });
     }
 
@@ -419,7 +432,12 @@ impl FakeEcs {
                 self.crashed.send_replace(true);
                 std::future::pending().await
             }
-            (Fault::Fail, _) => Err(EcsError::server_error(operation)),
+            (Fault::Fail, _) => Err(EcsError::Api {
+                operation,
+                code: "ServerException".into(),
+                message: "internal error".into(),
+                status: 500,
+            }),
             (Fault::None, Some(result)) => result,
         }
     }
@@ -498,28 +516,17 @@ impl Ecs for FakeEcs {
     }
 
     async fn create_service(&self, request: &CreateServiceRequest) -> Result<(), EcsError> {
-        let fake = self.clone();
         self.call("CreateService", |s| {
-            s.services
-                .remove(&(request.cluster.clone(), request.service.clone()));
-            Ok(())
-        })
-        .await?;
-        let spec = fake.with(|s| {
-            s.task_definitions
-                .get(&request.task_definition)
-                .map(|td| td.spec.clone())
-        });
-        if let Some(spec) = spec {
-            fake.add_service(
+            s.run_service(
                 &request.cluster,
                 &request.service,
-                &spec,
+                &request.task_definition,
                 request.desired_count,
-                &[],
+                BTreeMap::new(),
             );
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn update_service(

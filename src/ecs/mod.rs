@@ -35,11 +35,14 @@ pub use error::{EcsError, ErrorClass};
 pub use types::*;
 
 use crate::taskdef::model::TaskDefinitionSpec;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
 /// ECS accepts at most this many services per DescribeServices call.
 pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+/// How many read calls run at once (DescribeServices is limited to 20/s per account).
+const READ_CONCURRENCY: usize = 4;
 
 /// The ECS calls deckhand makes. Implementations batch and cache as they
 /// need; callers pass plain values and get plain values back.
@@ -150,4 +153,37 @@ pub trait Ecs: Send + Sync {
         arn: &str,
         keys: &[String],
     ) -> impl Future<Output = Result<(), EcsError>> + Send;
+}
+
+/// Describe each distinct ARN of `arns` once (the client caches by ARN), a
+/// few at a time; an ARN ECS does not know is an error.
+pub async fn describe_task_definitions<E: Ecs>(
+    ecs: &E,
+    arns: &[String],
+) -> Result<BTreeMap<String, Arc<TaskDefinition>>, EcsError> {
+    use futures_util::StreamExt;
+    let mut distinct: Vec<String> = arns.iter().filter(|a| !a.is_empty()).cloned().collect();
+    distinct.sort();
+    distinct.dedup();
+    // The futures are made up front (they do nothing until polled): a
+    // closure inside the stream would not be `Send` for every lifetime.
+    let calls: Vec<_> = distinct
+        .iter()
+        .map(|arn| ecs.describe_task_definition(arn))
+        .collect();
+    let results: Vec<_> = futures_util::stream::iter(calls)
+        .buffered(READ_CONCURRENCY)
+        .collect()
+        .await;
+    let mut out = BTreeMap::new();
+    for (arn, result) in distinct.into_iter().zip(results) {
+        let td = result?.ok_or_else(|| EcsError::Api {
+            operation: "DescribeTaskDefinition",
+            code: "ClientException".into(),
+            message: format!("task definition {arn} does not exist"),
+            status: 400,
+        })?;
+        out.insert(arn, td);
+    }
+    Ok(out)
 }

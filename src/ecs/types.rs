@@ -86,6 +86,17 @@ pub enum RolloutState {
     Failed,
 }
 
+impl RolloutState {
+    /// As ECS writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutState::InProgress => "IN_PROGRESS",
+            RolloutState::Completed => "COMPLETED",
+            RolloutState::Failed => "FAILED",
+        }
+    }
+}
+
 /// One deployment of a service.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Deployment {
@@ -199,6 +210,18 @@ pub struct UpdateServiceRequest {
     pub task_definition: Option<String>,
     /// The new count, if it changes.
     pub desired_count: Option<i32>,
+}
+
+impl UpdateServiceRequest {
+    /// Only a new count for `service`.
+    pub fn count(cluster: &str, service: &str, desired_count: i32) -> UpdateServiceRequest {
+        UpdateServiceRequest {
+            cluster: cluster.to_owned(),
+            service: service.to_owned(),
+            task_definition: None,
+            desired_count: Some(desired_count),
+        }
+    }
 }
 
 /// Where and how a one-off task runs.

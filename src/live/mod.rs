@@ -55,9 +55,6 @@ pub const COMMIT_TAG: &str = "deckhand:commit";
 /// One-off task tag holding the schema revision a migration task applies.
 pub const REVISION_TASK_TAG: &str = "deckhand:revision";
 
-/// How many DescribeTaskDefinition calls run at once.
-const DESCRIBE_CONCURRENCY: usize = 4;
-
 /// Read the live state of `env` from ECS.
 pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment, EcsError> {
     let cluster = ecs.describe_cluster(&env.cluster).await?;
@@ -68,7 +65,7 @@ pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment
         .iter()
         .map(|s| s.task_definition.clone())
         .collect();
-    let task_definitions = task_definitions(ecs, &arns).await?;
+    let task_definitions = crate::ecs::describe_task_definitions(ecs, &arns).await?;
     let mut services: BTreeMap<String, LiveService> = BTreeMap::new();
     for s in described {
         let Some(td) = task_definitions.get(&s.task_definition).cloned() else {
@@ -109,38 +106,6 @@ pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment
         services,
         migration_task_definition,
     })
-}
-
-/// Describe each distinct ARN once (the client caches by ARN), a few at a time.
-async fn task_definitions<E: Ecs>(
-    ecs: &E,
-    arns: &[String],
-) -> Result<BTreeMap<String, Arc<TaskDefinition>>, EcsError> {
-    use futures_util::StreamExt;
-    let mut distinct: Vec<String> = arns.iter().filter(|a| !a.is_empty()).cloned().collect();
-    distinct.sort();
-    distinct.dedup();
-    // The futures are made up front (they do nothing until polled): a
-    // closure inside the stream would not be `Send` for every lifetime.
-    let calls: Vec<_> = distinct
-        .iter()
-        .map(|arn| ecs.describe_task_definition(arn))
-        .collect();
-    let results: Vec<_> = futures_util::stream::iter(calls)
-        .buffered(DESCRIBE_CONCURRENCY)
-        .collect()
-        .await;
-    let mut out = BTreeMap::new();
-    for (arn, result) in distinct.into_iter().zip(results) {
-        let td = result?.ok_or_else(|| EcsError::Api {
-            operation: "DescribeTaskDefinition",
-            code: "ClientException".into(),
-            message: format!("task definition {arn} does not exist"),
-            status: 400,
-        })?;
-        out.insert(arn, td);
-    }
-    Ok(out)
 }
 
 fn live_service(service: Service, task_definition: Arc<TaskDefinition>) -> LiveService {

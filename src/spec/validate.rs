@@ -323,7 +323,7 @@ impl<'a> Validator<'a> {
         let family = block.family.clone().unwrap_or_else(|| name.to_owned());
         // A family defaulted from an invalid service name is reported once, above.
         let name_reported = block.family.is_none() && limits::ecs_name("service", name).is_some();
-        if !name_reported && !valid_family(&family) {
+        if !name_reported && limits::ecs_name("family", &family).is_some() {
             self.problem(
                 &["services", name, "family"],
                 format!("'{family}' is not a valid task-definition family"),
@@ -576,14 +576,6 @@ fn clip(text: &str) -> String {
 
 fn service_names(raw: &raw::EnvironmentFile) -> String {
     raw.services.keys().cloned().collect::<Vec<_>>().join(", ")
-}
-
-fn valid_family(family: &str) -> bool {
-    !family.is_empty()
-        && family.len() <= 255
-        && family
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn valid_env_var_name(name: &str) -> bool {

@@ -1,0 +1,193 @@
+//! The steps of a plan, in the order apply carries them out, and what each
+//! carries so apply neither renders nor looks anything up again. Plain data;
+//! how a step reads in words is `report`'s `Display` for [`Step`].
+
+use crate::ecs::{AwsVpc, CreateServiceRequest, ScalingSuspension};
+use crate::taskdef::model::TaskDefinitionSpec;
+use serde::Serialize;
+
+/// A `{from, to}` change of a count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CountChange {
+    /// Live value.
+    pub from: i32,
+    /// Desired value.
+    pub to: i32,
+}
+
+/// A `{from, to}` change of the schema revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevisionChange {
+    /// Recorded revision (None if nothing is recorded).
+    pub from: Option<String>,
+    /// Desired revision.
+    pub to: String,
+}
+
+/// A `{from, to}` change of the commit recorded on a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitChange {
+    /// The `deckhand:commit` tag now (None if absent).
+    pub from: Option<String>,
+    /// The commit being applied.
+    pub to: String,
+}
+
+/// One step of a plan, in the order apply runs them. Each step carries what
+/// apply needs to carry it out (the rendered definition, the request, the
+/// ARNs and counts), so apply neither renders nor looks anything up again.
+/// The fields marked `skip` are not part of the plan JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Step {
+    /// Register the rendered task definition of `service`.
+    #[serde(rename_all = "camelCase")]
+    RegisterTaskDefinition {
+        service: String,
+        family: String,
+        /// What to register.
+        #[serde(skip)]
+        task_definition: Box<TaskDefinitionSpec>,
+    },
+    /// Create the missing `service` from its CreateService input.
+    #[serde(rename_all = "camelCase")]
+    CreateService {
+        service: String,
+        /// The request; its task definition is the one registered before it.
+        #[serde(skip)]
+        request: Box<CreateServiceRequest>,
+        /// The ARN the service will have (ECS service ARNs are the cluster's
+        /// with the service name).
+        #[serde(skip)]
+        service_arn: String,
+    },
+    /// Scale `service` to 0 before the migration.
+    #[serde(rename_all = "camelCase")]
+    Quiesce {
+        service: String,
+        desired_count: CountChange,
+        /// The service's ARN (the marker tag goes there).
+        #[serde(skip)]
+        service_arn: String,
+        /// The scaling state to resume afterwards, when the service is an
+        /// Application Auto Scaling target (its scaling is suspended first).
+        #[serde(skip)]
+        suspend_scaling: Option<ScalingSuspension>,
+    },
+    /// Run the migration task (registering its definition first when it differs).
+    #[serde(rename_all = "camelCase")]
+    Migrate {
+        revision: RevisionChange,
+        register_task_definition: bool,
+        /// How the task runs.
+        #[serde(skip)]
+        run: Box<MigrationRun>,
+    },
+    /// Point `service` at its new task definition and/or count.
+    #[serde(rename_all = "camelCase")]
+    UpdateService {
+        service: String,
+        task_definition: bool,
+        desired_count: Option<CountChange>,
+        /// What the service runs now (for a rollback).
+        #[serde(skip)]
+        current: ServiceTarget,
+        /// The service's ARN.
+        #[serde(skip)]
+        service_arn: String,
+        /// The service carries a `deckhand:quiesced-from` marker to remove once it runs again.
+        #[serde(skip)]
+        clears_marker: bool,
+        /// The scaling state to resume once it runs again.
+        #[serde(skip)]
+        resume_scaling: Option<ScalingSuspension>,
+    },
+    /// Resume the Application Auto Scaling of a service an interrupted
+    /// release left suspended (the service itself needs nothing else).
+    #[serde(rename_all = "camelCase")]
+    ResumeScaling {
+        service: String,
+        /// The state to restore.
+        #[serde(skip)]
+        to: ScalingSuspension,
+        /// The service's ARN (the marker tag is removed there).
+        #[serde(skip)]
+        service_arn: String,
+    },
+    /// Record the commit on a service that already runs what it specifies
+    /// (an earlier release stopped before it could).
+    #[serde(rename_all = "camelCase")]
+    RecordCommit {
+        service: String,
+        commit: CommitChange,
+        /// The service's ARN.
+        #[serde(skip)]
+        service_arn: String,
+        /// A leftover `deckhand:quiesced-from` marker to remove.
+        #[serde(skip)]
+        clears_marker: bool,
+    },
+}
+
+/// A service's task definition and count.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceTarget {
+    /// Task definition ARN.
+    pub task_definition: String,
+    /// desiredCount.
+    pub desired_count: i32,
+}
+
+/// How the migration runs: everything apply needs, decided by the planner.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationRun {
+    /// The rendered migration task definition (registered when it differs).
+    pub task_definition: TaskDefinitionSpec,
+    /// The ARN of the live one, when it is unchanged.
+    pub current_arn: Option<String>,
+    /// The container whose command is overridden.
+    pub container: String,
+    /// The command.
+    pub command: Vec<String>,
+    /// Launch type of `networkFrom`.
+    pub launch_type: Option<String>,
+    /// Network of `networkFrom`.
+    pub network: Option<AwsVpc>,
+    /// `startedBy` of the task (`deckhand/<environment>`).
+    pub started_by: String,
+    /// Cluster ARN (the revision tag goes there).
+    pub cluster_arn: String,
+    /// Services that are (or will be) at 0 while the migration runs, with
+    /// the ARN and the count to restore when it fails.
+    pub quiesced: Vec<QuiescedService>,
+}
+
+/// A service scaled to 0 around the migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuiescedService {
+    /// Service name.
+    pub service: String,
+    /// Its ARN.
+    pub service_arn: String,
+    /// The count it had before.
+    pub restore_to: i32,
+    /// Its scaling state before deckhand suspended it (an autoscaled service).
+    pub resume_scaling: Option<ScalingSuspension>,
+}
+
+impl Step {
+    /// Would carrying out this step change nothing? (Never true of a
+    /// planned step; the crash tests check it.)
+    pub fn is_noop(&self) -> bool {
+        match self {
+            Step::Quiesce { desired_count, .. } => desired_count.from == 0,
+            Step::UpdateService {
+                task_definition,
+                desired_count,
+                ..
+            } => !task_definition && desired_count.is_none_or(|c| c.from == c.to),
+            Step::RecordCommit { commit, .. } => commit.from.as_deref() == Some(&commit.to),
+            _ => false,
+        }
+    }
+}
