@@ -18,9 +18,18 @@ pub struct Cli {
         env = "DECKHAND_LOG_FORMAT"
     )]
     pub log_format: LogFormat,
-    /// More logging (-v info, -vv debug, -vvv trace).
+    /// More logging (-v info and the cause of an error, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Colors: on a terminal only (auto, and never when NO_COLOR is set), always, or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -33,6 +42,28 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line (for CI).
     Json,
+}
+
+/// When to use ANSI colors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When the stream is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always (even into a pipe or a file).
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Colors on a stream that `is_terminal` or not, given `NO_COLOR`.
+    pub fn enabled(self, is_terminal: bool, no_color: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && !no_color,
+        }
+    }
 }
 
 /// The subcommands.

@@ -66,6 +66,8 @@ pub enum CommandError {
 pub struct Context {
     /// `--log-format json`: progress as JSON lines too.
     pub json_logs: bool,
+    /// ANSI colors on stdout (`--color`, `NO_COLOR`, a terminal).
+    pub color: bool,
 }
 
 /// Run one command.
@@ -160,8 +162,7 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
                 plan,
                 ..
             } = planned(&repo, env).await?;
-            let color = std::io::stdout().is_terminal();
-            print(&report::render(&plan, Format::Text, color))?;
+            print(&report::render(&plan, Format::Text, context.color))?;
             if !plan.changed {
                 return Ok(Outcome::Done);
             }
@@ -190,7 +191,7 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
         } => {
             let Planned { ecs, plan, .. } = planned(&repo, env).await?;
             tracing::info!(calls = ?ecs.calls().snapshot(), "ECS calls");
-            let color = format == Format::Text && std::io::stdout().is_terminal();
+            let color = format == Format::Text && context.color;
             print(&report::render(&plan, format, color))?;
             Ok(if detailed_exitcode && plan.changed {
                 Outcome::Changes
@@ -336,7 +337,7 @@ struct Planned {
 
 async fn planned(repo: &RepoArgs, env: String) -> Result<Planned, CommandError> {
     let (snapshot, env) = load(repo, env).await?;
-    let ecs = EcsClient::connect(env.region.as_deref()).await;
+    let ecs = EcsClient::connect(env.region.as_deref()).await?;
     let live = live::fetch(&ecs, &env).await?;
     let plan = plan::plan(&env, snapshot.commit(), &live)?;
     Ok(Planned {

@@ -5,6 +5,7 @@
 use clap::Parser;
 use deckhand::cli::{Cli, LogFormat};
 use deckhand::commands::{self, Context, Outcome};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,7 +15,14 @@ fn main() -> ExitCode {
         cli.command,
         deckhand::cli::Command::Controller { once: false, .. }
     );
-    init_logging(cli.log_format, cli.verbose.max(u8::from(long_running)));
+    // NO_COLOR: set to anything non-empty (https://no-color.org).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let log_colors = cli.color.enabled(std::io::stderr().is_terminal(), no_color);
+    init_logging(
+        cli.log_format,
+        cli.verbose.max(u8::from(long_running)),
+        log_colors,
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         // git and spec loading run on the blocking pool; a few threads are plenty.
@@ -30,21 +38,44 @@ fn main() -> ExitCode {
     };
     let context = Context {
         json_logs: cli.log_format == LogFormat::Json,
+        color: cli.color.enabled(std::io::stdout().is_terminal(), no_color),
     };
+    let verbose = cli.verbose > 0;
     match runtime.block_on(commands::run(cli.command, context)) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Changes) => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e}");
+            if verbose {
+                print_causes(&e);
+            }
             ExitCode::from(1)
         }
     }
 }
 
-fn init_logging(format: LogFormat, verbose: u8) {
+/// `-v`: the chain of causes under the one-line error.
+fn print_causes(error: &dyn std::error::Error) {
+    let mut current = error.source();
+    let mut seen = error.to_string();
+    while let Some(cause) = current {
+        let text = cause.to_string();
+        // Transparent wrappers repeat their inner message: say it once.
+        if !seen.contains(&text) {
+            eprintln!("  caused by: {text}");
+            seen = text;
+        }
+        current = cause.source();
+    }
+}
+
+fn init_logging(format: LogFormat, verbose: u8, ansi: bool) {
+    // The SDK's own warnings (credential providers tried, IMDS) are raw
+    // debug structures: deckhand reports the outcome in plain words, and
+    // shows them from -vv on.
     let default = match verbose {
-        0 => "warn",
-        1 => "info,deckhand=info",
+        0 => "warn,aws_config=off,aws_smithy_runtime=off,aws_runtime=off",
+        1 => "info,deckhand=info,aws_config=off,aws_smithy_runtime=off,aws_runtime=off",
         2 => "info,deckhand=debug",
         _ => "debug,deckhand=trace",
     };
@@ -53,6 +84,7 @@ fn init_logging(format: LogFormat, verbose: u8) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false);
     match format {
         LogFormat::Json => builder.json().init(),

@@ -3,7 +3,7 @@
 //! makes them; the controller's tests connect to the in-memory fake.
 
 use super::state::ControllerState;
-use crate::ecs::{Ecs, EcsClient};
+use crate::ecs::{Ecs, EcsClient, EcsError};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -13,7 +13,10 @@ pub trait Connect: Send + Sync + 'static {
     /// The client.
     type Ecs: Ecs + Clone + 'static;
     /// A client for `region` (None: the standard AWS config's).
-    fn connect(&self, region: Option<&str>) -> impl Future<Output = Self::Ecs> + Send;
+    fn connect(
+        &self,
+        region: Option<&str>,
+    ) -> impl Future<Output = Result<Self::Ecs, EcsError>> + Send;
 }
 
 /// Real clients from the standard AWS config.
@@ -22,7 +25,7 @@ pub struct SdkConnect;
 
 impl Connect for SdkConnect {
     type Ecs = EcsClient;
-    async fn connect(&self, region: Option<&str>) -> EcsClient {
+    async fn connect(&self, region: Option<&str>) -> Result<EcsClient, EcsError> {
         EcsClient::connect(region).await
     }
 }
@@ -44,15 +47,16 @@ impl<C: Connect> ClientCache<C> {
         }
     }
 
-    /// The client of `region`, made on first use.
-    pub async fn get(&self, region: Option<&str>) -> C::Ecs {
+    /// The client of `region`, made on first use (a failure to make one is
+    /// not kept: the next cycle tries again).
+    pub async fn get(&self, region: Option<&str>) -> Result<C::Ecs, EcsError> {
         let mut clients = self.clients.lock().await;
         if let Some(ecs) = clients.get(&region.map(str::to_owned)) {
-            return ecs.clone();
+            return Ok(ecs.clone());
         }
-        let ecs = self.connect.connect(region).await;
+        let ecs = self.connect.connect(region).await?;
         self.state.track_calls(ecs.calls());
         clients.insert(region.map(str::to_owned), ecs.clone());
-        ecs
+        Ok(ecs)
     }
 }

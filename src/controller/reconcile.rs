@@ -130,7 +130,10 @@ impl<C: Connect> Reconciler<C> {
         if env.sync.suspend {
             return ok(ResultKind::Suspended, Some("sync.suspend is true".into()));
         }
-        let ecs = self.clients.get(env.region.as_deref()).await;
+        let ecs = match self.clients.get(env.region.as_deref()).await {
+            Ok(ecs) => ecs,
+            Err(e) => return self.fail(environment, commit, e.to_string(), e.class()),
+        };
         let live = match live::fetch(&ecs, &env).await {
             Ok(live) => live,
             Err(e) => return self.fail(environment, commit, e.to_string(), e.class()),

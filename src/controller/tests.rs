@@ -15,8 +15,8 @@ struct FakeConnect(FakeEcs);
 
 impl Connect for FakeConnect {
     type Ecs = FakeEcs;
-    async fn connect(&self, _region: Option<&str>) -> FakeEcs {
-        self.0.clone()
+    async fn connect(&self, _region: Option<&str>) -> Result<FakeEcs, crate::ecs::EcsError> {
+        Ok(self.0.clone())
     }
 }
 

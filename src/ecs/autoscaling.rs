@@ -2,6 +2,7 @@
 //! scalable targets, and suspending or resuming their scaling, on the real
 //! `aws-sdk-applicationautoscaling` client (same config, same call counter).
 
+use super::credentials::CredentialSource;
 use super::error::EcsError;
 use super::types::ScalingSuspension;
 use aws_sdk_applicationautoscaling::Client;
@@ -19,6 +20,7 @@ fn resource_id(cluster: &str, service: &str) -> String {
 /// The services of `services` that are scalable targets, with their state.
 pub(super) async fn scaling_of(
     client: &Client,
+    credentials: &CredentialSource,
     cluster: &str,
     services: &[String],
 ) -> Result<BTreeMap<String, ScalingSuspension>, EcsError> {
@@ -32,7 +34,7 @@ pub(super) async fn scaling_of(
             .set_resource_ids(Some(ids))
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("DescribeScalableTargets", e))?;
+            .map_err(|e| EcsError::from_sdk("DescribeScalableTargets", e, credentials))?;
         for target in answer.scalable_targets() {
             let Some(service) = target
                 .resource_id()
@@ -59,6 +61,7 @@ pub(super) async fn scaling_of(
 /// RegisterScalableTarget on the existing target, changing only its suspended state.
 pub(super) async fn set_scaling(
     client: &Client,
+    credentials: &CredentialSource,
     cluster: &str,
     service: &str,
     state: ScalingSuspension,
@@ -77,6 +80,6 @@ pub(super) async fn set_scaling(
         )
         .send()
         .await
-        .map_err(|e| EcsError::from_sdk("RegisterScalableTarget", e))?;
+        .map_err(|e| EcsError::from_sdk("RegisterScalableTarget", e, credentials))?;
     Ok(())
 }

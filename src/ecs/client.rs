@@ -9,7 +9,8 @@
 //! [`EcsError`] for the caller's backoff.
 
 use super::calls::CallCounter;
-use super::error::EcsError;
+use super::credentials::{self, CredentialSource};
+use super::error::{EcsError, endpoint_description};
 use super::limiter::RateLimiter;
 use super::types::{
     AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
@@ -22,8 +23,11 @@ use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types as sdk;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::{BTreeMap, HashMap};
@@ -53,6 +57,78 @@ impl Intercept for CountingInterceptor {
         }
         Ok(())
     }
+
+    /// A failed attempt the SDK will retry is said at once, so a retry
+    /// loop against an unreachable endpoint is not silent.
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(Err(error)) = context.output_or_error() else {
+            return Ok(());
+        };
+        if !(error.is_connector_error() || error.is_timeout_error()) {
+            return Ok(());
+        }
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        if attempt < MAX_ATTEMPTS {
+            let operation = cfg.load::<Metadata>().map_or("", |m| m.name());
+            tracing::warn!(
+                "cannot reach ECS at {} ({operation}, attempt {attempt} of {MAX_ATTEMPTS}); retrying",
+                endpoint_description()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Attempts per request (the SDK's standard retry mode).
+const MAX_ATTEMPTS: u32 = 5;
+
+/// The endpoint variables the SDK reads, checked before it does.
+const ENDPOINT_VARIABLES: &[&str] = &[
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_ECS",
+    "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING",
+];
+
+/// Every endpoint variable that is set must be an http(s) URL with a host.
+fn check_endpoints(var: &dyn Fn(&str) -> Option<String>) -> Result<(), EcsError> {
+    for variable in ENDPOINT_VARIABLES {
+        let Some(value) = var(variable) else { continue };
+        let ok = value.parse::<http::Uri>().ok().is_some_and(|uri| {
+            matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some()
+        });
+        if !ok {
+            return Err(EcsError::BadEndpoint { variable, value });
+        }
+    }
+    Ok(())
+}
+
+/// Read the AWS profile files as the SDK will, and tell where credentials
+/// will come from. A profile named by `AWS_PROFILE` must exist.
+async fn credential_source() -> Result<CredentialSource, EcsError> {
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    let profiles =
+        aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
+            .await
+            .map_err(|e| EcsError::ProfileFile {
+                message: e.to_string(),
+            })?;
+    if let Some(profile) = env_var("AWS_PROFILE")
+        && profiles.get_profile(&profile).is_none()
+    {
+        return Err(EcsError::UnknownProfile { profile });
+    }
+    Ok(credentials::source(&env_var, &profiles))
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// The ECS client.
@@ -64,12 +140,18 @@ pub struct EcsClient {
     calls: Arc<CallCounter>,
     task_definitions: Arc<Mutex<HashMap<String, Arc<TaskDefinition>>>>,
     limiter: Arc<RateLimiter>,
+    credentials: Arc<CredentialSource>,
 }
 
 impl EcsClient {
     /// Build a client from the standard AWS config; `region` overrides the
     /// configured one.
-    pub async fn connect(region: Option<&str>) -> EcsClient {
+    ///
+    /// Fails before any request when an endpoint variable is not a URL or
+    /// `AWS_PROFILE` names a profile that does not exist.
+    pub async fn connect(region: Option<&str>) -> Result<EcsClient, EcsError> {
+        check_endpoints(&env_var)?;
+        let credentials = Arc::new(credential_source().await?);
         use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -82,21 +164,26 @@ impl EcsClient {
         let shared = loader.load().await;
         let calls = Arc::new(CallCounter::default());
         let config = aws_sdk_ecs::config::Builder::from(&shared)
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
+            .retry_config(
+                aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS),
+            )
             .interceptor(CountingInterceptor(calls.clone()))
             .build();
         let autoscaling = aws_sdk_applicationautoscaling::config::Builder::from(&shared)
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
+            .retry_config(
+                aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS),
+            )
             .interceptor(CountingInterceptor(calls.clone()))
             .build();
-        EcsClient {
+        Ok(EcsClient {
             client: Client::from_conf(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(autoscaling),
             region: shared.region().map(|r| r.to_string()),
             calls,
             task_definitions: Arc::default(),
             limiter: Arc::new(RateLimiter::from_env()),
-        }
+            credentials,
+        })
     }
 
     /// No call can be signed without a region: say so before sending anything.
@@ -270,7 +357,7 @@ impl Ecs for EcsClient {
             .include(sdk::ClusterField::Tags)
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("DescribeClusters", e))?;
+            .map_err(|e| EcsError::from_sdk("DescribeClusters", e, &self.credentials))?;
         out.clusters()
             .iter()
             .find(|c| c.status() != Some("INACTIVE"))
@@ -315,7 +402,10 @@ impl Ecs for EcsClient {
         let mut services = Vec::new();
         for result in results {
             let out = result.map_err(|e| {
-                self.cluster_error(cluster, EcsError::from_sdk("DescribeServices", e))
+                self.cluster_error(
+                    cluster,
+                    EcsError::from_sdk("DescribeServices", e, &self.credentials),
+                )
             })?;
             services.extend(
                 out.services()
@@ -345,7 +435,7 @@ impl Ecs for EcsClient {
         let out = match result {
             Ok(out) => out,
             Err(e) => {
-                let e = EcsError::from_sdk("DescribeTaskDefinition", e);
+                let e = EcsError::from_sdk("DescribeTaskDefinition", e, &self.credentials);
                 // ECS answers ClientException for an unknown family or ARN.
                 if e.code() == Some("ClientException") {
                     return Ok(None);
@@ -379,10 +469,11 @@ impl Ecs for EcsClient {
         let out = request
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("RegisterTaskDefinition", e))?;
+            .map_err(|e| EcsError::from_sdk("RegisterTaskDefinition", e, &self.credentials))?;
         let td = out.task_definition().ok_or_else(|| EcsError::Other {
             operation: "RegisterTaskDefinition",
             detail: "ECS returned no task definition".into(),
+            cause: None,
         })?;
         Ok(self.remember(td, spec.tags.clone()))
     }
@@ -405,7 +496,7 @@ impl Ecs for EcsClient {
         self.limiter.acquire("CreateService").await;
         call.send()
             .await
-            .map_err(|e| EcsError::from_sdk("CreateService", e))?;
+            .map_err(|e| EcsError::from_sdk("CreateService", e, &self.credentials))?;
         Ok(())
     }
 
@@ -424,7 +515,7 @@ impl Ecs for EcsClient {
             .set_desired_count(request.desired_count)
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("UpdateService", e))?;
+            .map_err(|e| EcsError::from_sdk("UpdateService", e, &self.credentials))?;
         Ok(out
             .service()
             .and_then(|s| {
@@ -464,7 +555,7 @@ impl Ecs for EcsClient {
         let out = call
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("RunTask", e))?;
+            .map_err(|e| EcsError::from_sdk("RunTask", e, &self.credentials))?;
         if let Some(failure) = out.failures().first() {
             return Ok(RunTaskOutcome::NotStarted(
                 format!(
@@ -483,6 +574,7 @@ impl Ecs for EcsClient {
             .ok_or_else(|| EcsError::Other {
                 operation: "RunTask",
                 detail: "ECS started no task and reported no failure".into(),
+                cause: None,
             })
     }
 
@@ -502,7 +594,7 @@ impl Ecs for EcsClient {
                 .include(sdk::TaskField::Tags)
                 .send()
                 .await
-                .map_err(|e| EcsError::from_sdk("DescribeTasks", e))?;
+                .map_err(|e| EcsError::from_sdk("DescribeTasks", e, &self.credentials))?;
             tasks.extend(out.tasks().iter().map(task_of));
         }
         Ok(tasks)
@@ -526,7 +618,7 @@ impl Ecs for EcsClient {
             })
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("ListTasks", e))?;
+            .map_err(|e| EcsError::from_sdk("ListTasks", e, &self.credentials))?;
         Ok(out.task_arns().to_vec())
     }
 
@@ -540,7 +632,7 @@ impl Ecs for EcsClient {
             .reason(reason)
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("StopTask", e))?;
+            .map_err(|e| EcsError::from_sdk("StopTask", e, &self.credentials))?;
         Ok(())
     }
 
@@ -553,7 +645,7 @@ impl Ecs for EcsClient {
             .set_tags(Some(sdk_tags(tags)))
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("TagResource", e))?;
+            .map_err(|e| EcsError::from_sdk("TagResource", e, &self.credentials))?;
         Ok(())
     }
 
@@ -563,7 +655,8 @@ impl Ecs for EcsClient {
         services: &[String],
     ) -> Result<BTreeMap<String, ScalingSuspension>, EcsError> {
         self.need_region()?;
-        super::autoscaling::scaling_of(&self.autoscaling, cluster, services).await
+        super::autoscaling::scaling_of(&self.autoscaling, &self.credentials, cluster, services)
+            .await
     }
 
     async fn set_scaling(
@@ -574,7 +667,14 @@ impl Ecs for EcsClient {
     ) -> Result<(), EcsError> {
         self.need_region()?;
         self.limiter.acquire("RegisterScalableTarget").await;
-        super::autoscaling::set_scaling(&self.autoscaling, cluster, service, state).await
+        super::autoscaling::set_scaling(
+            &self.autoscaling,
+            &self.credentials,
+            cluster,
+            service,
+            state,
+        )
+        .await
     }
 
     async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), EcsError> {
@@ -586,7 +686,7 @@ impl Ecs for EcsClient {
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("UntagResource", e))?;
+            .map_err(|e| EcsError::from_sdk("UntagResource", e, &self.credentials))?;
         Ok(())
     }
 }

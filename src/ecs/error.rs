@@ -2,8 +2,14 @@
 //! from its variant alone (the SDK's error kind and the service's error
 //! code), never from message text, so the controller can decide between
 //! "back off and retry" and "wait for a new commit" without reading words.
+//! Every message is one or two plain sentences with the fix; the SDK's own
+//! error is kept as the `source` for the cause chain printed with `-v`.
 
-use aws_sdk_ecs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use super::credentials::CredentialSource;
+use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
+
+/// An underlying error, kept for the cause chain printed with `-v`.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// How a failure should be treated by whoever retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,13 +27,39 @@ pub enum ErrorClass {
 /// An ECS failure.
 #[derive(Debug, thiserror::Error)]
 pub enum EcsError {
-    /// The credential chain found nothing.
-    #[error(
-        "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an instance/task role"
-    )]
+    /// The credential chain found nothing; `advice` is worded for the source
+    /// the user configured (see [`CredentialSource::advice`]).
+    #[error("{advice}")]
     NoCredentials {
-        /// The SDK's cause chain (shown with `-v`).
-        detail: String,
+        /// What is wrong and what to do.
+        advice: String,
+        /// The SDK's error (shown with `-v`).
+        #[source]
+        cause: Option<Cause>,
+    },
+    /// `AWS_PROFILE` names a profile that is in neither AWS file.
+    #[error(
+        "AWS profile '{profile}' is not in the AWS config or credentials file: check AWS_PROFILE, or create the profile with `aws configure sso --profile {profile}`"
+    )]
+    UnknownProfile {
+        /// The profile.
+        profile: String,
+    },
+    /// The AWS config or credentials file cannot be read or parsed.
+    #[error("cannot read the AWS config files: {message}")]
+    ProfileFile {
+        /// What the parser said (file and line).
+        message: String,
+    },
+    /// An endpoint variable is not an http(s) URL.
+    #[error(
+        "{variable} is not an http(s) URL: {value:?}; set it to a full URL such as https://ecs.us-east-1.amazonaws.com, or unset it"
+    )]
+    BadEndpoint {
+        /// The variable.
+        variable: &'static str,
+        /// Its value.
+        value: String,
     },
     /// No region configured anywhere.
     #[error(
@@ -35,12 +67,17 @@ pub enum EcsError {
     )]
     NoRegion,
     /// The endpoint could not be reached (connection refused, DNS, timeout).
-    #[error("cannot reach ECS at {endpoint}: {detail}")]
+    #[error(
+        "cannot reach ECS at {endpoint} ({detail}): check the network and the region, and AWS_ENDPOINT_URL if it is set"
+    )]
     Unreachable {
         /// The endpoint tried.
         endpoint: String,
         /// The innermost cause.
         detail: String,
+        /// The SDK's error (shown with `-v`).
+        #[source]
+        cause: Option<Cause>,
     },
     /// The cluster does not exist (or is INACTIVE).
     #[error("cluster '{cluster}' not found in ECS{}", region.as_deref().map(|r| format!(" (region {r})")).unwrap_or_default())]
@@ -49,6 +86,26 @@ pub enum EcsError {
         cluster: String,
         /// Region asked.
         region: Option<String>,
+    },
+    /// The credentials are not allowed to make this call.
+    #[error(
+        "AWS denied {action}: {message}; allow it for these credentials (`deckhand iam-policy` prints the policy deckhand needs)"
+    )]
+    AccessDenied {
+        /// The IAM action, e.g. `ecs:UpdateService`.
+        action: String,
+        /// AWS's message (it names the principal and the resource).
+        message: String,
+    },
+    /// AWS no longer accepts the credentials (expired token, unknown key).
+    #[error("{advice} ({code} on {operation})")]
+    CredentialsRejected {
+        /// The operation.
+        operation: &'static str,
+        /// AWS's error code.
+        code: String,
+        /// What to do.
+        advice: String,
     },
     /// ECS answered with an error code.
     #[error("ECS {operation}: {code}: {message}")]
@@ -75,10 +132,29 @@ pub enum EcsError {
     Other {
         /// The operation.
         operation: &'static str,
-        /// The first line of the cause chain.
+        /// The innermost cause.
         detail: String,
+        /// The SDK's error (shown with `-v`).
+        #[source]
+        cause: Option<Cause>,
     },
 }
+
+/// Error codes meaning the credentials have expired.
+const EXPIRED_CODES: &[&str] = &["ExpiredTokenException", "ExpiredToken", "RequestExpired"];
+/// Error codes meaning AWS does not know the credentials.
+const UNRECOGNIZED_CODES: &[&str] = &[
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+];
+/// Error codes meaning IAM denied the call.
+const DENIED_CODES: &[&str] = &[
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnauthorizedOperation",
+];
 
 /// ECS error codes that mean "the request is wrong", not "try again".
 const REJECTED_CODES: &[&str] = &[
@@ -112,24 +188,54 @@ impl EcsError {
         }
     }
 
-    /// Turn an SDK error into ours, by the SDK's error kind.
-    pub(crate) fn from_sdk<E, R>(operation: &'static str, error: SdkError<E, R>) -> EcsError
+    /// Turn an SDK error into ours, by the SDK's error kind and the
+    /// service's error code; `credentials` words the credential failures.
+    pub(crate) fn from_sdk<E, R>(
+        operation: &'static str,
+        error: SdkError<E, R>,
+        credentials: &CredentialSource,
+    ) -> EcsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + HttpStatus + Send + Sync + 'static,
     {
-        let detail = DisplayErrorContext(&error).to_string();
         if let SdkError::ServiceError(service) = &error {
             let e = service.err();
+            let code = e.code().unwrap_or("Unknown").to_owned();
+            let message = e.message().unwrap_or("").to_owned();
+            if DENIED_CODES.contains(&code.as_str()) {
+                return EcsError::AccessDenied {
+                    action: iam_action(operation),
+                    message,
+                };
+            }
+            if EXPIRED_CODES.contains(&code.as_str()) {
+                return EcsError::CredentialsRejected {
+                    operation,
+                    code,
+                    advice: credentials.expired_advice(),
+                };
+            }
+            if UNRECOGNIZED_CODES.contains(&code.as_str()) {
+                return EcsError::CredentialsRejected {
+                    operation,
+                    code,
+                    advice: "AWS does not recognise these credentials (wrong access key, secret or account): check them, or sign in again".into(),
+                };
+            }
             return EcsError::Api {
                 operation,
-                code: e.code().unwrap_or("Unknown").to_owned(),
-                message: e.message().unwrap_or("").to_owned(),
+                code,
+                message,
                 status: service.raw().status(),
             };
         }
+        let detail = innermost_cause(&error);
         if caused_by_credentials(&error) {
-            return EcsError::NoCredentials { detail };
+            return EcsError::NoCredentials {
+                advice: credentials.advice(&detail),
+                cause: Some(Box::new(error)),
+            };
         }
         let unreachable = match &error {
             SdkError::DispatchFailure(d) => d.is_io() || d.is_timeout(),
@@ -139,14 +245,27 @@ impl EcsError {
         if unreachable {
             return EcsError::Unreachable {
                 endpoint: endpoint_description(),
-                detail: innermost_cause(&error),
+                detail,
+                cause: Some(Box::new(error)),
             };
         }
         EcsError::Other {
             operation,
-            detail: first_line(&detail),
+            detail,
+            cause: Some(Box::new(error)),
         }
     }
+}
+
+/// The IAM action of an operation: `ecs:UpdateService`, or
+/// `application-autoscaling:…` for the scaling calls.
+fn iam_action(operation: &str) -> String {
+    let service = if operation.contains("Scalable") {
+        "application-autoscaling"
+    } else {
+        "ecs"
+    };
+    format!("{service}:{operation}")
 }
 
 /// The HTTP status of a raw response.
@@ -184,11 +303,8 @@ fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
     current.to_string()
 }
 
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or("").to_owned()
-}
-
-fn endpoint_description() -> String {
+/// The ECS endpoint in use, for messages.
+pub(crate) fn endpoint_description() -> String {
     std::env::var("AWS_ENDPOINT_URL_ECS")
         .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
         .unwrap_or_else(|_| "the regional ECS endpoint".into())
@@ -218,7 +334,8 @@ mod tests {
             (EcsError::NoRegion, ErrorClass::User),
             (
                 EcsError::NoCredentials {
-                    detail: String::new(),
+                    advice: String::new(),
+                    cause: None,
                 },
                 ErrorClass::Retryable,
             ),

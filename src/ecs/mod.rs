@@ -22,6 +22,7 @@
 mod autoscaling;
 pub mod calls;
 mod client;
+pub mod credentials;
 pub mod error;
 #[cfg(test)]
 pub mod fake;

@@ -3,6 +3,7 @@
 //! local emulator (moto + our plugin), started once for the binary.
 
 mod apply;
+mod aws;
 mod cli;
 mod controller;
 mod corpus;

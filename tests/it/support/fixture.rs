@@ -179,6 +179,18 @@ impl Fixture {
         git(&self.repo(), &["rev-parse", "HEAD"])
     }
 
+    /// Replace this fixture's AWS config file (`AWS_CONFIG_FILE`).
+    pub fn aws_config(&self, text: &str) {
+        std::fs::write(self.dir.path().join("aws-config"), text).unwrap();
+    }
+
+    /// A scratch directory of this fixture, outside the config repo.
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        path
+    }
+
     /// The emulator's AWS environment for this fixture.
     pub fn aws_env(&self) -> Vec<(&'static str, String)> {
         vec![

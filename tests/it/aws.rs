@@ -1,0 +1,263 @@
+//! Signing in the way engineers and containers do (the standard AWS
+//! credential chain), and AWS failures in plain words — against the emulator.
+
+use crate::support::fixture::Run;
+use crate::support::{Fixture, emulator};
+use serde_json::{Value, json};
+
+/// The emulator without credentials or a region: each test adds its own.
+fn endpoint_only() -> Vec<(&'static str, String)> {
+    vec![("AWS_ENDPOINT_URL", emulator().url.clone())]
+}
+
+fn with(
+    mut vars: Vec<(&'static str, String)>,
+    more: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
+    vars.extend(more.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    vars
+}
+
+/// `plan --detailed-exitcode` of the fixture with these variables.
+fn plan(fx: &Fixture, vars: &[(&'static str, String)]) -> Run {
+    let repo = fx.repo();
+    fx.deckhand_with(
+        &[
+            "plan",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--env",
+            &fx.id,
+            "--detailed-exitcode",
+        ],
+        vars,
+    )
+}
+
+#[test]
+fn a_credential_process_profile_signs_in() {
+    let fx = Fixture::seeded("cred-process");
+    let script = fx.scratch("bin").join("get-creds");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"s\"}}'\n",
+            fx.key
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    fx.aws_config(&format!(
+        "[profile ci]\ncredential_process = {}\nregion = us-east-1\n",
+        script.display()
+    ));
+    let run = plan(&fx, &with(endpoint_only(), &[("AWS_PROFILE", "ci")]));
+    run.expect_code(0);
+    // The calls were signed with the key the process printed.
+    assert!(fx.count("DescribeServices") >= 1, "{:?}", fx.calls());
+}
+
+#[test]
+fn a_failing_credential_process_is_named() {
+    let fx = Fixture::new("cred-process-fails");
+    fx.aws_config("[profile ci]\ncredential_process = /bin/false\nregion = us-east-1\n");
+    let run = plan(&fx, &with(endpoint_only(), &[("AWS_PROFILE", "ci")]));
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("the credential_process of AWS profile 'ci' failed"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_sso_profile_without_a_session_is_told_to_sign_in() {
+    let fx = Fixture::new("sso-missing");
+    fx.aws_config(
+        "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Deploy\nregion = us-east-1\n\
+         [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n",
+    );
+    let home = fx.scratch("home");
+    let run = plan(
+        &fx,
+        &with(
+            endpoint_only(),
+            &[("AWS_PROFILE", "dev"), ("HOME", home.to_str().unwrap())],
+        ),
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("run `aws sso login --profile dev`"),
+        "{}",
+        run.stderr
+    );
+    assert_no_sdk_dump(&run.stderr);
+}
+
+#[test]
+fn a_profile_with_role_arn_assumes_the_role() {
+    let fx = Fixture::seeded("assume-role");
+    fx.aws_config(&format!(
+        "[profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/deploy\nsource_profile = base\nregion = us-east-1\n\
+         [profile base]\naws_access_key_id = {}\naws_secret_access_key = s\n",
+        fx.key
+    ));
+    let run = plan(&fx, &with(endpoint_only(), &[("AWS_PROFILE", "deploy")]));
+    run.expect_code(0);
+    // ECS saw the role's temporary key, not the source profile's.
+    assert_eq!(fx.calls().len(), 0, "{:?}", fx.calls());
+    let all = emulator().request("GET", "/_deckhand/calls", None);
+    let by_role: Vec<&Value> = all["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["params"]["cluster"] == json!(fx.id) || c["params"]["clusters"] == json!([fx.id])
+        })
+        .collect();
+    assert!(!by_role.is_empty());
+    assert!(
+        by_role
+            .iter()
+            .all(|c| c["accessKey"].as_str().unwrap().starts_with("ASIA")),
+        "{by_role:?}"
+    );
+}
+
+#[test]
+fn an_unknown_profile_is_named_before_any_call() {
+    let fx = Fixture::new("unknown-profile");
+    let run = plan(&fx, &with(endpoint_only(), &[("AWS_PROFILE", "nope")]));
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("AWS profile 'nope' is not in the AWS config"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn no_credentials_at_all_says_how_to_sign_in() {
+    let fx = Fixture::new("no-credentials");
+    let run = plan(&fx, &with(endpoint_only(), &[("AWS_REGION", "us-east-1")]));
+    run.expect_code(1);
+    assert!(run.stderr.contains("aws sso login"), "{}", run.stderr);
+    assert_no_sdk_dump(&run.stderr);
+}
+
+#[test]
+fn endpoint_problems_are_plain_and_retries_are_shown() {
+    let fx = Fixture::new("endpoints");
+    let keys = vec![
+        ("AWS_ACCESS_KEY_ID", fx.key.clone()),
+        ("AWS_SECRET_ACCESS_KEY", "s".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ];
+    let run = plan(
+        &fx,
+        &with(keys.clone(), &[("AWS_ENDPOINT_URL", "not a url")]),
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("AWS_ENDPOINT_URL is not an http(s) URL: \"not a url\""),
+        "{}",
+        run.stderr
+    );
+    // Port 9 (discard) is closed on loopback: every attempt is refused.
+    let run = plan(
+        &fx,
+        &with(keys, &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]),
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("cannot reach ECS at http://127.0.0.1:9"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("attempt 1 of 5); retrying"),
+        "{}",
+        run.stderr
+    );
+    assert_no_sdk_dump(&run.stderr);
+}
+
+#[test]
+fn access_denied_names_the_action_and_an_expired_token_says_sign_in_again() {
+    let fx = Fixture::seeded("denied");
+    let arn = format!("arn:aws:ecs:us-east-1:123456789012:cluster/{}", fx.id);
+    emulator().request(
+        "POST",
+        "/_deckhand/faults",
+        Some(&json!({
+            "accessKey": fx.key, "operation": "DescribeServices", "kind": "custom", "count": 1,
+            "httpStatus": 400, "errorType": "AccessDeniedException",
+            "message": format!("User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecs:DescribeServices on resource: {arn}"),
+        })),
+    );
+    let run = fx.run("plan", &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("AWS denied ecs:DescribeServices")
+            && run.stderr.contains(&arn)
+            && run.stderr.contains("deckhand iam-policy"),
+        "{}",
+        run.stderr
+    );
+    emulator().request(
+        "POST",
+        "/_deckhand/faults",
+        Some(&json!({
+            "accessKey": fx.key, "operation": "DescribeClusters", "kind": "custom", "count": 1,
+            "httpStatus": 400, "errorType": "ExpiredTokenException",
+            "message": "The security token included in the request is expired",
+        })),
+    );
+    let run = fx.run("plan", &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("session token in AWS_SESSION_TOKEN has expired")
+            || run.stderr.contains("credentials have expired"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn verbose_errors_carry_the_cause_chain() {
+    let fx = Fixture::new("cause-chain");
+    fx.aws_config("[profile ci]\ncredential_process = /bin/false\nregion = us-east-1\n");
+    let repo = fx.repo();
+    let run = fx.deckhand_with(
+        &[
+            "-v",
+            "plan",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--env",
+            &fx.id,
+        ],
+        &with(endpoint_only(), &[("AWS_PROFILE", "ci")]),
+    );
+    run.expect_code(1);
+    assert!(run.stderr.contains("  caused by: "), "{}", run.stderr);
+    assert_no_sdk_dump(&run.stderr);
+}
+
+/// No Rust debug structure reaches the user.
+fn assert_no_sdk_dump(stderr: &str) {
+    for marker in [
+        "ProviderError {",
+        "DispatchFailure(",
+        "ConnectorError {",
+        "Os {",
+        "\u{1b}[",
+    ] {
+        assert!(!stderr.contains(marker), "{marker} in:\n{stderr}");
+    }
+}
