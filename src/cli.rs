@@ -7,7 +7,13 @@ use std::path::PathBuf;
 
 /// deckhand: git is the interface to your ECS environments.
 #[derive(Debug, Parser)]
-#[command(name = "deckhand", version, about, long_about = None)]
+#[command(
+    name = "deckhand",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("DECKHAND_COMMIT"), ")"),
+    about,
+    long_about = None,
+    after_help = "Examples:\n  deckhand init --cluster shop-staging --env staging --repo ./config\n  deckhand plan --repo ./config --env staging\n  deckhand apply --repo git@github.com:acme/deploy-config.git --env staging --yes\n\nAWS access is the standard chain (AWS_PROFILE with SSO or credential_process, keys, web identity, the ECS task role)."
+)]
 pub struct Cli {
     /// Log format on stderr.
     #[arg(
@@ -70,6 +76,9 @@ impl ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check environment specs and the files they name; no AWS access.
+    #[command(
+        after_help = "Examples:\n  deckhand validate\n  deckhand validate --repo ./config --env staging --env production"
+    )]
     Validate {
         #[command(flatten)]
         repo: RepoArgs,
@@ -78,6 +87,9 @@ pub enum Command {
         envs: Vec<String>,
     },
     /// Show what apply would change: the spec against live ECS (read-only).
+    #[command(
+        after_help = "Examples:\n  deckhand plan --env staging\n  deckhand plan --env staging --format markdown > plan.md\n  deckhand plan --env staging --detailed-exitcode   # 0 no changes, 2 changes, 1 error"
+    )]
     Plan {
         #[command(flatten)]
         repo: RepoArgs,
@@ -92,6 +104,9 @@ pub enum Command {
         detailed_exitcode: bool,
     },
     /// Carry out the plan: register, quiesce, migrate, update, wait, roll back on failure.
+    #[command(
+        after_help = "Examples:\n  deckhand apply --env staging          # shows the plan, asks for 'yes'\n  deckhand apply --env staging --yes    # in CI"
+    )]
     Apply {
         #[command(flatten)]
         repo: RepoArgs,
@@ -106,23 +121,31 @@ pub enum Command {
         poll_interval: std::time::Duration,
     },
     /// Reconcile continuously: poll (or be woken by a webhook for) the config repo.
+    #[command(
+        after_help = "Examples:\n  deckhand controller --repo https://github.com/acme/deploy-config.git --listen 0.0.0.0:8080\n  DECKHAND_REPO=... DECKHAND_ENVS=staging,production DECKHAND_LISTEN=0.0.0.0:8080 deckhand controller\n  deckhand controller --once   # one cycle, e.g. from a cron job"
+    )]
     Controller {
         #[command(flatten)]
         repo: RepoArgs,
         /// Environments to reconcile (default: all of environments/*.yaml).
-        #[arg(long = "env", value_name = "NAME")]
+        #[arg(
+            long = "env",
+            value_name = "NAME",
+            env = "DECKHAND_ENVS",
+            value_delimiter = ','
+        )]
         envs: Vec<String>,
         /// Between two reconciles of an environment (±10% jitter).
-        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration, env = "DECKHAND_INTERVAL")]
         interval: std::time::Duration,
         /// Serve /healthz, /readyz, /metrics, /status and POST /hooks/git here.
-        #[arg(long, value_name = "ADDR")]
+        #[arg(long, value_name = "ADDR", env = "DECKHAND_LISTEN")]
         listen: Option<std::net::SocketAddr>,
         /// One cycle for every environment, then exit (non-zero if any failed).
         #[arg(long)]
         once: bool,
         /// Most environments reconciled at once.
-        #[arg(long, default_value = "4")]
+        #[arg(long, default_value = "4", env = "DECKHAND_CONCURRENCY")]
         concurrency: usize,
         /// On SIGTERM, how long to wait for running reconciles.
         #[arg(long, value_name = "DURATION", default_value = "100s", value_parser = humantime::parse_duration)]
@@ -138,6 +161,9 @@ pub enum Command {
         poll_interval: std::time::Duration,
     },
     /// What runs in ECS now: commit, schema revision, task definitions, in sync or not, last result.
+    #[command(
+        after_help = "Examples:\n  deckhand status --env staging\n  deckhand status --env staging --format json | jq .inSync"
+    )]
     Status {
         #[command(flatten)]
         repo: RepoArgs,
@@ -158,6 +184,63 @@ pub enum Command {
     },
     /// Print the JSON Schema of environment files.
     Schema,
+    /// Write a config repo from a cluster's live services (read-only in ECS).
+    #[command(
+        after_help = "Examples:\n  deckhand init --cluster shop-staging --env staging --repo ./config\n  deckhand init --cluster shop --env production --service web --service worker\n\nA plan right after init shows no changes. Existing files are kept unless --force."
+    )]
+    Init {
+        /// The ECS cluster.
+        #[arg(long)]
+        cluster: String,
+        /// Name of the environment to write (environments/NAME.yaml).
+        #[arg(long = "env", value_name = "NAME")]
+        env: String,
+        /// Only these services (default: every service of the cluster).
+        #[arg(long = "service", value_name = "SVC")]
+        services: Vec<String>,
+        /// The config repo directory to write into (made if missing).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// AWS region of the cluster (default: the standard AWS config); written into the spec.
+        #[arg(long)]
+        region: Option<String>,
+        /// Overwrite files that exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the least-privilege IAM policy (JSON) for applying these environments.
+    #[command(
+        after_help = "Examples:\n  deckhand iam-policy --env staging > deckhand-staging-policy.json\n  aws iam create-policy --policy-name deckhand-staging --policy-document file://deckhand-staging-policy.json"
+    )]
+    IamPolicy {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// Environments (default: all of environments/*.yaml).
+        #[arg(long = "env", value_name = "NAME")]
+        envs: Vec<String>,
+        /// AWS account ID for the ARNs (default: the account of the task definitions' role ARNs, else `*`).
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  deckhand completions bash > /etc/bash_completion.d/deckhand\n  deckhand completions zsh > \"${fpath[1]}/_deckhand\"\n  deckhand completions fish > ~/.config/fish/completions/deckhand.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+}
+
+/// Shells `completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// bash
+    Bash,
+    /// zsh
+    Zsh,
+    /// fish
+    Fish,
 }
 
 /// Output formats of `status`.
@@ -176,9 +259,33 @@ pub struct RepoArgs {
     #[arg(long, default_value = ".", env = "DECKHAND_REPO")]
     pub repo: String,
     /// Branch, tag or commit (git only).
-    #[arg(long = "ref", value_name = "REF")]
+    #[arg(long = "ref", value_name = "REF", env = "DECKHAND_REF")]
     pub git_ref: Option<String>,
     /// Where git URLs are cloned (default: the user cache dir).
     #[arg(long, env = "DECKHAND_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorChoice;
+
+    #[test]
+    fn colors_follow_the_terminal_no_color_and_the_flag() {
+        // (choice, is a terminal, NO_COLOR set) → colors
+        let cases = [
+            (ColorChoice::Auto, true, false, true),
+            (ColorChoice::Auto, false, false, false),
+            (ColorChoice::Auto, true, true, false),
+            (ColorChoice::Always, false, true, true),
+            (ColorChoice::Never, true, false, false),
+        ];
+        for (choice, tty, no_color, expected) in cases {
+            assert_eq!(
+                choice.enabled(tty, no_color),
+                expected,
+                "{choice:?} {tty} {no_color}"
+            );
+        }
+    }
 }

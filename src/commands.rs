@@ -2,11 +2,13 @@
 //! load the spec, read live ECS, plan, report. Output goes to stdout through
 //! the reports; logs go to stderr.
 
+use crate::adopt::{self, AdoptError};
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyError, ApplyOptions, ApplyOutcome};
-use crate::cli::{Command, RepoArgs, StatusFormat};
+use crate::cli::{Command, RepoArgs, Shell, StatusFormat};
 use crate::controller::{self, ControllerConfig, ControllerError, reconcile::Settings};
 use crate::ecs::{Ecs, EcsClient, EcsError};
+use crate::iam;
 use crate::live::{self, COMMIT_TAG};
 use crate::plan::{self, PlanError};
 use crate::report::{self, Format};
@@ -48,6 +50,9 @@ pub enum CommandError {
     /// The release failed.
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    /// `init` wrote nothing.
+    #[error(transparent)]
+    Adopt(#[from] AdoptError),
     /// apply without --yes where nobody can answer.
     #[error(
         "refusing to apply without --yes: stdin is not a terminal, so nobody can confirm; nothing was changed"
@@ -73,6 +78,59 @@ pub struct Context {
 /// Run one command.
 pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandError> {
     match command {
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            completions(shell, &mut out);
+            print(&String::from_utf8_lossy(&out))?;
+            Ok(Outcome::Done)
+        }
+        Command::Init {
+            cluster,
+            env,
+            services,
+            repo,
+            region,
+            force,
+        } => {
+            let ecs = EcsClient::connect(region.as_deref()).await?;
+            let adopted = adopt::read(&ecs, &cluster, &services).await?;
+            let files = adopt::files(&env, &cluster, ecs.region().as_deref(), &adopted)?;
+            let written = adopt::write(&repo, &files, force)?;
+            let mut text = String::new();
+            for path in &written {
+                text += &format!("wrote {}\n", path.display());
+            }
+            text += &format!(
+                "Adopted {} service(s) of cluster {cluster}. Next: deckhand plan --repo {} --env {env} (it shows no changes), then commit the files.\n",
+                adopted.len(),
+                repo.display()
+            );
+            print(&text)?;
+            Ok(Outcome::Done)
+        }
+        Command::IamPolicy {
+            repo,
+            envs,
+            account,
+        } => {
+            let snapshot = open_snapshot(&repo).await?;
+            let (snapshot, loaded) = tokio::task::spawn_blocking(move || {
+                let loaded = load_all(&snapshot, envs);
+                (snapshot, loaded)
+            })
+            .await
+            .expect("spec task panicked");
+            drop(snapshot);
+            let environments = loaded?;
+            let default_region = std::env::var("AWS_REGION")
+                .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+                .ok();
+            let policy = iam::policy(&environments, account.as_deref(), default_region.as_deref());
+            let mut text = serde_json::to_string_pretty(&policy).expect("serializes");
+            text.push('\n');
+            print(&text)?;
+            Ok(Outcome::Done)
+        }
         Command::Schema => {
             print(&spec::raw::schema_json())?;
             Ok(Outcome::Done)
@@ -200,6 +258,38 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             })
         }
     }
+}
+
+/// The completion script of `shell` for the whole command line.
+pub fn completions(shell: Shell, out: &mut dyn Write) {
+    use clap::CommandFactory;
+    let mut command = crate::cli::Cli::command();
+    let generator = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+    };
+    clap_complete::generate(generator, &mut command, "deckhand", out);
+}
+
+/// Every environment named (or all of `environments/*.yaml`), loaded.
+fn load_all(snapshot: &Snapshot, envs: Vec<String>) -> Result<Vec<Environment>, CommandError> {
+    let names = if envs.is_empty() {
+        snapshot.environment_names()?
+    } else {
+        envs
+    };
+    if names.is_empty() {
+        return Err(SourceError::NotFound {
+            path: "environments/*.yaml".into(),
+            commit: snapshot.commit().map(str::to_owned),
+        }
+        .into());
+    }
+    names
+        .iter()
+        .map(|name| spec::load(snapshot, name).map_err(CommandError::from))
+        .collect()
 }
 
 /// `deckhand status` as JSON: what runs, and whether it matches the repo.

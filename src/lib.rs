@@ -12,13 +12,17 @@
 //! - [`apply`]: the release (lease, quiesce, migrate, roll out, roll back, notify);
 //! - [`controller`]: continuous reconciliation (poll + webhook, drift, backoff, HTTP);
 //! - [`report`]: how a plan is shown (text, JSON, Markdown);
+//! - [`adopt`]: `init`, a config repo written from what a cluster runs;
+//! - [`iam`]: the least-privilege IAM policy for applying environments;
 //! - [`commands`]: each CLI command wired from those parts ([`cli`] holds the clap types).
 
+pub mod adopt;
 pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod controller;
 pub mod ecs;
+pub mod iam;
 pub mod live;
 pub mod plan;
 pub mod report;

@@ -417,6 +417,38 @@ impl Ecs for EcsClient {
         Ok(services)
     }
 
+    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, EcsError> {
+        self.need_region()?;
+        let mut names = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_services()
+                .cluster(cluster)
+                .max_results(100)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| {
+                    self.cluster_error(
+                        cluster,
+                        EcsError::from_sdk("ListServices", e, &self.credentials),
+                    )
+                })?;
+            names.extend(
+                out.service_arns()
+                    .iter()
+                    .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned()),
+            );
+            match out.next_token() {
+                Some(token) if !token.is_empty() => next = Some(token.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(names)
+    }
+
     async fn describe_task_definition(
         &self,
         reference: &str,

@@ -490,6 +490,17 @@ impl Ecs for FakeEcs {
         Ok(out)
     }
 
+    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, EcsError> {
+        self.call("ListServices", |s| {
+            Ok(s.services
+                .keys()
+                .filter(|(c, _)| c == cluster)
+                .map(|(_, name)| name.clone())
+                .collect())
+        })
+        .await
+    }
+
     async fn describe_task_definition(
         &self,
         reference: &str,

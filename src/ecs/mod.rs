@@ -69,6 +69,12 @@ pub trait Ecs: Send + Sync {
         names: &[String],
     ) -> impl Future<Output = Result<Vec<Service>, EcsError>> + Send;
 
+    /// ListServices of a cluster (every page): service names, in ECS's order.
+    fn list_services(
+        &self,
+        cluster: &str,
+    ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
+
     /// DescribeTaskDefinition (with tags) by ARN or family; None when ECS has
     /// no such definition.
     fn describe_task_definition(

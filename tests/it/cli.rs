@@ -81,3 +81,96 @@ fn validate_of_a_missing_environment_lists_the_ones_there_are() {
     );
     assert!(run.stderr.contains(&fx.id), "{}", run.stderr);
 }
+
+#[test]
+fn completions_cover_every_command_and_bash_parses_them() {
+    let fx = Fixture::new("completions");
+    for shell in ["bash", "zsh", "fish"] {
+        let run = fx.deckhand(&["completions", shell]);
+        run.expect_code(0);
+        for command in ["plan", "apply", "controller", "init", "iam-policy"] {
+            assert!(run.stdout.contains(command), "{shell}: no {command}");
+        }
+        if shell == "bash" {
+            let script = fx.scratch("completions").join("deckhand.bash");
+            std::fs::write(&script, &run.stdout).unwrap();
+            let check = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&script)
+                .output()
+                .unwrap();
+            assert!(
+                check.status.success(),
+                "{}",
+                String::from_utf8_lossy(&check.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn version_names_the_commit_and_help_has_examples() {
+    let fx = Fixture::new("version");
+    let run = fx.deckhand(&["--version"]);
+    run.expect_code(0);
+    let head = crate::support::fixture::git(&project_root(), &["rev-parse", "--short=12", "HEAD"]);
+    assert_eq!(
+        run.stdout.trim(),
+        format!("deckhand {} (commit {head})", env!("CARGO_PKG_VERSION"))
+    );
+    for command in [
+        "validate",
+        "plan",
+        "apply",
+        "controller",
+        "status",
+        "init",
+        "iam-policy",
+        "completions",
+    ] {
+        let run = fx.deckhand(&[command, "--help"]);
+        run.expect_code(0);
+        assert!(
+            run.stdout.contains("Examples:\n  deckhand "),
+            "{command} --help:\n{}",
+            run.stdout
+        );
+    }
+    let run = fx.deckhand(&["controller", "--help"]);
+    for var in [
+        "DECKHAND_REPO",
+        "DECKHAND_ENVS",
+        "DECKHAND_INTERVAL",
+        "DECKHAND_LISTEN",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("[env: {var}")),
+            "{var}:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn colors_only_on_request_or_a_terminal() {
+    let fx = Fixture::new("colors");
+    let repo = fx.repo();
+    let repo = repo.to_str().unwrap();
+    // An uncommitted edit makes validate log a warning.
+    fx.write("notes.txt", "wip\n");
+    let empty_no_color = [("NO_COLOR", String::new())];
+    let piped = fx.deckhand_with(&["validate", "--repo", repo], &empty_no_color);
+    piped.expect_code(0);
+    assert!(piped.stderr.contains("WARN"), "{}", piped.stderr);
+    assert!(!piped.stderr.contains('\u{1b}'), "{}", piped.stderr);
+    let forced = fx.deckhand_with(
+        &["--color", "always", "validate", "--repo", repo],
+        &empty_no_color,
+    );
+    assert!(forced.stderr.contains("\u{1b}["), "{}", forced.stderr);
+    let never = fx.deckhand_with(
+        &["--color", "never", "validate", "--repo", repo],
+        &empty_no_color,
+    );
+    assert!(!never.stderr.contains('\u{1b}'), "{}", never.stderr);
+}

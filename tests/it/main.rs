@@ -7,6 +7,8 @@ mod aws;
 mod cli;
 mod controller;
 mod corpus;
+mod iam;
+mod init;
 mod notify;
 mod plan;
 mod support;

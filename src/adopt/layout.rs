@@ -1,0 +1,498 @@
+//! The config repo `deckhand init` writes, from what ECS runs: pure.
+//!
+//! One environment runs one release image on one container name (the spec
+//! has one `image` and one `container`), so every adopted service must run
+//! that image in that container. The container's `command` moves to the
+//! service (it is the one thing web and worker differ by, the Heroku shape);
+//! what is left is the template, and services whose templates are equal share
+//! one file. Rendering the result gives back the definitions ECS runs, so a
+//! plan right after shows nothing to do.
+
+use crate::taskdef::model::{KeyValuePair, TaskDefinitionSpec};
+use std::fmt::Write;
+
+/// Where the release image goes in a template (rendering sets the real one).
+pub const IMAGE_PLACEHOLDER: &str = "set-by-deckhand";
+
+/// One live service, as `init` read it.
+#[derive(Debug, Clone)]
+pub struct AdoptedService {
+    /// Service name.
+    pub name: String,
+    /// desiredCount.
+    pub desired_count: i32,
+    /// The task definition the service runs.
+    pub task_definition: TaskDefinitionSpec,
+    /// An Application Auto Scaling target: its count is left to the scaler.
+    pub autoscaled: bool,
+}
+
+/// A file to write, relative to the repo root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoFile {
+    /// `environments/<env>.yaml`, `task-definitions/<name>.json`.
+    pub path: String,
+    /// The content.
+    pub content: String,
+}
+
+/// Why the services cannot become one environment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    /// Nothing to adopt.
+    #[error("cluster '{0}' has no services to adopt")]
+    NoServices(String),
+    /// A definition has no containers (ECS would not have registered it).
+    #[error("service '{0}' runs a task definition without containers")]
+    NoContainers(String),
+    /// The services do not share a release image in one container.
+    #[error(
+        "service '{service}' does not run {image} in a container named '{container}' as '{first}' does: an environment has one release image, so adopt the services that share it with --service (one environment per image)"
+    )]
+    MixedImages {
+        /// The service that differs.
+        service: String,
+        /// The first service.
+        first: String,
+        /// The first service's image.
+        image: String,
+        /// The first service's container.
+        container: String,
+    },
+}
+
+/// The environment file and templates for `services` (in their order).
+pub fn layout(
+    environment: &str,
+    cluster: &str,
+    region: Option<&str>,
+    services: &[AdoptedService],
+) -> Result<Vec<RepoFile>, LayoutError> {
+    let first = services
+        .first()
+        .ok_or_else(|| LayoutError::NoServices(cluster.to_owned()))?;
+    let main = first
+        .task_definition
+        .container_definitions
+        .iter()
+        .flatten()
+        .next()
+        .ok_or_else(|| LayoutError::NoContainers(first.name.clone()))?;
+    let container = main.name.clone().unwrap_or_default();
+    let image = main.image.clone().unwrap_or_default();
+
+    // Variables every service sets alike stay in the template; the others
+    // become the service's `environment`.
+    let shared = shared_environment(services, &container);
+
+    // Each service's template (command and own variables taken out).
+    let mut templates: Vec<(TaskDefinitionSpec, Vec<&str>)> = Vec::new();
+    let mut rows = Vec::new();
+    for service in services {
+        let mut template = service.task_definition.clone();
+        let family = template
+            .family
+            .take()
+            .unwrap_or_else(|| service.name.clone());
+        let slot = template
+            .container_definitions
+            .iter_mut()
+            .flatten()
+            .find(|c| c.name.as_deref() == Some(container.as_str()))
+            .filter(|c| c.image.as_deref() == Some(image.as_str()))
+            .ok_or_else(|| LayoutError::MixedImages {
+                service: service.name.clone(),
+                first: first.name.clone(),
+                image: image.clone(),
+                container: container.clone(),
+            })?;
+        slot.image = Some(IMAGE_PLACEHOLDER.to_owned());
+        let command = slot.command.take();
+        let mut own = Vec::new();
+        if let Some(vars) = slot.environment.take() {
+            let (common, differing): (Vec<_>, Vec<_>) =
+                vars.into_iter().partition(|v| shared.contains(v));
+            own = differing
+                .into_iter()
+                .filter_map(|v| Some((v.name?, v.value.unwrap_or_default())))
+                .collect();
+            if !common.is_empty() {
+                slot.environment = Some(common);
+            }
+        }
+        let index = match templates.iter().position(|(t, _)| *t == template) {
+            Some(i) => i,
+            None => {
+                templates.push((template, Vec::new()));
+                templates.len() - 1
+            }
+        };
+        templates[index].1.push(&service.name);
+        rows.push((service, family, command, own, index));
+    }
+
+    let template_path = |index: usize| {
+        if templates.len() == 1 {
+            format!("task-definitions/{environment}.json")
+        } else {
+            format!(
+                "task-definitions/{environment}-{}.json",
+                templates[index].1[0]
+            )
+        }
+    };
+    let mut files = vec![RepoFile {
+        path: format!("environments/{environment}.yaml"),
+        content: environment_yaml(
+            environment,
+            cluster,
+            region,
+            &image,
+            &container,
+            &rows,
+            &template_path,
+        ),
+    }];
+    for (index, (template, _)) in templates.iter().enumerate() {
+        let mut content = serde_json::to_string_pretty(template).expect("serializes");
+        content.push('\n');
+        files.push(RepoFile {
+            path: template_path(index),
+            content,
+        });
+    }
+    Ok(files)
+}
+
+/// A service's line in the spec: the service, its family, its command, its
+/// own environment variables and its template.
+type Row<'a> = (
+    &'a AdoptedService,
+    String,
+    Option<Vec<String>>,
+    Vec<(String, String)>,
+    usize,
+);
+
+/// The variables of `container` that every service sets to the same value.
+fn shared_environment(services: &[AdoptedService], container: &str) -> Vec<KeyValuePair> {
+    let vars = |s: &AdoptedService| -> Vec<KeyValuePair> {
+        s.task_definition
+            .container_definitions
+            .iter()
+            .flatten()
+            .find(|c| c.name.as_deref() == Some(container))
+            .and_then(|c| c.environment.clone())
+            .unwrap_or_default()
+    };
+    let mut shared = services.first().map(vars).unwrap_or_default();
+    for service in services.iter().skip(1) {
+        let theirs = vars(service);
+        shared.retain(|v| theirs.contains(v));
+    }
+    shared
+}
+
+fn environment_yaml(
+    environment: &str,
+    cluster: &str,
+    region: Option<&str>,
+    image: &str,
+    container: &str,
+    rows: &[Row<'_>],
+    template_path: &dyn Fn(usize) -> String,
+) -> String {
+    let mut y = String::new();
+    let w = &mut y;
+    let _ = writeln!(
+        w,
+        "# yaml-language-server: $schema=../schemas/environment.schema.json"
+    );
+    let _ = writeln!(
+        w,
+        "# (editor support: `deckhand schema > schemas/environment.schema.json`)"
+    );
+    let _ = writeln!(
+        w,
+        "# Written by `deckhand init` from what cluster {cluster} runs. Edit `image` to release;"
+    );
+    let _ = writeln!(
+        w,
+        "# `deckhand plan --env {environment}` shows what would change."
+    );
+    let _ = writeln!(w, "cluster: {}", quote(cluster));
+    if let Some(region) = region {
+        let _ = writeln!(w, "region: {}", quote(region));
+    }
+    let _ = writeln!(w, "image: {}", quote(image));
+    // The template most services use is the default.
+    let default = most_used(rows);
+    let _ = writeln!(w, "taskDefinition: {}", quote(&template_path(default)));
+    let _ = writeln!(w, "container: {}", quote(container));
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "# A schema migration run as a one-off task before the services roll, only when"
+    );
+    let _ = writeln!(
+        w,
+        "# `revision` differs from the one recorded on the cluster, gated on its exit code."
+    );
+    let _ = writeln!(
+        w,
+        "# Set `revision` to your latest migration's version (e.g. Rails' db/schema.rb), and"
+    );
+    let _ = writeln!(
+        w,
+        "# list in `quiesce` the workers that must not run old code against a new schema."
+    );
+    let _ = writeln!(w, "# migration:");
+    let _ = writeln!(w, "#   revision: \"20260101000000\"");
+    let _ = writeln!(w, "#   command: [bin/rails, db:migrate]");
+    let _ = writeln!(w, "#   timeout: 30m");
+    let others: Vec<String> = rows.iter().skip(1).map(|(s, ..)| quote(&s.name)).collect();
+    let _ = writeln!(w, "#   quiesce: [{}]", others.join(", "));
+    if let Some((service, ..)) = rows.first() {
+        let _ = writeln!(w, "#   networkFrom: {}", service.name);
+    }
+    let _ = writeln!(w);
+    let _ = writeln!(w, "services:");
+    for (service, family, command, own, index) in rows {
+        let _ = writeln!(w, "  {}:", quote(&service.name));
+        if let Some(command) = command {
+            let items: Vec<String> = command.iter().map(|c| quote(c)).collect();
+            let _ = writeln!(w, "    command: [{}]", items.join(", "));
+        }
+        if service.autoscaled {
+            let _ = writeln!(
+                w,
+                "    # desiredCount is left to Application Auto Scaling (now {})",
+                service.desired_count
+            );
+        } else {
+            let _ = writeln!(w, "    desiredCount: {}", service.desired_count);
+        }
+        if *index != default {
+            let _ = writeln!(w, "    taskDefinition: {}", quote(&template_path(*index)));
+        }
+        if *family != service.name {
+            let _ = writeln!(w, "    family: {}", quote(family));
+        }
+        if !own.is_empty() {
+            let vars: Vec<String> = own
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}: {}",
+                        quote(k),
+                        serde_json::to_string(v).expect("serializes")
+                    )
+                })
+                .collect();
+            let _ = writeln!(w, "    environment: {{{}}}", vars.join(", "));
+        }
+    }
+    let _ = writeln!(w);
+    let _ = writeln!(w, "deploy:");
+    let _ = writeln!(w, "  timeout: 10m");
+    let _ = writeln!(w, "  rollback: true");
+    y
+}
+
+fn most_used(rows: &[Row<'_>]) -> usize {
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for (.., index) in rows {
+        match counts.iter_mut().find(|(i, _)| i == index) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((*index, 1)),
+        }
+    }
+    // Most used first; ties go to the first seen.
+    counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map_or(0, |(i, _)| *i)
+}
+
+/// A YAML scalar: plain when it is unambiguous, else a JSON (double-quoted) string.
+fn quote(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./@:".contains(c))
+        && !value.starts_with(['-', ':', '@', '.'])
+        && !value.ends_with(':')
+        && !value.contains(": ")
+        && value.parse::<f64>().is_err()
+        && !matches!(
+            value.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n" | "~"
+        );
+    if plain {
+        value.to_owned()
+    } else {
+        serde_json::to_string(value).expect("serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taskdef::model::ContainerDefinition;
+
+    fn definition(family: &str, image: &str, command: &[&str]) -> TaskDefinitionSpec {
+        TaskDefinitionSpec {
+            family: Some(family.into()),
+            cpu: Some("256".into()),
+            memory: Some("512".into()),
+            container_definitions: Some(vec![ContainerDefinition {
+                name: Some("app".into()),
+                image: Some(image.into()),
+                command: Some(command.iter().map(|c| (*c).to_owned()).collect()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }
+    }
+
+    fn service(name: &str, td: TaskDefinitionSpec) -> AdoptedService {
+        AdoptedService {
+            name: name.into(),
+            desired_count: 2,
+            task_definition: td,
+            autoscaled: false,
+        }
+    }
+
+    #[test]
+    fn web_and_worker_from_one_image_share_one_template() {
+        let files = layout(
+            "staging",
+            "shop-staging",
+            Some("us-east-1"),
+            &[
+                service(
+                    "web",
+                    definition("shop-web", "shop:1", &["bin/rails", "server"]),
+                ),
+                service("worker", definition("shop-worker", "shop:1", &["sidekiq"])),
+            ],
+        )
+        .unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["environments/staging.yaml", "task-definitions/staging.json"]
+        );
+        let yaml = &files[0].content;
+        assert!(yaml.contains("image: shop:1\n"), "{yaml}");
+        assert!(yaml.contains("command: [bin/rails, server]"), "{yaml}");
+        assert!(yaml.contains("family: shop-worker"), "{yaml}");
+        assert!(yaml.contains("# migration:"), "{yaml}");
+        let template: serde_json::Value = serde_json::from_str(&files[1].content).unwrap();
+        assert_eq!(
+            template["containerDefinitions"][0]["image"],
+            IMAGE_PLACEHOLDER
+        );
+        assert!(template["containerDefinitions"][0].get("command").is_none());
+        assert!(template.get("family").is_none());
+    }
+
+    #[test]
+    fn definitions_that_differ_beyond_the_command_get_their_own_templates() {
+        let mut big = definition("api", "shop:1", &["puma"]);
+        big.memory = Some("2048".into());
+        let files = layout(
+            "prod",
+            "shop",
+            None,
+            &[
+                service("web", definition("web", "shop:1", &["puma"])),
+                service("api", big),
+                service("worker", definition("worker", "shop:1", &["sidekiq"])),
+            ],
+        )
+        .unwrap();
+        let yaml = &files[0].content;
+        assert!(
+            yaml.contains("taskDefinition: task-definitions/prod-web.json\n"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("    taskDefinition: task-definitions/prod-api.json"),
+            "{yaml}"
+        );
+        assert!(!yaml.contains("region:"), "{yaml}");
+        assert_eq!(files.len(), 3);
+    }
+
+    #[test]
+    fn variables_one_service_sets_move_to_the_service() {
+        let var = |k: &str, v: &str| KeyValuePair {
+            name: Some(k.into()),
+            value: Some(v.into()),
+        };
+        let mut web = definition("web", "shop:1", &["puma"]);
+        let mut worker = definition("worker", "shop:1", &["sidekiq"]);
+        web.container_definitions.as_mut().unwrap()[0].environment =
+            Some(vec![var("RAILS_ENV", "production"), var("THREADS", "5")]);
+        worker.container_definitions.as_mut().unwrap()[0].environment =
+            Some(vec![var("RAILS_ENV", "production")]);
+        let files = layout(
+            "prod",
+            "shop",
+            None,
+            &[service("web", web), service("worker", worker)],
+        )
+        .unwrap();
+        assert_eq!(files.len(), 2, "one shared template");
+        assert!(
+            files[0]
+                .content
+                .contains("    environment: {THREADS: \"5\"}"),
+            "{}",
+            files[0].content
+        );
+        assert!(files[1].content.contains("RAILS_ENV"));
+        assert!(!files[1].content.contains("THREADS"));
+    }
+
+    #[test]
+    fn autoscaled_counts_are_left_out() {
+        let mut s = service("web", definition("web", "shop:1", &["puma"]));
+        s.autoscaled = true;
+        let files = layout("prod", "shop", None, &[s]).unwrap();
+        assert!(
+            !files[0].content.contains("desiredCount:"),
+            "{}",
+            files[0].content
+        );
+    }
+
+    #[test]
+    fn services_on_different_images_are_refused() {
+        let err = layout(
+            "prod",
+            "shop",
+            None,
+            &[
+                service("web", definition("web", "shop:1", &["puma"])),
+                service("search", definition("search", "elasticsearch:8", &[])),
+            ],
+        )
+        .unwrap_err();
+        assert!(matches!(err, LayoutError::MixedImages { ref service, .. } if service == "search"));
+        assert!(err.to_string().contains("--service"));
+    }
+
+    #[test]
+    fn odd_scalars_are_quoted() {
+        assert_eq!(quote("web"), "web");
+        assert_eq!(quote("0.0.0.0"), "0.0.0.0");
+        assert_eq!(quote("1.5"), "\"1.5\"");
+        assert_eq!(quote("-b"), "\"-b\"");
+        assert_eq!(quote("yes"), "\"yes\"");
+        assert_eq!(quote("a b"), "\"a b\"");
+        assert_eq!(quote("123"), "\"123\"");
+    }
+}

@@ -1,0 +1,350 @@
+//! The least-privilege IAM policy for applying environments, derived from
+//! their specs and rendered task definitions: pure, no AWS access.
+//!
+//! Each statement names the resources it can: the clusters, their services
+//! (by name) and tasks, the task-definition families, `iam:PassRole` on
+//! exactly the roles the definitions use (only to ECS tasks), and the
+//! read-only lookups of `verify` and of migration logs (ECR repositories,
+//! roles, parameters, secrets, log groups). Actions that IAM cannot scope to a
+//! resource (RegisterTaskDefinition, DescribeTaskDefinition, ListTasks,
+//! Application Auto Scaling) get `*`, with an `ecs:cluster` condition where
+//! IAM supports one.
+
+use crate::spec::{Environment, render};
+use crate::taskdef::model::TaskDefinitionSpec;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+/// Where ARNs point when the spec does not say.
+struct Scope {
+    partition: String,
+    account: String,
+}
+
+/// The policy document for `environments`. `account` overrides the account
+/// read off the definitions' role ARNs; `default_region` is used for
+/// environments without `region:` (else `*`).
+pub fn policy(
+    environments: &[Environment],
+    account: Option<&str>,
+    default_region: Option<&str>,
+) -> Value {
+    let definitions: Vec<(&Environment, TaskDefinitionSpec)> = environments
+        .iter()
+        .flat_map(|env| {
+            env.services
+                .iter()
+                .map(move |s| (env, render::service_task_definition(env, s)))
+                .chain(render::migration_task_definition(env).map(|td| (env, td)))
+        })
+        .collect();
+    let roles: BTreeSet<String> = definitions
+        .iter()
+        .flat_map(|(_, td)| [td.task_role_arn.clone(), td.execution_role_arn.clone()])
+        .flatten()
+        .collect();
+    let scope = Scope {
+        partition: roles
+            .iter()
+            .find_map(|r| r.split(':').nth(1).map(str::to_owned))
+            .unwrap_or_else(|| "aws".into()),
+        account: account
+            .map(str::to_owned)
+            .or_else(|| {
+                roles
+                    .iter()
+                    .find_map(|r| r.split(':').nth(4).map(str::to_owned))
+            })
+            .unwrap_or_else(|| "*".into()),
+    };
+    let p = &scope.partition;
+    let a = &scope.account;
+
+    let mut clusters = BTreeSet::new();
+    let mut services = BTreeSet::new();
+    let mut tasks = BTreeSet::new();
+    let mut families = BTreeSet::new();
+    for env in environments {
+        let region = env.region.as_deref().or(default_region).unwrap_or("*");
+        let (cluster_arn, name) = match env.cluster.strip_prefix("arn:") {
+            Some(_) => (
+                env.cluster.clone(),
+                env.cluster.rsplit('/').next().unwrap_or("*").to_owned(),
+            ),
+            None => (
+                format!("arn:{p}:ecs:{region}:{a}:cluster/{}", env.cluster),
+                env.cluster.clone(),
+            ),
+        };
+        let prefix = cluster_arn
+            .split(":cluster/")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        for service in &env.services {
+            services.insert(format!("{prefix}:service/{name}/{}", service.name));
+            families.insert(format!("{prefix}:task-definition/{}:*", service.family));
+        }
+        if env.migration.is_some() {
+            families.insert(format!(
+                "{prefix}:task-definition/{}:*",
+                env.migration_family()
+            ));
+        }
+        tasks.insert(format!("{prefix}:task/{name}/*"));
+        clusters.insert(cluster_arn);
+    }
+
+    let mut statements = vec![
+        statement("ReadClusters", &["ecs:DescribeClusters"], &clusters),
+        statement(
+            "ReleaseServices",
+            &[
+                "ecs:DescribeServices",
+                "ecs:UpdateService",
+                "ecs:CreateService",
+                "ecs:TagResource",
+                "ecs:UntagResource",
+            ],
+            &services,
+        ),
+        // The lease, the schema revision and the last release are cluster tags.
+        statement(
+            "RecordOnClusters",
+            &["ecs:TagResource", "ecs:UntagResource"],
+            &clusters,
+        ),
+        statement("RunMigrations", &["ecs:RunTask"], &families),
+        statement(
+            "WatchMigrations",
+            &["ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource"],
+            &tasks,
+        ),
+        json!({
+            "Sid": "ListInClusters",
+            "Effect": "Allow",
+            "Action": ["ecs:ListTasks", "ecs:ListServices"],
+            "Resource": "*",
+            "Condition": {"ArnEquals": {"ecs:cluster": clusters.iter().collect::<Vec<_>>()}},
+        }),
+        json!({
+            "Sid": "TaskDefinitions",
+            "Effect": "Allow",
+            "Action": ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
+            "Resource": "*",
+        }),
+        json!({
+            "Sid": "SuspendAutoscalingWhileQuiesced",
+            "Effect": "Allow",
+            "Action": [
+                "application-autoscaling:DescribeScalableTargets",
+                "application-autoscaling:RegisterScalableTarget",
+            ],
+            "Resource": "*",
+        }),
+    ];
+    if !roles.is_empty() {
+        let mut pass = statement("PassTaskRoles", &["iam:PassRole"], &roles);
+        pass["Condition"] =
+            json!({"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}});
+        statements.push(pass);
+        statements.push(statement("VerifyRoles", &["iam:GetRole"], &roles));
+    }
+    statements.extend(lookups(&definitions, &scope, default_region));
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn statement(sid: &str, actions: &[&str], resources: &BTreeSet<String>) -> Value {
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": resources.iter().collect::<Vec<_>>(),
+    })
+}
+
+/// The read-only lookups of `verify` and the migration log: ECR
+/// repositories, parameters, secrets and log groups the definitions name.
+fn lookups(
+    definitions: &[(&Environment, TaskDefinitionSpec)],
+    scope: &Scope,
+    default_region: Option<&str>,
+) -> Vec<Value> {
+    let (p, a) = (&scope.partition, &scope.account);
+    let mut repositories = BTreeSet::new();
+    let mut parameters = BTreeSet::new();
+    let mut secrets = BTreeSet::new();
+    let mut log_groups = BTreeSet::new();
+    for (env, td) in definitions {
+        let region = env.region.as_deref().or(default_region).unwrap_or("*");
+        for c in td.container_definitions.iter().flatten() {
+            if let Some(repo) = c.image.as_deref().and_then(|i| ecr_repository(i, p)) {
+                repositories.insert(repo);
+            }
+            for secret in c.secrets.iter().flatten() {
+                let Some(from) = secret.value_from.as_deref() else {
+                    continue;
+                };
+                if from.contains(":secretsmanager:") {
+                    // A JSON key or version may follow the secret's ARN.
+                    let arn: Vec<&str> = from.split(':').take(7).collect();
+                    secrets.insert(format!("{}*", arn.join(":")));
+                } else if from.starts_with("arn:") {
+                    parameters.insert(from.to_owned());
+                } else {
+                    let name = from.trim_start_matches('/');
+                    parameters.insert(format!("arn:{p}:ssm:{region}:{a}:parameter/{name}"));
+                }
+            }
+            if let Some(log) = &c.log_configuration
+                && log.log_driver.as_deref() == Some("awslogs")
+                && let Some(group) = log.options.as_ref().and_then(|o| o.get("awslogs-group"))
+            {
+                let region = log
+                    .options
+                    .as_ref()
+                    .and_then(|o| o.get("awslogs-region"))
+                    .map_or(region, String::as_str);
+                log_groups.insert(format!("arn:{p}:logs:{region}:{a}:log-group:{group}:*"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if !repositories.is_empty() {
+        out.push(statement(
+            "VerifyImages",
+            &["ecr:DescribeImages"],
+            &repositories,
+        ));
+    }
+    if !parameters.is_empty() || !secrets.is_empty() {
+        // DescribeParameters cannot be scoped; it lists names, never values.
+        out.push(json!({
+            "Sid": "VerifyParameters",
+            "Effect": "Allow",
+            "Action": ["ssm:DescribeParameters"],
+            "Resource": "*",
+        }));
+    }
+    if !secrets.is_empty() {
+        out.push(statement(
+            "VerifySecrets",
+            &["secretsmanager:DescribeSecret"],
+            &secrets,
+        ));
+    }
+    if !log_groups.is_empty() {
+        out.push(json!({
+            "Sid": "VerifyLogGroups",
+            "Effect": "Allow",
+            "Action": ["logs:DescribeLogGroups"],
+            "Resource": "*",
+        }));
+        out.push(statement(
+            "ReadMigrationLogs",
+            &["logs:GetLogEvents"],
+            &log_groups,
+        ));
+    }
+    out
+}
+
+/// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG` → the repository's ARN.
+fn ecr_repository(image: &str, partition: &str) -> Option<String> {
+    let (host, path) = image.split_once('/')?;
+    let mut parts = host.split('.');
+    let account = parts.next()?;
+    if parts.next()? != "dkr" || parts.next()? != "ecr" {
+        return None;
+    }
+    let region = parts.next()?;
+    let name = path.split(['@', ':']).next()?;
+    Some(format!(
+        "arn:{partition}:ecr:{region}:{account}:repository/{name}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecr_images_name_their_repository() {
+        assert_eq!(
+            ecr_repository(
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/web:3f9c",
+                "aws"
+            )
+            .as_deref(),
+            Some("arn:aws:ecr:us-east-1:123456789012:repository/shop/web")
+        );
+        assert_eq!(
+            ecr_repository(
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:ab",
+                "aws"
+            )
+            .as_deref(),
+            Some("arn:aws:ecr:eu-west-1:123456789012:repository/shop")
+        );
+        assert_eq!(ecr_repository("nginx:1.27", "aws"), None);
+        assert_eq!(ecr_repository("ghcr.io/acme/shop:1", "aws"), None);
+    }
+
+    #[test]
+    fn the_shop_example_gets_scoped_statements() {
+        let loc = crate::source::RepoLocation {
+            repo: concat!(env!("CARGO_MANIFEST_DIR"), "/examples/shop").into(),
+            git_ref: None,
+            cache_dir: std::env::temp_dir(),
+        };
+        let snapshot = crate::source::Snapshot::open(&loc).unwrap();
+        let env = crate::spec::load(&snapshot, "staging").unwrap();
+        let doc = policy(std::slice::from_ref(&env), None, None);
+        let text = doc.to_string();
+        let by_sid = |sid: &str| {
+            doc["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == sid)
+                .cloned()
+                .unwrap_or_else(|| panic!("no {sid} in {text}"))
+        };
+        let region = env.region.clone().unwrap_or_else(|| "*".into());
+        assert_eq!(
+            by_sid("ReadClusters")["Resource"],
+            json!([format!(
+                "arn:aws:ecs:{region}:123456789012:cluster/{}",
+                env.cluster
+            )])
+        );
+        let pass = by_sid("PassTaskRoles");
+        assert_eq!(
+            pass["Resource"],
+            json!([
+                "arn:aws:iam::123456789012:role/shop-app",
+                "arn:aws:iam::123456789012:role/shop-ecs-execution"
+            ])
+        );
+        assert_eq!(
+            pass["Condition"]["StringEquals"]["iam:PassedToService"],
+            "ecs-tasks.amazonaws.com"
+        );
+        let families = by_sid("RunMigrations")["Resource"].clone();
+        assert!(
+            families
+                .to_string()
+                .contains(&format!("task-definition/{}:*", env.migration_family())),
+            "{families}"
+        );
+        for service in &env.services {
+            assert!(
+                by_sid("ReleaseServices")["Resource"]
+                    .to_string()
+                    .contains(&format!("/{}\"", service.name))
+            );
+        }
+        assert!(text.contains("application-autoscaling:RegisterScalableTarget"));
+        assert!(!text.contains("\"Action\":\"*\""), "{text}");
+    }
+}
