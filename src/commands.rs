@@ -272,8 +272,8 @@ pub fn completions(shell: Shell, out: &mut dyn Write) {
     clap_complete::generate(generator, &mut command, "deckhand", out);
 }
 
-/// Every environment named (or all of `environments/*.yaml`), loaded.
-fn load_all(snapshot: &Snapshot, envs: Vec<String>) -> Result<Vec<Environment>, CommandError> {
+/// The environments named, or all of `environments/*.yaml` (at least one).
+fn environment_names(snapshot: &Snapshot, envs: Vec<String>) -> Result<Vec<String>, SourceError> {
     let names = if envs.is_empty() {
         snapshot.environment_names()?
     } else {
@@ -283,10 +283,14 @@ fn load_all(snapshot: &Snapshot, envs: Vec<String>) -> Result<Vec<Environment>, 
         return Err(SourceError::NotFound {
             path: "environments/*.yaml".into(),
             commit: snapshot.commit().map(str::to_owned),
-        }
-        .into());
+        });
     }
-    names
+    Ok(names)
+}
+
+/// Every environment named (or all of `environments/*.yaml`), loaded.
+fn load_all(snapshot: &Snapshot, envs: Vec<String>) -> Result<Vec<Environment>, CommandError> {
+    environment_names(snapshot, envs)?
         .iter()
         .map(|name| spec::load(snapshot, name).map_err(CommandError::from))
         .collect()
@@ -453,17 +457,7 @@ async fn load(repo: &RepoArgs, env: String) -> Result<(Snapshot, Environment), C
 async fn validate(repo: &RepoArgs, envs: Vec<String>) -> Result<Outcome, CommandError> {
     let snapshot = open_snapshot(repo).await?;
     let (failures, lines) = tokio::task::spawn_blocking(move || {
-        let names = if envs.is_empty() {
-            snapshot.environment_names()?
-        } else {
-            envs
-        };
-        if names.is_empty() {
-            return Err(SourceError::NotFound {
-                path: "environments/*.yaml".into(),
-                commit: snapshot.commit().map(str::to_owned),
-            });
-        }
+        let names = environment_names(&snapshot, envs)?;
         let mut failures = 0;
         let mut lines = Vec::new();
         for name in names {
@@ -481,7 +475,7 @@ async fn validate(repo: &RepoArgs, envs: Vec<String>) -> Result<Outcome, Command
                 }
             }
         }
-        Ok((failures, lines))
+        Ok::<_, SourceError>((failures, lines))
     })
     .await
     .expect("validate task panicked")?;

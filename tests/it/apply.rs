@@ -417,18 +417,7 @@ fn an_autoscaled_worker_stays_suspended_through_the_migration_and_gets_its_state
         "DynamicScalingOutSuspended": false,
         "ScheduledScalingSuspended": true
     });
-    emulator().autoscaling(
-        &fx.key,
-        "RegisterScalableTarget",
-        &json!({
-            "ServiceNamespace": "ecs",
-            "ResourceId": format!("service/{}/worker", fx.id),
-            "ScalableDimension": "ecs:service:DesiredCount",
-            "MinCapacity": 1,
-            "MaxCapacity": 10,
-            "SuspendedState": theirs,
-        }),
-    );
+    fx.autoscale("worker", theirs.clone());
     task_rule(&fx, json!({"exitCode": 0, "runSeconds": 3}));
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     let plan = fx.run("plan", &[]);

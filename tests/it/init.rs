@@ -1,8 +1,7 @@
 //! `deckhand init` against the emulator: a config repo written from what a
 //! cluster runs, which plans as no change, and is never overwritten unforced.
 
-use crate::support::{Fixture, emulator};
-use serde_json::json;
+use crate::support::Fixture;
 use std::path::Path;
 
 fn init(fx: &Fixture, repo: &Path, extra: &[&str]) -> crate::support::fixture::Run {
@@ -34,17 +33,7 @@ fn plan_of(fx: &Fixture, repo: &Path) -> crate::support::fixture::Run {
 fn init_writes_a_repo_that_plans_as_no_change() {
     let fx = Fixture::seeded("init");
     // The worker is autoscaled: its count is left to the scaler.
-    emulator().autoscaling(
-        &fx.key,
-        "RegisterScalableTarget",
-        &json!({
-            "ServiceNamespace": "ecs",
-            "ResourceId": format!("service/{}/worker", fx.id),
-            "ScalableDimension": "ecs:service:DesiredCount",
-            "MinCapacity": 1,
-            "MaxCapacity": 10,
-        }),
-    );
+    fx.autoscale("worker", serde_json::Value::Null);
     let repo = fx.scratch("adopted");
     let run = init(&fx, &repo, &[]);
     run.expect_code(0);

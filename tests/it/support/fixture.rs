@@ -328,6 +328,22 @@ impl Fixture {
             .count()
     }
 
+    /// Make `service` an Application Auto Scaling target (1–10 tasks) with
+    /// this suspended state (`null`: none), as a team's own setup would.
+    pub fn autoscale(&self, service: &str, suspended: Value) {
+        let mut target = json!({
+            "ServiceNamespace": "ecs",
+            "ResourceId": format!("service/{}/{service}", self.id),
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "MinCapacity": 1,
+            "MaxCapacity": 10,
+        });
+        if !suspended.is_null() {
+            target["SuspendedState"] = suspended;
+        }
+        emulator().autoscaling(&self.key, "RegisterScalableTarget", &target);
+    }
+
     /// Inject a fault for this fixture's key.
     pub fn inject(&self, operation: &str, kind: &str, count: u32) {
         emulator().request(
