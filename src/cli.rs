@@ -264,6 +264,13 @@ pub struct RepoArgs {
     /// Where git URLs are cloned (default: the user cache dir).
     #[arg(long, env = "DECKHAND_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// SSH private key (a deploy key) for ssh:// and git@ URLs; its passphrase in DECKHAND_GIT_SSH_KEY_PASSPHRASE.
+    /// HTTPS URLs use an access token from DECKHAND_GIT_TOKEN.
+    #[arg(long, value_name = "FILE", env = "DECKHAND_GIT_SSH_KEY")]
+    pub git_ssh_key: Option<PathBuf>,
+    /// known_hosts file the SSH server's host key must be in (default: libgit2's check of ~/.ssh/known_hosts).
+    #[arg(long, value_name = "FILE", env = "DECKHAND_GIT_KNOWN_HOSTS")]
+    pub git_known_hosts: Option<PathBuf>,
 }
 
 #[cfg(test)]

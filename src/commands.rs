@@ -12,7 +12,7 @@ use crate::iam;
 use crate::live::{self, COMMIT_TAG};
 use crate::plan::{self, PlanError};
 use crate::report::{self, Format};
-use crate::source::{RepoLocation, Snapshot, SourceError};
+use crate::source::{GitAuth, RepoLocation, Snapshot, SourceError};
 use crate::spec::{self, Environment, SpecError, render};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -397,6 +397,7 @@ fn location(repo: &RepoArgs) -> RepoLocation {
         repo: repo.repo.clone(),
         git_ref: repo.git_ref.clone(),
         cache_dir: repo.cache_dir.clone().unwrap_or_else(default_cache_dir),
+        auth: GitAuth::from_env(repo.git_ssh_key.clone(), repo.git_known_hosts.clone()),
     }
 }
 

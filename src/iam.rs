@@ -296,6 +296,7 @@ mod tests {
             repo: concat!(env!("CARGO_MANIFEST_DIR"), "/examples/shop").into(),
             git_ref: None,
             cache_dir: std::env::temp_dir(),
+            auth: Default::default(),
         };
         let snapshot = crate::source::Snapshot::open(&loc).unwrap();
         let env = crate::spec::load(&snapshot, "staging").unwrap();

@@ -48,6 +48,7 @@ fn fixture(behaviour: Behaviour) -> (tempfile::TempDir, Reconciler<FakeConnect>,
         repo: dir.path().display().to_string(),
         git_ref: None,
         cache_dir: dir.path().join(".cache"),
+        auth: Default::default(),
     };
     std::fs::write(&spec_file, SPEC.replace("IMAGE", "1")).unwrap();
     let old = spec::load(&Snapshot::open(&location).unwrap(), "staging").unwrap();

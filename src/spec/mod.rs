@@ -248,6 +248,7 @@ services:
             repo: dir.path().to_str().unwrap().to_owned(),
             git_ref: None,
             cache_dir: dir.path().join("cache"),
+            auth: Default::default(),
         })
         .unwrap();
         match load(&snapshot, "t") {

@@ -7,6 +7,7 @@ mod aws;
 mod cli;
 mod controller;
 mod corpus;
+mod git_auth;
 mod iam;
 mod init;
 mod notify;

@@ -37,7 +37,8 @@ impl Call {
     }
 }
 
-fn venv_python() -> PathBuf {
+/// The emulator venv's Python (also runs the tests' other helper servers).
+pub fn venv_python() -> PathBuf {
     let venv = std::env::var_os("DECKHAND_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"));

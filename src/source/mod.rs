@@ -11,8 +11,13 @@
 //! This module does blocking I/O (libgit2); async callers run it in
 //! `spawn_blocking`.
 
-use git2::{FetchOptions, ObjectType, Oid, RemoteCallbacks, Repository, RepositoryOpenFlags};
+pub mod auth;
+
+pub use auth::GitAuth;
+use git2::{FetchOptions, ObjectType, Oid, Repository, RepositoryOpenFlags};
+use std::cell::RefCell;
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 /// Errors reading the config repo.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +42,17 @@ pub enum SourceError {
     #[error("{context}: {source}")]
     Git {
         context: String,
+        #[source]
+        source: git2::Error,
+    },
+    /// The git server refused what deckhand signed in with (or its host key).
+    #[error("{url}: {advice}")]
+    GitAuth {
+        /// The repo URL.
+        url: String,
+        /// What was refused and what to do.
+        advice: String,
+        /// libgit2's error (shown with `-v`).
         #[source]
         source: git2::Error,
     },
@@ -74,6 +90,8 @@ pub struct RepoLocation {
     pub git_ref: Option<String>,
     /// Where git URLs are cloned.
     pub cache_dir: PathBuf,
+    /// How to sign in to the git server.
+    pub auth: GitAuth,
 }
 
 /// One immutable view of the config repo.
@@ -302,7 +320,7 @@ fn open_local(path: &str) -> Result<Repository, git2::Error> {
 /// commit; for a local repo, resolve the ref; for a plain directory, None.
 pub fn resolve_head(loc: &RepoLocation) -> Result<Head, SourceError> {
     if is_git_url(&loc.repo) {
-        let repo = fetch_into_cache(&loc.repo, &loc.cache_dir)?;
+        let repo = fetch_into_cache(&loc.repo, &loc.cache_dir, &loc.auth)?;
         let commit = resolve_remote_ref(&repo, loc.git_ref.as_deref())?;
         return Ok(Head {
             commit: Some(commit.to_string()),
@@ -439,24 +457,12 @@ fn cache_path(cache_dir: &Path, url: &str) -> PathBuf {
     cache_dir.join("repos").join(safe)
 }
 
-fn remote_callbacks<'a>() -> RemoteCallbacks<'a> {
-    let mut callbacks = RemoteCallbacks::new();
-    callbacks.credentials(|url, username, allowed| {
-        if allowed.contains(git2::CredentialType::SSH_KEY) {
-            return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
-        }
-        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT)
-            && let Ok(config) = git2::Config::open_default()
-        {
-            return git2::Cred::credential_helper(&config, url, username);
-        }
-        git2::Cred::default()
-    });
-    callbacks
-}
-
 /// Clone `url` into the cache as a bare repo the first time, fetch afterwards.
-pub fn fetch_into_cache(url: &str, cache_dir: &Path) -> Result<Repository, SourceError> {
+pub fn fetch_into_cache(
+    url: &str,
+    cache_dir: &Path,
+    auth: &GitAuth,
+) -> Result<Repository, SourceError> {
     let path = cache_path(cache_dir, url);
     let repo = match Repository::open_bare(&path) {
         Ok(repo) => repo,
@@ -476,8 +482,9 @@ pub fn fetch_into_cache(url: &str, cache_dir: &Path) -> Result<Repository, Sourc
         let mut remote = repo
             .find_remote("origin")
             .map_err(git(format!("{url}: cache has no origin")))?;
+        let attempts = Rc::new(RefCell::new(auth::Attempts::default()));
         let mut options = FetchOptions::new();
-        options.remote_callbacks(remote_callbacks());
+        options.remote_callbacks(auth::callbacks(auth, url, attempts.clone()));
         options.prune(git2::FetchPrune::On);
         remote
             .fetch(
@@ -488,7 +495,20 @@ pub fn fetch_into_cache(url: &str, cache_dir: &Path) -> Result<Repository, Sourc
                 Some(&mut options),
                 None,
             )
-            .map_err(git(format!("{url}: fetch")))?;
+            .map_err(|source| {
+                let tried = attempts.borrow();
+                match auth::refusal(auth, &tried, auth.known_hosts.as_deref()) {
+                    Some(advice) => SourceError::GitAuth {
+                        url: url.to_owned(),
+                        advice,
+                        source,
+                    },
+                    None => SourceError::Git {
+                        context: format!("{url}: fetch"),
+                        source,
+                    },
+                }
+            })?;
         // Remember the remote's default branch for a later `--ref`-less resolve.
         if let Ok(head) = remote.default_branch()
             && let Some(branch) = head
