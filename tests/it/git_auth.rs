@@ -268,6 +268,19 @@ fn an_ssh_deploy_key_reads_a_private_repo_and_the_host_key_is_checked() {
         run.stdout
     );
 
+    // Each failing case reads into a fresh cache, as a new container would.
+    let fails_with = |key: &Path, hosts: &Path, case: &str| {
+        let cache = fx.scratch(&format!("cache-{case}"));
+        let run = validate_at(
+            &fx,
+            &url,
+            &key_vars(key, hosts),
+            &["--cache-dir", cache.to_str().unwrap()],
+        );
+        run.expect_code(1);
+        run.stderr
+    };
+
     // A host that is not in known_hosts is not trusted.
     let strangers = dir.join("known_hosts_other");
     std::fs::write(
@@ -275,34 +288,16 @@ fn an_ssh_deploy_key_reads_a_private_repo_and_the_host_key_is_checked() {
         format!("github.com {}\n", server.host_public_key),
     )
     .unwrap();
-    let cache = fx.scratch("cache-strangers");
-    let run = validate_at(
-        &fx,
-        &url,
-        &key_vars(&deploy_key, &strangers),
-        &["--cache-dir", cache.to_str().unwrap()],
-    );
-    run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "the SSH host key of [127.0.0.1]:{} is not in",
-            server.port
-        )),
-        "{}",
-        run.stderr
-    );
+    let stderr = fails_with(&deploy_key, &strangers, "strangers");
+    let expected = format!("the SSH host key of [127.0.0.1]:{} is not in", server.port);
+    assert!(stderr.contains(&expected), "{stderr}");
 
     // A key the server does not know is refused, once.
     let other_key = dir.join("other_key");
     keygen(&other_key);
-    let cache = fx.scratch("cache-other-key");
-    let run = validate_at(
-        &fx,
-        &url,
-        &key_vars(&other_key, &known_hosts),
-        &["--cache-dir", cache.to_str().unwrap()],
+    let stderr = fails_with(&other_key, &known_hosts, "other-key");
+    assert!(
+        stderr.contains("refused the SSH key") && stderr.contains("deploy key"),
+        "{stderr}"
     );
-    run.expect_code(1);
-    assert!(run.stderr.contains("refused the SSH key"), "{}", run.stderr);
-    assert!(run.stderr.contains("deploy key"), "{}", run.stderr);
 }
