@@ -9,6 +9,7 @@ mod controller;
 mod corpus;
 mod git_auth;
 mod iam;
+mod image;
 mod init;
 mod notify;
 mod plan;
