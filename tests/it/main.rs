@@ -4,6 +4,7 @@
 
 mod apply;
 mod aws;
+mod ci_recipe;
 mod cli;
 mod controller;
 mod corpus;
