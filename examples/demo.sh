@@ -10,8 +10,19 @@ cd "$root"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+# Until every service runs its desired count (a restored worker takes a
+# few seconds to start its tasks), at most 30 s.
+wait_running() {
+  for _ in $(seq 1 60); do
+    "$deckhand" status --repo "$1" --env staging --format json 2>/dev/null |
+      .venv/bin/python -c 'import json,sys; s=json.load(sys.stdin)["services"]; sys.exit(0 if all(x.get("runningCount")==x.get("desiredCount") for x in s) else 1)' && return 0
+    sleep 0.5
+  done
+}
+
 bash emulator/install.sh
-cargo build --quiet --bin deckhand
+say "Building deckhand (the first build takes several minutes, most of it the AWS SDK)"
+cargo build --bin deckhand
 deckhand="$root/target/debug/deckhand"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/deckhand-demo.XXXXXX")"
@@ -60,6 +71,11 @@ PY
 say "deckhand plan: the spec against live ECS (expect no changes)"
 "$deckhand" plan --repo "$work/config" --env staging
 
+say "Adopting an existing cluster instead: deckhand init writes a config repo from what runs"
+"$deckhand" init --cluster shop-staging --env staging --repo "$work/adopted"
+sed -n '/^services:/,$p' "$work/adopted/environments/staging.yaml"
+"$deckhand" plan --repo "$work/adopted" --env staging --detailed-exitcode
+
 say "A release commit: new image 9a8b7c6, new schema revision 20261120093000"
 sed -i -e 's/shop:3f9c2e1/shop:9a8b7c6/' -e 's/20261101000000/20261120093000/' "$work/config/environments/staging.yaml"
 git -C "$work/config" -c user.name=demo -c user.email=demo@example.com commit -q -am "staging: shop 9a8b7c6, schema 20261120093000"
@@ -95,12 +111,13 @@ set +e
 echo "exit code: $?"
 set -e
 
-say "Nothing half-done: services still run 9a8b7c6, the worker is back at 2, the revision is unchanged"
-"$deckhand" plan --repo "$work/config" --env staging --format json |
-  .venv/bin/python -c 'import json,sys; p=json.load(sys.stdin); print("\n".join(json.dumps(s) for s in p["steps"]))'
+wait_running "$work/config"
+say "Nothing half-done: services still run revision 2 (9a8b7c6), the worker is back at 2/2, the schema revision is unchanged"
+"$deckhand" status --repo "$work/config" --env staging
 
 say "GitOps: revert the bad commit; ECS already runs it, so the controller only records the commit on the services"
 git -C "$work/config" -c user.name=demo -c user.email=demo@example.com revert --no-edit HEAD >/dev/null
 git -C "$work/config" log --oneline -1
 "$deckhand" controller --once --repo "file://$work/config"
+wait_running "$work/config"
 "$deckhand" status --repo "$work/config" --env staging
