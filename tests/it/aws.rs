@@ -107,15 +107,7 @@ fn a_profile_with_role_arn_assumes_the_role() {
     run.expect_code(0);
     // ECS saw the role's temporary key, not the source profile's.
     assert_eq!(fx.calls().len(), 0, "{:?}", fx.calls());
-    let all = emulator().request("GET", "/_deckhand/calls", None);
-    let by_role: Vec<&Value> = all["calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| {
-            c["params"]["cluster"] == json!(fx.id) || c["params"]["clusters"] == json!([fx.id])
-        })
-        .collect();
+    let by_role = calls_on_cluster(&fx);
     assert!(!by_role.is_empty());
     assert!(
         by_role
@@ -260,4 +252,117 @@ fn assert_no_sdk_dump(stderr: &str) {
     ] {
         assert!(!stderr.contains(marker), "{marker} in:\n{stderr}");
     }
+}
+
+#[test]
+fn web_identity_assumes_the_role_through_sts() {
+    let fx = Fixture::seeded("web-identity");
+    let token = fx.scratch("oidc").join("token");
+    // GitHub Actions / EKS write a signed JWT here; the emulator's STS takes any.
+    std::fs::write(
+        &token,
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvY29uZmlnIn0.c2ln",
+    )
+    .unwrap();
+    let run = plan(
+        &fx,
+        &with(
+            endpoint_only(),
+            &[
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", token.to_str().unwrap()),
+                (
+                    "AWS_ROLE_ARN",
+                    "arn:aws:iam::123456789012:role/github-deploy",
+                ),
+                ("AWS_ROLE_SESSION_NAME", "deckhand-test"),
+            ],
+        ),
+    );
+    run.expect_code(0);
+    assert!(!calls_on_cluster(&fx).is_empty());
+    assert!(
+        calls_on_cluster(&fx)
+            .iter()
+            .all(|c| c["accessKey"].as_str().unwrap().starts_with("ASIA")),
+        "{:?}",
+        calls_on_cluster(&fx)
+    );
+}
+
+#[test]
+fn the_ecs_task_role_endpoint_is_used_in_a_container() {
+    let fx = Fixture::seeded("task-role");
+    // What the ECS agent serves a task: temporary credentials as JSON.
+    let dir = fx.scratch("agent");
+    let key = format!("ASIA{}", fx.key.trim_start_matches("AK"));
+    std::fs::write(
+        dir.join("creds"),
+        json!({
+            "AccessKeyId": key,
+            "SecretAccessKey": "s",
+            "Token": "session-token",
+            "Expiration": "2099-01-01T00:00:00Z",
+            "RoleArn": "arn:aws:iam::123456789012:role/deckhand-controller"
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut agent = std::process::Command::new(crate::support::emulator::venv_python())
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the credentials server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let uri = format!("http://127.0.0.1:{port}/creds");
+    let run = plan(
+        &fx,
+        &with(
+            endpoint_only(),
+            &[
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_CONTAINER_CREDENTIALS_FULL_URI", &uri),
+            ],
+        ),
+    );
+    let _ = agent.kill();
+    let _ = agent.wait();
+    run.expect_code(0);
+    assert!(
+        !emulator().calls(&key).is_empty(),
+        "no call signed with the task role's key"
+    );
+}
+
+/// Every logged call on this fixture's cluster, whatever key signed it.
+fn calls_on_cluster(fx: &Fixture) -> Vec<Value> {
+    let all = emulator().request("GET", "/_deckhand/calls", None);
+    all["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["params"]["cluster"] == json!(fx.id) || c["params"]["clusters"] == json!([fx.id])
+        })
+        .cloned()
+        .collect()
 }
