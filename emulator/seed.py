@@ -2,7 +2,8 @@
 """Seed an environment into a running emulator (same code as POST /_deckhand/seed).
 
 Usage: .venv/bin/python emulator/seed.py --endpoint http://127.0.0.1:PORT < state.json
-Prints the seed result (cluster ARN, subnets, security groups, services) as JSON.
+Prints the seed result (cluster ARN, subnets, security groups, services, and the ECR
+image digests, role / parameter / secret / log group ARNs when seeded) as JSON.
 """
 
 import argparse

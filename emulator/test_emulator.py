@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import signal
 import subprocess
@@ -212,7 +213,8 @@ def test_startup_ready_line_and_health() -> None:
 def test_config_get_set_per_key_and_validation() -> None:
     key = new_key()
     cfg = admin("GET", "/config")
-    assert cfg == {"taskRunSeconds": 1.0, "rolloutSeconds": 1.0, "crashingImageMarkers": ["crash"]}, cfg
+    assert cfg == {"taskRunSeconds": 1.0, "rolloutSeconds": 1.0, "crashingImageMarkers": ["crash"],
+                   "oomImageMarkers": ["oom"], "unpullableImageMarkers": ["unpushed", "missing"]}, cfg
     out = admin("POST", "/config", {"accessKey": key, "rolloutSeconds": 0.5, "crashingImageMarkers": ["boom"]})
     assert out["rolloutSeconds"] == 0.5 and out["crashingImageMarkers"] == ["boom"] and out["taskRunSeconds"] == 1.0
     assert admin("GET", f"/config?accessKey={key}")["rolloutSeconds"] == 0.5
@@ -221,6 +223,10 @@ def test_config_get_set_per_key_and_validation() -> None:
     assert status == 400 and "rolloutSeconds" in body["error"]
     status, _, body = http("POST", "/_deckhand/config", {"bogus": 1})
     assert status == 400
+    out = admin("POST", "/config", {"accessKey": key, "oomImageMarkers": ["bloat"], "unpullableImageMarkers": []})
+    assert out["oomImageMarkers"] == ["bloat"] and out["unpullableImageMarkers"] == []
+    status, _, body = http("POST", "/_deckhand/config", {"accessKey": key, "oomImageMarkers": "oom"})
+    assert status == 400 and "oomImageMarkers" in body["error"]
     admin("DELETE", f"/config?accessKey={key}")
     assert admin("GET", f"/config?accessKey={key}")["rolloutSeconds"] == 1.0
 
@@ -736,6 +742,319 @@ def test_list_tasks_and_describe_missing() -> None:
     assert [t["taskArn"] for t in resp["tasks"]] == [long_b["taskArn"]]
     assert resp["failures"] == [{"arn": f"arn:aws:ecs:us-east-1:123456789012:task/{cluster}/{missing}", "reason": "MISSING"}]
     ecs.stop_task(cluster=cluster, task=long_b["taskArn"])
+
+
+def awslogs(group: str, prefix: str | None = "ecs", region: str = "us-east-1") -> dict[str, Any]:
+    options = {"awslogs-group": group, "awslogs-region": region}
+    if prefix:
+        options["awslogs-stream-prefix"] = prefix
+    return {"logDriver": "awslogs", "options": options}
+
+
+def stopped(ecs: Any, cluster: str, arn: str) -> dict[str, Any]:
+    return wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
+        describe_task(ecs, cluster, arn)), timeout=10)
+
+
+def test_task_log_lines_written_to_cloudwatch_logs_when_task_stops() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "logs-" + uuid.uuid4().hex[:6]
+    group = f"/ecs/migrate-{uuid.uuid4().hex[:6]}"
+    td = td_input("migrate", command=["./migrate", "up"],
+                  extra_containers=[{"name": "sidecar", "image": "envoy:1", "memory": 128, "essential": False,
+                                     "logConfiguration": awslogs(group)},
+                                    {"name": "quiet", "image": "busybox", "memory": 64, "essential": False}])
+    td["containerDefinitions"][0]["logConfiguration"] = awslogs(group)
+    seeded = seed_env(cluster, taskDefinitions=[td])
+    rule = admin("POST", "/task-rules", {"accessKey": key, "commandContains": "fail", "exitCode": 1,
+                                         "logLines": ["applying 0001_init", "error: relation \"users\" exists\n"
+                                                      "rollback", ""]})["rule"]
+    assert rule["logLines"] == ["applying 0001_init", "error: relation \"users\" exists\nrollback", ""], rule
+    ecs, logs = client("ecs", key), client("logs", key)
+
+    task = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["migrate"], command=["./migrate", "fail"])
+    task_id = task["taskArn"].split("/")[-1]
+    stream = f"ecs/migrate/{task_id}"
+    # running: the group (created by the driver) and both awslogs streams exist, no events yet
+    groups = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert [g["logGroupName"] for g in groups] == [group], groups
+    streams = {s["logStreamName"] for s in logs.describe_log_streams(logGroupName=group)["logStreams"]}
+    assert streams == {stream, f"ecs/sidecar/{task_id}"}, streams
+    assert logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)["events"] == []
+
+    t = stopped(ecs, cluster, task["taskArn"])
+    resp = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
+    events = resp["events"]
+    assert [e["message"] for e in events] == ["applying 0001_init", "error: relation \"users\" exists", "rollback"]
+    stamps = [e["timestamp"] for e in events]
+    assert stamps == sorted(stamps)
+    assert t["startedAt"].timestamp() * 1000 - 1 <= stamps[0] and stamps[-1] <= t["stoppedAt"].timestamp() * 1000 + 1
+    # the tail: startFromHead false with a limit gives the last events
+    tail = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=False, limit=2)
+    assert [e["message"] for e in tail["events"]] == ["error: relation \"users\" exists", "rollback"]
+    # reading on from the forward token: nothing more, and the same token again
+    more = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True,
+                               nextToken=resp["nextForwardToken"])
+    assert more["events"] == [] and more["nextForwardToken"] == resp["nextForwardToken"]
+    # the sidecar's command does not match the rule: its stream has no events
+    assert logs.get_log_events(logGroupName=group, logStreamName=f"ecs/sidecar/{task_id}",
+                               startFromHead=True)["events"] == []
+
+    # no matching rule: the stream is created, no events; StopTask flushes a rule's lines too
+    plain = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["migrate"])
+    stopped(ecs, cluster, plain["taskArn"])
+    plain_stream = f"ecs/migrate/{plain['taskArn'].split('/')[-1]}"
+    assert logs.get_log_events(logGroupName=group, logStreamName=plain_stream, startFromHead=True)["events"] == []
+    admin("POST", "/task-rules", {"accessKey": key, "commandContains": "hang", "runSeconds": -1,
+                                  "logLines": ["waiting for lock"]})
+    hung = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["migrate"], command=["hang"])
+    hung_stream = f"ecs/migrate/{hung['taskArn'].split('/')[-1]}"
+    assert logs.get_log_events(logGroupName=group, logStreamName=hung_stream, startFromHead=True)["events"] == []
+    ecs.stop_task(cluster=cluster, task=hung["taskArn"], reason="timeout")
+    got = logs.get_log_events(logGroupName=group, logStreamName=hung_stream, startFromHead=True)["events"]
+    assert [e["message"] for e in got] == ["waiting for lock"]
+
+    # missing stream of an existing group: AWS's message (moto said the group was missing)
+    exc = expect_client_error(lambda: logs.get_log_events(logGroupName=group, logStreamName="ecs/nope/x"),
+                              "ResourceNotFoundException", 400)
+    assert exc.response["Error"]["Message"] == "The specified log stream does not exist."
+    status, _, body = http("POST", "/_deckhand/task-rules", {"logLines": "not a list"})
+    assert status == 400 and "logLines" in body["error"]
+    admin("DELETE", f"/task-rules?accessKey={key}")
+
+
+def test_task_logs_without_stream_prefix_and_in_awslogs_region() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "logs2-" + uuid.uuid4().hex[:6]
+    group = f"/ecs/report-{uuid.uuid4().hex[:6]}"
+    td = td_input("report")
+    td["containerDefinitions"][0]["logConfiguration"] = awslogs(group, prefix=None, region="eu-west-1")
+    seeded = seed_env(cluster, taskDefinitions=[td])
+    admin("POST", "/task-rules", {"accessKey": key, "imageContains": "nginx", "logLines": ["done"]})
+    ecs = client("ecs", key)
+    task = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["report"])
+    t = stopped(ecs, cluster, task["taskArn"])
+    assert client("logs", key).describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []  # other region
+    logs = client("logs", key, region="eu-west-1")
+    (stream,) = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    assert stream["logStreamName"] == t["containers"][0]["runtimeId"]  # no prefix: the container's id
+    events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True)
+    assert [e["message"] for e in events["events"]] == ["done"]
+    admin("DELETE", f"/task-rules?accessKey={key}")
+
+
+def failing_deployment(ecs: Any, cluster: str, service: str, image: str) -> tuple[str, str]:
+    """Update `service` to a task definition with `image`; (deployment id, task definition ARN)."""
+    td = register(ecs, service, image)
+    updated = ecs.update_service(cluster=cluster, service=service, taskDefinition=td)["service"]
+    primary = updated["deployments"][0]
+    assert primary["status"] == "PRIMARY" and primary["taskDefinition"] == td
+    return primary["id"], td
+
+
+def test_failed_deployment_leaves_stopped_tasks_with_reasons() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "stopped-" + uuid.uuid4().hex[:6]
+    names = ["pull", "oom", "crash"]
+    seed_env(cluster, [web_service(n, rollback=True) for n in names])
+    ecs = client("ecs", key)
+    images = {
+        "pull": "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:unpushed-3f9c2e1",
+        "oom": "registry/shop-oom:2",
+        "crash": "registry/crash-loop:1",
+    }
+    deployments = {n: failing_deployment(ecs, cluster, n, images[n]) for n in names}
+    for n in names:
+        wait_until(lambda: any(d["rolloutState"] == "FAILED" for d in describe(ecs, cluster, n)["deployments"]),
+                   timeout=10)
+
+    for n in names:
+        dep_id, td = deployments[n]
+        assert dep_id.startswith("ecs-svc/") and dep_id[len("ecs-svc/"):].isdigit()
+        arns = ecs.list_tasks(cluster=cluster, serviceName=n, desiredStatus="STOPPED")["taskArns"]
+        assert len(arns) == 3, arns
+        assert ecs.list_tasks(cluster=cluster, serviceName=n)["taskArns"] == []  # RUNNING: none
+        assert set(ecs.list_tasks(cluster=cluster, startedBy=dep_id, desiredStatus="STOPPED")["taskArns"]) == set(arns)
+        resp = ecs.describe_tasks(cluster=cluster, tasks=arns)
+        assert not resp["failures"] and len(resp["tasks"]) == 3
+        for t in resp["tasks"]:
+            assert t["taskArn"].startswith(f"arn:aws:ecs:us-east-1:123456789012:task/{cluster}/")
+            assert len(t["taskArn"].split("/")[-1]) == 32
+            assert t["group"] == f"service:{n}" and t["startedBy"] == dep_id
+            assert t["taskDefinitionArn"] == td
+            assert t["lastStatus"] == "STOPPED" and t["desiredStatus"] == "STOPPED"
+            assert t["launchType"] == "FARGATE"
+            assert t["createdAt"] <= t["stoppedAt"]
+            assert t["attachments"][0]["status"] == "DELETED"
+            (c,) = t["containers"]
+            assert c["name"] == n and c["image"] == images[n] and c["lastStatus"] == "STOPPED"
+            if n == "pull":
+                reason = ("CannotPullContainerError: pull image manifest has been retried 7 time(s): "
+                          f"failed to resolve ref {images[n]}: not found")
+                assert t["stopCode"] == "TaskFailedToStart" and t["stoppedReason"] == reason
+                assert c["reason"] == reason and "exitCode" not in c and "startedAt" not in t
+            elif n == "oom":
+                assert t["stopCode"] == "EssentialContainerExited"
+                assert t["stoppedReason"] == "Essential container in task exited"
+                assert c["exitCode"] == 137 and c["reason"] == "OutOfMemoryError: Container killed due to memory usage"
+                assert t["startedAt"] <= t["stoppedAt"]
+            else:
+                assert t["stopCode"] == "EssentialContainerExited"
+                assert t["stoppedReason"] == "Essential container in task exited"
+                assert c["exitCode"] == 1 and "reason" not in c
+        # StopTask on one of them: unchanged
+        first = next(t for t in resp["tasks"] if t["taskArn"] == arns[0])
+        again = ecs.stop_task(cluster=cluster, task=arns[0], reason="cleanup")["task"]
+        assert (again["stopCode"], again["stoppedReason"], again["stoppedAt"]) == (
+            first["stopCode"], first["stoppedReason"], first["stoppedAt"])
+        messages = [e["message"] for e in describe(ecs, cluster, n)["events"]]
+        assert any(m.startswith(f"(service {n}) (deployment {dep_id}) deployment failed: tasks failed to start.")
+                   for m in messages), messages
+    # the unpullable image failed the deployment like a crashing one and rolled back
+    assert describe(ecs, cluster, "pull")["taskDefinition"] != deployments["pull"][1]
+    expect_client_error(lambda: ecs.list_tasks(cluster=cluster, serviceName="nope", desiredStatus="STOPPED"),
+                        "ServiceNotFoundException", 400)
+
+
+def test_stopped_service_tasks_multi_container_custom_markers_and_no_breaker() -> None:
+    key = new_key()
+    fast(key, oomImageMarkers=["bloat"], unpullableImageMarkers=[])
+    cluster = "stopped2-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web", rollback=False), web_service("api", enable=False, rollback=False)])
+    ecs = client("ecs", key)
+    # "missing" is no marker for this key; "bloat" is its OOM marker; the sidecar is stopped by ECS
+    td = ecs.register_task_definition(**td_input("web", "registry/bloat:1", extra_containers=[
+        {"name": "envoy", "image": "envoy:missing", "memory": 128, "essential": False}]))["taskDefinition"]
+    dep_id = ecs.update_service(cluster=cluster, service="web", taskDefinition=td["taskDefinitionArn"])[
+        "service"]["deployments"][0]["id"]
+    wait_until(lambda: describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "FAILED", timeout=10)
+    arns = ecs.list_tasks(cluster=cluster, serviceName="web", desiredStatus="STOPPED")["taskArns"]
+    tasks = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]
+    assert len(tasks) == 3
+    for t in tasks:
+        app, envoy = t["containers"]
+        assert t["startedBy"] == dep_id and t["stopCode"] == "EssentialContainerExited"
+        assert app["exitCode"] == 137 and app["reason"].startswith("OutOfMemoryError")
+        assert envoy["name"] == "envoy" and envoy["exitCode"] == 0 and "reason" not in envoy
+    # no circuit breaker: the deployment stays IN_PROGRESS, but its stopped tasks show up
+    api_dep, api_td = failing_deployment(ecs, cluster, "api", "registry/crash:9")
+    wait_until(lambda: ecs.list_tasks(cluster=cluster, serviceName="api", desiredStatus="STOPPED")["taskArns"],
+               timeout=10)
+    arns = ecs.list_tasks(cluster=cluster, serviceName="api", desiredStatus="STOPPED")["taskArns"]
+    assert len(arns) == 3
+    t = describe_task(ecs, cluster, arns[0])
+    assert t["startedBy"] == api_dep and t["taskDefinitionArn"] == api_td and t["containers"][0]["exitCode"] == 1
+    assert describe(ecs, cluster, "api")["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+
+
+def ecr_image(repo: str, tag: str, region: str = "us-east-1") -> str:
+    return f"123456789012.dkr.ecr.{region}.amazonaws.com/{repo}:{tag}"
+
+
+def test_seed_preflight_resources_and_read_apis() -> None:
+    cluster = "pre-" + uuid.uuid4().hex[:6]
+    suffix = uuid.uuid4().hex[:6]
+    repo = f"shop-{suffix}"
+    digest_ref = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{repo}@sha256:{'ab' * 32}"
+    images = [ecr_image(repo, "3f9c2e1"), ecr_image(repo, "3f9c2e2"), ecr_image(f"team/{repo}", "v1", "eu-west-1"),
+              digest_ref]
+    role_arns = [f"arn:aws:iam::123456789012:role/shop-task-{suffix}",
+                 f"arn:aws:iam::123456789012:role/service-role/shop-exec-{suffix}"]
+    param_arn = f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/db-url"
+    parameters = {param_arn: "postgres://db", f"/shop-{suffix}/api-key": "k3y"}
+    body = {"images": images, "roles": role_arns, "parameters": parameters,
+            "secrets": {f"shop-{suffix}/db": "pw"}, "logGroups": [f"/ecs/shop-{suffix}", f"/ecs/shop-{suffix}-worker"]}
+    before = len(admin("GET", "/calls")["calls"])
+    admin("POST", "/faults", {"operation": "*", "kind": "error500", "count": 50})  # must not hit the seeder
+    try:
+        res = seed_env(cluster, **body)
+    finally:
+        admin("DELETE", "/faults")
+    assert len(admin("GET", "/calls")["calls"]) == before, "seed calls were logged"
+
+    assert set(res["images"]) == set(images) and all(d.startswith("sha256:") for d in res["images"].values())
+    assert len(set(res["images"].values())) == 4 and res["images"][digest_ref] == f"sha256:{'ab' * 32}"
+    assert res["roles"] == {f"shop-task-{suffix}": role_arns[0], f"shop-exec-{suffix}": role_arns[1]}, res["roles"]
+    assert res["parameters"] == {param_arn: param_arn, f"/shop-{suffix}/api-key":
+                                 f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/api-key"}
+    secret_arn = res["secrets"][f"shop-{suffix}/db"]
+    assert re.fullmatch(rf"arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-{suffix}/db-[A-Za-z0-9]{{6}}",
+                        secret_arn), secret_arn
+    assert res["logGroups"] == {g: f"arn:aws:logs:us-east-1:123456789012:log-group:{g}" for g in body["logGroups"]}
+
+    key = new_key()
+    # ECR DescribeImages by tag / digest; a missing tag is ImageNotFoundException
+    ecr = client("ecr", key)
+    (img,) = ecr.describe_images(registryId="123456789012", repositoryName=repo,
+                                 imageIds=[{"imageTag": "3f9c2e1"}])["imageDetails"]
+    assert img["imageDigest"] == res["images"][images[0]] and img["imageTags"] == ["3f9c2e1"]
+    assert img["repositoryName"] == repo and img["registryId"] == "123456789012"
+    by_digest = ecr.describe_images(repositoryName=repo, imageIds=[{"imageDigest": f"sha256:{'ab' * 32}"}])
+    assert by_digest["imageDetails"][0]["imageDigest"] == f"sha256:{'ab' * 32}"
+    expect_client_error(lambda: ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": "nope"}]),
+                        "ImageNotFoundException", 400)
+    expect_client_error(lambda: ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": "3f9c2e1"},
+                                                                                 {"imageTag": "nope"}]),
+                        "ImageNotFoundException", 400)  # one of several missing: the call fails
+    both = ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": "3f9c2e1"}, {"imageTag": "3f9c2e2"}])
+    assert {t for d in both["imageDetails"] for t in d["imageTags"]} == {"3f9c2e1", "3f9c2e2"}
+    expect_client_error(lambda: ecr.describe_images(repositoryName="no-such-repo", imageIds=[{"imageTag": "x"}]),
+                        "RepositoryNotFoundException", 400)
+    eu = client("ecr", key, region="eu-west-1").describe_images(repositoryName=f"team/{repo}",
+                                                                 imageIds=[{"imageTag": "v1"}])
+    assert eu["imageDetails"][0]["imageDigest"] == res["images"][images[2]]
+
+    # IAM GetRole; missing -> NoSuchEntity (404) with AWS's message
+    iam = client("iam", key)
+    role = iam.get_role(RoleName=f"shop-exec-{suffix}")["Role"]
+    assert role["Arn"] == role_arns[1] and role["Path"] == "/service-role/"
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+    exc = expect_client_error(lambda: iam.get_role(RoleName=f"nope-{suffix}"), "NoSuchEntity", 404)
+    assert exc.response["Error"]["Message"] == f"The role with name nope-{suffix} cannot be found."
+
+    # SSM GetParameters: names or ARNs, missing ones in InvalidParameters, at most 10 names
+    ssm = client("ssm", key)
+    plain = ssm.get_parameters(Names=[param_arn, f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/gone"],
+                               WithDecryption=False)
+    assert [p["ARN"] for p in plain["Parameters"]] == [param_arn]
+    assert plain["InvalidParameters"] == [f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/gone"]
+    got = ssm.get_parameters(Names=[param_arn, f"/shop-{suffix}/api-key", f"/shop-{suffix}/missing"],
+                             WithDecryption=True)
+    assert {p["ARN"]: (p["Type"], p["Value"]) for p in got["Parameters"]} == {
+        param_arn: ("SecureString", "postgres://db"),
+        f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/api-key": ("SecureString", "k3y")}
+    assert got["InvalidParameters"] == [f"/shop-{suffix}/missing"]
+    expect_client_error(lambda: ssm.get_parameters(Names=[f"/p{i}" for i in range(11)]), "ValidationException", 400)
+
+    # Secrets Manager DescribeSecret by name / ARN; missing -> ResourceNotFoundException (400, as AWS)
+    sm = client("secretsmanager", key)
+    assert sm.describe_secret(SecretId=f"shop-{suffix}/db")["ARN"] == secret_arn
+    assert sm.describe_secret(SecretId=secret_arn)["Name"] == f"shop-{suffix}/db"
+    assert sm.get_secret_value(SecretId=secret_arn)["SecretString"] == "pw"
+    expect_client_error(lambda: sm.describe_secret(SecretId=f"nope-{suffix}"), "ResourceNotFoundException", 400)
+
+    # CloudWatch Logs DescribeLogGroups by prefix
+    logs = client("logs", key)
+    groups = logs.describe_log_groups(logGroupNamePrefix=f"/ecs/shop-{suffix}")["logGroups"]
+    assert [g["logGroupName"] for g in groups] == body["logGroups"]
+    assert all(g["logGroupClass"] == "STANDARD" for g in groups)
+    assert logs.describe_log_groups(logGroupNamePrefix=f"/ecs/none-{suffix}")["logGroups"] == []
+    expect_client_error(lambda: logs.get_log_events(logGroupName=f"/nope-{suffix}", logStreamName="s"),
+                        "ResourceNotFoundException", 400)
+
+    # seeding again keeps what exists (same digests, same secret ARN)
+    again = seed_env(cluster, **{**body, "secrets": [f"shop-{suffix}/db"]})
+    assert again["images"] == res["images"] and again["secrets"] == res["secrets"]
+    assert sm.get_secret_value(SecretId=secret_arn)["SecretString"] == "pw"
+
+    for bad in ({"images": ["nginx:1.27"]}, {"images": [ecr_image(repo, "x").replace("123456789012", "210987654321")]},
+                {"roles": ["arn:aws:iam::123456789012:user/bob"]}, {"parameters": ["/a"]},
+                {"secrets": [1]}, {"logGroups": "/ecs/x"}):
+        status, _, resp = http("POST", "/_deckhand/seed", {"cluster": cluster, **bad})
+        assert status == 400 and resp["error"], (bad, status, resp)
 
 
 def test_concurrent_requests() -> None:

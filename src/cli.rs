@@ -116,6 +116,10 @@ pub enum Command {
         /// Do not ask for confirmation (required when stdin is not a terminal).
         #[arg(long)]
         yes: bool,
+        /// Skip the preflight checks (images, roles, secrets, log groups), e.g. for a
+        /// registry these credentials cannot read.
+        #[arg(long, env = "DECKHAND_NO_PREFLIGHT")]
+        no_preflight: bool,
         /// How often waits poll ECS.
         #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
         poll_interval: std::time::Duration,
@@ -184,6 +188,34 @@ pub enum Command {
     },
     /// Print the JSON Schema of environment files.
     Schema,
+    /// Check that ECS could run the environment: images, roles, secrets, log groups (read-only).
+    #[command(
+        after_help = "Examples:\n  deckhand verify --env staging\n  deckhand verify --repo git@github.com:acme/deploy-config.git --ref release-42 --env production\n\nExit 0 when every check passes, 1 otherwise (one line per problem). apply runs the same checks first."
+    )]
+    Verify {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// The environment.
+        #[arg(long = "env", value_name = "NAME")]
+        env: String,
+    },
+    /// The environment's releases, newest first (recorded in ECS).
+    #[command(
+        after_help = "Examples:\n  deckhand history --env production\n  deckhand history --env production --limit 50 --format json"
+    )]
+    History {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// The environment.
+        #[arg(long = "env", value_name = "NAME")]
+        env: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: StatusFormat,
+        /// At most this many releases.
+        #[arg(long, default_value = "20")]
+        limit: usize,
+    },
     /// Write a config repo from a cluster's live services (read-only in ECS).
     #[command(
         after_help = "Examples:\n  deckhand init --cluster shop-staging --env staging --repo ./config\n  deckhand init --cluster shop --env production --service web --service worker\n\nA plan right after init shows no changes. Existing files are kept unless --force."

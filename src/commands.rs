@@ -14,6 +14,7 @@ use crate::plan::{self, PlanError};
 use crate::report::{self, Format};
 use crate::source::{GitAuth, RepoLocation, Snapshot, SourceError};
 use crate::spec::{self, Environment, SpecError, render};
+use crate::{history, preflight};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -50,6 +51,9 @@ pub enum CommandError {
     /// The release failed.
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    /// `verify` found problems.
+    #[error("verify found {count} problem{}: the release could not run as it is", if *.0 == 1 { "" } else { "s" }, count = .0)]
+    VerifyFailed(usize),
     /// `init` wrote nothing.
     #[error(transparent)]
     Adopt(#[from] AdoptError),
@@ -78,6 +82,74 @@ pub struct Context {
 /// Run one command.
 pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandError> {
     match command {
+        Command::Verify { repo, env } => {
+            let (snapshot, env) = load(&repo, env).await?;
+            drop(snapshot);
+            let ecs = EcsClient::connect(env.region.as_deref()).await?;
+            let rendered: Vec<(String, crate::taskdef::model::TaskDefinitionSpec)> = env
+                .services
+                .iter()
+                .map(|s| (s.name.clone(), render::service_task_definition(&env, s)))
+                .chain(
+                    render::migration_task_definition(&env).map(|td| ("migration".to_owned(), td)),
+                )
+                .collect();
+            let definitions: Vec<(String, &crate::taskdef::model::TaskDefinitionSpec)> =
+                rendered.iter().map(|(s, td)| (s.clone(), td)).collect();
+            let region = ecs.region().unwrap_or_default();
+            let needs = preflight::need::needs(&region, &definitions);
+            let found = preflight::check(&ecs, &needs).await?;
+            let report = preflight::verdict(&needs, &found);
+            tracing::info!(calls = ?ecs.calls().snapshot(), "AWS calls");
+            let mut text = String::new();
+            for warning in &report.warnings {
+                text += &format!("warning: {warning}\n");
+            }
+            for problem in &report.problems {
+                text += &format!("{problem}\n");
+            }
+            if report.passed() {
+                text += &format!(
+                    "ok: {}: {} image(s), {} role(s), {} secret(s), {} log group(s) exist\n",
+                    env.name,
+                    needs.images.len(),
+                    needs.roles.len(),
+                    needs.secrets.len(),
+                    needs.log_groups.len()
+                );
+            }
+            print(&text)?;
+            if report.passed() {
+                Ok(Outcome::Done)
+            } else {
+                Err(CommandError::VerifyFailed(report.problems.len()))
+            }
+        }
+        Command::History {
+            repo,
+            env,
+            format,
+            limit,
+        } => {
+            let (snapshot, env) = load(&repo, env).await?;
+            drop(snapshot);
+            let ecs = EcsClient::connect(env.region.as_deref()).await?;
+            let releases = history::list(&ecs, &env.name, limit).await?;
+            let text = match format {
+                StatusFormat::Json => {
+                    let mut s = serde_json::to_string_pretty(&serde_json::json!({
+                        "environment": env.name,
+                        "releases": releases,
+                    }))
+                    .expect("serializes");
+                    s.push('\n');
+                    s
+                }
+                StatusFormat::Text => history::text(&env.name, &releases),
+            };
+            print(&text)?;
+            Ok(Outcome::Done)
+        }
         Command::Completions { shell } => {
             let mut out = Vec::new();
             completions(shell, &mut out);
@@ -211,6 +283,7 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             repo,
             env,
             yes,
+            no_preflight,
             poll_interval,
         } => {
             let Planned {
@@ -227,7 +300,10 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             if !yes {
                 confirm(&env.name, plan.steps.len())?;
             }
-            let options = ApplyOptions::new(snapshot.commit().map(str::to_owned), poll_interval);
+            let options = ApplyOptions {
+                preflight: !no_preflight,
+                ..ApplyOptions::new(snapshot.commit().map(str::to_owned), poll_interval)
+            };
             let progress = Progress::new(context.json_logs);
             let outcome = apply::apply(&ecs, &env, &plan, &options, &progress).await;
             tracing::info!(calls = ?ecs.calls().snapshot(), "ECS calls");

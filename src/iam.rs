@@ -127,10 +127,15 @@ pub fn policy(
             "Resource": "*",
             "Condition": {"ArnEquals": {"ecs:cluster": clusters.iter().collect::<Vec<_>>()}},
         }),
+        // The release history is a task-definition family too.
         json!({
             "Sid": "TaskDefinitions",
             "Effect": "Allow",
-            "Action": ["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"],
+            "Action": [
+                "ecs:RegisterTaskDefinition",
+                "ecs:DescribeTaskDefinition",
+                "ecs:ListTaskDefinitions",
+            ],
             "Resource": "*",
         }),
         json!({
@@ -217,14 +222,13 @@ fn lookups(
             &repositories,
         ));
     }
-    if !parameters.is_empty() || !secrets.is_empty() {
-        // DescribeParameters cannot be scoped; it lists names, never values.
-        out.push(json!({
-            "Sid": "VerifyParameters",
-            "Effect": "Allow",
-            "Action": ["ssm:DescribeParameters"],
-            "Resource": "*",
-        }));
+    if !parameters.is_empty() {
+        // Only existence is checked (WithDecryption false; values are never read).
+        out.push(statement(
+            "VerifyParameters",
+            &["ssm:GetParameters"],
+            &parameters,
+        ));
     }
     if !secrets.is_empty() {
         out.push(statement(

@@ -1,12 +1,15 @@
 """Service deployments: rolling updates that complete, fail (circuit breaker) and roll
-back over time; scaling that takes time; service events.
+back over time; scaling that takes time; service events; the stopped tasks of failed
+deployments.
 
 ECS behaviour supplied (README, "Service deployments"): CreateService starts one
 COMPLETED PRIMARY deployment; a new task definition / forceNewDeployment / new network
-configuration starts an IN_PROGRESS PRIMARY that completes after `rolloutSeconds`; a
-crashing image fails it (circuit breaker on, optionally rolling back) or keeps it
-IN_PROGRESS with growing failedTasks (breaker off); desiredCount alone scales the
-PRIMARY after `rolloutSeconds`. Events are newest first, at most 100.
+configuration starts an IN_PROGRESS PRIMARY that completes after `rolloutSeconds`; an
+image matching a crashing / OOM / unpullable image marker fails it (circuit breaker on,
+optionally rolling back) or keeps it IN_PROGRESS with growing failedTasks (breaker off);
+either way, after `rolloutSeconds` the deployment's failed tasks are left STOPPED
+(service_tasks.py). desiredCount alone scales the PRIMARY after `rolloutSeconds`.
+Events are newest first, at most 100.
 
 Why moto needs it: moto 5.2.5's Service has a single static deployment whose counts
 come from the MOTO_ECS_SERVICE_RUNNING environment variable, replaces its deployment
@@ -31,6 +34,7 @@ from moto.ecs import models as ecs_models
 from moto.ecs.exceptions import ECSException
 from moto.moto_api._internal import mock_random
 
+from .service_tasks import STOPPED_TASKS_PER_FAILURE, FailurePlan, leave_stopped_tasks, plan_failure
 from .state import STATE
 from .util import utc
 
@@ -44,8 +48,9 @@ MAX_EVENTS = 100
 
 DeploymentStatus = Literal["PRIMARY", "ACTIVE"]
 RolloutState = Literal["IN_PROGRESS", "COMPLETED", "FAILED"]
-TimerKind = Literal["complete", "fail", "scale"]
-ALL_TIMER_KINDS: tuple[TimerKind, ...] = ("complete", "fail", "scale")
+# "tasks_failed": a failing deployment without circuit breaker leaves its stopped tasks.
+TimerKind = Literal["complete", "fail", "scale", "tasks_failed"]
+ALL_TIMER_KINDS: tuple[TimerKind, ...] = ("complete", "fail", "scale", "tasks_failed")
 
 
 def _deployment_id() -> str:
@@ -87,6 +92,8 @@ class Deployment:
     failed_tasks: int = 0
     # Crashing tasks without a circuit breaker: IN_PROGRESS forever from this time on.
     stuck_since: float | None = None
+    # How this deployment's tasks fail (image markers, config at its start); None = fine.
+    failure: FailurePlan | None = None
 
     def complete(self, at: float) -> None:
         self.rollout_state = "COMPLETED"
@@ -289,16 +296,28 @@ class DeckhandService(ecs_models.Service):
         breaker = (self.deployment_configuration or {}).get("deploymentCircuitBreaker") or {}
         return bool(breaker.get("enable")), bool(breaker.get("rollback"))
 
-    def _dh_td_is_crashing(self, td_arn: str | None) -> bool:
+    def _dh_failure_plan(self, td_arn: str | None) -> FailurePlan | None:
+        """How the tasks of a deployment of `td_arn` fail, by the image markers of the
+        caller's config (crashing, OOM, unpullable); None = they start fine."""
         if not td_arn:
-            return False
-        markers = STATE.current_config().crashing_image_markers
+            return None
         try:
             td = self._backend.describe_task_definition(td_arn)
         except ECSException:
-            return False
-        images = [c.get("image") or "" for c in td.container_definitions]
-        return any(m and m in image for m in markers for image in images)
+            return None
+        return plan_failure(td, STATE.current_config())
+
+    def _dh_leave_stopped_tasks(self, dep: Deployment, at: float) -> None:
+        """The failed deployment's tasks, STOPPED with the reasons of its image markers."""
+        if dep.failure is None or dep.desired_count <= 0 or not dep.task_definition:
+            return
+        leave_stopped_tasks(
+            self._backend, self.cluster_name, self.name, dep.id, dep.task_definition, dep.failure,
+            started=dep.created_at, failed=at, count=STOPPED_TASKS_PER_FAILURE,
+            launch_type=dep.launch_type, platform_version=dep.platform_version,
+            platform_family=dep.platform_family, network_configuration=dep.network_configuration,
+            capacity_provider_strategy=dep.capacity_provider_strategy,
+        )
 
     def dh_use_capacity_provider_strategy(self, strategy: list[dict[str, Any]]) -> None:
         """CreateService with capacityProviderStrategy (stored after moto built the
@@ -307,6 +326,11 @@ class DeckhandService(ecs_models.Service):
             dep.capacity_provider_strategy = strategy
 
     # ---- state machine ------------------------------------------------------
+    def dh_refresh(self) -> None:
+        """Apply the state changes due by now (ListTasks/DescribeTasks call this so that
+        a failed deployment's stopped tasks exist before tasks are looked up)."""
+        self._dh_refresh()
+
     def _dh_refresh(self) -> None:
         if not self._dh_ready:
             return
@@ -322,6 +346,8 @@ class DeckhandService(ecs_models.Service):
                 self._dh_fail(dep, timer.due)
             elif timer.kind == "scale":
                 self._dh_scaled(dep, timer.due)
+            elif timer.kind == "tasks_failed":
+                self._dh_leave_stopped_tasks(dep, timer.due)
         # Deployments whose tasks keep crashing without a circuit breaker never end;
         # ECS keeps counting failed tasks.
         for dep in self._dh_deployments:
@@ -338,6 +364,7 @@ class DeckhandService(ecs_models.Service):
 
     def _dh_fail(self, dep: Deployment, at: float) -> None:
         dep.fail(at)
+        self._dh_leave_stopped_tasks(dep, at)
         _, rollback_enabled = self._dh_breaker()
         if dep.status == "PRIMARY" and rollback_enabled:
             dep.status = "ACTIVE"
@@ -375,12 +402,14 @@ class DeckhandService(ecs_models.Service):
         self._dh_deployments.insert(0, dep)
         self._dh_td = td_arn
         due = now + dep.rollout_seconds
-        if self._dh_td_is_crashing(td_arn):
+        dep.failure = self._dh_failure_plan(td_arn)
+        if dep.failure is not None:
             breaker_enabled, _ = self._dh_breaker()
             if breaker_enabled:
                 self._dh_schedule(due, "fail", dep.id)
             else:
                 dep.stuck_since = now
+                self._dh_schedule(due, "tasks_failed", dep.id)
         else:
             self._dh_schedule(due, "complete", dep.id)
         if self.desired_count > 0:

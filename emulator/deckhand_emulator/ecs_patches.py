@@ -1,16 +1,20 @@
-"""Installs the plugin's patches to moto's ECS models and responses. Target: moto 5.2.5 exactly.
+"""Installs the plugin's patches to moto's ECS models and responses (and, through
+other_apis.py, to the other services' read APIs). Target: moto 5.2.5 exactly.
 
 Which ECS behaviour each patch supplies, and why moto needs it, is in the module that
 defines it:
 - tasks.py: RunTask task lifecycle and task rules (DeckhandTask / DeckhandContainer),
-  StopTask, DescribeTasks, ListTasks filtering.
+  awslogs output in CloudWatch Logs (TaskLogs), StopTask, DescribeTasks, ListTasks
+  filtering.
 - deployments.py: DeckhandService: rolling deployments, completion, circuit-breaker
   failure and rollback, scaling over time, events.
+- service_tasks.py: the STOPPED tasks failed deployments leave, with ECS's reasons.
 - taskdefs.py: RegisterTaskDefinition / DescribeTaskDefinition as ECS validates, stores
   and describes them (units, defaults ECS adds, network mode, dropped fields, ...).
 - backend.py: RunTask resource sums, DescribeServices (10-service limit), CreateService
   (no silent replace), UpdateService.
 - responses.py: CreateService, UpdateService, ListTasks, DescribeTasks responses.
+- other_apis.py: IAM GetRole, Secrets Manager and CloudWatch Logs details.
 
 All lifecycle state is computed lazily from wall-clock timestamps when it is read:
 there are no background threads.
@@ -21,7 +25,7 @@ from __future__ import annotations
 from moto.ecs import models as ecs_models
 from moto.ecs import responses as ecs_responses
 
-from . import backend, responses, taskdefs, tasks
+from . import backend, other_apis, responses, taskdefs, tasks
 from .deployments import DeckhandService
 from .tasks import DeckhandTask
 
@@ -53,4 +57,5 @@ def apply() -> None:
     resp.update_service = responses.update_service
     resp.list_tasks = responses.list_tasks
     resp.describe_tasks = responses.describe_tasks
+    other_apis.apply()
     _applied = True

@@ -1,5 +1,7 @@
 """WSGI middleware around moto's app: ECS call log, fault injection, `/_deckhand/*`
-admin endpoints, and plugin reset on `POST /moto-api/reset`. Target: moto 5.2.5."""
+admin endpoints, plugin reset on `POST /moto-api/reset`, and writing the CloudWatch
+Logs events of one-off tasks that have stopped before each request reaches moto.
+Target: moto 5.2.5."""
 
 from __future__ import annotations
 
@@ -87,6 +89,7 @@ class DeckhandMiddleware:
                 STATE.reset()
             return result
         with STATE.backend_lock:
+            STATE.flush_task_logs()
             return self._call_moto(environ, start_response)
 
     # ---- moto ---------------------------------------------------------------
@@ -136,6 +139,7 @@ class DeckhandMiddleware:
 
         status_box: list[int] = []
         with STATE.backend_lock:
+            STATE.flush_task_logs()
             STATE.current_access_key = access_key
             try:
                 result = self._call_moto(environ, start_response, status_box)

@@ -1,4 +1,6 @@
-"""Seed an environment through the real ECS/EC2 APIs (boto3 against the emulator).
+"""Seed an environment through the real AWS APIs (boto3 against the emulator): ECS and
+EC2, and the ECR images, IAM roles, SSM parameters, Secrets Manager secrets and
+CloudWatch Logs groups a preflight check looks up.
 
 Used by `POST /_deckhand/seed` (endpoint = the server itself) and by
 `emulator/seed.py --endpoint URL < state.json`. Calls are signed with the access key
@@ -14,18 +16,48 @@ Input:
       "taskDefinition": {RegisterTaskDefinition input} | "existing-arn-or-family:rev",
       "desiredCount": 2, "launchType": "FARGATE",
       "deploymentConfiguration": {...}, "tags": {"k": "v"},
-      ...any other CreateService parameter, passed through as given...}]}
+      ...any other CreateService parameter, passed through as given...}],
+   "images": ["ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG", ".../REPO@sha256:DIGEST", ...],
+   "roles": ["arn:aws:iam::123456789012:role/PATH/NAME", ...],
+   "parameters": {"/NAME" | "arn:aws:ssm:REGION:123456789012:parameter/NAME": "value", ...},
+   "secrets": ["NAME", ...] | {"NAME": "value", ...},
+   "logGroups": ["/ecs/NAME", ...]}                                    (all optional)
 Output:
   {"cluster": arn, "vpc": id|null, "subnets": [...], "securityGroups": [...],
-   "taskDefinitions": {family: arn}, "services": {name: {"serviceArn", "taskDefinitionArn"}}}
+   "taskDefinitions": {family: arn}, "services": {name: {"serviceArn", "taskDefinitionArn"}},
+   "images": {reference: "sha256:..."}, "roles": {name: arn}, "parameters": {given name: arn},
+   "secrets": {name: arn}, "logGroups": {name: arn}}
+Existing images, roles, secrets and log groups are kept (a secret given a value gets it
+as its new current value); parameters are overwritten.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import threading
 import uuid
 from typing import Any
 
 from . import SEED_ACCESS_KEY
+
+ACCOUNT_ID = "123456789012"
+
+# ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO[:TAG][@sha256:DIGEST]
+_ECR_IMAGE_RE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repo>[a-z0-9][a-z0-9._/-]*?)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role(?P<path>/(?:[^/]+/)*)(?P<name>[^/]+)$")
+_PARAMETER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:ssm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):parameter/(?P<name>.+)$")
+ECS_TASKS_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
+DEFAULT_SECRET_VALUE = "deckhand-seed"
 
 
 class SeedError(Exception):
@@ -42,20 +74,198 @@ def _tags(value: Any, what: str) -> list[dict[str, str]]:
     raise SeedError(f"{what} must be an object of key -> value")
 
 
-def _clients(endpoint: str, region: str) -> tuple[Any, Any]:
+_client_lock = threading.Lock()
+_session: Any = None
+_client_cache: dict[tuple[str, str, str], Any] = {}
+
+
+def _client(endpoint: str, service: str, region: str) -> Any:
+    """A boto3 client signed with SEED_ACCESS_KEY, cached per (endpoint, service,
+    region): building clients (from one session) is most of a seed call's time."""
     import boto3
     from botocore.config import Config
 
-    session = boto3.session.Session(
-        aws_access_key_id=SEED_ACCESS_KEY,
-        aws_secret_access_key="deckhand-seed-secret",
-        region_name=region,
-    )
-    config = Config(retries={"mode": "standard", "max_attempts": 3})
-    return (
-        session.client("ecs", endpoint_url=endpoint, config=config),
-        session.client("ec2", endpoint_url=endpoint, config=config),
-    )
+    global _session
+    with _client_lock:
+        key = (endpoint, service, region)
+        if key not in _client_cache:
+            if _session is None:
+                _session = boto3.session.Session(
+                    aws_access_key_id=SEED_ACCESS_KEY,
+                    aws_secret_access_key="deckhand-seed-secret",
+                    region_name="us-east-1",
+                )
+            config = Config(retries={"mode": "standard", "max_attempts": 3})
+            _client_cache[key] = _session.client(service, region_name=region, endpoint_url=endpoint, config=config)
+        return _client_cache[key]
+
+
+def _clients(endpoint: str, region: str) -> tuple[Any, Any]:
+    return _client(endpoint, "ecs", region), _client(endpoint, "ec2", region)
+
+
+def _error_code(exc: Exception) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+def _image_manifest(reference: str) -> str:
+    """A small, valid Docker image manifest (v2 schema 2), different per reference so
+    that every seeded image has its own digest."""
+    seed = hashlib.sha256(reference.encode()).hexdigest()
+    return json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1470,
+                   "digest": f"sha256:{seed}"},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 3623807,
+                    "digest": "sha256:" + hashlib.sha256((seed + "/layer").encode()).hexdigest()}],
+    })
+
+
+def seed_images(endpoint: str, images: Any) -> dict[str, str]:
+    """ECR repositories (created if missing) and images: REPO:TAG (no tag = latest),
+    REPO@sha256:D (an image with exactly that digest) or REPO:TAG@sha256:D. Existing
+    images are kept. -> {reference: image digest}."""
+    if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
+        raise SeedError("images must be a list of image references")
+    out: dict[str, str] = {}
+    for ref in images:
+        m = _ECR_IMAGE_RE.match(ref)
+        if not m:
+            raise SeedError(f"images: {ref!r} is not an ECR image reference "
+                            "(ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or ...@sha256:DIGEST)")
+        if m["account"] != ACCOUNT_ID:
+            raise SeedError(f"images: {ref!r}: the emulator's account is {ACCOUNT_ID}")
+        ecr = _client(endpoint, "ecr", m["region"])
+        repo, digest = m["repo"], m["digest"]
+        tag = m["tag"] or (None if digest else "latest")
+        try:
+            ecr.create_repository(repositoryName=repo)
+        except Exception as exc:
+            if _error_code(exc) != "RepositoryAlreadyExistsException":
+                raise
+        image_id = {"imageDigest": digest} if digest else {"imageTag": tag}
+        try:
+            found = ecr.describe_images(repositoryName=repo, imageIds=[image_id])["imageDetails"]
+        except Exception as exc:
+            if _error_code(exc) != "ImageNotFoundException":
+                raise
+            found = []
+        if found:  # that tag (or digest) is already there: keep it
+            out[ref] = found[0]["imageDigest"]
+            continue
+        params: dict[str, Any] = {"repositoryName": repo, "imageManifest": _image_manifest(ref)}
+        if tag:
+            params["imageTag"] = tag
+        if digest:
+            params["imageDigest"] = digest
+        try:
+            out[ref] = ecr.put_image(**params)["image"]["imageId"]["imageDigest"]
+        except Exception as exc:
+            # Another seed (a concurrent test) pushed the same image first.
+            if _error_code(exc) != "ImageAlreadyExistsException":
+                raise
+            out[ref] = ecr.describe_images(repositoryName=repo, imageIds=[image_id])["imageDetails"][0]["imageDigest"]
+    return out
+
+
+def seed_roles(endpoint: str, roles: Any) -> dict[str, str]:
+    """IAM roles by ARN (or bare name), trusted by ecs-tasks.amazonaws.com, created if
+    missing. -> {role name: role ARN}."""
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise SeedError("roles must be a list of IAM role ARNs")
+    iam = _client(endpoint, "iam", "us-east-1")
+    out: dict[str, str] = {}
+    for arn in roles:
+        if arn.startswith("arn:"):
+            m = _ROLE_ARN_RE.match(arn)
+            if not m:
+                raise SeedError(f"roles: {arn!r} is not an IAM role ARN (arn:aws:iam::{ACCOUNT_ID}:role/NAME)")
+            if m["account"] != ACCOUNT_ID:
+                raise SeedError(f"roles: {arn!r}: the emulator's account is {ACCOUNT_ID}")
+            name, path = m["name"], m["path"]
+        else:
+            name, path = arn, "/"
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except Exception as exc:
+            if _error_code(exc) != "NoSuchEntity":
+                raise
+            try:
+                role = iam.create_role(RoleName=name, Path=path,
+                                       AssumeRolePolicyDocument=json.dumps(ECS_TASKS_TRUST_POLICY))["Role"]
+            except Exception as exc2:
+                # A concurrent seed created it first.
+                if _error_code(exc2) != "EntityAlreadyExists":
+                    raise
+                role = iam.get_role(RoleName=name)["Role"]
+        out[name] = role["Arn"]
+    return out
+
+
+def seed_parameters(endpoint: str, parameters: Any, region: str) -> dict[str, str]:
+    """SSM SecureString parameters, name -> value; a name may be a parameter ARN (its
+    region is used; `parameter/a/b` is the name `/a/b`). Overwritten if present.
+    -> {name as given: parameter ARN}."""
+    if not isinstance(parameters, dict) or not all(isinstance(v, str) for v in parameters.values()):
+        raise SeedError("parameters must be an object of name -> string value")
+    out: dict[str, str] = {}
+    for given, value in parameters.items():
+        name, where = given, region
+        if given.startswith("arn:"):
+            m = _PARAMETER_ARN_RE.match(given)
+            if not m:
+                raise SeedError(f"parameters: {given!r} is not an SSM parameter ARN "
+                                f"(arn:aws:ssm:REGION:{ACCOUNT_ID}:parameter/NAME)")
+            if m["account"] != ACCOUNT_ID:
+                raise SeedError(f"parameters: {given!r}: the emulator's account is {ACCOUNT_ID}")
+            name, where = "/" + m["name"], m["region"]
+        ssm = _client(endpoint, "ssm", where)
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+        out[given] = ssm.get_parameter(Name=name)["Parameter"]["ARN"]
+    return out
+
+
+def seed_secrets(endpoint: str, secrets: Any, region: str) -> dict[str, str]:
+    """Secrets Manager secrets: a list of names (value "deckhand-seed") or name -> value.
+    Existing ones are kept (a given value becomes their current value).
+    -> {name: secret ARN, with the random 6-character suffix}."""
+    if isinstance(secrets, list) and all(isinstance(n, str) for n in secrets):
+        wanted: dict[str, str | None] = {n: None for n in secrets}
+    elif isinstance(secrets, dict) and all(isinstance(v, str) for v in secrets.values()):
+        wanted = dict(secrets)
+    else:
+        raise SeedError("secrets must be a list of names or an object of name -> string value")
+    sm = _client(endpoint, "secretsmanager", region)
+    out: dict[str, str] = {}
+    for name, value in wanted.items():
+        try:
+            arn = sm.describe_secret(SecretId=name)["ARN"]
+        except Exception as exc:
+            if _error_code(exc) != "ResourceNotFoundException":
+                raise
+            arn = sm.create_secret(Name=name, SecretString=value or DEFAULT_SECRET_VALUE)["ARN"]
+        else:
+            if value is not None:
+                sm.put_secret_value(SecretId=arn, SecretString=value)
+        out[name] = arn
+    return out
+
+
+def seed_log_groups(endpoint: str, groups: Any, region: str) -> dict[str, str]:
+    """CloudWatch Logs groups, created if missing. -> {name: log group ARN}."""
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise SeedError("logGroups must be a list of log group names")
+    logs = _client(endpoint, "logs", region)
+    out: dict[str, str] = {}
+    for name in groups:
+        try:
+            logs.create_log_group(logGroupName=name)
+        except Exception as exc:
+            if _error_code(exc) != "ResourceAlreadyExistsException":
+                raise
+        out[name] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{name}"
+    return out
 
 
 def seed(state: dict[str, Any], endpoint: str) -> dict[str, Any]:
@@ -85,6 +295,16 @@ def seed(state: dict[str, Any], endpoint: str) -> dict[str, Any]:
             "taskDefinitions": {},
             "services": {},
         }
+        # The resources a preflight check looks up (before the services that use them).
+        for key, seeder in (
+            ("images", lambda v: seed_images(endpoint, v)),
+            ("roles", lambda v: seed_roles(endpoint, v)),
+            ("parameters", lambda v: seed_parameters(endpoint, v, region)),
+            ("secrets", lambda v: seed_secrets(endpoint, v, region)),
+            ("logGroups", lambda v: seed_log_groups(endpoint, v, region)),
+        ):
+            if state.get(key) is not None:
+                result[key] = seeder(state[key])
 
         if state.get("network"):
             vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]

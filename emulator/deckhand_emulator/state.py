@@ -1,4 +1,5 @@
-"""In-memory plugin state: call log, faults, task rules, config. Reset by /moto-api/reset.
+"""In-memory plugin state: call log, faults, task rules, config, and the CloudWatch Logs
+output of one-off tasks still to be written. Reset by /moto-api/reset.
 
 Everything is typed (dataclasses); `to_json()` builds the dict an admin endpoint
 answers with, so the JSON (field names and order) is defined in one place per type.
@@ -14,15 +15,29 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import sys
 import threading
+import traceback
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 FaultKind = Literal["throttle", "error500", "custom"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("throttle", "error500", "custom")
 
 # Admin-API names of the config fields, in the order they are answered.
-CONFIG_FIELDS = ("taskRunSeconds", "rolloutSeconds", "crashingImageMarkers")
+CONFIG_FIELDS = (
+    "taskRunSeconds",
+    "rolloutSeconds",
+    "crashingImageMarkers",
+    "oomImageMarkers",
+    "unpullableImageMarkers",
+)
+# Admin-API config field -> EmulatorConfig attribute, for the image-marker lists.
+_MARKER_FIELDS = {
+    "crashingImageMarkers": "crashing_image_markers",
+    "oomImageMarkers": "oom_image_markers",
+    "unpullableImageMarkers": "unpullable_image_markers",
+}
 
 
 class BadRequest(Exception):
@@ -126,8 +141,9 @@ class Fault:
 
 @dataclass(frozen=True)
 class TaskRule:
-    """How a RunTask task ends: exit code, run time and stoppedReason for the tasks
-    whose containers match (see README, "One-off tasks and task rules")."""
+    """How a RunTask task ends: exit code, run time, stoppedReason and awslogs output
+    (`log_lines`) for the tasks whose containers match (see README, "One-off tasks and
+    task rules")."""
 
     id: int
     access_key: str | None  # None = any key
@@ -136,6 +152,8 @@ class TaskRule:
     exit_code: int
     run_seconds: float | None  # None = config taskRunSeconds; -1 = never stops
     stopped_reason: str | None  # None or "" = "Essential container in task exited"
+    # Written to the matching containers' awslogs streams when the task stops.
+    log_lines: tuple[str, ...] = ()
 
     def matches(self, image: str | None, command: list[Any]) -> bool:
         """Each given condition holds for this container (image, effective command)."""
@@ -155,6 +173,7 @@ class TaskRule:
             "exitCode": self.exit_code,
             "runSeconds": self.run_seconds,
             "stoppedReason": self.stopped_reason,
+            "logLines": list(self.log_lines),
             "id": self.id,
         }
 
@@ -167,6 +186,8 @@ class ConfigOverrides:
     task_run_seconds: float | None = None
     rollout_seconds: float | None = None
     crashing_image_markers: tuple[str, ...] | None = None
+    oom_image_markers: tuple[str, ...] | None = None
+    unpullable_image_markers: tuple[str, ...] | None = None
 
     def merged(self, newer: ConfigOverrides) -> ConfigOverrides:
         return dataclasses.replace(self, **newer._given())
@@ -177,11 +198,15 @@ class ConfigOverrides:
 
 @dataclass(frozen=True)
 class EmulatorConfig:
-    """Timing config, read when a task starts / an update is made (caller's key)."""
+    """Timing and image-marker config, read when a task starts / an update is made
+    (caller's key). An image containing a marker makes a service deployment fail; the
+    kind of marker decides how its tasks stop (see service_tasks.py)."""
 
     task_run_seconds: float = 1.0
     rollout_seconds: float = 1.0
-    crashing_image_markers: tuple[str, ...] = ("crash",)
+    crashing_image_markers: tuple[str, ...] = ("crash",)  # exit code 1
+    oom_image_markers: tuple[str, ...] = ("oom",)  # exit code 137, OutOfMemoryError
+    unpullable_image_markers: tuple[str, ...] = ("unpushed", "missing")  # CannotPullContainerError
 
     def with_overrides(self, overrides: ConfigOverrides) -> EmulatorConfig:
         return dataclasses.replace(self, **overrides._given())
@@ -191,10 +216,20 @@ class EmulatorConfig:
             "taskRunSeconds": self.task_run_seconds,
             "rolloutSeconds": self.rollout_seconds,
             "crashingImageMarkers": list(self.crashing_image_markers),
+            "oomImageMarkers": list(self.oom_image_markers),
+            "unpullableImageMarkers": list(self.unpullable_image_markers),
         }
 
 
 DEFAULT_CONFIG = EmulatorConfig()
+
+
+class PendingTaskLogs(Protocol):
+    """A one-off task's awslogs output not yet written (tasks.TaskLogs)."""
+
+    def flush_if_stopped(self) -> bool:
+        """Write the events if the task has stopped; True once written (then dropped)."""
+        ...
 
 
 # ---- the state ----------------------------------------------------------------
@@ -218,6 +253,8 @@ class PluginState:
             self.config: EmulatorConfig = DEFAULT_CONFIG
             # accessKey -> overrides of `config` for that key
             self.key_config: dict[str, ConfigOverrides] = {}
+            # One-off tasks whose log events are written when they stop (under backend_lock).
+            self.pending_task_logs: list[PendingTaskLogs] = []
 
     def _new_id(self) -> int:
         self.next_id += 1
@@ -340,7 +377,8 @@ class PluginState:
     def add_task_rule(self, body: dict[str, Any]) -> TaskRule:
         if not isinstance(body, dict):
             raise BadRequest("body must be a JSON object")
-        known = {"accessKey", "commandContains", "imageContains", "exitCode", "runSeconds", "stoppedReason"}
+        known = {"accessKey", "commandContains", "imageContains", "exitCode", "runSeconds", "stoppedReason",
+                 "logLines"}
         unknown = set(body) - known
         if unknown:
             raise BadRequest(f"unknown task-rule fields: {sorted(unknown)}")
@@ -352,6 +390,7 @@ class PluginState:
         image_contains = _opt_str(body, "imageContains")
         run_seconds = _number(body, "runSeconds", allow_negative=True) if body.get("runSeconds") is not None else None
         stopped_reason = _opt_str(body, "stoppedReason")
+        log_lines = tuple(_string_list(body, "logLines")) if body.get("logLines") is not None else ()
         with self.lock:
             rule = TaskRule(
                 id=self._new_id(),
@@ -361,6 +400,7 @@ class PluginState:
                 exit_code=exit_code,
                 run_seconds=run_seconds,
                 stopped_reason=stopped_reason,
+                log_lines=log_lines,
             )
             self.task_rules.append(rule)
             return rule
@@ -393,9 +433,10 @@ class PluginState:
         update = ConfigOverrides(
             task_run_seconds=_number(body, "taskRunSeconds") if "taskRunSeconds" in body else None,
             rollout_seconds=_number(body, "rolloutSeconds") if "rolloutSeconds" in body else None,
-            crashing_image_markers=(
-                tuple(_string_list(body, "crashingImageMarkers")) if "crashingImageMarkers" in body else None
-            ),
+            **{
+                attr: tuple(_string_list(body, field)) if field in body else None
+                for field, attr in _MARKER_FIELDS.items()
+            },
         )
         with self.lock:
             if access_key is None:
@@ -421,6 +462,29 @@ class PluginState:
 
     def current_config(self) -> EmulatorConfig:
         return self.effective_config(self.current_access_key)
+
+    # ---- one-off task logs (callers hold backend_lock) ------------------------
+    def add_pending_task_logs(self, pending: PendingTaskLogs) -> None:
+        with self.lock:
+            self.pending_task_logs.append(pending)
+
+    def flush_task_logs(self) -> None:
+        """Write the log events of every one-off task that has stopped by now. Called
+        under backend_lock before each request reaches moto, so a stopped task's output
+        is in CloudWatch Logs by the time any request can observe the stop."""
+        with self.lock:
+            pending = list(self.pending_task_logs)
+        done: set[int] = set()
+        for p in pending:
+            try:
+                if p.flush_if_stopped():
+                    done.add(id(p))
+            except Exception:  # never fail the request that happened to trigger it
+                traceback.print_exc(file=sys.stderr)
+                done.add(id(p))
+        if done:
+            with self.lock:
+                self.pending_task_logs = [p for p in self.pending_task_logs if id(p) not in done]
 
 
 STATE = PluginState()

@@ -1,15 +1,20 @@
-"""One-off tasks (RunTask): lifecycle, task rules, StopTask, DescribeTasks, ListTasks.
+"""One-off tasks (RunTask): lifecycle, task rules, awslogs output, StopTask,
+DescribeTasks, ListTasks.
 
 ECS behaviour supplied: a RunTask task is RUNNING for `taskRunSeconds` (or its task
 rule's `runSeconds`; -1 = never stops), then STOPPED with stopCode
 EssentialContainerExited and an exit code per container (the first matching task rule
 chooses it, default 0). StopTask stops at once (exit 143, stopCode UserInitiated).
-Every container definition becomes a container.
+Every container definition becomes a container. A container whose logConfiguration
+uses the awslogs driver gets its stream `PREFIX/CONTAINER/TASK_ID` in moto's CloudWatch
+Logs when the task starts (group created if missing) and, once the task has stopped,
+one event per line of its task rule's `logLines` (TaskLogs). ListTasks/DescribeTasks/
+StopTask also see the stopped tasks of failed service deployments (service_tasks.py).
 
 Why moto needs it: moto 5.2.5 steps a task's state on each DescribeTasks call (no
 wall clock, no exit codes), builds only the first container, answers StopTask on an
-unknown task with a 500, and ListTasks ignores desiredStatus's RUNNING default and
-`family`'s any-revision match.
+unknown task with a 500, ListTasks ignores desiredStatus's RUNNING default,
+`family`'s any-revision match and `serviceName`, and no task writes any logs.
 
 State is computed from wall-clock timestamps when read: there are no background threads.
 """
@@ -23,9 +28,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from moto.ecs import models as ecs_models
-from moto.ecs.exceptions import EcsClientException, InvalidParameterException
+from moto.ecs.exceptions import EcsClientException, InvalidParameterException, ServiceNotFoundException
+from moto.logs.models import logs_backends
 from moto.moto_api._internal import mock_random
 
+from .deployments import DeckhandService
 from .state import STATE
 from .util import utc
 
@@ -42,6 +49,74 @@ class TaskStop:
     at: float  # epoch seconds
     stop_code: str  # "EssentialContainerExited" | "UserInitiated"
     reason: str
+
+
+@dataclass(frozen=True)
+class AwslogsStream:
+    """Where the awslogs log driver writes one container's output, and what."""
+
+    region: str
+    group: str
+    stream: str
+    lines: tuple[str, ...]  # one event per line, written when the task stops
+
+
+def awslogs_stream(cdef: dict[str, Any], container_name: str, runtime_id: str, task_id: str,
+                   task_region: str, lines: tuple[str, ...]) -> AwslogsStream | None:
+    """The awslogs stream of a container definition, None for other log drivers. As the
+    driver names it: `PREFIX/CONTAINER/TASK_ID` with awslogs-stream-prefix, else the
+    container's id; the region is awslogs-region, else the task's."""
+    conf = cdef.get("logConfiguration") or {}
+    options = conf.get("options") or {}
+    group = options.get("awslogs-group")
+    if conf.get("logDriver") != "awslogs" or not group:
+        return None
+    prefix = options.get("awslogs-stream-prefix")
+    stream = f"{prefix}/{container_name}/{task_id}" if prefix else runtime_id
+    return AwslogsStream(region=options.get("awslogs-region") or task_region, group=group,
+                         stream=stream, lines=lines)
+
+
+class TaskLogs:
+    """The awslogs output of one RunTask task (state.PendingTaskLogs): the streams are
+    created when the task starts, the events written once it has stopped, timestamps
+    spread evenly over its run (milliseconds, in line order)."""
+
+    def __init__(self, task: DeckhandTask, account_id: str, streams: list[AwslogsStream]):
+        self.task = task
+        self.account_id = account_id
+        self.streams = streams
+
+    def _ensure_stream(self, target: AwslogsStream) -> Any:
+        backend = logs_backends[self.account_id][target.region]
+        if target.group not in backend.groups:
+            backend.create_log_group(target.group, {})
+        backend.ensure_log_stream(target.group, target.stream)
+        return backend
+
+    def create_streams(self) -> None:
+        for target in self.streams:
+            self._ensure_stream(target)
+
+    def flush_if_stopped(self) -> bool:
+        info = self.task.dh_stop_info()
+        if info is None:
+            return False
+        start_ms = int(self.task.dh_started_at * 1000)
+        stop_ms = max(start_ms, int(info.at * 1000))
+        for target in self.streams:
+            # The driver sends one event per line and drops empty lines.
+            lines = [line for entry in target.lines for line in entry.splitlines() if line]
+            backend = self._ensure_stream(target)
+            if not lines:
+                continue
+            n = len(lines)
+            events = [
+                {"timestamp": start_ms + (stop_ms - start_ms) * (i + 1) // (n + 1), "message": line}
+                for i, line in enumerate(lines)
+            ]
+            backend.put_log_events(target.group, target.stream, events)
+        return True
 
 
 class DeckhandContainer(ecs_models.Container):
@@ -106,6 +181,7 @@ class DeckhandTask(ecs_models.Task):
         self._dh_stop_at: float | None = None
         super().__init__(cluster, task_definition, *args, **kwargs)
         now = time.time()
+        self.dh_started_at = now
         cfg = STATE.current_config()
         rules = STATE.rules_for(STATE.current_access_key)
 
@@ -119,6 +195,7 @@ class DeckhandTask(ecs_models.Task):
         }
         run_seconds = float(cfg.task_run_seconds)
         reason = "Essential container in task exited"
+        log_lines: dict[int, tuple[str, ...]] = {}  # id(container) -> its rule's logLines
         for rule in rules:
             hits = []
             for c in containers:
@@ -129,6 +206,7 @@ class DeckhandTask(ecs_models.Task):
             if hits:
                 for c in hits:
                     c.dh_exit_code = rule.exit_code
+                    log_lines[id(c)] = rule.log_lines
                 if rule.run_seconds is not None:
                     run_seconds = rule.run_seconds
                 if rule.stopped_reason:
@@ -150,6 +228,18 @@ class DeckhandTask(ecs_models.Task):
         if self.launch_type == "FARGATE":
             self.platform_version = self.platform_version or "1.4.0"
             self.platform_family = "Linux"
+
+        task_id = self.task_arn.split("/")[-1]
+        streams = [
+            target
+            for c, cdef in zip(containers, task_definition.container_definitions)
+            if (target := awslogs_stream(cdef, c.name, c.runtime_id, task_id, self.region_name,
+                                         log_lines.get(id(c), ()))) is not None
+        ]
+        if streams:
+            logs = TaskLogs(self, self._account_id, streams)
+            logs.create_streams()
+            STATE.add_pending_task_logs(logs)
 
     def dh_stop_info(self) -> TaskStop | None:
         """None while the task runs."""
@@ -214,6 +304,14 @@ class DeckhandTask(ecs_models.Task):
 # ---- backend method overrides -------------------------------------------------
 
 
+def refresh_services(backend: Backend, cluster_name: str) -> None:
+    """Apply the due state changes of the cluster's services, so that the stopped tasks
+    of deployments that have failed by now exist before tasks are looked up."""
+    for service in list(backend.services.values()):
+        if service.cluster_name == cluster_name and isinstance(service, DeckhandService):
+            service.dh_refresh()
+
+
 def find_task(backend: Backend, cluster_name: str, task_str: str) -> ecs_models.Task | None:
     """A task of the cluster by ARN or bare id."""
     task_id = task_str.split("/")[-1]
@@ -224,12 +322,16 @@ def find_task(backend: Backend, cluster_name: str, task_str: str) -> ecs_models.
 
 
 def stop_task(self: Backend, cluster_str: str, task_str: str, reason: str | None) -> ecs_models.Task:
-    """StopTask: STOPPED at once (stopCode UserInitiated, exit 143); an unknown task is
-    a ClientException (moto 5.2.5 raises a bare Exception -> HTTP 500)."""
+    """StopTask: STOPPED at once (stopCode UserInitiated, exit 143); a stopped task is
+    returned unchanged; an unknown task is a ClientException (moto 5.2.5 raises a bare
+    Exception -> HTTP 500)."""
     cluster = self._get_cluster(cluster_str)
+    refresh_services(self, cluster.name)
     task = find_task(self, cluster.name, task_str or "")
     if task is None:
         raise EcsClientException("The referenced task was not found.")
+    if task.last_status == "STOPPED":  # e.g. a failed service deployment's task: unchanged
+        return task
     if isinstance(task, DeckhandTask):
         was_running = task.dh_stop_info() is None
         task.dh_stop_by_user(reason)
@@ -251,6 +353,7 @@ def describe_tasks(self: Backend, cluster_str: str, tasks: list[str]) -> list[ec
     """DescribeTasks without moto's state stepping (task.advance()); looks only in the
     given cluster; results in request order. Missing ones: see responses.describe_tasks."""
     cluster = self._get_cluster(cluster_str)
+    refresh_services(self, cluster.name)
     if not tasks:
         raise InvalidParameterException("Tasks cannot be empty.")
     if len(tasks) > 100:
@@ -274,9 +377,14 @@ def list_tasks_filtered(
     launch_type: str | None,
 ) -> list[ecs_models.Task]:
     """ListTasks as ECS filters it: desiredStatus defaults to RUNNING; serviceName
-    matches only tasks of that service (group "service:NAME", none are simulated);
-    family matches the task definition family of any revision."""
+    matches only tasks of that service (group "service:NAME": the stopped tasks of its
+    failed deployments, or RunTask tasks started with that group) and must name a
+    service of the cluster (ServiceNotFoundException); family matches the task
+    definition family of any revision."""
     cluster = self._get_cluster(cluster_str)
+    refresh_services(self, cluster.name)
+    if service_name and f"{cluster.name}:{service_name.split('/')[-1]}" not in self.services:
+        raise ServiceNotFoundException()
     status = desired_status or "RUNNING"
     out: list[ecs_models.Task] = []
     for task in self.tasks.get(cluster.name, {}).values():

@@ -222,9 +222,15 @@ impl<E: Ecs> Release<'_, E> {
                         "timed out after {}; task {task} was stopped",
                         humantime::format_duration(migration.timeout)
                     ),
+                    log: self.log_of(run, task).await,
                 })
             }
         }
+    }
+
+    /// The migration container's last log lines (masked).
+    async fn log_of(&self, run: &MigrationRun, task: &str) -> Vec<String> {
+        super::explain::migration_log(self.ecs, run, task).await
     }
 
     /// Start the migration task; an error without an answer may hide a
@@ -255,6 +261,7 @@ impl<E: Ecs> Release<'_, E> {
             Ok(RunTaskOutcome::NotStarted(why)) => Err(ApplyError::MigrationFailed {
                 revision: revision.to_owned(),
                 reason: format!("the task did not start: {why}"),
+                log: Vec::new(),
             }),
             Err(e) => match self.find(revision, run).await {
                 Ok(Found::Running(arn) | Found::Succeeded(arn)) => Ok(arn),
@@ -297,12 +304,17 @@ impl<E: Ecs> Release<'_, E> {
                 match self.await_task(revision, run, &task).await? {
                     TaskOutcome::Succeeded => {}
                     TaskOutcome::Failed { exit_code, reason } => {
+                        let log = self.log_of(run, &task).await;
+                        for line in &log {
+                            self.progress.say("migrate", format!("| {line}"));
+                        }
                         return Err(ApplyError::MigrationFailed {
                             revision: revision.to_owned(),
                             reason: format!(
                                 "task {task} stopped with exit code {} ({reason})",
                                 exit_code.map_or_else(|| "none".into(), |c| c.to_string()),
                             ),
+                            log,
                         });
                     }
                     TaskOutcome::Running(_) => unreachable!("await_task returns a stopped task"),

@@ -26,6 +26,7 @@
 //! The release runs on any [`Ecs`]; every judgement of what ECS reports is a
 //! pure function in [`verdict`].
 
+pub mod explain;
 pub mod lease;
 mod migrate;
 pub mod notify;
@@ -58,6 +59,8 @@ pub struct ApplyOptions {
     pub lease_ttl: Duration,
     /// Who takes the lease (`host:pid:nonce`, see [`lease::own_owner`]).
     pub owner: String,
+    /// Run the preflight checks first (`apply --no-preflight` turns them off).
+    pub preflight: bool,
 }
 
 impl ApplyOptions {
@@ -68,6 +71,7 @@ impl ApplyOptions {
             poll_interval,
             lease_ttl: lease::DEFAULT_TTL,
             owner: lease::own_owner(),
+            preflight: true,
         }
     }
 }
@@ -100,9 +104,26 @@ pub enum ApplyError {
     Lease(#[from] lease::LeaseHeld),
     /// The migration failed or timed out; no service got the new task definition.
     #[error(
-        "migration to schema revision {revision} failed: {reason}\n  no service was updated; quiesced services were restored; the recorded revision is unchanged"
+        "migration to schema revision {revision} failed: {reason}{}\n  no service was updated; quiesced services were restored; the recorded revision is unchanged",
+        log_excerpt(.log)
     )]
-    MigrationFailed { revision: String, reason: String },
+    MigrationFailed {
+        revision: String,
+        reason: String,
+        /// The last lines of the migration container's log (masked).
+        log: Vec<String>,
+    },
+    /// Preflight found that ECS could not run the release; nothing changed.
+    #[error(
+        "preflight failed: {} problem{}; nothing was changed\n{}",
+        .problems.len(),
+        if .problems.len() == 1 { "" } else { "s" },
+        .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+    )]
+    Preflight {
+        /// One line per missing thing and place.
+        problems: Vec<String>,
+    },
     /// ECS failed while the migration may still be running: nothing is
     /// restored (old workers must not run against a half-migrated schema).
     #[error(
@@ -140,6 +161,7 @@ impl ApplyError {
                 "migrate"
             }
             ApplyError::QuiesceTimeout(_) => "quiesce",
+            ApplyError::Preflight { .. } => "preflight",
             ApplyError::RolloutFailed { .. } => "rollout",
             ApplyError::Lease(_) => "lease",
             ApplyError::Plan(_) => "plan",
@@ -155,12 +177,112 @@ impl ApplyError {
             ApplyError::MigrationFailed { .. } => ErrorClass::Terminal,
             ApplyError::Plan(_) => ErrorClass::User,
             ApplyError::Ecs(e) => e.class(),
+            // An image may be pushed, a secret created, without a new commit.
             ApplyError::MigrationInterrupted { .. }
+            | ApplyError::Preflight { .. }
             | ApplyError::Lease(_)
             | ApplyError::QuiesceTimeout(_)
             | ApplyError::RolloutFailed { .. } => ErrorClass::Retryable,
         }
     }
+}
+
+/// The history record of a release that ran.
+fn release_record(
+    env: &Environment,
+    options: &ApplyOptions,
+    started: std::time::SystemTime,
+    result: &Result<ApplyOutcome, ApplyError>,
+) -> crate::history::Release {
+    let time = |t| humantime::format_rfc3339_seconds(t).to_string();
+    let (outcome, reason, migrated) = match result {
+        Ok(ApplyOutcome::Released { migrated, .. }) => ("succeeded".to_owned(), None, *migrated),
+        Ok(ApplyOutcome::NoChanges) => ("succeeded".to_owned(), None, false),
+        Err(e) => {
+            let first = e.to_string().lines().next().unwrap_or_default().to_owned();
+            match e {
+                ApplyError::RolloutFailed {
+                    rolled_back: Some(services),
+                    migrated,
+                    ..
+                } if !services.is_empty() => ("rolled-back".to_owned(), Some(first), *migrated),
+                ApplyError::RolloutFailed { migrated, .. } => {
+                    (format!("failed:{}", e.step()), Some(first), *migrated)
+                }
+                _ => (format!("failed:{}", e.step()), Some(first), false),
+            }
+        }
+    };
+    crate::history::Release {
+        started: time(started),
+        finished: time(std::time::SystemTime::now()),
+        commit: options.commit.clone(),
+        image: env.image.clone(),
+        revision: env.migration.as_ref().map(|m| m.revision.clone()),
+        migrated,
+        result: outcome,
+        reason,
+        by: options.owner.clone(),
+    }
+}
+
+/// The log lines of a failed migration, indented under the error.
+fn log_excerpt(log: &[String]) -> String {
+    if log.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<String> = log.iter().map(|l| format!("    | {l}")).collect();
+    format!("\n  the migration's last log lines:\n{}", lines.join("\n"))
+}
+
+/// The definitions a plan would register or run, by service.
+pub fn definitions_to_check(
+    plan: &Plan,
+) -> Vec<(String, &crate::taskdef::model::TaskDefinitionSpec)> {
+    plan.steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::RegisterTaskDefinition {
+                service,
+                task_definition,
+                ..
+            } => Some((service.clone(), task_definition.as_ref())),
+            Step::Migrate { run, .. } => Some(("migration".to_owned(), &run.task_definition)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Preflight of what `plan` registers or runs: before the lease, before any
+/// mutation. Plans that register nothing (a count change) need none.
+async fn preflight<E: Ecs>(ecs: &E, plan: &Plan, progress: &Progress) -> Result<(), ApplyError> {
+    let definitions = definitions_to_check(plan);
+    if definitions.is_empty() {
+        return Ok(());
+    }
+    let region = ecs.region().unwrap_or_default();
+    let needs = crate::preflight::need::needs(&region, &definitions);
+    let found = crate::preflight::check(ecs, &needs).await?;
+    let report = crate::preflight::verdict(&needs, &found);
+    for warning in &report.warnings {
+        progress.say("preflight", warning);
+    }
+    if !report.passed() {
+        return Err(ApplyError::Preflight {
+            problems: report.problems,
+        });
+    }
+    progress.say(
+        "preflight",
+        format!(
+            "{} image(s), {} role(s), {} secret(s), {} log group(s) found",
+            needs.images.len(),
+            needs.roles.len(),
+            needs.secrets.len(),
+            needs.log_groups.len()
+        ),
+    );
+    Ok(())
 }
 
 impl From<LeaseError> for ApplyError {
@@ -186,6 +308,10 @@ pub async fn apply<E: Ecs>(
         progress.say("plan", "no changes: ECS matches the spec");
         return Ok(ApplyOutcome::NoChanges);
     }
+    if options.preflight {
+        preflight(ecs, planned, progress).await?;
+    }
+    let started = std::time::SystemTime::now();
     let claim = Lease::claim(
         ecs,
         &env.name,
@@ -260,6 +386,10 @@ pub async fn apply<E: Ecs>(
             .await
         {
             tracing::warn!("recording the release result failed: {e}");
+        }
+        let record = release_record(env, options, started, &result);
+        if let Err(e) = crate::history::record(ecs, &env.name, &record).await {
+            tracing::warn!("recording the release in the history failed: {e}");
         }
     }
     release_claim(lease).await;
@@ -534,10 +664,21 @@ impl<E: Ecs> Release<'_, E> {
             "rollout",
         )
         .await?;
-        let failures: Vec<(String, String)> = results
-            .iter()
-            .filter_map(|(s, r)| r.failure().map(|why| (s.clone(), why.to_owned())))
-            .collect();
+        let mut failures: Vec<(String, String)> = Vec::new();
+        for (service, health) in &results {
+            let Some(why) = health.failure() else {
+                continue;
+            };
+            let definition = watches
+                .iter()
+                .find(|w| &w.service == service)
+                .map_or("", |w| w.task_definition.as_str());
+            let why = match explain::rollout_failure(self.ecs, cluster, service, definition).await {
+                Some(tasks) => format!("{why}; {tasks}"),
+                None => why.to_owned(),
+            };
+            failures.push((service.clone(), why));
+        }
         // Services that run again get their autoscaling back, then lose the markers.
         for watch in &watches {
             if let Some(state) = resume.get(&watch.service) {

@@ -252,6 +252,7 @@ async fn a_full_release_runs_its_steps_in_order() {
             "TagResource",            // web commit
             "TagResource",            // worker commit
             "TagResource",            // last release
+            "RegisterTaskDefinition", // the release's history record
             "UntagResource",          // lease
         ]
     );
@@ -325,4 +326,35 @@ async fn a_migration_that_exited_0_before_a_crash_is_not_run_again() {
         fake.with(|s| s.log.iter().filter(|l| l.ends_with("RunTask")).count()),
         1
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_release_whose_image_is_not_pushed_stops_before_the_lease() {
+    let fake = seeded(Behaviour::default());
+    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:2";
+    fake.with(|s| {
+        s.missing.insert("shop:2".into());
+    });
+    let env = environment(image, "r2");
+    let before = fake.with(|s| s.log.len());
+    let err = release(&fake, &env, 1).await.unwrap_err();
+    assert!(matches!(err, ApplyError::Preflight { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("web: container app: image: {image} is not in ECR")),
+        "{err}"
+    );
+    let after: Vec<String> = fake.with(|s| s.log[before..].to_vec());
+    assert!(
+        after
+            .iter()
+            .all(|l| l.contains("Describe") || l.contains("List")),
+        "{after:?}"
+    );
+    // Pushed, the same release goes out.
+    fake.with(|s| s.missing.clear());
+    assert!(matches!(
+        release(&fake, &env, 2).await.unwrap(),
+        ApplyOutcome::Released { .. }
+    ));
 }

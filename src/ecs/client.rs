@@ -12,6 +12,7 @@ use super::calls::CallCounter;
 use super::credentials::{self, CredentialSource};
 use super::error::{EcsError, endpoint_description};
 use super::limiter::RateLimiter;
+use super::lookups::Lookups;
 use super::types::{
     AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
     RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceEvent, Task,
@@ -30,7 +31,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// The ARN cache is cleared when it grows past this many definitions: a
@@ -141,6 +142,7 @@ pub struct EcsClient {
     task_definitions: Arc<Mutex<HashMap<String, Arc<TaskDefinition>>>>,
     limiter: Arc<RateLimiter>,
     credentials: Arc<CredentialSource>,
+    lookups: Lookups,
 }
 
 impl EcsClient {
@@ -175,7 +177,15 @@ impl EcsClient {
             )
             .interceptor(CountingInterceptor(calls.clone()))
             .build();
+        let lookups = Lookups::new(
+            shared.clone(),
+            aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(
+                CountingInterceptor(calls.clone()),
+            ),
+            credentials.clone(),
+        );
         Ok(EcsClient {
+            lookups,
             client: Client::from_conf(config),
             autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(autoscaling),
             region: shared.region().map(|r| r.to_string()),
@@ -299,12 +309,28 @@ fn deployment_of(d: &sdk::Deployment) -> Deployment {
     }
 }
 
+/// `…:task-definition/FAMILY:REV` → FAMILY.
+fn family_of(arn: &str) -> Option<&str> {
+    arn.rsplit_once("task-definition/")?
+        .1
+        .rsplit_once(':')
+        .map(|(f, _)| f)
+}
+
+/// `…:task-definition/FAMILY:REV` → REV.
+fn revision_of(arn: &str) -> u64 {
+    arn.rsplit_once(':')
+        .and_then(|(_, r)| r.parse().ok())
+        .unwrap_or(0)
+}
+
 fn task_of(t: &sdk::Task) -> Task {
     Task {
         arn: t.task_arn().unwrap_or_default().to_owned(),
         last_status: t.last_status().unwrap_or_default().to_owned(),
         desired_status: t.desired_status().unwrap_or_default().to_owned(),
         started_by: t.started_by().map(str::to_owned),
+        task_definition: t.task_definition_arn().unwrap_or_default().to_owned(),
         stopped_reason: t.stopped_reason().map(str::to_owned),
         stop_code: t.stop_code().map(|c| c.as_str().to_owned()),
         containers: t
@@ -652,6 +678,109 @@ impl Ecs for EcsClient {
             .await
             .map_err(|e| EcsError::from_sdk("ListTasks", e, &self.credentials))?;
         Ok(out.task_arns().to_vec())
+    }
+
+    async fn list_service_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        status: DesiredStatus,
+    ) -> Result<Vec<String>, EcsError> {
+        self.need_region()?;
+        let out = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(match status {
+                DesiredStatus::Running => sdk::DesiredStatus::Running,
+                DesiredStatus::Stopped => sdk::DesiredStatus::Stopped,
+            })
+            .send()
+            .await
+            .map_err(|e| EcsError::from_sdk("ListTasks", e, &self.credentials))?;
+        Ok(out.task_arns().to_vec())
+    }
+
+    async fn list_task_definitions(
+        &self,
+        family: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, EcsError> {
+        self.need_region()?;
+        let mut arns = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_task_definitions()
+                .family_prefix(family)
+                .sort(sdk::SortOrder::Desc)
+                .max_results(100)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| EcsError::from_sdk("ListTaskDefinitions", e, &self.credentials))?;
+            // The prefix also matches longer families: keep this one only.
+            arns.extend(
+                out.task_definition_arns()
+                    .iter()
+                    .filter(|arn| family_of(arn) == Some(family))
+                    .cloned(),
+            );
+            match out.next_token() {
+                Some(token) if !token.is_empty() && arns.len() < limit => {
+                    next = Some(token.to_owned())
+                }
+                _ => break,
+            }
+        }
+        // Newest first, whatever order the service answered in.
+        arns.sort_by_key(|arn| std::cmp::Reverse(revision_of(arn)));
+        arns.truncate(limit);
+        Ok(arns)
+    }
+
+    async fn describe_images(
+        &self,
+        region: &str,
+        account: &str,
+        repository: &str,
+        references: &[String],
+    ) -> Result<BTreeSet<String>, EcsError> {
+        self.lookups
+            .describe_images(region, account, repository, references)
+            .await
+    }
+
+    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
+        self.lookups.roles_exist(names).await
+    }
+
+    async fn parameters_exist(
+        &self,
+        region: &str,
+        names: &[String],
+    ) -> Result<BTreeSet<String>, EcsError> {
+        self.lookups.parameters_exist(region, names).await
+    }
+
+    async fn secret_exists(&self, region: &str, id: &str) -> Result<bool, EcsError> {
+        self.lookups.secret_exists(region, id).await
+    }
+
+    async fn log_group_exists(&self, region: &str, name: &str) -> Result<bool, EcsError> {
+        self.lookups.log_group_exists(region, name).await
+    }
+
+    async fn log_tail(
+        &self,
+        region: &str,
+        group: &str,
+        stream: &str,
+        lines: usize,
+    ) -> Result<Vec<String>, EcsError> {
+        self.lookups.log_tail(region, group, stream, lines).await
     }
 
     async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> Result<(), EcsError> {

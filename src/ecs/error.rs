@@ -257,13 +257,17 @@ impl EcsError {
     }
 }
 
-/// The IAM action of an operation: `ecs:UpdateService`, or
-/// `application-autoscaling:…` for the scaling calls.
+/// The IAM action of an operation: `ecs:UpdateService`, or the service
+/// prefix of the other APIs deckhand calls.
 fn iam_action(operation: &str) -> String {
-    let service = if operation.contains("Scalable") {
-        "application-autoscaling"
-    } else {
-        "ecs"
+    let service = match operation {
+        "DescribeScalableTargets" | "RegisterScalableTarget" => "application-autoscaling",
+        "DescribeImages" => "ecr",
+        "GetRole" => "iam",
+        "GetParameters" => "ssm",
+        "DescribeSecret" => "secretsmanager",
+        "DescribeLogGroups" | "GetLogEvents" => "logs",
+        _ => "ecs",
     };
     format!("{service}:{operation}")
 }

@@ -30,6 +30,15 @@ use tokio::sync::watch;
 
 const ACCOUNT: &str = "arn:aws:ecs:us-east-1:123456789012";
 
+/// The names of `names` not in `missing`.
+fn present(missing: &BTreeSet<String>, names: &[String]) -> BTreeSet<String> {
+    names
+        .iter()
+        .filter(|n| !missing.contains(*n))
+        .cloned()
+        .collect()
+}
+
 /// How the fake ECS behaves.
 #[derive(Debug, Clone)]
 pub struct Behaviour {
@@ -89,6 +98,8 @@ pub struct FakeTask {
     pub task: Task,
     /// The task definition it runs.
     pub task_definition: String,
+    /// The service whose deployment started it (None: a one-off task).
+    pub service: Option<String>,
     ticks: u32,
     client_token: String,
 }
@@ -106,6 +117,12 @@ pub struct State {
     pub tasks: BTreeMap<String, FakeTask>,
     /// Application Auto Scaling targets by (cluster, service).
     pub scalable_targets: BTreeMap<(String, String), ScalingSuspension>,
+    /// What preflight lookups do not find (`repository:reference`, role
+    /// names, parameter names, secret IDs, log group names); everything
+    /// else exists.
+    pub missing: BTreeSet<String>,
+    /// Log streams (`group/stream`) and their lines.
+    pub logs: BTreeMap<String, Vec<String>>,
     /// Behaviour knobs.
     pub behaviour: Behaviour,
     /// Injected faults.
@@ -239,12 +256,14 @@ impl State {
         };
         let desired = s.service.desired_count;
         let mut rolled_back_to = None;
+        let mut failed_definition = None;
         if let Some(d) = s.deployments.first_mut()
             && d.public.rollout_state == Some(RolloutState::InProgress)
         {
             d.ticks_left = d.ticks_left.saturating_sub(1);
             if d.ticks_left == 0 {
                 if d.fails {
+                    failed_definition = Some(d.public.task_definition.clone());
                     d.public.rollout_state = Some(RolloutState::Failed);
                     d.public.rollout_state_reason =
                         Some("ECS deployment circuit breaker: tasks failed to start.".into());
@@ -297,6 +316,36 @@ impl State {
         // Scaling takes one tick.
         s.service.running_count = desired;
         s.service.deployments = s.deployments.iter().map(|d| d.public.clone()).collect();
+        if let Some(td) = failed_definition {
+            // What the circuit breaker saw: a task that failed to start.
+            let id = self.id();
+            let arn = format!("{ACCOUNT}:task/{}/{id:032x}", key.0);
+            let task = Task {
+                arn: arn.clone(),
+                last_status: "STOPPED".into(),
+                desired_status: "STOPPED".into(),
+                started_by: Some(format!("ecs-svc/{next}")),
+                task_definition: td.clone(),
+                stopped_reason: Some("CannotPullContainerError: pull image manifest has been retried 7 time(s): not found".into()),
+                stop_code: Some("TaskFailedToStart".into()),
+                containers: vec![TaskContainer {
+                    name: "app".into(),
+                    exit_code: None,
+                    reason: Some("CannotPullContainerError: pull image manifest has been retried 7 time(s): not found".into()),
+                }],
+                tags: BTreeMap::new(),
+            };
+            self.tasks.insert(
+                arn,
+                FakeTask {
+                    task,
+                    task_definition: td,
+                    service: Some(key.1.clone()),
+                    ticks: u32::MAX,
+                    client_token: String::new(),
+                },
+            );
+        }
     }
 
     /// One DescribeTasks tick of a task.
@@ -632,6 +681,7 @@ impl Ecs for FakeEcs {
                 FakeTask {
                     task,
                     task_definition: request.task_definition.clone(),
+                    service: None,
                     ticks: 0,
                     client_token: request.client_token.clone(),
                 },
@@ -673,6 +723,104 @@ impl Ecs for FakeEcs {
                 })
                 .map(|t| t.task.arn.clone())
                 .collect())
+        })
+        .await
+    }
+
+    async fn list_service_tasks(
+        &self,
+        _cluster: &str,
+        service: &str,
+        status: DesiredStatus,
+    ) -> Result<Vec<String>, EcsError> {
+        self.call("ListTasks", |s| {
+            Ok(s.tasks
+                .values()
+                .filter(|t| t.service.as_deref() == Some(service))
+                .filter(|t| {
+                    (t.task.desired_status == "STOPPED") == (status == DesiredStatus::Stopped)
+                })
+                .map(|t| t.task.arn.clone())
+                .collect())
+        })
+        .await
+    }
+
+    async fn list_task_definitions(
+        &self,
+        family: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, EcsError> {
+        self.call("ListTaskDefinitions", |s| {
+            let prefix = format!("{ACCOUNT}:task-definition/{family}:");
+            let mut arns: Vec<&String> = s
+                .task_definitions
+                .keys()
+                .filter(|arn| arn.starts_with(&prefix))
+                .collect();
+            arns.sort_by_key(|arn| {
+                std::cmp::Reverse(arn[prefix.len()..].parse::<u64>().unwrap_or(0))
+            });
+            Ok(arns.into_iter().take(limit).cloned().collect())
+        })
+        .await
+    }
+
+    async fn describe_images(
+        &self,
+        _region: &str,
+        _account: &str,
+        repository: &str,
+        references: &[String],
+    ) -> Result<BTreeSet<String>, EcsError> {
+        self.call("DescribeImages", |s| {
+            Ok(references
+                .iter()
+                .filter(|r| !s.missing.contains(&format!("{repository}:{r}")))
+                .cloned()
+                .collect())
+        })
+        .await
+    }
+
+    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
+        self.call("GetRole", |s| Ok(present(&s.missing, names)))
+            .await
+    }
+
+    async fn parameters_exist(
+        &self,
+        _region: &str,
+        names: &[String],
+    ) -> Result<BTreeSet<String>, EcsError> {
+        self.call("GetParameters", |s| Ok(present(&s.missing, names)))
+            .await
+    }
+
+    async fn secret_exists(&self, _region: &str, id: &str) -> Result<bool, EcsError> {
+        self.call("DescribeSecret", |s| Ok(!s.missing.contains(id)))
+            .await
+    }
+
+    async fn log_group_exists(&self, _region: &str, name: &str) -> Result<bool, EcsError> {
+        self.call("DescribeLogGroups", |s| Ok(!s.missing.contains(name)))
+            .await
+    }
+
+    async fn log_tail(
+        &self,
+        _region: &str,
+        group: &str,
+        stream: &str,
+        lines: usize,
+    ) -> Result<Vec<String>, EcsError> {
+        self.call("GetLogEvents", |s| {
+            let all = s
+                .logs
+                .get(&format!("{group}/{stream}"))
+                .cloned()
+                .unwrap_or_default();
+            Ok(all[all.len().saturating_sub(lines)..].to_vec())
         })
         .await
     }

@@ -27,6 +27,7 @@ pub mod error;
 #[cfg(test)]
 pub mod fake;
 pub mod limiter;
+mod lookups;
 pub mod taskdef;
 pub mod types;
 
@@ -36,7 +37,7 @@ pub use error::{EcsError, ErrorClass};
 pub use types::*;
 
 use crate::taskdef::model::TaskDefinitionSpec;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -119,6 +120,69 @@ pub trait Ecs: Send + Sync {
         cluster: &str,
         started_by: &str,
         status: DesiredStatus,
+    ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
+
+    /// ListTasks of one service by desired status: task ARNs.
+    fn list_service_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        status: DesiredStatus,
+    ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
+
+    /// ListTaskDefinitions of exactly `family`, newest revision first, at most `limit`.
+    fn list_task_definitions(
+        &self,
+        family: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
+
+    /// ECR DescribeImages: which of `references` (tags or `sha256:` digests)
+    /// exist in `repository` of registry `account` in `region`.
+    fn describe_images(
+        &self,
+        region: &str,
+        account: &str,
+        repository: &str,
+        references: &[String],
+    ) -> impl Future<Output = Result<BTreeSet<String>, EcsError>> + Send;
+
+    /// IAM GetRole of each name: the roles that exist.
+    fn roles_exist(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Result<BTreeSet<String>, EcsError>> + Send;
+
+    /// SSM GetParameters (ten names a call; values are never read): the
+    /// names that exist.
+    fn parameters_exist(
+        &self,
+        region: &str,
+        names: &[String],
+    ) -> impl Future<Output = Result<BTreeSet<String>, EcsError>> + Send;
+
+    /// Secrets Manager DescribeSecret: does it exist?
+    fn secret_exists(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<bool, EcsError>> + Send;
+
+    /// CloudWatch Logs DescribeLogGroups: does the group exist?
+    fn log_group_exists(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<bool, EcsError>> + Send;
+
+    /// CloudWatch Logs GetLogEvents: the last `lines` messages of a stream,
+    /// oldest first; empty when the stream does not exist.
+    fn log_tail(
+        &self,
+        region: &str,
+        group: &str,
+        stream: &str,
+        lines: usize,
     ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
 
     /// StopTask.

@@ -147,6 +147,8 @@ pub struct Task {
     pub desired_status: String,
     /// `startedBy`, when set.
     pub started_by: Option<String>,
+    /// The task definition ARN it runs.
+    pub task_definition: String,
     /// Why it stopped.
     pub stopped_reason: Option<String>,
     /// `EssentialContainerExited`, `UserInitiated`, `TaskFailedToStart`, …

@@ -9,6 +9,11 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tempfile::TempDir;
 
+/// The image tags `Fixture::seed` pushes to the emulator's ECR (`shop`):
+/// the ones the tests release.
+pub const SEEDED_IMAGE_TAGS: &[&str] =
+    &["3f9c2e1", "9a8b7c6", "crash-9a8b7c6", "crash-1", "b4d1dea"];
+
 /// The result of one `deckhand` run.
 #[derive(Debug)]
 pub struct Run {
@@ -305,11 +310,28 @@ impl Fixture {
         if let Some(r) = revision {
             tags.insert(format!("deckhand:{}:schema-revision", self.id), json!(r));
         }
+        // What the example's definitions name, so preflight finds it: the
+        // images the tests release (crash-* images fail their rollout), the
+        // roles, the parameters and the log group.
+        let images: Vec<String> = SEEDED_IMAGE_TAGS
+            .iter()
+            .map(|tag| format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:{tag}"))
+            .collect();
         let mut request = json!({
             "cluster": self.id,
             "clusterTags": tags,
             "network": true,
             "services": services,
+            "images": images,
+            "roles": [
+                "arn:aws:iam::123456789012:role/shop-app",
+                "arn:aws:iam::123456789012:role/shop-ecs-execution"
+            ],
+            "parameters": {
+                "/shop/database-url": "postgres://shop:seeded@db.internal/shop",
+                "/shop/secret-key-base": "seeded"
+            },
+            "logGroups": ["/ecs/shop"],
         });
         tweak(&mut request);
         emulator().request("POST", "/_deckhand/seed", Some(&request))

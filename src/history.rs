@@ -1,0 +1,190 @@
+//! Release history, kept in ECS itself: every release that changed
+//! something is recorded as one revision of the task-definition family
+//! `deckhand-<environment>-releases`, whose one (never run) container carries
+//! the record as JSON in its environment. Revisions are immutable, numbered
+//! in order, kept by ECS for as long as the family exists, and readable from
+//! any machine with the same credentials — no store beyond ECS.
+//!
+//! Writing is one RegisterTaskDefinition per release; reading the newest N is
+//! one ListTaskDefinitions and N DescribeTaskDefinition calls (immutable, so
+//! cached by ARN). Records are never deleted; `history --limit` bounds what is
+//! read.
+
+use crate::ecs::{Ecs, EcsError};
+use crate::taskdef::model::{ContainerDefinition, KeyValuePair, TaskDefinitionSpec};
+use serde::{Deserialize, Serialize};
+
+/// The variable holding the record.
+const RECORD_VARIABLE: &str = "DECKHAND_RELEASE";
+/// The image of the record's container (never pulled: nothing runs it).
+const RECORD_IMAGE: &str = "deckhand/release-record";
+
+/// One release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Release {
+    /// When it started (RFC 3339, seconds).
+    pub started: String,
+    /// When it ended.
+    pub finished: String,
+    /// The config commit (None for a plain directory).
+    pub commit: Option<String>,
+    /// The release image.
+    pub image: String,
+    /// The schema revision the spec asked for (None without a migration block).
+    pub revision: Option<String>,
+    /// Whether a migration ran and exited 0 in this release.
+    pub migrated: bool,
+    /// `succeeded`, `failed:<step>` or `rolled-back`.
+    pub result: String,
+    /// Why it failed (first line).
+    pub reason: Option<String>,
+    /// Who released it (the lease owner: host and process).
+    pub by: String,
+}
+
+/// The family that holds `environment`'s records.
+pub fn family(environment: &str) -> String {
+    format!("deckhand-{environment}-releases")
+}
+
+/// The task definition recording `release`: pure.
+pub fn record_definition(environment: &str, release: &Release) -> TaskDefinitionSpec {
+    TaskDefinitionSpec {
+        family: Some(family(environment)),
+        container_definitions: Some(vec![ContainerDefinition {
+            name: Some("release".into()),
+            image: Some(RECORD_IMAGE.into()),
+            memory: Some(6),
+            essential: Some(true),
+            environment: Some(vec![KeyValuePair {
+                name: Some(RECORD_VARIABLE.into()),
+                value: Some(serde_json::to_string(release).expect("serializes")),
+            }]),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    }
+}
+
+/// The release a record definition holds; None for anything else.
+pub fn parse(definition: &TaskDefinitionSpec) -> Option<Release> {
+    let container = definition.container_definitions.as_ref()?.first()?;
+    let value = container
+        .environment
+        .iter()
+        .flatten()
+        .find(|v| v.name.as_deref() == Some(RECORD_VARIABLE))?
+        .value
+        .as_deref()?;
+    serde_json::from_str(value).ok()
+}
+
+/// Record one release.
+pub async fn record<E: Ecs>(ecs: &E, environment: &str, release: &Release) -> Result<(), EcsError> {
+    ecs.register_task_definition(&record_definition(environment, release))
+        .await
+        .map(drop)
+}
+
+/// The newest `limit` releases of `environment`, newest first.
+pub async fn list<E: Ecs>(
+    ecs: &E,
+    environment: &str,
+    limit: usize,
+) -> Result<Vec<Release>, EcsError> {
+    let arns = ecs
+        .list_task_definitions(&family(environment), limit)
+        .await?;
+    let described = crate::ecs::describe_task_definitions(ecs, &arns).await?;
+    Ok(arns
+        .iter()
+        .filter_map(|arn| described.get(arn).and_then(|td| parse(&td.spec)))
+        .collect())
+}
+
+/// The releases as text, one per line, newest first.
+pub fn text(environment: &str, releases: &[Release]) -> String {
+    if releases.is_empty() {
+        return format!("{environment}: no releases recorded\n");
+    }
+    let mut out = format!(
+        "{:<20}  {:<20}  {:<12}  {:<24}  {:<16}  RESULT\n",
+        "STARTED", "FINISHED", "COMMIT", "IMAGE", "REVISION"
+    );
+    for r in releases {
+        let image = r.image.rsplit('/').next().unwrap_or(&r.image);
+        let revision = match (&r.revision, r.migrated) {
+            (Some(rev), true) => format!("{rev} (migrated)"),
+            (Some(rev), false) => rev.clone(),
+            (None, _) => "-".into(),
+        };
+        out += &format!(
+            "{:<20}  {:<20}  {:<12}  {:<24}  {:<16}  {}{}\n",
+            r.started,
+            r.finished,
+            r.commit
+                .as_deref()
+                .map(crate::source::short_sha)
+                .unwrap_or("-"),
+            image,
+            revision,
+            r.result,
+            r.reason
+                .as_deref()
+                .map(|why| format!(": {why}"))
+                .unwrap_or_default()
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(result: &str) -> Release {
+        Release {
+            started: "2026-12-01T14:00:00Z".into(),
+            finished: "2026-12-01T14:03:10Z".into(),
+            commit: Some("3f9c2e1aa5b6c7d8e9f0".into()),
+            image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1".into(),
+            revision: Some("20261201000000".into()),
+            migrated: result == "succeeded",
+            result: result.into(),
+            reason: (result != "succeeded").then(|| "task stopped with exit code 1".into()),
+            by: "deckhand@ci-1".into(),
+        }
+    }
+
+    #[test]
+    fn a_record_round_trips_through_its_definition() {
+        let r = release("failed:migrate");
+        let td = record_definition("staging", &r);
+        assert_eq!(td.family.as_deref(), Some("deckhand-staging-releases"));
+        // What ECS describes back is the same JSON: the record survives.
+        let json = serde_json::to_string(&td).unwrap();
+        let back: TaskDefinitionSpec = serde_json::from_str(&json).unwrap();
+        assert_eq!(parse(&back), Some(r));
+    }
+
+    #[test]
+    fn the_text_lists_newest_first_with_results_and_reasons() {
+        let out = text(
+            "staging",
+            &[release("failed:migrate"), release("succeeded")],
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines[1].contains("shop:3f9c2e1")
+                && lines[1].ends_with("failed:migrate: task stopped with exit code 1"),
+            "{out}"
+        );
+        assert!(
+            lines[2].contains("20261201000000 (migrated)") && lines[2].ends_with("succeeded"),
+            "{out}"
+        );
+        assert_eq!(text("staging", &[]), "staging: no releases recorded\n");
+    }
+}

@@ -1,0 +1,318 @@
+//! Preflight: before a release changes anything, check that ECS could run
+//! what it would register — every ECR image exists, the task and execution
+//! roles exist, every secret's parameter or secret exists, every `awslogs`
+//! group exists (unless the driver creates it). `deckhand verify` runs it
+//! alone; `apply` runs it first, before the lease, so a release that cannot
+//! work stops with zero mutating calls.
+//!
+//! [`need`] says what to look up (pure), [`check`] looks it up through
+//! [`Ecs`] in batches, and [`verdict`] turns the answers into problems and
+//! warnings (pure). A lookup the credentials may not make is a warning.
+
+pub mod need;
+
+use crate::ecs::{Ecs, EcsError};
+use need::{EcrImage, Needs, Place, SecretSource};
+use std::collections::BTreeMap;
+
+/// What a lookup found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// It exists.
+    Exists,
+    /// It does not.
+    Missing,
+    /// The credentials may not look (`action` is the IAM action).
+    Denied {
+        /// e.g. `ecr:DescribeImages`.
+        action: String,
+    },
+}
+
+/// The answers, keyed like [`Needs`].
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Found {
+    /// ECR images.
+    pub images: BTreeMap<EcrImage, Presence>,
+    /// IAM roles.
+    pub roles: BTreeMap<String, Presence>,
+    /// Parameters and secrets.
+    pub secrets: BTreeMap<SecretSource, Presence>,
+    /// Log groups.
+    pub log_groups: BTreeMap<(String, String), Presence>,
+}
+
+/// The outcome of a preflight.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// One line per missing thing and place: the release cannot work.
+    pub problems: Vec<String>,
+    /// Checks not made (not ECR, or not allowed).
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// Nothing is missing.
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Problems and warnings from what was needed and what was found: pure.
+pub fn verdict(needs: &Needs, found: &Found) -> Report {
+    let mut report = Report::default();
+    let mut judge =
+        |places: &[Place], presence: Option<&Presence>, what: String, fix: &str| match presence {
+            Some(Presence::Exists) | None => {}
+            Some(Presence::Missing) => {
+                for place in places {
+                    report.problems.push(format!("{place}: {what} {fix}"));
+                }
+            }
+            Some(Presence::Denied { action }) => report.warnings.push(format!(
+                "{}: could not check {what}: these credentials may not call {action}",
+                places.first().map(ToString::to_string).unwrap_or_default()
+            )),
+        };
+    for (image, places) in &needs.images {
+        judge(
+            places,
+            found.images.get(image),
+            format!(
+                "{}.dkr.ecr.{}.amazonaws.com/{}{}{}",
+                image.account,
+                image.region,
+                image.repository,
+                if image.reference.starts_with("sha256:") {
+                    "@"
+                } else {
+                    ":"
+                },
+                image.reference
+            ),
+            "is not in ECR: push it before releasing, or fix the image in the spec",
+        );
+    }
+    for (role, places) in &needs.roles {
+        judge(
+            places,
+            found.roles.get(role),
+            format!("IAM role {role}"),
+            "does not exist: create it, or fix the ARN in the task definition",
+        );
+    }
+    for (source, places) in &needs.secrets {
+        let (what, fix) = match source {
+            SecretSource::Parameter { region, name } => (
+                format!("SSM parameter {name} (region {region})"),
+                "does not exist: create it (aws ssm put-parameter), or fix valueFrom",
+            ),
+            SecretSource::Secret { id, .. } => (
+                format!("Secrets Manager secret {id}"),
+                "does not exist: create it (aws secretsmanager create-secret), or fix valueFrom",
+            ),
+        };
+        judge(places, found.secrets.get(source), what, fix);
+    }
+    for (key, places) in &needs.log_groups {
+        judge(
+            places,
+            found.log_groups.get(key),
+            format!("log group {} (region {})", key.1, key.0),
+            "does not exist: create it, or set awslogs-create-group to \"true\"",
+        );
+    }
+    for (image, places) in &needs.skipped_images {
+        let services: Vec<&str> = places.iter().map(|p| p.service.as_str()).collect();
+        report.warnings.push(format!(
+            "image {image} ({}) is not in ECR: not checked",
+            services.join(", ")
+        ));
+    }
+    report
+}
+
+/// Look up every need through `ecs`, batched: one DescribeImages per
+/// repository, SSM parameters ten at a time, one call per role, secret and
+/// log group. AccessDenied becomes [`Presence::Denied`]; any other failure
+/// ends the check.
+pub async fn check<E: Ecs>(ecs: &E, needs: &Needs) -> Result<Found, EcsError> {
+    let mut found = Found::default();
+
+    let mut repositories: BTreeMap<(&str, &str, &str), Vec<&EcrImage>> = BTreeMap::new();
+    for image in needs.images.keys() {
+        repositories
+            .entry((&image.account, &image.region, &image.repository))
+            .or_default()
+            .push(image);
+    }
+    for ((account, region, repository), images) in repositories {
+        let references: Vec<String> = images.iter().map(|i| i.reference.clone()).collect();
+        let answer = ecs
+            .describe_images(region, account, repository, &references)
+            .await;
+        let answers = batch(answer, &references)?;
+        for (image, presence) in images.into_iter().zip(answers) {
+            found.images.insert(image.clone(), presence);
+        }
+    }
+
+    let roles: Vec<String> = needs.roles.keys().cloned().collect();
+    if !roles.is_empty() {
+        let answers = batch(ecs.roles_exist(&roles).await, &roles)?;
+        found.roles.extend(roles.into_iter().zip(answers));
+    }
+
+    let mut parameters: BTreeMap<&str, Vec<(&SecretSource, String)>> = BTreeMap::new();
+    for source in needs.secrets.keys() {
+        match source {
+            SecretSource::Parameter { region, name } => parameters
+                .entry(region)
+                .or_default()
+                .push((source, name.clone())),
+            SecretSource::Secret { region, id } => {
+                let presence = one(ecs.secret_exists(region, id).await)?;
+                found.secrets.insert(source.clone(), presence);
+            }
+        }
+    }
+    for (region, sources) in parameters {
+        let names: Vec<String> = sources.iter().map(|(_, n)| n.clone()).collect();
+        let answers = batch(ecs.parameters_exist(region, &names).await, &names)?;
+        for ((source, _), presence) in sources.into_iter().zip(answers) {
+            found.secrets.insert(source.clone(), presence);
+        }
+    }
+
+    for key in needs.log_groups.keys() {
+        let presence = one(ecs.log_group_exists(&key.0, &key.1).await)?;
+        found.log_groups.insert(key.clone(), presence);
+    }
+    Ok(found)
+}
+
+/// The presence of each of `asked` in a batch answer (the set of those that exist).
+fn batch(
+    answer: Result<std::collections::BTreeSet<String>, EcsError>,
+    asked: &[String],
+) -> Result<Vec<Presence>, EcsError> {
+    match answer {
+        Ok(existing) => Ok(asked
+            .iter()
+            .map(|a| {
+                if existing.contains(a) {
+                    Presence::Exists
+                } else {
+                    Presence::Missing
+                }
+            })
+            .collect()),
+        Err(e) => {
+            let presence = denied(e)?;
+            Ok(vec![presence; asked.len()])
+        }
+    }
+}
+
+/// The presence of one thing.
+fn one(answer: Result<bool, EcsError>) -> Result<Presence, EcsError> {
+    match answer {
+        Ok(true) => Ok(Presence::Exists),
+        Ok(false) => Ok(Presence::Missing),
+        Err(e) => denied(e),
+    }
+}
+
+/// AccessDenied is an answer (the check was not allowed); other errors are errors.
+fn denied(error: EcsError) -> Result<Presence, EcsError> {
+    match error {
+        EcsError::AccessDenied { action, .. } => Ok(Presence::Denied { action }),
+        e => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taskdef::model::parse_task_definition;
+
+    fn shop() -> Needs {
+        let td = parse_task_definition(
+            r#"{"family": "x", "taskRoleArn": "arn:aws:iam::1:role/app",
+              "containerDefinitions": [{"name": "app", "image": "1.dkr.ecr.us-east-1.amazonaws.com/shop:9a8b", "memory": 512,
+                 "secrets": [{"name": "DB", "valueFrom": "/shop/db"}]},
+                {"name": "proxy", "image": "nginx:1.27", "memory": 64}]}"#,
+        )
+        .unwrap();
+        need::needs("us-east-1", &[("web".into(), &td), ("worker".into(), &td)])
+    }
+
+    fn all(needs: &Needs, presence: Presence) -> Found {
+        Found {
+            images: needs
+                .images
+                .keys()
+                .map(|k| (k.clone(), presence.clone()))
+                .collect(),
+            roles: needs
+                .roles
+                .keys()
+                .map(|k| (k.clone(), presence.clone()))
+                .collect(),
+            secrets: needs
+                .secrets
+                .keys()
+                .map(|k| (k.clone(), presence.clone()))
+                .collect(),
+            log_groups: needs
+                .log_groups
+                .keys()
+                .map(|k| (k.clone(), presence.clone()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn everything_found_passes_and_other_registries_are_said_to_be_skipped() {
+        let needs = shop();
+        let report = verdict(&needs, &all(&needs, Presence::Exists));
+        assert!(report.passed(), "{report:?}");
+        assert_eq!(
+            report.warnings,
+            ["image nginx:1.27 (web, worker) is not in ECR: not checked"]
+        );
+    }
+
+    #[test]
+    fn each_missing_thing_is_named_per_place_with_its_fix() {
+        let needs = shop();
+        let report = verdict(&needs, &all(&needs, Presence::Missing));
+        assert!(!report.passed());
+        assert!(report.problems.contains(
+            &"web: container app: image: 1.dkr.ecr.us-east-1.amazonaws.com/shop:9a8b is not in ECR: push it before releasing, or fix the image in the spec".to_owned()
+        ), "{report:#?}");
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.starts_with("worker: taskRoleArn: IAM role app does not exist"))
+        );
+        assert!(report.problems.iter().any(|p| p.starts_with("web: container app: secrets[DB].valueFrom: SSM parameter /shop/db (region us-east-1) does not exist")));
+        // image, role and parameter, for web and for worker
+        assert_eq!(report.problems.len(), 6);
+    }
+
+    #[test]
+    fn a_check_that_may_not_be_made_is_a_warning() {
+        let needs = shop();
+        let mut found = all(&needs, Presence::Exists);
+        for p in found.roles.values_mut() {
+            *p = Presence::Denied {
+                action: "iam:GetRole".into(),
+            };
+        }
+        let report = verdict(&needs, &found);
+        assert!(report.passed());
+        assert!(report.warnings.iter().any(|w| w == "web: taskRoleArn: could not check IAM role app: these credentials may not call iam:GetRole"), "{report:#?}");
+    }
+}
