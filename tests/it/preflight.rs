@@ -1,0 +1,107 @@
+//! Preflight against the emulator: `verify` passes when ECS could run the
+//! release, names each missing thing (image, role, parameter, secret, log
+//! group) by service, container and field with zero mutating calls, and an
+//! apply of an unpushed image stops before the lease.
+
+use crate::support::{Fixture, emulator};
+use serde_json::json;
+
+const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop";
+
+fn mutations(fx: &Fixture) -> Vec<String> {
+    fx.calls()
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| c.operation.clone())
+        .collect()
+}
+
+#[test]
+fn verify_passes_when_everything_exists() {
+    let fx = Fixture::seeded("verify-ok");
+    let run = fx.run("verify", &[]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains(&format!(
+            "ok: {}: 1 image(s), 2 role(s), 2 secret(s), 1 log group(s) exist",
+            fx.id
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(mutations(&fx).is_empty());
+}
+
+#[test]
+fn verify_names_every_missing_thing_and_changes_nothing() {
+    let fx = Fixture::seeded("verify-missing");
+    // A tag never pushed, a role and a parameter nobody made, a Secrets
+    // Manager secret that does not exist, a log group nobody created.
+    let template = fx.repo().join("task-definitions/app.json");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let text = text
+        .replace("role/shop-app", "role/shop-app-missing")
+        .replace("parameter/shop/secret-key-base", "parameter/shop/no-such-key")
+        .replace("\"/ecs/shop\"", "\"/ecs/shop-missing\"")
+        .replace(
+            "{ \"name\": \"DATABASE_URL\"",
+            "{ \"name\": \"STRIPE_KEY\", \"valueFrom\": \"arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/stripe-AbCdEf:key::\" },\n        { \"name\": \"DATABASE_URL\"",
+        );
+    std::fs::write(&template, text).unwrap();
+    fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:never-pushed"));
+
+    let run = fx.run("verify", &[]);
+    run.expect_code(1);
+    let out = &run.stdout;
+    for expected in [
+        format!("web: container app: image: {IMAGE}:never-pushed is not in ECR"),
+        format!("worker: container app: image: {IMAGE}:never-pushed is not in ECR"),
+        "web: taskRoleArn: IAM role shop-app-missing does not exist".to_owned(),
+        "web: container app: secrets[SECRET_KEY_BASE].valueFrom: SSM parameter /shop/no-such-key (region us-east-1) does not exist".to_owned(),
+        "web: container app: secrets[STRIPE_KEY].valueFrom: Secrets Manager secret arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/stripe-AbCdEf does not exist".to_owned(),
+        "web: container app: logConfiguration.options.awslogs-group: log group /ecs/shop-missing (region us-east-1) does not exist".to_owned(),
+        "migration: container app: image:".to_owned(),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in:\n{out}");
+    }
+    // Things that do exist are not reported.
+    assert!(!out.contains("shop-ecs-execution"), "{out}");
+    assert!(!out.contains("/shop/database-url"), "{out}");
+    assert!(run.stderr.contains("verify found"), "{}", run.stderr);
+    assert!(mutations(&fx).is_empty(), "{:?}", mutations(&fx));
+}
+
+#[test]
+fn an_apply_of_an_unpushed_image_stops_before_the_lease() {
+    let fx = Fixture::seeded("preflight-apply");
+    fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:not-pushed-yet"));
+    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("preflight failed"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "web: container app: image: {IMAGE}:not-pushed-yet is not in ECR"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(mutations(&fx).is_empty(), "{:?}", mutations(&fx));
+    // Pushed, the same commit goes out.
+    emulator().request(
+        "POST",
+        "/_deckhand/seed",
+        Some(&json!({"cluster": fx.id, "images": [format!("{IMAGE}:not-pushed-yet")]})),
+    );
+    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("preflight"), "{}", run.stderr);
+}
+
+#[test]
+fn a_no_op_apply_makes_no_preflight_calls() {
+    let fx = Fixture::seeded("preflight-noop");
+    let run = fx.run("apply", &["--yes"]);
+    run.expect_code(0);
+    assert!(!run.stderr.contains("preflight"), "{}", run.stderr);
+    assert!(mutations(&fx).is_empty());
+}
