@@ -302,6 +302,7 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             }
             let options = ApplyOptions {
                 preflight: !no_preflight,
+                repo_url: crate::source::is_git_url(&repo.repo).then(|| repo.repo.clone()),
                 ..ApplyOptions::new(snapshot.commit().map(str::to_owned), poll_interval)
             };
             let progress = Progress::new(context.json_logs);

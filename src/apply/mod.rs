@@ -61,6 +61,8 @@ pub struct ApplyOptions {
     pub owner: String,
     /// Run the preflight checks first (`apply --no-preflight` turns them off).
     pub preflight: bool,
+    /// The config repo's git URL, for commit links in notifications.
+    pub repo_url: Option<String>,
 }
 
 impl ApplyOptions {
@@ -72,6 +74,7 @@ impl ApplyOptions {
             lease_ttl: lease::DEFAULT_TTL,
             owner: lease::own_owner(),
             preflight: true,
+            repo_url: None,
         }
     }
 }
@@ -351,7 +354,7 @@ pub async fn apply<E: Ecs>(
                 }
             }
         };
-        let notifier = Notifier::new(env, options.commit.as_deref());
+        let notifier = Notifier::new(env, options.commit.as_deref(), options.repo_url.as_deref());
         let release = Release {
             ecs,
             env,
@@ -511,10 +514,15 @@ impl<E: Ecs> Release<'_, E> {
                         })
                         .await;
                 }
+                let log = match &e {
+                    ApplyError::MigrationFailed { log, .. } => log.clone(),
+                    _ => Vec::new(),
+                };
                 self.notifier
                     .send(&ReleaseEvent::Failed {
                         step: e.step().into(),
                         reason: e.to_string(),
+                        log,
                     })
                     .await;
                 Err(e)

@@ -1,12 +1,19 @@
-//! Release notifications: a Slack incoming webhook and a generic JSON webhook,
-//! their URLs read from the environment variables the spec names (never from
-//! git). Sending is best effort: a notification that fails is logged and never
-//! fails the release.
+//! Release notifications: a Slack incoming webhook (Block Kit) and a generic
+//! JSON webhook carrying the same fields — environment, commit (with a link
+//! when the repo is on a known forge), image, schema revision, duration,
+//! result, and for failures the reason and the migration's log tail. URLs
+//! come from the environment variables the spec names (never from git); each
+//! target may be limited to some events. Sending is best effort: a
+//! notification that fails is logged and never fails the release.
 
+use crate::spec::raw::NotificationEvent;
 use crate::spec::{Environment, Notification};
 use aws_smithy_runtime_api::client::http::HttpConnector;
-use serde_json::json;
-use std::time::Duration;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Slack rejects a section text over 3000 characters.
+const SLACK_TEXT_LIMIT: usize = 2900;
 
 /// What happened, for the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +34,8 @@ pub enum ReleaseEvent {
         step: String,
         /// Why.
         reason: String,
+        /// The migration's last log lines (masked), when it failed.
+        log: Vec<String>,
     },
     /// A failed rollout was undone.
     RolledBack {
@@ -38,114 +47,251 @@ pub enum ReleaseEvent {
 }
 
 impl ReleaseEvent {
-    fn name(&self) -> &'static str {
+    fn kind(&self) -> NotificationEvent {
         match self {
-            ReleaseEvent::Started { .. } => "started",
-            ReleaseEvent::Succeeded { .. } => "succeeded",
-            ReleaseEvent::Failed { .. } => "failed",
-            ReleaseEvent::RolledBack { .. } => "rolled-back",
+            ReleaseEvent::Started { .. } => NotificationEvent::Started,
+            ReleaseEvent::Succeeded { .. } => NotificationEvent::Succeeded,
+            ReleaseEvent::Failed { .. } => NotificationEvent::Failed,
+            ReleaseEvent::RolledBack { .. } => NotificationEvent::RolledBack,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self.kind() {
+            NotificationEvent::Started => "started",
+            NotificationEvent::Succeeded => "succeeded",
+            NotificationEvent::Failed => "failed",
+            NotificationEvent::RolledBack => "rolled-back",
         }
     }
 }
 
-enum Target {
-    Slack(String),
-    Webhook(String),
+enum Kind {
+    Slack,
+    Webhook,
+}
+
+struct Target {
+    kind: Kind,
+    url: String,
+    events: Option<Vec<NotificationEvent>>,
+}
+
+/// What every message says about the release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseFacts {
+    /// Environment name.
+    pub environment: String,
+    /// Config commit.
+    pub commit: Option<String>,
+    /// A web link to the commit, when the repo URL is a known forge's.
+    pub commit_url: Option<String>,
+    /// The release image.
+    pub image: String,
+    /// The schema revision the spec asks for.
+    pub revision: Option<String>,
 }
 
 /// Sends release events to the environment's targets.
 pub struct Notifier {
-    environment: String,
-    commit: Option<String>,
+    facts: ReleaseFacts,
+    started: Instant,
     targets: Vec<Target>,
 }
 
 impl Notifier {
     /// Resolve the targets' URLs from the environment variables now.
     /// A target whose variable is unset is skipped with a warning.
-    pub fn new(env: &Environment, commit: Option<&str>) -> Notifier {
+    /// `repo_url` (the config repo's git URL) makes commit links.
+    pub fn new(env: &Environment, commit: Option<&str>, repo_url: Option<&str>) -> Notifier {
         let mut targets = Vec::new();
         for n in &env.notifications {
-            let (var, make): (&str, fn(String) -> Target) = match n {
-                Notification::Slack { webhook_url_from } => (webhook_url_from, Target::Slack),
-                Notification::Webhook { url_from } => (url_from, Target::Webhook),
+            let (var, kind, events) = match n {
+                Notification::Slack {
+                    webhook_url_from,
+                    events,
+                } => (webhook_url_from, Kind::Slack, events),
+                Notification::Webhook { url_from, events } => (url_from, Kind::Webhook, events),
             };
             match std::env::var(var) {
-                Ok(url) if !url.is_empty() => targets.push(make(url)),
+                Ok(url) if !url.is_empty() => targets.push(Target {
+                    kind,
+                    url,
+                    events: events.clone(),
+                }),
                 _ => tracing::warn!("notification skipped: environment variable {var} is not set"),
             }
         }
         Notifier {
-            environment: env.name.clone(),
-            commit: commit.map(str::to_owned),
+            facts: ReleaseFacts {
+                environment: env.name.clone(),
+                commit: commit.map(str::to_owned),
+                commit_url: commit.and_then(|c| repo_url.and_then(|r| commit_url(r, c))),
+                image: env.image.clone(),
+                revision: env.migration.as_ref().map(|m| m.revision.clone()),
+            },
+            started: Instant::now(),
             targets,
         }
     }
 
-    fn slack_text(&self, event: &ReleaseEvent) -> String {
-        let at = self
-            .commit
-            .as_deref()
-            .map(|c| format!(" @ `{}`", crate::source::short_sha(c)))
-            .unwrap_or_default();
-        let env = &self.environment;
-        match event {
-            ReleaseEvent::Started { steps } => {
-                format!(
-                    ":rocket: deckhand: releasing *{env}*{at}\n• {}",
-                    steps.join("\n• ")
-                )
-            }
-            ReleaseEvent::Succeeded { .. } => {
-                format!(":white_check_mark: deckhand: *{env}*{at} released")
-            }
-            ReleaseEvent::Failed { step, reason } => {
-                format!(":x: deckhand: *{env}*{at} failed at {step}: {reason}")
-            }
-            ReleaseEvent::RolledBack { reason, services } => format!(
-                ":leftwards_arrow_with_hook: deckhand: *{env}*{at} rolled back ({}): {reason}",
-                services.join(", ")
-            ),
-        }
-    }
-
-    /// Send `event` to every target. Never fails.
+    /// Send `event` to every target that wants it. Never fails.
     pub async fn send(&self, event: &ReleaseEvent) {
+        let elapsed = self.started.elapsed();
         for target in &self.targets {
-            let (url, body) = match target {
-                Target::Slack(url) => (url, json!({"text": self.slack_text(event)})),
-                Target::Webhook(url) => {
-                    let mut body = json!({
-                        "environment": self.environment,
-                        "commit": self.commit,
-                        "event": event.name(),
-                    });
-                    match event {
-                        ReleaseEvent::Started { steps } | ReleaseEvent::Succeeded { steps } => {
-                            body["steps"] = json!(steps);
-                        }
-                        ReleaseEvent::Failed { step, reason } => {
-                            body["step"] = json!(step);
-                            body["reason"] = json!(reason);
-                        }
-                        ReleaseEvent::RolledBack { reason, services } => {
-                            body["reason"] = json!(reason);
-                            body["services"] = json!(services);
-                        }
-                    }
-                    (url, body)
-                }
+            if target
+                .events
+                .as_ref()
+                .is_some_and(|wanted| !wanted.contains(&event.kind()))
+            {
+                continue;
+            }
+            let body = match target.kind {
+                Kind::Slack => slack_message(&self.facts, event, elapsed),
+                Kind::Webhook => webhook_body(&self.facts, event, elapsed),
             };
-            if let Err(e) = post_json(url, &body.to_string()).await {
+            if let Err(e) = post_json(&target.url, &body.to_string()).await {
                 // The URL may embed a token: name the target kind, not the URL.
-                let kind = match target {
-                    Target::Slack(_) => "Slack",
-                    Target::Webhook(_) => "webhook",
+                let kind = match target.kind {
+                    Kind::Slack => "Slack",
+                    Kind::Webhook => "webhook",
                 };
                 tracing::warn!("{kind} notification failed (the release is not affected): {e}");
             }
         }
     }
+}
+
+/// A web link to `commit` of a GitHub, GitLab or Bitbucket repo URL
+/// (`https://host/org/repo(.git)`, `git@host:org/repo.git`, `ssh://git@host/org/repo`).
+pub fn commit_url(repo: &str, commit: &str) -> Option<String> {
+    let (host, path) = if let Some(rest) = repo.strip_prefix("https://") {
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        rest.split_once('/')?
+    } else if let Some(rest) = repo.strip_prefix("ssh://") {
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        let (host, path) = rest.split_once('/')?;
+        (host.split(':').next()?, path)
+    } else if let Some((user_host, path)) = repo.split_once(':') {
+        (
+            user_host.rsplit_once('@').map_or(user_host, |(_, h)| h),
+            path,
+        )
+    } else {
+        return None;
+    };
+    let path = path.trim_end_matches('/').trim_end_matches(".git");
+    let link = match host {
+        "github.com" => format!("https://github.com/{path}/commit/{commit}"),
+        h if h == "gitlab.com" || h.starts_with("gitlab.") => {
+            format!("https://{h}/{path}/-/commit/{commit}")
+        }
+        "bitbucket.org" => format!("https://bitbucket.org/{path}/commits/{commit}"),
+        _ => return None,
+    };
+    Some(link)
+}
+
+fn headline(facts: &ReleaseFacts, event: &ReleaseEvent) -> String {
+    let env = &facts.environment;
+    match event {
+        ReleaseEvent::Started { .. } => format!(":rocket: deckhand: releasing *{env}*"),
+        ReleaseEvent::Succeeded { .. } => format!(":white_check_mark: deckhand: *{env}* released"),
+        ReleaseEvent::Failed { step, .. } => format!(":x: deckhand: *{env}* failed at {step}"),
+        ReleaseEvent::RolledBack { services, .. } => format!(
+            ":leftwards_arrow_with_hook: deckhand: *{env}* rolled back ({})",
+            services.join(", ")
+        ),
+    }
+}
+
+fn clip(text: &str) -> String {
+    if text.chars().count() <= SLACK_TEXT_LIMIT {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(SLACK_TEXT_LIMIT).collect();
+    format!("{kept}…")
+}
+
+/// The Slack message: a fallback `text` and Block Kit `blocks`: pure.
+pub fn slack_message(facts: &ReleaseFacts, event: &ReleaseEvent, elapsed: Duration) -> Value {
+    let commit = match (&facts.commit, &facts.commit_url) {
+        (Some(c), Some(url)) => format!("<{url}|{}>", crate::source::short_sha(c)),
+        (Some(c), None) => format!("`{}`", crate::source::short_sha(c)),
+        (None, _) => "working directory".to_owned(),
+    };
+    let mut fields = vec![
+        json!({"type": "mrkdwn", "text": format!("*Environment*\n{}", facts.environment)}),
+        json!({"type": "mrkdwn", "text": format!("*Commit*\n{commit}")}),
+        json!({"type": "mrkdwn", "text": format!("*Image*\n`{}`", facts.image)}),
+    ];
+    if let Some(revision) = &facts.revision {
+        fields.push(json!({"type": "mrkdwn", "text": format!("*Schema revision*\n{revision}")}));
+    }
+    if !matches!(event, ReleaseEvent::Started { .. }) {
+        fields
+            .push(json!({"type": "mrkdwn", "text": format!("*Duration*\n{}s", elapsed.as_secs())}));
+    }
+    fields.push(json!({"type": "mrkdwn", "text": format!("*Result*\n{}", event.name())}));
+    let title = headline(facts, event);
+    let mut blocks = vec![
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": title}}),
+        json!({"type": "section", "fields": fields}),
+    ];
+    match event {
+        ReleaseEvent::Started { steps } | ReleaseEvent::Succeeded { steps }
+            if !steps.is_empty() =>
+        {
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(&format!("• {}", steps.join("\n• ")))}}));
+        }
+        ReleaseEvent::Failed { reason, log, .. } => {
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(&format!("*Why*\n{reason}"))}}));
+            if !log.is_empty() {
+                blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(&format!("*Migration log (last lines)*\n```{}```", log.join("\n")))}}));
+            }
+        }
+        ReleaseEvent::RolledBack { reason, .. } => {
+            blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(&format!("*Why*\n{reason}"))}}));
+        }
+        _ => {}
+    }
+    let text = match event {
+        ReleaseEvent::Failed { reason, .. } | ReleaseEvent::RolledBack { reason, .. } => {
+            format!("{title}: {}", reason.lines().next().unwrap_or_default())
+        }
+        _ => title.clone(),
+    };
+    json!({"text": text, "blocks": blocks})
+}
+
+/// The JSON webhook's body: pure.
+pub fn webhook_body(facts: &ReleaseFacts, event: &ReleaseEvent, elapsed: Duration) -> Value {
+    let mut body = json!({
+        "environment": facts.environment,
+        "commit": facts.commit,
+        "commitUrl": facts.commit_url,
+        "image": facts.image,
+        "revision": facts.revision,
+        "event": event.name(),
+    });
+    if !matches!(event, ReleaseEvent::Started { .. }) {
+        body["durationSeconds"] = json!(elapsed.as_secs());
+    }
+    match event {
+        ReleaseEvent::Started { steps } | ReleaseEvent::Succeeded { steps } => {
+            body["steps"] = json!(steps);
+        }
+        ReleaseEvent::Failed { step, reason, log } => {
+            body["step"] = json!(step);
+            body["reason"] = json!(reason);
+            body["log"] = json!(log);
+        }
+        ReleaseEvent::RolledBack { reason, services } => {
+            body["reason"] = json!(reason);
+            body["services"] = json!(services);
+        }
+    }
+    body
 }
 
 /// POST a JSON body; Ok on a 2xx answer.
@@ -181,5 +327,100 @@ async fn post_json(url: &str, body: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("HTTP {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(commit_url: Option<&str>) -> ReleaseFacts {
+        ReleaseFacts {
+            environment: "production".into(),
+            commit: Some("3f9c2e1aa5b6c7d8e9f00011223344556677889a".into()),
+            commit_url: commit_url.map(str::to_owned),
+            image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1".into(),
+            revision: Some("20261201000000".into()),
+        }
+    }
+
+    #[test]
+    fn commit_links_for_the_usual_forges() {
+        let c = "abc123";
+        let cases = [
+            (
+                "https://github.com/acme/deploy-config.git",
+                Some("https://github.com/acme/deploy-config/commit/abc123"),
+            ),
+            (
+                "git@github.com:acme/deploy-config.git",
+                Some("https://github.com/acme/deploy-config/commit/abc123"),
+            ),
+            (
+                "ssh://git@github.com/acme/deploy-config",
+                Some("https://github.com/acme/deploy-config/commit/abc123"),
+            ),
+            (
+                "https://oauth2@gitlab.com/acme/ops/config.git",
+                Some("https://gitlab.com/acme/ops/config/-/commit/abc123"),
+            ),
+            (
+                "git@bitbucket.org:acme/config.git",
+                Some("https://bitbucket.org/acme/config/commits/abc123"),
+            ),
+            ("https://git.internal.example/acme/config.git", None),
+            ("/srv/config", None),
+        ];
+        for (repo, expected) in cases {
+            assert_eq!(commit_url(repo, c).as_deref(), expected, "{repo}");
+        }
+    }
+
+    #[test]
+    fn a_failed_migration_message_has_the_reason_and_the_log_tail() {
+        let event = ReleaseEvent::Failed {
+            step: "migrate".into(),
+            reason: "migration to schema revision 20261201000000 failed: exit code 1".into(),
+            log: vec!["PG::DuplicateTable: ERROR".into()],
+        };
+        let slack = slack_message(
+            &facts(Some("https://github.com/acme/c/commit/3f9c")),
+            &event,
+            Duration::from_secs(95),
+        );
+        let text = slack.to_string();
+        assert!(
+            slack["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(":x: deckhand: *production* failed at migrate: migration"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<https://github.com/acme/c/commit/3f9c|3f9c2e1aa5b6>"),
+            "{text}"
+        );
+        assert!(text.contains("*Duration*\\n95s"), "{text}");
+        assert!(text.contains("```PG::DuplicateTable: ERROR```"), "{text}");
+        let hook = webhook_body(&facts(None), &event, Duration::from_secs(95));
+        assert_eq!(hook["event"], "failed");
+        assert_eq!(hook["durationSeconds"], 95);
+        assert_eq!(hook["log"], json!(["PG::DuplicateTable: ERROR"]));
+        assert_eq!(hook["revision"], "20261201000000");
+    }
+
+    #[test]
+    fn long_texts_are_clipped_under_slacks_limit() {
+        let event = ReleaseEvent::Failed {
+            step: "rollout".into(),
+            reason: "x".repeat(10_000),
+            log: Vec::new(),
+        };
+        let slack = slack_message(&facts(None), &event, Duration::ZERO);
+        for block in slack["blocks"].as_array().unwrap() {
+            if let Some(t) = block["text"]["text"].as_str() {
+                assert!(t.chars().count() <= 3000);
+            }
+        }
     }
 }

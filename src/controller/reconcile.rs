@@ -57,6 +57,8 @@ pub struct Reconciler<C: Connect> {
     specs: SpecCache,
     failures: Failures,
     owner: String,
+    /// The config repo's git URL (commit links in notifications).
+    repo_url: Option<String>,
 }
 
 impl<C: Connect> Reconciler<C> {
@@ -67,7 +69,9 @@ impl<C: Connect> Reconciler<C> {
         state: Arc<ControllerState>,
         connect: C,
     ) -> Self {
+        let repo_url = crate::source::is_git_url(&location.repo).then(|| location.repo.clone());
         Reconciler {
+            repo_url,
             interval: settings.interval,
             poll_interval: settings.poll_interval,
             clients: ClientCache::new(connect, state.clone()),
@@ -158,6 +162,7 @@ impl<C: Connect> Reconciler<C> {
         }
         let options = ApplyOptions {
             owner: self.owner.clone(),
+            repo_url: self.repo_url.clone(),
             ..ApplyOptions::new(commit.map(str::to_owned), self.poll_interval)
         };
         tracing::info!(steps = summary.len(), drift, "applying");

@@ -130,9 +130,17 @@ pub struct SyncPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notification {
     /// Slack incoming webhook.
-    Slack { webhook_url_from: String },
+    Slack {
+        webhook_url_from: String,
+        /// The events sent (None: all).
+        events: Option<Vec<raw::NotificationEvent>>,
+    },
     /// Generic JSON webhook.
-    Webhook { url_from: String },
+    Webhook {
+        url_from: String,
+        /// The events sent (None: all).
+        events: Option<Vec<raw::NotificationEvent>>,
+    },
 }
 
 impl Environment {

@@ -139,6 +139,9 @@ pub enum NotificationBlock {
 pub struct SlackBlock {
     /// Name of the environment variable that holds the Slack webhook URL.
     pub webhook_url_from: String,
+    /// Only these events (default: all), e.g. `[failed, rolled-back]`.
+    #[serde(default)]
+    pub events: Option<Vec<NotificationEvent>>,
 }
 
 /// `webhook:` notification target.
@@ -147,6 +150,23 @@ pub struct SlackBlock {
 pub struct WebhookBlock {
     /// Name of the environment variable that holds the webhook URL.
     pub url_from: String,
+    /// Only these events (default: all), e.g. `[failed, rolled-back]`.
+    #[serde(default)]
+    pub events: Option<Vec<NotificationEvent>>,
+}
+
+/// A release event a notification can be limited to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotificationEvent {
+    /// The release began.
+    Started,
+    /// It succeeded.
+    Succeeded,
+    /// A step failed.
+    Failed,
+    /// A failed rollout was rolled back.
+    RolledBack,
 }
 
 /// A schema revision: a YAML string, or an integer kept as its decimal text.

@@ -515,6 +515,7 @@ impl<'a> Validator<'a> {
                     &s.webhook_url_from,
                     Notification::Slack {
                         webhook_url_from: s.webhook_url_from.clone(),
+                        events: s.events.clone(),
                     },
                 ),
                 raw::NotificationBlock::Webhook(w) => (
@@ -524,6 +525,7 @@ impl<'a> Validator<'a> {
                     &w.url_from,
                     Notification::Webhook {
                         url_from: w.url_from.clone(),
+                        events: w.events.clone(),
                     },
                 ),
             };

@@ -120,20 +120,38 @@ fn a_failed_migration_is_notified_with_its_step_and_reason() {
     emulator().request(
         "POST",
         "/_deckhand/task-rules",
-        Some(&json!({"commandContains": fx.id, "exitCode": 3})),
+        Some(&json!({"commandContains": fx.id, "exitCode": 3,
+            "logLines": ["== AddSkuIndex: migrating", "DATABASE_URL=postgres://shop:hunter2@db/shop", "PG::DuplicateTable: ERROR"]})),
     );
     let receiver = Receiver::start(200);
-    fx.edit_spec(|t| t.replace("20261101000000", "20261120093000"));
+    // Slack hears failures only.
+    fx.edit_spec(|t| {
+        t.replace("20261101000000", "20261120093000").replace(
+            "  - slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}\n",
+            "  - slack: {webhookUrlFrom: SLACK_WEBHOOK_URL, events: [failed, rolled-back]}\n",
+        )
+    });
     let hook = format!("{}/hook", receiver.url);
+    let slack_url = format!("{}/slack", receiver.url);
     fx.run_with_env(
         "apply",
         &["--yes"],
         &[
             ("DECKHAND_POLL_INTERVAL", "200ms"),
             ("DEPLOY_HOOK_URL", &hook),
+            ("SLACK_WEBHOOK_URL", &slack_url),
         ],
     )
     .expect_code(1);
+    let slack = receiver.received("/slack");
+    assert_eq!(slack.len(), 1, "only the failure: {slack:?}");
+    let message = slack[0].to_string();
+    assert!(slack[0]["blocks"].is_array(), "Block Kit: {message}");
+    assert!(message.contains("failed at migrate"), "{message}");
+    assert!(message.contains("PG::DuplicateTable: ERROR"), "{message}");
+    assert!(message.contains("postgres://shop:***@db/shop"), "{message}");
+    assert!(!message.contains("hunter2"), "a secret was sent: {message}");
+    assert!(message.contains("*Schema revision*"), "{message}");
     let events = receiver.received("/hook");
     let failed = events
         .iter()
@@ -144,6 +162,10 @@ fn a_failed_migration_is_notified_with_its_step_and_reason() {
         failed["reason"].as_str().unwrap().contains("exit code 3"),
         "{failed}"
     );
+    assert_eq!(failed["log"][2], "PG::DuplicateTable: ERROR");
+    assert_eq!(failed["revision"], "20261120093000");
+    assert!(failed["image"].as_str().unwrap().ends_with("shop:3f9c2e1"));
+    assert!(failed["durationSeconds"].as_u64().is_some(), "{failed}");
 }
 
 #[test]
