@@ -45,6 +45,9 @@ pub struct Verdict {
     pub next: Duration,
 }
 
+/// Releases shown per environment in `/status`.
+const RECENT_RELEASES: usize = 5;
+
 /// Reconciles environments; shared by the loops. Each job has one owner:
 /// clients ([`ClientCache`]), specs ([`SpecCache`]), failures and backoff
 /// ([`Failures`]), the sync policy ([`sync_decision`]), metrics and status
@@ -82,6 +85,14 @@ impl<C: Connect> Reconciler<C> {
                 max: settings.backoff_max,
             }),
             owner: apply::lease::own_owner(),
+        }
+    }
+
+    /// Read the latest releases for `/status` (best effort).
+    async fn refresh_releases(&self, ecs: &C::Ecs, environment: &str) {
+        match crate::history::list(ecs, environment, RECENT_RELEASES).await {
+            Ok(releases) => self.state.set_releases(environment, releases),
+            Err(e) => tracing::warn!("reading the release history of {environment} failed: {e}"),
         }
     }
 
@@ -142,6 +153,9 @@ impl<C: Connect> Reconciler<C> {
             Ok(live) => live,
             Err(e) => return self.fail(environment, commit, e.to_string(), e.class()),
         };
+        if !self.state.has_releases(environment) {
+            self.refresh_releases(&ecs, environment).await;
+        }
         let plan = match plan::plan(&env, commit, &live) {
             Ok(plan) => plan,
             Err(e) => return self.fail(environment, commit, e.to_string(), ErrorClass::User),
@@ -166,7 +180,15 @@ impl<C: Connect> Reconciler<C> {
             ..ApplyOptions::new(commit.map(str::to_owned), self.poll_interval)
         };
         tracing::info!(steps = summary.len(), drift, "applying");
-        match apply::apply(&ecs, &env, &plan, &options, &Progress::quiet()).await {
+        let applied = apply::apply(&ecs, &env, &plan, &options, &Progress::quiet()).await;
+        if !matches!(
+            applied,
+            Ok(ApplyOutcome::NoChanges)
+                | Err(apply::ApplyError::Preflight { .. } | apply::ApplyError::Lease(_))
+        ) {
+            self.refresh_releases(&ecs, environment).await;
+        }
+        match applied {
             Ok(ApplyOutcome::NoChanges) => ok(ResultKind::InSync, None),
             Ok(ApplyOutcome::Released { migrated, .. }) => {
                 if migrated {

@@ -63,6 +63,8 @@ pub struct EnvironmentStatus {
     pub reason: Option<String>,
     /// Failed reconciles of the current commit in a row.
     pub consecutive_failures: u32,
+    /// The latest releases, newest first (from the history in ECS).
+    pub recent_releases: Option<Vec<crate::history::Release>>,
 }
 
 /// The config repo as last fetched.
@@ -126,6 +128,23 @@ impl ControllerState {
     /// Count the calls of another ECS client in `/metrics`.
     pub fn track_calls(&self, counter: Arc<CallCounter>) {
         self.ecs_calls.lock().expect("calls lock").push(counter);
+    }
+
+    /// The latest releases of `environment`, read from ECS.
+    pub fn set_releases(&self, environment: &str, releases: Vec<crate::history::Release>) {
+        let mut envs = self.environments.lock().expect("status lock");
+        let status = envs.entry(environment.to_owned()).or_default();
+        status.environment = environment.to_owned();
+        status.recent_releases = Some(releases);
+    }
+
+    /// Whether the releases of `environment` were read yet.
+    pub fn has_releases(&self, environment: &str) -> bool {
+        self.environments
+            .lock()
+            .expect("status lock")
+            .get(environment)
+            .is_some_and(|s| s.recent_releases.is_some())
     }
 
     /// Record the end of a reconcile.

@@ -170,11 +170,16 @@ fn a_running_controller_picks_up_a_commit_and_serves_health_metrics_and_status()
     ctl.wait_for(Duration::from_secs(20), "first reconcile", || {
         ctl.status(&fx)["lastResult"] == "in-sync"
     });
+    assert_eq!(ctl.status(&fx)["recentReleases"], serde_json::json!([]));
     let commit = fx.edit_spec(|t| t.replace(OLD_IMAGE, NEW_IMAGE));
     ctl.wait_for(Duration::from_secs(40), "the commit applied", || {
         ctl.status(&fx)["commitApplied"] == commit.as_str()
     });
     assert!(in_sync(&fx));
+    // The release it made is in /status, from the history in ECS.
+    let releases = ctl.status(&fx)["recentReleases"].clone();
+    assert_eq!(releases[0]["commit"], commit.as_str(), "{releases}");
+    assert_eq!(releases[0]["result"], "succeeded", "{releases}");
 
     let (code, metrics) = ctl.get("/metrics");
     assert_eq!(code, 200);
