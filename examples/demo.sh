@@ -53,6 +53,11 @@ say "Seeding ECS as if staging had been deployed by hand: cluster, network, web 
 import json, sys, urllib.request
 url, rendered = sys.argv[1], json.load(open(sys.argv[2]))
 seed = {
+    # What the task definitions name, so that apply's preflight finds it.
+    "images": [f"123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:{t}" for t in ("3f9c2e1", "9a8b7c6", "b4d1dea")],
+    "roles": ["arn:aws:iam::123456789012:role/shop-app", "arn:aws:iam::123456789012:role/shop-ecs-execution"],
+    "parameters": {"/shop/database-url": "postgres://shop@db/shop", "/shop/secret-key-base": "demo"},
+    "logGroups": ["/ecs/shop"],
     "cluster": "shop-staging",
     "clusterTags": {"deckhand:staging:schema-revision": "20261101000000"},
     "network": True,

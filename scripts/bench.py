@@ -74,8 +74,18 @@ def reset_calls(url: str, key: str) -> None:
     http(f"{url}/_deckhand/calls/reset?accessKey={key}", "POST", {})
 
 
+# What examples/shop's definitions name, so that apply's preflight finds it.
+PREFLIGHT_SEED = {
+    "images": [f"123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:{tag}" for tag in ("3f9c2e1", "9a8b7c6")],
+    "roles": ["arn:aws:iam::123456789012:role/shop-app", "arn:aws:iam::123456789012:role/shop-ecs-execution"],
+    "parameters": {"/shop/database-url": "postgres://bench@db/shop", "/shop/secret-key-base": "bench"},
+    "logGroups": ["/ecs/shop"],
+}
+
+
 def seed(url: str, env_name: str, cluster: str, rendered: dict, counts: dict[str, int], revision: str) -> None:
     http(f"{url}/_deckhand/seed", "POST", {
+        **PREFLIGHT_SEED,
         "cluster": cluster,
         "clusterTags": {f"deckhand:{env_name}:schema-revision": revision},
         "network": True,

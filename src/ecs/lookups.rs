@@ -162,17 +162,19 @@ impl Lookups {
     }
 
     pub(super) async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
-        let mut found = BTreeSet::new();
-        for name in names {
+        // IAM has no batch read: one GetRole per role, all at once.
+        let lookups = names.iter().map(|name| async move {
             match self.iam.get_role().role_name(name).send().await {
-                Ok(_) => {
-                    found.insert(name.clone());
-                }
-                Err(e) if e.code() == Some("NoSuchEntity") => {}
-                Err(e) => return Err(self.error("GetRole", e)),
+                Ok(_) => Ok(Some(name.clone())),
+                Err(e) if e.code() == Some("NoSuchEntity") => Ok(None),
+                Err(e) => Err(self.error("GetRole", e)),
             }
-        }
-        Ok(found)
+        });
+        Ok(futures_util::future::try_join_all(lookups)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
     }
 
     pub(super) async fn parameters_exist(

@@ -137,8 +137,24 @@ pub fn verdict(needs: &Needs, found: &Found) -> Report {
 /// log group. AccessDenied becomes [`Presence::Denied`]; any other failure
 /// ends the check.
 pub async fn check<E: Ecs>(ecs: &E, needs: &Needs) -> Result<Found, EcsError> {
-    let mut found = Found::default();
+    let (images, roles, secrets, log_groups) = tokio::try_join!(
+        check_images(ecs, needs),
+        check_roles(ecs, needs),
+        check_secrets(ecs, needs),
+        check_log_groups(ecs, needs),
+    )?;
+    Ok(Found {
+        images,
+        roles,
+        secrets,
+        log_groups,
+    })
+}
 
+async fn check_images<E: Ecs>(
+    ecs: &E,
+    needs: &Needs,
+) -> Result<BTreeMap<EcrImage, Presence>, EcsError> {
     let mut repositories: BTreeMap<(&str, &str, &str), Vec<&EcrImage>> = BTreeMap::new();
     for image in needs.images.keys() {
         repositories
@@ -146,49 +162,89 @@ pub async fn check<E: Ecs>(ecs: &E, needs: &Needs) -> Result<Found, EcsError> {
             .or_default()
             .push(image);
     }
-    for ((account, region, repository), images) in repositories {
-        let references: Vec<String> = images.iter().map(|i| i.reference.clone()).collect();
-        let answer = ecs
-            .describe_images(region, account, repository, &references)
-            .await;
-        let answers = batch(answer, &references)?;
-        for (image, presence) in images.into_iter().zip(answers) {
-            found.images.insert(image.clone(), presence);
-        }
+    let lookups =
+        repositories
+            .into_iter()
+            .map(|((account, region, repository), images)| async move {
+                let references: Vec<String> = images.iter().map(|i| i.reference.clone()).collect();
+                let answer = ecs
+                    .describe_images(region, account, repository, &references)
+                    .await;
+                let answers = batch(answer, &references)?;
+                Ok::<_, EcsError>(images.into_iter().cloned().zip(answers).collect::<Vec<_>>())
+            });
+    let mut found = BTreeMap::new();
+    for pairs in futures_util::future::try_join_all(lookups).await? {
+        found.extend(pairs);
     }
+    Ok(found)
+}
 
+async fn check_roles<E: Ecs>(
+    ecs: &E,
+    needs: &Needs,
+) -> Result<BTreeMap<String, Presence>, EcsError> {
     let roles: Vec<String> = needs.roles.keys().cloned().collect();
-    if !roles.is_empty() {
-        let answers = batch(ecs.roles_exist(&roles).await, &roles)?;
-        found.roles.extend(roles.into_iter().zip(answers));
+    if roles.is_empty() {
+        return Ok(BTreeMap::new());
     }
+    let answers = batch(ecs.roles_exist(&roles).await, &roles)?;
+    Ok(roles.into_iter().zip(answers).collect())
+}
 
+async fn check_secrets<E: Ecs>(
+    ecs: &E,
+    needs: &Needs,
+) -> Result<BTreeMap<SecretSource, Presence>, EcsError> {
     let mut parameters: BTreeMap<&str, Vec<(&SecretSource, String)>> = BTreeMap::new();
+    let mut secrets = Vec::new();
     for source in needs.secrets.keys() {
         match source {
             SecretSource::Parameter { region, name } => parameters
                 .entry(region)
                 .or_default()
                 .push((source, name.clone())),
-            SecretSource::Secret { region, id } => {
-                let presence = one(ecs.secret_exists(region, id).await)?;
-                found.secrets.insert(source.clone(), presence);
-            }
+            SecretSource::Secret { region, id } => secrets.push(async move {
+                Ok::<_, EcsError>((source.clone(), one(ecs.secret_exists(region, id).await)?))
+            }),
         }
     }
-    for (region, sources) in parameters {
+    let parameter_lookups = parameters.into_iter().map(|(region, sources)| async move {
         let names: Vec<String> = sources.iter().map(|(_, n)| n.clone()).collect();
         let answers = batch(ecs.parameters_exist(region, &names).await, &names)?;
-        for ((source, _), presence) in sources.into_iter().zip(answers) {
-            found.secrets.insert(source.clone(), presence);
-        }
-    }
-
-    for key in needs.log_groups.keys() {
-        let presence = one(ecs.log_group_exists(&key.0, &key.1).await)?;
-        found.log_groups.insert(key.clone(), presence);
+        Ok::<_, EcsError>(
+            sources
+                .into_iter()
+                .map(|(s, _)| s.clone())
+                .zip(answers)
+                .collect::<Vec<_>>(),
+        )
+    });
+    let (secrets, parameters) = tokio::try_join!(
+        futures_util::future::try_join_all(secrets),
+        futures_util::future::try_join_all(parameter_lookups),
+    )?;
+    let mut found: BTreeMap<SecretSource, Presence> = secrets.into_iter().collect();
+    for pairs in parameters {
+        found.extend(pairs);
     }
     Ok(found)
+}
+
+async fn check_log_groups<E: Ecs>(
+    ecs: &E,
+    needs: &Needs,
+) -> Result<BTreeMap<(String, String), Presence>, EcsError> {
+    let lookups = needs.log_groups.keys().map(|key| async move {
+        Ok::<_, EcsError>((
+            key.clone(),
+            one(ecs.log_group_exists(&key.0, &key.1).await)?,
+        ))
+    });
+    Ok(futures_util::future::try_join_all(lookups)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// The presence of each of `asked` in a batch answer (the set of those that exist).
