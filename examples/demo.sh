@@ -76,6 +76,9 @@ PY
 say "deckhand plan: the spec against live ECS (expect no changes)"
 "$deckhand" plan --repo "$work/config" --env staging
 
+say "deckhand verify: could ECS run it? (images in ECR, roles, secrets, log groups)"
+"$deckhand" verify --repo "$work/config" --env staging
+
 say "Adopting an existing cluster instead: deckhand init writes a config repo from what runs"
 "$deckhand" init --cluster shop-staging --env staging --repo "$work/adopted"
 sed -n '/^services:/,$p' "$work/adopted/environments/staging.yaml"
@@ -106,7 +109,12 @@ say "ECS now equals git: the plan shows no changes"
 say "A release whose migration fails (the emulator makes image b4d1dea's migration exit 1)"
 .venv/bin/python - "$url" <<'PY'
 import json, sys, urllib.request
-rule = {"imageContains": "b4d1dea", "exitCode": 1, "stoppedReason": "Essential container in task exited"}
+rule = {"imageContains": "b4d1dea", "exitCode": 1, "stoppedReason": "Essential container in task exited",
+        "logLines": ["== 20261201000000 AddSkuIndexToOrders: migrating =====",
+                     "-- add_index(:orders, :sku, {unique: true})",
+                     "rails aborted!",
+                     "PG::UniqueViolation: ERROR:  could not create unique index \"index_orders_on_sku\"",
+                     "DETAIL:  Key (sku)=(TSHIRT-M) is duplicated."]}
 urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_deckhand/task-rules", json.dumps(rule).encode(), {"Content-Type": "application/json"}))
 PY
 sed -i -e 's/shop:9a8b7c6/shop:b4d1dea/' -e 's/20261120093000/20261201000000/' "$work/config/environments/staging.yaml"
@@ -126,3 +134,6 @@ git -C "$work/config" log --oneline -1
 "$deckhand" controller --once --repo "file://$work/config"
 wait_running "$work/config"
 "$deckhand" status --repo "$work/config" --env staging
+
+say "deckhand history: every release, recorded in ECS (newest first)"
+"$deckhand" history --repo "$work/config" --env staging

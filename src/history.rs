@@ -109,7 +109,7 @@ pub fn text(environment: &str, releases: &[Release]) -> String {
         return format!("{environment}: no releases recorded\n");
     }
     let mut out = format!(
-        "{:<20}  {:<20}  {:<12}  {:<24}  {:<16}  RESULT\n",
+        "{:<20}  {:<20}  {:<12}  {:<24}  {:<25}  RESULT\n",
         "STARTED", "FINISHED", "COMMIT", "IMAGE", "REVISION"
     );
     for r in releases {
@@ -120,7 +120,7 @@ pub fn text(environment: &str, releases: &[Release]) -> String {
             (None, _) => "-".into(),
         };
         out += &format!(
-            "{:<20}  {:<20}  {:<12}  {:<24}  {:<16}  {}{}\n",
+            "{:<20}  {:<20}  {:<12}  {:<24}  {:<25}  {}{}\n",
             r.started,
             r.finished,
             r.commit
