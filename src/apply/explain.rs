@@ -3,7 +3,7 @@
 //! tasks of a failed rollout said, grouped and counted. Pure functions, plus
 //! the two reads that feed them.
 
-use crate::ecs::{DesiredStatus, Ecs, Task};
+use crate::ecs::{DesiredStatus, Ecs, ServiceEvent, Task};
 use crate::plan::MigrationRun;
 use std::collections::BTreeMap;
 
@@ -226,6 +226,19 @@ pub fn stopped_tasks(tasks: &[Task], task_definition: &str) -> Option<String> {
     ))
 }
 
+/// Service events shown with a failed rollout.
+const EVENTS_SHOWN: usize = 3;
+
+/// The service's latest events, newest first: "latest events: …".
+pub fn latest_events(events: &[ServiceEvent]) -> Option<String> {
+    let shown: Vec<&str> = events
+        .iter()
+        .take(EVENTS_SHOWN)
+        .map(|e| e.message.as_str())
+        .collect();
+    (!shown.is_empty()).then(|| format!("latest events: {}", shown.join(" | ")))
+}
+
 /// The stopped tasks of `service` running `task_definition`, explained, and
 /// the service's latest events; None when ECS says nothing more.
 pub async fn rollout_failure<E: Ecs>(
@@ -238,16 +251,28 @@ pub async fn rollout_failure<E: Ecs>(
         .list_service_tasks(cluster, service, DesiredStatus::Stopped)
         .await
         .map_err(|e| tracing::warn!("could not list the stopped tasks of {service}: {e}"))
-        .ok()?;
+        .unwrap_or_default();
     let tasks = if arns.is_empty() {
         Vec::new()
     } else {
         ecs.describe_tasks(cluster, &arns)
             .await
             .map_err(|e| tracing::warn!("could not describe the stopped tasks of {service}: {e}"))
-            .ok()?
+            .unwrap_or_default()
     };
-    stopped_tasks(&tasks, task_definition)
+    let events = ecs
+        .describe_services(cluster, &[service.to_owned()])
+        .await
+        .map_err(|e| tracing::warn!("could not read the events of {service}: {e}"))
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .and_then(|s| latest_events(&s.events));
+    let parts: Vec<String> = [stopped_tasks(&tasks, task_definition), events]
+        .into_iter()
+        .flatten()
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 #[cfg(test)]
@@ -302,6 +327,21 @@ mod tests {
             }],
             ..Task::default()
         }
+    }
+
+    #[test]
+    fn the_latest_three_events_are_shown() {
+        let events: Vec<ServiceEvent> = (1..=5)
+            .map(|i| ServiceEvent {
+                id: i.to_string(),
+                message: format!("event {i}"),
+            })
+            .collect();
+        assert_eq!(
+            latest_events(&events).as_deref(),
+            Some("latest events: event 1 | event 2 | event 3")
+        );
+        assert_eq!(latest_events(&[]), None);
     }
 
     #[test]

@@ -63,6 +63,7 @@ fn a_rollout_whose_image_cannot_be_pulled_says_so() {
     run.expect_code(1);
     let err = &run.stderr;
     assert!(err.contains("rollout failed"), "{err}");
+    assert!(err.contains("latest events: "), "{err}");
     assert!(err.contains("tasks stopped: app: CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:missing-3d2c1b0: not found (×"), "{err}");
 }
 
