@@ -179,6 +179,9 @@ pub enum Command {
         format: StatusFormat,
     },
     /// Print the task definitions deckhand would register, as JSON (no AWS access).
+    #[command(
+        after_help = "Examples:\n  deckhand render --env staging\n  deckhand render --env staging | jq '.web.containerDefinitions[0].image'"
+    )]
     Render {
         #[command(flatten)]
         repo: RepoArgs,
@@ -187,6 +190,9 @@ pub enum Command {
         env: String,
     },
     /// Print the JSON Schema of environment files.
+    #[command(
+        after_help = "Examples:\n  deckhand schema > schemas/environment.schema.json\n  # then, first line of environments/*.yaml: # yaml-language-server: $schema=../schemas/environment.schema.json"
+    )]
     Schema,
     /// Check that ECS could run the environment: images, roles, secrets, log groups (read-only).
     #[command(

@@ -96,10 +96,7 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
                 .collect();
             let definitions: Vec<(String, &crate::taskdef::model::TaskDefinitionSpec)> =
                 rendered.iter().map(|(s, td)| (s.clone(), td)).collect();
-            let region = ecs.region().unwrap_or_default();
-            let needs = preflight::need::needs(&region, &definitions);
-            let found = preflight::check(&ecs, &needs).await?;
-            let report = preflight::verdict(&needs, &found);
+            let (needs, report) = preflight::run(&ecs, &definitions).await?;
             tracing::info!(calls = ?ecs.calls().snapshot(), "AWS calls");
             let mut text = String::new();
             for warning in &report.warnings {
@@ -109,14 +106,7 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
                 text += &format!("{problem}\n");
             }
             if report.passed() {
-                text += &format!(
-                    "ok: {}: {} image(s), {} role(s), {} secret(s), {} log group(s) exist\n",
-                    env.name,
-                    needs.images.len(),
-                    needs.roles.len(),
-                    needs.secrets.len(),
-                    needs.log_groups.len()
-                );
+                text += &format!("ok: {}: {} exist\n", env.name, needs.summary());
             }
             print(&text)?;
             if report.passed() {

@@ -263,10 +263,7 @@ async fn preflight<E: Ecs>(ecs: &E, plan: &Plan, progress: &Progress) -> Result<
     if definitions.is_empty() {
         return Ok(());
     }
-    let region = ecs.region().unwrap_or_default();
-    let needs = crate::preflight::need::needs(&region, &definitions);
-    let found = crate::preflight::check(ecs, &needs).await?;
-    let report = crate::preflight::verdict(&needs, &found);
+    let (needs, report) = crate::preflight::run(ecs, &definitions).await?;
     for warning in &report.warnings {
         progress.say("preflight", warning);
     }
@@ -275,16 +272,7 @@ async fn preflight<E: Ecs>(ecs: &E, plan: &Plan, progress: &Progress) -> Result<
             problems: report.problems,
         });
     }
-    progress.say(
-        "preflight",
-        format!(
-            "{} image(s), {} role(s), {} secret(s), {} log group(s) found",
-            needs.images.len(),
-            needs.roles.len(),
-            needs.secrets.len(),
-            needs.log_groups.len()
-        ),
-    );
+    progress.say("preflight", format!("{} found", needs.summary()));
     Ok(())
 }
 

@@ -196,6 +196,31 @@ impl EcsClient {
         })
     }
 
+    /// ListTasks of `cluster` by desired status, and by `startedBy` or service.
+    async fn list_tasks_where(
+        &self,
+        cluster: &str,
+        started_by: Option<&str>,
+        service: Option<&str>,
+        status: DesiredStatus,
+    ) -> Result<Vec<String>, EcsError> {
+        self.need_region()?;
+        let out = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .set_started_by(started_by.map(str::to_owned))
+            .set_service_name(service.map(str::to_owned))
+            .desired_status(match status {
+                DesiredStatus::Running => sdk::DesiredStatus::Running,
+                DesiredStatus::Stopped => sdk::DesiredStatus::Stopped,
+            })
+            .send()
+            .await
+            .map_err(|e| EcsError::from_sdk("ListTasks", e, &self.credentials))?;
+        Ok(out.task_arns().to_vec())
+    }
+
     /// No call can be signed without a region: say so before sending anything.
     fn need_region(&self) -> Result<(), EcsError> {
         if self.region.is_none() {
@@ -664,20 +689,8 @@ impl Ecs for EcsClient {
         started_by: &str,
         status: DesiredStatus,
     ) -> Result<Vec<String>, EcsError> {
-        self.need_region()?;
-        let out = self
-            .client
-            .list_tasks()
-            .cluster(cluster)
-            .started_by(started_by)
-            .desired_status(match status {
-                DesiredStatus::Running => sdk::DesiredStatus::Running,
-                DesiredStatus::Stopped => sdk::DesiredStatus::Stopped,
-            })
-            .send()
+        self.list_tasks_where(cluster, Some(started_by), None, status)
             .await
-            .map_err(|e| EcsError::from_sdk("ListTasks", e, &self.credentials))?;
-        Ok(out.task_arns().to_vec())
     }
 
     async fn list_service_tasks(
@@ -686,20 +699,8 @@ impl Ecs for EcsClient {
         service: &str,
         status: DesiredStatus,
     ) -> Result<Vec<String>, EcsError> {
-        self.need_region()?;
-        let out = self
-            .client
-            .list_tasks()
-            .cluster(cluster)
-            .service_name(service)
-            .desired_status(match status {
-                DesiredStatus::Running => sdk::DesiredStatus::Running,
-                DesiredStatus::Stopped => sdk::DesiredStatus::Stopped,
-            })
-            .send()
+        self.list_tasks_where(cluster, None, Some(service), status)
             .await
-            .map_err(|e| EcsError::from_sdk("ListTasks", e, &self.credentials))?;
-        Ok(out.task_arns().to_vec())
     }
 
     async fn list_task_definitions(

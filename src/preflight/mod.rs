@@ -12,6 +12,7 @@
 pub mod need;
 
 use crate::ecs::{Ecs, EcsError};
+use crate::taskdef::model::TaskDefinitionSpec;
 use need::{EcrImage, Needs, Place, SecretSource};
 use std::collections::BTreeMap;
 
@@ -130,6 +131,19 @@ pub fn verdict(needs: &Needs, found: &Found) -> Report {
         ));
     }
     report
+}
+
+/// The whole preflight of `definitions` (by service) in the client's region:
+/// what they need, looked up, judged.
+pub async fn run<E: Ecs>(
+    ecs: &E,
+    definitions: &[(String, &TaskDefinitionSpec)],
+) -> Result<(Needs, Report), EcsError> {
+    let region = ecs.region().unwrap_or_default();
+    let needs = need::needs(&region, definitions);
+    let found = check(ecs, &needs).await?;
+    let report = verdict(&needs, &found);
+    Ok((needs, report))
 }
 
 /// Look up every need through `ecs`, batched: one DescribeImages per

@@ -76,6 +76,19 @@ pub struct Needs {
     pub log_groups: BTreeMap<(String, String), Vec<Place>>,
 }
 
+impl Needs {
+    /// "1 image(s), 2 role(s), 2 secret(s), 1 log group(s)": what was checked.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} image(s), {} role(s), {} secret(s), {} log group(s)",
+            self.images.len(),
+            self.roles.len(),
+            self.secrets.len(),
+            self.log_groups.len()
+        )
+    }
+}
+
 /// What `definitions` (by service) need, in `region` (the cluster's).
 pub fn needs(region: &str, definitions: &[(String, &TaskDefinitionSpec)]) -> Needs {
     let mut out = Needs::default();

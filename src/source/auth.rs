@@ -209,9 +209,9 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Why the server refused, and what to do, from what was tried.
-pub fn refusal(auth: &GitAuth, attempts: &Attempts, known_hosts: Option<&Path>) -> Option<String> {
+pub fn refusal(auth: &GitAuth, attempts: &Attempts) -> Option<String> {
     if let Some(host) = &attempts.unknown_host {
-        let file = known_hosts.map_or_else(
+        let file = auth.known_hosts.as_deref().map_or_else(
             || "the known_hosts file".to_owned(),
             |p| p.display().to_string(),
         );
@@ -289,7 +289,7 @@ mod tests {
             exhausted: true,
             ..Attempts::default()
         };
-        let text = refusal(&auth, &tried, None).unwrap();
+        let text = refusal(&auth, &tried).unwrap();
         assert!(
             text.contains("DECKHAND_GIT_TOKEN") && !text.contains("ghp_secret"),
             "{text}"
@@ -301,10 +301,10 @@ mod tests {
             ..Attempts::default()
         };
         assert!(
-            refusal(&GitAuth::default(), &nothing, None)
+            refusal(&GitAuth::default(), &nothing)
                 .unwrap()
                 .contains("set DECKHAND_GIT_TOKEN")
         );
-        assert_eq!(refusal(&auth, &Attempts::default(), None), None);
+        assert_eq!(refusal(&auth, &Attempts::default()), None);
     }
 }

@@ -497,7 +497,7 @@ pub fn fetch_into_cache(
             )
             .map_err(|source| {
                 let tried = attempts.borrow();
-                match auth::refusal(auth, &tried, auth.known_hosts.as_deref()) {
+                match auth::refusal(auth, &tried) {
                     Some(advice) => SourceError::GitAuth {
                         url: url.to_owned(),
                         advice,

@@ -118,16 +118,18 @@ fn version_names_the_commit_and_help_has_examples() {
         run.stdout.trim(),
         format!("deckhand {} (commit {head})", env!("CARGO_PKG_VERSION"))
     );
-    for command in [
-        "validate",
-        "plan",
-        "apply",
-        "controller",
-        "status",
-        "init",
-        "iam-policy",
-        "completions",
-    ] {
+    // Every subcommand clap knows, so a new one cannot be missed.
+    let help = fx.deckhand(&["--help"]).stdout;
+    let commands: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() >= 12, "{help}");
+    for command in commands {
         let run = fx.deckhand(&[command, "--help"]);
         run.expect_code(0);
         assert!(

@@ -77,6 +77,34 @@ fn the_policy_is_scoped_to_the_spec_and_iam_accepts_it() {
         ])
     );
     assert!(text.contains("application-autoscaling:RegisterScalableTarget"));
+    // The preflight's, the logs' and the history's reads, on the example's resources.
+    for (action, resource) in [
+        (
+            "ecr:DescribeImages",
+            "arn:aws:ecr:us-east-1:123456789012:repository/shop",
+        ),
+        ("iam:GetRole", "arn:aws:iam::123456789012:role/shop-app"),
+        (
+            "ssm:GetParameters",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/shop/database-url",
+        ),
+        (
+            "logs:GetLogEvents",
+            "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/shop:*",
+        ),
+        ("logs:DescribeLogGroups", "*"),
+        ("ecs:ListTaskDefinitions", "*"),
+        ("ecs:ListTasks", "*"),
+    ] {
+        let granted = policy["Statement"].as_array().unwrap().iter().any(|s| {
+            s["Action"].as_array().unwrap().iter().any(|a| a == action)
+                && (s["Resource"] == resource
+                    || s["Resource"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|x| x == resource)))
+        });
+        assert!(granted, "{action} on {resource} missing from {text}");
+    }
     assert!(!text.contains("\"Action\":\"*\"") && !text.contains("\"ecs:*\""));
 
     let (status, body) = create_policy(&fx.key, &format!("{}-deckhand", fx.id), &run.stdout);
