@@ -305,9 +305,7 @@ impl<E: Ecs> Release<'_, E> {
                     TaskOutcome::Succeeded => {}
                     TaskOutcome::Failed { exit_code, reason } => {
                         let log = self.log_of(run, &task).await;
-                        for line in &log {
-                            self.progress.say("migrate", format!("| {line}"));
-                        }
+                        self.progress.migration_log(revision, &task, false, &log);
                         return Err(ApplyError::MigrationFailed {
                             revision: revision.to_owned(),
                             reason: format!(
@@ -322,6 +320,8 @@ impl<E: Ecs> Release<'_, E> {
                 task
             }
         };
+        let log = self.log_of(run, &task).await;
+        self.progress.migration_log(revision, &task, true, &log);
         self.ecs
             .tag_resource(
                 &run.cluster_arn,

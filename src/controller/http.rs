@@ -1,12 +1,14 @@
 //! The controller's HTTP endpoints: `/healthz`, `/readyz` (ready after the
 //! first successful fetch), `/metrics` (Prometheus text), `/status` (JSON per
-//! environment) and `POST /hooks/git`, a GitHub-style push webhook verified
+//! environment), the web UI ([`ui`]: `/`, `/environments/NAME`, `/assets/*`;
+//! it and `/status` behind `DECKHAND_UI_PASSWORD` when set) and `POST /hooks/git`, a GitHub-style push webhook verified
 //! with `X-Hub-Signature-256` (HMAC-SHA256 of the body, secret in
 //! `DECKHAND_WEBHOOK_SECRET`). A missing or wrong signature — or no secret
 //! configured — gets 401 and changes nothing.
 
 use super::Wakeups;
 use super::state::ControllerState;
+use super::ui;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -49,13 +51,38 @@ pub async fn serve(
     if app.secret.is_none() {
         tracing::warn!("{WEBHOOK_SECRET_VAR} is not set: every webhook will be rejected");
     }
-    let router = Router::new()
+    let state = app.state.clone();
+    let open = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/status", get(status))
         .route("/hooks/git", post(hook))
-        .with_state(app);
+        .with_state(app.clone());
+    let mut private = Router::new()
+        .route("/status", get(status))
+        .with_state(app)
+        .merge(ui::router(state));
+    match std::env::var(ui::PASSWORD_VAR)
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
+        Some(password) => {
+            let expected = Arc::new(ui::expected_authorization(&password));
+            private = private.layer(axum::middleware::from_fn_with_state(
+                expected,
+                ui::require_password,
+            ));
+        }
+        None => tracing::info!(
+            "{} is not set: the web UI and /status are open to anyone who can reach {}",
+            ui::PASSWORD_VAR,
+            listener.local_addr()?
+        ),
+    }
+    let router = open
+        .merge(private)
+        .merge(ui::assets())
+        .layer(axum::middleware::from_fn(ui::security_headers));
     Ok(tokio::spawn(async move {
         let shutdown = cancel.cancelled_owned();
         if let Err(e) = axum::serve(listener, router)

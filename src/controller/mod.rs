@@ -21,6 +21,8 @@ pub mod policy;
 pub mod reconcile;
 pub mod specs;
 pub mod state;
+pub mod ui;
+pub mod view;
 
 use crate::source::{self, RepoLocation, Snapshot, short_sha};
 use clients::{Connect, SdkConnect};

@@ -12,6 +12,7 @@ use super::clients::{ClientCache, Connect};
 use super::policy::{Backoff, Failures, Gate, SyncDecision, sync_decision};
 use super::specs::SpecCache;
 use super::state::{ControllerState, ResultKind};
+use super::view;
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
 use crate::ecs::ErrorClass;
@@ -62,6 +63,9 @@ pub struct Reconciler<C: Connect> {
     owner: String,
     /// The config repo's git URL (commit links in notifications).
     repo_url: Option<String>,
+    location: RepoLocation,
+    /// Commits whose author and message were looked up (found or not).
+    looked_up: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl<C: Connect> Reconciler<C> {
@@ -75,6 +79,8 @@ impl<C: Connect> Reconciler<C> {
         let repo_url = crate::source::is_git_url(&location.repo).then(|| location.repo.clone());
         Reconciler {
             repo_url,
+            location: location.clone(),
+            looked_up: Default::default(),
             interval: settings.interval,
             poll_interval: settings.poll_interval,
             clients: ClientCache::new(connect, state.clone()),
@@ -93,6 +99,48 @@ impl<C: Connect> Reconciler<C> {
         match crate::history::list(ecs, environment, RECENT_RELEASES).await {
             Ok(releases) => self.state.set_releases(environment, releases),
             Err(e) => tracing::warn!("reading the release history of {environment} failed: {e}"),
+        }
+    }
+
+    /// Look up the author, time and message of the commits shown (each
+    /// once, from the local clone) for the web UI.
+    async fn learn_commits(&self, shas: Vec<String>) {
+        let new: Vec<String> = {
+            let mut seen = self.looked_up.lock().expect("looked-up lock");
+            shas.into_iter()
+                .filter(|s| seen.insert(s.clone()))
+                .collect()
+        };
+        if new.is_empty() {
+            return;
+        }
+        let location = self.location.clone();
+        let infos = tokio::task::spawn_blocking(move || {
+            new.iter()
+                .filter_map(|sha| {
+                    crate::source::Snapshot::open_at(&location, Some(sha))
+                        .ok()?
+                        .commit_info()
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        for info in infos {
+            self.state.add_commit(info);
+        }
+    }
+
+    /// After a release, read ECS again so what is shown is what runs now,
+    /// not what ran before (best effort: the next reconcile reads it anyway).
+    async fn look_again(&self, ecs: &C::Ecs, env: &crate::spec::Environment, commit: Option<&str>) {
+        let Ok(live) = live::fetch(ecs, env).await else {
+            return;
+        };
+        if let Ok(plan) = plan::plan(env, commit, &live) {
+            let drift = plan.changed && is_drift(&live, commit);
+            self.state
+                .observe(&env.name, view::observe(env, &live, &plan, drift));
         }
     }
 
@@ -138,6 +186,9 @@ impl<C: Connect> Reconciler<C> {
                 };
             }
         }
+        if let Some(c) = commit {
+            self.learn_commits(vec![c.to_owned()]).await;
+        }
         let env = match self.specs.get(environment, commit).await {
             Ok(env) => env,
             Err(e) => return self.fail(environment, commit, e, ErrorClass::User),
@@ -160,12 +211,22 @@ impl<C: Connect> Reconciler<C> {
             Ok(plan) => plan,
             Err(e) => return self.fail(environment, commit, e.to_string(), ErrorClass::User),
         };
+        let drift = plan.changed && is_drift(&live, commit);
+        let seen = view::observe(&env, &live, &plan, drift);
+        self.learn_commits(
+            seen.live
+                .services
+                .iter()
+                .filter_map(|s| s.commit.clone())
+                .collect(),
+        )
+        .await;
+        self.state.observe(environment, seen);
         if !plan.changed {
             self.failures.clear(environment);
             return ok(ResultKind::InSync, None);
         }
         let summary: Vec<String> = plan.steps.iter().map(Step::to_string).collect();
-        let drift = is_drift(&live, commit);
         let why = if drift {
             format!("drift (live changed outside git): {}", summary.join("; "))
         } else {
@@ -180,7 +241,17 @@ impl<C: Connect> Reconciler<C> {
             ..ApplyOptions::new(commit.map(str::to_owned), self.poll_interval)
         };
         tracing::info!(steps = summary.len(), drift, "applying");
-        let applied = apply::apply(&ecs, &env, &plan, &options, &Progress::quiet()).await;
+        self.state.release_started(environment, commit);
+        let progress = Progress::quiet().with_sink(self.state.recorder(environment));
+        let applied = apply::apply(&ecs, &env, &plan, &options, &progress).await;
+        self.state.release_finished(
+            environment,
+            match &applied {
+                Ok(ApplyOutcome::NoChanges) => None,
+                Ok(ApplyOutcome::Released { .. }) => Some("succeeded".into()),
+                Err(e) => Some(format!("failed at {}", e.step())),
+            },
+        );
         if !matches!(
             applied,
             Ok(ApplyOutcome::NoChanges)
@@ -188,6 +259,7 @@ impl<C: Connect> Reconciler<C> {
         ) {
             self.refresh_releases(&ecs, environment).await;
         }
+        self.look_again(&ecs, &env, commit).await;
         match applied {
             Ok(ApplyOutcome::NoChanges) => ok(ResultKind::InSync, None),
             Ok(ApplyOutcome::Released { migrated, .. }) => {

@@ -1,13 +1,18 @@
 //! What the controller knows and shows: per-environment status (for
-//! `/status`), readiness, and the metrics rendered in the Prometheus text
-//! format (for `/metrics`). Shared between the reconcile loops and the HTTP
-//! server; every lock is held only to copy or update a value.
+//! `/status` and the web UI: the last result, what runs, what would change, a
+//! release as it happens), readiness, and the metrics rendered in the
+//! Prometheus text format (for `/metrics`). Shared between the reconcile loops
+//! and the HTTP server; every lock is held only to copy or update a value, and
+//! every change bumps a generation number (the UI's ETag).
 
+use super::view::{LiveView, Observation, PendingView, Wanted};
+use crate::apply::progress::ProgressSink;
 use crate::ecs::CallCounter;
+use crate::source::CommitInfo;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -65,6 +70,63 @@ pub struct EnvironmentStatus {
     pub consecutive_failures: u32,
     /// The latest releases, newest first (from the history in ECS).
     pub recent_releases: Option<Vec<crate::history::Release>>,
+    /// What the spec of the commit last read asks for.
+    pub wanted: Option<Wanted>,
+    /// What ECS ran at the last reconcile.
+    pub live: Option<LiveView>,
+    /// What an apply would do now (None when in sync).
+    pub pending: Option<PendingView>,
+    /// The release in progress, or the last one this controller carried out.
+    pub release: Option<ReleaseProgress>,
+    /// The end of the last migration's log this controller saw.
+    pub last_migration: Option<MigrationLog>,
+}
+
+/// A release as it happens, step by step.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseProgress {
+    /// The config commit being released.
+    pub commit: Option<String>,
+    /// When it started (RFC 3339).
+    pub started: String,
+    /// When it ended; None while it runs.
+    pub finished: Option<String>,
+    /// `succeeded` or what failed, once it ended.
+    pub result: Option<String>,
+    /// What happened, oldest first (the latest [`RELEASE_EVENTS`] kept).
+    pub events: Vec<ProgressEvent>,
+}
+
+/// One progress event of a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressEvent {
+    /// Seconds since the release started.
+    pub elapsed_seconds: u64,
+    /// The step (`preflight`, `register`, `migrate`, `update`, …).
+    pub step: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// Events kept per release.
+pub const RELEASE_EVENTS: usize = 300;
+
+/// The end of a migration task's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationLog {
+    /// The schema revision it applied.
+    pub revision: String,
+    /// The task ARN.
+    pub task: String,
+    /// Whether it exited 0.
+    pub succeeded: bool,
+    /// When deckhand saw it stop (RFC 3339).
+    pub finished: String,
+    /// The last log lines, secrets masked.
+    pub lines: Vec<String>,
 }
 
 /// The config repo as last fetched.
@@ -98,6 +160,8 @@ pub struct ControllerState {
     metrics: Mutex<Metrics>,
     ready: AtomicBool,
     ecs_calls: Mutex<Vec<Arc<CallCounter>>>,
+    commits: Mutex<BTreeMap<String, CommitInfo>>,
+    generation: AtomicU64,
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -108,6 +172,83 @@ impl ControllerState {
     /// Mark ready (after the first successful fetch).
     pub fn set_ready(&self) {
         self.ready.store(true, Ordering::SeqCst);
+        self.changed();
+    }
+
+    /// A number that grows with every change of what is shown.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Update the status of `environment` (created on first use).
+    fn update(&self, environment: &str, edit: impl FnOnce(&mut EnvironmentStatus)) {
+        {
+            let mut envs = self.environments.lock().expect("status lock");
+            let status = envs.entry(environment.to_owned()).or_default();
+            status.environment = environment.to_owned();
+            edit(status);
+        }
+        self.changed();
+    }
+
+    /// Remember a config commit's author, time and message.
+    pub fn add_commit(&self, info: CommitInfo) {
+        self.commits
+            .lock()
+            .expect("commits lock")
+            .insert(info.sha.clone(), info);
+        self.changed();
+    }
+
+    /// A remembered commit.
+    pub fn commit_info(&self, sha: &str) -> Option<CommitInfo> {
+        self.commits.lock().expect("commits lock").get(sha).cloned()
+    }
+
+    /// What a reconcile of `environment` saw.
+    pub fn observe(&self, environment: &str, seen: Observation) {
+        self.update(environment, |s| {
+            s.wanted = Some(seen.wanted);
+            s.live = Some(seen.live);
+            s.pending = seen.pending;
+        });
+    }
+
+    /// A release of `environment` at `commit` starts.
+    pub fn release_started(&self, environment: &str, commit: Option<&str>) {
+        self.update(environment, |s| {
+            s.release = Some(ReleaseProgress {
+                commit: commit.map(str::to_owned),
+                started: rfc3339(SystemTime::now()),
+                ..Default::default()
+            });
+        });
+    }
+
+    /// The release of `environment` ended with `result`; None forgets it
+    /// (the apply found nothing to do).
+    pub fn release_finished(&self, environment: &str, result: Option<String>) {
+        self.update(environment, |s| match result {
+            Some(result) => {
+                if let Some(release) = &mut s.release {
+                    release.finished = Some(rfc3339(SystemTime::now()));
+                    release.result = Some(result);
+                }
+            }
+            None => s.release = None,
+        });
+    }
+
+    /// The progress sink of `environment`'s release.
+    pub fn recorder(self: &Arc<Self>, environment: &str) -> Arc<dyn ProgressSink> {
+        Arc::new(Recorder {
+            state: self.clone(),
+            environment: environment.to_owned(),
+        })
     }
 
     /// Ready to serve?
@@ -118,6 +259,7 @@ impl ControllerState {
     /// Record a fetch.
     pub fn set_repo(&self, repo: RepoStatus) {
         *self.repo.lock().expect("repo lock") = repo;
+        self.changed();
     }
 
     /// The repo status.
@@ -132,10 +274,7 @@ impl ControllerState {
 
     /// The latest releases of `environment`, read from ECS.
     pub fn set_releases(&self, environment: &str, releases: Vec<crate::history::Release>) {
-        let mut envs = self.environments.lock().expect("status lock");
-        let status = envs.entry(environment.to_owned()).or_default();
-        status.environment = environment.to_owned();
-        status.recent_releases = Some(releases);
+        self.update(environment, |s| s.recent_releases = Some(releases));
     }
 
     /// Whether the releases of `environment` were read yet.
@@ -157,10 +296,7 @@ impl ControllerState {
         took: Duration,
         consecutive_failures: u32,
     ) {
-        {
-            let mut envs = self.environments.lock().expect("status lock");
-            let status = envs.entry(environment.to_owned()).or_default();
-            status.environment = environment.to_owned();
+        self.update(environment, |status| {
             status.commit_seen = commit.map(str::to_owned);
             if matches!(result, ResultKind::InSync | ResultKind::Applied) {
                 status.commit_applied = commit.map(str::to_owned);
@@ -174,7 +310,7 @@ impl ControllerState {
             };
             status.reason = reason;
             status.consecutive_failures = consecutive_failures;
-        }
+        });
         let mut m = self.metrics.lock().expect("metrics lock");
         *m.reconciles
             .entry((environment.to_owned(), result))
@@ -210,6 +346,19 @@ impl ControllerState {
         *counter(&mut self.metrics.lock().expect("metrics lock"))
             .entry(key)
             .or_default() += 1;
+    }
+
+    /// What the web UI shows (the generation read first, so a change made
+    /// while copying shows at the next poll).
+    pub fn board(&self) -> super::ui::page::Board {
+        let generation = self.generation();
+        super::ui::page::Board {
+            ready: self.is_ready(),
+            repo: self.repo(),
+            environments: self.environments(),
+            commits: self.commits.lock().expect("commits lock").clone(),
+            generation,
+        }
     }
 
     /// Every environment's status.
@@ -347,6 +496,41 @@ impl ControllerState {
             f64::from(u8::from(self.is_ready())),
         );
         out
+    }
+}
+
+/// Feeds one environment's release progress into the state.
+struct Recorder {
+    state: Arc<ControllerState>,
+    environment: String,
+}
+
+impl ProgressSink for Recorder {
+    fn event(&self, elapsed_seconds: u64, step: &str, message: &str) {
+        self.state.update(&self.environment, |s| {
+            if let Some(release) = &mut s.release {
+                if release.events.len() >= RELEASE_EVENTS {
+                    release.events.remove(0);
+                }
+                release.events.push(ProgressEvent {
+                    elapsed_seconds,
+                    step: step.to_owned(),
+                    message: message.to_owned(),
+                });
+            }
+        });
+    }
+
+    fn migration_log(&self, revision: &str, task: &str, succeeded: bool, lines: &[String]) {
+        self.state.update(&self.environment, |s| {
+            s.last_migration = Some(MigrationLog {
+                revision: revision.to_owned(),
+                task: task.to_owned(),
+                succeeded,
+                finished: rfc3339(SystemTime::now()),
+                lines: lines.to_vec(),
+            });
+        });
     }
 }
 

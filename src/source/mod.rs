@@ -94,6 +94,20 @@ pub struct RepoLocation {
     pub auth: GitAuth,
 }
 
+/// A config commit as people know it: its first line, author and time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitInfo {
+    /// The full SHA.
+    pub sha: String,
+    /// The first line of its message.
+    pub summary: String,
+    /// The author's name.
+    pub author: String,
+    /// When it was committed (seconds since the Unix epoch).
+    pub time: i64,
+}
+
 /// One immutable view of the config repo.
 pub struct Snapshot {
     /// The resolved commit SHA; None for a plain directory.
@@ -172,6 +186,22 @@ impl Snapshot {
     /// The commit SHA this snapshot reads, or None for a plain directory.
     pub fn commit(&self) -> Option<&str> {
         self.commit.as_deref()
+    }
+
+    /// Who wrote the commit this snapshot reads, when and why; None for a
+    /// plain directory.
+    pub fn commit_info(&self) -> Option<CommitInfo> {
+        let (Content::Git { repo, .. }, Some(sha)) = (&self.content, &self.commit) else {
+            return None;
+        };
+        let commit = repo.find_commit(Oid::from_str(sha).ok()?).ok()?;
+        Some(CommitInfo {
+            sha: sha.clone(),
+            summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default())
+                .into_owned(),
+            author: String::from_utf8_lossy(commit.author().name_bytes()).into_owned(),
+            time: commit.time().seconds(),
+        })
     }
 
     /// Check that `path` (as written in a spec) stays inside the repo, following
