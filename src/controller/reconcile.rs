@@ -233,6 +233,7 @@ impl<C: Connect> Reconciler<C> {
             format!("commit not applied yet: {}", summary.join("; "))
         };
         if let SyncDecision::Report(setting) = sync_decision(&env.sync, drift) {
+            self.state.held_by(environment, setting);
             return ok(ResultKind::OutOfSync, Some(format!("{why} ({setting})")));
         }
         let options = ApplyOptions {

@@ -76,6 +76,8 @@ pub struct EnvironmentStatus {
     pub live: Option<LiveView>,
     /// What an apply would do now (None when in sync).
     pub pending: Option<PendingView>,
+    /// The `sync` setting that keeps the pending plan from being applied.
+    pub held_by: Option<String>,
     /// The release in progress, or the last one this controller carried out.
     pub release: Option<ReleaseProgress>,
     /// The end of the last migration's log this controller saw.
@@ -215,7 +217,13 @@ impl ControllerState {
             s.wanted = Some(seen.wanted);
             s.live = Some(seen.live);
             s.pending = seen.pending;
+            s.held_by = None;
         });
+    }
+
+    /// The pending plan of `environment` waits because of `setting`.
+    pub fn held_by(&self, environment: &str, setting: &str) {
+        self.update(environment, |s| s.held_by = Some(setting.to_owned()));
     }
 
     /// A release of `environment` at `commit` starts.

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 const OLD_IMAGE: &str = "shop:3f9c2e1";
 const NEW_IMAGE: &str = "shop:9a8b7c6";
 
-fn url(fx: &Fixture) -> String {
+pub(crate) fn url(fx: &Fixture) -> String {
     format!("file://{}", fx.repo().display())
 }
 
-fn free_addr() -> String {
+pub(crate) fn free_addr() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().to_string()
 }
@@ -31,14 +31,14 @@ fn once(fx: &Fixture, extra: &[&str]) -> crate::support::fixture::Run {
 }
 
 /// A running controller, killed on drop.
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     log: std::path::PathBuf,
 }
 
 impl Running {
-    fn start(fx: &Fixture, extra: &[&str], vars: &[(&str, &str)]) -> Running {
+    pub(crate) fn start(fx: &Fixture, extra: &[&str], vars: &[(&str, &str)]) -> Running {
         let addr = free_addr();
         let repo = url(fx);
         // Logs go to a file: a pipe nobody reads would fill up and block the controller.
@@ -63,14 +63,14 @@ impl Running {
         running
     }
 
-    fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) fn get(&self, path: &str) -> (u16, String) {
         match std::net::TcpStream::connect(&self.addr) {
             Ok(_) => http(&self.addr, "GET", path, &[], ""),
             Err(_) => (0, String::new()),
         }
     }
 
-    fn wait_for(&self, limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    pub(crate) fn wait_for(&self, limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
         let deadline = Instant::now() + limit;
         while !done() {
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -90,7 +90,7 @@ impl Running {
             .unwrap_or(Value::Null)
     }
 
-    fn terminate(mut self) -> (i32, String) {
+    pub(crate) fn terminate(mut self) -> (i32, String) {
         std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()

@@ -18,3 +18,4 @@ mod plan;
 mod preflight;
 mod support;
 mod taskdefs;
+mod ui;

@@ -85,6 +85,9 @@ pub fn sync_state(s: &EnvironmentStatus) -> SyncState {
     }
 }
 
+/// No commit recorded on the services.
+const NOT_RELEASED: &str = "<span class=\"muted\">not released by deckhand yet</span>";
+
 /// The commit running in ECS: the last one applied, else the one every
 /// service is tagged with.
 fn applied_commit(s: &EnvironmentStatus) -> Option<String> {
@@ -97,6 +100,25 @@ fn applied_commit(s: &EnvironmentStatus) -> Option<String> {
         .iter()
         .all(|v| v.commit.as_deref() == Some(first.as_str()))
         .then_some(first)
+}
+
+/// Why the environment is not in sync, in a line: a plan held back by a
+/// setting is summed up (the plan itself is listed on its page).
+fn why(s: &EnvironmentStatus, state: SyncState) -> Option<String> {
+    match (state, &s.pending, &s.held_by) {
+        (SyncState::InSync | SyncState::Waiting, _, _) => None,
+        (SyncState::OutOfSync, Some(p), Some(setting)) => Some(format!(
+            "{} step{} {} ({setting})",
+            p.steps.len(),
+            if p.steps.len() == 1 { "" } else { "s" },
+            if p.drift {
+                "would revert drift"
+            } else {
+                "wait to be applied"
+            }
+        )),
+        _ => s.reason.clone(),
+    }
 }
 
 /// HTML-escape `text`.
@@ -302,11 +324,8 @@ pub fn overview(board: &Board, now: i64) -> String {
     );
     for s in &board.environments {
         let state = sync_state(s);
-        let why = s
-            .reason
-            .as_deref()
-            .filter(|_| state != SyncState::InSync)
-            .map(|r| format!("<p class=\"why\">{}</p>", esc(r)))
+        let why = why(s, state)
+            .map(|r| format!("<p class=\"why\">{}</p>", esc(&r)))
             .unwrap_or_default();
         let wanted = s.wanted.as_ref();
         let _ = writeln!(
@@ -319,7 +338,7 @@ pub fn overview(board: &Board, now: i64) -> String {
             badge = badge(state),
             commit = applied_commit(s)
                 .map(|c| commit(board, &c, now))
-                .unwrap_or_else(|| "<span class=\"muted\">none</span>".into()),
+                .unwrap_or_else(|| NOT_RELEASED.into()),
             image = towards(
                 live_image(s).as_deref().map(tag),
                 wanted.map(|w| tag(&w.image))
@@ -367,7 +386,8 @@ fn diff(unified: &str) -> String {
         } else {
             "ctx"
         };
-        let _ = writeln!(out, "<span class=\"{class}\">{}</span>", esc(line));
+        // Block spans make the lines (a newline as well would double them).
+        let _ = write!(out, "<span class=\"{class}\">{}</span>", esc(line));
     }
     out += "</code></pre>";
     out
@@ -383,8 +403,8 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
         esc(name),
         badge(state)
     );
-    if let Some(reason) = s.reason.as_deref().filter(|_| state != SyncState::InSync) {
-        let _ = writeln!(out, "<p class=\"why\">{}</p>", esc(reason));
+    if let Some(reason) = why(s, state) {
+        let _ = writeln!(out, "<p class=\"why\">{}</p>", esc(&reason));
     }
     // Facts.
     out += "<dl class=\"facts\">\n";
@@ -408,7 +428,7 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
         "Applied commit",
         applied_commit(s)
             .map(|c| commit(board, &c, now))
-            .unwrap_or_else(|| "none".into()),
+            .unwrap_or_else(|| NOT_RELEASED.into()),
     );
     if let Some(seen) = &s.commit_seen
         && applied_commit(s).as_deref() != Some(seen.as_str())
@@ -444,7 +464,7 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
         let running = r.finished.is_none();
         let _ = write!(
             out,
-            "<section aria-labelledby=\"release-h\">\n<h2 id=\"release-h\">{}</h2>\n<p>Commit {} · started {}{}</p>\n<ol class=\"events\">\n",
+            "<section aria-labelledby=\"release-h\">\n<h2 id=\"release-h\">{}</h2>\n<p>Commit {} · started {}{}</p>\n<details id=\"release-events{}\"><summary>{} event{}</summary>\n<ol class=\"events\">\n",
             if running {
                 "Release in progress"
             } else {
@@ -462,7 +482,10 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
                     if result == "succeeded" { "ok" } else { "bad" },
                     esc(result)
                 ))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if running { "-running\" open=\"" } else { "" },
+            r.events.len(),
+            if r.events.len() == 1 { "" } else { "s" },
         );
         for e in &r.events {
             let _ = writeln!(
@@ -473,7 +496,7 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
                 esc(&e.message)
             );
         }
-        out += "</ol>\n</section>\n";
+        out += "</ol>\n</details>\n</section>\n";
     }
 
     // What would change.

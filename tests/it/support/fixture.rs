@@ -290,7 +290,37 @@ impl Fixture {
     /// Seed ECS so it runs exactly the current spec, with `revision` recorded;
     /// `tweak` may edit the seed request (counts, images…) before it is sent.
     pub fn seed(&self, revision: Option<&str>, tweak: impl FnOnce(&mut Value)) -> Value {
-        let rendered = self.rendered();
+        self.seed_environment(&self.id.clone(), revision, tweak)
+    }
+
+    /// Another environment in this fixture's repo: a copy of its spec with
+    /// the fixture's id (cluster, families, migration command) replaced by
+    /// `name`; written, not committed.
+    pub fn add_environment(&self, name: &str) {
+        let spec = std::fs::read_to_string(self.spec_path()).unwrap();
+        self.write(
+            &format!("environments/{name}.yaml"),
+            &spec.replace(&self.id, name),
+        );
+    }
+
+    /// Like [`Fixture::seed`], for environment `env` of the repo (its cluster
+    /// named like it, as [`Fixture::add_environment`] writes it).
+    pub fn seed_environment(
+        &self,
+        env: &str,
+        revision: Option<&str>,
+        tweak: impl FnOnce(&mut Value),
+    ) -> Value {
+        let run = self.deckhand(&[
+            "render",
+            "--repo",
+            self.repo().to_str().unwrap(),
+            "--env",
+            env,
+        ]);
+        run.expect_code(0);
+        let rendered: Value = serde_json::from_str(&run.stdout).expect("render prints JSON");
         let counts = [("web", 2), ("worker", 2)];
         let services: Vec<Value> = counts
             .iter()
@@ -308,7 +338,7 @@ impl Fixture {
             .collect();
         let mut tags = serde_json::Map::new();
         if let Some(r) = revision {
-            tags.insert(format!("deckhand:{}:schema-revision", self.id), json!(r));
+            tags.insert(format!("deckhand:{env}:schema-revision"), json!(r));
         }
         // What the example's definitions name, so preflight finds it: the
         // images the tests release (crash-* images fail their rollout), the
@@ -318,7 +348,7 @@ impl Fixture {
             .map(|tag| format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:{tag}"))
             .collect();
         let mut request = json!({
-            "cluster": self.id,
+            "cluster": env,
             "clusterTags": tags,
             "network": true,
             "services": services,

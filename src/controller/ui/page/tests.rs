@@ -92,7 +92,8 @@ fn board(environments: Vec<EnvironmentStatus>) -> Board {
 fn out_of_sync() -> EnvironmentStatus {
     let mut s = status("production", ResultKind::OutOfSync);
     s.commit_seen = Some(NEXT.into());
-    s.reason = Some("commit not applied yet: 3 steps (sync.auto is false)".into());
+    s.reason = Some("commit not applied yet: register …; migrate … (sync.auto is false)".into());
+    s.held_by = Some("sync.auto is false".into());
     if let Some(w) = &mut s.wanted {
         w.image = "registry.example/shop:9a8b7c6".into();
         w.revision = Some("20261201000000".into());
@@ -142,7 +143,10 @@ fn the_overview_shows_every_environment_with_its_state_commit_image_and_schema()
         .find(|l| l.contains("id=\"env-production\""))
         .expect("a row for production");
     assert!(production.contains("badge out-of-sync\">out of sync"));
-    assert!(production.contains("sync.auto is false"));
+    assert!(
+        production.contains("<p class=\"why\">2 steps wait to be applied (sync.auto is false)</p>"),
+        "{production}"
+    );
     // What runs, and where it is going.
     assert!(production.contains("3f9c2e1 <span aria-hidden=\"true\">→</span><span class=\"sr\"> to </span> <strong>9a8b7c6</strong>"), "{production}");
     assert!(production.contains("<strong>20261201000000</strong>"));
@@ -200,6 +204,11 @@ fn a_release_in_progress_is_shown_step_by_step_and_then_its_migration_log() {
     let html = environment(&b, "production", NOW).unwrap();
     assert!(html.contains("badge releasing\">releasing"));
     assert!(html.contains("<h2 id=\"release-h\">Release in progress</h2>"));
+    assert!(
+        html.contains(
+            "<details id=\"release-events-running\" open=\"\"><summary>2 events</summary>"
+        )
+    );
     assert!(html.contains(
         "<li><span class=\"elapsed\">4s</span> <span class=\"step\">migrate</span> started"
     ));
@@ -217,6 +226,10 @@ fn a_release_in_progress_is_shown_step_by_step_and_then_its_migration_log() {
     });
     let html = environment(&board(vec![s]), "production", NOW).unwrap();
     assert!(html.contains("Last release by this controller"));
+    assert!(
+        html.contains("<details id=\"release-events\"><summary>2 events</summary>"),
+        "collapsed once done"
+    );
     assert!(html.contains("<span class=\"result bad\">failed at migrate</span>"));
     assert!(html.contains("task <code>abc123</code>"));
     assert!(html.contains("PG::DuplicateTable: relation &lt;users&gt; exists"));
