@@ -126,7 +126,7 @@ pub enum Command {
     },
     /// Reconcile continuously: poll (or be woken by a webhook for) the config repo.
     #[command(
-        after_help = "Examples:\n  deckhand controller --repo https://github.com/acme/deploy-config.git --listen 0.0.0.0:8080\n  DECKHAND_REPO=... DECKHAND_ENVS=staging,production DECKHAND_LISTEN=0.0.0.0:8080 deckhand controller\n  deckhand controller --once   # one cycle, e.g. from a cron job"
+        after_help = "Environment (secrets, not flags):\n  DECKHAND_WEBHOOK_SECRET  the HMAC secret of POST /hooks/git (unset: every webhook is refused)\n  DECKHAND_UI_PASSWORD  turns on HTTP Basic auth (user deckhand) for the web UI and /status\n  DECKHAND_GIT_TOKEN  an HTTPS token for the config repo (see --git-ssh-key for SSH)\n\nExamples:\n  deckhand controller --repo https://github.com/acme/deploy-config.git --listen 0.0.0.0:8080\n  DECKHAND_REPO=... DECKHAND_ENVS=staging,production DECKHAND_LISTEN=0.0.0.0:8080 deckhand controller\n  deckhand controller --once   # one cycle, e.g. from a cron job"
     )]
     Controller {
         #[command(flatten)]
@@ -142,7 +142,7 @@ pub enum Command {
         /// Between two reconciles of an environment (±10% jitter).
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration, env = "DECKHAND_INTERVAL")]
         interval: std::time::Duration,
-        /// Serve /healthz, /readyz, /metrics, /status and POST /hooks/git here.
+        /// Serve the web UI (/), /healthz, /readyz, /metrics, /status and POST /hooks/git here.
         #[arg(long, value_name = "ADDR", env = "DECKHAND_LISTEN")]
         listen: Option<std::net::SocketAddr>,
         /// One cycle for every environment, then exit (non-zero if any failed).

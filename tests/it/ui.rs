@@ -378,6 +378,27 @@ fn the_pages_read_without_javascript_on_a_phone_and_by_keyboard() {
         json!([]),
         "text below 4.5:1 contrast"
     );
+    // The check itself finds faint text.
+    page.eval("(() => { const p = document.createElement('p'); p.textContent = 'faint'; p.style.color = '#bbbbbb'; document.body.append(p); })()");
+    let low = page.eval(LOW_CONTRAST);
+    assert!(
+        low[0].as_str().is_some_and(|s| s.starts_with("faint: 1.")),
+        "{low}"
+    );
+    // The dark scheme too.
+    page.set_dark_scheme(true);
+    for path in ["/", target.as_str()] {
+        assert_eq!(page.navigate(&format!("{base}{path}")), 200);
+        assert_eq!(
+            page.eval("getComputedStyle(document.body).backgroundColor"),
+            "rgb(13, 17, 23)"
+        );
+        assert_eq!(
+            page.eval(LOW_CONTRAST),
+            json!([]),
+            "{path}: dark text below 4.5:1"
+        );
+    }
 }
 
 /// One request; the status line, the headers (lower-cased names) and the body.

@@ -293,6 +293,13 @@ impl Page {
         self.call("Emulation.setScriptExecutionDisabled", disabled);
     }
 
+    /// Emulation.setEmulatedMedia: `prefers-color-scheme: dark` or light.
+    pub fn set_dark_scheme(&self, dark: bool) {
+        let value = if dark { "dark" } else { "light" };
+        let features = json!({ "features": [{ "name": "prefers-color-scheme", "value": value }] });
+        self.call("Emulation.setEmulatedMedia", features);
+    }
+
     /// Page.navigate and wait (up to 30 s, else panic) for this navigation's
     /// Page.loadEventFired; returns the HTTP status code of the main document
     /// response (Network.responseReceived of type "Document" for the
