@@ -14,7 +14,8 @@ Prints numbers, asserts nothing. Scenarios:
              `deckhand controller` over 100 environments of 10 services each:
              ECS calls per no-op reconcile once warm (target: ceil(10/10) = 1
              DescribeServices + 1 DescribeClusters, 0 DescribeTaskDefinition),
-             RSS while idle, and CPU used between cycles.
+             RSS while idle, CPU used between cycles, and the web UI's pages
+             (size, time per request, the script's 304 poll).
 
 Usage: .venv/bin/python scripts/bench.py [SCENARIO...]   (after `cargo build`; set
 DECKHAND_BIN to measure another binary, e.g. target/release/deckhand). The CLI polls
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 
@@ -219,6 +221,31 @@ def metric_sum(text: str, name: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
 
 
+def ui_pages(addr: str, environment: str) -> None:
+    """The web UI's pages: size, time per request, and the script's poll when nothing changed."""
+    for path in ["/", f"/environments/{environment}", "/status"]:
+        times, size, etag = [], 0, None
+        for _ in range(20):
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(f"http://{addr}{path}") as r:
+                body = r.read()
+                etag = r.headers.get("ETag")
+            times.append(time.perf_counter() - t0)
+            size = len(body)
+        times.sort()
+        print(f"  UI {path}: {size / 1024:.1f} KiB, median {1000 * times[len(times) // 2]:.1f} ms per request")
+    # The script's poll right after a fetch of <main>: 304 while nothing changed.
+    sep = "?part=main"
+    with urllib.request.urlopen(f"http://{addr}/{sep}") as r:
+        etag = r.headers.get("ETag")
+    req = urllib.request.Request(f"http://{addr}/{sep}", headers={"If-None-Match": etag})
+    try:
+        urllib.request.urlopen(req)
+        print("  UI poll: 200 (a reconcile finished in between)")
+    except urllib.error.HTTPError as e:
+        print(f"  UI poll with the current ETag: {e.code} (no body)")
+
+
 def controller_100x10(url: str, work: str) -> None:
     key = "bench-controller"
     envs, per_env, interval = 100, 10, 10
@@ -275,6 +302,7 @@ def controller_100x10(url: str, work: str) -> None:
               + ", ".join(f"{op} {n:.2f}" for op, n in sorted(per.items())))
         print(f"  target per environment: 1 DescribeServices + 1 DescribeClusters, 0 DescribeTaskDefinition")
         print(f"  CPU: {cpu1 - cpu0:.2f}s over {t1 - t0:.0f}s ({100 * (cpu1 - cpu0) / (t1 - t0):.1f}% of one core)")
+        ui_pages(addr, "env042")
         rss = rss_kib(proc.pid)
         print(f"  RSS: {rss['VmRSS'] / 1024:.1f} MiB = {rss['RssAnon'] / 1024:.1f} MiB anonymous (heap, stacks)"
               f" + {rss['RssFile'] / 1024:.1f} MiB file-backed (the binary's code pages) (target ≤ 20 MiB idle)")

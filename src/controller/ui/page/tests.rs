@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::controller::state::{MigrationLog, ProgressEvent, ReleaseProgress};
-use crate::controller::view::{LiveView, PendingView, Wanted};
+use crate::controller::view::{LiveView, PendingView, ServiceView, Wanted};
 use crate::history::Release;
 use crate::plan::TaskDefinitionDiff;
 
