@@ -2,7 +2,8 @@
 # The deckhand demo, end to end against the local ECS emulator:
 #   1. start the emulator and seed a Rails-style environment (web + worker, one image);
 #   2. make a config repo from examples/shop and plan: no changes;
-#   3. commit a new image and a new migration revision, and plan again.
+#   3. commit a new image and a new migration revision, plan, apply, fail, revert;
+#   4. the controller's web UI (left open in a browser until Enter, on a terminal).
 # Needs nothing but this repo: the emulator is installed into .venv on first run.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -137,3 +138,27 @@ wait_running "$work/config"
 
 say "deckhand history: every release, recorded in ECS (newest first)"
 "$deckhand" history --repo "$work/config" --env staging
+
+say "The controller's web UI: what runs where, what will change, what happened"
+port="$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$deckhand" controller --repo "file://$work/config" --listen "127.0.0.1:$port" >"$work/controller.log" 2>&1 &
+controller_pid=$!
+for _ in $(seq 1 60); do
+  curl -fsS "http://127.0.0.1:$port/status" 2>/dev/null | grep -q '"lastResult"' && break
+  sleep 0.5
+done
+echo "GET http://127.0.0.1:$port/ (the environment's row, as text):"
+curl -fsS "http://127.0.0.1:$port/" | .venv/bin/python -c '
+import html, re, sys
+row = re.search(r"<tr id=\"env-staging\".*?</tr>", sys.stdin.read(), re.S).group(0)
+cells = [html.unescape(re.sub(r"<[^>]+>", " ", c)).split() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+for label, cell in zip(["environment", "state", "applied commit", "image", "schema", "last release", "failures in a row"], cells):
+    text = " ".join(cell)
+    print(f"  {label:<18} {text}")'
+if [ -t 0 ] && [ -z "${CI:-}" ]; then
+  echo
+  echo "Open http://127.0.0.1:$port/ in a browser (it updates itself every 2 s). Press Enter to stop."
+  read -r _
+fi
+kill "$controller_pid" 2>/dev/null || true
+wait "$controller_pid" 2>/dev/null || true
