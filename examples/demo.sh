@@ -27,8 +27,11 @@ cargo build --bin deckhand
 deckhand="$root/target/debug/deckhand"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/deckhand-demo.XXXXXX")"
-emulator_pid=""
-cleanup() { [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null; rm -rf "$work"; }
+emulator_pid="" controller_pid=""
+cleanup() {
+  for pid in $controller_pid $emulator_pid; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 say "Starting the local ECS emulator"
