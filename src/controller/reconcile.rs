@@ -9,7 +9,7 @@
 //! new commit starts afresh.
 
 use super::clients::{ClientCache, Connect};
-use super::policy::{Backoff, Failures, Gate, SyncDecision, sync_decision};
+use super::policy::{Backoff, Failures, Gate};
 use super::specs::SpecCache;
 use super::state::{ControllerState, ResultKind};
 use super::view;
@@ -51,7 +51,7 @@ const RECENT_RELEASES: usize = 5;
 
 /// Reconciles environments; shared by the loops. Each job has one owner:
 /// clients ([`ClientCache`]), specs ([`SpecCache`]), failures and backoff
-/// ([`Failures`]), the sync policy ([`sync_decision`]), metrics and status
+/// ([`Failures`]), the sync policy ([`view::observe`] applies it), metrics and status
 /// ([`ControllerState`]).
 pub struct Reconciler<C: Connect> {
     interval: Duration,
@@ -63,7 +63,6 @@ pub struct Reconciler<C: Connect> {
     owner: String,
     /// The config repo's git URL (commit links in notifications).
     repo_url: Option<String>,
-    location: RepoLocation,
     /// Commits whose author and message were looked up (found or not).
     looked_up: std::sync::Mutex<std::collections::HashSet<String>>,
 }
@@ -79,7 +78,6 @@ impl<C: Connect> Reconciler<C> {
         let repo_url = crate::source::is_git_url(&location.repo).then(|| location.repo.clone());
         Reconciler {
             repo_url,
-            location: location.clone(),
             looked_up: Default::default(),
             interval: settings.interval,
             poll_interval: settings.poll_interval,
@@ -114,7 +112,7 @@ impl<C: Connect> Reconciler<C> {
         if new.is_empty() {
             return;
         }
-        let location = self.location.clone();
+        let location = self.specs.location().clone();
         let infos = tokio::task::spawn_blocking(move || {
             new.iter()
                 .filter_map(|sha| {
@@ -131,6 +129,24 @@ impl<C: Connect> Reconciler<C> {
         }
     }
 
+    /// Show what a reconcile saw (status and web UI); returns the pending
+    /// plan's drift flag and the setting holding it back.
+    async fn show(
+        &self,
+        env: &crate::spec::Environment,
+        commit: Option<&str>,
+        live: &LiveEnvironment,
+        plan: &plan::Plan,
+    ) -> (bool, Option<&'static str>) {
+        let drift = plan.changed && is_drift(live, commit);
+        let seen = view::observe(env, live, plan, drift);
+        let held_by = seen.pending.as_ref().and_then(|p| p.held_by);
+        let tagged = seen.live.services.iter().filter_map(|s| s.commit.clone());
+        self.learn_commits(tagged.collect()).await;
+        self.state.observe(&env.name, seen);
+        (drift, held_by)
+    }
+
     /// After a release, read ECS again so what is shown is what runs now,
     /// not what ran before (best effort: the next reconcile reads it anyway).
     async fn look_again(&self, ecs: &C::Ecs, env: &crate::spec::Environment, commit: Option<&str>) {
@@ -138,9 +154,7 @@ impl<C: Connect> Reconciler<C> {
             return;
         };
         if let Ok(plan) = plan::plan(env, commit, &live) {
-            let drift = plan.changed && is_drift(&live, commit);
-            self.state
-                .observe(&env.name, view::observe(env, &live, &plan, drift));
+            self.show(env, commit, &live, &plan).await;
         }
     }
 
@@ -211,17 +225,7 @@ impl<C: Connect> Reconciler<C> {
             Ok(plan) => plan,
             Err(e) => return self.fail(environment, commit, e.to_string(), ErrorClass::User),
         };
-        let drift = plan.changed && is_drift(&live, commit);
-        let seen = view::observe(&env, &live, &plan, drift);
-        self.learn_commits(
-            seen.live
-                .services
-                .iter()
-                .filter_map(|s| s.commit.clone())
-                .collect(),
-        )
-        .await;
-        self.state.observe(environment, seen);
+        let (drift, held_by) = self.show(&env, commit, &live, &plan).await;
         if !plan.changed {
             self.failures.clear(environment);
             return ok(ResultKind::InSync, None);
@@ -232,8 +236,7 @@ impl<C: Connect> Reconciler<C> {
         } else {
             format!("commit not applied yet: {}", summary.join("; "))
         };
-        if let SyncDecision::Report(setting) = sync_decision(&env.sync, drift) {
-            self.state.held_by(environment, setting);
+        if let Some(setting) = held_by {
             return ok(ResultKind::OutOfSync, Some(format!("{why} ({setting})")));
         }
         let options = ApplyOptions {

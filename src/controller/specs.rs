@@ -21,6 +21,11 @@ impl SpecCache {
         }
     }
 
+    /// Where the specs are read from.
+    pub fn location(&self) -> &RepoLocation {
+        &self.location
+    }
+
     /// The spec of `environment` at `commit` (a plain directory, with no
     /// commit, is read every time). The error is the spec's diagnostics.
     pub async fn get(

@@ -76,8 +76,6 @@ pub struct EnvironmentStatus {
     pub live: Option<LiveView>,
     /// What an apply would do now (None when in sync).
     pub pending: Option<PendingView>,
-    /// The `sync` setting that keeps the pending plan from being applied.
-    pub held_by: Option<String>,
     /// The release in progress, or the last one this controller carried out.
     pub release: Option<ReleaseProgress>,
     /// The end of the last migration's log this controller saw.
@@ -217,13 +215,7 @@ impl ControllerState {
             s.wanted = Some(seen.wanted);
             s.live = Some(seen.live);
             s.pending = seen.pending;
-            s.held_by = None;
         });
-    }
-
-    /// The pending plan of `environment` waits because of `setting`.
-    pub fn held_by(&self, environment: &str, setting: &str) {
-        self.update(environment, |s| s.held_by = Some(setting.to_owned()));
     }
 
     /// A release of `environment` at `commit` starts.
@@ -356,17 +348,9 @@ impl ControllerState {
             .or_default() += 1;
     }
 
-    /// What the web UI shows (the generation read first, so a change made
-    /// while copying shows at the next poll).
-    pub fn board(&self) -> super::ui::page::Board {
-        let generation = self.generation();
-        super::ui::page::Board {
-            ready: self.is_ready(),
-            repo: self.repo(),
-            environments: self.environments(),
-            commits: self.commits.lock().expect("commits lock").clone(),
-            generation,
-        }
+    /// Every remembered commit, by SHA.
+    pub fn commits(&self) -> BTreeMap<String, CommitInfo> {
+        self.commits.lock().expect("commits lock").clone()
     }
 
     /// Every environment's status.

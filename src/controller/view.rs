@@ -4,6 +4,7 @@
 //! [`observe`], a pure function of the spec, the live state and the plan, on
 //! every reconcile; `/status` and the web UI read it.
 
+use super::policy::{SyncDecision, sync_decision};
 use crate::live::{COMMIT_TAG, LiveEnvironment};
 use crate::plan::{Plan, Step, TaskDefinitionDiff};
 use crate::spec::Environment;
@@ -69,6 +70,9 @@ pub struct LiveView {
 pub struct PendingView {
     /// True when the commit was applied and ECS was changed outside git.
     pub drift: bool,
+    /// The `sync` setting that keeps the controller from applying it (None:
+    /// it is applied).
+    pub held_by: Option<&'static str>,
     /// The steps in order, in words.
     pub steps: Vec<String>,
     /// Unified diffs, live → desired.
@@ -137,6 +141,10 @@ pub fn observe(env: &Environment, live: &LiveEnvironment, plan: &Plan, drift: bo
         },
         pending: plan.changed.then(|| PendingView {
             drift,
+            held_by: match sync_decision(&env.sync, drift) {
+                SyncDecision::Apply => None,
+                SyncDecision::Report(setting) => Some(setting),
+            },
             steps: plan.steps.iter().map(Step::to_string).collect(),
             diffs: plan.diffs.clone(),
         }),
@@ -182,14 +190,26 @@ mod tests {
                 .iter()
                 .any(|s| s.starts_with("migrate schema r1 → r2"))
         );
+        assert_eq!(pending.held_by, None, "sync.auto applies it");
+        let lines: Vec<&str> = pending
+            .diffs
+            .iter()
+            .flat_map(|d| d.unified.lines())
+            .collect();
         assert!(
-            pending
-                .diffs
+            lines
                 .iter()
-                .any(|d| d.unified.contains("-") && d.unified.contains("shop:2")),
-            "{:?}",
-            pending.diffs
+                .any(|l| l.starts_with('-') && l.contains("\"shop:1\""))
+                && lines
+                    .iter()
+                    .any(|l| l.starts_with('+') && l.contains("\"shop:2\"")),
+            "{lines:?}"
         );
+
+        let mut held = env.clone();
+        held.sync.auto = false;
+        let seen = observe(&held, &live, &plan, false);
+        assert_eq!(seen.pending.unwrap().held_by, Some("sync.auto is false"));
     }
 
     #[tokio::test]

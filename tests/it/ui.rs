@@ -9,7 +9,6 @@ use crate::support::browser::{Browser, Page};
 use crate::support::emulator;
 use crate::support::fixture::{Fixture, git};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
 use std::time::Duration;
 
 const OLD_IMAGE: &str = "shop:3f9c2e1";
@@ -226,6 +225,8 @@ fn the_web_ui_shows_what_runs_where_what_will_change_and_follows_ecs_live() {
     );
     wait_for_text(&first_page, "in sync", 10);
     mark(&first_page);
+    // What the reader opened and focused stays so across updates.
+    first_page.eval("document.getElementById('release-events').open = true; document.querySelector('nav a').focus()");
     emulator().ecs(
         "console-user",
         "UpdateService",
@@ -241,6 +242,11 @@ fn the_web_ui_shows_what_runs_where_what_will_change_and_follows_ecs_live() {
         first_page.text()
     );
     assert!(not_reloaded(&first_page), "the page was reloaded");
+    assert_eq!(
+        first_page.eval("[document.getElementById('release-events').open, document.activeElement.getAttribute('href')]"),
+        json!([true, "/"]),
+        "the update closed the details or moved the focus"
+    );
 
     // A release as it happens, step by step, on the page already open.
     mark(&env_page);
@@ -373,11 +379,8 @@ fn the_pages_read_without_javascript_on_a_phone_and_by_keyboard() {
     }
     assert!(reached, "the environment's link is not reachable by Tab");
     assert_eq!(page.navigate(&format!("{base}{target}")), 200);
-    assert_eq!(
-        page.eval(LOW_CONTRAST),
-        json!([]),
-        "text below 4.5:1 contrast"
-    );
+    let low = page.eval(LOW_CONTRAST);
+    assert_eq!(low, json!([]), "text below 4.5:1 contrast");
     // The check itself finds faint text.
     page.eval("(() => { const p = document.createElement('p'); p.textContent = 'faint'; p.style.color = '#bbbbbb'; document.body.append(p); })()");
     let low = page.eval(LOW_CONTRAST);
@@ -399,34 +402,19 @@ fn the_pages_read_without_javascript_on_a_phone_and_by_keyboard() {
             "{path}: dark text below 4.5:1"
         );
     }
+    // Without a password the controller says so.
+    let (code, log) = ctl.terminate();
+    assert_eq!(code, 0);
+    assert!(log.contains("DECKHAND_UI_PASSWORD is not set"), "{log}");
 }
 
-/// One request; the status line, the headers (lower-cased names) and the body.
+/// One GET; the status, the headers (lower-cased names) and the body.
 fn request(
     addr: &str,
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, Vec<(String, String)>, String) {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    let mut head = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n");
-    for (k, v) in headers {
-        head += &format!("{k}: {v}\r\n");
-    }
-    write!(stream, "{head}\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    (status, headers, body.to_owned())
+    emulator::http_with_headers(addr, "GET", path, headers, "")
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -448,17 +436,10 @@ fn a_password_guards_the_ui_and_status_and_nothing_else() {
             ("DECKHAND_INTERVAL", "1s"),
         ],
     );
-    let good = format!(
-        "Basic {}",
-        base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            format!("deckhand:{password}")
-        )
-    );
-    let wrong = format!(
-        "Basic {}",
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "deckhand:guess")
-    );
+    let basic =
+        |credentials: &str| format!("Basic {}", aws_smithy_types::base64::encode(credentials));
+    let good = basic(&format!("deckhand:{password}"));
+    let wrong = basic("deckhand:guess");
     let env_page = format!("/environments/{}", fx.id);
     for path in ["/", env_page.as_str(), "/status", "/?part=main"] {
         let (status, headers, body) = request(&ctl.addr, path, &[]);
@@ -490,15 +471,18 @@ fn a_password_guards_the_ui_and_status_and_nothing_else() {
     );
     assert_eq!((status, body.as_str()), (401, "invalid signature\n"));
 
-    // Security headers on the pages.
-    let (_, headers, _) = request(&ctl.addr, "/", &[("Authorization", &good)]);
-    let csp = header(&headers, "content-security-policy").expect("a CSP");
-    assert!(
-        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
-        "{csp}"
-    );
-    assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
-    assert_eq!(header(&headers, "x-frame-options"), Some("DENY"));
+    // Security headers on every response: a page, an open endpoint, a 401.
+    for (path, auth) in [("/", good.as_str()), ("/healthz", ""), ("/status", "")] {
+        let (_, headers, _) = request(&ctl.addr, path, &[("Authorization", auth)]);
+        let csp = header(&headers, "content-security-policy").expect("a CSP");
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
+        assert_eq!(header(&headers, "x-frame-options"), Some("DENY"));
+        assert_eq!(header(&headers, "referrer-policy"), Some("no-referrer"));
+    }
 
     // In the browser: refused without, shown (and kept current) with.
     let browser = Browser::launch();

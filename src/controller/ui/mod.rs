@@ -69,6 +69,19 @@ async fn asset(Path(file): Path<String>) -> Response {
         .into_response()
 }
 
+/// What the pages show, copied from the state (the generation read first,
+/// so a change made while copying shows at the next poll).
+fn board(state: &ControllerState) -> Board {
+    let generation = state.generation();
+    Board {
+        ready: state.is_ready(),
+        repo: state.repo(),
+        environments: state.environments(),
+        commits: state.commits(),
+        generation,
+    }
+}
+
 /// Did the script ask for `<main>` only (`?part=main`)?
 fn wants_main_only(uri: &Uri) -> bool {
     uri.query()
@@ -124,7 +137,7 @@ async fn overview(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let board = state.board();
+    let board = board(&state);
     let main = page::overview(&board, now());
     respond(&board, &headers, &uri, StatusCode::OK, "Environments", main)
 }
@@ -135,7 +148,7 @@ async fn environment(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let board = state.board();
+    let board = board(&state);
     match page::environment(&board, &name, now()) {
         Some(main) => respond(&board, &headers, &uri, StatusCode::OK, &name, main),
         None => respond(

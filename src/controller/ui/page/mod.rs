@@ -9,6 +9,7 @@
 //! times, escaping); [`overview`] and [`environment`] are the two `<main>`s.
 
 use crate::controller::state::{EnvironmentStatus, RepoStatus, ResultKind};
+use crate::controller::view::PendingView;
 use crate::source::{CommitInfo, short_sha};
 use std::collections::BTreeMap;
 
@@ -104,9 +105,17 @@ fn applied_commit(s: &EnvironmentStatus) -> Option<String> {
 /// Why the environment is not in sync, in a line: a plan held back by a
 /// setting is summed up (the plan itself is listed on its page).
 fn why(s: &EnvironmentStatus, state: SyncState) -> Option<String> {
-    match (state, &s.pending, &s.held_by) {
-        (SyncState::InSync | SyncState::Waiting, _, _) => None,
-        (SyncState::OutOfSync, Some(p), Some(setting)) => Some(format!(
+    match (state, &s.pending) {
+        (SyncState::InSync | SyncState::Waiting, _) => None,
+        (
+            SyncState::OutOfSync,
+            Some(
+                p @ PendingView {
+                    held_by: Some(setting),
+                    ..
+                },
+            ),
+        ) => Some(format!(
             "{} step{} {} ({setting})",
             p.steps.len(),
             if p.steps.len() == 1 { "" } else { "s" },

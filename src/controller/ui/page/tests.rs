@@ -93,13 +93,13 @@ fn out_of_sync() -> EnvironmentStatus {
     let mut s = status("production", ResultKind::OutOfSync);
     s.commit_seen = Some(NEXT.into());
     s.reason = Some("commit not applied yet: register …; migrate … (sync.auto is false)".into());
-    s.held_by = Some("sync.auto is false".into());
     if let Some(w) = &mut s.wanted {
         w.image = "registry.example/shop:9a8b7c6".into();
         w.revision = Some("20261201000000".into());
     }
     s.pending = Some(PendingView {
         drift: false,
+        held_by: Some("sync.auto is false"),
         steps: vec![
             "register task definition shop-production-web for web".into(),
             "migrate schema 20261101000000 → 20261201000000".into(),
