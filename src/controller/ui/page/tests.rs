@@ -287,3 +287,19 @@ fn the_shell_links_only_its_own_assets_and_marks_the_generation() {
         "inline code is refused by the CSP"
     );
 }
+
+#[test]
+fn the_header_shows_the_config_commit_or_why_it_cannot_be_fetched() {
+    let mut b = board(vec![]);
+    let fetched = shell("Environments", &b, "", "v");
+    assert!(
+        fetched.contains("config at <code>3f9c2e1aa5b6</code>"),
+        "{fetched}"
+    );
+    b.repo.error = Some("https://git.example/deploy.git: authentication <refused>".into());
+    let failing = shell("Environments", &b, "", "v");
+    assert!(
+        failing.contains("<span class=\"badge failing\">fetch failing</span> <span class=\"why\">https://git.example/deploy.git: authentication &lt;refused&gt;</span>"),
+        "{failing}"
+    );
+}
