@@ -27,6 +27,7 @@
 //! pure function in [`verdict`].
 
 pub mod explain;
+pub mod fence;
 pub mod lease;
 mod migrate;
 pub mod notify;
@@ -39,7 +40,8 @@ use crate::ecs::{CreateServiceRequest, Ecs, EcsError, ErrorClass, UpdateServiceR
 use crate::live::{self, COMMIT_TAG, QUIESCED_FROM_TAG, SCALING_SUSPENDED_FROM_TAG};
 use crate::plan::{self, Plan, PlanError, Step};
 use crate::spec::Environment;
-use lease::{Lease, LeaseError};
+use fence::Fenced;
+use lease::{Lease, LeaseError, Locks};
 use notify::{Notifier, ReleaseEvent};
 use progress::Progress;
 use rollback::Updated;
@@ -63,6 +65,8 @@ pub struct ApplyOptions {
     pub preflight: bool,
     /// The config repo's git URL, for commit links in notifications.
     pub repo_url: Option<String>,
+    /// Where the release lease lives (cluster tags, or `--lock-table`).
+    pub locks: Locks,
 }
 
 impl ApplyOptions {
@@ -75,6 +79,7 @@ impl ApplyOptions {
             owner: lease::own_owner(),
             preflight: true,
             repo_url: None,
+            locks: Locks::Tags,
         }
     }
 }
@@ -307,19 +312,24 @@ pub async fn apply<E: Ecs>(
         ecs,
         &env.name,
         &env.cluster,
-        options.owner.clone(),
+        &options.owner,
         options.lease_ttl,
+        &options.locks,
     )
     .await?;
-    // While the claim settles: read live again (another release may have just
-    // finished), plan afresh, and register the definitions that differ. All of
-    // it is harmless if the claim is lost: reads, and immutable definitions no
-    // service uses yet.
+    // While a tag claim settles: read live again (another release may have
+    // just finished), plan afresh, and register the definitions that differ.
+    // All of it is harmless if the claim is lost: reads, and immutable
+    // definitions no service uses yet. (A table lease is held at once.)
     let (prepared, ()) = tokio::join!(
         prepare(ecs, env, planned, options, progress),
-        tokio::time::sleep(lease::SETTLE)
+        tokio::time::sleep(claim.settle())
     );
-    let (plan, registered) = match prepared {
+    let Prepared {
+        plan,
+        registered,
+        cluster_arn,
+    } = match prepared {
         Ok(Some(prepared)) => prepared,
         Ok(None) => {
             release_claim(claim).await;
@@ -332,6 +342,8 @@ pub async fn apply<E: Ecs>(
         }
     };
     let lease = claim.confirm().await?;
+    // Every change from here on asks the lease first.
+    let fenced = Fenced::new(ecs, &lease);
     let result = {
         let every = lease.renew_every();
         let renew = async {
@@ -344,7 +356,7 @@ pub async fn apply<E: Ecs>(
         };
         let notifier = Notifier::new(env, options.commit.as_deref(), options.repo_url.as_deref());
         let release = Release {
-            ecs,
+            ecs: &fenced,
             env,
             plan: &plan,
             registered: &registered,
@@ -372,14 +384,14 @@ pub async fn apply<E: Ecs>(
                 .unwrap_or("-"),
             humantime::format_rfc3339_seconds(std::time::SystemTime::now())
         );
-        if let Err(e) = ecs
-            .tag_resource(lease.cluster_arn(), &[(env.last_release_tag(), value)])
+        if let Err(e) = fenced
+            .tag_resource(&cluster_arn, &[(env.last_release_tag(), value)])
             .await
         {
             tracing::warn!("recording the release result failed: {e}");
         }
         let record = release_record(env, options, started, &result);
-        if let Err(e) = crate::history::record(ecs, &env.name, &record).await {
+        if let Err(e) = crate::history::record(&fenced, &env.name, &record).await {
             tracing::warn!("recording the release in the history failed: {e}");
         }
     }
@@ -393,9 +405,13 @@ async fn release_claim<E: Ecs>(lease: Lease<'_, E>) {
     }
 }
 
-/// The fresh plan and the ARNs registered for it (by service), or None when
-/// ECS already matches the spec.
-type Prepared = Option<(Plan, BTreeMap<String, String>)>;
+/// The fresh plan, the ARNs registered for it (by service) and the
+/// cluster's ARN.
+struct Prepared {
+    plan: Plan,
+    registered: BTreeMap<String, String>,
+    cluster_arn: String,
+}
 
 /// Plan again from fresh live state and register what differs, all at once
 /// (ECS's RegisterTaskDefinition bucket allows a burst of 20).
@@ -405,7 +421,7 @@ async fn prepare<E: Ecs>(
     planned: &Plan,
     options: &ApplyOptions,
     progress: &Progress,
-) -> Result<Prepared, ApplyError> {
+) -> Result<Option<Prepared>, ApplyError> {
     let live = live::fetch(ecs, env).await?;
     let plan = plan::plan(env, options.commit.as_deref(), &live)?;
     if !plan.changed {
@@ -437,7 +453,11 @@ async fn prepare<E: Ecs>(
         .await
         .into_iter()
         .collect::<Result<BTreeMap<_, _>, _>>()?;
-    Ok(Some((plan, registered)))
+    Ok(Some(Prepared {
+        plan,
+        registered,
+        cluster_arn: live.cluster_arn,
+    }))
 }
 
 /// The tags that mark a service deckhand quiesced.

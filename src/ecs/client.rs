@@ -93,6 +93,7 @@ const ENDPOINT_VARIABLES: &[&str] = &[
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_ECS",
     "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING",
+    "AWS_ENDPOINT_URL_DYNAMODB",
 ];
 
 /// Every endpoint variable that is set must be an http(s) URL with a host.
@@ -132,6 +133,36 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// The standard AWS config (rustls + ring, `region` overriding the
+/// configured one) and where its credentials come from: shared by the ECS
+/// client and the lock table's.
+///
+/// Fails before any request when an endpoint variable is not a URL or
+/// `AWS_PROFILE` names a profile that does not exist.
+pub(super) async fn shared_config(
+    region: Option<&str>,
+) -> Result<(aws_config::SdkConfig, Arc<CredentialSource>), EcsError> {
+    check_endpoints(&env_var)?;
+    let credentials = Arc::new(credential_source().await?);
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    Ok((loader.load().await, credentials))
+}
+
+/// A counting interceptor for another service's client.
+pub(super) fn counting(calls: Arc<CallCounter>) -> impl Intercept + 'static {
+    CountingInterceptor(calls)
+}
+
+/// Attempts per request, for the other services' clients.
+pub(super) const ATTEMPTS: u32 = MAX_ATTEMPTS;
+
 /// The ECS client.
 #[derive(Clone)]
 pub struct EcsClient {
@@ -152,18 +183,7 @@ impl EcsClient {
     /// Fails before any request when an endpoint variable is not a URL or
     /// `AWS_PROFILE` names a profile that does not exist.
     pub async fn connect(region: Option<&str>) -> Result<EcsClient, EcsError> {
-        check_endpoints(&env_var)?;
-        let credentials = Arc::new(credential_source().await?);
-        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let mut loader =
-            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
-        if let Some(region) = region {
-            loader = loader.region(aws_config::Region::new(region.to_owned()));
-        }
-        let shared = loader.load().await;
+        let (shared, credentials) = shared_config(region).await?;
         let calls = Arc::new(CallCounter::default());
         let config = aws_sdk_ecs::config::Builder::from(&shared)
             .retry_config(

@@ -107,8 +107,24 @@ pub enum EcsError {
         /// What to do.
         advice: String,
     },
+    /// The `--lock-table` table does not exist.
+    #[error("lock table '{table}' not found in DynamoDB{}: create it with `deckhand lock-table create {table}`, or check --lock-table and the region", region.as_deref().map(|r| format!(" (region {r})")).unwrap_or_default())]
+    LockTableMissing {
+        table: String,
+        region: Option<String>,
+    },
+    /// The table is there but is not one deckhand can keep leases in.
+    #[error(
+        "table '{table}' is not a deckhand lock table: {detail}; pick another name for --lock-table"
+    )]
+    NotALockTable { table: String, detail: String },
+    /// A release's lease is no longer ours: stop before changing ECS.
+    #[error(
+        "the release lease of environment '{environment}' is no longer held ({reason}); stopped before the next change to ECS, and whoever holds the lease now carries the release on"
+    )]
+    LeaseLost { environment: String, reason: String },
     /// ECS answered with an error code.
-    #[error("ECS {operation}: {code}: {message}")]
+    #[error("{} {operation}: {code}: {message}", service_name(operation))]
     Api {
         /// The operation.
         operation: &'static str,
@@ -120,7 +136,7 @@ pub enum EcsError {
         status: u16,
     },
     /// deckhand could not express a request (a field ECS requires is missing).
-    #[error("ECS {operation}: {detail}")]
+    #[error("{} {operation}: {detail}", service_name(operation))]
     Request {
         /// The operation.
         operation: &'static str,
@@ -128,7 +144,7 @@ pub enum EcsError {
         detail: String,
     },
     /// Anything else the SDK reported.
-    #[error("ECS {operation}: {detail}")]
+    #[error("{} {operation}: {detail}", service_name(operation))]
     Other {
         /// The operation.
         operation: &'static str,
@@ -178,7 +194,10 @@ impl EcsError {
     /// How to treat this failure.
     pub fn class(&self) -> ErrorClass {
         match self {
-            EcsError::NoRegion | EcsError::Request { .. } => ErrorClass::User,
+            EcsError::NoRegion
+            | EcsError::Request { .. }
+            | EcsError::LockTableMissing { .. }
+            | EcsError::NotALockTable { .. } => ErrorClass::User,
             EcsError::Api { code, status, .. }
                 if *status < 500 && REJECTED_CODES.contains(&code.as_str()) =>
             {
@@ -260,16 +279,29 @@ impl EcsError {
 /// The IAM action of an operation: `ecs:UpdateService`, or the service
 /// prefix of the other APIs deckhand calls.
 fn iam_action(operation: &str) -> String {
-    let service = match operation {
-        "DescribeScalableTargets" | "RegisterScalableTarget" => "application-autoscaling",
-        "DescribeImages" => "ecr",
-        "GetRole" => "iam",
-        "GetParameters" => "ssm",
-        "DescribeSecret" => "secretsmanager",
-        "DescribeLogGroups" | "GetLogEvents" => "logs",
-        _ => "ecs",
-    };
-    format!("{service}:{operation}")
+    format!("{}:{operation}", service_of(operation).0)
+}
+
+/// The IAM prefix and the name of the service an operation belongs to.
+fn service_of(operation: &str) -> (&'static str, &'static str) {
+    match operation {
+        "DescribeScalableTargets" | "RegisterScalableTarget" => {
+            ("application-autoscaling", "Application Auto Scaling")
+        }
+        "DescribeImages" => ("ecr", "ECR"),
+        "GetRole" => ("iam", "IAM"),
+        "GetParameters" => ("ssm", "SSM"),
+        "DescribeSecret" => ("secretsmanager", "Secrets Manager"),
+        "DescribeLogGroups" | "GetLogEvents" => ("logs", "CloudWatch Logs"),
+        "UpdateItem" | "DeleteItem" | "Scan" | "CreateTable" | "DescribeTable"
+        | "DescribeTimeToLive" | "UpdateTimeToLive" => ("dynamodb", "DynamoDB"),
+        _ => ("ecs", "ECS"),
+    }
+}
+
+/// The service of an operation, in messages.
+fn service_name(operation: &str) -> &'static str {
+    service_of(operation).1
 }
 
 /// The HTTP status of a raw response.

@@ -12,6 +12,8 @@
 //!   definitions to and from the SDK's types. The Application Auto Scaling
 //!   calls on ECS services (suspending a quiesced service's scaling) are
 //!   here too, on `aws-sdk-applicationautoscaling` with the same config.
+//! - [`locks`]: release and replica leases in a DynamoDB table
+//!   (`--lock-table`), on `aws-sdk-dynamodb` with the same config.
 //! - `fake::FakeEcs` (unit tests only): an in-memory ECS whose deployments
 //!   complete or fail after a number of polls, whose tasks stop with exit
 //!   codes, and which can throttle, fail with a 5xx after a call took effect,
@@ -27,6 +29,7 @@ pub mod error;
 #[cfg(test)]
 pub mod fake;
 pub mod limiter;
+pub mod locks;
 mod lookups;
 pub mod taskdef;
 pub mod types;
@@ -34,6 +37,7 @@ pub mod types;
 pub use calls::CallCounter;
 pub use client::EcsClient;
 pub use error::{EcsError, ErrorClass};
+pub use locks::{Claim, DynamoLockTable, LeaseRecord, LockTable};
 pub use types::*;
 
 use crate::taskdef::model::TaskDefinitionSpec;

@@ -1,5 +1,5 @@
-//! The release lease: at most one `apply` per environment at a time, without
-//! any state store but ECS itself.
+//! The cluster-tag lease (the default, without `--lock-table`): at most one
+//! release per environment at a time, without any state store but ECS itself.
 //!
 //! The lease is a cluster tag `deckhand:<env>:lease` = `<owner> <expires-unix>`,
 //! where owner is `host:pid:nonce`. To acquire: read the cluster's tags; if a
@@ -17,41 +17,15 @@
 //! period (a process paused for seconds between two calls) could both proceed.
 //! The migration has its own guard against running twice (see `migrate`).
 
+use super::{LeaseError, LeaseHeld, hostname, now};
 use crate::ecs::{Ecs, EcsError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-/// How long a lease lives without renewal.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(120);
 /// How long to wait after writing before checking that our write survived.
 pub const SETTLE: Duration = Duration::from_millis(1500);
 
-/// Another deckhand holds the lease.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "another deckhand is releasing environment '{environment}' (lease held by {owner}, expires in {expires_in}s); nothing was changed — try again when it is done"
-)]
-pub struct LeaseHeld {
-    /// The environment.
-    pub environment: String,
-    /// Who holds it.
-    pub owner: String,
-    /// Seconds until it expires.
-    pub expires_in: u64,
-}
-
-/// Errors acquiring the lease.
-#[derive(Debug, thiserror::Error)]
-pub enum LeaseError {
-    /// Held by someone else.
-    #[error(transparent)]
-    Held(#[from] LeaseHeld),
-    /// ECS failed.
-    #[error(transparent)]
-    Ecs(#[from] EcsError),
-}
-
-/// A held lease. Call [`Lease::release`] when done.
-pub struct Lease<'a, E: Ecs> {
+/// A held tag lease. Call [`TagLease::release`] when done.
+pub struct TagLease<'a, E: Ecs> {
     ecs: &'a E,
     environment: String,
     cluster: String,
@@ -59,22 +33,6 @@ pub struct Lease<'a, E: Ecs> {
     key: String,
     owner: String,
     ttl: Duration,
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-pub(crate) fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown-host".into())
 }
 
 /// The tag key of an environment's lease.
@@ -97,15 +55,6 @@ fn held(environment: &str, owner: String, expires: u64) -> LeaseError {
     })
 }
 
-/// This process's lease owner: `host:pid:nonce`.
-pub fn own_owner() -> String {
-    let nonce = format!(
-        "{:x}",
-        now() ^ u64::from(std::process::id()).rotate_left(17)
-    );
-    format!("{}:{}:{nonce}", hostname(), std::process::id())
-}
-
 /// Is this owner a process of this host that is gone?
 fn owner_is_dead_here(owner: &str) -> bool {
     let mut parts = owner.split(':');
@@ -118,11 +67,11 @@ fn owner_is_dead_here(owner: &str) -> bool {
             .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
-impl<'a, E: Ecs> Lease<'a, E> {
+impl<'a, E: Ecs> TagLease<'a, E> {
     /// Claim the lease of `environment` on `cluster` for `owner` (see
     /// [`own_owner`]): fail at once when someone else holds it, else write
     /// ours. The claim is held only after [`SETTLE`] has passed and
-    /// [`Lease::confirm`] found our value still there; the caller may do
+    /// [`TagLease::confirm`] found our value still there; the caller may do
     /// read-only or harmless work in between.
     pub async fn claim(
         ecs: &'a E,
@@ -130,7 +79,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
         cluster: &str,
         owner: String,
         ttl: Duration,
-    ) -> Result<Lease<'a, E>, LeaseError> {
+    ) -> Result<TagLease<'a, E>, LeaseError> {
         let key = lease_key(environment);
         let state = ecs.describe_cluster(cluster).await?;
         if let Some((holder, expires)) = state.tags.get(&key).and_then(|v| parse(v))
@@ -140,7 +89,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
         {
             return Err(held(environment, holder, expires));
         }
-        let lease = Lease {
+        let lease = TagLease {
             ecs,
             environment: environment.to_owned(),
             cluster: cluster.to_owned(),
@@ -154,7 +103,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
     }
 
     /// After [`SETTLE`]: is our claim the one that survived?
-    pub async fn confirm(self) -> Result<Lease<'a, E>, LeaseError> {
+    pub async fn confirm(self) -> Result<TagLease<'a, E>, LeaseError> {
         let state = self.ecs.describe_cluster(&self.cluster).await?;
         match state.tags.get(&self.key).and_then(|v| parse(v)) {
             Some((holder, _)) if holder == self.owner => Ok(self),
@@ -173,16 +122,6 @@ impl<'a, E: Ecs> Lease<'a, E> {
     /// Extend the expiry (call at least every ttl/2 while working).
     pub async fn renew(&self) -> Result<(), EcsError> {
         self.write().await
-    }
-
-    /// The cluster the lease is on.
-    pub fn cluster_arn(&self) -> &str {
-        &self.cluster_arn
-    }
-
-    /// How often to renew.
-    pub fn renew_every(&self) -> Duration {
-        self.ttl / 3
     }
 
     /// Remove the lease (only if it is still ours).

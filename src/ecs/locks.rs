@@ -1,0 +1,690 @@
+//! Leases in a DynamoDB table (`--lock-table`): one item per lease, changed
+//! only by conditional writes, so of two writers racing for a lease exactly
+//! one succeeds.
+//!
+//! An item is `{id: S, holder: S, expires: N, fence: N}`: `expires` is unix
+//! seconds (and the table's TTL attribute, so leases of environments that
+//! are gone clean themselves up); `fence` grows by one with every
+//! acquisition of the item, so `(holder, fence)` names one tenure.
+//!
+//! - acquire: UpdateItem `SET holder, expires ADD fence 1` when the item is
+//!   absent, expired, or already this holder's; refused, it returns the
+//!   current item (ReturnValuesOnConditionCheckFailure), so the error names
+//!   the holder without a second read;
+//! - renew: UpdateItem `SET expires` only while holder and fence are ours;
+//! - release: DeleteItem only while holder and fence are ours;
+//! - list: one strongly consistent Scan (the table holds only leases, a few
+//!   dozen small items).
+//!
+//! [`DynamoLockTable`] is the real client; [`MemoryLockTable`] (tests) keeps
+//! the same conditions in memory, on tokio's clock so tests can pause time.
+
+use super::calls::CallCounter;
+use super::client::{ATTEMPTS, counting, shared_config};
+use super::credentials::CredentialSource;
+use super::error::EcsError;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// One lease as the table holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRecord {
+    /// What is leased: `env/<name>`, `shard/<n>`, `replica/<id>`.
+    pub id: String,
+    /// Who holds it (`host:pid:nonce`).
+    pub holder: String,
+    /// Until when (unix seconds).
+    pub expires: u64,
+    /// The tenure number.
+    pub fence: u64,
+}
+
+impl LeaseRecord {
+    /// Whether the lease is still in force at `now` (unix seconds).
+    pub fn live_at(&self, now: u64) -> bool {
+        self.expires >= now
+    }
+}
+
+/// The answer to an acquire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours, with this fence.
+    Granted {
+        /// The tenure number.
+        fence: u64,
+    },
+    /// Someone else's, still in force.
+    Refused(LeaseRecord),
+}
+
+/// The lease operations deckhand makes on a lock table.
+pub trait LockTable: Send + Sync {
+    /// The table's name.
+    fn name(&self) -> &str;
+
+    /// Requests made so far, by operation.
+    fn calls(&self) -> Arc<CallCounter>;
+
+    /// The table's clock: unix seconds now.
+    fn now(&self) -> u64;
+
+    /// Take `id` for `holder` for `ttl`, unless someone else holds it.
+    fn acquire<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Claim, EcsError>>;
+
+    /// Extend our tenure `fence` of `id` by `ttl` from now; false when it is
+    /// no longer ours (taken over, or deleted).
+    fn renew<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        fence: u64,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, EcsError>>;
+
+    /// Give up our tenure `fence` of `id` (nothing when it is not ours).
+    fn release<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        fence: u64,
+    ) -> BoxFuture<'a, Result<(), EcsError>>;
+
+    /// Every lease in the table, expired ones included.
+    fn list(&self) -> BoxFuture<'_, Result<Vec<LeaseRecord>, EcsError>>;
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Seconds of a TTL, at least one.
+fn seconds(ttl: Duration) -> u64 {
+    ttl.as_secs().max(1)
+}
+
+/// The real table, on `aws-sdk-dynamodb` with the standard AWS config.
+#[derive(Clone)]
+pub struct DynamoLockTable {
+    client: Client,
+    table: String,
+    region: Option<String>,
+    calls: Arc<CallCounter>,
+    credentials: Arc<CredentialSource>,
+}
+
+/// The attribute names and the key.
+const ID: &str = "id";
+const HOLDER: &str = "holder";
+const EXPIRES: &str = "expires";
+const FENCE: &str = "fence";
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// An item as a record (None when it is not a lease).
+fn record(item: &HashMap<String, AttributeValue>) -> Option<LeaseRecord> {
+    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+    let number = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    Some(LeaseRecord {
+        id: text(ID)?,
+        holder: text(HOLDER)?,
+        expires: number(EXPIRES)?,
+        fence: number(FENCE).unwrap_or(0),
+    })
+}
+
+/// What `lock-table create` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// A new table.
+    Created,
+    /// It was there already (its key and TTL checked).
+    Existed,
+}
+
+impl DynamoLockTable {
+    /// A client of `table` in the AWS config's region (or `region`).
+    pub async fn connect(table: &str, region: Option<&str>) -> Result<DynamoLockTable, EcsError> {
+        let (shared, credentials) = shared_config(region).await?;
+        let region = shared.region().map(|r| r.to_string());
+        if region.is_none() {
+            return Err(EcsError::NoRegion);
+        }
+        let calls = Arc::new(CallCounter::default());
+        let config = aws_sdk_dynamodb::config::Builder::from(&shared)
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(ATTEMPTS))
+            .interceptor(counting(calls.clone()))
+            .build();
+        Ok(DynamoLockTable {
+            client: Client::from_conf(config),
+            table: table.to_owned(),
+            region,
+            calls,
+            credentials,
+        })
+    }
+
+    /// Our error for an SDK error: a missing table says how to create it.
+    fn error<E, R>(&self, operation: &'static str, error: SdkError<E, R>) -> EcsError
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+        R: std::fmt::Debug + super::error::HttpStatus + Send + Sync + 'static,
+    {
+        use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+        if error.code() == Some("ResourceNotFoundException") {
+            return EcsError::LockTableMissing {
+                table: self.table.clone(),
+                region: self.region.clone(),
+            };
+        }
+        EcsError::from_sdk(operation, error, &self.credentials)
+    }
+
+    /// Create the table (on-demand capacity, key `id`, TTL on `expires`), or
+    /// check the one that is there; waits until it is ACTIVE.
+    pub async fn create(&self) -> Result<Created, EcsError> {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+            TimeToLiveSpecification,
+        };
+        let key = KeySchemaElement::builder()
+            .attribute_name(ID)
+            .key_type(KeyType::Hash)
+            .build()
+            .expect("key schema is complete");
+        let attribute = AttributeDefinition::builder()
+            .attribute_name(ID)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("attribute definition is complete");
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key)
+            .attribute_definitions(attribute)
+            .send()
+            .await;
+        let outcome = match created {
+            Ok(_) => Created::Created,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                Created::Existed
+            }
+            Err(e) => return Err(self.error("CreateTable", e)),
+        };
+        self.wait_active().await?;
+        let ttl = self
+            .client
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|e| self.error("DescribeTimeToLive", e))?;
+        let description = ttl.time_to_live_description();
+        let on = description.and_then(|d| d.attribute_name()) == Some(EXPIRES)
+            && description
+                .and_then(|d| d.time_to_live_status())
+                .is_some_and(|s| s.as_str() == "ENABLED" || s.as_str() == "ENABLING");
+        if !on {
+            let spec = TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(EXPIRES)
+                .build()
+                .expect("TTL specification is complete");
+            self.client
+                .update_time_to_live()
+                .table_name(&self.table)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .map_err(|e| self.error("UpdateTimeToLive", e))?;
+        }
+        Ok(outcome)
+    }
+
+    /// Poll DescribeTable until the table is ACTIVE; check its key is `id` (S).
+    async fn wait_active(&self) -> Result<(), EcsError> {
+        for _ in 0..120 {
+            let out = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| self.error("DescribeTable", e))?;
+            let Some(table) = out.table() else { break };
+            let keys: Vec<(&str, &str)> = table
+                .key_schema()
+                .iter()
+                .map(|k| (k.attribute_name(), k.key_type().as_str()))
+                .collect();
+            let id_is_string = table
+                .attribute_definitions()
+                .iter()
+                .any(|a| a.attribute_name() == ID && a.attribute_type().as_str() == "S");
+            if keys != [(ID, "HASH")] || !id_is_string {
+                return Err(EcsError::NotALockTable {
+                    table: self.table.clone(),
+                    detail: format!(
+                        "its key is {}, not a string partition key `id`",
+                        keys.iter()
+                            .map(|(name, kind)| format!("{name} ({kind})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+            if table.table_status().is_some_and(|s| s.as_str() == "ACTIVE") {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        Err(EcsError::NotALockTable {
+            table: self.table.clone(),
+            detail: "it did not become ACTIVE within two minutes".into(),
+        })
+    }
+
+    async fn acquire_item(&self, id: &str, holder: &str, ttl: Duration) -> Result<Claim, EcsError> {
+        use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+        let now = unix_now();
+        let answer = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(ID, s(id))
+            .update_expression("SET #holder = :me, #expires = :expires ADD #fence :one")
+            .condition_expression(
+                "attribute_not_exists(#holder) OR #expires < :now OR #holder = :me",
+            )
+            .expression_attribute_names("#holder", HOLDER)
+            .expression_attribute_names("#expires", EXPIRES)
+            .expression_attribute_names("#fence", FENCE)
+            .expression_attribute_values(":me", s(holder))
+            .expression_attribute_values(":expires", n(now + seconds(ttl)))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match answer {
+            Ok(out) => {
+                let fence = out
+                    .attributes()
+                    .and_then(record)
+                    .map_or(1, |record| record.fence);
+                Ok(Claim::Granted { fence })
+            }
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                    let current = refused.item().and_then(record).unwrap_or(LeaseRecord {
+                        id: id.to_owned(),
+                        holder: "another deckhand".into(),
+                        expires: now,
+                        fence: 0,
+                    });
+                    Ok(Claim::Refused(current))
+                }
+                _ => Err(self.error("UpdateItem", e)),
+            },
+        }
+    }
+
+    async fn renew_item(
+        &self,
+        id: &str,
+        holder: &str,
+        fence: u64,
+        ttl: Duration,
+    ) -> Result<bool, EcsError> {
+        let answer = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(ID, s(id))
+            .update_expression("SET #expires = :expires")
+            .condition_expression("#holder = :me AND #fence = :fence")
+            .expression_attribute_names("#holder", HOLDER)
+            .expression_attribute_names("#expires", EXPIRES)
+            .expression_attribute_names("#fence", FENCE)
+            .expression_attribute_values(":me", s(holder))
+            .expression_attribute_values(":fence", n(fence))
+            .expression_attribute_values(":expires", n(unix_now() + seconds(ttl)))
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.error("UpdateItem", e)),
+        }
+    }
+
+    async fn release_item(&self, id: &str, holder: &str, fence: u64) -> Result<(), EcsError> {
+        let answer = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(ID, s(id))
+            .condition_expression("#holder = :me AND #fence = :fence")
+            .expression_attribute_names("#holder", HOLDER)
+            .expression_attribute_names("#fence", FENCE)
+            .expression_attribute_values(":me", s(holder))
+            .expression_attribute_values(":fence", n(fence))
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(self.error("DeleteItem", e)),
+        }
+    }
+
+    async fn scan(&self) -> Result<Vec<LeaseRecord>, EcsError> {
+        let mut records = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.error("Scan", e))?;
+            records.extend(out.items().iter().filter_map(record));
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+        Ok(records)
+    }
+}
+
+impl LockTable for DynamoLockTable {
+    fn name(&self) -> &str {
+        &self.table
+    }
+
+    fn calls(&self) -> Arc<CallCounter> {
+        self.calls.clone()
+    }
+
+    fn now(&self) -> u64 {
+        unix_now()
+    }
+
+    fn acquire<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Claim, EcsError>> {
+        Box::pin(self.acquire_item(id, holder, ttl))
+    }
+
+    fn renew<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        fence: u64,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, EcsError>> {
+        Box::pin(self.renew_item(id, holder, fence, ttl))
+    }
+
+    fn release<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        fence: u64,
+    ) -> BoxFuture<'a, Result<(), EcsError>> {
+        Box::pin(self.release_item(id, holder, fence))
+    }
+
+    fn list(&self) -> BoxFuture<'_, Result<Vec<LeaseRecord>, EcsError>> {
+        Box::pin(self.scan())
+    }
+}
+
+/// An in-memory lock table with the real one's conditions, on tokio's clock
+/// (paused time moves its expiries), counting calls by the DynamoDB
+/// operation each would be.
+#[cfg(test)]
+pub struct MemoryLockTable {
+    items: std::sync::Mutex<std::collections::BTreeMap<String, LeaseRecord>>,
+    calls: Arc<CallCounter>,
+    epoch: tokio::time::Instant,
+    /// Set: every call fails as unreachable.
+    pub down: std::sync::atomic::AtomicBool,
+}
+
+#[cfg(test)]
+impl Default for MemoryLockTable {
+    fn default() -> Self {
+        MemoryLockTable {
+            items: Default::default(),
+            calls: Default::default(),
+            epoch: tokio::time::Instant::now(),
+            down: Default::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl MemoryLockTable {
+    /// The leases held now.
+    pub fn records(&self) -> Vec<LeaseRecord> {
+        self.items
+            .lock()
+            .expect("table lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    fn call(&self, operation: &'static str) -> Result<(), EcsError> {
+        self.calls.record(operation);
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(EcsError::Unreachable {
+                endpoint: "memory".into(),
+                detail: "down".into(),
+                cause: None,
+            });
+        }
+        Ok(())
+    }
+
+    fn clock(&self) -> u64 {
+        1_000_000 + self.epoch.elapsed().as_secs()
+    }
+}
+
+#[cfg(test)]
+impl LockTable for MemoryLockTable {
+    fn name(&self) -> &str {
+        "memory"
+    }
+
+    fn calls(&self) -> Arc<CallCounter> {
+        self.calls.clone()
+    }
+
+    fn now(&self) -> u64 {
+        self.clock()
+    }
+
+    fn acquire<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Claim, EcsError>> {
+        Box::pin(async move {
+            self.call("UpdateItem")?;
+            let now = self.clock();
+            let mut items = self.items.lock().expect("table lock");
+            let fence = match items.get(id) {
+                Some(r) if r.holder != holder && r.expires >= now => {
+                    return Ok(Claim::Refused(r.clone()));
+                }
+                Some(r) => r.fence + 1,
+                None => 1,
+            };
+            items.insert(
+                id.to_owned(),
+                LeaseRecord {
+                    id: id.to_owned(),
+                    holder: holder.to_owned(),
+                    expires: now + seconds(ttl),
+                    fence,
+                },
+            );
+            Ok(Claim::Granted { fence })
+        })
+    }
+
+    fn renew<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        fence: u64,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, EcsError>> {
+        Box::pin(async move {
+            self.call("UpdateItem")?;
+            let now = self.clock();
+            let mut items = self.items.lock().expect("table lock");
+            match items.get_mut(id) {
+                Some(r) if r.holder == holder && r.fence == fence => {
+                    r.expires = now + seconds(ttl);
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })
+    }
+
+    fn release<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        fence: u64,
+    ) -> BoxFuture<'a, Result<(), EcsError>> {
+        Box::pin(async move {
+            self.call("DeleteItem")?;
+            let mut items = self.items.lock().expect("table lock");
+            if items
+                .get(id)
+                .is_some_and(|r| r.holder == holder && r.fence == fence)
+            {
+                items.remove(id);
+            }
+            Ok(())
+        })
+    }
+
+    fn list(&self) -> BoxFuture<'_, Result<Vec<LeaseRecord>, EcsError>> {
+        Box::pin(async move {
+            self.call("Scan")?;
+            Ok(self.records())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn one_holder_at_a_time_until_expiry_and_fences_grow() {
+        let table = MemoryLockTable::default();
+        let ttl = Duration::from_secs(10);
+        assert_eq!(
+            table.acquire("env/a", "A", ttl).await.unwrap(),
+            Claim::Granted { fence: 1 }
+        );
+        let Claim::Refused(held) = table.acquire("env/a", "B", ttl).await.unwrap() else {
+            panic!("B must be refused while A holds the lease");
+        };
+        assert_eq!(held.holder, "A");
+        tokio::time::advance(Duration::from_secs(11)).await;
+        assert_eq!(
+            table.acquire("env/a", "B", ttl).await.unwrap(),
+            Claim::Granted { fence: 2 }
+        );
+        // A's tenure is over: it can neither renew nor release B's lease.
+        assert!(!table.renew("env/a", "A", 1, ttl).await.unwrap());
+        table.release("env/a", "A", 1).await.unwrap();
+        assert_eq!(table.records()[0].holder, "B");
+        assert!(table.renew("env/a", "B", 2, ttl).await.unwrap());
+        table.release("env/a", "B", 2).await.unwrap();
+        assert!(table.records().is_empty());
+    }
+
+    #[test]
+    fn items_become_records() {
+        let item: HashMap<String, AttributeValue> = [
+            (ID.to_owned(), s("shard/7")),
+            (HOLDER.to_owned(), s("h:1:a")),
+            (EXPIRES.to_owned(), n(1_700_000_000)),
+            (FENCE.to_owned(), n(3)),
+        ]
+        .into();
+        assert_eq!(
+            record(&item),
+            Some(LeaseRecord {
+                id: "shard/7".into(),
+                holder: "h:1:a".into(),
+                expires: 1_700_000_000,
+                fence: 3
+            })
+        );
+        let mut broken = item.clone();
+        broken.remove(HOLDER);
+        assert_eq!(record(&broken), None);
+    }
+}
