@@ -123,6 +123,8 @@ pub enum Command {
         /// How often waits poll ECS.
         #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
         poll_interval: std::time::Duration,
+        #[command(flatten)]
+        lease: LeaseArgs,
     },
     /// Reconcile continuously: poll (or be woken by a webhook for) the config repo.
     #[command(
@@ -163,6 +165,17 @@ pub enum Command {
         /// How often waits poll ECS.
         #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
         poll_interval: std::time::Duration,
+        #[command(flatten)]
+        lease: LeaseArgs,
+    },
+    /// Create or inspect the DynamoDB table of --lock-table.
+    #[command(
+        after_help = "Examples:\n  deckhand lock-table create deckhand-locks\n  deckhand lock-table show deckhand-locks\n  deckhand controller --lock-table deckhand-locks ...   # every replica, and the CLI's apply, with the same table"
+    )]
+    LockTable {
+        /// What to do.
+        #[command(subcommand)]
+        command: LockTableCommand,
     },
     /// What runs in ECS now: commit, schema revision, task definitions, in sync or not, last result.
     #[command(
@@ -270,6 +283,66 @@ pub enum Command {
     },
 }
 
+/// `lock-table` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LockTableCommand {
+    /// Create the table (on-demand billing, key `id`, TTL on `expires`), or check the one that exists.
+    Create {
+        /// The table name.
+        #[arg(value_parser = parse_table_name)]
+        name: String,
+    },
+    /// Every lease in the table: what, who holds it, until when.
+    Show {
+        /// The table name.
+        #[arg(value_parser = parse_table_name)]
+        name: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: StatusFormat,
+    },
+}
+
+/// Release leases: where they live and how long they last.
+#[derive(Debug, Clone, Args)]
+pub struct LeaseArgs {
+    /// Keep release leases in this DynamoDB table: strict, shared by the CLI and every controller
+    /// replica (controllers with the same table share the environments). Create it with
+    /// `deckhand lock-table create`.
+    #[arg(long, value_name = "TABLE", env = "DECKHAND_LOCK_TABLE", value_parser = parse_table_name)]
+    pub lock_table: Option<String>,
+    /// How long a lease lasts unrenewed; it is renewed every third of it (default: 30s with
+    /// --lock-table, 120s without). A dead replica's environments move after about this long.
+    #[arg(long, value_name = "DURATION", value_parser = parse_lease_ttl, env = "DECKHAND_LEASE_TTL")]
+    pub lease_ttl: Option<std::time::Duration>,
+}
+
+/// A DynamoDB table name: 3 to 255 of `A-Z a-z 0-9 _ . -`.
+fn parse_table_name(name: &str) -> Result<String, String> {
+    let ok = (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "{name:?} is not a DynamoDB table name: use 3 to 255 letters, digits, '_', '.' or '-', e.g. deckhand-locks"
+        ))
+    }
+}
+
+/// A lease TTL: a duration from 6s to 1h.
+fn parse_lease_ttl(text: &str) -> Result<std::time::Duration, String> {
+    let ttl = humantime::parse_duration(text).map_err(|e| format!("{e}: write e.g. 30s or 2m"))?;
+    if !(6..=3600).contains(&ttl.as_secs()) {
+        return Err(format!(
+            "{text} is out of range: a lease TTL is 6s to 1h (it is renewed every third of it)"
+        ));
+    }
+    Ok(ttl)
+}
+
 /// Shells `completions` writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Shell {
@@ -313,7 +386,21 @@ pub struct RepoArgs {
 
 #[cfg(test)]
 mod tests {
-    use super::ColorChoice;
+    use super::{ColorChoice, parse_lease_ttl, parse_table_name};
+
+    #[test]
+    fn table_names_and_lease_ttls_are_checked() {
+        assert!(parse_table_name("deckhand-locks").is_ok());
+        assert!(parse_table_name("a.b_c-1").is_ok());
+        for bad in ["ab", "has space", "slash/name", "ümlaut", &"x".repeat(256)] {
+            let e = parse_table_name(bad).unwrap_err();
+            assert!(e.contains("not a DynamoDB table name"), "{e}");
+        }
+        assert_eq!(parse_lease_ttl("30s").unwrap().as_secs(), 30);
+        assert!(parse_lease_ttl("2s").unwrap_err().contains("6s to 1h"));
+        assert!(parse_lease_ttl("2h").unwrap_err().contains("6s to 1h"));
+        assert!(parse_lease_ttl("soon").is_err());
+    }
 
     #[test]
     fn colors_follow_the_terminal_no_color_and_the_flag() {

@@ -3,11 +3,12 @@
 //! the reports; logs go to stderr.
 
 use crate::adopt::{self, AdoptError};
+use crate::apply::lease::{self, Locks};
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyError, ApplyOptions, ApplyOutcome};
-use crate::cli::{Command, RepoArgs, Shell, StatusFormat};
+use crate::cli::{Command, LeaseArgs, LockTableCommand, RepoArgs, Shell, StatusFormat};
 use crate::controller::{self, ControllerConfig, ControllerError, reconcile::Settings};
-use crate::ecs::{Ecs, EcsClient, EcsError};
+use crate::ecs::{DynamoLockTable, Ecs, EcsClient, EcsError, LockTable};
 use crate::iam;
 use crate::live::{self, COMMIT_TAG};
 use crate::plan::{self, PlanError};
@@ -140,6 +141,7 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             print(&text)?;
             Ok(Outcome::Done)
         }
+        Command::LockTable { command } => lock_table(command).await,
         Command::Completions { shell } => {
             let mut out = Vec::new();
             completions(shell, &mut out);
@@ -231,7 +233,9 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             backoff_base,
             backoff_max,
             poll_interval,
+            lease,
         } => {
+            let (locks, lease_ttl) = locks(&lease).await?;
             controller::run(ControllerConfig {
                 location: location(&repo),
                 environments: envs,
@@ -240,6 +244,8 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
                     poll_interval,
                     backoff_base,
                     backoff_max,
+                    locks,
+                    lease_ttl,
                 },
                 listen,
                 once,
@@ -275,7 +281,9 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             yes,
             no_preflight,
             poll_interval,
+            lease,
         } => {
+            let (locks, lease_ttl) = locks(&lease).await?;
             let Planned {
                 snapshot,
                 env,
@@ -293,6 +301,8 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             let options = ApplyOptions {
                 preflight: !no_preflight,
                 repo_url: crate::source::is_git_url(&repo.repo).then(|| repo.repo.clone()),
+                locks,
+                lease_ttl,
                 ..ApplyOptions::new(snapshot.commit().map(str::to_owned), poll_interval)
             };
             let progress = Progress::new(context.json_logs);
@@ -325,6 +335,85 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             })
         }
     }
+}
+
+/// Where release leases live, and their TTL.
+async fn locks(args: &LeaseArgs) -> Result<(Locks, std::time::Duration), CommandError> {
+    Ok(match &args.lock_table {
+        Some(name) => (
+            Locks::Table(std::sync::Arc::new(
+                DynamoLockTable::connect(name, None).await?,
+            )),
+            args.lease_ttl.unwrap_or(lease::TABLE_TTL),
+        ),
+        None => (Locks::Tags, args.lease_ttl.unwrap_or(lease::DEFAULT_TTL)),
+    })
+}
+
+/// `lock-table create` and `lock-table show`.
+async fn lock_table(command: LockTableCommand) -> Result<Outcome, CommandError> {
+    match command {
+        LockTableCommand::Create { name } => {
+            let table = DynamoLockTable::connect(&name, None).await?;
+            let text = match table.create().await? {
+                crate::ecs::locks::Created::Created => format!(
+                    "Created lock table {name} (on-demand, TTL on `expires`). Use it with --lock-table {name} (or DECKHAND_LOCK_TABLE) on apply and on every controller replica.\n"
+                ),
+                crate::ecs::locks::Created::Existed => format!(
+                    "Lock table {name} exists (key and TTL checked); nothing was changed.\n"
+                ),
+            };
+            print(&text)?;
+        }
+        LockTableCommand::Show { name, format } => {
+            let table = DynamoLockTable::connect(&name, None).await?;
+            let mut records = table.list().await?;
+            records.sort_by(|a, b| a.id.cmp(&b.id));
+            let now = table.now();
+            let text = match format {
+                StatusFormat::Json => {
+                    let leases: Vec<_> = records
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({
+                                "id": r.id,
+                                "holder": r.holder,
+                                "expiresIn": r.expires as i64 - now as i64,
+                                "fence": r.fence,
+                                "live": r.live_at(now),
+                            })
+                        })
+                        .collect();
+                    let mut s = serde_json::to_string_pretty(
+                        &serde_json::json!({ "table": name, "leases": leases }),
+                    )
+                    .expect("serializes");
+                    s.push('\n');
+                    s
+                }
+                StatusFormat::Text if records.is_empty() => {
+                    format!("{name}: no leases (nobody is releasing, no replica runs)\n")
+                }
+                StatusFormat::Text => {
+                    let mut s = String::new();
+                    for r in &records {
+                        let state = if r.live_at(now) {
+                            format!("expires in {}s", r.expires.saturating_sub(now))
+                        } else {
+                            format!("expired {}s ago", now.saturating_sub(r.expires))
+                        };
+                        s += &format!(
+                            "{:<28} {:<40} {state} (fence {})\n",
+                            r.id, r.holder, r.fence
+                        );
+                    }
+                    s
+                }
+            };
+            print(&text)?;
+        }
+    }
+    Ok(Outcome::Done)
 }
 
 /// The completion script of `shell` for the whole command line.

@@ -121,6 +121,7 @@ async fn status(State(app): State<App>) -> Response {
     axum::Json(serde_json::json!({
         "ready": app.state.is_ready(),
         "repo": app.state.repo(),
+        "replica": app.state.ownership(),
         "environments": app.state.environments(),
     }))
     .into_response()

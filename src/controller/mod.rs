@@ -14,20 +14,29 @@
 //! migration task by `startedBy`, quiesced services by their
 //! `deckhand:quiesced-from` tag), so the next start converges. A second signal
 //! exits at once.
+//!
+//! With a lock table (`--lock-table`) controllers run as replicas
+//! ([`replicas`]): a loop per environment still exists in every replica, but
+//! it reconciles only while this replica holds the environment's shard, and
+//! otherwise waits for the shards to move. At shutdown a replica gives its
+//! shards up, so the others take over at once.
 
 pub mod clients;
 pub mod http;
 pub mod policy;
 pub mod reconcile;
+pub mod replicas;
 pub mod specs;
 pub mod state;
 pub mod ui;
 pub mod view;
 
+use crate::apply::lease::Locks;
 use crate::source::{self, RepoLocation, Snapshot, short_sha};
 use clients::{Connect, SdkConnect};
 use reconcile::{Reconciler, Settings};
-use state::{ControllerState, RepoStatus, ResultKind};
+use replicas::{Ownership, Replica};
+use state::{ControllerState, ReplicaOf, RepoStatus, ResultKind};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -152,10 +161,25 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
         state.clone(),
         SdkConnect,
     ));
+    let replica = match &config.settings.locks {
+        Locks::Table(table) => {
+            state.track_lock_calls(table.calls());
+            Some(Arc::new(Replica::new(
+                table.clone(),
+                reconciler.owner().to_owned(),
+                config.settings.lease_ttl,
+            )))
+        }
+        Locks::Tags => None,
+    };
     if config.once {
         return run_once(&config, &state, &reconciler).await;
     }
     let cancel = CancellationToken::new();
+    let keeper_stop = CancellationToken::new();
+    let keeper = replica
+        .clone()
+        .map(|replica| tokio::spawn(keep_shards(replica, state.clone(), keeper_stop.clone())));
     spawn_signal_handler(cancel.clone());
     let wakeups = Arc::new(Wakeups::default());
     let server = match config.listen {
@@ -187,6 +211,7 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
                         commit_rx.clone(),
                         limit.clone(),
                         cancel.clone(),
+                        replica.clone(),
                     ))
                 });
             }
@@ -211,10 +236,62 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
             "grace period over with a reconcile still running; its state is recorded in ECS (migration task by startedBy, quiesced services by tag) and the next start converges"
         );
     }
+    if let Some(replica) = &replica {
+        keeper_stop.cancel();
+        if let Some(keeper) = keeper {
+            let _ = keeper.await;
+        }
+        replica.leave().await;
+        state.set_ownership(replica.ownership());
+        tracing::info!("left the lock table: this replica's shards are free for the others");
+    }
     if let Some(server) = server {
         let _ = server.await;
     }
     Ok(())
+}
+
+/// The replica's rounds on the lock table, until `stop`.
+async fn keep_shards(replica: Arc<Replica>, state: Arc<ControllerState>, stop: CancellationToken) {
+    let mut held = None;
+    loop {
+        match replica.round().await {
+            Ok(()) => {
+                let ownership = replica.ownership();
+                if held.as_ref() != Some(&ownership.held) {
+                    tracing::info!(
+                        shards = ?ownership.held,
+                        replicas = ownership.replicas.len(),
+                        "lock table: shards held"
+                    );
+                    held = Some(ownership.held.clone());
+                }
+                state.set_ownership(ownership);
+            }
+            Err(e) => tracing::warn!(
+                "lock table round failed; shards not renewed stop being reconciled here before their leases expire: {e}"
+            ),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(replica.every()) => {}
+        }
+    }
+}
+
+/// With a lock table: does this replica reconcile `name` now? Records the
+/// answer in the status either way.
+fn reconciled_here(replica: &Replica, state: &ControllerState, name: &str) -> bool {
+    let here = replica.reconciles(name);
+    let ownership: Ownership = replica.ownership();
+    state.set_replica_of(
+        name,
+        ReplicaOf {
+            holder: ownership.holder_of(name).map(str::to_owned),
+            here,
+        },
+    );
+    here
 }
 
 async fn run_once<C: Connect>(
@@ -300,8 +377,20 @@ async fn environment_loop<C: Connect>(
     mut commits: watch::Receiver<Option<Option<String>>>,
     limit: Arc<Semaphore>,
     cancel: CancellationToken,
+    replica: Option<Arc<Replica>>,
 ) {
+    let mut shards = replica.as_ref().map(|r| r.watch());
     loop {
+        if let (Some(replica), Some(shards)) = (&replica, &mut shards)
+            && !reconciled_here(replica, &state, &name)
+        {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = shards.changed() => {}
+                () = tokio::time::sleep(replica.every()) => {}
+            }
+            continue;
+        }
         let commit = commits.borrow_and_update().clone().flatten();
         let verdict = {
             let Ok(_permit) = limit.acquire().await else {

@@ -13,6 +13,7 @@ use super::policy::{Backoff, Failures, Gate};
 use super::specs::SpecCache;
 use super::state::{ControllerState, ResultKind};
 use super::view;
+use crate::apply::lease::Locks;
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
 use crate::ecs::ErrorClass;
@@ -33,6 +34,10 @@ pub struct Settings {
     pub backoff_base: Duration,
     /// Longest retry delay.
     pub backoff_max: Duration,
+    /// Where release leases live.
+    pub locks: Locks,
+    /// Their TTL.
+    pub lease_ttl: Duration,
 }
 
 /// What a reconcile found, and when to look again.
@@ -61,6 +66,8 @@ pub struct Reconciler<C: Connect> {
     specs: SpecCache,
     failures: Failures,
     owner: String,
+    locks: Locks,
+    lease_ttl: Duration,
     /// The config repo's git URL (commit links in notifications).
     repo_url: Option<String>,
     /// Commits whose author and message were looked up (found or not).
@@ -89,7 +96,14 @@ impl<C: Connect> Reconciler<C> {
                 max: settings.backoff_max,
             }),
             owner: apply::lease::own_owner(),
+            locks: settings.locks,
+            lease_ttl: settings.lease_ttl,
         }
+    }
+
+    /// The lease holder name of this controller (`host:pid:nonce`).
+    pub fn owner(&self) -> &str {
+        &self.owner
     }
 
     /// Read the latest releases for `/status` (best effort).
@@ -242,6 +256,8 @@ impl<C: Connect> Reconciler<C> {
         let options = ApplyOptions {
             owner: self.owner.clone(),
             repo_url: self.repo_url.clone(),
+            locks: self.locks.clone(),
+            lease_ttl: self.lease_ttl,
             ..ApplyOptions::new(commit.map(str::to_owned), self.poll_interval)
         };
         tracing::info!(steps = summary.len(), drift, "applying");
@@ -273,6 +289,14 @@ impl<C: Connect> Reconciler<C> {
                 self.failures.clear(environment);
                 ok(ResultKind::Applied, None)
             }
+            // Another deckhand (the CLI, or a replica that had this
+            // environment's shard) is releasing it: not a failure of ours;
+            // look again when its lease would expire.
+            Err(apply::ApplyError::Lease(held)) => Verdict {
+                result: ResultKind::OutOfSync,
+                reason: Some(held.to_string()),
+                next: Duration::from_secs(held.expires_in + 1).min(self.interval),
+            },
             Err(e) => {
                 if matches!(e, apply::ApplyError::MigrationFailed { .. }) {
                     self.state.record_migration("failed");

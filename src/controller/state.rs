@@ -5,6 +5,7 @@
 //! and the HTTP server; every lock is held only to copy or update a value, and
 //! every change bumps a generation number (the UI's ETag).
 
+use super::replicas::Ownership;
 use super::view::{LiveView, Observation, PendingView, Wanted};
 use crate::apply::progress::ProgressSink;
 use crate::ecs::CallCounter;
@@ -80,6 +81,19 @@ pub struct EnvironmentStatus {
     pub release: Option<ReleaseProgress>,
     /// The end of the last migration's log this controller saw.
     pub last_migration: Option<MigrationLog>,
+    /// With a lock table: the replica that reconciles this environment (as
+    /// this one last saw the table), and whether it is this one.
+    pub replica: Option<ReplicaOf>,
+}
+
+/// Which replica reconciles an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaOf {
+    /// Its lease holder name (`host:pid:nonce`); None while its shard is free.
+    pub holder: Option<String>,
+    /// Whether it is this replica.
+    pub here: bool,
 }
 
 /// A release as it happens, step by step.
@@ -162,6 +176,8 @@ pub struct ControllerState {
     ecs_calls: Mutex<Vec<Arc<CallCounter>>>,
     commits: Mutex<BTreeMap<String, CommitInfo>>,
     generation: AtomicU64,
+    replica: Mutex<Option<Ownership>>,
+    lock_calls: Mutex<Option<Arc<CallCounter>>>,
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -270,6 +286,35 @@ impl ControllerState {
     /// Count the calls of another ECS client in `/metrics`.
     pub fn track_calls(&self, counter: Arc<CallCounter>) {
         self.ecs_calls.lock().expect("calls lock").push(counter);
+    }
+
+    /// Count the lock table's requests in the metrics.
+    pub fn track_lock_calls(&self, counter: Arc<CallCounter>) {
+        *self.lock_calls.lock().expect("calls lock") = Some(counter);
+    }
+
+    /// What this replica holds and sees in the lock table.
+    pub fn set_ownership(&self, ownership: Ownership) {
+        *self.replica.lock().expect("replica lock") = Some(ownership);
+        self.changed();
+    }
+
+    /// The replica's view, with a lock table.
+    pub fn ownership(&self) -> Option<Ownership> {
+        self.replica.lock().expect("replica lock").clone()
+    }
+
+    /// Record which replica reconciles `environment`.
+    pub fn set_replica_of(&self, environment: &str, replica: ReplicaOf) {
+        let same = self
+            .environments
+            .lock()
+            .expect("status lock")
+            .get(environment)
+            .is_some_and(|s| s.replica.as_ref() == Some(&replica));
+        if !same {
+            self.update(environment, |s| s.replica = Some(replica));
+        }
     }
 
     /// The latest releases of `environment`, read from ECS.
@@ -458,6 +503,64 @@ impl ControllerState {
                 &format!("operation=\"{op}\""),
                 n as f64,
             );
+        }
+        if let Some(counter) = self.lock_calls.lock().expect("calls lock").as_ref() {
+            family(
+                &mut out,
+                "deckhand_lock_table_calls_total",
+                "counter",
+                "DynamoDB lock table requests by operation (retries included).",
+            );
+            for (op, n) in counter.snapshot() {
+                sample(
+                    &mut out,
+                    "deckhand_lock_table_calls_total",
+                    &format!("operation=\"{op}\""),
+                    n as f64,
+                );
+            }
+        }
+        if let Some(ownership) = self.ownership() {
+            family(
+                &mut out,
+                "deckhand_replica_shards_held",
+                "gauge",
+                "Shards of the lock table this replica holds (it reconciles their environments).",
+            );
+            sample(
+                &mut out,
+                "deckhand_replica_shards_held",
+                &format!("replica=\"{}\"", escape(&ownership.me)),
+                ownership.held.len() as f64,
+            );
+            family(
+                &mut out,
+                "deckhand_replicas",
+                "gauge",
+                "Live replicas on the lock table, as this one last saw it.",
+            );
+            sample(
+                &mut out,
+                "deckhand_replicas",
+                "",
+                ownership.replicas.len() as f64,
+            );
+            family(
+                &mut out,
+                "deckhand_environment_reconciled_here",
+                "gauge",
+                "1 for the environments this replica reconciles, 0 for the others.",
+            );
+            for env in self.environments() {
+                if let Some(replica) = &env.replica {
+                    sample(
+                        &mut out,
+                        "deckhand_environment_reconciled_here",
+                        &format!("environment=\"{}\"", escape(&env.environment)),
+                        f64::from(u8::from(replica.here)),
+                    );
+                }
+            }
         }
         family(
             &mut out,

@@ -65,6 +65,8 @@ fn fixture(behaviour: Behaviour) -> (tempfile::TempDir, Reconciler<FakeConnect>,
         poll_interval: Duration::from_secs(1),
         backoff_base: Duration::from_secs(10),
         backoff_max: Duration::from_secs(300),
+        locks: Default::default(),
+        lease_ttl: crate::apply::lease::DEFAULT_TTL,
     };
     let reconciler = Reconciler::new(
         location,

@@ -24,8 +24,11 @@ use table::TableLease;
 use tag::TagLease;
 use tokio::time::Instant;
 
-/// How long a lease lives without renewal.
+/// How long a tag lease lives without renewal.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(120);
+/// How long a table lease lives without renewal: renewals are cheap and
+/// strict, and a dead replica's environments move after about this long.
+pub const TABLE_TTL: Duration = Duration::from_secs(30);
 
 /// Where release leases live.
 #[derive(Clone, Default)]
