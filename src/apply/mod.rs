@@ -171,7 +171,7 @@ impl ApplyError {
             ApplyError::QuiesceTimeout(_) => "quiesce",
             ApplyError::Preflight { .. } => "preflight",
             ApplyError::RolloutFailed { .. } => "rollout",
-            ApplyError::Lease(_) => "lease",
+            ApplyError::Lease(_) | ApplyError::Ecs(EcsError::LeaseLost { .. }) => "lease",
             ApplyError::Plan(_) => "plan",
             ApplyError::Ecs(_) => "ecs",
         }

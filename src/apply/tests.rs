@@ -361,3 +361,153 @@ async fn a_release_whose_image_is_not_pushed_stops_before_the_lease() {
         ApplyOutcome::Released { .. }
     ));
 }
+
+mod lock_table {
+    //! Releases with `--lock-table`: strict leases, fencing.
+    use super::*;
+    use crate::apply::lease::Locks;
+    use crate::ecs::EcsError;
+    use crate::ecs::locks::{LockTable, MemoryLockTable};
+    use std::sync::Arc;
+
+    const TTL: Duration = Duration::from_secs(30);
+
+    fn with_table(run: u32, table: &Arc<MemoryLockTable>) -> ApplyOptions {
+        ApplyOptions {
+            locks: Locks::Table(table.clone()),
+            lease_ttl: TTL,
+            ..options(run)
+        }
+    }
+
+    async fn release_with(
+        fake: &FakeEcs,
+        env: &Environment,
+        options: &ApplyOptions,
+    ) -> Result<ApplyOutcome, ApplyError> {
+        let planned = plan_now(fake, env).await?;
+        apply(fake, env, &planned, options, &Progress::quiet()).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_held_lease_refuses_a_second_deckhand_by_name_and_nothing_changes() {
+        let fake = seeded(Behaviour::default());
+        let env = environment("shop:2", "r2");
+        let table = Arc::new(MemoryLockTable::default());
+        table
+            .acquire("env/staging", "replica-b:7:ab", TTL)
+            .await
+            .unwrap();
+        let before = fake.with(|s| s.log.len());
+        let err = release_with(&fake, &env, &with_table(1, &table))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ApplyError::Lease(_)), "{err}");
+        assert!(err.to_string().contains("replica-b:7:ab"), "{err}");
+        assert_only_reads_since(&fake, before);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_release_holds_the_table_lease_without_tags_and_gives_it_back() {
+        let fake = seeded(Behaviour::default());
+        let env = environment("shop:2", "r2");
+        let table = Arc::new(MemoryLockTable::default());
+        release_with(&fake, &env, &with_table(1, &table))
+            .await
+            .unwrap();
+        assert_converged(&fake, &env, "release with a lock table");
+        assert!(table.records().is_empty(), "{:?}", table.records());
+        // No cluster-tag lease, no settle: the first write is a registration.
+        let first_write = fake.with(|s| {
+            s.log
+                .iter()
+                .map(|l| l.split_once(' ').unwrap().1.to_owned())
+                .find(|op| !op.starts_with("Describe") && !op.starts_with("List"))
+        });
+        assert_eq!(first_write.as_deref(), Some("RegisterTaskDefinition"));
+        let tags = fake.with(|s| s.clusters[&env.cluster].tags.clone());
+        assert!(!tags.keys().any(|k| k.ends_with(":lease")), "{tags:?}");
+        // Acquire, a fresh confirmation before RunTask, and the release.
+        let calls = table.calls().snapshot();
+        assert!(calls["UpdateItem"] >= 2, "{calls:?}");
+        assert_eq!(calls["DeleteItem"], 1, "{calls:?}");
+    }
+
+    /// A migration that runs 100 s, under a 30 s lease.
+    fn slow_migration() -> FakeEcs {
+        seeded(Behaviour {
+            task_polls: 100,
+            ..Behaviour::default()
+        })
+    }
+
+    /// Run a release while `meanwhile` acts on the table at `at`; returns
+    /// the release's result and the fake's log length when the release
+    /// must have known the lease was gone (`at` + one renewal).
+    async fn release_while(
+        fake: &FakeEcs,
+        env: &Environment,
+        table: &Arc<MemoryLockTable>,
+        at: Duration,
+        meanwhile: impl FnOnce(&MemoryLockTable),
+    ) -> (Result<ApplyOutcome, ApplyError>, usize) {
+        let options = with_table(1, table);
+        let release = release_with(fake, env, &options);
+        let act = async {
+            tokio::time::sleep(at).await;
+            meanwhile(table);
+            tokio::time::sleep(TTL).await;
+            fake.with(|s| s.log.len())
+        };
+        tokio::join!(release, act)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_release_whose_lease_was_taken_over_stops_before_its_next_change() {
+        let fake = slow_migration();
+        let env = environment("shop:2", "r2");
+        let table = Arc::new(MemoryLockTable::default());
+        let (result, known) = release_while(&fake, &env, &table, TTL / 2, |t| {
+            t.steal("env/staging", "thief:1:x");
+        })
+        .await;
+        let err = result.unwrap_err();
+        assert_eq!(err.step(), "migrate", "{err}");
+        assert!(
+            err.to_string().contains("no longer held"),
+            "the error says why: {err}"
+        );
+        // From the failed renewal on, the stale release only read.
+        assert_only_reads_since(&fake, known);
+        // The new holder carries on: the migration is adopted, not rerun.
+        table.release("env/staging", "thief:1:x", 2).await.unwrap();
+        release_with(&fake, &env, &with_table(2, &table))
+            .await
+            .unwrap();
+        assert_converged(&fake, &env, "after a takeover");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_release_that_cannot_renew_stops_before_its_lease_could_expire() {
+        let fake = slow_migration();
+        let env = environment("shop:2", "r2");
+        let table = Arc::new(MemoryLockTable::default());
+        let (result, known) = release_while(&fake, &env, &table, Duration::from_secs(5), |t| {
+            t.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+        .await;
+        let err = result.unwrap_err();
+        let ApplyError::MigrationInterrupted { source, .. } = &err else {
+            panic!("expected an interrupted migration: {err}");
+        };
+        assert!(matches!(source, EcsError::LeaseLost { .. }), "{source}");
+        assert!(err.to_string().contains("not renewed"), "{err}");
+        assert_only_reads_since(&fake, known);
+        table.down.store(false, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::advance(TTL).await;
+        release_with(&fake, &env, &with_table(2, &table))
+            .await
+            .unwrap();
+        assert_converged(&fake, &env, "after the table came back");
+    }
+}

@@ -35,6 +35,14 @@ services:
 /// A config directory whose spec asks for `shop:2` at r2, and ECS running
 /// `shop:1` at r1.
 fn fixture(behaviour: Behaviour) -> (tempfile::TempDir, Reconciler<FakeConnect>, FakeEcs) {
+    fixture_with(behaviour, Default::default())
+}
+
+/// [`fixture`], with release leases in `locks`.
+fn fixture_with(
+    behaviour: Behaviour,
+    locks: crate::apply::lease::Locks,
+) -> (tempfile::TempDir, Reconciler<FakeConnect>, FakeEcs) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("environments")).unwrap();
     std::fs::create_dir_all(dir.path().join("task-definitions")).unwrap();
@@ -65,8 +73,8 @@ fn fixture(behaviour: Behaviour) -> (tempfile::TempDir, Reconciler<FakeConnect>,
         poll_interval: Duration::from_secs(1),
         backoff_base: Duration::from_secs(10),
         backoff_max: Duration::from_secs(300),
-        locks: Default::default(),
-        lease_ttl: crate::apply::lease::DEFAULT_TTL,
+        locks,
+        lease_ttl: crate::apply::lease::TABLE_TTL,
     };
     let reconciler = Reconciler::new(
         location,
@@ -177,4 +185,34 @@ async fn a_failing_rollout_backs_off_exponentially_instead_of_redeploying_in_a_l
         "one release per backoff step"
     );
     assert_eq!(run_tasks(&fake), 1, "the migration ran once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_release_held_by_another_deckhand_is_waited_for_not_counted_as_a_failure() {
+    use crate::ecs::locks::{LockTable, MemoryLockTable};
+    let table = Arc::new(MemoryLockTable::default());
+    let (_dir, reconciler, fake) = fixture_with(
+        Behaviour::default(),
+        crate::apply::lease::Locks::Table(table.clone()),
+    );
+    let ttl = Duration::from_secs(30);
+    table
+        .acquire("env/staging", "cli:42:ab", ttl)
+        .await
+        .unwrap();
+    let verdict = reconciler.reconcile("staging", None).await;
+    assert_eq!(verdict.result, ResultKind::OutOfSync);
+    assert!(
+        verdict.reason.as_deref().unwrap().contains("cli:42:ab"),
+        "{verdict:?}"
+    );
+    assert!(verdict.next <= Duration::from_secs(31), "{verdict:?}");
+    assert_eq!(reconciler.failure_count("staging"), 0);
+    assert_eq!(run_tasks(&fake), 0);
+    // Once the CLI is done (or its lease expired), the controller releases.
+    tokio::time::advance(verdict.next).await;
+    let verdict = reconciler.reconcile("staging", None).await;
+    assert_eq!(verdict.result, ResultKind::Applied, "{verdict:?}");
+    assert_eq!(run_tasks(&fake), 1);
+    assert!(table.records().is_empty());
 }

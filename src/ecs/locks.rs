@@ -526,6 +526,23 @@ impl MemoryLockTable {
             .collect()
     }
 
+    /// Hand `id` to `holder` behind its holder's back (a takeover, as when
+    /// the holder was paused past its expiry).
+    pub fn steal(&self, id: &str, holder: &str) {
+        let mut items = self.items.lock().expect("table lock");
+        let expires = self.clock() + 3600;
+        let fence = items.get(id).map_or(1, |r| r.fence + 1);
+        items.insert(
+            id.to_owned(),
+            LeaseRecord {
+                id: id.to_owned(),
+                holder: holder.to_owned(),
+                expires,
+                fence,
+            },
+        );
+    }
+
     fn call(&self, operation: &'static str) -> Result<(), EcsError> {
         self.calls.record(operation);
         if self.down.load(std::sync::atomic::Ordering::SeqCst) {
