@@ -9,7 +9,19 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A usage error is bad input: exit 1 like every other error (clap's own
+    // code, 2, means "changes" for `plan --detailed-exitcode`).
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     // A long-running controller reports what it does by default.
     let long_running = matches!(
         cli.command,

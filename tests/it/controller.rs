@@ -41,8 +41,11 @@ impl Running {
     pub(crate) fn start(fx: &Fixture, extra: &[&str], vars: &[(&str, &str)]) -> Running {
         let addr = free_addr();
         let repo = url(fx);
-        // Logs go to a file: a pipe nobody reads would fill up and block the controller.
-        let log = fx.repo().with_file_name("controller.log");
+        // Logs go to a file (one per controller): a pipe nobody reads would
+        // fill up and block the controller.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = fx.repo().with_file_name(format!("controller-{n}.log"));
         let mut args = vec!["--listen", &addr];
         args.extend_from_slice(extra);
         let mut all_vars = vec![
@@ -88,6 +91,23 @@ impl Running {
             .find(|e| e["environment"] == fx.id.as_str())
             .cloned()
             .unwrap_or(Value::Null)
+    }
+
+    /// The controller's process ID.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The JSON of `/status`.
+    pub(crate) fn status_json(&self) -> Value {
+        let (_, body) = self.get("/status");
+        serde_json::from_str(&body).unwrap_or(Value::Null)
+    }
+
+    /// SIGKILL: no shutdown, no cleanup.
+    pub(crate) fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub(crate) fn terminate(mut self) -> (i32, String) {
@@ -314,7 +334,7 @@ fn a_failed_migration_is_not_rerun_and_a_failing_rollout_backs_off() {
     emulator().request(
         "POST",
         "/_deckhand/task-rules",
-        Some(&json!({"commandContains": fx.id, "exitCode": 1})),
+        Some(&json!({"accessKey": fx.key, "commandContains": fx.id, "exitCode": 1})),
     );
     fx.edit_spec(|t| t.replace("20261101000000", "20261120093000"));
     let ctl = Running::start(&fx, &["--interval", "300ms", "--backoff-base", "1s"], &[]);
@@ -335,7 +355,11 @@ fn a_failed_migration_is_not_rerun_and_a_failing_rollout_backs_off() {
     );
 
     // A new commit (failing rollout: crashing image, same revision as recorded) starts afresh, then backs off.
-    emulator().request("DELETE", "/_deckhand/task-rules", None);
+    emulator().request(
+        "DELETE",
+        &format!("/_deckhand/task-rules?accessKey={}", fx.key),
+        None,
+    );
     fx.edit_spec(|t| {
         t.replace("20261120093000", "20261101000000")
             .replace(OLD_IMAGE, "shop:crash-1")

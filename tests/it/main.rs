@@ -16,6 +16,7 @@ mod init;
 mod notify;
 mod plan;
 mod preflight;
+mod replicas;
 mod support;
 mod taskdefs;
 mod ui;

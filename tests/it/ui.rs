@@ -441,6 +441,10 @@ fn a_password_guards_the_ui_and_status_and_nothing_else() {
     let good = basic(&format!("deckhand:{password}"));
     let wrong = basic("deckhand:guess");
     let env_page = format!("/environments/{}", fx.id);
+    // An environment's page exists once the controller has reconciled it.
+    ctl.wait_for(Duration::from_secs(30), "the first reconcile", || {
+        request(&ctl.addr, &env_page, &[("Authorization", &good)]).0 == 200
+    });
     for path in ["/", env_page.as_str(), "/status", "/?part=main"] {
         let (status, headers, body) = request(&ctl.addr, path, &[]);
         assert_eq!(status, 401, "{path} without a password");

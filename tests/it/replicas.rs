@@ -1,0 +1,338 @@
+//! Controllers as replicas on one DynamoDB lock table (the emulator serves
+//! DynamoDB), and the CLI's apply against them.
+
+use crate::controller::Running;
+use crate::support::emulator::emulator;
+use crate::support::fixture::Fixture;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const OLD_IMAGE: &str = "shop:3f9c2e1";
+const NEW_IMAGE: &str = "shop:9a8b7c6";
+const OLD_REVISION: &str = "20261101000000";
+const NEW_REVISION: &str = "20261120093000";
+/// Short leases, so takeovers happen within a test's patience.
+const TTL: &str = "6s";
+
+/// `lock-table create` a table of this fixture's own.
+fn create_table(fx: &Fixture) -> String {
+    let name = format!("{}-locks", fx.id);
+    let run = fx.deckhand(&["lock-table", "create", &name]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("Created lock table"), "{}", run.stdout);
+    name
+}
+
+/// The table's leases, as `lock-table show` prints them.
+fn leases(fx: &Fixture, table: &str) -> Vec<Value> {
+    let run = fx.deckhand(&["lock-table", "show", table, "--format", "json"]);
+    run.expect_code(0);
+    let shown: Value = serde_json::from_str(&run.stdout).unwrap();
+    shown["leases"].as_array().unwrap().clone()
+}
+
+/// A controller replica on `table` for the fixture's environment and `more`.
+fn replica(fx: &Fixture, table: &str, more: &[String]) -> Running {
+    let envs = more.join(",");
+    let mut args = vec!["--lock-table", table, "--interval", "1s"];
+    if !more.is_empty() {
+        args.extend(["--env", &envs]);
+    }
+    Running::start(fx, &args, &[("DECKHAND_LEASE_TTL", TTL)])
+}
+
+/// The shards a replica holds, as its `/status` says.
+fn held(ctl: &Running) -> usize {
+    ctl.status_json()["replica"]["held"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+/// Wait until `replicas` split all 32 shards, each holding some.
+fn wait_for_shards(replicas: &[&Running]) {
+    replicas[0].wait_for(Duration::from_secs(40), "the shards to spread", || {
+        let counts: Vec<usize> = replicas.iter().map(|r| held(r)).collect();
+        counts.iter().sum::<usize>() == 32 && counts.iter().all(|&n| n > 0)
+    });
+}
+
+/// What a replica's `/status` says about `env`: (holder, here).
+fn replica_of(ctl: &Running, env: &str) -> (Option<String>, bool) {
+    let status = ctl.status_json();
+    let entry = status["environments"]
+        .as_array()
+        .and_then(|envs| envs.iter().find(|e| e["environment"] == env).cloned())
+        .unwrap_or(Value::Null);
+    (
+        entry["replica"]["holder"].as_str().map(str::to_owned),
+        entry["replica"]["here"] == true,
+    )
+}
+
+fn me(ctl: &Running) -> String {
+    ctl.status_json()["replica"]["me"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `deckhand <command> --env <env> --format json`, parsed (Null when it fails).
+fn json_of(fx: &Fixture, command: &str, env: &str) -> Value {
+    let repo = fx.repo();
+    let args = [
+        command,
+        "--repo",
+        repo.to_str().unwrap(),
+        "--env",
+        env,
+        "--format",
+        "json",
+    ];
+    serde_json::from_str(&fx.deckhand(&args).stdout).unwrap_or(Value::Null)
+}
+
+fn plan_changed(fx: &Fixture, env: &str) -> bool {
+    json_of(fx, "plan", env)["changed"] != false
+}
+
+/// `deckhand history --format json` of `env`.
+fn releases_of(fx: &Fixture, env: &str) -> Value {
+    json_of(fx, "history", env)
+}
+
+fn run_tasks(fx: &Fixture, cluster: &str) -> usize {
+    fx.calls()
+        .iter()
+        .filter(|c| c.operation == "RunTask" && c.params["cluster"] == cluster)
+        .count()
+}
+
+fn bump(text: &str) -> String {
+    text.replace(OLD_IMAGE, NEW_IMAGE)
+        .replace(OLD_REVISION, NEW_REVISION)
+}
+
+/// Migrations of this fixture take `seconds`.
+fn slow_migrations(fx: &Fixture, seconds: f64) {
+    emulator().request(
+        "POST",
+        "/_deckhand/task-rules",
+        Some(&json!({"accessKey": fx.key, "commandContains": fx.id, "runSeconds": seconds})),
+    );
+}
+
+#[test]
+fn three_replicas_share_the_environments_release_each_once_and_leave_on_sigterm() {
+    let fx = Fixture::seeded("replicas");
+    let others: Vec<String> = (1..=3).map(|i| format!("{}x{i}", fx.id)).collect();
+    for name in &others {
+        fx.add_environment(name);
+    }
+    fx.commit("three more environments");
+    for name in &others {
+        fx.seed_environment(name, Some(OLD_REVISION), |_| {});
+    }
+    let table = create_table(&fx);
+    let replicas: Vec<Running> = (0..3).map(|_| replica(&fx, &table, &others)).collect();
+    wait_for_shards(&replicas.iter().collect::<Vec<_>>());
+    let all: Vec<String> = std::iter::once(fx.id.clone())
+        .chain(others.iter().cloned())
+        .collect();
+
+    // One commit bumps every image and schema revision.
+    for env in &all {
+        let path = format!("environments/{env}.yaml");
+        let text = std::fs::read_to_string(fx.repo().join(&path)).unwrap();
+        fx.write(&path, &bump(&text));
+    }
+    let commit = fx.commit("release everything");
+    replicas[0].wait_for(Duration::from_secs(120), "every release recorded", || {
+        all.iter().all(|env| {
+            releases_of(&fx, env)["releases"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["commit"] == commit.as_str()))
+        })
+    });
+    for env in &all {
+        assert!(!plan_changed(&fx, env), "{env} in sync");
+    }
+
+    let names: Vec<String> = replicas.iter().map(me).collect();
+    for env in &all {
+        assert_eq!(run_tasks(&fx, env), 1, "{env}: one migration task");
+        // One release of the commit, by one of the replicas.
+        let history = releases_of(&fx, env);
+        let releases: Vec<&Value> = history["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["commit"] == commit.as_str())
+            .collect();
+        assert_eq!(releases.len(), 1, "{env}: {history}");
+        assert_eq!(releases[0]["result"], "succeeded");
+        let by = releases[0]["by"].as_str().unwrap();
+        assert!(names.iter().any(|n| n == by), "{env} released by {by}");
+        // Every replica names the same one, and exactly one says "here".
+        let seen: Vec<(Option<String>, bool)> =
+            replicas.iter().map(|r| replica_of(r, env)).collect();
+        assert_eq!(
+            seen.iter().filter(|(_, here)| *here).count(),
+            1,
+            "{env}: {seen:?}"
+        );
+        let holder = seen.iter().find(|(_, here)| *here).unwrap().0.clone();
+        assert!(seen.iter().all(|(h, _)| *h == holder), "{env}: {seen:?}");
+    }
+    let (_, metrics) = replicas[0].get("/metrics");
+    assert!(metrics.contains("deckhand_replicas 3"), "{metrics}");
+    assert!(
+        metrics.contains("deckhand_replica_shards_held{replica="),
+        "{metrics}"
+    );
+    assert!(metrics.contains("deckhand_lock_table_calls_total{operation=\"Scan\"}"));
+
+    assert!(!leases(&fx, &table).is_empty());
+    for ctl in replicas {
+        let (code, log) = ctl.terminate();
+        assert_eq!(code, 0, "{log}");
+        assert!(log.contains("left the lock table"), "{log}");
+    }
+    let left = leases(&fx, &table);
+    assert!(left.is_empty(), "leases left behind: {left:?}");
+}
+
+#[test]
+fn a_replica_killed_during_a_migration_is_taken_over_and_the_migration_runs_once() {
+    let fx = Fixture::seeded("replkill");
+    slow_migrations(&fx, 8.0);
+    let table = create_table(&fx);
+    let a = replica(&fx, &table, &[]);
+    let b = replica(&fx, &table, &[]);
+    wait_for_shards(&[&a, &b]);
+    fx.edit_spec(|t| bump(&t));
+    a.wait_for(Duration::from_secs(30), "the migration to start", || {
+        run_tasks(&fx, &fx.id) == 1
+    });
+    let (a_here, b_here) = (replica_of(&a, &fx.id).1, replica_of(&b, &fx.id).1);
+    assert!(a_here ^ b_here, "exactly one replica releases it");
+    let (victim, survivor) = if a_here { (a, b) } else { (b, a) };
+    victim.kill_hard();
+    let killed = Instant::now();
+    survivor.wait_for(Duration::from_secs(90), "the survivor to converge", || {
+        !plan_changed(&fx, &fx.id)
+    });
+    println!(
+        "takeover after kill -9: in sync {:.1}s later (lease TTL {TTL})",
+        killed.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        run_tasks(&fx, &fx.id),
+        1,
+        "the migration was adopted, not rerun"
+    );
+    assert!(replica_of(&survivor, &fx.id).1);
+    // The dead replica's workers are back: nothing is left quiesced.
+    let described = emulator().ecs(
+        &fx.key,
+        "DescribeServices",
+        &json!({"cluster": fx.id, "services": ["worker"]}),
+    );
+    assert_eq!(described["services"][0]["desiredCount"], 2, "{described}");
+}
+
+#[test]
+fn a_cli_apply_while_a_replica_releases_exits_1_naming_it_and_changes_nothing() {
+    let fx = Fixture::seeded("replcli");
+    slow_migrations(&fx, 6.0);
+    let table = create_table(&fx);
+    let ctl = replica(&fx, &table, &[]);
+    wait_for_shards(&[&ctl]);
+    fx.edit_spec(|t| bump(&t));
+    ctl.wait_for(Duration::from_secs(30), "the migration to start", || {
+        run_tasks(&fx, &fx.id) == 1
+    });
+    let cli_key = format!("{}CLI", fx.key);
+    let mut vars = fx.aws_env();
+    vars.retain(|(k, _)| *k != "AWS_ACCESS_KEY_ID");
+    vars.push(("AWS_ACCESS_KEY_ID", cli_key.clone()));
+    let repo = fx.repo();
+    let run = fx.deckhand_with(
+        &[
+            "apply",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--env",
+            &fx.id,
+            "--yes",
+            "--lock-table",
+            &table,
+        ],
+        &vars,
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("another deckhand is releasing")
+            && run.stderr.contains(&format!(":{}:", ctl.pid())),
+        "the error names the replica: {}",
+        run.stderr
+    );
+    let writes: Vec<String> = emulator()
+        .calls(&cli_key)
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| c.operation.clone())
+        .collect();
+    assert!(writes.is_empty(), "the CLI changed ECS: {writes:?}");
+    ctl.wait_for(Duration::from_secs(60), "the replica's release", || {
+        !plan_changed(&fx, &fx.id)
+    });
+    assert_eq!(run_tasks(&fx, &fx.id), 1);
+    // The replica gave the environment's lease back.
+    let env_lease = format!("env/{}", fx.id);
+    ctl.wait_for(
+        Duration::from_secs(10),
+        "the release lease to be given back",
+        || {
+            leases(&fx, &table)
+                .iter()
+                .all(|l| l["id"] != env_lease.as_str())
+        },
+    );
+}
+
+#[test]
+fn lock_table_errors_say_how_to_fix_them_and_change_nothing() {
+    let fx = Fixture::seeded("repltable");
+    fx.edit_spec(|t| t.replace(OLD_IMAGE, NEW_IMAGE));
+    let missing = format!("{}-nope", fx.id);
+    let run = fx.run("apply", &["--yes", "--lock-table", &missing]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "lock table '{missing}' not found in DynamoDB (region us-east-1): create it with `deckhand lock-table create {missing}`"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        fx.calls().iter().all(|c| !c.is_mutating()),
+        "nothing changed"
+    );
+    // A usage error is bad input: exit 1, like every error.
+    let run = fx.run("apply", &["--yes", "--lock-table", "x/y"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("is not a DynamoDB table name"),
+        "{}",
+        run.stderr
+    );
+    // Creating twice is a no-op the second time.
+    let table = create_table(&fx);
+    let again = fx.deckhand(&["lock-table", "create", &table]);
+    again.expect_code(0);
+    assert!(
+        again.stdout.contains("exists (key and TTL checked)"),
+        "{}",
+        again.stdout
+    );
+}
