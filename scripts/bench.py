@@ -16,6 +16,12 @@ Prints numbers, asserts nothing. Scenarios:
              DescribeServices + 1 DescribeClusters, 0 DescribeTaskDefinition),
              RSS while idle, CPU used between cycles, and the web UI's pages
              (size, time per request, the script's 304 poll).
+  replicas-1000x10
+             1000 environments of 10 services on a DynamoDB lock table: one
+             replica (target RSS ≤ 64 MiB), then three sharing them: per
+             replica, ECS calls per no-op reconcile, DynamoDB calls per lease
+             round (target: 2 + one per held shard, not one per environment),
+             RSS and CPU. Not in the default set (it takes ~10 minutes).
 
 Usage: .venv/bin/python scripts/bench.py [SCENARIO...]   (after `cargo build`; set
 DECKHAND_BIN to measure another binary, e.g. target/release/deckhand). The CLI polls
@@ -246,70 +252,176 @@ def ui_pages(addr: str, environment: str) -> None:
         print(f"  UI poll with the current ETag: {e.code} (no body)")
 
 
-def controller_100x10(url: str, work: str) -> None:
-    key = "bench-controller"
-    envs, per_env, interval = 100, 10, 10
-    repo = os.path.join(work, "fleet")
+def make_fleet(url: str, work: str, key: str, envs: int, per_env: int) -> str:
+    """A config repo of `envs` environments of `per_env` services each, seeded in ECS as deployed."""
+    repo = os.path.join(work, f"fleet-{envs}")
     shutil.copytree(os.path.join(ROOT, "examples", "shop"), repo)
     os.remove(os.path.join(repo, "environments", "staging.yaml"))
     env = aws_env(url, key, work)
     for e in range(envs):
         services = "".join(f"  s{i}:\n    command: [bin/worker, q{i}]\n    desiredCount: 1\n" for i in range(per_env))
-        with open(os.path.join(repo, "environments", f"env{e:03d}.yaml"), "w") as fh:
-            fh.write(f"cluster: fleet-{e:03d}\nimage: shop:1\ntaskDefinition: task-definitions/app.json\nservices:\n{services}")
+        with open(os.path.join(repo, "environments", f"env{e:04d}.yaml"), "w") as fh:
+            fh.write(f"cluster: fleet-{e:04d}\nimage: shop:1\ntaskDefinition: task-definitions/app.json\nservices:\n{services}")
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "fleet")
-    print(f"controller-{envs}x{per_env}: seeding {envs * per_env} services…", flush=True)
+    print(f"  seeding {envs * per_env} services…", flush=True)
+    # Every environment renders the same definitions (families are the service names).
+    code, out, _ = deckhand(env, "render", "--repo", repo, "--env", "env0000")
+    assert code == 0, out
+    rendered = json.loads(out)
     for e in range(envs):
-        code, out, _ = deckhand(env, "render", "--repo", repo, "--env", f"env{e:03d}")
-        assert code == 0, out
-        rendered = json.loads(out)
         http(f"{url}/_deckhand/seed", "POST", {
-            "cluster": f"fleet-{e:03d}", "network": False,
+            "cluster": f"fleet-{e:04d}", "network": False,
             "services": [{"name": f"s{i}", "taskDefinition": rendered[f"s{i}"], "desiredCount": 1} for i in range(per_env)],
         })
-    addr = "127.0.0.1:%d" % (20000 + os.getpid() % 20000)
-    proc = subprocess.Popen([DECKHAND, "controller", "--repo", f"file://{repo}", "--interval", f"{interval}s",
-                             "--listen", addr, "--concurrency", "8"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        def metrics() -> str:
-            return urllib.request.urlopen(f"http://{addr}/metrics").read().decode()
-        deadline = time.time() + 300
-        while True:
-            time.sleep(1)
-            try:
-                if metric_sum(metrics(), "deckhand_reconciles_total") >= envs:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline:
+    return repo
+
+
+def free_addr() -> str:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return "127.0.0.1:%d" % s.getsockname()[1]
+
+
+class Controller:
+    """A `deckhand controller` process with its own access key (its own ECS call log)."""
+
+    def __init__(self, url: str, work: str, key: str, repo: str, interval: int, *extra: str) -> None:
+        self.url, self.key, self.addr = url, key, free_addr()
+        self.proc = subprocess.Popen(
+            [DECKHAND, "controller", "--repo", f"file://{repo}", "--interval", f"{interval}s",
+             "--listen", self.addr, "--concurrency", "8", *extra],
+            env=aws_env(url, key, work), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def metrics(self) -> str:
+        return urllib.request.urlopen(f"http://{self.addr}/metrics").read().decode()
+
+    def metric(self, name: str) -> float:
+        try:
+            return metric_sum(self.metrics(), name)
+        except OSError:
+            return 0.0
+
+    def status(self) -> dict:
+        return json.load(urllib.request.urlopen(f"http://{self.addr}/status"))
+
+    def held(self) -> int:
+        """Shards this replica holds (0 until it serves /status)."""
+        try:
+            return len((self.status().get("replica") or {}).get("held", []))
+        except OSError:
+            return 0
+
+    def wait_for_reconciles(self, n: float, limit: float = 600) -> None:
+        deadline = time.time() + limit
+        while self.metric("deckhand_reconciles_total") < n:
+            if time.time() > deadline or self.proc.poll() is not None:
                 raise SystemExit("controller did not finish its first cycle")
-        first_cycle = calls(url, key)
-        show("first cycle (cold caches)", first_cycle)
+            time.sleep(1)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def rss_line(pid: int, target: str) -> str:
+    rss = rss_kib(pid)
+    return (f"RSS {rss['VmRSS'] / 1024:.1f} MiB = {rss['RssAnon'] / 1024:.1f} MiB anonymous (heap, stacks)"
+            f" + {rss['RssFile'] / 1024:.1f} MiB file-backed (the binary's code pages) (target ≤ {target})")
+
+
+def warm_cycles(url: str, ctls: list[Controller], seconds: float) -> None:
+    """Per controller, over `seconds` of no-op cycles: ECS calls per reconcile, lock-table calls, CPU."""
+    for c in ctls:
+        reset_calls(url, c.key)
+    before = [(c.metric("deckhand_reconciles_total"), cpu_seconds(c.proc.pid),
+               Counter(lock_calls(c.metrics()))) for c in ctls]
+    t0 = time.time()
+    time.sleep(seconds)
+    elapsed = time.time() - t0
+    for i, (c, (reconciles0, cpu0, lock0)) in enumerate(zip(ctls, before)):
+        reconciles = c.metric("deckhand_reconciles_total") - reconciles0
+        warm = calls(url, c.key)
+        lock = Counter(lock_calls(c.metrics()))
+        lock.subtract(lock0)
+        per = {op: n / max(reconciles, 1) for op, n in warm.items()}
+        status = c.status()
+        replica = status.get("replica") or {}
+        held = len(replica.get("held", []))
+        here = sum(1 for e in status["environments"] if (e.get("replica") or {}).get("here", True))
+        print(f"  controller {i + 1}: {int(reconciles)} no-op reconciles of {here} environments in {elapsed:.0f}s;"
+              " ECS calls per reconcile: " + (", ".join(f"{op} {n:.2f}" for op, n in sorted(per.items())) or "none"))
+        if replica:
+            rounds = elapsed / 10  # a round every third of the 30 s lease TTL
+            print(f"    lock table: {sum(lock.values())} DynamoDB calls in {elapsed:.0f}s (≈{rounds:.0f} rounds,"
+                  f" {sum(lock.values()) / rounds:.1f} per round) holding {held} of 32 shards: "
+                  + ", ".join(f"{op} {n}" for op, n in sorted(lock.items())))
+        cpu = cpu_seconds(c.proc.pid) - cpu0
+        print(f"    CPU {cpu:.2f}s over {elapsed:.0f}s ({100 * cpu / elapsed:.1f}% of one core); "
+              + rss_line(c.proc.pid, "64 MiB"))
+
+
+def lock_calls(text: str) -> dict[str, float]:
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("deckhand_lock_table_calls_total{"):
+            op = line.split('operation="', 1)[1].split('"', 1)[0]
+            out[op] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def controller_100x10(url: str, work: str) -> None:
+    envs, per_env, interval = 100, 10, 10
+    print(f"controller-{envs}x{per_env}:", flush=True)
+    repo = make_fleet(url, work, "bench-seed", envs, per_env)
+    ctl = Controller(url, work, "bench-controller", repo, interval)
+    try:
+        ctl.wait_for_reconciles(envs)
+        show("first cycle (cold caches)", calls(url, ctl.key))
         # Warm: count a few cycles and divide by the reconciles they made.
-        reset_calls(url, key)
-        before = metric_sum(metrics(), "deckhand_reconciles_total")
-        cpu0, t0 = cpu_seconds(proc.pid), time.time()
-        time.sleep(3 * interval)
-        cpu1, t1 = cpu_seconds(proc.pid), time.time()
-        after = metric_sum(metrics(), "deckhand_reconciles_total")
-        warm = calls(url, key)
-        reconciles = after - before
-        per = {op: n / reconciles for op, n in warm.items()}
-        print(f"  warm: {int(reconciles)} no-op reconciles in {t1 - t0:.0f}s; per reconcile: "
-              + ", ".join(f"{op} {n:.2f}" for op, n in sorted(per.items())))
+        warm_cycles(url, [ctl], 3 * interval)
         print(f"  target per environment: 1 DescribeServices + 1 DescribeClusters, 0 DescribeTaskDefinition")
-        print(f"  CPU: {cpu1 - cpu0:.2f}s over {t1 - t0:.0f}s ({100 * (cpu1 - cpu0) / (t1 - t0):.1f}% of one core)")
-        ui_pages(addr, "env042")
-        rss = rss_kib(proc.pid)
-        print(f"  RSS: {rss['VmRSS'] / 1024:.1f} MiB = {rss['RssAnon'] / 1024:.1f} MiB anonymous (heap, stacks)"
-              f" + {rss['RssFile'] / 1024:.1f} MiB file-backed (the binary's code pages) (target ≤ 20 MiB idle)")
+        ui_pages(ctl.addr, "env0042")
+        print("  " + rss_line(ctl.proc.pid, "20 MiB idle"))
         print(f"  binary: {os.path.getsize(DECKHAND) / 1048576:.1f} MiB ({DECKHAND})")
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        ctl.stop()
+
+
+def replicas_1000x10(url: str, work: str) -> None:
+    """1000 environments × 10 services: one replica on a lock table, then three."""
+    # BENCH_ENVS / BENCH_INTERVAL: a smaller, faster run of the same scenario.
+    envs = int(os.environ.get("BENCH_ENVS", 1000))
+    per_env, interval = 10, int(os.environ.get("BENCH_INTERVAL", 60))
+    print(f"replicas-{envs}x{per_env} (interval {interval}s):", flush=True)
+    repo = make_fleet(url, work, "bench-seed", envs, per_env)
+    table = "bench-locks"
+    code, out, _ = deckhand(aws_env(url, "bench-seed", work), "lock-table", "create", table)
+    assert code == 0, out
+    first = Controller(url, work, "bench-replica-1", repo, interval, "--lock-table", table)
+    ctls = [first]
+    try:
+        t0 = time.time()
+        first.wait_for_reconciles(envs)
+        print(f"  one replica: first cycle of {envs} environments in {time.time() - t0:.0f}s")
+        warm_cycles(url, [first], 2 * interval)
+        ctls += [Controller(url, work, f"bench-replica-{i}", repo, interval, "--lock-table", table) for i in (2, 3)]
+        t0 = time.time()
+        while True:
+            held = [c.held() for c in ctls]
+            if sum(held) == 32 and all(held):
+                break
+            if time.time() - t0 > 300:
+                raise SystemExit(f"the shards did not spread: {held}")
+            time.sleep(1)
+        print(f"  three replicas: shards spread {held} in {time.time() - t0:.0f}s")
+        time.sleep(interval)  # every environment reconciled once by its new holder
+        warm_cycles(url, ctls, 2 * interval)
+    finally:
+        for c in ctls:
+            c.stop()
 
 
 def main() -> None:
@@ -318,8 +430,8 @@ def main() -> None:
     proc, url = start_emulator()
     work = tempfile.mkdtemp(prefix="deckhand-bench-")
     scenarios = {"plan-100": plan_100, "release-2": release_2, "release-10": release_10,
-                 "controller-100x10": controller_100x10}
-    chosen = sys.argv[1:] or list(scenarios)
+                 "controller-100x10": controller_100x10, "replicas-1000x10": replicas_1000x10}
+    chosen = sys.argv[1:] or [name for name in scenarios if name != "replicas-1000x10"]
     unknown = [c for c in chosen if c not in scenarios]
     if unknown:
         raise SystemExit(f"unknown scenario {unknown}; choose from {list(scenarios)}")

@@ -272,6 +272,9 @@ pub enum Command {
         /// AWS account ID for the ARNs (default: the account of the task definitions' role ARNs, else `*`).
         #[arg(long)]
         account: Option<String>,
+        /// Also allow the lease calls on this lock table (`--lock-table` of apply and controller).
+        #[arg(long, value_name = "TABLE", env = "DECKHAND_LOCK_TABLE", value_parser = parse_table_name)]
+        lock_table: Option<String>,
     },
     /// Print a shell completion script.
     #[command(

@@ -176,6 +176,7 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             repo,
             envs,
             account,
+            lock_table,
         } => {
             let snapshot = open_snapshot(&repo).await?;
             let (snapshot, loaded) = tokio::task::spawn_blocking(move || {
@@ -189,7 +190,12 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
             let default_region = std::env::var("AWS_REGION")
                 .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
                 .ok();
-            let policy = iam::policy(&environments, account.as_deref(), default_region.as_deref());
+            let policy = iam::policy(
+                &environments,
+                account.as_deref(),
+                default_region.as_deref(),
+                lock_table.as_deref(),
+            );
             let mut text = serde_json::to_string_pretty(&policy).expect("serializes");
             text.push('\n');
             print(&text)?;

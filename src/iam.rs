@@ -23,11 +23,13 @@ struct Scope {
 
 /// The policy document for `environments`. `account` overrides the account
 /// read off the definitions' role ARNs; `default_region` is used for
-/// environments without `region:` (else `*`).
+/// environments without `region:` (else `*`); `lock_table` adds the lease
+/// calls on that DynamoDB table.
 pub fn policy(
     environments: &[Environment],
     account: Option<&str>,
     default_region: Option<&str>,
+    lock_table: Option<&str>,
 ) -> Value {
     let definitions: Vec<(&Environment, TaskDefinitionSpec)> = environments
         .iter()
@@ -156,6 +158,19 @@ pub fn policy(
         statements.push(statement("VerifyRoles", &["iam:GetRole"], &roles));
     }
     statements.extend(lookups(&definitions, &scope, default_region));
+    if let Some(table) = lock_table {
+        // Leases: conditional writes, and the replicas' scan of the table.
+        let region = default_region.unwrap_or("*");
+        statements.push(statement(
+            "LockTable",
+            &[
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Scan",
+            ],
+            &BTreeSet::from([format!("arn:{p}:dynamodb:{region}:{a}:table/{table}")]),
+        ));
+    }
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
@@ -304,7 +319,7 @@ mod tests {
         };
         let snapshot = crate::source::Snapshot::open(&loc).unwrap();
         let env = crate::spec::load(&snapshot, "staging").unwrap();
-        let doc = policy(std::slice::from_ref(&env), None, None);
+        let doc = policy(std::slice::from_ref(&env), None, None, None);
         let text = doc.to_string();
         let by_sid = |sid: &str| {
             doc["Statement"]

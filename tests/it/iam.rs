@@ -49,7 +49,11 @@ fn create_policy(key: &str, name: &str, document: &str) -> (u16, String) {
 #[test]
 fn the_policy_is_scoped_to_the_spec_and_iam_accepts_it() {
     let fx = Fixture::new("iam-policy");
-    let run = fx.run_with_env("iam-policy", &[], &[("AWS_REGION", "us-east-1")]);
+    let run = fx.run_with_env(
+        "iam-policy",
+        &["--lock-table", "deckhand-locks"],
+        &[("AWS_REGION", "us-east-1")],
+    );
     run.expect_code(0);
     let policy: Value = serde_json::from_str(&run.stdout).expect("JSON");
     let text = policy.to_string();
@@ -95,6 +99,19 @@ fn the_policy_is_scoped_to_the_spec_and_iam_accepts_it() {
         ("logs:DescribeLogGroups", "*"),
         ("ecs:ListTaskDefinitions", "*"),
         ("ecs:ListTasks", "*"),
+        // The lock table's leases (--lock-table).
+        (
+            "dynamodb:UpdateItem",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/deckhand-locks",
+        ),
+        (
+            "dynamodb:DeleteItem",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/deckhand-locks",
+        ),
+        (
+            "dynamodb:Scan",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/deckhand-locks",
+        ),
     ] {
         let granted = policy["Statement"].as_array().unwrap().iter().any(|s| {
             s["Action"].as_array().unwrap().iter().any(|a| a == action)
