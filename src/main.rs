@@ -35,6 +35,9 @@ fn main() -> ExitCode {
         cli.verbose.max(u8::from(long_running)),
         log_colors,
     );
+    if long_running {
+        deckhand::controller::memory::limit_arenas();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         // git and spec loading run on the blocking pool; a few threads are plenty.

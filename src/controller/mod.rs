@@ -23,6 +23,7 @@
 
 pub mod clients;
 pub mod http;
+pub mod memory;
 pub mod policy;
 pub mod reconcile;
 pub mod replicas;
@@ -216,6 +217,7 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
                 });
             }
         }
+        memory::release_free_pages();
         tokio::select! {
             () = cancel.cancelled() => break,
             () = tokio::time::sleep(jitter(config.settings.interval, "fetch")) => {}
