@@ -107,7 +107,9 @@ def seed(url: str, env_name: str, cluster: str, rendered: dict, counts: dict[str
 
 def aws_env(url: str, key: str, work: str) -> dict[str, str]:
     """deckhand's environment against the emulator, as access key `key` (the call log's filter)."""
-    return {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "x",
+    # Without RUST_BACKTRACE: a developer's shell often sets it, production does not.
+    inherited = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
+    return {**inherited, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "x",
             "AWS_REGION": "us-east-1", "DECKHAND_CACHE_DIR": os.path.join(work, "cache")}
 
 

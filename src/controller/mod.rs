@@ -401,7 +401,15 @@ async fn environment_loop<C: Connect>(
             if cancel.is_cancelled() {
                 return;
             }
-            reconcile_and_record(&reconciler, &state, &name, commit.as_deref()).await
+            // Boxed: a reconcile's future (a whole release) is large, and
+            // only a few run at once; the loop of each environment stays small.
+            Box::pin(reconcile_and_record(
+                &reconciler,
+                &state,
+                &name,
+                commit.as_deref(),
+            ))
+            .await
         };
         match &verdict.reason {
             Some(reason) => {

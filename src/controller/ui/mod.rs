@@ -79,6 +79,7 @@ fn board(state: &ControllerState) -> Board {
         environments: state.environments(),
         commits: state.commits(),
         generation,
+        replica: state.ownership(),
     }
 }
 

@@ -8,6 +8,7 @@
 //! without JavaScript. Here: the shell, the shared pieces (states, commits,
 //! times, escaping); [`overview`] and [`environment`] are the two `<main>`s.
 
+use crate::controller::replicas::Ownership;
 use crate::controller::state::{EnvironmentStatus, RepoStatus, ResultKind};
 use crate::controller::view::PendingView;
 use crate::source::{CommitInfo, short_sha};
@@ -26,6 +27,8 @@ pub struct Board {
     pub commits: BTreeMap<String, CommitInfo>,
     /// The change counter (the pages' ETag).
     pub generation: u64,
+    /// With a lock table: this replica's shards and the live replicas.
+    pub replica: Option<Ownership>,
 }
 
 /// How an environment stands, in one word.
@@ -43,6 +46,8 @@ pub enum SyncState {
     Suspended,
     /// A release is running now.
     Releasing,
+    /// Another replica reconciles it (a lock table's shards).
+    Elsewhere,
 }
 
 impl SyncState {
@@ -55,6 +60,7 @@ impl SyncState {
             SyncState::Failing => "failing",
             SyncState::Suspended => "suspended",
             SyncState::Releasing => "releasing",
+            SyncState::Elsewhere => "on another replica",
         }
     }
 
@@ -66,12 +72,16 @@ impl SyncState {
             SyncState::Failing => "failing",
             SyncState::Suspended => "suspended",
             SyncState::Releasing => "releasing",
+            SyncState::Elsewhere => "elsewhere",
         }
     }
 }
 
 /// The state of `s`: pure.
 pub fn sync_state(s: &EnvironmentStatus) -> SyncState {
+    if s.replica.as_ref().is_some_and(|r| !r.here) {
+        return SyncState::Elsewhere;
+    }
     if s.release.as_ref().is_some_and(|r| r.finished.is_none()) {
         return SyncState::Releasing;
     }
@@ -105,6 +115,13 @@ fn applied_commit(s: &EnvironmentStatus) -> Option<String> {
 /// Why the environment is not in sync, in a line: a plan held back by a
 /// setting is summed up (the plan itself is listed on its page).
 fn why(s: &EnvironmentStatus, state: SyncState) -> Option<String> {
+    if state == SyncState::Elsewhere {
+        let holder = s.replica.as_ref().and_then(|r| r.holder.as_deref());
+        return Some(match holder {
+            Some(holder) => format!("reconciled by replica {holder}; its page shows it"),
+            None => "its shard is moving between replicas".into(),
+        });
+    }
     match (state, &s.pending) {
         (SyncState::InSync | SyncState::Waiting, _) => None,
         (
@@ -277,6 +294,15 @@ pub fn shell(title: &str, board: &Board, main: &str, asset_version: &str) -> Str
         (None, None) if board.ready => "config from a directory".into(),
         (None, None) => "waiting for the first fetch".into(),
     };
+    let replica = board.replica.as_ref().map_or_else(String::new, |o| {
+        format!(
+            " · replica <code>{}</code> of {}, holding {} of {} shards",
+            esc(&o.me),
+            o.replicas.len(),
+            o.held.len(),
+            crate::controller::replicas::SHARDS
+        )
+    });
     format!(
         "<!doctype html>
 <html lang=\"en\">
@@ -293,7 +319,7 @@ pub fn shell(title: &str, board: &Board, main: &str, asset_version: &str) -> Str
 <a class=\"skip\" href=\"#main\">Skip to content</a>
 <header class=\"top\">
 <a class=\"brand\" href=\"/\">deckhand</a>
-<p class=\"repo\">{repo}</p>
+<p class=\"repo\">{repo}{replica}</p>
 <p id=\"live\" class=\"live muted\" role=\"status\"></p>
 </header>
 <main id=\"main\" tabindex=\"-1\" data-generation=\"{generation}\">

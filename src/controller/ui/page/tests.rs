@@ -86,6 +86,7 @@ fn board(environments: Vec<EnvironmentStatus>) -> Board {
         environments,
         commits,
         generation: 7,
+        replica: None,
     }
 }
 
@@ -301,5 +302,36 @@ fn the_header_shows_the_config_commit_or_why_it_cannot_be_fetched() {
     assert!(
         failing.contains("<span class=\"badge failing\">fetch failing</span> <span class=\"why\">https://git.example/deploy.git: authentication &lt;refused&gt;</span>"),
         "{failing}"
+    );
+}
+
+#[test]
+fn an_environment_of_another_replica_names_it_and_the_header_names_this_one() {
+    use crate::controller::replicas::Ownership;
+    use crate::controller::state::ReplicaOf;
+    let mut s = status("production", ResultKind::InSync);
+    s.replica = Some(ReplicaOf {
+        holder: Some("ip-10-0-2-9:1:<b>".into()),
+        here: false,
+    });
+    assert_eq!(sync_state(&s), SyncState::Elsewhere);
+    let mut b = board(vec![s]);
+    b.replica = Some(Ownership {
+        me: "ip-10-0-1-7:1:a1".into(),
+        table: "deckhand-locks".into(),
+        replicas: vec!["ip-10-0-1-7:1:a1".into(), "ip-10-0-2-9:1:<b>".into()],
+        held: (0..16).collect(),
+        holders: Default::default(),
+    });
+    let page = super::overview::overview(&b, NOW);
+    assert!(page.contains("on another replica"), "{page}");
+    assert!(
+        page.contains("reconciled by replica ip-10-0-2-9:1:&lt;b&gt;"),
+        "escaped: {page}"
+    );
+    let shell = super::shell("x", &b, "", "v");
+    assert!(
+        shell.contains("replica <code>ip-10-0-1-7:1:a1</code> of 2, holding 16 of 32 shards"),
+        "{shell}"
     );
 }
