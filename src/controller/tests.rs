@@ -73,8 +73,11 @@ fn fixture_with(
         poll_interval: Duration::from_secs(1),
         backoff_base: Duration::from_secs(10),
         backoff_max: Duration::from_secs(300),
+        lease_ttl: match locks {
+            crate::apply::lease::Locks::Tags => crate::apply::lease::DEFAULT_TTL,
+            crate::apply::lease::Locks::Table(_) => crate::apply::lease::TABLE_TTL,
+        },
         locks,
-        lease_ttl: crate::apply::lease::TABLE_TTL,
     };
     let reconciler = Reconciler::new(
         location,

@@ -8,6 +8,7 @@
 //! 5xx are the SDK's standard retry mode; what survives them is an
 //! [`EcsError`] for the caller's backoff.
 
+use super::cache::TaskDefinitionCache;
 use super::calls::CallCounter;
 use super::credentials::{self, CredentialSource};
 use super::error::{EcsError, endpoint_description};
@@ -31,13 +32,8 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
-
-/// The ARN cache is cleared when it grows past this many definitions: a
-/// long-running controller sees new ARNs with every release, and one round of
-/// re-describes is cheaper than unbounded memory.
-const TASK_DEFINITION_CACHE_LIMIT: usize = 4096;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 #[derive(Debug)]
 struct CountingInterceptor(Arc<CallCounter>);
@@ -170,7 +166,7 @@ pub struct EcsClient {
     autoscaling: aws_sdk_applicationautoscaling::Client,
     region: Option<String>,
     calls: Arc<CallCounter>,
-    task_definitions: Arc<Mutex<HashMap<String, Arc<TaskDefinition>>>>,
+    task_definitions: Arc<TaskDefinitionCache>,
     limiter: Arc<RateLimiter>,
     credentials: Arc<CredentialSource>,
     lookups: Lookups,
@@ -258,23 +254,12 @@ impl EcsClient {
             arn: arn.clone(),
             spec,
         });
-        let mut cache = self
-            .task_definitions
-            .lock()
-            .expect("task definition cache lock");
-        if cache.len() >= TASK_DEFINITION_CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(arn, described.clone());
+        self.task_definitions.insert(&described);
         described
     }
 
     fn cached(&self, arn: &str) -> Option<Arc<TaskDefinition>> {
-        self.task_definitions
-            .lock()
-            .expect("task definition cache lock")
-            .get(arn)
-            .cloned()
+        self.task_definitions.get(arn)
     }
 
     fn cluster_error(&self, cluster: &str, e: EcsError) -> EcsError {

@@ -6,7 +6,7 @@
 //!
 //! - [`EcsClient`]: the real `aws-sdk-ecs` client — standard AWS config,
 //!   every request counted by operation ([`calls`]), DescribeServices batched
-//!   by 10, task definitions cached by ARN (they are immutable), mutating
+//!   by 10, task definitions cached by ARN while in use (they are immutable; [`cache`]), mutating
 //!   calls held to ECS's rates ([`limiter`]), SDK errors mapped to
 //!   [`EcsError`]s that carry their class ([`error`]). [`taskdef`] maps task
 //!   definitions to and from the SDK's types. The Application Auto Scaling
@@ -22,6 +22,7 @@
 //!   real SDK path against the emulator.
 
 mod autoscaling;
+pub mod cache;
 pub mod calls;
 mod client;
 pub mod credentials;
