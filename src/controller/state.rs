@@ -313,7 +313,18 @@ impl ControllerState {
             .get(environment)
             .is_some_and(|s| s.replica.as_ref() == Some(&replica));
         if !same {
-            self.update(environment, |s| s.replica = Some(replica));
+            self.update(environment, |s| {
+                // What this replica saw of an environment another one now
+                // reconciles grows stale: forget it (the history is read
+                // again if the environment comes back).
+                if !replica.here {
+                    s.wanted = None;
+                    s.live = None;
+                    s.pending = None;
+                    s.recent_releases = None;
+                }
+                s.replica = Some(replica);
+            });
         }
     }
 
@@ -653,6 +664,47 @@ fn escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_environment_moved_to_another_replica_forgets_what_was_seen_here() {
+        let state = ControllerState::default();
+        state.set_releases("staging", Vec::new());
+        state.set_replica_of(
+            "staging",
+            ReplicaOf {
+                holder: Some("me".into()),
+                here: true,
+            },
+        );
+        assert!(state.has_releases("staging"));
+        state.set_replica_of(
+            "staging",
+            ReplicaOf {
+                holder: Some("other:1:x".into()),
+                here: false,
+            },
+        );
+        assert!(
+            !state.has_releases("staging"),
+            "read again if it comes back"
+        );
+        let s = state.environments().remove(0);
+        assert!(s.live.is_none() && s.pending.is_none() && s.wanted.is_none());
+        let text = state.prometheus();
+        assert!(
+            !text.contains("deckhand_environment_reconciled_here"),
+            "only with a lock table"
+        );
+        state.set_ownership(Ownership {
+            me: "me".into(),
+            ..Ownership::default()
+        });
+        assert!(
+            state
+                .prometheus()
+                .contains("deckhand_environment_reconciled_here{environment=\"staging\"} 0")
+        );
+    }
 
     #[test]
     fn metrics_are_prometheus_text_with_counts() {
