@@ -3,7 +3,7 @@
 //! the reports; logs go to stderr.
 
 use crate::adopt::{self, AdoptError};
-use crate::apply::lease::{self, Locks};
+use crate::apply::lease::Locks;
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyError, ApplyOptions, ApplyOutcome};
 use crate::cli::{Command, LeaseArgs, LockTableCommand, RepoArgs, Shell, StatusFormat};
@@ -345,15 +345,14 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
 
 /// Where release leases live, and their TTL.
 async fn locks(args: &LeaseArgs) -> Result<(Locks, std::time::Duration), CommandError> {
-    Ok(match &args.lock_table {
-        Some(name) => (
-            Locks::Table(std::sync::Arc::new(
-                DynamoLockTable::connect(name, None).await?,
-            )),
-            args.lease_ttl.unwrap_or(lease::TABLE_TTL),
-        ),
-        None => (Locks::Tags, args.lease_ttl.unwrap_or(lease::DEFAULT_TTL)),
-    })
+    let locks = match &args.lock_table {
+        Some(name) => Locks::Table(std::sync::Arc::new(
+            DynamoLockTable::connect(name, None).await?,
+        )),
+        None => Locks::Tags,
+    };
+    let ttl = args.lease_ttl.unwrap_or_else(|| locks.default_ttl());
+    Ok((locks, ttl))
 }
 
 /// `lock-table create` and `lock-table show`.

@@ -36,7 +36,7 @@ use crate::apply::lease::Locks;
 use crate::source::{self, RepoLocation, Snapshot, short_sha};
 use clients::{Connect, SdkConnect};
 use reconcile::{Reconciler, Settings};
-use replicas::{Ownership, Replica};
+use replicas::Replica;
 use state::{ControllerState, ReplicaOf, RepoStatus, ResultKind};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -285,11 +285,10 @@ async fn keep_shards(replica: Arc<Replica>, state: Arc<ControllerState>, stop: C
 /// answer in the status either way.
 fn reconciled_here(replica: &Replica, state: &ControllerState, name: &str) -> bool {
     let here = replica.reconciles(name);
-    let ownership: Ownership = replica.ownership();
     state.set_replica_of(
         name,
         ReplicaOf {
-            holder: ownership.holder_of(name).map(str::to_owned),
+            holder: replica.holder_of(name),
             here,
         },
     );

@@ -172,6 +172,14 @@ impl Replica {
         self.ownership.subscribe()
     }
 
+    /// Who reconciles `environment`, as this replica last saw the table.
+    pub fn holder_of(&self, environment: &str) -> Option<String> {
+        self.ownership
+            .borrow()
+            .holder_of(environment)
+            .map(str::to_owned)
+    }
+
     /// What this replica holds and sees now.
     pub fn ownership(&self) -> Ownership {
         self.ownership.borrow().clone()

@@ -295,8 +295,12 @@ impl ControllerState {
 
     /// What this replica holds and sees in the lock table.
     pub fn set_ownership(&self, ownership: Ownership) {
-        *self.replica.lock().expect("replica lock") = Some(ownership);
-        self.changed();
+        let mut replica = self.replica.lock().expect("replica lock");
+        if replica.as_ref() != Some(&ownership) {
+            *replica = Some(ownership);
+            drop(replica);
+            self.changed();
+        }
     }
 
     /// The replica's view, with a lock table.

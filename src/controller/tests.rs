@@ -73,10 +73,7 @@ fn fixture_with(
         poll_interval: Duration::from_secs(1),
         backoff_base: Duration::from_secs(10),
         backoff_max: Duration::from_secs(300),
-        lease_ttl: match locks {
-            crate::apply::lease::Locks::Tags => crate::apply::lease::DEFAULT_TTL,
-            crate::apply::lease::Locks::Table(_) => crate::apply::lease::TABLE_TTL,
-        },
+        lease_ttl: locks.default_ttl(),
         locks,
     };
     let reconciler = Reconciler::new(

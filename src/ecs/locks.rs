@@ -104,7 +104,8 @@ pub trait LockTable: Send + Sync {
     fn list(&self) -> BoxFuture<'_, Result<Vec<LeaseRecord>, EcsError>>;
 }
 
-fn unix_now() -> u64 {
+/// Wall-clock unix seconds: what lease expiries are written in.
+pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -131,6 +132,8 @@ const ID: &str = "id";
 const HOLDER: &str = "holder";
 const EXPIRES: &str = "expires";
 const FENCE: &str = "fence";
+/// The condition of a renewal and a release: our tenure, not a successor's.
+const STILL_OURS: &str = "#holder = :me AND #fence = :fence";
 
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
@@ -375,7 +378,7 @@ impl DynamoLockTable {
             .table_name(&self.table)
             .key(ID, s(id))
             .update_expression("SET #expires = :expires")
-            .condition_expression("#holder = :me AND #fence = :fence")
+            .condition_expression(STILL_OURS)
             .expression_attribute_names("#holder", HOLDER)
             .expression_attribute_names("#expires", EXPIRES)
             .expression_attribute_names("#fence", FENCE)
@@ -402,7 +405,7 @@ impl DynamoLockTable {
             .delete_item()
             .table_name(&self.table)
             .key(ID, s(id))
-            .condition_expression("#holder = :me AND #fence = :fence")
+            .condition_expression(STILL_OURS)
             .expression_attribute_names("#holder", HOLDER)
             .expression_attribute_names("#fence", FENCE)
             .expression_attribute_values(":me", s(holder))

@@ -19,7 +19,7 @@ pub mod tag;
 
 use crate::ecs::{Ecs, EcsError, LockTable};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use table::TableLease;
 use tag::TagLease;
 use tokio::time::Instant;
@@ -38,6 +38,17 @@ pub enum Locks {
     Tags,
     /// A lock table.
     Table(Arc<dyn LockTable>),
+}
+
+impl Locks {
+    /// The lease TTL when none is given: [`DEFAULT_TTL`] for tags,
+    /// [`TABLE_TTL`] for a table.
+    pub fn default_ttl(&self) -> Duration {
+        match self {
+            Locks::Tags => DEFAULT_TTL,
+            Locks::Table(_) => TABLE_TTL,
+        }
+    }
 }
 
 impl std::fmt::Debug for Locks {
@@ -74,12 +85,7 @@ pub enum LeaseError {
     Ecs(#[from] EcsError),
 }
 
-pub(crate) fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub(crate) use crate::ecs::locks::unix_now as now;
 
 pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -231,14 +237,6 @@ impl<'a, E: Ecs> Lease<'a, E> {
     /// How often to renew.
     pub fn renew_every(&self) -> Duration {
         self.ttl / 3
-    }
-
-    /// The table lease's tenure number (None for a tag lease).
-    pub fn fence(&self) -> Option<u64> {
-        match &self.kind {
-            Kind::Tag(_) => None,
-            Kind::Table(lease) => Some(lease.fence()),
-        }
     }
 
     /// Give the lease up (only if it is still ours).

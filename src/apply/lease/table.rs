@@ -59,9 +59,4 @@ impl TableLease {
     pub async fn release(self) -> Result<(), EcsError> {
         self.table.release(&self.id, &self.holder, self.fence).await
     }
-
-    /// The tenure number.
-    pub fn fence(&self) -> u64 {
-        self.fence
-    }
 }
