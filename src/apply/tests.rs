@@ -488,6 +488,26 @@ mod lock_table {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_migration_is_not_started_on_a_lease_taken_over_moments_before() {
+        // Taken over between the acquire and the migration: the lease's
+        // deadline has not passed, so only RunTask's fresh renewal can tell.
+        let fake = seeded(Behaviour::default());
+        let env = environment("shop:2", "r2");
+        let table = Arc::new(MemoryLockTable::default());
+        *table.taken_before_renewal.lock().unwrap() =
+            Some(("env/staging".into(), "thief:1:x".into()));
+        let err = release_with(&fake, &env, &with_table(1, &table))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("no longer held"), "{err}");
+        assert_eq!(
+            fake.with(|s| s.log.iter().filter(|l| l.ends_with(" RunTask")).count()),
+            0,
+            "no migration on a lost lease"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_release_that_cannot_renew_stops_before_its_lease_could_expire() {
         let fake = slow_migration();
         let env = environment("shop:2", "r2");

@@ -503,6 +503,9 @@ pub struct MemoryLockTable {
     epoch: tokio::time::Instant,
     /// Set: every call fails as unreachable.
     pub down: std::sync::atomic::AtomicBool,
+    /// Set: the lease is taken over by this holder just before the next
+    /// renewal is answered (a takeover between two calls of its holder).
+    pub taken_before_renewal: std::sync::Mutex<Option<(String, String)>>,
 }
 
 #[cfg(test)]
@@ -513,6 +516,7 @@ impl Default for MemoryLockTable {
             calls: Default::default(),
             epoch: tokio::time::Instant::now(),
             down: Default::default(),
+            taken_before_renewal: Default::default(),
         }
     }
 }
@@ -616,6 +620,14 @@ impl LockTable for MemoryLockTable {
     ) -> BoxFuture<'a, Result<bool, EcsError>> {
         Box::pin(async move {
             self.call("UpdateItem")?;
+            let thief = self
+                .taken_before_renewal
+                .lock()
+                .expect("takeover lock")
+                .take();
+            if let Some((item, thief)) = thief {
+                self.steal(&item, &thief);
+            }
             let now = self.clock();
             let mut items = self.items.lock().expect("table lock");
             match items.get_mut(id) {

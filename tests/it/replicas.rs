@@ -326,6 +326,27 @@ fn lock_table_errors_say_how_to_fix_them_and_change_nothing() {
         "{}",
         run.stderr
     );
+    // A table that is not a lock table is refused, not used.
+    let other = format!("{}-other", fx.id);
+    emulator().dynamodb(
+        &fx.key,
+        "CreateTable",
+        &json!({
+            "TableName": other,
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        }),
+    );
+    let run = fx.deckhand(&["lock-table", "create", &other]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "table '{other}' is not a deckhand lock table: its key is pk (HASH)"
+        )),
+        "{}",
+        run.stderr
+    );
     // Creating twice is a no-op the second time.
     let table = create_table(&fx);
     let again = fx.deckhand(&["lock-table", "create", &table]);

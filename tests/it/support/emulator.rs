@@ -157,6 +157,16 @@ impl Emulator {
         )
     }
 
+    /// One DynamoDB call as access key `access_key`.
+    pub fn dynamodb(&self, access_key: &str, operation: &str, body: &Value) -> Value {
+        self.aws_json(
+            access_key,
+            "dynamodb",
+            &format!("DynamoDB_20120810.{operation}"),
+            body,
+        )
+    }
+
     /// One AWS JSON-protocol call, signed (as the emulator reads it) for `service`.
     fn aws_json(&self, access_key: &str, service: &str, target: &str, body: &Value) -> Value {
         let operation = target.rsplit('.').next().unwrap_or(target);
