@@ -328,10 +328,25 @@ class Controller:
         self.proc.wait(timeout=60)
 
 
+def resident_by_mapping(pid: int) -> list[tuple[int, str]]:
+    """Resident KiB per mapped file (and [heap], [anon] for the rest), largest first."""
+    by: Counter = Counter()
+    name = ""
+    for line in open(f"/proc/{pid}/smaps"):
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5 and ":" not in fields[0]:
+            name = os.path.basename(fields[5]) if len(fields) > 5 else "[anon]"
+        elif fields[0] == "Rss:":
+            by[name] += int(fields[1])
+    return sorted(((kib, n) for n, kib in by.items()), reverse=True)
+
+
 def rss_line(pid: int, target: str) -> str:
     rss = rss_kib(pid)
+    top = ", ".join(f"{n} {kib / 1024:.1f}" for kib, n in resident_by_mapping(pid)[:5])
     return (f"RSS {rss['VmRSS'] / 1024:.1f} MiB = {rss['RssAnon'] / 1024:.1f} MiB anonymous (heap, stacks)"
-            f" + {rss['RssFile'] / 1024:.1f} MiB file-backed (the binary's code pages) (target ≤ {target})")
+            f" + {rss['RssFile'] / 1024:.1f} MiB file-backed (code and read-only data) (target ≤ {target});"
+            f" largest mappings (MiB): {top}")
 
 
 def warm_cycles(url: str, ctls: list[Controller], seconds: float) -> None:
@@ -343,6 +358,8 @@ def warm_cycles(url: str, ctls: list[Controller], seconds: float) -> None:
     t0 = time.time()
     time.sleep(seconds)
     elapsed = time.time() - t0
+    # Resources first: the /status read below is a large response of its own.
+    resources = [(cpu_seconds(c.proc.pid), rss_line(c.proc.pid, "64 MiB")) for c in ctls]
     for i, (c, (reconciles0, cpu0, lock0)) in enumerate(zip(ctls, before)):
         reconciles = c.metric("deckhand_reconciles_total") - reconciles0
         warm = calls(url, c.key)
@@ -360,9 +377,8 @@ def warm_cycles(url: str, ctls: list[Controller], seconds: float) -> None:
             print(f"    lock table: {sum(lock.values())} DynamoDB calls in {elapsed:.0f}s (≈{rounds:.0f} rounds,"
                   f" {sum(lock.values()) / rounds:.1f} per round) holding {held} of 32 shards: "
                   + ", ".join(f"{op} {n}" for op, n in sorted(lock.items())))
-        cpu = cpu_seconds(c.proc.pid) - cpu0
-        print(f"    CPU {cpu:.2f}s over {elapsed:.0f}s ({100 * cpu / elapsed:.1f}% of one core); "
-              + rss_line(c.proc.pid, "64 MiB"))
+        cpu = resources[i][0] - cpu0
+        print(f"    CPU {cpu:.2f}s over {elapsed:.0f}s ({100 * cpu / elapsed:.1f}% of one core); " + resources[i][1])
 
 
 def lock_calls(text: str) -> dict[str, float]:
@@ -386,7 +402,10 @@ def controller_100x10(url: str, work: str) -> None:
         warm_cycles(url, [ctl], 3 * interval)
         print(f"  target per environment: 1 DescribeServices + 1 DescribeClusters, 0 DescribeTaskDefinition")
         ui_pages(ctl.addr, "env0042")
-        print("  " + rss_line(ctl.proc.pid, "20 MiB idle"))
+        print("  right after the UI's requests: " + rss_line(ctl.proc.pid, "20 MiB idle"))
+        # The controller hands free heap pages back after each fetch cycle.
+        time.sleep(interval + 1)
+        print("  idle, one cycle later: " + rss_line(ctl.proc.pid, "20 MiB idle"))
         print(f"  binary: {os.path.getsize(DECKHAND) / 1048576:.1f} MiB ({DECKHAND})")
     finally:
         ctl.stop()

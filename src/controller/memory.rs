@@ -9,11 +9,16 @@
 const ARENAS: libc::c_int = 2;
 
 /// Limit glibc's malloc arenas; call once, before the runtime starts threads.
+/// An operator's own `MALLOC_ARENA_MAX` (or `GLIBC_TUNABLES`) wins.
 pub fn limit_arenas() {
     #[cfg(target_env = "gnu")]
-    // SAFETY: mallopt only sets a malloc parameter; called before other threads exist.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none()
+        && !std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("arena_max"))
+    {
+        // SAFETY: mallopt only sets a malloc parameter; called before other threads exist.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+        }
     }
 }
 

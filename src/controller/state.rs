@@ -566,7 +566,8 @@ impl ControllerState {
                 "gauge",
                 "1 for the environments this replica reconciles, 0 for the others.",
             );
-            for env in self.environments() {
+            let envs = self.environments.lock().expect("status lock");
+            for env in envs.values() {
                 if let Some(replica) = &env.replica {
                     sample(
                         &mut out,
@@ -583,9 +584,13 @@ impl ControllerState {
             "gauge",
             "Environments by sync state.",
         );
-        let envs = self.environments();
-        for (state, wanted) in [("in-sync", true), ("out-of-sync", false)] {
-            let n = envs.iter().filter(|e| e.in_sync == Some(wanted)).count();
+        // Counted under the lock: a scrape copies no environment.
+        let counts = {
+            let envs = self.environments.lock().expect("status lock");
+            let count = |wanted| envs.values().filter(|e| e.in_sync == Some(wanted)).count();
+            [("in-sync", count(true)), ("out-of-sync", count(false))]
+        };
+        for (state, n) in counts {
             sample(
                 &mut out,
                 "deckhand_environments",

@@ -92,7 +92,7 @@ pub struct Observation {
 
 /// Describe `live` against `env` and its `plan`: pure.
 pub fn observe(env: &Environment, live: &LiveEnvironment, plan: &Plan, drift: bool) -> Observation {
-    let mut services = Vec::new();
+    let mut services = Vec::with_capacity(env.services.len());
     let mut missing = Vec::new();
     for spec in &env.services {
         let Some(found) = live.services.get(&spec.name) else {

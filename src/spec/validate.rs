@@ -219,7 +219,7 @@ impl<'a> Validator<'a> {
             .as_deref()
             .and_then(|p| self.template(&["taskDefinition"], p));
 
-        let mut services = Vec::new();
+        let mut services = Vec::with_capacity(raw.services.len());
         for (name, block) in &raw.services {
             if let Some(service) = self.service(&raw, name, block, default_template.as_ref()) {
                 services.push(service);
