@@ -1,6 +1,6 @@
 //! `deckhand init`: adopt a cluster's running services into a config repo.
 //! [`read`] describes them through [`Ecs`] (read-only), [`layout`] turns
-//! them into files (pure), [`write`] puts the files in the repo directory,
+//! them into files (pure), [`write()`] puts the files in the repo directory,
 //! never over existing ones unless forced.
 
 pub mod layout;

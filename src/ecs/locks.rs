@@ -16,7 +16,7 @@
 //! - list: one strongly consistent Scan (the table holds only leases, a few
 //!   dozen small items).
 //!
-//! [`DynamoLockTable`] is the real client; [`MemoryLockTable`] (tests) keeps
+//! [`DynamoLockTable`] is the real client; `MemoryLockTable` (tests) keeps
 //! the same conditions in memory, on tokio's clock so tests can pause time.
 
 use super::calls::CallCounter;

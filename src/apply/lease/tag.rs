@@ -69,7 +69,7 @@ fn owner_is_dead_here(owner: &str) -> bool {
 
 impl<'a, E: Ecs> TagLease<'a, E> {
     /// Claim the lease of `environment` on `cluster` for `owner` (see
-    /// [`own_owner`]): fail at once when someone else holds it, else write
+    /// [`own_owner`](super::own_owner)): fail at once when someone else holds it, else write
     /// ours. The claim is held only after [`SETTLE`] has passed and
     /// [`TagLease::confirm`] found our value still there; the caller may do
     /// read-only or harmless work in between.

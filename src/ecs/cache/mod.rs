@@ -7,8 +7,8 @@
 //! Two generations: hits and inserts go to the current one; every
 //! [`SWEEP`] the current becomes the previous and the previous is dropped,
 //! so a definition unused for two sweeps is forgotten, whatever the fleet's
-//! size. Entries are kept [packed](packed) (a tenth of the parsed size) and
-//! unpacked on each hit.
+//! size. Entries are kept packed (deflated JSON, a fraction of the parsed
+//! size) and unpacked on each hit.
 
 mod packed;
 

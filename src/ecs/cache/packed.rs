@@ -1,7 +1,8 @@
 //! A task definition packed for the cache: its compact JSON, deflated with
 //! a preset dictionary of task-definition vocabulary (field names in the
-//! order they serialize, ECS's usual values). A definition of ~1 KiB packs
-//! to ~300 bytes; without the dictionary, deflate halves it at best.
+//! order they serialize, ECS's usual values). The shop example's definition,
+//! 831 bytes of JSON, packs to 140; without the dictionary, deflate halves a
+//! definition at best.
 
 use crate::taskdef::model::TaskDefinitionSpec;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
@@ -85,13 +86,13 @@ mod tests {
     }
 
     #[test]
-    fn a_definition_unpacks_to_itself_at_a_third_of_its_json() {
+    fn a_definition_unpacks_to_itself_from_under_a_quarter_of_its_json() {
         let td = shop("app.json");
         let json = serde_json::to_vec(&td).unwrap().len();
         let packed = Packed::new(&td).unwrap();
         assert_eq!(packed.unpack().unwrap(), td);
         assert!(
-            packed.size() * 5 < json * 2,
+            packed.size() * 4 < json,
             "{} bytes packed from {json}",
             packed.size()
         );
