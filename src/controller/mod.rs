@@ -2,11 +2,12 @@
 //! git, continuously.
 //!
 //! The controller owns *when*; [`reconcile`] owns *what*. One fetch loop
-//! fetches the repo (no re-clone) every interval or at once on a webhook; one
-//! loop per environment reconciles it on its own schedule (interval ± 10%
-//! jitter, or sooner when a reconcile asks, e.g. a backoff), is woken when a
-//! new commit arrives, and never runs two reconciles of its environment at
-//! once. A semaphore bounds reconciles across environments.
+//! fetches the repo (no re-clone) every interval, or at once on a webhook
+//! (or when another replica announces one); one loop per environment
+//! reconciles it on its own schedule (interval ± 10% jitter, or sooner when
+//! a reconcile asks, e.g. a backoff), is woken when a new commit arrives,
+//! and never runs two reconciles of its environment at once. A semaphore
+//! bounds reconciles across environments.
 //!
 //! Shutdown is two-stage: the first SIGTERM/SIGINT stops new work and waits
 //! up to the grace period for running reconciles (a migration in progress is
@@ -82,11 +83,14 @@ pub enum ControllerError {
     Failed(usize),
 }
 
-/// Messages from the webhook to the loops.
+/// Messages from the webhook (and, with replicas, from the lock table) to
+/// the fetch loop.
 #[derive(Debug, Default)]
 pub struct Wakeups {
-    /// Fetch now.
+    /// Fetch now: a webhook came.
     pub fetch: Notify,
+    /// Fetch now: another replica announced a commit a webhook brought it.
+    pub peer: Notify,
 }
 
 /// ±10% jitter, so many environments do not poll ECS in lockstep.
@@ -178,11 +182,16 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
     }
     let cancel = CancellationToken::new();
     let keeper_stop = CancellationToken::new();
-    let keeper = replica
-        .clone()
-        .map(|replica| tokio::spawn(keep_shards(replica, state.clone(), keeper_stop.clone())));
-    spawn_signal_handler(cancel.clone());
     let wakeups = Arc::new(Wakeups::default());
+    let keeper = replica.clone().map(|replica| {
+        tokio::spawn(keep_shards(
+            replica,
+            state.clone(),
+            wakeups.clone(),
+            keeper_stop.clone(),
+        ))
+    });
+    spawn_signal_handler(cancel.clone());
     let server = match config.listen {
         Some(addr) => Some(
             http::serve(addr, state.clone(), wakeups.clone(), cancel.clone())
@@ -195,6 +204,7 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
     let (commit_tx, commit_rx) = watch::channel::<Option<Option<String>>>(None);
     let limit = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let mut loops: BTreeMap<String, tokio::task::JoinHandle<()>> = BTreeMap::new();
+    let mut by_webhook = false;
     loop {
         // Environments are listed only when the commit changes (a plain
         // directory has no commit: listed every time).
@@ -203,6 +213,15 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
         {
             tracing::info!(commit = commit.as_deref().map(short_sha), "config commit");
             commit_tx.send_replace(Some(commit.clone()));
+            if by_webhook
+                && commit.is_some()
+                && let Some(replica) = &replica
+                && let Err(e) = replica.announce().await
+            {
+                tracing::warn!(
+                    "could not tell the other replicas of the new commit; they fetch it within --interval: {e}"
+                );
+            }
             for name in environment_names(&config.location, commit, &config.environments).await {
                 loops.entry(name.clone()).or_insert_with(|| {
                     tokio::spawn(environment_loop(
@@ -218,11 +237,18 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
             }
         }
         memory::release_free_pages();
-        tokio::select! {
+        by_webhook = tokio::select! {
             () = cancel.cancelled() => break,
-            () = tokio::time::sleep(jitter(config.settings.interval, "fetch")) => {}
-            () = wakeups.fetch.notified() => tracing::info!("woken by webhook"),
-        }
+            () = tokio::time::sleep(jitter(config.settings.interval, "fetch")) => false,
+            () = wakeups.fetch.notified() => {
+                tracing::info!("woken by webhook");
+                true
+            }
+            () = wakeups.peer.notified() => {
+                tracing::info!("woken by another replica: it fetched a new commit on a webhook");
+                false
+            }
+        };
     }
 
     tracing::info!(
@@ -254,11 +280,19 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
 }
 
 /// The replica's rounds on the lock table, until `stop`.
-async fn keep_shards(replica: Arc<Replica>, state: Arc<ControllerState>, stop: CancellationToken) {
+async fn keep_shards(
+    replica: Arc<Replica>,
+    state: Arc<ControllerState>,
+    wakeups: Arc<Wakeups>,
+    stop: CancellationToken,
+) {
     let mut held = None;
     loop {
         match replica.round().await {
-            Ok(()) => {
+            Ok(announced) => {
+                if announced {
+                    wakeups.peer.notify_one();
+                }
                 let ownership = replica.ownership();
                 if held.as_ref() != Some(&ownership.held) {
                     tracing::info!(

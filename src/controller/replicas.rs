@@ -17,6 +17,12 @@
 //! lease may have expired (its local deadline). Releases are excluded by
 //! their own per-environment lease in the same table, which the CLI takes
 //! too; so a shard moving in the middle of a release is safe.
+//!
+//! A webhook reaches one replica. When it brings that replica a new commit,
+//! the replica [announces](Replica::announce) it on the `repo` item (one
+//! UpdateItem, its fence counting up); every other replica sees the fence
+//! grow in its next round's Scan and fetches at once, so the environments it
+//! holds get the commit within a round instead of an interval.
 
 use crate::ecs::{Claim, EcsError, LeaseRecord, LockTable};
 use serde::Serialize;
@@ -28,6 +34,11 @@ use tokio::time::Instant;
 
 /// Shards environments are hashed onto. Every replica must agree on it.
 pub const SHARDS: u32 = 32;
+/// The item a replica bumps when a webhook brought it a new commit.
+const REPO_ID: &str = "repo";
+/// How long the `repo` item outlives its last announcement (DynamoDB's TTL
+/// then deletes it).
+const ANNOUNCEMENT_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// The shard of an environment (FNV-1a of its name).
 pub fn shard_of(environment: &str) -> u32 {
@@ -141,6 +152,9 @@ pub struct Replica {
     ttl: Duration,
     held: Mutex<BTreeMap<u32, Held>>,
     member: Mutex<Option<u64>>,
+    /// The `repo` item's fence at the last round (0: no item; None: no
+    /// round yet).
+    announcements: Mutex<Option<u64>>,
     ownership: watch::Sender<Ownership>,
 }
 
@@ -158,6 +172,7 @@ impl Replica {
             ttl,
             held: Mutex::default(),
             member: Mutex::default(),
+            announcements: Mutex::default(),
             ownership,
         }
     }
@@ -199,10 +214,20 @@ impl Replica {
         sent + self.ttl.saturating_sub(self.ttl / 4)
     }
 
-    /// One round: scan, renew membership, renew/take/give up shards.
-    pub async fn round(&self) -> Result<(), EcsError> {
+    /// Tell the other replicas that a webhook brought this one a new commit
+    /// (they fetch on their next round).
+    pub async fn announce(&self) -> Result<(), EcsError> {
+        self.table
+            .announce(REPO_ID, &self.me, ANNOUNCEMENT_TTL)
+            .await
+    }
+
+    /// One round: scan, renew membership, renew/take/give up shards. True
+    /// when another replica announced a commit since the last round.
+    pub async fn round(&self) -> Result<bool, EcsError> {
         let sent = Instant::now();
         let records = self.table.list().await?;
+        let announced = self.announced(&records);
         let now = self.table.now();
         let plan = moves(&records, &self.me, now);
         match self
@@ -272,7 +297,18 @@ impl Replica {
             *current = ownership;
             changed
         });
-        Ok(())
+        Ok(announced)
+    }
+
+    /// Has another replica announced a commit since the last round? (Not on
+    /// the first round: a replica fetches when it starts anyway.)
+    fn announced(&self, records: &[LeaseRecord]) -> bool {
+        let repo = records.iter().find(|r| r.id == REPO_ID);
+        let fence = repo.map_or(0, |r| r.fence);
+        let mut seen = self.announcements.lock().expect("announcements lock");
+        let grown = seen.is_some_and(|last| fence != last && fence != 0);
+        *seen = Some(fence);
+        grown && repo.is_some_and(|r| r.holder != self.me)
     }
 
     /// Give up every shard and the membership (at shutdown), so the other
@@ -404,14 +440,19 @@ mod tests {
         }
     }
 
+    /// Replicas a, b and c on one in-memory table, with a 30 s TTL.
+    fn three_replicas() -> (Arc<MemoryLockTable>, Vec<Replica>) {
+        let table: Arc<MemoryLockTable> = Arc::new(MemoryLockTable::default());
+        let replicas = ["a", "b", "c"]
+            .iter()
+            .map(|me| Replica::new(table.clone(), (*me).into(), Duration::from_secs(30)))
+            .collect();
+        (table, replicas)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn replicas_on_one_table_converge_and_a_leaver_hands_over() {
-        let table: Arc<MemoryLockTable> = Arc::new(MemoryLockTable::default());
-        let ttl = Duration::from_secs(30);
-        let replicas: Vec<Replica> = ["a", "b", "c"]
-            .iter()
-            .map(|me| Replica::new(table.clone(), (*me).into(), ttl))
-            .collect();
+        let (table, replicas) = three_replicas();
         for _ in 0..4 {
             for r in &replicas {
                 r.round().await.unwrap();
@@ -462,5 +503,36 @@ mod tests {
         assert!(a.reconciles("staging"), "still surely held at 20 s");
         tokio::time::advance(Duration::from_secs(3)).await;
         assert!(!a.reconciles("staging"), "past the TTL less its margin");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_commit_announced_by_one_replica_wakes_the_others_once() {
+        let (table, replicas) = three_replicas();
+        let rounds = async || {
+            let mut woken = Vec::new();
+            for r in &replicas {
+                woken.push(r.round().await.unwrap());
+            }
+            woken
+        };
+        assert_eq!(rounds().await, [false; 3], "nothing announced yet");
+        replicas[0].announce().await.unwrap();
+        assert_eq!(
+            rounds().await,
+            [false, true, true],
+            "the others fetch; the announcer already has the commit"
+        );
+        assert_eq!(rounds().await, [false; 3], "once per announcement");
+        // The shards never see the notice.
+        let held: usize = replicas.iter().map(|r| r.ownership().held.len()).sum();
+        assert_eq!(held, SHARDS as usize);
+        // Two announcements between rounds wake once; one by b wakes a and c.
+        replicas[0].announce().await.unwrap();
+        replicas[1].announce().await.unwrap();
+        assert_eq!(rounds().await, [true, false, true]);
+        // A replica that starts later is not woken by an old notice.
+        let late = Replica::new(table.clone(), "d".into(), Duration::from_secs(30));
+        assert!(!late.round().await.unwrap());
+        assert!(!late.round().await.unwrap());
     }
 }

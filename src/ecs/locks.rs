@@ -34,7 +34,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// One lease as the table holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseRecord {
-    /// What is leased: `env/<name>`, `shard/<n>`, `replica/<id>`.
+    /// What is leased: `env/<name>`, `shard/<n>`, `replica/<id>`; or
+    /// `repo`, a notice (see the controller's replicas).
     pub id: String,
     /// Who holds it (`host:pid:nonce`).
     pub holder: String,
@@ -98,6 +99,16 @@ pub trait LockTable: Send + Sync {
         id: &'a str,
         holder: &'a str,
         fence: u64,
+    ) -> BoxFuture<'a, Result<(), EcsError>>;
+
+    /// Write `id` as `holder`'s for `ttl` whoever held it, counting one
+    /// more on its fence: a notice to the other readers of the table, not a
+    /// lease.
+    fn announce<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        ttl: Duration,
     ) -> BoxFuture<'a, Result<(), EcsError>>;
 
     /// Every lease in the table, expired ones included.
@@ -323,21 +334,11 @@ impl DynamoLockTable {
         use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
         let now = unix_now();
         let answer = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(ID, s(id))
-            .update_expression("SET #holder = :me, #expires = :expires ADD #fence :one")
+            .write_as(id, holder, now + seconds(ttl))
             .condition_expression(
                 "attribute_not_exists(#holder) OR #expires < :now OR #holder = :me",
             )
-            .expression_attribute_names("#holder", HOLDER)
-            .expression_attribute_names("#expires", EXPIRES)
-            .expression_attribute_names("#fence", FENCE)
-            .expression_attribute_values(":me", s(holder))
-            .expression_attribute_values(":expires", n(now + seconds(ttl)))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -424,6 +425,35 @@ impl DynamoLockTable {
         }
     }
 
+    /// An UpdateItem writing `id` as `holder`'s until `expires`, one more on
+    /// its fence (conditions are the caller's).
+    fn write_as(
+        &self,
+        id: &str,
+        holder: &str,
+        expires: u64,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(ID, s(id))
+            .update_expression("SET #holder = :me, #expires = :expires ADD #fence :one")
+            .expression_attribute_names("#holder", HOLDER)
+            .expression_attribute_names("#expires", EXPIRES)
+            .expression_attribute_names("#fence", FENCE)
+            .expression_attribute_values(":me", s(holder))
+            .expression_attribute_values(":expires", n(expires))
+            .expression_attribute_values(":one", n(1))
+    }
+
+    async fn announce_item(&self, id: &str, holder: &str, ttl: Duration) -> Result<(), EcsError> {
+        self.write_as(id, holder, unix_now() + seconds(ttl))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error("UpdateItem", e))
+    }
+
     async fn scan(&self) -> Result<Vec<LeaseRecord>, EcsError> {
         let mut records = Vec::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
@@ -488,6 +518,15 @@ impl LockTable for DynamoLockTable {
         Box::pin(self.release_item(id, holder, fence))
     }
 
+    fn announce<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), EcsError>> {
+        Box::pin(self.announce_item(id, holder, ttl))
+    }
+
     fn list(&self) -> BoxFuture<'_, Result<Vec<LeaseRecord>, EcsError>> {
         Box::pin(self.scan())
     }
@@ -538,16 +577,7 @@ impl MemoryLockTable {
     pub fn steal(&self, id: &str, holder: &str) {
         let mut items = self.items.lock().expect("table lock");
         let expires = self.clock() + 3600;
-        let fence = items.get(id).map_or(1, |r| r.fence + 1);
-        items.insert(
-            id.to_owned(),
-            LeaseRecord {
-                id: id.to_owned(),
-                holder: holder.to_owned(),
-                expires,
-                fence,
-            },
-        );
+        put(&mut items, id, holder, expires);
     }
 
     fn call(&self, operation: &'static str) -> Result<(), EcsError> {
@@ -565,6 +595,28 @@ impl MemoryLockTable {
     fn clock(&self) -> u64 {
         1_000_000 + self.epoch.elapsed().as_secs()
     }
+}
+
+/// Write `id` as `holder`'s until `expires`, one more on its fence (the
+/// fence written).
+#[cfg(test)]
+fn put(
+    items: &mut std::collections::BTreeMap<String, LeaseRecord>,
+    id: &str,
+    holder: &str,
+    expires: u64,
+) -> u64 {
+    let fence = items.get(id).map_or(1, |r| r.fence + 1);
+    items.insert(
+        id.to_owned(),
+        LeaseRecord {
+            id: id.to_owned(),
+            holder: holder.to_owned(),
+            expires,
+            fence,
+        },
+    );
+    fence
 }
 
 #[cfg(test)]
@@ -591,22 +643,13 @@ impl LockTable for MemoryLockTable {
             self.call("UpdateItem")?;
             let now = self.clock();
             let mut items = self.items.lock().expect("table lock");
-            let fence = match items.get(id) {
-                Some(r) if r.holder != holder && r.expires >= now => {
-                    return Ok(Claim::Refused(r.clone()));
-                }
-                Some(r) => r.fence + 1,
-                None => 1,
-            };
-            items.insert(
-                id.to_owned(),
-                LeaseRecord {
-                    id: id.to_owned(),
-                    holder: holder.to_owned(),
-                    expires: now + seconds(ttl),
-                    fence,
-                },
-            );
+            if let Some(r) = items.get(id)
+                && r.holder != holder
+                && r.expires >= now
+            {
+                return Ok(Claim::Refused(r.clone()));
+            }
+            let fence = put(&mut items, id, holder, now + seconds(ttl));
             Ok(Claim::Granted { fence })
         })
     }
@@ -655,6 +698,25 @@ impl LockTable for MemoryLockTable {
             {
                 items.remove(id);
             }
+            Ok(())
+        })
+    }
+
+    fn announce<'a>(
+        &'a self,
+        id: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), EcsError>> {
+        Box::pin(async move {
+            self.call("UpdateItem")?;
+            let expires = self.clock() + seconds(ttl);
+            put(
+                &mut self.items.lock().expect("table lock"),
+                id,
+                holder,
+                expires,
+            );
             Ok(())
         })
     }

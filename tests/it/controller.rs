@@ -134,7 +134,8 @@ fn in_sync(fx: &Fixture) -> bool {
         .unwrap_or(false)
 }
 
-fn sign(body: &str) -> String {
+/// The `X-Hub-Signature-256` of `body` under the test controllers' webhook secret.
+pub(crate) fn sign(body: &str) -> String {
     use hmac::{KeyInit, Mac};
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
     mac.update(body.as_bytes());

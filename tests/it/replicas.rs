@@ -1,8 +1,8 @@
 //! Controllers as replicas on one DynamoDB lock table (the emulator serves
 //! DynamoDB), and the CLI's apply against them.
 
-use crate::controller::Running;
-use crate::support::emulator::emulator;
+use crate::controller::{Running, sign};
+use crate::support::emulator::{emulator, http};
 use crate::support::fixture::Fixture;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -121,17 +121,24 @@ fn slow_migrations(fx: &Fixture, seconds: f64) {
     );
 }
 
-#[test]
-fn three_replicas_share_the_environments_release_each_once_and_leave_on_sigterm() {
-    let fx = Fixture::seeded("replicas");
+/// Three more environments in the fixture's repo and in ECS: their names,
+/// and the commit that adds them.
+fn three_more_environments(fx: &Fixture) -> (Vec<String>, String) {
     let others: Vec<String> = (1..=3).map(|i| format!("{}x{i}", fx.id)).collect();
     for name in &others {
         fx.add_environment(name);
     }
-    fx.commit("three more environments");
+    let commit = fx.commit("three more environments");
     for name in &others {
         fx.seed_environment(name, Some(OLD_REVISION), |_| {});
     }
+    (others, commit)
+}
+
+#[test]
+fn three_replicas_share_the_environments_release_each_once_and_leave_on_sigterm() {
+    let fx = Fixture::seeded("replicas");
+    let (others, _) = three_more_environments(&fx);
     let table = create_table(&fx);
     let replicas: Vec<Running> = (0..3).map(|_| replica(&fx, &table, &others)).collect();
     wait_for_shards(&replicas.iter().collect::<Vec<_>>());
@@ -199,6 +206,89 @@ fn three_replicas_share_the_environments_release_each_once_and_leave_on_sigterm(
     }
     let left = leases(&fx, &table);
     assert!(left.is_empty(), "leases left behind: {left:?}");
+}
+
+#[test]
+fn a_webhook_to_one_replica_brings_the_commit_to_the_environments_the_others_hold() {
+    let fx = Fixture::seeded("replhook");
+    let (others, old) = three_more_environments(&fx);
+    let all: Vec<String> = std::iter::once(fx.id.clone())
+        .chain(others.iter().cloned())
+        .collect();
+    let table = create_table(&fx);
+    // An hour between fetches: only the webhook, and what its replica tells
+    // the others, can bring them the next commit.
+    let envs = others.join(",");
+    let replicas: Vec<Running> = (0..3)
+        .map(|_| {
+            Running::start(
+                &fx,
+                &["--lock-table", &table, "--interval", "1h", "--env", &envs],
+                &[("DECKHAND_LEASE_TTL", TTL)],
+            )
+        })
+        .collect();
+    wait_for_shards(&replicas.iter().collect::<Vec<_>>());
+    for r in &replicas {
+        r.wait_for(Duration::from_secs(30), "the first fetch", || {
+            r.status_json()["repo"]["commit"] == old.as_str()
+        });
+    }
+    // The webhook goes to a replica that does not hold the first environment.
+    let target = replicas
+        .iter()
+        .find(|r| !replica_of(r, &fx.id).1)
+        .expect("one replica holds it, two do not");
+    let elsewhere: Vec<&String> = all
+        .iter()
+        .filter(|env| !replica_of(target, env).1)
+        .collect();
+
+    for env in &all {
+        let path = format!("environments/{env}.yaml");
+        let text = std::fs::read_to_string(fx.repo().join(&path)).unwrap();
+        fx.write(&path, &text.replace(OLD_IMAGE, NEW_IMAGE));
+    }
+    let commit = fx.commit("a new image everywhere");
+    let body = r#"{"ref":"refs/heads/main"}"#;
+    let (code, _) = http(
+        &target.addr,
+        "POST",
+        "/hooks/git",
+        &[("X-Hub-Signature-256", &sign(body))],
+        body,
+    );
+    assert_eq!(code, 202);
+    let started = Instant::now();
+    target.wait_for(
+        Duration::from_secs(60),
+        "every environment at the new image",
+        || all.iter().all(|env| !plan_changed(&fx, env)),
+    );
+    let took = started.elapsed();
+    assert!(!elsewhere.is_empty());
+    for r in &replicas {
+        assert_eq!(r.status_json()["repo"]["commit"], commit.as_str());
+    }
+    // The notice in the table: the `repo` item, by the replica the webhook reached.
+    let notice = leases(&fx, &table)
+        .into_iter()
+        .find(|l| l["id"] == "repo")
+        .expect("the repo notice");
+    assert_eq!(notice["holder"], me(target).as_str());
+    let target_me = me(target);
+    for ctl in replicas {
+        let mine = me(&ctl) == target_me;
+        let (code, log) = ctl.terminate();
+        assert_eq!(code, 0, "{log}");
+        assert_eq!(log.contains("woken by webhook"), mine, "{log}");
+        assert_eq!(log.contains("woken by another replica"), !mine, "{log}");
+    }
+    eprintln!(
+        "{} environments held elsewhere at the new image {:.1}s after the webhook",
+        elsewhere.len(),
+        took.as_secs_f64()
+    );
 }
 
 #[test]
