@@ -402,6 +402,13 @@ async fn lock_table(command: LockTableCommand) -> Result<Outcome, CommandError> 
                 StatusFormat::Text => {
                     let mut s = String::new();
                     for r in &records {
+                        if r.id == crate::controller::replicas::REPO_ID {
+                            s += &format!(
+                                "{:<28} {:<40} fetched the latest webhook's commit (notice {})\n",
+                                r.id, r.holder, r.fence
+                            );
+                            continue;
+                        }
                         let state = if r.live_at(now) {
                             format!("expires in {}s", r.expires.saturating_sub(now))
                         } else {

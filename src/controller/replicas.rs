@@ -35,7 +35,7 @@ use tokio::time::Instant;
 /// Shards environments are hashed onto. Every replica must agree on it.
 pub const SHARDS: u32 = 32;
 /// The item a replica bumps when a webhook brought it a new commit.
-const REPO_ID: &str = "repo";
+pub const REPO_ID: &str = "repo";
 /// How long the `repo` item outlives its last announcement (DynamoDB's TTL
 /// then deletes it).
 const ANNOUNCEMENT_TTL: Duration = Duration::from_secs(24 * 3600);

@@ -276,6 +276,14 @@ fn a_webhook_to_one_replica_brings_the_commit_to_the_environments_the_others_hol
         .find(|l| l["id"] == "repo")
         .expect("the repo notice");
     assert_eq!(notice["holder"], me(target).as_str());
+    let shown = fx.deckhand(&["lock-table", "show", &table]);
+    assert!(
+        shown.stdout.lines().any(|l| l.starts_with("repo ")
+            && l.contains(&me(target))
+            && l.contains("fetched the latest webhook's commit")),
+        "{}",
+        shown.stdout
+    );
     let target_me = me(target);
     for ctl in replicas {
         let mine = me(&ctl) == target_me;
