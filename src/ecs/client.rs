@@ -11,7 +11,7 @@
 use super::cache::TaskDefinitionCache;
 use super::calls::CallCounter;
 use super::credentials::{self, CredentialSource};
-use super::error::{EcsError, endpoint_description};
+use super::error::{EcsError, endpoint_description, service_name};
 use super::limiter::RateLimiter;
 use super::lookups::Lookups;
 use super::types::{
@@ -24,10 +24,10 @@ use crate::taskdef::model::{Tag, TaskDefinitionSpec};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types as sdk;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
+use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -73,8 +73,9 @@ impl Intercept for CountingInterceptor {
         if attempt < MAX_ATTEMPTS {
             let operation = cfg.load::<Metadata>().map_or("", |m| m.name());
             tracing::warn!(
-                "cannot reach ECS at {} ({operation}, attempt {attempt} of {MAX_ATTEMPTS}); retrying",
-                endpoint_description()
+                "cannot reach {} at {} ({operation}, attempt {attempt} of {MAX_ATTEMPTS}); retrying",
+                service_name(operation),
+                endpoint_description(operation)
             );
         }
         Ok(())
@@ -82,7 +83,26 @@ impl Intercept for CountingInterceptor {
 }
 
 /// Attempts per request (the SDK's standard retry mode).
-const MAX_ATTEMPTS: u32 = 5;
+pub(super) const MAX_ATTEMPTS: u32 = 5;
+
+/// A client of SDK crate `$krate` on the shared AWS config: the standard
+/// retry mode with [`MAX_ATTEMPTS`], counted by `$interceptor`, in `$region`
+/// when given (else the config's). Every service deckhand calls is built so.
+macro_rules! client_for {
+    ($krate:ident, $shared:expr, $region:expr, $interceptor:expr) => {{
+        let mut builder = $krate::config::Builder::from($shared)
+            .retry_config(
+                aws_config::retry::RetryConfig::standard()
+                    .with_max_attempts($crate::ecs::client::MAX_ATTEMPTS),
+            )
+            .interceptor($interceptor.clone());
+        if let Some(region) = $region {
+            builder = builder.region(aws_config::Region::new(region.to_owned()));
+        }
+        $krate::Client::from_conf(builder.build())
+    }};
+}
+pub(super) use client_for;
 
 /// The endpoint variables the SDK reads, checked before it does.
 const ENDPOINT_VARIABLES: &[&str] = &[
@@ -151,13 +171,10 @@ pub(super) async fn shared_config(
     Ok((loader.load().await, credentials))
 }
 
-/// A counting interceptor for another service's client.
-pub(super) fn counting(calls: Arc<CallCounter>) -> impl Intercept + 'static {
-    CountingInterceptor(calls)
+/// The interceptor that counts a client's requests into `calls`.
+pub(super) fn counting(calls: Arc<CallCounter>) -> SharedInterceptor {
+    SharedInterceptor::new(CountingInterceptor(calls))
 }
-
-/// Attempts per request, for the other services' clients.
-pub(super) const ATTEMPTS: u32 = MAX_ATTEMPTS;
 
 /// The ECS client.
 #[derive(Clone)]
@@ -181,29 +198,19 @@ impl EcsClient {
     pub async fn connect(region: Option<&str>) -> Result<EcsClient, EcsError> {
         let (shared, credentials) = shared_config(region).await?;
         let calls = Arc::new(CallCounter::default());
-        let config = aws_sdk_ecs::config::Builder::from(&shared)
-            .retry_config(
-                aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS),
-            )
-            .interceptor(CountingInterceptor(calls.clone()))
-            .build();
-        let autoscaling = aws_sdk_applicationautoscaling::config::Builder::from(&shared)
-            .retry_config(
-                aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS),
-            )
-            .interceptor(CountingInterceptor(calls.clone()))
-            .build();
-        let lookups = Lookups::new(
-            shared.clone(),
-            aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(
-                CountingInterceptor(calls.clone()),
-            ),
-            credentials.clone(),
+        let interceptor = counting(calls.clone());
+        let client = client_for!(aws_sdk_ecs, &shared, None::<&str>, interceptor);
+        let autoscaling = client_for!(
+            aws_sdk_applicationautoscaling,
+            &shared,
+            None::<&str>,
+            interceptor
         );
+        let lookups = Lookups::new(shared.clone(), interceptor, credentials.clone());
         Ok(EcsClient {
             lookups,
-            client: Client::from_conf(config),
-            autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(autoscaling),
+            client,
+            autoscaling,
             region: shared.region().map(|r| r.to_string()),
             calls,
             task_definitions: Arc::default(),

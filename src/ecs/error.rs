@@ -68,9 +68,11 @@ pub enum EcsError {
     NoRegion,
     /// The endpoint could not be reached (connection refused, DNS, timeout).
     #[error(
-        "cannot reach ECS at {endpoint} ({detail}): check the network and the region, and AWS_ENDPOINT_URL if it is set"
+        "cannot reach {service} at {endpoint} ({detail}): check the network and the region, and AWS_ENDPOINT_URL if it is set"
     )]
     Unreachable {
+        /// The service (ECS, DynamoDB, …).
+        service: &'static str,
         /// The endpoint tried.
         endpoint: String,
         /// The innermost cause.
@@ -263,7 +265,8 @@ impl EcsError {
         };
         if unreachable {
             return EcsError::Unreachable {
-                endpoint: endpoint_description(),
+                service: service_name(operation),
+                endpoint: endpoint_description(operation),
                 detail,
                 cause: Some(Box::new(error)),
             };
@@ -300,7 +303,7 @@ fn service_of(operation: &str) -> (&'static str, &'static str) {
 }
 
 /// The service of an operation, in messages.
-fn service_name(operation: &str) -> &'static str {
+pub(crate) fn service_name(operation: &str) -> &'static str {
     service_of(operation).1
 }
 
@@ -339,11 +342,17 @@ fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
     current.to_string()
 }
 
-/// The ECS endpoint in use, for messages.
-pub(crate) fn endpoint_description() -> String {
-    std::env::var("AWS_ENDPOINT_URL_ECS")
+/// The endpoint `operation` goes to, for messages.
+pub(crate) fn endpoint_description(operation: &str) -> String {
+    let service = service_name(operation);
+    // The SDK's per-service variable: AWS_ENDPOINT_URL_ECS, …_DYNAMODB, …
+    let variable = format!(
+        "AWS_ENDPOINT_URL_{}",
+        service.to_uppercase().replace(' ', "_")
+    );
+    std::env::var(variable)
         .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-        .unwrap_or_else(|_| "the regional ECS endpoint".into())
+        .unwrap_or_else(|_| format!("the regional {service} endpoint"))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 //! the same conditions in memory, on tokio's clock so tests can pause time.
 
 use super::calls::CallCounter;
-use super::client::{ATTEMPTS, counting, shared_config};
+use super::client::{client_for, counting, shared_config};
 use super::credentials::CredentialSource;
 use super::error::EcsError;
 use aws_sdk_dynamodb::Client;
@@ -188,12 +188,14 @@ impl DynamoLockTable {
             return Err(EcsError::NoRegion);
         }
         let calls = Arc::new(CallCounter::default());
-        let config = aws_sdk_dynamodb::config::Builder::from(&shared)
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(ATTEMPTS))
-            .interceptor(counting(calls.clone()))
-            .build();
+        let client = client_for!(
+            aws_sdk_dynamodb,
+            &shared,
+            None::<&str>,
+            counting(calls.clone())
+        );
         Ok(DynamoLockTable {
-            client: Client::from_conf(config),
+            client,
             table: table.to_owned(),
             region,
             calls,
@@ -584,6 +586,7 @@ impl MemoryLockTable {
         self.calls.record(operation);
         if self.down.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(EcsError::Unreachable {
+                service: "DynamoDB",
                 endpoint: "memory".into(),
                 detail: "down".into(),
                 cause: None,

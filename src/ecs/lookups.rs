@@ -7,6 +7,7 @@
 //! "Not found" is an answer here, not an error: each service's not-found
 //! error code becomes `false` / absence.
 
+use super::client::client_for;
 use super::credentials::CredentialSource;
 use super::error::EcsError;
 use aws_config::SdkConfig;
@@ -35,18 +36,6 @@ pub(super) struct Lookups {
     credentials: Arc<CredentialSource>,
     iam: aws_sdk_iam::Client,
     regions: Arc<Mutex<HashMap<String, RegionClients>>>,
-}
-
-macro_rules! client_for {
-    ($krate:ident, $shared:expr, $region:expr, $interceptor:expr) => {{
-        let mut builder = $krate::config::Builder::from($shared)
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
-            .interceptor($interceptor.clone());
-        if let Some(region) = $region {
-            builder = builder.region(aws_config::Region::new(region.to_owned()));
-        }
-        $krate::Client::from_conf(builder.build())
-    }};
 }
 
 impl Lookups {

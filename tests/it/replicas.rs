@@ -416,6 +416,23 @@ fn lock_table_errors_say_how_to_fix_them_and_change_nothing() {
         fx.calls().iter().all(|c| !c.is_mutating()),
         "nothing changed"
     );
+    // DynamoDB out of reach is named as DynamoDB, at its own endpoint.
+    let run = fx.run_with_env(
+        "apply",
+        &["--yes", "--lock-table", &missing],
+        &[("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("cannot reach DynamoDB at http://127.0.0.1:9"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        fx.calls().iter().all(|c| !c.is_mutating()),
+        "nothing changed"
+    );
     // A usage error is bad input: exit 1, like every error.
     let run = fx.run("apply", &["--yes", "--lock-table", "x/y"]);
     run.expect_code(1);
