@@ -12,9 +12,10 @@ const ARENAS: libc::c_int = 2;
 /// An operator's own `MALLOC_ARENA_MAX` (or `GLIBC_TUNABLES`) wins.
 pub fn limit_arenas() {
     #[cfg(target_env = "gnu")]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none()
-        && !std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("arena_max"))
-    {
+    if !operator_set_arenas(
+        std::env::var_os("MALLOC_ARENA_MAX").is_some(),
+        std::env::var("GLIBC_TUNABLES").ok().as_deref(),
+    ) {
         // SAFETY: mallopt only sets a malloc parameter; called before other threads exist.
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, ARENAS);
@@ -28,5 +29,35 @@ pub fn release_free_pages() {
     // SAFETY: malloc_trim only walks malloc's own free lists.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+/// Did the operator choose the arenas (`MALLOC_ARENA_MAX` set, or
+/// `glibc.malloc.arena_max` in `GLIBC_TUNABLES`)?
+#[cfg(any(target_env = "gnu", test))]
+fn operator_set_arenas(malloc_arena_max: bool, tunables: Option<&str>) -> bool {
+    malloc_arena_max
+        || tunables.is_some_and(|t| {
+            t.split(':')
+                .any(|tunable| tunable.starts_with("glibc.malloc.arena_max="))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::operator_set_arenas;
+
+    #[test]
+    fn an_operators_arena_setting_wins() {
+        assert!(!operator_set_arenas(false, None));
+        assert!(operator_set_arenas(true, None));
+        assert!(operator_set_arenas(
+            false,
+            Some("glibc.malloc.trim_threshold=1:glibc.malloc.arena_max=4")
+        ));
+        assert!(!operator_set_arenas(
+            false,
+            Some("glibc.malloc.arena_test=8")
+        ));
     }
 }

@@ -24,6 +24,7 @@
 //! grow in its next round's Scan and fetches at once, so the environments it
 //! holds get the commit within a round instead of an interval.
 
+use crate::apply::lease::surely_held_for;
 use crate::ecs::{Claim, EcsError, LeaseRecord, LockTable};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -211,7 +212,7 @@ impl Replica {
     }
 
     fn deadline(&self, sent: Instant) -> Instant {
-        sent + self.ttl.saturating_sub(self.ttl / 4)
+        sent + surely_held_for(self.ttl)
     }
 
     /// Tell the other replicas that a webhook brought this one a new commit

@@ -6,10 +6,10 @@
 //!
 //! - [`EcsClient`]: the real `aws-sdk-ecs` client — standard AWS config,
 //!   every request counted by operation ([`calls`]), DescribeServices batched
-//!   by 10, task definitions cached by ARN while in use (they are immutable; [`cache`]), mutating
-//!   calls held to ECS's rates ([`limiter`]), SDK errors mapped to
-//!   [`EcsError`]s that carry their class ([`error`]). [`taskdef`] maps task
-//!   definitions to and from the SDK's types. The Application Auto Scaling
+//!   by 10, task definitions cached by ARN while in use (they are immutable;
+//!   [`cache`]), mutating calls held to ECS's rates ([`limiter`]), SDK errors
+//!   mapped to [`EcsError`]s that carry their class ([`error`]). [`taskdef`]
+//!   maps task definitions to and from the SDK's types. The Application Auto Scaling
 //!   calls on ECS services (suspending a quiesced service's scaling) are
 //!   here too, on `aws-sdk-applicationautoscaling` with the same config.
 //! - [`locks`]: release and replica leases in a DynamoDB table

@@ -276,6 +276,8 @@ fn a_webhook_to_one_replica_brings_the_commit_to_the_environments_the_others_hol
         .find(|l| l["id"] == "repo")
         .expect("the repo notice");
     assert_eq!(notice["holder"], me(target).as_str());
+    let kept = notice["expiresIn"].as_i64().unwrap();
+    assert!(kept > 23 * 3600, "kept a day for DynamoDB's TTL: {kept}s");
     let shown = fx.deckhand(&["lock-table", "show", &table]);
     assert!(
         shown.stdout.lines().any(|l| l.starts_with("repo ")

@@ -17,6 +17,7 @@
 pub mod table;
 pub mod tag;
 
+use crate::ecs::locks::unix_now;
 use crate::ecs::{Ecs, EcsError, LockTable};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -85,8 +86,6 @@ pub enum LeaseError {
     Ecs(#[from] EcsError),
 }
 
-pub(crate) use crate::ecs::locks::unix_now as now;
-
 pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
@@ -100,7 +99,7 @@ pub(crate) fn hostname() -> String {
 pub fn own_owner() -> String {
     let nonce = format!(
         "{:x}",
-        now() ^ u64::from(std::process::id()).rotate_left(17)
+        unix_now() ^ u64::from(std::process::id()).rotate_left(17)
     );
     format!("{}:{}:{nonce}", hostname(), std::process::id())
 }
@@ -127,9 +126,11 @@ pub struct Lease<'a, E: Ecs> {
     authority: Mutex<Authority>,
 }
 
-/// The part of a TTL kept in hand for clock drift between deckhands.
-fn margin(ttl: Duration) -> Duration {
-    ttl / 4
+/// How long after a successful write a lease of `ttl` is surely still ours:
+/// the TTL less a quarter kept in hand for clock drift between deckhands.
+/// Release leases and a replica's shards alike.
+pub fn surely_held_for(ttl: Duration) -> Duration {
+    ttl.saturating_sub(ttl / 4)
 }
 
 impl<'a, E: Ecs> Lease<'a, E> {
@@ -158,7 +159,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
             environment: environment.to_owned(),
             ttl,
             authority: Mutex::new(Authority {
-                until: sent + ttl.saturating_sub(margin(ttl)),
+                until: sent + surely_held_for(ttl),
                 lost: None,
             }),
         })
@@ -201,7 +202,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
         };
         let mut authority = self.authority.lock().expect("lease authority lock");
         if ours {
-            authority.until = sent + self.ttl.saturating_sub(margin(self.ttl));
+            authority.until = sent + surely_held_for(self.ttl);
         } else {
             authority.lost = Some("the lock table names another holder".into());
         }
@@ -215,7 +216,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
             Some(reason) => reason.clone(),
             None if Instant::now() >= authority.until => format!(
                 "not renewed within {}s; another deckhand may have taken it",
-                self.ttl.saturating_sub(margin(self.ttl)).as_secs()
+                surely_held_for(self.ttl).as_secs()
             ),
             None => return Ok(()),
         };

@@ -17,7 +17,8 @@
 //! period (a process paused for seconds between two calls) could both proceed.
 //! The migration has its own guard against running twice (see `migrate`).
 
-use super::{LeaseError, LeaseHeld, hostname, now};
+use super::{LeaseError, LeaseHeld, hostname};
+use crate::ecs::locks::unix_now;
 use crate::ecs::{Ecs, EcsError};
 use std::time::Duration;
 
@@ -51,7 +52,7 @@ fn held(environment: &str, owner: String, expires: u64) -> LeaseError {
     LeaseError::Held(LeaseHeld {
         environment: environment.to_owned(),
         owner,
-        expires_in: expires.saturating_sub(now()),
+        expires_in: expires.saturating_sub(unix_now()),
     })
 }
 
@@ -84,7 +85,7 @@ impl<'a, E: Ecs> TagLease<'a, E> {
         let state = ecs.describe_cluster(cluster).await?;
         if let Some((holder, expires)) = state.tags.get(&key).and_then(|v| parse(v))
             && holder != owner
-            && expires > now()
+            && expires > unix_now()
             && !owner_is_dead_here(&holder)
         {
             return Err(held(environment, holder, expires));
@@ -113,7 +114,7 @@ impl<'a, E: Ecs> TagLease<'a, E> {
     }
 
     async fn write(&self) -> Result<(), EcsError> {
-        let value = format!("{} {}", self.owner, now() + self.ttl.as_secs());
+        let value = format!("{} {}", self.owner, unix_now() + self.ttl.as_secs());
         self.ecs
             .tag_resource(&self.cluster_arn, &[(self.key.clone(), value)])
             .await
