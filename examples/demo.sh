@@ -21,6 +21,7 @@ wait_running() {
   done
 }
 
+bash scripts/deps.sh build
 bash emulator/install.sh
 say "Building deckhand (the first build takes several minutes, most of it the AWS SDK)"
 cargo build --bin deckhand
@@ -161,7 +162,7 @@ for label, cell in zip(["environment", "state", "applied commit", "image", "sche
 if [ -t 0 ] && [ -z "${CI:-}" ]; then
   echo
   echo "Open http://127.0.0.1:$port/ in a browser (it updates itself every 2 s). Press Enter to stop."
-  read -r _
+  read -r _ || true   # input closed (EOF): the demo is done all the same
 fi
 kill "$controller_pid" 2>/dev/null || true
 wait "$controller_pid" 2>/dev/null || true

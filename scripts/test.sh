@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The test command: installs the local ECS emulator (a venv with a pinned moto,
-# once), checks formatting and lints, then runs every test — unit tests with no
-# server, and the integration tests against the emulator.
+# The test command: installs the system packages the tests need (apt-get, only
+# the missing ones; scripts/deps.sh names them) and the local ECS emulator (a
+# venv with a pinned moto, once), checks formatting and lints, then runs every
+# test — unit tests with no server, and the integration tests against the
+# emulator. `.ci/run` runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+bash scripts/deps.sh test
 bash emulator/install.sh
 .venv/bin/python emulator/test_emulator.py
 cargo fmt --all -- --check

@@ -3,7 +3,7 @@
 # docs/ui-environment.png): a controller over the local emulator with two
 # environments — staging released, production waiting for approval
 # (sync.auto: false) — photographed by headless Chromium.
-# Needs what the tests need (`bash .ci/run` installs it): .venv and chromium.
+# Needs what the tests need (`bash scripts/test.sh` installs it): .venv and chromium.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

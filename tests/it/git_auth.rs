@@ -185,7 +185,7 @@ fn sshd(dir: &Path, authorized: &Path) -> Sshd {
     let sshd = Path::new("/usr/sbin/sshd");
     assert!(
         sshd.exists(),
-        "/usr/sbin/sshd is missing: install openssh-server (`bash .ci/run` does)"
+        "/usr/sbin/sshd is missing: install openssh-server (`bash scripts/test.sh` does)"
     );
     std::fs::create_dir_all("/run/sshd").unwrap();
     let host_key = dir.join("host_key");

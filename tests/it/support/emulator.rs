@@ -45,7 +45,7 @@ pub fn venv_python() -> PathBuf {
     let python = venv.join("bin/python");
     assert!(
         python.exists(),
-        "{} is missing: run `bash emulator/install.sh` first (or `bash .ci/run`)",
+        "{} is missing: run `bash emulator/install.sh` first (`bash scripts/test.sh` does)",
         python.display()
     );
     python
