@@ -318,18 +318,14 @@ pub async fn apply<E: Ecs>(
     )
     .await?;
     // While a tag claim settles: read live again (another release may have
-    // just finished), plan afresh, and register the definitions that differ.
-    // All of it is harmless if the claim is lost: reads, and immutable
-    // definitions no service uses yet. (A table lease is held at once.)
+    // just finished) and plan afresh. Only reads: a claim that is lost has
+    // changed nothing but its own overwritten lease tag. (A table lease is
+    // held at once.)
     let (prepared, ()) = tokio::join!(
         prepare(ecs, env, planned, options, progress),
         tokio::time::sleep(claim.settle())
     );
-    let Prepared {
-        plan,
-        registered,
-        cluster_arn,
-    } = match prepared {
+    let Prepared { plan, cluster_arn } = match prepared {
         Ok(Some(prepared)) => prepared,
         Ok(None) => {
             release_claim(claim).await;
@@ -344,6 +340,13 @@ pub async fn apply<E: Ecs>(
     let lease = claim.confirm().await?;
     // Every change from here on asks the lease first.
     let fenced = Fenced::new(ecs, &lease);
+    let registered = match register(&fenced, &plan, progress).await {
+        Ok(registered) => registered,
+        Err(e) => {
+            release_claim(lease).await;
+            return Err(e.into());
+        }
+    };
     let result = {
         let every = lease.renew_every();
         let renew = async {
@@ -405,16 +408,13 @@ async fn release_claim<E: Ecs>(lease: Lease<'_, E>) {
     }
 }
 
-/// The fresh plan, the ARNs registered for it (by service) and the
-/// cluster's ARN.
+/// The fresh plan and the cluster's ARN.
 struct Prepared {
     plan: Plan,
-    registered: BTreeMap<String, String>,
     cluster_arn: String,
 }
 
-/// Plan again from fresh live state and register what differs, all at once
-/// (ECS's RegisterTaskDefinition bucket allows a burst of 20).
+/// Plan again from fresh live state (reads only).
 async fn prepare<E: Ecs>(
     ecs: &E,
     env: &Environment,
@@ -433,31 +433,36 @@ async fn prepare<E: Ecs>(
             "ECS changed since the plan was shown; applying the fresh plan",
         );
     }
-    let registrations: Vec<_> = plan
-        .steps
-        .iter()
-        .filter_map(|step| match step {
-            Step::RegisterTaskDefinition {
-                service,
-                family,
-                task_definition,
-            } => Some(async move {
-                let td = ecs.register_task_definition(task_definition).await?;
-                progress.say("register", format!("{family} for {service}: {}", td.arn));
-                Ok::<_, EcsError>((service.clone(), td.arn.clone()))
-            }),
-            _ => None,
-        })
-        .collect();
-    let registered = futures_util::future::join_all(registrations)
-        .await
-        .into_iter()
-        .collect::<Result<BTreeMap<_, _>, _>>()?;
     Ok(Some(Prepared {
         plan,
-        registered,
         cluster_arn: live.cluster_arn,
     }))
+}
+
+/// Register the plan's task definitions that differ, all at once (ECS's
+/// RegisterTaskDefinition bucket allows a burst of 20), once the lease is
+/// held. Returns their ARNs by service.
+async fn register<E: Ecs>(
+    ecs: &E,
+    plan: &Plan,
+    progress: &Progress,
+) -> Result<BTreeMap<String, String>, EcsError> {
+    let registrations = plan.steps.iter().filter_map(|step| match step {
+        Step::RegisterTaskDefinition {
+            service,
+            family,
+            task_definition,
+        } => Some(async move {
+            let td = ecs.register_task_definition(task_definition).await?;
+            progress.say("register", format!("{family} for {service}: {}", td.arn));
+            Ok::<_, EcsError>((service.clone(), td.arn.clone()))
+        }),
+        _ => None,
+    });
+    futures_util::future::join_all(registrations)
+        .await
+        .into_iter()
+        .collect()
 }
 
 /// The tags that mark a service deckhand quiesced.
@@ -541,7 +546,7 @@ impl<E: Ecs> Release<'_, E> {
     /// The steps in order; returns whether a migration ran.
     async fn steps(&self) -> Result<bool, ApplyError> {
         let cluster = &self.env.cluster;
-        // 1. What differs was registered while the lease settled.
+        // 1. What differs was registered once the lease was held.
         let registered = self.registered;
         // 2. Create missing services.
         let mut watches = Vec::new();

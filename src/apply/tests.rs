@@ -15,7 +15,7 @@
 use super::progress::Progress;
 use super::{ApplyError, ApplyOptions, ApplyOutcome, apply};
 use crate::ecs::ScalingSuspension;
-use crate::ecs::fake::{Behaviour, FakeEcs, tasks_tagged};
+use crate::ecs::fake::{Behaviour, CALLER, FakeEcs, tasks_tagged};
 use crate::live::{
     self, COMMIT_TAG, QUIESCED_FROM_TAG, REVISION_TASK_TAG, SCALING_SUSPENDED_FROM_TAG,
 };
@@ -230,6 +230,129 @@ async fn a_release_converges_after_a_crash_or_a_500_at_every_call() {
     println!(
         "crash simulation: {} cases checked ({full} full release, {rolled_back} failed rollout)",
         full + rolled_back
+    );
+}
+
+/// A live lease owner of this process (two of them race), unlike [`owner`].
+fn live_owner(run: &str) -> String {
+    format!("{}:{}:{run}", super::lease::hostname(), std::process::id())
+}
+
+/// `release` as `caller`, owning the lease as a live process.
+async fn release_as(
+    fake: &FakeEcs,
+    env: &Environment,
+    caller: &'static str,
+) -> Result<ApplyOutcome, ApplyError> {
+    let options = ApplyOptions {
+        owner: live_owner(caller),
+        ..options(0)
+    };
+    CALLER
+        .scope(caller, async {
+            let planned = plan_now(fake, env).await?;
+            apply(fake, env, &planned, &options, &Progress::quiet()).await
+        })
+        .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn of_two_releases_racing_for_the_tag_lease_the_one_that_stands_down_changed_nothing() {
+    let env = environment("shop:2", "r2");
+    let calls = calls_of_one_run(&Behaviour::default(), &env).await;
+    let solo_registrations = {
+        let fake = seeded(Behaviour::default());
+        release(&fake, &env, 0).await.unwrap();
+        fake.with(|s| {
+            s.log
+                .iter()
+                .filter(|l| l.ends_with(" RegisterTaskDefinition"))
+                .count()
+        })
+    };
+    let mut stood_down = 0;
+    // The second starts after the first has made `k` calls: at every call
+    // of the first's release, and both at once (k = 0).
+    for k in 0..=calls as usize {
+        let case = format!("the second apply started after call {k} of the first");
+        let fake = seeded(Behaviour::default());
+        let first = release_as(&fake, &env, "first");
+        let second = async {
+            // Start right after call k; while the first waits (its lease
+            // settling) the clock must be let to run.
+            loop {
+                let made = fake.with(|s| s.log.len());
+                if made >= k {
+                    break;
+                }
+                tokio::task::yield_now().await;
+                if fake.with(|s| s.log.len()) == made {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+            release_as(&fake, &env, "second").await
+        };
+        let (first, second) = tokio::join!(first, second);
+        let released =
+            |r: &Result<ApplyOutcome, ApplyError>| matches!(r, Ok(ApplyOutcome::Released { .. }));
+        assert!(
+            released(&first) != released(&second),
+            "{case}: exactly one releases: {first:?} / {second:?}"
+        );
+        let (loser, other) = if released(&first) {
+            ("second", second)
+        } else {
+            ("first", first)
+        };
+        match other {
+            // Its claim lost: it stood down. Or it began after the release ended.
+            Err(ApplyError::Lease(_)) => stood_down += 1,
+            Ok(ApplyOutcome::NoChanges) => {}
+            other => {
+                panic!("{case}: the {loser} neither stood down nor found nothing to do: {other:?}")
+            }
+        }
+        let changes: Vec<&str> = fake.with(|s| {
+            s.calls_by
+                .iter()
+                .filter(|(caller, op)| {
+                    *caller == loser
+                        && !op.starts_with("Describe")
+                        && !op.starts_with("List")
+                        && !op.starts_with("Get")
+                })
+                .map(|(_, op)| *op)
+                .collect()
+        });
+        assert!(
+            changes.is_empty() || changes == ["TagResource"],
+            "{case}: the {loser} changed ECS beyond its own lease claim: {changes:?}"
+        );
+        let registrations = fake.with(|s| {
+            s.log
+                .iter()
+                .filter(|l| l.ends_with(" RegisterTaskDefinition"))
+                .count()
+        });
+        assert_eq!(
+            registrations, solo_registrations,
+            "{case}: one registration per family over both"
+        );
+        fake.with(|s| {
+            assert!(
+                !s.clusters[&env.cluster]
+                    .tags
+                    .contains_key(&super::lease::tag::lease_key(&env.name)),
+                "{case}: lease left behind"
+            );
+        });
+        assert_converged(&fake, &env, &case);
+        assert!(!plan_now(&fake, &env).await.unwrap().changed, "{case}");
+    }
+    assert!(stood_down > 0, "no interleaving made one stand down");
+    println!(
+        "lease race: {} interleavings, {stood_down} with a stand-down",
+        calls + 1
     );
 }
 

@@ -30,6 +30,13 @@ use tokio::sync::watch;
 
 const ACCOUNT: &str = "arn:aws:ecs:us-east-1:123456789012";
 
+tokio::task_local! {
+    /// Who makes the calls of this task: a test's name for one of several
+    /// concurrent runs, kept in [`State::calls_by`]. In such a scope every
+    /// call first yields, so concurrent runs interleave call by call.
+    pub static CALLER: &'static str;
+}
+
 /// The names of `names` not in `missing`.
 fn present(missing: &BTreeSet<String>, names: &[String]) -> BTreeSet<String> {
     names
@@ -133,6 +140,9 @@ pub struct State {
     dead: bool,
     /// One line per call that took effect: `k Operation detail`.
     pub log: Vec<String>,
+    /// `(caller, operation)` of every call that took effect in a
+    /// [`CALLER`] scope.
+    pub calls_by: Vec<(&'static str, &'static str)>,
 }
 
 /// The fake ECS (cheap to clone; clones share state).
@@ -445,6 +455,10 @@ impl FakeEcs {
         operation: &'static str,
         effect: impl FnOnce(&mut State) -> Result<T, EcsError>,
     ) -> Result<T, EcsError> {
+        // Concurrent runs in CALLER scopes interleave at every call.
+        if CALLER.try_with(|_| ()).is_ok() {
+            tokio::task::yield_now().await;
+        }
         let (result, fault) = {
             let mut s = self.state.lock().expect("fake state");
             if s.dead {
@@ -464,6 +478,9 @@ impl FakeEcs {
                 let result = effect(&mut s);
                 if result.is_ok() {
                     s.log.push(format!("{k} {operation}"));
+                    if let Ok(caller) = CALLER.try_with(|c| *c) {
+                        s.calls_by.push((caller, operation));
+                    }
                 }
                 let fault = if s.faults.crash_after == Some(k) {
                     s.dead = true;

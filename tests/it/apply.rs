@@ -355,6 +355,15 @@ fn two_concurrent_applies_make_one_release() {
     );
     let m = mutations(&fx.calls());
     assert_eq!(m.iter().filter(|s| *s == "RunTask").count(), 1, "{m:#?}");
+    // One registration per family over both: the one that stood down
+    // registered nothing (its lease claim is all it wrote).
+    for service in ["-web", "-worker"] {
+        let registrations = m
+            .iter()
+            .filter(|s| s.starts_with("Register ") && s.ends_with(service))
+            .count();
+        assert_eq!(registrations, 1, "{m:#?}");
+    }
     assert_eq!(
         m.iter()
             .filter(|s| s.starts_with("UpdateService web td"))
