@@ -4,7 +4,7 @@
 //! Each format is a small type implementing `Display`; nothing here decides
 //! anything, it only formats a [`Plan`].
 
-use crate::plan::{CountChange, Plan, ServiceChange, Step};
+use crate::plan::{CountChange, Finish, Plan, ServiceChange, Step};
 use crate::source::short_sha;
 use std::fmt;
 
@@ -109,6 +109,34 @@ impl fmt::Display for Step {
                     parts.push(format!("desiredCount {}", count(c)));
                 }
                 write!(f, "update service {service}: {}", parts.join(", "))
+            }
+            Step::FinishRelease {
+                release,
+                commit,
+                finish,
+                result,
+                ..
+            } => {
+                write!(
+                    f,
+                    "finish the release of {} started {} by {}, which did not end: ",
+                    commit.as_deref().unwrap_or("a directory"),
+                    release.started,
+                    release.by
+                )?;
+                match finish {
+                    Finish::Record => write!(
+                        f,
+                        "it is recorded ({}); remove its lease and record its result",
+                        result.as_deref().unwrap_or("?")
+                    ),
+                    Finish::Continue => {
+                        f.write_str("carry it to its end and record it in the history")
+                    }
+                    Finish::Supersede => {
+                        f.write_str("record it as interrupted (another commit supersedes it)")
+                    }
+                }
             }
             Step::ResumeScaling { service, .. } => {
                 write!(f, "resume the autoscaling of service {service}")

@@ -18,7 +18,9 @@ use crate::ecs::{
     DesiredStatus, Ecs, EcsError, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
     UpdateServiceRequest,
 };
-use crate::live::{QUIESCED_FROM_TAG, REVISION_TASK_TAG, SCALING_SUSPENDED_FROM_TAG};
+use crate::live::{
+    QUIESCED_FROM_TAG, RELEASE_TASK_TAG, REVISION_TASK_TAG, SCALING_SUSPENDED_FROM_TAG,
+};
 use crate::plan::{MigrationRun, QuiescedService, Step};
 
 /// A migration task of this environment found in ECS.
@@ -29,6 +31,13 @@ enum Found {
     Running(String),
     /// Already exited 0.
     Succeeded(String),
+    /// Started by this very release (carried on after a crash) and failed:
+    /// the release failed; it does not start another.
+    FailedInThisRelease {
+        task: String,
+        exit_code: Option<i32>,
+        reason: String,
+    },
 }
 
 impl<E: Ecs> Release<'_, E> {
@@ -178,10 +187,21 @@ impl<E: Ecs> Release<'_, E> {
             }
         }
         let mut found = Found::None;
+        let this_release = self.id.to_tag();
         for task in tasks.iter().filter(ours) {
             match super::verdict::task(task, &run.container) {
                 TaskOutcome::Running(_) => return Ok(Found::Running(task.arn.clone())),
                 TaskOutcome::Succeeded => found = Found::Succeeded(task.arn.clone()),
+                TaskOutcome::Failed { exit_code, reason }
+                    if task.tags.get(RELEASE_TASK_TAG) == Some(&this_release)
+                        && !matches!(found, Found::Succeeded(_)) =>
+                {
+                    found = Found::FailedInThisRelease {
+                        task: task.arn.clone(),
+                        exit_code,
+                        reason,
+                    };
+                }
                 TaskOutcome::Failed { .. } => {}
             }
         }
@@ -253,7 +273,10 @@ impl<E: Ecs> Release<'_, E> {
             launch_type: run.launch_type.clone(),
             network: run.network.clone(),
             started_by: run.started_by.clone(),
-            tags: vec![(REVISION_TASK_TAG.into(), revision.to_owned())],
+            tags: vec![
+                (REVISION_TASK_TAG.into(), revision.to_owned()),
+                (RELEASE_TASK_TAG.into(), self.id.to_tag()),
+            ],
             client_token: client_token(&self.options.owner, revision),
         };
         match self.ecs.run_task(&request).await {
@@ -270,8 +293,42 @@ impl<E: Ecs> Release<'_, E> {
         }
     }
 
+    /// The error of a migration task that stopped with `exit_code`.
+    async fn failed(
+        &self,
+        revision: &str,
+        run: &MigrationRun,
+        task: &str,
+        exit_code: Option<i32>,
+        reason: &str,
+    ) -> ApplyError {
+        let log = self.log_of(run, task).await;
+        self.progress.migration_log(revision, task, false, &log);
+        ApplyError::MigrationFailed {
+            revision: revision.to_owned(),
+            reason: format!(
+                "task {task} stopped with exit code {} ({reason})",
+                exit_code.map_or_else(|| "none".into(), |c| c.to_string()),
+            ),
+            log,
+        }
+    }
+
     async fn migrate(&self, revision: &str, run: &MigrationRun) -> Result<(), ApplyError> {
         let task = match self.find(revision, run).await? {
+            Found::FailedInThisRelease {
+                task,
+                exit_code,
+                reason,
+            } => {
+                self.progress.say(
+                    "migrate",
+                    format!(
+                        "migration task {task} of this release already failed; not running it again"
+                    ),
+                );
+                return Err(self.failed(revision, run, &task, exit_code, &reason).await);
+            }
             Found::Succeeded(task) => {
                 self.progress.say(
                     "migrate",
@@ -304,16 +361,7 @@ impl<E: Ecs> Release<'_, E> {
                 match self.await_task(revision, run, &task).await? {
                     TaskOutcome::Succeeded => {}
                     TaskOutcome::Failed { exit_code, reason } => {
-                        let log = self.log_of(run, &task).await;
-                        self.progress.migration_log(revision, &task, false, &log);
-                        return Err(ApplyError::MigrationFailed {
-                            revision: revision.to_owned(),
-                            reason: format!(
-                                "task {task} stopped with exit code {} ({reason})",
-                                exit_code.map_or_else(|| "none".into(), |c| c.to_string()),
-                            ),
-                            log,
-                        });
+                        return Err(self.failed(revision, run, &task, exit_code, &reason).await);
                     }
                     TaskOutcome::Running(_) => unreachable!("await_task returns a stopped task"),
                 }

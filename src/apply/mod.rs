@@ -37,8 +37,8 @@ pub mod verdict;
 pub mod wait;
 
 use crate::ecs::{CreateServiceRequest, Ecs, EcsError, ErrorClass, UpdateServiceRequest};
-use crate::live::{self, COMMIT_TAG, QUIESCED_FROM_TAG, SCALING_SUSPENDED_FROM_TAG};
-use crate::plan::{self, Plan, PlanError, Step};
+use crate::live::{self, COMMIT_TAG, QUIESCED_FROM_TAG, ReleaseId, SCALING_SUSPENDED_FROM_TAG};
+use crate::plan::{self, Finish, Plan, PlanError, Step};
 use crate::spec::Environment;
 use fence::Fenced;
 use lease::{Lease, LeaseError, Locks};
@@ -145,6 +145,19 @@ pub enum ApplyError {
     /// Quiesced services did not stop in time.
     #[error("quiesce failed: {0}; the migration did not run and the services were restored")]
     QuiesceTimeout(String),
+    /// An interrupted release had already ended in failure before deckhand
+    /// stopped; finishing it recorded that result and changed nothing else.
+    #[error(
+        "the release started {started} by {by} had already ended {result}{} before that deckhand stopped; its result is now complete (the next apply is a new release)",
+        .reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+    )]
+    EndedBefore {
+        started: String,
+        by: String,
+        /// Its recorded result (`failed:<step>`, `rolled-back`).
+        result: String,
+        reason: Option<String>,
+    },
     /// One or more rollouts failed.
     #[error("rollout failed: {}{}", .failures.iter().map(|(s, r)| format!("{s}: {r}")).collect::<Vec<_>>().join("; "),
         match .rolled_back {
@@ -174,6 +187,7 @@ impl ApplyError {
             ApplyError::Lease(_) | ApplyError::Ecs(EcsError::LeaseLost { .. }) => "lease",
             ApplyError::Plan(_) => "plan",
             ApplyError::Ecs(_) => "ecs",
+            ApplyError::EndedBefore { .. } => "finish-release",
         }
     }
 
@@ -183,6 +197,9 @@ impl ApplyError {
     pub fn class(&self) -> ErrorClass {
         match self {
             ApplyError::MigrationFailed { .. } => ErrorClass::Terminal,
+            ApplyError::EndedBefore { result, .. } if result == "failed:migrate" => {
+                ErrorClass::Terminal
+            }
             ApplyError::Plan(_) => ErrorClass::User,
             ApplyError::Ecs(e) => e.class(),
             // An image may be pushed, a secret created, without a new commit.
@@ -190,6 +207,7 @@ impl ApplyError {
             | ApplyError::Preflight { .. }
             | ApplyError::Lease(_)
             | ApplyError::QuiesceTimeout(_)
+            | ApplyError::EndedBefore { .. }
             | ApplyError::RolloutFailed { .. } => ErrorClass::Retryable,
         }
     }
@@ -199,7 +217,7 @@ impl ApplyError {
 fn release_record(
     env: &Environment,
     options: &ApplyOptions,
-    started: std::time::SystemTime,
+    id: &ReleaseId,
     result: &Result<ApplyOutcome, ApplyError>,
 ) -> crate::history::Release {
     let time = |t| humantime::format_rfc3339_seconds(t).to_string();
@@ -222,7 +240,7 @@ fn release_record(
         }
     };
     crate::history::Release {
-        started: time(started),
+        started: id.started.clone(),
         finished: time(std::time::SystemTime::now()),
         commit: options.commit.clone(),
         image: env.image.clone(),
@@ -230,8 +248,40 @@ fn release_record(
         migrated,
         result: outcome,
         reason,
-        by: options.owner.clone(),
+        by: id.by.clone(),
     }
+}
+
+/// The history record of a release that stopped and that another commit
+/// supersedes: what it did is not known, only that it did not end.
+fn interrupted_record(
+    id: &ReleaseId,
+    commit: Option<&str>,
+    superseded_by: Option<&str>,
+) -> crate::history::Release {
+    crate::history::Release {
+        started: id.started.clone(),
+        finished: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        commit: commit.map(str::to_owned),
+        image: "-".into(),
+        revision: None,
+        migrated: false,
+        result: "interrupted".into(),
+        reason: Some(format!(
+            "the deckhand releasing it stopped before it ended; commit {} superseded it",
+            superseded_by.map(crate::source::short_sha).unwrap_or("-")
+        )),
+        by: id.by.clone(),
+    }
+}
+
+/// `<result> <commit> <time>`: the cluster's last-release tag.
+fn last_release_value(result: &str, commit: Option<&str>) -> String {
+    format!(
+        "{result} {} {}",
+        commit.map(crate::source::short_sha).unwrap_or("-"),
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+    )
 }
 
 /// The log lines of a failed migration, indented under the error.
@@ -340,11 +390,94 @@ pub async fn apply<E: Ecs>(
     let lease = claim.confirm().await?;
     // Every change from here on asks the lease first.
     let fenced = Fenced::new(ecs, &lease);
-    let registered = match register(&fenced, &plan, progress).await {
-        Ok(registered) => registered,
-        Err(e) => {
-            release_claim(lease).await;
-            return Err(e.into());
+    let in_progress = [env.release_tag()];
+    let finishing = plan.steps.iter().find_map(|step| match step {
+        Step::FinishRelease {
+            release,
+            commit,
+            finish,
+            recorded,
+            ..
+        } => Some((release, commit.as_deref(), *finish, recorded.as_deref())),
+        _ => None,
+    });
+    let id = match finishing {
+        // Its result is recorded: write it on the cluster, remove its tag and lease.
+        Some((release, commit, Finish::Record, Some(record))) => {
+            progress.say(
+                "finish",
+                format!(
+                    "the release started {} by {} had ended {} before that deckhand stopped",
+                    release.started, release.by, record.result
+                ),
+            );
+            let written = fenced
+                .tag_resource(
+                    &cluster_arn,
+                    &[(
+                        env.last_release_tag(),
+                        last_release_value(&record.result, commit),
+                    )],
+                )
+                .await;
+            if let Err(e) = written {
+                release_claim(lease).await;
+                return Err(e.into());
+            }
+            release_claim_with(lease, ecs, &cluster_arn, &in_progress).await;
+            return match record.result.as_str() {
+                "succeeded" => Ok(ApplyOutcome::Released {
+                    steps: plan.steps.iter().map(Step::to_string).collect(),
+                    migrated: false,
+                }),
+                result => Err(ApplyError::EndedBefore {
+                    started: release.started.clone(),
+                    by: release.by.clone(),
+                    result: result.to_owned(),
+                    reason: record.reason.clone(),
+                }),
+            };
+        }
+        // This apply is that release, carried on.
+        Some((release, _, Finish::Continue, _)) => {
+            progress.say(
+                "finish",
+                format!(
+                    "carrying on the release started {} by {}, which did not end",
+                    release.started, release.by
+                ),
+            );
+            release.clone()
+        }
+        superseded => {
+            let id = ReleaseId {
+                started: humantime::format_rfc3339_seconds(started).to_string(),
+                by: options.owner.clone(),
+            };
+            let mut begun = Ok(());
+            if let Some((release, commit, ..)) = superseded {
+                let record = interrupted_record(release, commit, options.commit.as_deref());
+                begun = crate::history::record(&fenced, &env.name, &record).await;
+                progress.say(
+                    "finish",
+                    format!(
+                        "the release started {} by {} did not end; recorded as interrupted",
+                        release.started, release.by
+                    ),
+                );
+            }
+            // Before the first change: the mark that survives a crash.
+            if begun.is_ok() {
+                let value = id.in_progress_tag(options.commit.as_deref());
+                begun = fenced
+                    .tag_resource(&cluster_arn, &[(env.release_tag(), value)])
+                    .await;
+            }
+            if let Err(e) = begun {
+                release_claim(lease).await;
+                return Err(e.into());
+            }
+            id
         }
     };
     let result = {
@@ -358,48 +491,74 @@ pub async fn apply<E: Ecs>(
             }
         };
         let notifier = Notifier::new(env, options.commit.as_deref(), options.repo_url.as_deref());
-        let release = Release {
-            ecs: &fenced,
-            env,
-            plan: &plan,
-            registered: &registered,
-            options,
-            progress,
-            notifier: &notifier,
+        let release = async {
+            let registered = register(&fenced, &plan, progress).await?;
+            Release {
+                ecs: &fenced,
+                env,
+                plan: &plan,
+                registered: &registered,
+                options,
+                id: &id,
+                progress,
+                notifier: &notifier,
+            }
+            .run()
+            .await
         };
         tokio::select! {
-            result = release.run() => result,
+            result = release => result,
             () = renew => unreachable!("the heartbeat never ends"),
         }
     };
-    // The result, for `deckhand status`: `<result> <commit> <time>`.
-    if let Ok(ApplyOutcome::Released { .. }) | Err(_) = &result {
-        let outcome = match &result {
-            Ok(_) => "succeeded".to_owned(),
-            Err(e) => format!("failed:{}", e.step()),
-        };
-        let value = format!(
-            "{outcome} {} {}",
-            options
-                .commit
-                .as_deref()
-                .map(crate::source::short_sha)
-                .unwrap_or("-"),
-            humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-        );
-        if let Err(e) = fenced
-            .tag_resource(&cluster_arn, &[(env.last_release_tag(), value)])
-            .await
-        {
-            tracing::warn!("recording the release result failed: {e}");
-        }
-        let record = release_record(env, options, started, &result);
-        if let Err(e) = crate::history::record(&fenced, &env.name, &record).await {
-            tracing::warn!("recording the release in the history failed: {e}");
-        }
+    // Lost track of the migration, or ECS failed in a way that may pass (a
+    // 500, throttling, the network, a lease lost): the release has not
+    // ended, as after a crash. Its in-progress tag stays and the next apply
+    // carries it on (finding the migration task, awaiting it or taking its
+    // result), so it is recorded once, with the result it comes to.
+    let interrupted = match &result {
+        Err(ApplyError::MigrationInterrupted { .. }) => true,
+        Err(ApplyError::Ecs(e)) => e.class() == ErrorClass::Retryable,
+        _ => false,
+    };
+    if interrupted {
+        release_claim(lease).await;
+        return result;
     }
-    release_claim(lease).await;
+    // The history record, then the result for `deckhand status`
+    // (`<result> <commit> <time>`), then the in-progress tag goes with the
+    // lease: stopped in between, the next apply finds the record and only
+    // finishes the bookkeeping.
+    let outcome = match &result {
+        Ok(_) => "succeeded".to_owned(),
+        Err(e) => format!("failed:{}", e.step()),
+    };
+    let record = release_record(env, options, &id, &result);
+    if let Err(e) = crate::history::record(&fenced, &env.name, &record).await {
+        tracing::warn!("recording the release in the history failed: {e}");
+    }
+    let value = last_release_value(&outcome, options.commit.as_deref());
+    if let Err(e) = fenced
+        .tag_resource(&cluster_arn, &[(env.last_release_tag(), value)])
+        .await
+    {
+        tracing::warn!("recording the release result failed: {e}");
+    }
+    release_claim_with(lease, ecs, &cluster_arn, &in_progress).await;
     result
+}
+
+/// Give the lease up and remove `keys` (the in-progress tag) from the
+/// cluster with it; a failure is logged (the next apply finishes it).
+async fn release_claim_with<E: Ecs>(
+    lease: Lease<'_, E>,
+    ecs: &E,
+    cluster_arn: &str,
+    keys: &[String],
+) {
+    if let Err(e) = lease.release_with(ecs, cluster_arn, keys).await {
+        tracing::warn!("releasing the lease failed (the next apply finishes it): {e}");
+    }
 }
 
 async fn release_claim<E: Ecs>(lease: Lease<'_, E>) {
@@ -480,6 +639,8 @@ struct Release<'a, E: Ecs> {
     /// Task definitions registered for the plan, by service.
     registered: &'a BTreeMap<String, String>,
     options: &'a ApplyOptions,
+    /// Who started the release and when (its migration task carries it).
+    id: &'a ReleaseId,
     progress: &'a Progress,
     notifier: &'a Notifier,
 }

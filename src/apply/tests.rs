@@ -19,7 +19,7 @@ use crate::ecs::fake::{Behaviour, CALLER, FakeEcs, tasks_tagged};
 use crate::live::{
     self, COMMIT_TAG, QUIESCED_FROM_TAG, REVISION_TASK_TAG, SCALING_SUSPENDED_FROM_TAG,
 };
-use crate::plan::{self, Plan};
+use crate::plan::{self, Plan, Step};
 use crate::spec::{Environment, render};
 use crate::testkit;
 use std::time::Duration;
@@ -107,23 +107,197 @@ async fn release_or_crash(
     }
 }
 
-/// Apply again until the plan is empty, checking every plan in between.
-async fn converge(fake: &FakeEcs, env: &Environment, case: &str) {
+/// One starting state and release of the crash simulation.
+struct Scenario {
+    name: &'static str,
+    /// The cluster before the release.
+    seed: fn(Behaviour) -> FakeEcs,
+    /// What the config commit asks for.
+    env: Environment,
+    behaviour: Behaviour,
+    /// The schema revision recorded at the end.
+    revision: &'static str,
+    /// Migration tasks for `env`'s revision at the end.
+    migrations: usize,
+    /// How the release ends when it is carried to its end.
+    result: &'static str,
+    /// How a release stopped part-way may end when the next apply carries
+    /// it on (a failing deployment it had not reached yet fails then).
+    carried: &'static [&'static str],
+}
+
+impl Scenario {
+    fn succeeds(&self) -> bool {
+        self.result == "succeeded"
+    }
+}
+
+/// ECS as `init` adopts it: running `shop:1`, no deckhand tag anywhere.
+fn adopted(behaviour: Behaviour) -> FakeEcs {
+    let fake = seeded(behaviour);
+    fake.with(|s| {
+        for c in s.clusters.values_mut() {
+            c.tags.clear();
+        }
+        for svc in s.services.values_mut() {
+            svc.service.tags.clear();
+        }
+    });
+    fake
+}
+
+/// The seeded environment plus `api`, which does not exist yet and has `create`.
+fn with_new_service(image: &str, revision: &str) -> Environment {
+    let mut env = environment(image, revision);
+    let mut api = testkit::service("api", Some(2), &["bin/api"]);
+    api.create = Some(crate::spec::CreateServiceInput {
+        path: "service-definitions/api.json".into(),
+        json: serde_json::Map::new(),
+    });
+    env.services.push(api);
+    env
+}
+
+/// Only web's count changes (no new image, no migration).
+fn count_only() -> Environment {
+    let mut env = environment("shop:1", "r1");
+    let web = env.services.iter_mut().find(|s| s.name == "web").unwrap();
+    web.desired_count = web.desired_count.map(|n| n + 1);
+    env
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let full = |name, seed, env, behaviour| Scenario {
+        name,
+        seed,
+        env,
+        behaviour,
+        revision: "r2",
+        migrations: 1,
+        result: "succeeded",
+        carried: &["succeeded"],
+    };
+    vec![
+        full(
+            "full release (autoscaled worker quiesced)",
+            seeded,
+            environment("shop:2", "r2"),
+            Behaviour::default(),
+        ),
+        Scenario {
+            carried: &["succeeded", "rolled-back"],
+            ..full(
+                "release with a failed rollout",
+                seeded,
+                environment("shop:2", "r2"),
+                Behaviour {
+                    failing_deployments: 1,
+                    ..Behaviour::default()
+                },
+            )
+        },
+        full(
+            "first release of an adopted cluster",
+            adopted,
+            environment("shop:2", "r2"),
+            Behaviour::default(),
+        ),
+        full(
+            "release that creates a service",
+            seeded,
+            with_new_service("shop:2", "r2"),
+            Behaviour::default(),
+        ),
+        Scenario {
+            name: "release whose migration fails",
+            seed: seeded,
+            env: environment("shop:2", "r2"),
+            behaviour: Behaviour {
+                exit_code: 1,
+                ..Behaviour::default()
+            },
+            revision: "r1",
+            migrations: 1,
+            result: "failed:migrate",
+            carried: &["failed:migrate"],
+        },
+        Scenario {
+            name: "count-only change",
+            seed: seeded,
+            env: count_only(),
+            behaviour: Behaviour::default(),
+            revision: "r1",
+            migrations: 0,
+            result: "succeeded",
+            carried: &["succeeded"],
+        },
+    ]
+}
+
+/// The history records of `env`, oldest first.
+fn records(fake: &FakeEcs, env: &Environment) -> Vec<crate::history::Release> {
+    let family = format!("{}:", crate::history::family(&env.name));
+    fake.with(|s| {
+        let mut found: Vec<(u32, crate::history::Release)> = s
+            .task_definitions
+            .values()
+            .filter(|td| td.family_revision.starts_with(&family))
+            .filter_map(|td| {
+                let revision = td.family_revision.rsplit(':').next()?.parse().ok()?;
+                Some((revision, crate::history::parse(&td.spec)?))
+            })
+            .collect();
+        found.sort_by_key(|(revision, _)| *revision);
+        found.into_iter().map(|(_, r)| r).collect()
+    })
+}
+
+/// Is a release still unfinished (its in-progress tag on the cluster)?
+fn unfinished(fake: &FakeEcs, env: &Environment) -> bool {
+    fake.with(|s| {
+        s.clusters[&env.cluster]
+            .tags
+            .contains_key(&env.release_tag())
+    })
+}
+
+/// Apply again until nothing is left to do — the plan is empty, or, after a
+/// failed migration, only its retry (a new release) is — checking every
+/// plan in between.
+async fn converge(fake: &FakeEcs, scenario: &Scenario, case: &str) {
+    let env = &scenario.env;
     fake.restart();
     for run in 1..=4 {
         let plan = plan_now(fake, env).await.expect("planning succeeds");
         for step in &plan.steps {
             assert!(!step.is_noop(), "{case}: no-op step planned: {step}");
         }
-        if !plan.changed {
+        let finishing = plan
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::FinishRelease { .. }));
+        // A failed migration is not retried by finishing its release: done
+        // once that release is recorded and only the retry is planned.
+        let failed_and_finished = !scenario.succeeds()
+            && !finishing
+            && !unfinished(fake, env)
+            && records(fake, env).last().is_some_and(|r| {
+                r.result == scenario.result
+                    && r.reason
+                        .as_deref()
+                        .is_some_and(|why| why.contains("stopped with exit code"))
+            });
+        let done = !plan.changed || failed_and_finished;
+        if done && !has_lease(fake, env) {
             return;
         }
-        if let Err(e) = release(fake, env, run).await {
+        match release(fake, env, run).await {
+            // Finishing a release that had failed says so.
+            Ok(_) | Err(ApplyError::EndedBefore { .. }) => {}
             // A rollout that fails once is retried, as the controller does.
-            assert!(
-                matches!(e, ApplyError::RolloutFailed { .. }),
-                "{case}: run {run} failed: {e}"
-            );
+            Err(ApplyError::RolloutFailed { .. }) if scenario.succeeds() => {}
+            Err(ApplyError::MigrationFailed { .. }) if !scenario.succeeds() => {}
+            Err(e) => panic!("{case}: run {run} failed: {e}"),
         }
     }
     let plan = plan_now(fake, env).await.unwrap();
@@ -136,15 +310,24 @@ async fn converge(fake: &FakeEcs, env: &Environment, case: &str) {
     );
 }
 
-/// The state every case must end in.
-fn assert_converged(fake: &FakeEcs, env: &Environment, case: &str) {
+fn has_lease(fake: &FakeEcs, env: &Environment) -> bool {
+    let key = super::lease::tag::lease_key(&env.name);
+    fake.with(|s| s.clusters[&env.cluster].tags.contains_key(&key))
+}
+
+/// The state every case of `scenario` must end in.
+fn assert_ended(fake: &FakeEcs, scenario: &Scenario, case: &str) {
+    let env = &scenario.env;
+    let migration_revision = env.migration.as_ref().map(|m| m.revision.clone());
     fake.with(|s| {
-        let migrations = tasks_tagged(s, REVISION_TASK_TAG, "r2");
-        assert_eq!(
-            migrations.len(),
-            1,
-            "{case}: migration tasks {migrations:?}"
-        );
+        if let Some(revision) = &migration_revision {
+            let migrations = tasks_tagged(s, REVISION_TASK_TAG, revision);
+            assert_eq!(
+                migrations.len(),
+                scenario.migrations,
+                "{case}: migration tasks {migrations:?}"
+            );
+        }
         assert_eq!(
             s.scalable_targets[&(env.cluster.clone(), "worker".to_owned())],
             ScalingSuspension::default(),
@@ -153,8 +336,19 @@ fn assert_converged(fake: &FakeEcs, env: &Environment, case: &str) {
         let cluster = &s.clusters[&env.cluster];
         assert_eq!(
             cluster.tags.get(&env.revision_tag()).map(String::as_str),
-            Some("r2"),
+            Some(scenario.revision),
             "{case}: revision"
+        );
+        assert!(
+            !cluster.tags.contains_key(&env.release_tag()),
+            "{case}: release left in progress: {:?}",
+            cluster.tags
+        );
+        assert!(
+            !cluster
+                .tags
+                .contains_key(&super::lease::tag::lease_key(&env.name)),
+            "{case}: lease left behind"
         );
         for spec in &env.services {
             let live = &s.services[&(env.cluster.clone(), spec.name.clone())].service;
@@ -171,46 +365,118 @@ fn assert_converged(fake: &FakeEcs, env: &Environment, case: &str) {
                 spec.name,
                 live.tags
             );
-            assert_eq!(
-                live.tags.get(COMMIT_TAG).map(String::as_str),
-                Some(NEW_COMMIT),
-                "{case}: {} commit tag",
-                spec.name
-            );
+            if scenario.succeeds() {
+                assert_eq!(
+                    live.tags.get(COMMIT_TAG).map(String::as_str),
+                    Some(NEW_COMMIT),
+                    "{case}: {} commit tag",
+                    spec.name
+                );
+            }
         }
     });
+    let records = records(fake, env);
+    let mut ids: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r.started.as_str(), r.by.as_str()))
+        .collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        before,
+        "{case}: a release recorded twice: {records:#?}"
+    );
+    let newest = records
+        .last()
+        .unwrap_or_else(|| panic!("{case}: no release recorded"));
+    assert_eq!(newest.result, scenario.result, "{case}: {records:#?}");
+}
+
+/// The state a plain scenario (the full release) must end in.
+fn assert_converged(fake: &FakeEcs, env: &Environment, case: &str) {
+    let scenario = Scenario {
+        env: env.clone(),
+        ..scenarios().remove(0)
+    };
+    assert_ended(fake, &scenario, case);
 }
 
 /// Calls one clean run of the scenario makes.
 async fn calls_of_one_run(behaviour: &Behaviour, env: &Environment) -> u64 {
-    let fake = seeded(behaviour.clone());
-    let _ = release(&fake, env, 0).await;
+    calls_of(&Scenario {
+        behaviour: behaviour.clone(),
+        env: env.clone(),
+        ..scenarios().remove(0)
+    })
+    .await
+}
+
+async fn calls_of(scenario: &Scenario) -> u64 {
+    let fake = (scenario.seed)(scenario.behaviour.clone());
+    let _ = release(&fake, &scenario.env, 0).await;
     fake.with(|s| s.log.len() as u64)
 }
 
-/// Both fault kinds at every call of `behaviour`'s first run; returns the cases checked.
-async fn every_call(name: &str, behaviour: Behaviour) -> u64 {
-    let env = environment("shop:2", "r2");
-    let calls = calls_of_one_run(&behaviour, &env).await;
-    assert!(calls > 20, "{name}: the run made only {calls} calls");
+/// Both fault kinds at every call of `scenario`'s first run; returns the cases checked.
+async fn every_call(scenario: &Scenario) -> u64 {
+    let name = scenario.name;
+    let env = &scenario.env;
+    let calls = calls_of(scenario).await;
+    assert!(calls > 5, "{name}: the run made only {calls} calls");
     let mut cases = 0;
     for k in 1..=calls {
         let crash = format!("{name}: crash after call {k}");
-        let fake = seeded(behaviour.clone());
+        let fake = (scenario.seed)(scenario.behaviour.clone());
         fake.with(|s| s.faults.crash_after = Some(k));
         assert!(
-            release_or_crash(&fake, &env, 0).await.is_none(),
+            release_or_crash(&fake, env, 0).await.is_none(),
             "{crash}: did not crash"
         );
-        converge(&fake, &env, &crash).await;
-        assert_converged(&fake, &env, &crash);
+        // What the stopped release had recorded of itself.
+        let started = unfinished(&fake, env);
+        let recorded_before: Vec<_> = records(&fake, env)
+            .into_iter()
+            .filter(|r| r.by == owner(0))
+            .collect();
+        converge(&fake, scenario, &crash).await;
+        assert_ended(&fake, scenario, &crash);
+        let ours: Vec<_> = records(&fake, env)
+            .into_iter()
+            .filter(|r| r.by == owner(0))
+            .collect();
+        if started || !recorded_before.is_empty() {
+            // The stopped release is recorded exactly once: with what it
+            // had recorded itself, or with the result it was carried to.
+            assert_eq!(ours.len(), 1, "{crash}: {ours:#?}");
+            match recorded_before.first() {
+                Some(before) => assert_eq!(&ours[0], before, "{crash}"),
+                None => assert!(
+                    scenario.carried.contains(&ours[0].result.as_str()),
+                    "{crash}: {ours:#?}"
+                ),
+            }
+        } else {
+            assert!(
+                ours.is_empty(),
+                "{crash}: a release that never began is recorded: {ours:#?}"
+            );
+        }
 
         let fail = format!("{name}: 500 after call {k}");
-        let fake = seeded(behaviour.clone());
+        let fake = (scenario.seed)(scenario.behaviour.clone());
         fake.with(|s| s.faults.fail_after = Some(k));
-        let _ = release(&fake, &env, 0).await;
-        converge(&fake, &env, &fail).await;
-        assert_converged(&fake, &env, &fail);
+        let _ = release(&fake, env, 0).await;
+        let started =
+            unfinished(&fake, env) || records(&fake, env).iter().any(|r| r.by == owner(0));
+        converge(&fake, scenario, &fail).await;
+        assert_ended(&fake, scenario, &fail);
+        let ours = records(&fake, env)
+            .into_iter()
+            .filter(|r| r.by == owner(0))
+            .count();
+        assert_eq!(ours, usize::from(started), "{fail}: recorded {ours} times");
         cases += 2;
     }
     cases
@@ -218,18 +484,16 @@ async fn every_call(name: &str, behaviour: Behaviour) -> u64 {
 
 #[tokio::test(start_paused = true)]
 async fn a_release_converges_after_a_crash_or_a_500_at_every_call() {
-    let full = every_call("full release", Behaviour::default()).await;
-    let rolled_back = every_call(
-        "release with a failed rollout",
-        Behaviour {
-            failing_deployments: 1,
-            ..Behaviour::default()
-        },
-    )
-    .await;
+    let mut total = 0;
+    let mut lines = Vec::new();
+    for scenario in scenarios() {
+        let cases = every_call(&scenario).await;
+        total += cases;
+        lines.push(format!("{cases} {}", scenario.name));
+    }
     println!(
-        "crash simulation: {} cases checked ({full} full release, {rolled_back} failed rollout)",
-        full + rolled_back
+        "crash simulation: {total} cases checked ({})",
+        lines.join(", ")
     );
 }
 
@@ -375,6 +639,7 @@ async fn a_full_release_runs_its_steps_in_order() {
         mutations,
         [
             "TagResource",            // lease
+            "TagResource",            // the release in progress
             "RegisterTaskDefinition", // web
             "RegisterTaskDefinition", // worker
             "TagResource",            // worker quiesced-from, scaling-suspended-from
@@ -389,9 +654,9 @@ async fn a_full_release_runs_its_steps_in_order() {
             "UntagResource",          // worker's markers
             "TagResource",            // web commit
             "TagResource",            // worker commit
-            "TagResource",            // last release
             "RegisterTaskDefinition", // the release's history record
-            "UntagResource",          // lease
+            "TagResource",            // last release
+            "UntagResource",          // lease and the release in progress, together
         ]
     );
     assert_converged(&fake, &env, "full release");
@@ -540,14 +805,17 @@ mod lock_table {
             .unwrap();
         assert_converged(&fake, &env, "release with a lock table");
         assert!(table.records().is_empty(), "{:?}", table.records());
-        // No cluster-tag lease, no settle: the first write is a registration.
-        let first_write = fake.with(|s| {
+        // No cluster-tag lease, no settle: the first write marks the
+        // release in progress, the second is a registration.
+        let writes: Vec<String> = fake.with(|s| {
             s.log
                 .iter()
                 .map(|l| l.split_once(' ').unwrap().1.to_owned())
-                .find(|op| !op.starts_with("Describe") && !op.starts_with("List"))
+                .filter(|op| !op.starts_with("Describe") && !op.starts_with("List"))
+                .take(2)
+                .collect()
         });
-        assert_eq!(first_write.as_deref(), Some("RegisterTaskDefinition"));
+        assert_eq!(writes, ["TagResource", "RegisterTaskDefinition"]);
         let tags = fake.with(|s| s.clusters[&env.cluster].tags.clone());
         assert!(!tags.keys().any(|k| k.ends_with(":lease")), "{tags:?}");
         // Acquire, a fresh confirmation before RunTask, and the release.

@@ -25,7 +25,67 @@ pub struct LiveEnvironment {
     pub services: BTreeMap<String, LiveService>,
     /// The latest `<env>-migrate` definition; fetched only when a migration will run.
     pub migration_task_definition: Option<Arc<TaskDefinition>>,
+    /// A release that started and has not ended (its cluster tag is still
+    /// there): one in progress, or one a stopped deckhand left.
+    pub unfinished: Option<UnfinishedRelease>,
 }
+
+/// A release whose in-progress tag is on the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnfinishedRelease {
+    /// Who started it, and when.
+    pub id: ReleaseId,
+    /// The config commit it releases (12 characters; None for a plain directory).
+    pub commit: Option<String>,
+    /// Its history record, when it was written before the release stopped
+    /// (its result is decided; only the bookkeeping after it is left).
+    pub recorded: Option<crate::history::Release>,
+}
+
+/// What identifies one release: when it started (RFC 3339, seconds) and the
+/// lease owner that started it. Its in-progress tag, its migration task and
+/// its history record carry it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReleaseId {
+    /// RFC 3339, seconds.
+    pub started: String,
+    /// `host:pid:nonce`.
+    pub by: String,
+}
+
+impl ReleaseId {
+    /// As a tag value: `<started> <by>`.
+    pub fn to_tag(&self) -> String {
+        format!("{} {}", self.started, self.by)
+    }
+
+    /// The in-progress tag's value: `<commit or -> <started> <by>`.
+    pub fn in_progress_tag(&self, commit: Option<&str>) -> String {
+        format!(
+            "{} {}",
+            commit.map(crate::source::short_sha).unwrap_or("-"),
+            self.to_tag()
+        )
+    }
+}
+
+/// Parse the in-progress tag's value.
+pub fn parse_in_progress(value: &str) -> Option<(Option<String>, ReleaseId)> {
+    let mut parts = value.split(' ');
+    let (commit, started, by) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || started.is_empty() || by.is_empty() {
+        return None;
+    }
+    let id = ReleaseId {
+        started: started.to_owned(),
+        by: by.to_owned(),
+    };
+    Some(((commit != "-").then(|| commit.to_owned()), id))
+}
+
+/// How many of the newest history records are searched for an unfinished
+/// release's own (it is the newest unless other releases ran since).
+const UNFINISHED_RECORD_SEARCH: usize = 5;
 
 /// One existing ECS service and the task definition it runs.
 #[derive(Debug, Clone)]
@@ -54,6 +114,8 @@ pub const SCALING_SUSPENDED_FROM_TAG: &str = "deckhand:scaling-suspended-from";
 pub const COMMIT_TAG: &str = "deckhand:commit";
 /// One-off task tag holding the schema revision a migration task applies.
 pub const REVISION_TASK_TAG: &str = "deckhand:revision";
+/// One-off task tag naming the release that started it ([`ReleaseId::to_tag`]).
+pub const RELEASE_TASK_TAG: &str = "deckhand:release";
 
 /// Read the live state of `env` from ECS.
 pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment, EcsError> {
@@ -99,12 +161,32 @@ pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment
             }
         }
     }
+    // Only when a release was interrupted (or is running): is its record written?
+    let unfinished = match cluster
+        .tags
+        .get(&env.release_tag())
+        .and_then(|v| parse_in_progress(v))
+    {
+        Some((commit, id)) => {
+            let records = crate::history::list(ecs, &env.name, UNFINISHED_RECORD_SEARCH).await?;
+            let recorded = records
+                .into_iter()
+                .find(|r| r.started == id.started && r.by == id.by);
+            Some(UnfinishedRelease {
+                id,
+                commit,
+                recorded,
+            })
+        }
+        None => None,
+    };
     Ok(LiveEnvironment {
         cluster_arn: cluster.arn,
         recorded_revision,
         cluster_tags: cluster.tags,
         services,
         migration_task_definition,
+        unfinished,
     })
 }
 

@@ -95,6 +95,50 @@ pub fn plan(
     commit: Option<&str>,
     live: &LiveEnvironment,
 ) -> Result<Plan, PlanError> {
+    // A release whose result is recorded is only finished, nothing else.
+    if let Some(unfinished) = &live.unfinished
+        && let Some(recorded) = &unfinished.recorded
+    {
+        let steps = vec![Step::FinishRelease {
+            release: unfinished.id.clone(),
+            commit: unfinished.commit.clone(),
+            finish: Finish::Record,
+            result: Some(recorded.result.clone()),
+            recorded: Some(Box::new(recorded.clone())),
+        }];
+        return Ok(Plan {
+            environment: env.name.clone(),
+            commit: commit.map(str::to_owned),
+            changed: true,
+            steps,
+            diffs: Vec::new(),
+            services: env
+                .services
+                .iter()
+                .map(|s| ServiceSummary {
+                    service: s.name.clone(),
+                    change: ServiceChange::Unchanged,
+                    reasons: Vec::new(),
+                    quiesce: None,
+                })
+                .collect(),
+            cluster: env.cluster.clone(),
+        });
+    }
+    let finish = live.unfinished.as_ref().map(|unfinished| {
+        let same_commit = unfinished.commit.as_deref() == commit.map(crate::source::short_sha);
+        Step::FinishRelease {
+            release: unfinished.id.clone(),
+            commit: unfinished.commit.clone(),
+            finish: if same_commit {
+                Finish::Continue
+            } else {
+                Finish::Supersede
+            },
+            result: None,
+            recorded: None,
+        }
+    });
     let mut registers = Vec::new();
     let mut creates = Vec::new();
     let mut quiesces = Vec::new();
@@ -127,11 +171,17 @@ pub fn plan(
         })
     });
     // Commits are recorded only where deckhand released before: services
-    // adopted from outside carry no commit until their first release.
-    let released_before = live
-        .services
-        .values()
-        .any(|s| s.service.tags.contains_key(COMMIT_TAG));
+    // adopted from outside carry no commit until their first release. A
+    // release that started (its in-progress tag, a marker it left, or the
+    // result it recorded on the cluster) is evidence enough, even if it
+    // stopped or failed before it tagged any service.
+    let released_before = live.unfinished.is_some()
+        || live.cluster_tags.contains_key(&env.last_release_tag())
+        || live.services.values().any(|s| {
+            s.service.tags.contains_key(COMMIT_TAG)
+                || s.service.tags.contains_key(QUIESCED_FROM_TAG)
+                || s.scaling_suspended_from.is_some()
+        });
 
     for service in &env.services {
         let rendered = render::service_task_definition(env, service);
@@ -314,7 +364,8 @@ pub fn plan(
         });
     }
 
-    let mut steps = registers;
+    let mut steps: Vec<Step> = finish.into_iter().collect();
+    steps.extend(registers);
     steps.extend(creates);
     steps.extend(quiesces);
     if let Some((m, rendered, register, current_arn)) = migrate {

@@ -3,6 +3,7 @@
 //! how a step reads in words is `report`'s `Display` for [`Step`].
 
 use crate::ecs::{AwsVpc, CreateServiceRequest, ScalingSuspension};
+pub use crate::live::ReleaseId;
 use crate::taskdef::model::TaskDefinitionSpec;
 use serde::Serialize;
 
@@ -33,6 +34,22 @@ pub struct CommitChange {
     pub to: String,
 }
 
+/// How an interrupted release is finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Finish {
+    /// Its result is recorded in the history: only its result tag and its
+    /// in-progress tag and lease are left to write and remove. Nothing else
+    /// is planned with it; the next plan shows what the spec still asks.
+    Record,
+    /// Its commit is the one planned: this apply carries it on (the other
+    /// steps are what it left undone) and records it, once.
+    Continue,
+    /// Another commit is planned: it is recorded as interrupted, and this
+    /// apply is a release of its own.
+    Supersede,
+}
+
 /// One step of a plan, in the order apply runs them. Each step carries what
 /// apply needs to carry it out (the rendered definition, the request, the
 /// ARNs and counts), so apply neither renders nor looks anything up again.
@@ -40,6 +57,23 @@ pub struct CommitChange {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Step {
+    /// Finish a release that started and did not end (a deckhand stopped
+    /// during it): its in-progress tag is on the cluster.
+    #[serde(rename_all = "camelCase")]
+    FinishRelease {
+        /// When it started and who started it.
+        release: ReleaseId,
+        /// Its config commit (12 characters; None for a plain directory).
+        commit: Option<String>,
+        /// How it is finished.
+        finish: Finish,
+        /// Its recorded result, for [`Finish::Record`].
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<String>,
+        /// Its history record, for [`Finish::Record`].
+        #[serde(skip)]
+        recorded: Option<Box<crate::history::Release>>,
+    },
     /// Register the rendered task definition of `service`.
     #[serde(rename_all = "camelCase")]
     RegisterTaskDefinition {

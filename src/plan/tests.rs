@@ -25,6 +25,7 @@ fn live_matching(env: &Environment, revision: Option<&str>) -> LiveEnvironment {
         cluster_tags: BTreeMap::new(),
         services,
         migration_task_definition: None,
+        unfinished: None,
     }
 }
 
@@ -414,4 +415,95 @@ fn scaling_left_suspended_by_an_interrupted_release_is_resumed_as_recorded() {
     let plan = plan(&env, None, &live).unwrap();
     assert!(plan.steps.iter().any(|s| matches!(s,
         Step::Quiesce { suspend_scaling: Some(state), .. } if *state == crate::ecs::ScalingSuspension::default())));
+}
+
+fn unfinished(commit: &str, recorded: Option<&str>) -> crate::live::UnfinishedRelease {
+    let id = crate::live::ReleaseId {
+        started: "2026-12-06T10:00:00Z".into(),
+        by: "ci-1:4242:ab".into(),
+    };
+    crate::live::UnfinishedRelease {
+        recorded: recorded.map(|result| crate::history::Release {
+            started: id.started.clone(),
+            finished: "2026-12-06T10:03:00Z".into(),
+            commit: Some(commit.into()),
+            image: "shop:1".into(),
+            revision: Some("20261101".into()),
+            migrated: false,
+            result: result.into(),
+            reason: None,
+            by: id.by.clone(),
+        }),
+        id,
+        commit: Some(commit.into()),
+    }
+}
+
+#[test]
+fn an_interrupted_first_release_is_carried_on_and_records_its_commit_everywhere() {
+    // An adopted cluster (no commit tag anywhere) whose first release
+    // stopped after its last change: only its in-progress tag is left.
+    let env = environment("shop:1", Some("20261101"));
+    let mut live = live_matching(&env, Some("20261101"));
+    live.unfinished = Some(unfinished("abc", None));
+    let plan = plan(&env, Some("abc"), &live).unwrap();
+    assert_eq!(
+        actions(&plan),
+        [
+            "finish-release",
+            "record-commit web",
+            "record-commit worker"
+        ]
+    );
+    assert_eq!(
+        step_json(&plan.steps[0]),
+        json!({"action": "finish-release", "finish": "continue", "commit": "abc",
+               "release": {"started": "2026-12-06T10:00:00Z", "by": "ci-1:4242:ab"}})
+    );
+    assert!(!plan.steps[0].is_noop());
+}
+
+#[test]
+fn an_interrupted_release_of_another_commit_is_superseded() {
+    let env = environment("shop:1", Some("20261101"));
+    let mut live = live_matching(&env, Some("20261101"));
+    live.unfinished = Some(unfinished("abc", None));
+    let plan = plan(&env, Some("def"), &live).unwrap();
+    assert_eq!(step_json(&plan.steps[0])["finish"], "supersede");
+}
+
+#[test]
+fn a_recorded_interrupted_release_is_only_finished_nothing_else() {
+    // Its migration failed and was recorded; the retry is the next plan's.
+    let env = environment("shop:2", Some("20261120"));
+    let mut live = live_matching(&environment("shop:1", Some("20261101")), Some("20261101"));
+    live.unfinished = Some(unfinished("abc", Some("failed:migrate")));
+    let plan = plan(&env, Some("abc"), &live).unwrap();
+    assert_eq!(actions(&plan), ["finish-release"]);
+    assert_eq!(step_json(&plan.steps[0])["finish"], "record");
+    assert_eq!(step_json(&plan.steps[0])["result"], "failed:migrate");
+    assert!(plan.diffs.is_empty());
+}
+
+#[test]
+fn a_cluster_only_adopted_plans_nothing() {
+    // No in-progress tag, no marker, no result, no commit tag: never released.
+    let env = environment("shop:1", Some("20261101"));
+    let live = live_matching(&env, Some("20261101"));
+    assert!(plan(&env, Some("abc"), &live).unwrap().steps.is_empty());
+}
+
+#[test]
+fn a_release_result_on_the_cluster_is_evidence_of_an_earlier_release() {
+    // A release failed after rolling out, before tagging: its result is recorded.
+    let env = environment("shop:1", Some("20261101"));
+    let mut live = live_matching(&env, Some("20261101"));
+    live.cluster_tags.insert(
+        env.last_release_tag(),
+        "failed:ecs abc 2026-12-06T10:03:00Z".into(),
+    );
+    assert_eq!(
+        actions(&plan(&env, Some("abc"), &live).unwrap()),
+        ["record-commit web", "record-commit worker"]
+    );
 }

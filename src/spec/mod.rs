@@ -164,6 +164,13 @@ impl Environment {
         format!("deckhand:{}:last-release", self.name)
     }
 
+    /// Name of the cluster tag that marks a release in progress (written
+    /// before its first change, removed with its lease at its end): left
+    /// behind, it names a release that was interrupted.
+    pub fn release_tag(&self) -> String {
+        format!("deckhand:{}:release", self.name)
+    }
+
     /// `startedBy` of the one-off tasks deckhand starts for this environment.
     pub fn started_by(&self) -> String {
         format!("deckhand/{}", self.name)

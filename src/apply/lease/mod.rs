@@ -243,8 +243,30 @@ impl<'a, E: Ecs> Lease<'a, E> {
     /// Give the lease up (only if it is still ours).
     pub async fn release(self) -> Result<(), EcsError> {
         match self.kind {
-            Kind::Tag(lease) => lease.release().await,
+            Kind::Tag(lease) => lease.release(&[]).await,
             Kind::Table(lease) => lease.release().await,
+        }
+    }
+
+    /// Give the lease up and remove the cluster tags `keys` with it (only
+    /// if it is still ours): a tag lease in one UntagResource, so nothing is
+    /// left of a release between the two.
+    pub async fn release_with(
+        self,
+        ecs: &E,
+        cluster_arn: &str,
+        keys: &[String],
+    ) -> Result<(), EcsError> {
+        let authority = self.check();
+        match self.kind {
+            Kind::Tag(lease) => lease.release(keys).await,
+            Kind::Table(lease) => {
+                if authority.is_ok() && !keys.is_empty() {
+                    ecs.untag_resource(cluster_arn, keys).await?;
+                }
+                lease.release().await?;
+                authority
+            }
         }
     }
 }

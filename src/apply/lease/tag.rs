@@ -125,8 +125,9 @@ impl<'a, E: Ecs> TagLease<'a, E> {
         self.write().await
     }
 
-    /// Remove the lease (only if it is still ours).
-    pub async fn release(self) -> Result<(), EcsError> {
+    /// Remove the lease, and the cluster tags `keys` in the same call (only
+    /// if it is still ours).
+    pub async fn release(self, keys: &[String]) -> Result<(), EcsError> {
         let state = self.ecs.describe_cluster(&self.cluster).await?;
         let ours = state
             .tags
@@ -134,9 +135,9 @@ impl<'a, E: Ecs> TagLease<'a, E> {
             .and_then(|v| parse(v))
             .is_some_and(|(holder, _)| holder == self.owner);
         if ours {
-            self.ecs
-                .untag_resource(&self.cluster_arn, std::slice::from_ref(&self.key))
-                .await?;
+            let mut remove = vec![self.key.clone()];
+            remove.extend(keys.iter().filter(|k| state.tags.contains_key(*k)).cloned());
+            self.ecs.untag_resource(&self.cluster_arn, &remove).await?;
         }
         Ok(())
     }
