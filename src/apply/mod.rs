@@ -19,9 +19,11 @@
 //! - a failed rollout (circuit breaker, timeout) is a failure; with
 //!   `deploy.rollback` every service updated in this apply goes back to the
 //!   task definition it ran before. Migrations are not undone;
-//! - a release killed after any ECS call, or whose call answered a 500 after
-//!   it took effect, converges on the next apply: the unit tests check every
-//!   call of a full release and of a rolled-back one (`tests.rs`).
+//! - a release marks itself in progress on the cluster before its first
+//!   change and removes the mark with its lease; a release killed after any
+//!   ECS call, or whose call answered a 500 after it took effect, is finished
+//!   by the next apply (`finish-release`) and recorded once: the unit tests
+//!   check every call of six scenarios (`tests.rs`).
 //!
 //! The release runs on any [`Ecs`]; every judgement of what ECS reports is a
 //! pure function in [`verdict`].

@@ -472,3 +472,139 @@ fn an_autoscaled_worker_stays_suspended_through_the_migration_and_gets_its_state
         "restored after a failed migration"
     );
 }
+
+/// Which deckhand tags the calls left on each resource (by its ARN's last
+/// segment): the last TagResource or UntagResource of each key wins.
+fn tags_left(calls: &[Call]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut state: std::collections::BTreeMap<(String, String), bool> = Default::default();
+    for c in calls.iter().filter(|c| c.status == 200) {
+        let resource = c.params["resourceArn"]
+            .as_str()
+            .unwrap_or("")
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        let keys = |v: &Value, field: Option<&str>| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| match field {
+                    Some(f) => t[f].as_str(),
+                    None => t.as_str(),
+                })
+                .map(str::to_owned)
+                .collect()
+        };
+        match c.operation.as_str() {
+            "TagResource" => {
+                for k in keys(&c.params["tags"], Some("key")) {
+                    state.insert((resource.clone(), k), true);
+                }
+            }
+            "UntagResource" => {
+                for k in keys(&c.params["tagKeys"], None) {
+                    state.insert((resource.clone(), k), false);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut left: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for ((resource, key), present) in state {
+        if present {
+            left.entry(resource).or_default().push(key);
+        }
+    }
+    left
+}
+
+#[test]
+fn a_first_release_killed_after_its_first_update_is_finished_by_the_next_apply() {
+    // As after `init`: no deckhand:commit anywhere. Rollouts take 5 s, so
+    // the kill lands while the release waits for them.
+    let fx = Fixture::seeded("firstkill");
+    emulator().request(
+        "POST",
+        "/_deckhand/config",
+        Some(&json!({"accessKey": fx.key, "rolloutSeconds": 5})),
+    );
+    let commit = release_commit(&fx, NEW_IMAGE, NEW_REVISION);
+    let mut child = fx
+        .command("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !fx
+        .calls()
+        .iter()
+        .any(|c| c.operation == "UpdateService" && c.params["taskDefinition"].is_string())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no UpdateService to a new definition"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let left = tags_left(&fx.calls());
+    let cluster_tags = left.get(&fx.id).cloned().unwrap_or_default();
+    assert!(
+        cluster_tags.iter().any(|k| k.ends_with(":release")),
+        "the killed release is marked in progress: {left:?}"
+    );
+
+    let run = apply(&fx, &[]);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("carrying on the release started"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fx.count("RunTask"), 1, "the migration ran once");
+    let left = tags_left(&fx.calls());
+    for service in ["web", "worker"] {
+        let tags = left.get(service).cloned().unwrap_or_default();
+        assert!(
+            tags.contains(&"deckhand:commit".to_owned()),
+            "{service}: {left:?}"
+        );
+        assert!(
+            !tags
+                .iter()
+                .any(|k| k.contains("quiesced-from") || k.contains("suspended-from")),
+            "{service} still marked: {left:?}"
+        );
+    }
+    let cluster_tags = left.get(&fx.id).cloned().unwrap_or_default();
+    assert!(
+        !cluster_tags
+            .iter()
+            .any(|k| k.ends_with(":lease") || k.ends_with(":release")),
+        "lease or in-progress mark left: {cluster_tags:?}"
+    );
+    let status: Value = serde_json::from_str(
+        &fx.run("status", &["--format", "json"])
+            .expect_code(0)
+            .stdout,
+    )
+    .unwrap();
+    for service in status["services"].as_array().unwrap() {
+        assert_eq!(service["commit"], commit.as_str(), "{status:#}");
+    }
+    // The release is in the history, once, as the one the killed run began.
+    let history: Value = serde_json::from_str(
+        &fx.run("history", &["--format", "json"])
+            .expect_code(0)
+            .stdout,
+    )
+    .unwrap();
+    let releases = history["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 1, "{history:#}");
+    assert_eq!(releases[0]["result"], "succeeded", "{history:#}");
+    assert_eq!(releases[0]["commit"], commit.as_str(), "{history:#}");
+    assert_eq!(plan_json(&fx)["changed"], false);
+}
