@@ -134,6 +134,12 @@ fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
         mutations(&after)
     );
     // Both services carry the applied commit.
+    assert_every_service_carries(&fx, &commit);
+}
+
+/// `deckhand status` names `commit` on every service.
+#[track_caller]
+fn assert_every_service_carries(fx: &Fixture, commit: &str) {
     let status: Value = serde_json::from_str(
         &fx.run("status", &["--format", "json"])
             .expect_code(0)
@@ -141,7 +147,7 @@ fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
     )
     .unwrap();
     for service in status["services"].as_array().unwrap() {
-        assert_eq!(service["commit"], commit.as_str(), "{status:#}");
+        assert_eq!(service["commit"], commit, "{status:#}");
     }
 }
 
@@ -586,15 +592,7 @@ fn a_first_release_killed_after_its_first_update_is_finished_by_the_next_apply()
             .any(|k| k.ends_with(":lease") || k.ends_with(":release")),
         "lease or in-progress mark left: {cluster_tags:?}"
     );
-    let status: Value = serde_json::from_str(
-        &fx.run("status", &["--format", "json"])
-            .expect_code(0)
-            .stdout,
-    )
-    .unwrap();
-    for service in status["services"].as_array().unwrap() {
-        assert_eq!(service["commit"], commit.as_str(), "{status:#}");
-    }
+    assert_every_service_carries(&fx, &commit);
     // The release is in the history, once, as the one the killed run began.
     let history: Value = serde_json::from_str(
         &fx.run("history", &["--format", "json"])
