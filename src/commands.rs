@@ -10,11 +10,12 @@ use crate::cli::{Command, LeaseArgs, LockTableCommand, RepoArgs, Shell, StatusFo
 use crate::controller::{self, ControllerConfig, ControllerError, reconcile::Settings};
 use crate::ecs::{DynamoLockTable, Ecs, EcsClient, EcsError, LockTable};
 use crate::iam;
-use crate::live::{self, COMMIT_TAG};
+use crate::live;
 use crate::plan::{self, PlanError};
 use crate::report::{self, Format};
 use crate::source::{GitAuth, RepoLocation, Snapshot, SourceError};
 use crate::spec::{self, Environment, SpecError, render};
+use crate::tags;
 use crate::{history, preflight};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -480,7 +481,7 @@ fn status_json(
                 "taskDefinition": l.task_definition.family_revision,
                 "desiredCount": l.service.desired_count,
                 "runningCount": l.service.running_count,
-                "commit": l.service.tags.get(COMMIT_TAG),
+                "commit": l.service.tags.get(tags::COMMIT),
             }),
             None => serde_json::json!({"service": s.name, "missing": true}),
         })

@@ -4,6 +4,7 @@
 //!
 //! - [`source`]: the config repo (directory, local git, git URL) as an immutable snapshot;
 //! - [`spec`]: `environments/<name>.yaml` parsed, validated and rendered;
+//! - [`tags`]: every `deckhand:*` tag key deckhand keeps its state in;
 //! - [`taskdef`]: task definitions as RegisterTaskDefinition JSON;
 //! - [`ecs`]: the one module that reaches ECS: the [`ecs::Ecs`] trait, its
 //!   SDK client, plain ECS types, classified errors (and an in-memory fake for tests);
@@ -30,6 +31,7 @@ pub mod preflight;
 pub mod report;
 pub mod source;
 pub mod spec;
+pub mod tags;
 pub mod taskdef;
 #[cfg(test)]
 mod testkit;

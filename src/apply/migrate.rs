@@ -18,9 +18,8 @@ use crate::ecs::{
     DesiredStatus, Ecs, EcsError, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
     UpdateServiceRequest,
 };
-use crate::live::{
-    QUIESCED_FROM_TAG, RELEASE_TASK_TAG, REVISION_TASK_TAG, SCALING_SUSPENDED_FROM_TAG,
-};
+use crate::tags;
+
 use crate::plan::{MigrationRun, QuiescedService, Step};
 
 /// A migration task of this environment found in ECS.
@@ -63,9 +62,10 @@ impl<E: Ecs> Release<'_, E> {
             {
                 // The markers first: if deckhand dies after scaling, the next
                 // apply knows what to restore (the count and the autoscaling).
-                let mut markers = vec![(QUIESCED_FROM_TAG.into(), desired_count.from.to_string())];
+                let mut markers =
+                    vec![(tags::QUIESCED_FROM.into(), desired_count.from.to_string())];
                 if let Some(state) = suspend_scaling {
-                    markers.push((SCALING_SUSPENDED_FROM_TAG.into(), state.to_tag()));
+                    markers.push((tags::SCALING_SUSPENDED_FROM.into(), state.to_tag()));
                 }
                 self.ecs.tag_resource(service_arn, &markers).await?;
                 // An autoscaler must not scale it out again while the migration runs.
@@ -173,7 +173,7 @@ impl<E: Ecs> Release<'_, E> {
     /// migrations never run at once.
     async fn find(&self, revision: &str, run: &MigrationRun) -> Result<Found, ApplyError> {
         let tasks = self.migration_tasks(run).await?;
-        let ours = |t: &&Task| t.tags.get(REVISION_TASK_TAG).map(String::as_str) == Some(revision);
+        let ours = |t: &&Task| t.tags.get(tags::REVISION).map(String::as_str) == Some(revision);
         for other in tasks.iter().filter(|t| !ours(t)) {
             if let TaskOutcome::Running(_) = super::verdict::task(other, &run.container) {
                 self.progress.say(
@@ -193,7 +193,7 @@ impl<E: Ecs> Release<'_, E> {
                 TaskOutcome::Running(_) => return Ok(Found::Running(task.arn.clone())),
                 TaskOutcome::Succeeded => found = Found::Succeeded(task.arn.clone()),
                 TaskOutcome::Failed { exit_code, reason }
-                    if task.tags.get(RELEASE_TASK_TAG) == Some(&this_release)
+                    if task.tags.get(tags::RELEASE) == Some(&this_release)
                         && !matches!(found, Found::Succeeded(_)) =>
                 {
                     found = Found::FailedInThisRelease {
@@ -274,8 +274,8 @@ impl<E: Ecs> Release<'_, E> {
             network: run.network.clone(),
             started_by: run.started_by.clone(),
             tags: vec![
-                (REVISION_TASK_TAG.into(), revision.to_owned()),
-                (RELEASE_TASK_TAG.into(), self.id.to_tag()),
+                (tags::REVISION.into(), revision.to_owned()),
+                (tags::RELEASE.into(), self.id.to_tag()),
             ],
             client_token: client_token(&self.options.owner, revision),
         };

@@ -39,9 +39,10 @@ pub mod verdict;
 pub mod wait;
 
 use crate::ecs::{CreateServiceRequest, Ecs, EcsError, ErrorClass, UpdateServiceRequest};
-use crate::live::{self, COMMIT_TAG, QUIESCED_FROM_TAG, ReleaseId, SCALING_SUSPENDED_FROM_TAG};
+use crate::live::{self, ReleaseId};
 use crate::plan::{self, Finish, Plan, PlanError, Step};
 use crate::spec::Environment;
+use crate::tags;
 use fence::Fenced;
 use lease::{Lease, LeaseError, Locks};
 use notify::{Notifier, ReleaseEvent};
@@ -629,8 +630,8 @@ async fn register<E: Ecs>(
 /// The tags that mark a service deckhand quiesced.
 fn marker_keys() -> [String; 2] {
     [
-        QUIESCED_FROM_TAG.to_owned(),
-        SCALING_SUSPENDED_FROM_TAG.to_owned(),
+        tags::QUIESCED_FROM.to_owned(),
+        tags::SCALING_SUSPENDED_FROM.to_owned(),
     ]
 }
 
@@ -885,7 +886,7 @@ impl<E: Ecs> Release<'_, E> {
             {
                 self.ecs.set_scaling(cluster, service, *to).await?;
                 self.ecs
-                    .untag_resource(service_arn, &[SCALING_SUSPENDED_FROM_TAG.into()])
+                    .untag_resource(service_arn, &[tags::SCALING_SUSPENDED_FROM.into()])
                     .await?;
                 self.progress.say("resume", step.to_string());
             }
@@ -904,7 +905,7 @@ impl<E: Ecs> Release<'_, E> {
         }
         // 7. Record the commit on every service that now runs it (all at once).
         if let Some(commit) = &self.options.commit {
-            let tags = [(COMMIT_TAG.to_owned(), commit.clone())];
+            let tags = [(tags::COMMIT.to_owned(), commit.clone())];
             let writes = watches
                 .iter()
                 .map(|watch| self.ecs.tag_resource(&arns[&watch.service], &tags));
@@ -924,7 +925,7 @@ impl<E: Ecs> Release<'_, E> {
                         self.ecs.untag_resource(service_arn, &marker_keys()).await?;
                     }
                     self.ecs
-                        .tag_resource(service_arn, &[(COMMIT_TAG.into(), change.to.clone())])
+                        .tag_resource(service_arn, &[(tags::COMMIT.into(), change.to.clone())])
                         .await?;
                     self.progress.say("record", step.to_string());
                 }

@@ -16,11 +16,10 @@ use super::progress::Progress;
 use super::{ApplyError, ApplyOptions, ApplyOutcome, apply};
 use crate::ecs::ScalingSuspension;
 use crate::ecs::fake::{Behaviour, CALLER, FakeEcs, tasks_tagged};
-use crate::live::{
-    self, COMMIT_TAG, QUIESCED_FROM_TAG, REVISION_TASK_TAG, SCALING_SUSPENDED_FROM_TAG,
-};
+use crate::live;
 use crate::plan::{self, Plan, Step};
 use crate::spec::{Environment, render};
+use crate::tags;
 use crate::testkit;
 use std::time::Duration;
 
@@ -57,7 +56,7 @@ fn seeded(behaviour: Behaviour) -> FakeEcs {
             &s.name,
             &render::service_task_definition(&old, s),
             s.desired_count.unwrap(),
-            &[(COMMIT_TAG, OLD_COMMIT)],
+            &[(tags::COMMIT, OLD_COMMIT)],
         );
     }
     // The worker autoscales (nothing suspended): a release must leave it so.
@@ -311,7 +310,7 @@ async fn converge(fake: &FakeEcs, scenario: &Scenario, case: &str) {
 }
 
 fn has_lease(fake: &FakeEcs, env: &Environment) -> bool {
-    let key = super::lease::tag::lease_key(&env.name);
+    let key = tags::lease(&env.name);
     fake.with(|s| s.clusters[&env.cluster].tags.contains_key(&key))
 }
 
@@ -321,7 +320,7 @@ fn assert_ended(fake: &FakeEcs, scenario: &Scenario, case: &str) {
     let migration_revision = env.migration.as_ref().map(|m| m.revision.clone());
     fake.with(|s| {
         if let Some(revision) = &migration_revision {
-            let migrations = tasks_tagged(s, REVISION_TASK_TAG, revision);
+            let migrations = tasks_tagged(s, tags::REVISION, revision);
             assert_eq!(
                 migrations.len(),
                 scenario.migrations,
@@ -345,9 +344,7 @@ fn assert_ended(fake: &FakeEcs, scenario: &Scenario, case: &str) {
             cluster.tags
         );
         assert!(
-            !cluster
-                .tags
-                .contains_key(&super::lease::tag::lease_key(&env.name)),
+            !cluster.tags.contains_key(&tags::lease(&env.name)),
             "{case}: lease left behind"
         );
         for spec in &env.services {
@@ -359,15 +356,15 @@ fn assert_ended(fake: &FakeEcs, scenario: &Scenario, case: &str) {
                 spec.name
             );
             assert!(
-                !live.tags.contains_key(QUIESCED_FROM_TAG)
-                    && !live.tags.contains_key(SCALING_SUSPENDED_FROM_TAG),
+                !live.tags.contains_key(tags::QUIESCED_FROM)
+                    && !live.tags.contains_key(tags::SCALING_SUSPENDED_FROM),
                 "{case}: {} still marked quiesced: {:?}",
                 spec.name,
                 live.tags
             );
             if scenario.succeeds() {
                 assert_eq!(
-                    live.tags.get(COMMIT_TAG).map(String::as_str),
+                    live.tags.get(tags::COMMIT).map(String::as_str),
                     Some(NEW_COMMIT),
                     "{case}: {} commit tag",
                     spec.name
@@ -606,7 +603,7 @@ async fn of_two_releases_racing_for_the_tag_lease_the_one_that_stands_down_chang
             assert!(
                 !s.clusters[&env.cluster]
                     .tags
-                    .contains_key(&super::lease::tag::lease_key(&env.name)),
+                    .contains_key(&tags::lease(&env.name)),
                 "{case}: lease left behind"
             );
         });
@@ -682,7 +679,7 @@ async fn a_failed_migration_restores_the_workers_and_updates_nothing() {
     fake.with(|s| {
         let worker = &s.services[&(env.cluster.clone(), "worker".to_owned())].service;
         assert_eq!(worker.desired_count, 2);
-        assert!(!worker.tags.contains_key(QUIESCED_FROM_TAG));
+        assert!(!worker.tags.contains_key(tags::QUIESCED_FROM));
         assert!(worker.task_definition.ends_with("shop-worker:1"));
         let web = &s.services[&(env.cluster.clone(), "web".to_owned())].service;
         assert!(web.task_definition.ends_with("shop-web:1"));

@@ -17,9 +17,10 @@ use crate::apply::lease::Locks;
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
 use crate::ecs::ErrorClass;
-use crate::live::{self, COMMIT_TAG, LiveEnvironment};
+use crate::live::{self, LiveEnvironment};
 use crate::plan::{self, Step};
 use crate::source::RepoLocation;
+use crate::tags;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -325,5 +326,5 @@ fn is_drift(live: &LiveEnvironment, commit: Option<&str>) -> bool {
         && live
             .services
             .values()
-            .all(|s| s.service.tags.get(COMMIT_TAG).map(String::as_str) == Some(commit))
+            .all(|s| s.service.tags.get(tags::COMMIT).map(String::as_str) == Some(commit))
 }

@@ -5,9 +5,10 @@
 //! every reconcile; `/status` and the web UI read it.
 
 use super::policy::{SyncDecision, sync_decision};
-use crate::live::{COMMIT_TAG, LiveEnvironment};
+use crate::live::LiveEnvironment;
 use crate::plan::{Plan, Step, TaskDefinitionDiff};
 use crate::spec::Environment;
+use crate::tags;
 use serde::Serialize;
 
 /// What the spec of the commit last read asks for.
@@ -123,7 +124,7 @@ pub fn observe(env: &Environment, live: &LiveEnvironment, plan: &Plan, drift: bo
             pending: s.pending_count,
             rollout,
             rollout_reason: primary.and_then(|d| d.rollout_state_reason.clone()),
-            commit: s.tags.get(COMMIT_TAG).cloned(),
+            commit: s.tags.get(tags::COMMIT).cloned(),
             quiesced_from: found.quiesced_from,
         });
     }
@@ -166,7 +167,7 @@ mod tests {
         fake.add_cluster(&env.cluster, &[(&env.revision_tag(), "r1")]);
         for s in &old.services {
             let td = render::service_task_definition(&old, s);
-            fake.add_service(&env.cluster, &s.name, &td, 2, &[(COMMIT_TAG, "c0ffee")]);
+            fake.add_service(&env.cluster, &s.name, &td, 2, &[(tags::COMMIT, "c0ffee")]);
         }
         let live = crate::live::fetch(&fake, &env).await.unwrap();
         let plan = crate::plan::plan(&env, Some("abc"), &live).unwrap();

@@ -9,6 +9,7 @@
 
 use crate::ecs::{Ecs, EcsError, ScalingSuspension, Service, TaskDefinition};
 use crate::spec::Environment;
+use crate::tags;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -95,27 +96,15 @@ pub struct LiveService {
     /// The task definition the service runs.
     pub task_definition: Arc<TaskDefinition>,
     /// The count before deckhand scaled it to 0 for a migration, while it is
-    /// quiesced (tag [`QUIESCED_FROM_TAG`]); survives a crashed apply.
+    /// quiesced (tag [`tags::QUIESCED_FROM`]); survives a crashed apply.
     pub quiesced_from: Option<i32>,
     /// Its Application Auto Scaling state, when it is a scalable target
     /// (read only for quiesce services, and only when a migration will run).
     pub scaling: Option<ScalingSuspension>,
     /// The scaling state before deckhand suspended it for a migration (tag
-    /// [`SCALING_SUSPENDED_FROM_TAG`]); survives a crashed apply.
+    /// [`tags::SCALING_SUSPENDED_FROM`]); survives a crashed apply.
     pub scaling_suspended_from: Option<ScalingSuspension>,
 }
-
-/// Service tag holding the pre-quiesce count while a service is quiesced.
-pub const QUIESCED_FROM_TAG: &str = "deckhand:quiesced-from";
-/// Service tag holding the scaling state to resume while deckhand holds a
-/// quiesced service's Application Auto Scaling suspended.
-pub const SCALING_SUSPENDED_FROM_TAG: &str = "deckhand:scaling-suspended-from";
-/// Service tag holding the config commit last applied to it.
-pub const COMMIT_TAG: &str = "deckhand:commit";
-/// One-off task tag holding the schema revision a migration task applies.
-pub const REVISION_TASK_TAG: &str = "deckhand:revision";
-/// One-off task tag naming the release that started it ([`ReleaseId::to_tag`]).
-pub const RELEASE_TASK_TAG: &str = "deckhand:release";
 
 /// Read the live state of `env` from ECS.
 pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment, EcsError> {
@@ -194,12 +183,12 @@ fn live_service(service: Service, task_definition: Arc<TaskDefinition>) -> LiveS
     LiveService {
         quiesced_from: service
             .tags
-            .get(QUIESCED_FROM_TAG)
+            .get(tags::QUIESCED_FROM)
             .and_then(|v| v.parse().ok()),
         scaling: None,
         scaling_suspended_from: service
             .tags
-            .get(SCALING_SUSPENDED_FROM_TAG)
+            .get(tags::SCALING_SUSPENDED_FROM)
             .and_then(|v| ScalingSuspension::from_tag(v)),
         service,
         task_definition,

@@ -11,8 +11,9 @@ pub mod normalize;
 mod step;
 
 use crate::ecs::{AwsVpc, CreateServiceRequest};
-use crate::live::{COMMIT_TAG, LiveEnvironment, QUIESCED_FROM_TAG};
+use crate::live::LiveEnvironment;
 use crate::spec::{Environment, render};
+use crate::tags;
 use crate::taskdef::model::TaskDefinitionSpec;
 use serde::Serialize;
 use serde_json::Value;
@@ -178,8 +179,8 @@ pub fn plan(
     let released_before = live.unfinished.is_some()
         || live.cluster_tags.contains_key(&env.last_release_tag())
         || live.services.values().any(|s| {
-            s.service.tags.contains_key(COMMIT_TAG)
-                || s.service.tags.contains_key(QUIESCED_FROM_TAG)
+            s.service.tags.contains_key(tags::COMMIT)
+                || s.service.tags.contains_key(tags::QUIESCED_FROM)
                 || s.scaling_suspended_from.is_some()
         });
 
@@ -244,7 +245,7 @@ pub fn plan(
         // The quiesce marker counts only while the service is at 0: one left
         // on a running service (a release stopped right after restoring it) is
         // stale, and only removed.
-        let has_marker = current.service.tags.contains_key(QUIESCED_FROM_TAG);
+        let has_marker = current.service.tags.contains_key(tags::QUIESCED_FROM);
         let quiesced_from = current
             .quiesced_from
             .filter(|_| current.service.desired_count == 0);
@@ -310,7 +311,7 @@ pub fn plan(
             _ => {}
         }
         let changed = td_changed || count_change.is_some();
-        let recorded = current.service.tags.get(COMMIT_TAG);
+        let recorded = current.service.tags.get(tags::COMMIT);
         if changed {
             updates.push(Step::UpdateService {
                 service: service.name.clone(),

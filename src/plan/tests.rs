@@ -335,7 +335,7 @@ fn a_stale_quiesce_marker_on_a_running_service_is_not_a_count_change() {
     worker
         .service
         .tags
-        .insert(QUIESCED_FROM_TAG.into(), "2".into());
+        .insert(tags::QUIESCED_FROM.into(), "2".into());
     let plan = plan(&env, None, &live).unwrap();
     assert!(!plan.changed, "{:?}", actions(&plan));
 }
@@ -345,7 +345,7 @@ fn services_missing_the_commit_after_an_interrupted_release_record_it() {
     let env = environment("shop:1", Some("r1"));
     let mut live = live_matching(&env, Some("r1"));
     for s in live.services.values_mut() {
-        s.service.tags.insert(COMMIT_TAG.into(), "old".into());
+        s.service.tags.insert(tags::COMMIT.into(), "old".into());
     }
     // web got the new commit; worker's tag was never written.
     live.services
@@ -353,7 +353,7 @@ fn services_missing_the_commit_after_an_interrupted_release_record_it() {
         .unwrap()
         .service
         .tags
-        .insert(COMMIT_TAG.into(), "new".into());
+        .insert(tags::COMMIT.into(), "new".into());
     let plan = plan(&env, Some("new"), &live).unwrap();
     assert_eq!(
         steps_json(&plan),

@@ -21,7 +21,7 @@ pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 pub const MAX_TAG_VALUE: usize = 256;
 /// The longest environment name: its cluster tag keys
 /// (`deckhand:<env>:schema-revision`) must fit ECS's 128-character keys.
-pub const MAX_ENVIRONMENT_NAME: usize = 128 - "deckhand::schema-revision".len();
+pub const MAX_ENVIRONMENT_NAME: usize = 128 - crate::tags::LONGEST_CLUSTER_KEY_WITHOUT_NAME;
 
 /// An environment name: it becomes a file name, a task-definition family
 /// (`<env>-migrate`), tag keys and `startedBy`.

@@ -156,19 +156,19 @@ impl Environment {
 
     /// Name of the cluster tag that records the applied schema revision.
     pub fn revision_tag(&self) -> String {
-        format!("deckhand:{}:schema-revision", self.name)
+        crate::tags::schema_revision(&self.name)
     }
 
     /// Name of the cluster tag that records the last release's result.
     pub fn last_release_tag(&self) -> String {
-        format!("deckhand:{}:last-release", self.name)
+        crate::tags::last_release(&self.name)
     }
 
     /// Name of the cluster tag that marks a release in progress (written
     /// before its first change, removed with its lease at its end): left
     /// behind, it names a release that was interrupted.
     pub fn release_tag(&self) -> String {
-        format!("deckhand:{}:release", self.name)
+        crate::tags::release_in_progress(&self.name)
     }
 
     /// `startedBy` of the one-off tasks deckhand starts for this environment.

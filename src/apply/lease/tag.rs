@@ -36,11 +36,6 @@ pub struct TagLease<'a, E: Ecs> {
     ttl: Duration,
 }
 
-/// The tag key of an environment's lease.
-pub fn lease_key(environment: &str) -> String {
-    format!("deckhand:{environment}:lease")
-}
-
 /// Parse `owner expires`.
 fn parse(value: &str) -> Option<(String, u64)> {
     let (owner, expires) = value.rsplit_once(' ')?;
@@ -81,7 +76,7 @@ impl<'a, E: Ecs> TagLease<'a, E> {
         owner: String,
         ttl: Duration,
     ) -> Result<TagLease<'a, E>, LeaseError> {
-        let key = lease_key(environment);
+        let key = crate::tags::lease(environment);
         let state = ecs.describe_cluster(cluster).await?;
         if let Some((holder, expires)) = state.tags.get(&key).and_then(|v| parse(v))
             && holder != owner
