@@ -141,10 +141,12 @@ class DeckhandMiddleware:
         with STATE.backend_lock:
             STATE.flush_task_logs()
             STATE.current_access_key = access_key
+            STATE.begin_request()
             try:
                 result = self._call_moto(environ, start_response, status_box)
             finally:
                 STATE.current_access_key = None
+                STATE.end_request()
         if record is not None:
             STATE.set_call_status(record, status_box[0] if status_box else 500)
         return result

@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -268,6 +269,22 @@ class PluginState:
     @current_access_key.setter
     def current_access_key(self, value: str | None) -> None:
         self._local.access_key = value
+
+    # ---- one clock reading per request (thread-local) -----------------------
+    def begin_request(self) -> None:
+        """Fix "now" for the request being served, so that everything one
+        response shows of a task (its status, its containers' exit codes) is
+        read at the same instant: a task never shows STOPPED beside a
+        container without an exit code because its stop fell between two reads."""
+        self._local.now = time.time()
+
+    def end_request(self) -> None:
+        self._local.now = None
+
+    def now(self) -> float:
+        """The request's clock reading, or the time outside a request."""
+        now = getattr(self._local, "now", None)
+        return time.time() if now is None else now
 
     # ---- call log ---------------------------------------------------------
     def log_call(self, operation: str, access_key: str | None, params: Any) -> CallRecord:

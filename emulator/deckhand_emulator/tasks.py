@@ -245,13 +245,13 @@ class DeckhandTask(ecs_models.Task):
         """None while the task runs."""
         if self._dh_user_stop is not None:
             return self._dh_user_stop
-        if self._dh_stop_at is not None and time.time() >= self._dh_stop_at:
+        if self._dh_stop_at is not None and STATE.now() >= self._dh_stop_at:
             return TaskStop(at=self._dh_stop_at, stop_code="EssentialContainerExited", reason=self._dh_natural_reason)
         return None
 
     def dh_stop_by_user(self, reason: str | None) -> None:
         if self.dh_stop_info() is None:
-            self._dh_user_stop = TaskStop(at=time.time(), stop_code="UserInitiated",
+            self._dh_user_stop = TaskStop(at=STATE.now(), stop_code="UserInitiated",
                                           reason=reason or "Task stopped by user")
 
     # moto's ManagedState `status` (lastStatus) - computed, setter ignored.
