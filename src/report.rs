@@ -5,6 +5,10 @@
 //! anything, it only formats a [`Plan`].
 
 use crate::plan::{CountChange, Finish, Plan, ServiceChange, Step};
+use crate::plan::{
+    CreateService, FinishRelease, Migrate, Quiesce, RecordCommit, RegisterTaskDefinition,
+    ResumeScaling, UpdateService,
+};
 use crate::source::short_sha;
 use std::fmt;
 
@@ -55,22 +59,22 @@ fn count(c: &CountChange) -> String {
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Step::RegisterTaskDefinition {
+            Step::RegisterTaskDefinition(RegisterTaskDefinition {
                 service, family, ..
-            } => write!(f, "register task definition {family} for {service}"),
-            Step::CreateService {
+            }) => write!(f, "register task definition {family} for {service}"),
+            Step::CreateService(CreateService {
                 service, request, ..
-            } => write!(
+            }) => write!(
                 f,
                 "create service {service} with desiredCount {}",
                 request.desired_count
             ),
-            Step::Quiesce {
+            Step::Quiesce(Quiesce {
                 service,
                 desired_count,
                 suspend_scaling,
                 ..
-            } => write!(
+            }) => write!(
                 f,
                 "quiesce {service}: desiredCount {}{}",
                 count(desired_count),
@@ -80,11 +84,11 @@ impl fmt::Display for Step {
                     ""
                 }
             ),
-            Step::Migrate {
+            Step::Migrate(Migrate {
                 revision,
                 register_task_definition,
                 ..
-            } => write!(
+            }) => write!(
                 f,
                 "migrate schema {} → {}{}",
                 revision.from.as_deref().unwrap_or("(none recorded)"),
@@ -95,12 +99,12 @@ impl fmt::Display for Step {
                     ""
                 }
             ),
-            Step::UpdateService {
+            Step::UpdateService(UpdateService {
                 service,
                 task_definition,
                 desired_count,
                 ..
-            } => {
+            }) => {
                 let mut parts = Vec::new();
                 if *task_definition {
                     parts.push("new task definition".to_owned());
@@ -110,13 +114,13 @@ impl fmt::Display for Step {
                 }
                 write!(f, "update service {service}: {}", parts.join(", "))
             }
-            Step::FinishRelease {
+            Step::FinishRelease(FinishRelease {
                 release,
                 commit,
                 finish,
                 result,
                 ..
-            } => {
+            }) => {
                 write!(
                     f,
                     "finish the release of {} started {} by {}, which did not end: ",
@@ -138,12 +142,12 @@ impl fmt::Display for Step {
                     }
                 }
             }
-            Step::ResumeScaling { service, .. } => {
+            Step::ResumeScaling(ResumeScaling { service, .. }) => {
                 write!(f, "resume the autoscaling of service {service}")
             }
-            Step::RecordCommit {
+            Step::RecordCommit(RecordCommit {
                 service, commit, ..
-            } => write!(
+            }) => write!(
                 f,
                 "record commit {} on service {service}",
                 short_sha(&commit.to)
@@ -171,7 +175,7 @@ impl fmt::Display for TextReport<'_> {
             .unwrap_or(0)
             .max(7);
         for step in &plan.steps {
-            if let Step::Migrate { .. } = step {
+            if let Step::Migrate(Migrate { .. }) = step {
                 writeln!(f, "* {:<width$}  {}", "schema", step)?;
             }
         }

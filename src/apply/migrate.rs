@@ -18,6 +18,7 @@ use crate::ecs::{
     DesiredStatus, Ecs, EcsError, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
     UpdateServiceRequest,
 };
+use crate::plan::{Migrate, Quiesce};
 use crate::tags;
 
 use crate::plan::{MigrationRun, QuiescedService, Step};
@@ -45,7 +46,7 @@ impl<E: Ecs> Release<'_, E> {
     /// restored first.
     pub(super) async fn quiesce_and_migrate(&self) -> Result<bool, ApplyError> {
         let Some((revision, run)) = self.plan.steps.iter().find_map(|s| match s {
-            Step::Migrate { revision, run, .. } => Some((revision.to.clone(), run)),
+            Step::Migrate(Migrate { revision, run, .. }) => Some((revision.to.clone(), run)),
             _ => None,
         }) else {
             return Ok(false);
@@ -53,12 +54,12 @@ impl<E: Ecs> Release<'_, E> {
         let cluster = &self.env.cluster;
         let mut quiesced_now = std::collections::BTreeSet::new();
         for step in &self.plan.steps {
-            if let Step::Quiesce {
+            if let Step::Quiesce(Quiesce {
                 service,
                 desired_count,
                 service_arn,
                 suspend_scaling,
-            } = step
+            }) = step
             {
                 // The markers first: if deckhand dies after scaling, the next
                 // apply knows what to restore (the count and the autoscaling).

@@ -33,24 +33,26 @@ pub mod fence;
 pub mod lease;
 mod migrate;
 pub mod notify;
+mod phases;
 pub mod progress;
+mod record;
 mod rollback;
 pub mod verdict;
 pub mod wait;
 
-use crate::ecs::{CreateServiceRequest, Ecs, EcsError, ErrorClass, UpdateServiceRequest};
+use crate::ecs::{Ecs, EcsError, ErrorClass};
 use crate::live::{self, ReleaseId};
-use crate::plan::{self, Finish, Plan, PlanError, Step};
+use crate::plan::{self, Plan, PlanError, Step};
+use crate::plan::{Migrate, RegisterTaskDefinition};
 use crate::spec::Environment;
 use crate::tags;
 use fence::Fenced;
 use lease::{Lease, LeaseError, Locks};
 use notify::{Notifier, ReleaseEvent};
 use progress::Progress;
-use rollback::Updated;
-use std::collections::{BTreeMap, BTreeSet};
+use record::Begun;
+use std::collections::BTreeMap;
 use std::time::Duration;
-use verdict::RolloutWatch;
 use wait::Polling;
 
 /// How to run a release.
@@ -216,77 +218,6 @@ impl ApplyError {
     }
 }
 
-/// The history record of a release that ran.
-fn release_record(
-    env: &Environment,
-    options: &ApplyOptions,
-    id: &ReleaseId,
-    result: &Result<ApplyOutcome, ApplyError>,
-) -> crate::history::Release {
-    let time = |t| humantime::format_rfc3339_seconds(t).to_string();
-    let (outcome, reason, migrated) = match result {
-        Ok(ApplyOutcome::Released { migrated, .. }) => ("succeeded".to_owned(), None, *migrated),
-        Ok(ApplyOutcome::NoChanges) => ("succeeded".to_owned(), None, false),
-        Err(e) => {
-            let first = e.to_string().lines().next().unwrap_or_default().to_owned();
-            match e {
-                ApplyError::RolloutFailed {
-                    rolled_back: Some(services),
-                    migrated,
-                    ..
-                } if !services.is_empty() => ("rolled-back".to_owned(), Some(first), *migrated),
-                ApplyError::RolloutFailed { migrated, .. } => {
-                    (format!("failed:{}", e.step()), Some(first), *migrated)
-                }
-                _ => (format!("failed:{}", e.step()), Some(first), false),
-            }
-        }
-    };
-    crate::history::Release {
-        started: id.started.clone(),
-        finished: time(std::time::SystemTime::now()),
-        commit: options.commit.clone(),
-        image: env.image.clone(),
-        revision: env.migration.as_ref().map(|m| m.revision.clone()),
-        migrated,
-        result: outcome,
-        reason,
-        by: id.by.clone(),
-    }
-}
-
-/// The history record of a release that stopped and that another commit
-/// supersedes: what it did is not known, only that it did not end.
-fn interrupted_record(
-    id: &ReleaseId,
-    commit: Option<&str>,
-    superseded_by: Option<&str>,
-) -> crate::history::Release {
-    crate::history::Release {
-        started: id.started.clone(),
-        finished: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        commit: commit.map(str::to_owned),
-        image: "-".into(),
-        revision: None,
-        migrated: false,
-        result: "interrupted".into(),
-        reason: Some(format!(
-            "the deckhand releasing it stopped before it ended; commit {} superseded it",
-            superseded_by.map(crate::source::short_sha).unwrap_or("-")
-        )),
-        by: id.by.clone(),
-    }
-}
-
-/// `<result> <commit> <time>`: the cluster's last-release tag.
-fn last_release_value(result: &str, commit: Option<&str>) -> String {
-    format!(
-        "{result} {} {}",
-        commit.map(crate::source::short_sha).unwrap_or("-"),
-        humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-    )
-}
-
 /// The log lines of a failed migration, indented under the error.
 fn log_excerpt(log: &[String]) -> String {
     if log.is_empty() {
@@ -303,12 +234,14 @@ pub fn definitions_to_check(
     plan.steps
         .iter()
         .filter_map(|step| match step {
-            Step::RegisterTaskDefinition {
+            Step::RegisterTaskDefinition(RegisterTaskDefinition {
                 service,
                 task_definition,
                 ..
-            } => Some((service.clone(), task_definition.as_ref())),
-            Step::Migrate { run, .. } => Some(("migration".to_owned(), &run.task_definition)),
+            }) => Some((service.clone(), task_definition.as_ref())),
+            Step::Migrate(Migrate { run, .. }) => {
+                Some(("migration".to_owned(), &run.task_definition))
+            }
             _ => None,
         })
         .collect()
@@ -394,161 +327,63 @@ pub async fn apply<E: Ecs>(
     // Every change from here on asks the lease first.
     let fenced = Fenced::new(ecs, &lease);
     let in_progress = [env.release_tag()];
-    let finishing = plan.steps.iter().find_map(|step| match step {
-        Step::FinishRelease {
-            release,
-            commit,
-            finish,
-            recorded,
-            ..
-        } => Some((release, commit.as_deref(), *finish, recorded.as_deref())),
-        _ => None,
-    });
-    let id = match finishing {
-        // Its result is recorded: write it on the cluster, remove its tag and lease.
-        Some((release, commit, Finish::Record, Some(record))) => {
-            progress.say(
-                "finish",
-                format!(
-                    "the release started {} by {} had ended {} before that deckhand stopped",
-                    release.started, release.by, record.result
-                ),
-            );
-            let written = fenced
-                .tag_resource(
-                    &cluster_arn,
-                    &[(
-                        env.last_release_tag(),
-                        last_release_value(&record.result, commit),
-                    )],
-                )
-                .await;
-            if let Err(e) = written {
-                release_claim(lease).await;
-                return Err(e.into());
-            }
+    let id = match record::begin(
+        &fenced,
+        env,
+        &plan,
+        options,
+        progress,
+        &cluster_arn,
+        started,
+    )
+    .await
+    {
+        Ok(Begun::Release(id)) => id,
+        Ok(Begun::Finished(result)) => {
             release_claim_with(lease, ecs, &cluster_arn, &in_progress).await;
-            return match record.result.as_str() {
-                "succeeded" => Ok(ApplyOutcome::Released {
-                    steps: plan.steps.iter().map(Step::to_string).collect(),
-                    migrated: false,
-                }),
-                result => Err(ApplyError::EndedBefore {
-                    started: release.started.clone(),
-                    by: release.by.clone(),
-                    result: result.to_owned(),
-                    reason: record.reason.clone(),
-                }),
-            };
+            return result;
         }
-        // This apply is that release, carried on.
-        Some((release, _, Finish::Continue, _)) => {
-            progress.say(
-                "finish",
-                format!(
-                    "carrying on the release started {} by {}, which did not end",
-                    release.started, release.by
-                ),
-            );
-            release.clone()
-        }
-        superseded => {
-            let id = ReleaseId {
-                started: humantime::format_rfc3339_seconds(started).to_string(),
-                by: options.owner.clone(),
-            };
-            let mut begun = Ok(());
-            if let Some((release, commit, ..)) = superseded {
-                let record = interrupted_record(release, commit, options.commit.as_deref());
-                begun = crate::history::record(&fenced, &env.name, &record).await;
-                progress.say(
-                    "finish",
-                    format!(
-                        "the release started {} by {} did not end; recorded as interrupted",
-                        release.started, release.by
-                    ),
-                );
-            }
-            // Before the first change: the mark that survives a crash.
-            if begun.is_ok() {
-                let value = id.in_progress_tag(options.commit.as_deref());
-                begun = fenced
-                    .tag_resource(&cluster_arn, &[(env.release_tag(), value)])
-                    .await;
-            }
-            if let Err(e) = begun {
-                release_claim(lease).await;
-                return Err(e.into());
-            }
-            id
+        Err(e) => {
+            release_claim(lease).await;
+            return Err(e.into());
         }
     };
-    let result = {
-        let every = lease.renew_every();
-        let renew = async {
-            loop {
-                tokio::time::sleep(every).await;
-                if let Err(e) = lease.renew().await {
-                    tracing::warn!("renewing the release lease failed: {e}");
-                }
-            }
-        };
-        let notifier = Notifier::new(env, options.commit.as_deref(), options.repo_url.as_deref());
-        let release = async {
-            let registered = register(&fenced, &plan, progress).await?;
-            Release {
-                ecs: &fenced,
-                env,
-                plan: &plan,
-                registered: &registered,
-                options,
-                id: &id,
-                progress,
-                notifier: &notifier,
-            }
-            .run()
-            .await
-        };
-        tokio::select! {
-            result = release => result,
-            () = renew => unreachable!("the heartbeat never ends"),
-        }
+    let result = tokio::select! {
+        result = release(&fenced, env, &plan, options, &id, progress) => result,
+        () = lease.heartbeat() => unreachable!("the heartbeat never ends"),
     };
-    // Lost track of the migration, or ECS failed in a way that may pass (a
-    // 500, throttling, the network, a lease lost): the release has not
-    // ended, as after a crash. Its in-progress tag stays and the next apply
-    // carries it on (finding the migration task, awaiting it or taking its
-    // result), so it is recorded once, with the result it comes to.
-    let interrupted = match &result {
-        Err(ApplyError::MigrationInterrupted { .. }) => true,
-        Err(ApplyError::Ecs(e)) => e.class() == ErrorClass::Retryable,
-        _ => false,
-    };
-    if interrupted {
+    if !record::ended(&result) {
         release_claim(lease).await;
         return result;
     }
-    // The history record, then the result for `deckhand status`
-    // (`<result> <commit> <time>`), then the in-progress tag goes with the
-    // lease: stopped in between, the next apply finds the record and only
-    // finishes the bookkeeping.
-    let outcome = match &result {
-        Ok(_) => "succeeded".to_owned(),
-        Err(e) => format!("failed:{}", e.step()),
-    };
-    let record = release_record(env, options, &id, &result);
-    if let Err(e) = crate::history::record(&fenced, &env.name, &record).await {
-        tracing::warn!("recording the release in the history failed: {e}");
-    }
-    let value = last_release_value(&outcome, options.commit.as_deref());
-    if let Err(e) = fenced
-        .tag_resource(&cluster_arn, &[(env.last_release_tag(), value)])
-        .await
-    {
-        tracing::warn!("recording the release result failed: {e}");
-    }
+    record::end(&fenced, env, options, &id, &result, &cluster_arn).await;
     release_claim_with(lease, ecs, &cluster_arn, &in_progress).await;
     result
+}
+
+/// Register what differs and carry the release out, once the lease is held.
+async fn release<E: Ecs>(
+    ecs: &E,
+    env: &Environment,
+    plan: &Plan,
+    options: &ApplyOptions,
+    id: &ReleaseId,
+    progress: &Progress,
+) -> Result<ApplyOutcome, ApplyError> {
+    let registered = register(ecs, plan, progress).await?;
+    let notifier = Notifier::new(env, options.commit.as_deref(), options.repo_url.as_deref());
+    Release {
+        ecs,
+        env,
+        plan,
+        registered: &registered,
+        options,
+        id,
+        progress,
+        notifier: &notifier,
+    }
+    .run()
+    .await
 }
 
 /// Give the lease up and remove `keys` (the in-progress tag) from the
@@ -610,11 +445,11 @@ async fn register<E: Ecs>(
     progress: &Progress,
 ) -> Result<BTreeMap<String, String>, EcsError> {
     let registrations = plan.steps.iter().filter_map(|step| match step {
-        Step::RegisterTaskDefinition {
+        Step::RegisterTaskDefinition(RegisterTaskDefinition {
             service,
             family,
             task_definition,
-        } => Some(async move {
+        }) => Some(async move {
             let td = ecs.register_task_definition(task_definition).await?;
             progress.say("register", format!("{family} for {service}: {}", td.arn));
             Ok::<_, EcsError>((service.clone(), td.arn.clone()))
@@ -705,233 +540,6 @@ impl<E: Ecs> Release<'_, E> {
                 Err(e)
             }
         }
-    }
-
-    /// The steps in order; returns whether a migration ran.
-    async fn steps(&self) -> Result<bool, ApplyError> {
-        let cluster = &self.env.cluster;
-        // 1. What differs was registered once the lease was held.
-        let registered = self.registered;
-        // 2. Create missing services.
-        let mut watches = Vec::new();
-        let mut arns: BTreeMap<String, String> = BTreeMap::new();
-        for step in &self.plan.steps {
-            if let Step::CreateService {
-                service,
-                request,
-                service_arn,
-            } = step
-            {
-                let arn = registered[service].clone();
-                self.ecs
-                    .create_service(&CreateServiceRequest {
-                        task_definition: arn.clone(),
-                        ..(**request).clone()
-                    })
-                    .await?;
-                self.progress.say("create", step.to_string());
-                arns.insert(service.clone(), service_arn.clone());
-                watches.push(RolloutWatch {
-                    service: service.clone(),
-                    deployment: None,
-                    task_definition: arn,
-                    desired_count: Some(request.desired_count),
-                });
-            }
-        }
-        // 3 + 4. Quiesce, migrate.
-        let migrated = self.quiesce_and_migrate().await?;
-        let restore_counts: BTreeMap<&str, i32> = self
-            .plan
-            .steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Migrate { run, .. } => Some(run),
-                _ => None,
-            })
-            .flat_map(|run| run.quiesced.iter())
-            .map(|q| (q.service.as_str(), q.restore_to))
-            .collect();
-        // 5. Update services, all at once (ECS's UpdateService bucket allows
-        // a burst of 50).
-        let mut updated = Vec::new();
-        let mut markers: BTreeSet<String> =
-            restore_counts.keys().map(|s| (*s).to_owned()).collect();
-        let mut resume: BTreeMap<String, crate::ecs::ScalingSuspension> = BTreeMap::new();
-        let updates: Vec<_> = self
-            .plan
-            .steps
-            .iter()
-            .filter(|step| matches!(step, Step::UpdateService { .. }))
-            .map(|step| async move {
-                let Step::UpdateService {
-                    service,
-                    task_definition,
-                    desired_count,
-                    current,
-                    ..
-                } = step
-                else {
-                    unreachable!("filtered to updates")
-                };
-                let arn = registered
-                    .get(service)
-                    .cloned()
-                    .unwrap_or_else(|| current.task_definition.clone());
-                let deployment = self
-                    .ecs
-                    .update_service(&UpdateServiceRequest {
-                        cluster: cluster.clone(),
-                        service: service.clone(),
-                        task_definition: task_definition.then(|| arn.clone()),
-                        desired_count: desired_count.map(|c| c.to),
-                    })
-                    .await;
-                (step, arn, deployment)
-            })
-            .collect();
-        let mut first_error = None;
-        for (step, arn, deployment) in futures_util::future::join_all(updates).await {
-            let Step::UpdateService {
-                service,
-                task_definition,
-                desired_count,
-                current,
-                service_arn,
-                clears_marker,
-                resume_scaling,
-            } = step
-            else {
-                unreachable!("filtered to updates")
-            };
-            if let Some(state) = resume_scaling {
-                resume.insert(service.clone(), *state);
-            }
-            let deployment = match deployment {
-                Ok(deployment) => deployment,
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                    continue;
-                }
-            };
-            self.progress.say("update", step.to_string());
-            arns.insert(service.clone(), service_arn.clone());
-            if *clears_marker {
-                markers.insert(service.clone());
-            }
-            let previous_count = restore_counts
-                .get(service.as_str())
-                .copied()
-                .unwrap_or(current.desired_count);
-            updated.push(Updated {
-                service: service.clone(),
-                previous_task_definition: task_definition.then(|| current.task_definition.clone()),
-                previous_count: desired_count.map(|_| previous_count),
-            });
-            watches.push(RolloutWatch {
-                service: service.clone(),
-                deployment: if *task_definition { deployment } else { None },
-                task_definition: arn,
-                desired_count: desired_count.map(|c| c.to).or(Some(current.desired_count)),
-            });
-        }
-        if let Some(e) = first_error {
-            return Err(e.into());
-        }
-        // 6. Wait for the rollouts.
-        let results = wait::rollouts(
-            self.ecs,
-            cluster,
-            &watches,
-            self.env.deploy.timeout,
-            self.polling(),
-            self.progress,
-            "rollout",
-        )
-        .await?;
-        let mut failures: Vec<(String, String)> = Vec::new();
-        for (service, health) in &results {
-            let Some(why) = health.failure() else {
-                continue;
-            };
-            let definition = watches
-                .iter()
-                .find(|w| &w.service == service)
-                .map_or("", |w| w.task_definition.as_str());
-            let why = match explain::rollout_failure(self.ecs, cluster, service, definition).await {
-                Some(tasks) => format!("{why}; {tasks}"),
-                None => why.to_owned(),
-            };
-            failures.push((service.clone(), why));
-        }
-        // Services that run again get their autoscaling back, then lose the markers.
-        for watch in &watches {
-            if let Some(state) = resume.get(&watch.service) {
-                self.ecs
-                    .set_scaling(cluster, &watch.service, *state)
-                    .await?;
-            }
-            if markers.contains(&watch.service) {
-                self.ecs
-                    .untag_resource(&arns[&watch.service], &marker_keys())
-                    .await?;
-            }
-        }
-        for step in &self.plan.steps {
-            if let Step::ResumeScaling {
-                service,
-                to,
-                service_arn,
-            } = step
-            {
-                self.ecs.set_scaling(cluster, service, *to).await?;
-                self.ecs
-                    .untag_resource(service_arn, &[tags::SCALING_SUSPENDED_FROM.into()])
-                    .await?;
-                self.progress.say("resume", step.to_string());
-            }
-        }
-        if !failures.is_empty() {
-            let rolled_back = if self.env.deploy.rollback {
-                Some(self.roll_back(&updated).await?)
-            } else {
-                None
-            };
-            return Err(ApplyError::RolloutFailed {
-                failures,
-                rolled_back,
-                migrated,
-            });
-        }
-        // 7. Record the commit on every service that now runs it (all at once).
-        if let Some(commit) = &self.options.commit {
-            let tags = [(tags::COMMIT.to_owned(), commit.clone())];
-            let writes = watches
-                .iter()
-                .map(|watch| self.ecs.tag_resource(&arns[&watch.service], &tags));
-            futures_util::future::join_all(writes)
-                .await
-                .into_iter()
-                .collect::<Result<Vec<()>, _>>()?;
-            for step in &self.plan.steps {
-                if let Step::RecordCommit {
-                    service_arn,
-                    clears_marker,
-                    commit: change,
-                    ..
-                } = step
-                {
-                    if *clears_marker {
-                        self.ecs.untag_resource(service_arn, &marker_keys()).await?;
-                    }
-                    self.ecs
-                        .tag_resource(service_arn, &[(tags::COMMIT.into(), change.to.clone())])
-                        .await?;
-                    self.progress.say("record", step.to_string());
-                }
-            }
-        }
-        Ok(migrated)
     }
 }
 

@@ -17,6 +17,7 @@ use super::{ApplyError, ApplyOptions, ApplyOutcome, apply};
 use crate::ecs::ScalingSuspension;
 use crate::ecs::fake::{Behaviour, CALLER, FakeEcs, tasks_tagged};
 use crate::live;
+use crate::plan::FinishRelease;
 use crate::plan::{self, Plan, Step};
 use crate::spec::{Environment, render};
 use crate::tags;
@@ -274,7 +275,7 @@ async fn converge(fake: &FakeEcs, scenario: &Scenario, case: &str) {
         let finishing = plan
             .steps
             .iter()
-            .any(|s| matches!(s, Step::FinishRelease { .. }));
+            .any(|s| matches!(s, Step::FinishRelease(FinishRelease { .. })));
         // A failed migration is not retried by finishing its release: done
         // once that release is recorded and only the retry is planned.
         let failed_and_finished = !scenario.succeeds()

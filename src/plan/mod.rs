@@ -100,13 +100,13 @@ pub fn plan(
     if let Some(unfinished) = &live.unfinished
         && let Some(recorded) = &unfinished.recorded
     {
-        let steps = vec![Step::FinishRelease {
+        let steps = vec![Step::FinishRelease(FinishRelease {
             release: unfinished.id.clone(),
             commit: unfinished.commit.clone(),
             finish: Finish::Record,
             result: Some(recorded.result.clone()),
             recorded: Some(Box::new(recorded.clone())),
-        }];
+        })];
         return Ok(Plan {
             environment: env.name.clone(),
             commit: commit.map(str::to_owned),
@@ -128,7 +128,7 @@ pub fn plan(
     }
     let finish = live.unfinished.as_ref().map(|unfinished| {
         let same_commit = unfinished.commit.as_deref() == commit.map(crate::source::short_sha);
-        Step::FinishRelease {
+        Step::FinishRelease(FinishRelease {
             release: unfinished.id.clone(),
             commit: unfinished.commit.clone(),
             finish: if same_commit {
@@ -138,7 +138,7 @@ pub fn plan(
             },
             result: None,
             recorded: None,
-        }
+        })
     });
     let mut registers = Vec::new();
     let mut creates = Vec::new();
@@ -196,12 +196,12 @@ pub fn plan(
                 });
             };
             let count = service.desired_count.unwrap_or(0);
-            registers.push(Step::RegisterTaskDefinition {
+            registers.push(Step::RegisterTaskDefinition(RegisterTaskDefinition {
                 service: service.name.clone(),
                 family: service.family.clone(),
                 task_definition: Box::new(rendered),
-            });
-            creates.push(Step::CreateService {
+            }));
+            creates.push(Step::CreateService(CreateService {
                 service: service.name.clone(),
                 request: Box::new(create_request(env, &service.name, count, &create.json)),
                 service_arn: format!(
@@ -209,7 +209,7 @@ pub fn plan(
                     live.cluster_arn.replace(":cluster/", ":service/"),
                     service.name
                 ),
-            });
+            }));
             diffs.push(TaskDefinitionDiff {
                 service: service.name.clone(),
                 unified: unified_diff(None, &desired),
@@ -231,11 +231,11 @@ pub fn plan(
             Vec::new()
         };
         if td_changed {
-            registers.push(Step::RegisterTaskDefinition {
+            registers.push(Step::RegisterTaskDefinition(RegisterTaskDefinition {
                 service: service.name.clone(),
                 family: service.family.clone(),
                 task_definition: Box::new(rendered),
-            });
+            }));
             diffs.push(TaskDefinitionDiff {
                 service: service.name.clone(),
                 unified: unified_diff(Some(&live_td), &desired),
@@ -294,12 +294,12 @@ pub fn plan(
             }),
         };
         if let Some(q) = quiesce {
-            quiesces.push(Step::Quiesce {
+            quiesces.push(Step::Quiesce(Quiesce {
                 service: service.name.clone(),
                 desired_count: q,
                 service_arn: current.service.arn.clone(),
                 suspend_scaling,
-            });
+            }));
         }
         match (count_change, quiesce) {
             (Some(change), None) => {
@@ -313,7 +313,7 @@ pub fn plan(
         let changed = td_changed || count_change.is_some();
         let recorded = current.service.tags.get(tags::COMMIT);
         if changed {
-            updates.push(Step::UpdateService {
+            updates.push(Step::UpdateService(UpdateService {
                 service: service.name.clone(),
                 task_definition: td_changed,
                 desired_count: count_change,
@@ -324,13 +324,13 @@ pub fn plan(
                 service_arn: current.service.arn.clone(),
                 clears_marker: has_marker || current.scaling_suspended_from.is_some(),
                 resume_scaling,
-            });
+            }));
         } else if let Some(commit) = commit
             && released_before
             && recorded.map(String::as_str) != Some(commit)
         {
             reasons.push("record the commit".into());
-            records.push(Step::RecordCommit {
+            records.push(Step::RecordCommit(RecordCommit {
                 service: service.name.clone(),
                 commit: CommitChange {
                     from: recorded.cloned(),
@@ -338,18 +338,18 @@ pub fn plan(
                 },
                 service_arn: current.service.arn.clone(),
                 clears_marker: has_marker,
-            });
+            }));
         }
         if !changed
             && !is_quiesced
             && let Some(to) = current.scaling_suspended_from
         {
             reasons.push("resume its autoscaling".into());
-            resumes.push(Step::ResumeScaling {
+            resumes.push(Step::ResumeScaling(ResumeScaling {
                 service: service.name.clone(),
                 to,
                 service_arn: current.service.arn.clone(),
-            });
+            }));
         }
         summaries.push(ServiceSummary {
             service: service.name.clone(),
@@ -374,7 +374,7 @@ pub fn plan(
             .service(&m.network_from)
             .expect("networkFrom is validated");
         let source = live.services.get(&m.network_from);
-        steps.push(Step::Migrate {
+        steps.push(Step::Migrate(Migrate {
             revision: RevisionChange {
                 from: live.recorded_revision.clone(),
                 to: m.revision.clone(),
@@ -391,7 +391,7 @@ pub fn plan(
                 cluster_arn: live.cluster_arn.clone(),
                 quiesced,
             }),
-        });
+        }));
     }
     steps.extend(updates);
     steps.extend(resumes);

@@ -52,115 +52,151 @@ pub enum Finish {
 
 /// One step of a plan, in the order apply runs them. Each step carries what
 /// apply needs to carry it out (the rendered definition, the request, the
-/// ARNs and counts), so apply neither renders nor looks anything up again.
-/// The fields marked `skip` are not part of the plan JSON.
+/// ARNs and counts), so apply neither renders nor looks anything up again;
+/// each variant's struct is what the phase of apply that carries it out
+/// receives. The fields marked `skip` are not part of the plan JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Step {
     /// Finish a release that started and did not end (a deckhand stopped
     /// during it): its in-progress tag is on the cluster.
-    #[serde(rename_all = "camelCase")]
-    FinishRelease {
-        /// When it started and who started it.
-        release: ReleaseId,
-        /// Its config commit (12 characters; None for a plain directory).
-        commit: Option<String>,
-        /// How it is finished.
-        finish: Finish,
-        /// Its recorded result, for [`Finish::Record`].
-        #[serde(skip_serializing_if = "Option::is_none")]
-        result: Option<String>,
-        /// Its history record, for [`Finish::Record`].
-        #[serde(skip)]
-        recorded: Option<Box<crate::history::Release>>,
-    },
+    FinishRelease(FinishRelease),
     /// Register the rendered task definition of `service`.
-    #[serde(rename_all = "camelCase")]
-    RegisterTaskDefinition {
-        service: String,
-        family: String,
-        /// What to register.
-        #[serde(skip)]
-        task_definition: Box<TaskDefinitionSpec>,
-    },
+    RegisterTaskDefinition(RegisterTaskDefinition),
     /// Create the missing `service` from its CreateService input.
-    #[serde(rename_all = "camelCase")]
-    CreateService {
-        service: String,
-        /// The request; its task definition is the one registered before it.
-        #[serde(skip)]
-        request: Box<CreateServiceRequest>,
-        /// The ARN the service will have (ECS service ARNs are the cluster's
-        /// with the service name).
-        #[serde(skip)]
-        service_arn: String,
-    },
+    CreateService(CreateService),
     /// Scale `service` to 0 before the migration.
-    #[serde(rename_all = "camelCase")]
-    Quiesce {
-        service: String,
-        desired_count: CountChange,
-        /// The service's ARN (the marker tag goes there).
-        #[serde(skip)]
-        service_arn: String,
-        /// The scaling state to resume afterwards, when the service is an
-        /// Application Auto Scaling target (its scaling is suspended first).
-        #[serde(skip)]
-        suspend_scaling: Option<ScalingSuspension>,
-    },
+    Quiesce(Quiesce),
     /// Run the migration task (registering its definition first when it differs).
-    #[serde(rename_all = "camelCase")]
-    Migrate {
-        revision: RevisionChange,
-        register_task_definition: bool,
-        /// How the task runs.
-        #[serde(skip)]
-        run: Box<MigrationRun>,
-    },
+    Migrate(Migrate),
     /// Point `service` at its new task definition and/or count.
-    #[serde(rename_all = "camelCase")]
-    UpdateService {
-        service: String,
-        task_definition: bool,
-        desired_count: Option<CountChange>,
-        /// What the service runs now (for a rollback).
-        #[serde(skip)]
-        current: ServiceTarget,
-        /// The service's ARN.
-        #[serde(skip)]
-        service_arn: String,
-        /// The service carries a `deckhand:quiesced-from` marker to remove once it runs again.
-        #[serde(skip)]
-        clears_marker: bool,
-        /// The scaling state to resume once it runs again.
-        #[serde(skip)]
-        resume_scaling: Option<ScalingSuspension>,
-    },
+    UpdateService(UpdateService),
     /// Resume the Application Auto Scaling of a service an interrupted
     /// release left suspended (the service itself needs nothing else).
-    #[serde(rename_all = "camelCase")]
-    ResumeScaling {
-        service: String,
-        /// The state to restore.
-        #[serde(skip)]
-        to: ScalingSuspension,
-        /// The service's ARN (the marker tag is removed there).
-        #[serde(skip)]
-        service_arn: String,
-    },
+    ResumeScaling(ResumeScaling),
     /// Record the commit on a service that already runs what it specifies
     /// (an earlier release stopped before it could).
-    #[serde(rename_all = "camelCase")]
-    RecordCommit {
-        service: String,
-        commit: CommitChange,
-        /// The service's ARN.
-        #[serde(skip)]
-        service_arn: String,
-        /// A leftover `deckhand:quiesced-from` marker to remove.
-        #[serde(skip)]
-        clears_marker: bool,
-    },
+    RecordCommit(RecordCommit),
+}
+
+/// Finish a release that started and did not end (a deckhand stopped
+/// during it): its in-progress tag is on the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FinishRelease {
+    /// When it started and who started it.
+    pub release: ReleaseId,
+    /// Its config commit (12 characters; None for a plain directory).
+    pub commit: Option<String>,
+    /// How it is finished.
+    pub finish: Finish,
+    /// Its recorded result, for [`Finish::Record`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// Its history record, for [`Finish::Record`].
+    #[serde(skip)]
+    pub recorded: Option<Box<crate::history::Release>>,
+}
+
+/// Register the rendered task definition of `service`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterTaskDefinition {
+    pub service: String,
+    pub family: String,
+    /// What to register.
+    #[serde(skip)]
+    pub task_definition: Box<TaskDefinitionSpec>,
+}
+
+/// Create the missing `service` from its CreateService input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateService {
+    pub service: String,
+    /// The request; its task definition is the one registered before it.
+    #[serde(skip)]
+    pub request: Box<CreateServiceRequest>,
+    /// The ARN the service will have (ECS service ARNs are the cluster's
+    /// with the service name).
+    #[serde(skip)]
+    pub service_arn: String,
+}
+
+/// Scale `service` to 0 before the migration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quiesce {
+    pub service: String,
+    pub desired_count: CountChange,
+    /// The service's ARN (the marker tag goes there).
+    #[serde(skip)]
+    pub service_arn: String,
+    /// The scaling state to resume afterwards, when the service is an
+    /// Application Auto Scaling target (its scaling is suspended first).
+    #[serde(skip)]
+    pub suspend_scaling: Option<ScalingSuspension>,
+}
+
+/// Run the migration task (registering its definition first when it differs).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Migrate {
+    pub revision: RevisionChange,
+    pub register_task_definition: bool,
+    /// How the task runs.
+    #[serde(skip)]
+    pub run: Box<MigrationRun>,
+}
+
+/// Point `service` at its new task definition and/or count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateService {
+    pub service: String,
+    pub task_definition: bool,
+    pub desired_count: Option<CountChange>,
+    /// What the service runs now (for a rollback).
+    #[serde(skip)]
+    pub current: ServiceTarget,
+    /// The service's ARN.
+    #[serde(skip)]
+    pub service_arn: String,
+    /// The service carries a `deckhand:quiesced-from` marker to remove once it runs again.
+    #[serde(skip)]
+    pub clears_marker: bool,
+    /// The scaling state to resume once it runs again.
+    #[serde(skip)]
+    pub resume_scaling: Option<ScalingSuspension>,
+}
+
+/// Resume the Application Auto Scaling of a service an interrupted
+/// release left suspended (the service itself needs nothing else).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResumeScaling {
+    pub service: String,
+    /// The state to restore.
+    #[serde(skip)]
+    pub to: ScalingSuspension,
+    /// The service's ARN (the marker tag is removed there).
+    #[serde(skip)]
+    pub service_arn: String,
+}
+
+/// Record the commit on a service that already runs what it specifies
+/// (an earlier release stopped before it could).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordCommit {
+    pub service: String,
+    pub commit: CommitChange,
+    /// The service's ARN.
+    #[serde(skip)]
+    pub service_arn: String,
+    /// A leftover `deckhand:quiesced-from` marker to remove.
+    #[serde(skip)]
+    pub clears_marker: bool,
 }
 
 /// A service's task definition and count.
@@ -214,13 +250,15 @@ impl Step {
     /// planned step; the crash tests check it.)
     pub fn is_noop(&self) -> bool {
         match self {
-            Step::Quiesce { desired_count, .. } => desired_count.from == 0,
-            Step::UpdateService {
+            Step::Quiesce(Quiesce { desired_count, .. }) => desired_count.from == 0,
+            Step::UpdateService(UpdateService {
                 task_definition,
                 desired_count,
                 ..
-            } => !task_definition && desired_count.is_none_or(|c| c.from == c.to),
-            Step::RecordCommit { commit, .. } => commit.from.as_deref() == Some(&commit.to),
+            }) => !task_definition && desired_count.is_none_or(|c| c.from == c.to),
+            Step::RecordCommit(RecordCommit { commit, .. }) => {
+                commit.from.as_deref() == Some(&commit.to)
+            }
             _ => false,
         }
     }

@@ -163,7 +163,7 @@ fn a_revision_change_quiesces_migrates_and_restores_in_order() {
         step_json(&plan.steps[5]),
         json!({"action": "update-service", "service": "worker", "taskDefinition": true, "desiredCount": {"from": 0, "to": 2}})
     );
-    let Step::Migrate { run, .. } = &plan.steps[3] else {
+    let Step::Migrate(Migrate { run, .. }) = &plan.steps[3] else {
         unreachable!()
     };
     assert_eq!(run.started_by, "deckhand/staging");
@@ -227,13 +227,13 @@ fn an_unchanged_migration_definition_is_not_registered_again() {
     let migrate = plan
         .steps
         .iter()
-        .find(|s| matches!(s, Step::Migrate { .. }))
+        .find(|s| matches!(s, Step::Migrate(Migrate { .. })))
         .unwrap();
     assert_eq!(
         step_json(migrate),
         json!({"action": "migrate", "revision": {"from": "r1", "to": "r2"}, "registerTaskDefinition": false})
     );
-    let Step::Migrate { run, .. } = migrate else {
+    let Step::Migrate(Migrate { run, .. }) = migrate else {
         unreachable!()
     };
     assert_eq!(
@@ -382,17 +382,19 @@ fn an_autoscaled_quiesce_service_has_its_scaling_suspended_and_resumed() {
     let quiesce = plan
         .steps
         .iter()
-        .find(|s| matches!(s, Step::Quiesce { .. }))
+        .find(|s| matches!(s, Step::Quiesce(Quiesce { .. })))
         .unwrap();
-    assert!(matches!(quiesce, Step::Quiesce { suspend_scaling: Some(s), .. } if *s == live_state));
+    assert!(
+        matches!(quiesce, Step::Quiesce(Quiesce { suspend_scaling: Some(s), .. }) if *s == live_state)
+    );
     assert!(quiesce.to_string().contains("autoscaling suspended"));
     let restore = plan
         .steps
         .iter()
-        .find(|s| matches!(s, Step::UpdateService { service, .. } if service == "worker"))
+        .find(|s| matches!(s, Step::UpdateService(UpdateService { service, .. }) if service == "worker"))
         .unwrap();
     assert!(
-        matches!(restore, Step::UpdateService { resume_scaling: Some(s), .. } if *s == live_state)
+        matches!(restore, Step::UpdateService(UpdateService { resume_scaling: Some(s), .. }) if *s == live_state)
     );
 }
 
@@ -414,7 +416,7 @@ fn scaling_left_suspended_by_an_interrupted_release_is_resumed_as_recorded() {
     worker.scaling_suspended_from = Some(crate::ecs::ScalingSuspension::default());
     let plan = plan(&env, None, &live).unwrap();
     assert!(plan.steps.iter().any(|s| matches!(s,
-        Step::Quiesce { suspend_scaling: Some(state), .. } if *state == crate::ecs::ScalingSuspension::default())));
+        Step::Quiesce(Quiesce { suspend_scaling: Some(state), .. }) if *state == crate::ecs::ScalingSuspension::default())));
 }
 
 fn unfinished(commit: &str, recorded: Option<&str>) -> crate::live::UnfinishedRelease {

@@ -240,6 +240,18 @@ impl<'a, E: Ecs> Lease<'a, E> {
         self.ttl / 3
     }
 
+    /// Renew every [`Lease::renew_every`] while the release works; never
+    /// ends (race it against the release). A failed renewal is logged; the
+    /// fence stops the release once the lease is no longer surely ours.
+    pub async fn heartbeat(&self) {
+        loop {
+            tokio::time::sleep(self.renew_every()).await;
+            if let Err(e) = self.renew().await {
+                tracing::warn!("renewing the release lease failed: {e}");
+            }
+        }
+    }
+
     /// Give the lease up (only if it is still ours).
     pub async fn release(self) -> Result<(), EcsError> {
         match self.kind {

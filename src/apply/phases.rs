@@ -1,0 +1,282 @@
+//! The release's phases, in order: create the missing services; quiesce and
+//! migrate ([`super::migrate`]); update the services; await their rollouts;
+//! give the services that run again their autoscaling back and remove their
+//! markers; roll back on a failed rollout ([`super::rollback`]); record the
+//! commit. Each phase takes the plan's typed steps of its kind.
+
+use super::rollback::Updated;
+use super::verdict::RolloutWatch;
+use super::{ApplyError, Release, explain, marker_keys, wait};
+use crate::ecs::{CreateServiceRequest, Ecs, ScalingSuspension, UpdateServiceRequest};
+use crate::plan::{CreateService, RecordCommit, ResumeScaling, Step, UpdateService};
+use crate::tags;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the phases learn on the way: the rollouts to await, the ARNs of the
+/// services they touched, which services lose their markers or get their
+/// autoscaling back once they run, and how to put the updated ones back.
+#[derive(Default)]
+pub(super) struct Rollout {
+    watches: Vec<RolloutWatch>,
+    arns: BTreeMap<String, String>,
+    markers: BTreeSet<String>,
+    resume: BTreeMap<String, ScalingSuspension>,
+    updated: Vec<Updated>,
+}
+
+impl<E: Ecs> Release<'_, E> {
+    /// The plan's steps that `pick` takes, with the step itself (for its words).
+    fn steps_of<'s, T: 's>(
+        &'s self,
+        pick: impl Fn(&'s Step) -> Option<&'s T> + 's,
+    ) -> impl Iterator<Item = (&'s Step, &'s T)> + 's {
+        self.plan
+            .steps
+            .iter()
+            .filter_map(move |step| pick(step).map(|inner| (step, inner)))
+    }
+
+    /// The phases in order; returns whether a migration ran.
+    pub(super) async fn steps(&self) -> Result<bool, ApplyError> {
+        let mut rollout = Rollout::default();
+        self.create_services(&mut rollout).await?;
+        let migrated = self.quiesce_and_migrate().await?;
+        self.update_services(&mut rollout).await?;
+        let failures = self.await_rollouts(&rollout).await?;
+        self.restore_running(&rollout).await?;
+        if !failures.is_empty() {
+            let rolled_back = if self.env.deploy.rollback {
+                Some(self.roll_back(&rollout.updated).await?)
+            } else {
+                None
+            };
+            return Err(ApplyError::RolloutFailed {
+                failures,
+                rolled_back,
+                migrated,
+            });
+        }
+        self.record_commit(&rollout).await?;
+        Ok(migrated)
+    }
+
+    /// Create the missing services, on the definitions registered for them.
+    async fn create_services(&self, rollout: &mut Rollout) -> Result<(), ApplyError> {
+        let creates = self.steps_of(|s| match s {
+            Step::CreateService(c) => Some(c),
+            _ => None,
+        });
+        for (step, create) in creates {
+            let CreateService {
+                service,
+                request,
+                service_arn,
+            } = create;
+            let arn = self.registered[service].clone();
+            self.ecs
+                .create_service(&CreateServiceRequest {
+                    task_definition: arn.clone(),
+                    ..(**request).clone()
+                })
+                .await?;
+            self.progress.say("create", step.to_string());
+            rollout.arns.insert(service.clone(), service_arn.clone());
+            rollout.watches.push(RolloutWatch {
+                service: service.clone(),
+                deployment: None,
+                task_definition: arn,
+                desired_count: Some(request.desired_count),
+            });
+        }
+        Ok(())
+    }
+
+    /// Update the services, all at once (ECS's UpdateService bucket allows a
+    /// burst of 50). A quiesced service goes back to its count in its update.
+    async fn update_services(&self, rollout: &mut Rollout) -> Result<(), ApplyError> {
+        let restore_counts: BTreeMap<&str, i32> = self
+            .steps_of(|s| match s {
+                Step::Migrate(m) => Some(m),
+                _ => None,
+            })
+            .flat_map(|(_, m)| m.run.quiesced.iter())
+            .map(|q| (q.service.as_str(), q.restore_to))
+            .collect();
+        rollout
+            .markers
+            .extend(restore_counts.keys().map(|s| (*s).to_owned()));
+        let updates = self
+            .steps_of(|s| match s {
+                Step::UpdateService(u) => Some(u),
+                _ => None,
+            })
+            .map(|(step, update)| async move {
+                let arn = self
+                    .registered
+                    .get(&update.service)
+                    .cloned()
+                    .unwrap_or_else(|| update.current.task_definition.clone());
+                let deployment = self
+                    .ecs
+                    .update_service(&UpdateServiceRequest {
+                        cluster: self.env.cluster.clone(),
+                        service: update.service.clone(),
+                        task_definition: update.task_definition.then(|| arn.clone()),
+                        desired_count: update.desired_count.map(|c| c.to),
+                    })
+                    .await;
+                (step, update, arn, deployment)
+            });
+        let mut first_error = None;
+        for (step, update, arn, deployment) in futures_util::future::join_all(updates).await {
+            let UpdateService {
+                service,
+                task_definition,
+                desired_count,
+                current,
+                service_arn,
+                clears_marker,
+                resume_scaling,
+            } = update;
+            if let Some(state) = resume_scaling {
+                rollout.resume.insert(service.clone(), *state);
+            }
+            let deployment = match deployment {
+                Ok(deployment) => deployment,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            self.progress.say("update", step.to_string());
+            rollout.arns.insert(service.clone(), service_arn.clone());
+            if *clears_marker {
+                rollout.markers.insert(service.clone());
+            }
+            let previous_count = restore_counts
+                .get(service.as_str())
+                .copied()
+                .unwrap_or(current.desired_count);
+            rollout.updated.push(Updated {
+                service: service.clone(),
+                previous_task_definition: task_definition.then(|| current.task_definition.clone()),
+                previous_count: desired_count.map(|_| previous_count),
+            });
+            rollout.watches.push(RolloutWatch {
+                service: service.clone(),
+                deployment: if *task_definition { deployment } else { None },
+                task_definition: arn,
+                desired_count: desired_count.map(|c| c.to).or(Some(current.desired_count)),
+            });
+        }
+        match first_error {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Wait for every rollout; returns the failed ones and why (with what
+    /// the stopped tasks and the service's events say).
+    async fn await_rollouts(&self, rollout: &Rollout) -> Result<Vec<(String, String)>, ApplyError> {
+        let cluster = &self.env.cluster;
+        let results = wait::rollouts(
+            self.ecs,
+            cluster,
+            &rollout.watches,
+            self.env.deploy.timeout,
+            self.polling(),
+            self.progress,
+            "rollout",
+        )
+        .await?;
+        let mut failures = Vec::new();
+        for (service, health) in &results {
+            let Some(why) = health.failure() else {
+                continue;
+            };
+            let definition = rollout
+                .watches
+                .iter()
+                .find(|w| &w.service == service)
+                .map_or("", |w| w.task_definition.as_str());
+            let why = match explain::rollout_failure(self.ecs, cluster, service, definition).await {
+                Some(tasks) => format!("{why}; {tasks}"),
+                None => why.to_owned(),
+            };
+            failures.push((service.clone(), why));
+        }
+        Ok(failures)
+    }
+
+    /// Services that run again get their autoscaling back, then lose their
+    /// markers; so do those an interrupted release left suspended.
+    async fn restore_running(&self, rollout: &Rollout) -> Result<(), ApplyError> {
+        let cluster = &self.env.cluster;
+        for watch in &rollout.watches {
+            if let Some(state) = rollout.resume.get(&watch.service) {
+                self.ecs
+                    .set_scaling(cluster, &watch.service, *state)
+                    .await?;
+            }
+            if rollout.markers.contains(&watch.service) {
+                self.ecs
+                    .untag_resource(&rollout.arns[&watch.service], &marker_keys())
+                    .await?;
+            }
+        }
+        let resumes = self.steps_of(|s| match s {
+            Step::ResumeScaling(r) => Some(r),
+            _ => None,
+        });
+        for (step, resume) in resumes {
+            let ResumeScaling {
+                service,
+                to,
+                service_arn,
+            } = resume;
+            self.ecs.set_scaling(cluster, service, *to).await?;
+            self.ecs
+                .untag_resource(service_arn, &[tags::SCALING_SUSPENDED_FROM.into()])
+                .await?;
+            self.progress.say("resume", step.to_string());
+        }
+        Ok(())
+    }
+
+    /// Record the commit on every service that now runs it (all at once),
+    /// and on those that already ran it without the tag.
+    async fn record_commit(&self, rollout: &Rollout) -> Result<(), ApplyError> {
+        let Some(commit) = &self.options.commit else {
+            return Ok(());
+        };
+        let tags = [(tags::COMMIT.to_owned(), commit.clone())];
+        let writes = rollout
+            .watches
+            .iter()
+            .map(|watch| self.ecs.tag_resource(&rollout.arns[&watch.service], &tags));
+        futures_util::future::join_all(writes)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>, _>>()?;
+        let records = self.steps_of(|s| match s {
+            Step::RecordCommit(r) => Some(r),
+            _ => None,
+        });
+        for (step, record) in records {
+            let RecordCommit {
+                service_arn,
+                clears_marker,
+                commit: change,
+                ..
+            } = record;
+            if *clears_marker {
+                self.ecs.untag_resource(service_arn, &marker_keys()).await?;
+            }
+            self.ecs
+                .tag_resource(service_arn, &[(tags::COMMIT.into(), change.to.clone())])
+                .await?;
+            self.progress.say("record", step.to_string());
+        }
+        Ok(())
+    }
+}
