@@ -1,7 +1,9 @@
-//! The command line as typed: clap types only. [`crate::commands`] turns them
-//! into work; `main` maps the outcome to an exit code.
+//! The command line as typed: clap types only. The subcommands and their
+//! help; each command's own arguments are in its file under
+//! [`crate::commands`], which turns them into work; the groups several
+//! commands share are here. `main` maps the outcome to an exit code.
 
-use crate::report::Format;
+use crate::commands;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -79,129 +81,37 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  deckhand validate\n  deckhand validate --repo ./config --env staging --env production"
     )]
-    Validate {
-        #[command(flatten)]
-        repo: RepoArgs,
-        /// Environments to check (default: all of environments/*.yaml).
-        #[arg(long = "env", value_name = "NAME")]
-        envs: Vec<String>,
-    },
+    Validate(commands::validate::ValidateArgs),
     /// Show what apply would change: the spec against live ECS (read-only).
     #[command(
         after_help = "Examples:\n  deckhand plan --env staging\n  deckhand plan --env staging --format markdown > plan.md\n  deckhand plan --env staging --detailed-exitcode   # 0 no changes, 2 changes, 1 error"
     )]
-    Plan {
-        #[command(flatten)]
-        repo: RepoArgs,
-        /// The environment.
-        #[arg(long = "env", value_name = "NAME")]
-        env: String,
-        /// Report format.
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
-        /// Exit 2 when there are changes (0: none, 1: error).
-        #[arg(long)]
-        detailed_exitcode: bool,
-    },
+    Plan(commands::plan::PlanArgs),
     /// Carry out the plan: register, quiesce, migrate, update, wait, roll back on failure.
     #[command(
         after_help = "Examples:\n  deckhand apply --env staging          # shows the plan, asks for 'yes'\n  deckhand apply --env staging --yes    # in CI"
     )]
-    Apply {
-        #[command(flatten)]
-        repo: RepoArgs,
-        /// The environment.
-        #[arg(long = "env", value_name = "NAME")]
-        env: String,
-        /// Do not ask for confirmation (required when stdin is not a terminal).
-        #[arg(long)]
-        yes: bool,
-        /// Skip the preflight checks (images, roles, secrets, log groups), e.g. for a
-        /// registry these credentials cannot read.
-        #[arg(long, env = "DECKHAND_NO_PREFLIGHT")]
-        no_preflight: bool,
-        /// How often waits poll ECS.
-        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
-        poll_interval: std::time::Duration,
-        #[command(flatten)]
-        lease: LeaseArgs,
-    },
+    Apply(commands::apply::ApplyArgs),
     /// Reconcile continuously: poll (or be woken by a webhook for) the config repo.
     #[command(
         after_help = "Environment (secrets, not flags):\n  DECKHAND_WEBHOOK_SECRET  the HMAC secret of POST /hooks/git (unset: every webhook is refused)\n  DECKHAND_UI_PASSWORD  turns on HTTP Basic auth (user deckhand) for the web UI and /status\n  DECKHAND_GIT_TOKEN  an HTTPS token for the config repo (see --git-ssh-key for SSH)\n\nExamples:\n  deckhand controller --repo https://github.com/acme/deploy-config.git --listen 0.0.0.0:8080\n  DECKHAND_REPO=... DECKHAND_ENVS=staging,production DECKHAND_LISTEN=0.0.0.0:8080 deckhand controller\n  deckhand controller --once   # one cycle, e.g. from a cron job"
     )]
-    Controller {
-        #[command(flatten)]
-        repo: RepoArgs,
-        /// Environments to reconcile (default: all of environments/*.yaml).
-        #[arg(
-            long = "env",
-            value_name = "NAME",
-            env = "DECKHAND_ENVS",
-            value_delimiter = ','
-        )]
-        envs: Vec<String>,
-        /// Between two reconciles of an environment (±10% jitter).
-        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration, env = "DECKHAND_INTERVAL")]
-        interval: std::time::Duration,
-        /// Serve the web UI (/), /healthz, /readyz, /metrics, /status and POST /hooks/git here.
-        #[arg(long, value_name = "ADDR", env = "DECKHAND_LISTEN")]
-        listen: Option<std::net::SocketAddr>,
-        /// One cycle for every environment, then exit (non-zero if any failed).
-        #[arg(long)]
-        once: bool,
-        /// Most environments reconciled at once.
-        #[arg(long, default_value = "4", env = "DECKHAND_CONCURRENCY")]
-        concurrency: usize,
-        /// On SIGTERM, how long to wait for running reconciles.
-        #[arg(long, value_name = "DURATION", default_value = "100s", value_parser = humantime::parse_duration)]
-        shutdown_grace: std::time::Duration,
-        /// First retry delay after a failed apply (doubles, capped by --backoff-max).
-        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
-        backoff_base: std::time::Duration,
-        /// Longest retry delay.
-        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration)]
-        backoff_max: std::time::Duration,
-        /// How often waits poll ECS.
-        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
-        poll_interval: std::time::Duration,
-        #[command(flatten)]
-        lease: LeaseArgs,
-    },
+    Controller(commands::controller::ControllerArgs),
     /// Create or inspect the DynamoDB table of --lock-table.
     #[command(
         after_help = "Examples:\n  deckhand lock-table create deckhand-locks\n  deckhand lock-table show deckhand-locks\n  deckhand controller --lock-table deckhand-locks ...   # every replica, and the CLI's apply, with the same table"
     )]
-    LockTable {
-        /// What to do.
-        #[command(subcommand)]
-        command: LockTableCommand,
-    },
+    LockTable(commands::lock_table::LockTableArgs),
     /// What runs in ECS now: commit, schema revision, task definitions, in sync or not, last result.
     #[command(
         after_help = "Examples:\n  deckhand status --env staging\n  deckhand status --env staging --format json | jq .inSync"
     )]
-    Status {
-        #[command(flatten)]
-        repo: RepoArgs,
-        /// The environment.
-        #[arg(long = "env", value_name = "NAME")]
-        env: String,
-        /// Report format.
-        #[arg(long, value_enum, default_value = "text")]
-        format: StatusFormat,
-    },
+    Status(commands::status::StatusArgs),
     /// Print the task definitions deckhand would register, as JSON (no AWS access).
     #[command(
         after_help = "Examples:\n  deckhand render --env staging\n  deckhand render --env staging | jq '.web.containerDefinitions[0].image'"
     )]
-    Render {
-        #[command(flatten)]
-        repo: RepoArgs,
-        /// The environment.
-        #[arg(long = "env", value_name = "NAME")]
-        env: String,
-    },
+    Render(commands::render::RenderArgs),
     /// Print the JSON Schema of environment files.
     #[command(
         after_help = "Examples:\n  deckhand schema > schemas/environment.schema.json\n  # then, first line of environments/*.yaml: # yaml-language-server: $schema=../schemas/environment.schema.json"
@@ -211,99 +121,27 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  deckhand verify --env staging\n  deckhand verify --repo git@github.com:acme/deploy-config.git --ref release-42 --env production\n\nExit 0 when every check passes, 1 otherwise (one line per problem). apply runs the same checks first."
     )]
-    Verify {
-        #[command(flatten)]
-        repo: RepoArgs,
-        /// The environment.
-        #[arg(long = "env", value_name = "NAME")]
-        env: String,
-    },
+    Verify(commands::verify::VerifyArgs),
     /// The environment's releases, newest first (recorded in ECS).
     #[command(
         after_help = "Examples:\n  deckhand history --env production\n  deckhand history --env production --limit 50 --format json"
     )]
-    History {
-        #[command(flatten)]
-        repo: RepoArgs,
-        /// The environment.
-        #[arg(long = "env", value_name = "NAME")]
-        env: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "text")]
-        format: StatusFormat,
-        /// At most this many releases.
-        #[arg(long, default_value = "20")]
-        limit: usize,
-    },
+    History(commands::history::HistoryArgs),
     /// Write a config repo from a cluster's live services (read-only in ECS).
     #[command(
         after_help = "Examples:\n  deckhand init --cluster shop-staging --env staging --repo ./config\n  deckhand init --cluster shop --env production --service web --service worker\n\nA plan right after init shows no changes. Existing files are kept unless --force."
     )]
-    Init {
-        /// The ECS cluster.
-        #[arg(long)]
-        cluster: String,
-        /// Name of the environment to write (environments/NAME.yaml).
-        #[arg(long = "env", value_name = "NAME")]
-        env: String,
-        /// Only these services (default: every service of the cluster).
-        #[arg(long = "service", value_name = "SVC")]
-        services: Vec<String>,
-        /// The config repo directory to write into (made if missing).
-        #[arg(long, default_value = ".")]
-        repo: PathBuf,
-        /// AWS region of the cluster (default: the standard AWS config); written into the spec.
-        #[arg(long)]
-        region: Option<String>,
-        /// Overwrite files that exist.
-        #[arg(long)]
-        force: bool,
-    },
+    Init(commands::init::InitArgs),
     /// Print the least-privilege IAM policy (JSON) for applying these environments.
     #[command(
         after_help = "Examples:\n  deckhand iam-policy --env staging > deckhand-staging-policy.json\n  aws iam create-policy --policy-name deckhand-staging --policy-document file://deckhand-staging-policy.json"
     )]
-    IamPolicy {
-        #[command(flatten)]
-        repo: RepoArgs,
-        /// Environments (default: all of environments/*.yaml).
-        #[arg(long = "env", value_name = "NAME")]
-        envs: Vec<String>,
-        /// AWS account ID for the ARNs (default: the account of the task definitions' role ARNs, else `*`).
-        #[arg(long)]
-        account: Option<String>,
-        /// Also allow the lease calls on this lock table (`--lock-table` of apply and controller).
-        #[arg(long, value_name = "TABLE", env = "DECKHAND_LOCK_TABLE", value_parser = parse_table_name)]
-        lock_table: Option<String>,
-    },
+    IamPolicy(commands::iam_policy::IamPolicyArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  deckhand completions bash > /etc/bash_completion.d/deckhand\n  deckhand completions zsh > \"${fpath[1]}/_deckhand\"\n  deckhand completions fish > ~/.config/fish/completions/deckhand.fish"
     )]
-    Completions {
-        /// The shell.
-        shell: Shell,
-    },
-}
-
-/// `lock-table` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum LockTableCommand {
-    /// Create the table (on-demand billing, key `id`, TTL on `expires`), or check the one that exists.
-    Create {
-        /// The table name.
-        #[arg(value_parser = parse_table_name)]
-        name: String,
-    },
-    /// Every lease in the table: what, who holds it, until when.
-    Show {
-        /// The table name.
-        #[arg(value_parser = parse_table_name)]
-        name: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "text")]
-        format: StatusFormat,
-    },
+    Completions(commands::completions::CompletionsArgs),
 }
 
 /// Release leases: where they live and how long they last.
@@ -321,7 +159,7 @@ pub struct LeaseArgs {
 }
 
 /// A DynamoDB table name: 3 to 255 of `A-Z a-z 0-9 _ . -`.
-fn parse_table_name(name: &str) -> Result<String, String> {
+pub fn parse_table_name(name: &str) -> Result<String, String> {
     let ok = (3..=255).contains(&name.len())
         && name
             .bytes()
@@ -364,6 +202,14 @@ pub enum StatusFormat {
     Text,
     /// JSON.
     Json,
+}
+
+/// One environment.
+#[derive(Debug, Clone, Args)]
+pub struct EnvArgs {
+    /// The environment.
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: String,
 }
 
 /// Where the config repo is.

@@ -24,8 +24,8 @@ fn main() -> ExitCode {
     };
     // A long-running controller reports what it does by default.
     let long_running = matches!(
-        cli.command,
-        deckhand::cli::Command::Controller { once: false, .. }
+        &cli.command,
+        deckhand::cli::Command::Controller(args) if !args.once
     );
     // NO_COLOR: set to anything non-empty (https://no-color.org).
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

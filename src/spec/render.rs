@@ -36,6 +36,33 @@ pub fn migration_task_definition(env: &Environment) -> Option<TaskDefinitionSpec
     ))
 }
 
+/// One definition the environment registers or runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The service it is for; None for the migration.
+    pub service: Option<String>,
+    /// Its family.
+    pub family: String,
+    /// The definition.
+    pub task_definition: TaskDefinitionSpec,
+}
+
+/// Every definition of the environment: each service's, in spec order, then
+/// the migration's (when there is one).
+pub fn definitions(env: &Environment) -> Vec<Rendered> {
+    let services = env.services.iter().map(|s| Rendered {
+        service: Some(s.name.clone()),
+        family: s.family.clone(),
+        task_definition: service_task_definition(env, s),
+    });
+    let migration = migration_task_definition(env).map(|td| Rendered {
+        service: None,
+        family: env.migration_family(),
+        task_definition: td,
+    });
+    services.chain(migration).collect()
+}
+
 fn render(
     template: &TaskDefinitionSpec,
     family: &str,

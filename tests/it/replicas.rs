@@ -179,7 +179,19 @@ fn three_replicas_share_the_environments_release_each_once_and_leave_on_sigterm(
         assert_eq!(releases[0]["result"], "succeeded");
         let by = releases[0]["by"].as_str().unwrap();
         assert!(names.iter().any(|n| n == by), "{env} released by {by}");
-        // Every replica names the same one, and exactly one says "here".
+        // Every replica names the same one, and exactly one says "here"
+        // (each learns of a shard that moved at its next lease round: wait
+        // for that, as a reader of /status would, before judging).
+        let agree = || {
+            let seen: Vec<(Option<String>, bool)> =
+                replicas.iter().map(|r| replica_of(r, env)).collect();
+            let here = seen.iter().filter(|(_, here)| *here).count();
+            here == 1 && seen.iter().all(|(h, _)| *h == seen[0].0)
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !agree() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+        }
         let seen: Vec<(Option<String>, bool)> =
             replicas.iter().map(|r| replica_of(r, env)).collect();
         assert_eq!(

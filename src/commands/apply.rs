@@ -1,0 +1,85 @@
+//! `deckhand apply`: show the plan, confirm, carry it out.
+
+use super::setup::Planned;
+use super::{CommandError, Context, Outcome, print};
+use crate::apply::progress::Progress;
+use crate::apply::{self, ApplyOptions, ApplyOutcome};
+use crate::cli::{EnvArgs, LeaseArgs, RepoArgs};
+use crate::ecs::Ecs;
+use crate::report::{self, Format};
+use clap::Args;
+use std::io::IsTerminal;
+
+// `apply`'s arguments (its help is on `cli::Command::Apply`).
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Skip the preflight checks (images, roles, secrets, log groups), e.g. for a
+    /// registry these credentials cannot read.
+    #[arg(long, env = "DECKHAND_NO_PREFLIGHT")]
+    pub no_preflight: bool,
+    /// How often waits poll ECS.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
+    pub poll_interval: std::time::Duration,
+    #[command(flatten)]
+    pub lease: LeaseArgs,
+}
+
+/// Print the plan, ask (unless `--yes`), release, and say what was done.
+pub async fn exec(args: ApplyArgs, context: Context) -> Result<Outcome, CommandError> {
+    let (locks, lease_ttl) = args.lease.locks().await?;
+    let Planned {
+        snapshot,
+        env,
+        ecs,
+        plan,
+        ..
+    } = args.repo.planned(args.env.env).await?;
+    print(&report::render(&plan, Format::Text, context.color))?;
+    if !plan.changed {
+        return Ok(Outcome::Done);
+    }
+    if !args.yes {
+        confirm(&env.name, plan.steps.len())?;
+    }
+    let options = ApplyOptions {
+        preflight: !args.no_preflight,
+        repo_url: crate::source::is_git_url(&args.repo.repo).then(|| args.repo.repo.clone()),
+        locks,
+        lease_ttl,
+        ..ApplyOptions::new(snapshot.commit().map(str::to_owned), args.poll_interval)
+    };
+    let progress = Progress::new(context.json_logs);
+    let outcome = apply::apply(&ecs, &env, &plan, &options, &progress).await;
+    tracing::info!(calls = ?ecs.calls().snapshot(), "ECS calls");
+    match outcome? {
+        ApplyOutcome::NoChanges => print("No changes: ECS matches the spec.\n")?,
+        ApplyOutcome::Released { steps, .. } => print(&format!(
+            "Applied {} step(s) to {}.\n",
+            steps.len(),
+            env.name
+        ))?,
+    }
+    Ok(Outcome::Done)
+}
+
+/// Ask on the terminal; refuse when nobody can answer.
+fn confirm(environment: &str, steps: usize) -> Result<(), CommandError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CommandError::NotConfirmed);
+    }
+    eprint!("Apply these {steps} step(s) to {environment}? Type 'yes' to continue: ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(CommandError::Cancelled)
+    }
+}

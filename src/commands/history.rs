@@ -1,0 +1,52 @@
+//! `deckhand history`: the environment's releases, newest first (recorded in ECS).
+
+use super::{CommandError, Context, Outcome, print_report};
+use crate::cli::{EnvArgs, RepoArgs, StatusFormat};
+use crate::ecs::EcsClient;
+use crate::history::{self, Release};
+use clap::Args;
+use serde::Serialize;
+use std::fmt;
+
+// `history`'s arguments (its help is on `cli::Command::History`).
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: StatusFormat,
+    /// At most this many releases.
+    #[arg(long, default_value = "20")]
+    pub limit: usize,
+}
+
+/// An environment's releases, newest first: a table as text, or JSON.
+#[derive(Debug, Serialize)]
+pub struct HistoryReport {
+    /// The environment.
+    pub environment: String,
+    /// Its releases, newest first.
+    pub releases: Vec<Release>,
+}
+
+impl fmt::Display for HistoryReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&history::text(&self.environment, &self.releases))
+    }
+}
+
+/// Print the releases.
+pub async fn exec(args: HistoryArgs, _context: Context) -> Result<Outcome, CommandError> {
+    let (_, env) = args.repo.load(args.env.env).await?;
+    let ecs = EcsClient::connect(env.region.as_deref()).await?;
+    let releases = history::list(&ecs, &env.name, args.limit).await?;
+    let report = HistoryReport {
+        environment: env.name,
+        releases,
+    };
+    print_report(&report, args.format)?;
+    Ok(Outcome::Done)
+}
