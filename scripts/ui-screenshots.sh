@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the README's pictures of the web UI (docs/ui-overview.png and
+# Makes the web UI page's pictures (docs/web-ui.md) (docs/ui-overview.png and
 # docs/ui-environment.png): a controller over the local emulator with two
 # environments — staging released, production waiting for approval
 # (sync.auto: false) — photographed by headless Chromium.

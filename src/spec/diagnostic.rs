@@ -230,7 +230,7 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
             message: format!("missing field `{missing}`"),
             hint: match field_doc(&path.clone().key(missing)) {
                 Some(doc) => format!("add {}", doc.example),
-                None => format!("add `{missing}`; see the spec reference in README.md"),
+                None => format!("add `{missing}`; see docs/spec.md"),
             },
         },
 
@@ -263,7 +263,7 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
                 "unknown kind `{variant}`, expected one of: {}",
                 expected.join(", ")
             ),
-            example_hint("see the spec reference in README.md"),
+            example_hint("see docs/spec.md"),
         ),
 
         // "invalid i64" / "invalid boolean" (a scalar that does not parse as the
@@ -307,13 +307,13 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
         // Anything else: the parser's message, without its own location suffix.
         _ => words(
             error_text(error),
-            "see the spec reference in README.md and schemas/environment.schema.json".into(),
+            "see docs/spec.md and schemas/environment.schema.json".into(),
         ),
     }
 }
 
 const REQUIRED_FIELDS_HINT: &str = "an environment needs at least `cluster:`, `image:` and \
-     `services:`; see the spec reference in README.md";
+     `services:`; see docs/spec.md";
 
 /// The rules for YAML syntax errors (`msg` is the parser's text).
 fn syntax_words(msg: &str, position: Option<(usize, usize)>, text: &str) -> YamlWords {

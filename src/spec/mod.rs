@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod limits;
 pub mod locate;
 pub mod raw;
+pub mod reference;
 pub mod render;
 mod validate;
 

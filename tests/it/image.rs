@@ -141,7 +141,7 @@ fn the_binary_runs_as_non_root_from_a_distroless_like_root() {
 }
 
 /// Register and create the controller example in the emulator, as its
-/// README says (`--cli-input-json`), on this fixture's cluster.
+/// docs/running-on-ecs.md says (`--cli-input-json`), on this fixture's cluster.
 #[test]
 fn the_controller_example_is_accepted_by_ecs() {
     let fx = Fixture::new("controller-example");

@@ -8,6 +8,7 @@ mod ci_recipe;
 mod cli;
 mod controller;
 mod corpus;
+mod docs;
 mod explain;
 mod git_auth;
 mod iam;
