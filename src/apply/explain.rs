@@ -3,7 +3,7 @@
 //! tasks of a failed rollout said, grouped and counted. Pure functions, plus
 //! the two reads that feed them.
 
-use crate::ecs::{DesiredStatus, Ecs, ServiceEvent, Task};
+use crate::ecs::{DesiredStatus, Ecs, Lookups, ServiceEvent, Task};
 use crate::plan::MigrationRun;
 use std::collections::BTreeMap;
 
@@ -45,7 +45,7 @@ pub fn log_stream(
 
 /// The migration's last log lines, masked; empty when it has none or they
 /// cannot be read (the failure is reported either way).
-pub async fn migration_log<E: Ecs>(ecs: &E, run: &MigrationRun, task: &str) -> Vec<String> {
+pub async fn migration_log<E: Lookups>(ecs: &E, run: &MigrationRun, task: &str) -> Vec<String> {
     let region = ecs.region().unwrap_or_default();
     let Some((region, group, stream)) = log_stream(run, task, &region) else {
         return Vec::new();

@@ -13,8 +13,9 @@
 
 use super::lease::Lease;
 use crate::ecs::{
-    CallCounter, Cluster, CreateServiceRequest, DesiredStatus, Ecs, EcsError, RunTaskOutcome,
-    RunTaskRequest, ScalingSuspension, Service, Task, TaskDefinition, UpdateServiceRequest,
+    AwsClient, CallCounter, Cluster, CreateServiceRequest, DesiredStatus, Ecs, EcsError, Lookups,
+    RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, Task, TaskDefinition,
+    UpdateServiceRequest,
 };
 use crate::taskdef::model::TaskDefinitionSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,7 +34,26 @@ impl<'l, 'a, E: Ecs> Fenced<'l, 'a, E> {
     }
 }
 
-impl<E: Ecs> Ecs for Fenced<'_, '_, E> {
+/// Read calls, passed straight on: `name(arg: Type, ...) -> Output;`.
+macro_rules! pass_on {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {$(
+        async fn $name(&self, $($arg: $ty),*) -> Result<$out, EcsError> {
+            self.ecs.$name($($arg),*).await
+        }
+    )*};
+}
+
+/// Mutating calls, each after the lease check: `name(arg: Type, ...) -> Output;`.
+macro_rules! fence {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {$(
+        async fn $name(&self, $($arg: $ty),*) -> Result<$out, EcsError> {
+            self.lease.check()?;
+            self.ecs.$name($($arg),*).await
+        }
+    )*};
+}
+
+impl<E: Ecs> AwsClient for Fenced<'_, '_, E> {
     fn calls(&self) -> Arc<CallCounter> {
         self.ecs.calls()
     }
@@ -41,158 +61,47 @@ impl<E: Ecs> Ecs for Fenced<'_, '_, E> {
     fn region(&self) -> Option<String> {
         self.ecs.region()
     }
+}
 
-    async fn describe_cluster(&self, cluster: &str) -> Result<Cluster, EcsError> {
-        self.ecs.describe_cluster(cluster).await
+impl<E: Ecs> Ecs for Fenced<'_, '_, E> {
+    pass_on! {
+        describe_cluster(cluster: &str) -> Cluster;
+        describe_services(cluster: &str, names: &[String]) -> Vec<Service>;
+        list_services(cluster: &str) -> Vec<String>;
+        describe_task_definition(reference: &str) -> Option<Arc<TaskDefinition>>;
+        describe_tasks(cluster: &str, arns: &[String]) -> Vec<Task>;
+        list_tasks(cluster: &str, started_by: &str, status: DesiredStatus) -> Vec<String>;
+        list_service_tasks(cluster: &str, service: &str, status: DesiredStatus) -> Vec<String>;
+        list_task_definitions(family: &str, limit: usize) -> Vec<String>;
+        scaling_of(cluster: &str, services: &[String]) -> BTreeMap<String, ScalingSuspension>;
     }
 
-    async fn describe_services(
-        &self,
-        cluster: &str,
-        names: &[String],
-    ) -> Result<Vec<Service>, EcsError> {
-        self.ecs.describe_services(cluster, names).await
+    fence! {
+        register_task_definition(spec: &TaskDefinitionSpec) -> Arc<TaskDefinition>;
+        create_service(request: &CreateServiceRequest) -> ();
+        update_service(request: &UpdateServiceRequest) -> Option<String>;
+        stop_task(cluster: &str, task: &str, reason: &str) -> ();
+        tag_resource(arn: &str, tags: &[(String, String)]) -> ();
+        set_scaling(cluster: &str, service: &str, state: ScalingSuspension) -> ();
+        untag_resource(arn: &str, keys: &[String]) -> ();
     }
 
-    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, EcsError> {
-        self.ecs.list_services(cluster).await
-    }
-
-    async fn describe_task_definition(
-        &self,
-        reference: &str,
-    ) -> Result<Option<Arc<TaskDefinition>>, EcsError> {
-        self.ecs.describe_task_definition(reference).await
-    }
-
-    async fn register_task_definition(
-        &self,
-        spec: &TaskDefinitionSpec,
-    ) -> Result<Arc<TaskDefinition>, EcsError> {
-        self.lease.check()?;
-        self.ecs.register_task_definition(spec).await
-    }
-
-    async fn create_service(&self, request: &CreateServiceRequest) -> Result<(), EcsError> {
-        self.lease.check()?;
-        self.ecs.create_service(request).await
-    }
-
-    async fn update_service(
-        &self,
-        request: &UpdateServiceRequest,
-    ) -> Result<Option<String>, EcsError> {
-        self.lease.check()?;
-        self.ecs.update_service(request).await
-    }
-
+    /// A migration must never run twice: with a lock table, renew first and
+    /// act only on the table's fresh answer.
     async fn run_task(&self, request: &RunTaskRequest) -> Result<RunTaskOutcome, EcsError> {
         self.lease.confirm_now().await?;
         self.ecs.run_task(request).await
     }
+}
 
-    async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> Result<Vec<Task>, EcsError> {
-        self.ecs.describe_tasks(cluster, arns).await
-    }
-
-    async fn list_tasks(
-        &self,
-        cluster: &str,
-        started_by: &str,
-        status: DesiredStatus,
-    ) -> Result<Vec<String>, EcsError> {
-        self.ecs.list_tasks(cluster, started_by, status).await
-    }
-
-    async fn list_service_tasks(
-        &self,
-        cluster: &str,
-        service: &str,
-        status: DesiredStatus,
-    ) -> Result<Vec<String>, EcsError> {
-        self.ecs.list_service_tasks(cluster, service, status).await
-    }
-
-    async fn list_task_definitions(
-        &self,
-        family: &str,
-        limit: usize,
-    ) -> Result<Vec<String>, EcsError> {
-        self.ecs.list_task_definitions(family, limit).await
-    }
-
-    async fn describe_images(
-        &self,
-        region: &str,
-        account: &str,
-        repository: &str,
-        references: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
-        self.ecs
-            .describe_images(region, account, repository, references)
-            .await
-    }
-
-    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
-        self.ecs.roles_exist(names).await
-    }
-
-    async fn parameters_exist(
-        &self,
-        region: &str,
-        names: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
-        self.ecs.parameters_exist(region, names).await
-    }
-
-    async fn secret_exists(&self, region: &str, id: &str) -> Result<bool, EcsError> {
-        self.ecs.secret_exists(region, id).await
-    }
-
-    async fn log_group_exists(&self, region: &str, name: &str) -> Result<bool, EcsError> {
-        self.ecs.log_group_exists(region, name).await
-    }
-
-    async fn log_tail(
-        &self,
-        region: &str,
-        group: &str,
-        stream: &str,
-        lines: usize,
-    ) -> Result<Vec<String>, EcsError> {
-        self.ecs.log_tail(region, group, stream, lines).await
-    }
-
-    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> Result<(), EcsError> {
-        self.lease.check()?;
-        self.ecs.stop_task(cluster, task, reason).await
-    }
-
-    async fn tag_resource(&self, arn: &str, tags: &[(String, String)]) -> Result<(), EcsError> {
-        self.lease.check()?;
-        self.ecs.tag_resource(arn, tags).await
-    }
-
-    async fn scaling_of(
-        &self,
-        cluster: &str,
-        services: &[String],
-    ) -> Result<BTreeMap<String, ScalingSuspension>, EcsError> {
-        self.ecs.scaling_of(cluster, services).await
-    }
-
-    async fn set_scaling(
-        &self,
-        cluster: &str,
-        service: &str,
-        state: ScalingSuspension,
-    ) -> Result<(), EcsError> {
-        self.lease.check()?;
-        self.ecs.set_scaling(cluster, service, state).await
-    }
-
-    async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), EcsError> {
-        self.lease.check()?;
-        self.ecs.untag_resource(arn, keys).await
+/// Lookups change nothing: none is fenced.
+impl<E: Ecs + Lookups> Lookups for Fenced<'_, '_, E> {
+    pass_on! {
+        describe_images(region: &str, account: &str, repository: &str, references: &[String]) -> BTreeSet<String>;
+        roles_exist(names: &[String]) -> BTreeSet<String>;
+        parameters_exist(region: &str, names: &[String]) -> BTreeSet<String>;
+        secret_exists(region: &str, id: &str) -> bool;
+        log_group_exists(region: &str, name: &str) -> bool;
+        log_tail(region: &str, group: &str, stream: &str, lines: usize) -> Vec<String>;
     }
 }

@@ -15,7 +15,7 @@ use super::verdict::TaskOutcome;
 use super::wait;
 use super::{ApplyError, Release};
 use crate::ecs::{
-    DesiredStatus, Ecs, EcsError, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
+    DesiredStatus, Ecs, EcsError, Lookups, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
     UpdateServiceRequest,
 };
 use crate::plan::{Migrate, Quiesce};
@@ -40,7 +40,7 @@ enum Found {
     },
 }
 
-impl<E: Ecs> Release<'_, E> {
+impl<E: Ecs + Lookups> Release<'_, E> {
     /// Quiesce, run the migration once, record the revision. Returns whether a
     /// migration ran. When it definitely failed the quiesced services are
     /// restored first.

@@ -40,7 +40,7 @@ mod rollback;
 pub mod verdict;
 pub mod wait;
 
-use crate::ecs::{Ecs, EcsError, ErrorClass};
+use crate::ecs::{Ecs, EcsError, ErrorClass, Lookups};
 use crate::live::{self, ReleaseId};
 use crate::plan::{self, Plan, PlanError, Step};
 use crate::plan::{Migrate, RegisterTaskDefinition};
@@ -249,7 +249,11 @@ pub fn definitions_to_check(
 
 /// Preflight of what `plan` registers or runs: before the lease, before any
 /// mutation. Plans that register nothing (a count change) need none.
-async fn preflight<E: Ecs>(ecs: &E, plan: &Plan, progress: &Progress) -> Result<(), ApplyError> {
+async fn preflight<E: Ecs + Lookups>(
+    ecs: &E,
+    plan: &Plan,
+    progress: &Progress,
+) -> Result<(), ApplyError> {
     let definitions = definitions_to_check(plan);
     if definitions.is_empty() {
         return Ok(());
@@ -279,7 +283,7 @@ impl From<LeaseError> for ApplyError {
 /// Carry out `env`'s changes. `planned` is the plan the user saw: when it
 /// has no steps nothing is touched; otherwise the lease is taken and the plan
 /// is made again from fresh live state, under the lease.
-pub async fn apply<E: Ecs>(
+pub async fn apply<E: Ecs + Lookups>(
     ecs: &E,
     env: &Environment,
     planned: &Plan,
@@ -362,7 +366,7 @@ pub async fn apply<E: Ecs>(
 }
 
 /// Register what differs and carry the release out, once the lease is held.
-async fn release<E: Ecs>(
+async fn release<E: Ecs + Lookups>(
     ecs: &E,
     env: &Environment,
     plan: &Plan,
@@ -483,7 +487,7 @@ struct Release<'a, E: Ecs> {
     notifier: &'a Notifier,
 }
 
-impl<E: Ecs> Release<'_, E> {
+impl<E: Ecs + Lookups> Release<'_, E> {
     fn polling(&self) -> Polling {
         Polling {
             interval: self.options.poll_interval,

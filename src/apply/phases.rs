@@ -7,7 +7,7 @@
 use super::rollback::Updated;
 use super::verdict::RolloutWatch;
 use super::{ApplyError, Release, explain, marker_keys, wait};
-use crate::ecs::{CreateServiceRequest, Ecs, ScalingSuspension, UpdateServiceRequest};
+use crate::ecs::{CreateServiceRequest, Ecs, Lookups, ScalingSuspension, UpdateServiceRequest};
 use crate::plan::{CreateService, RecordCommit, ResumeScaling, Step, UpdateService};
 use crate::tags;
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,7 +24,7 @@ pub(super) struct Rollout {
     updated: Vec<Updated>,
 }
 
-impl<E: Ecs> Release<'_, E> {
+impl<E: Ecs + Lookups> Release<'_, E> {
     /// The plan's steps that `pick` takes, with the step itself (for its words).
     fn steps_of<'s, T: 's>(
         &'s self,

@@ -5,7 +5,7 @@
 use super::Release;
 use super::verdict::RolloutWatch;
 use super::wait;
-use crate::ecs::{Ecs, EcsError, UpdateServiceRequest};
+use crate::ecs::{Ecs, EcsError, Lookups, UpdateServiceRequest};
 
 /// A service updated in this release, and how to put it back.
 pub(super) struct Updated {
@@ -14,7 +14,7 @@ pub(super) struct Updated {
     pub(super) previous_count: Option<i32>,
 }
 
-impl<E: Ecs> Release<'_, E> {
+impl<E: Ecs + Lookups> Release<'_, E> {
     /// Put every service updated in this release back on what it ran before,
     /// and wait for that. Returns the services rolled back.
     pub(super) async fn roll_back(&self, updated: &[Updated]) -> Result<Vec<String>, EcsError> {

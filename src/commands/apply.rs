@@ -5,7 +5,7 @@ use super::{CommandError, Context, Outcome, print};
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
 use crate::cli::{EnvArgs, LeaseArgs, RepoArgs};
-use crate::ecs::Ecs;
+use crate::ecs::AwsClient;
 use crate::report::{self, Format};
 use clap::Args;
 use std::io::IsTerminal;

@@ -2,7 +2,7 @@
 
 use super::{CommandError, Context, Outcome, print};
 use crate::adopt;
-use crate::ecs::{Ecs, EcsClient};
+use crate::ecs::{AwsClient, EcsClient};
 use clap::Args;
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 
 use super::{CommandError, Context, Outcome, print};
 use crate::cli::{EnvArgs, RepoArgs};
-use crate::ecs::Ecs;
+use crate::ecs::AwsClient;
 use crate::report::{self, Format};
 use clap::Args;
 

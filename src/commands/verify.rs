@@ -3,7 +3,7 @@
 
 use super::{CommandError, Context, Outcome, print};
 use crate::cli::{EnvArgs, RepoArgs};
-use crate::ecs::{Ecs, EcsClient};
+use crate::ecs::{AwsClient, EcsClient};
 use crate::preflight;
 use crate::spec::render;
 use clap::Args;

@@ -3,7 +3,7 @@
 //! makes them; the controller's tests connect to the in-memory fake.
 
 use super::state::ControllerState;
-use crate::ecs::{Ecs, EcsClient, EcsError};
+use crate::ecs::{AwsClient, Ecs, EcsClient, EcsError, Lookups};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// Makes an ECS client for a region.
 pub trait Connect: Send + Sync + 'static {
     /// The client.
-    type Ecs: Ecs + Clone + 'static;
+    type Ecs: Ecs + Lookups + Clone + 'static;
     /// A client for `region` (None: the standard AWS config's).
     fn connect(
         &self,

@@ -10,171 +10,22 @@
 
 use super::cache::TaskDefinitionCache;
 use super::calls::CallCounter;
-use super::credentials::{self, CredentialSource};
-use super::error::{EcsError, endpoint_description, service_name};
+use super::credentials::CredentialSource;
+use super::error::EcsError;
 use super::limiter::RateLimiter;
-use super::lookups::Lookups;
+use super::lookups::LookupClients;
+use super::session::{client_for, counting, shared_config};
 use super::types::{
     AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
     RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceEvent, Task,
     TaskContainer, TaskDefinition, UpdateServiceRequest,
 };
-use super::{DESCRIBE_SERVICES_BATCH, Ecs, READ_CONCURRENCY};
+use super::{AwsClient, DESCRIBE_SERVICES_BATCH, Ecs, READ_CONCURRENCY};
 use crate::taskdef::model::{Tag, TaskDefinitionSpec};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types as sdk;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
-};
-use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::retries::RequestAttempts;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-
-#[derive(Debug)]
-struct CountingInterceptor(Arc<CallCounter>);
-
-impl Intercept for CountingInterceptor {
-    fn name(&self) -> &'static str {
-        "deckhand-call-counter"
-    }
-
-    fn read_before_attempt(
-        &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if let Some(metadata) = cfg.load::<Metadata>() {
-            self.0.record(metadata.name());
-        }
-        Ok(())
-    }
-
-    /// A failed attempt the SDK will retry is said at once, so a retry
-    /// loop against an unreachable endpoint is not silent.
-    fn read_after_attempt(
-        &self,
-        context: &FinalizerInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let Some(Err(error)) = context.output_or_error() else {
-            return Ok(());
-        };
-        if !(error.is_connector_error() || error.is_timeout_error()) {
-            return Ok(());
-        }
-        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
-        if attempt < MAX_ATTEMPTS {
-            let operation = cfg.load::<Metadata>().map_or("", |m| m.name());
-            tracing::warn!(
-                "cannot reach {} at {} ({operation}, attempt {attempt} of {MAX_ATTEMPTS}); retrying",
-                service_name(operation),
-                endpoint_description(operation)
-            );
-        }
-        Ok(())
-    }
-}
-
-/// Attempts per request (the SDK's standard retry mode).
-pub(super) const MAX_ATTEMPTS: u32 = 5;
-
-/// A client of SDK crate `$krate` on the shared AWS config: the standard
-/// retry mode with [`MAX_ATTEMPTS`], counted by `$interceptor`, in `$region`
-/// when given (else the config's). Every service deckhand calls is built so.
-macro_rules! client_for {
-    ($krate:ident, $shared:expr, $region:expr, $interceptor:expr) => {{
-        let mut builder = $krate::config::Builder::from($shared)
-            .retry_config(
-                aws_config::retry::RetryConfig::standard()
-                    .with_max_attempts($crate::ecs::client::MAX_ATTEMPTS),
-            )
-            .interceptor($interceptor.clone());
-        if let Some(region) = $region {
-            builder = builder.region(aws_config::Region::new(region.to_owned()));
-        }
-        $krate::Client::from_conf(builder.build())
-    }};
-}
-pub(super) use client_for;
-
-/// The endpoint variables the SDK reads, checked before it does.
-const ENDPOINT_VARIABLES: &[&str] = &[
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_ECS",
-    "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-];
-
-/// Every endpoint variable that is set must be an http(s) URL with a host.
-fn check_endpoints(var: &dyn Fn(&str) -> Option<String>) -> Result<(), EcsError> {
-    for variable in ENDPOINT_VARIABLES {
-        let Some(value) = var(variable) else { continue };
-        let ok = value.parse::<http::Uri>().ok().is_some_and(|uri| {
-            matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some()
-        });
-        if !ok {
-            return Err(EcsError::BadEndpoint { variable, value });
-        }
-    }
-    Ok(())
-}
-
-/// Read the AWS profile files as the SDK will, and tell where credentials
-/// will come from. A profile named by `AWS_PROFILE` must exist.
-async fn credential_source() -> Result<CredentialSource, EcsError> {
-    use aws_runtime::env_config::file::EnvConfigFiles;
-    use aws_types::os_shim_internal::{Env, Fs};
-    let profiles =
-        aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
-            .await
-            .map_err(|e| EcsError::ProfileFile {
-                message: e.to_string(),
-            })?;
-    if let Some(profile) = env_var("AWS_PROFILE")
-        && profiles.get_profile(&profile).is_none()
-    {
-        return Err(EcsError::UnknownProfile { profile });
-    }
-    Ok(credentials::source(&env_var, &profiles))
-}
-
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// The standard AWS config (rustls + ring, `region` overriding the
-/// configured one) and where its credentials come from: shared by the ECS
-/// client and the lock table's.
-///
-/// Fails before any request when an endpoint variable is not a URL or
-/// `AWS_PROFILE` names a profile that does not exist.
-pub(super) async fn shared_config(
-    region: Option<&str>,
-) -> Result<(aws_config::SdkConfig, Arc<CredentialSource>), EcsError> {
-    check_endpoints(&env_var)?;
-    let credentials = Arc::new(credential_source().await?);
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
-    if let Some(region) = region {
-        loader = loader.region(aws_config::Region::new(region.to_owned()));
-    }
-    Ok((loader.load().await, credentials))
-}
-
-/// The interceptor that counts a client's requests into `calls`.
-pub(super) fn counting(calls: Arc<CallCounter>) -> SharedInterceptor {
-    SharedInterceptor::new(CountingInterceptor(calls))
-}
 
 /// The ECS client.
 #[derive(Clone)]
@@ -186,7 +37,7 @@ pub struct EcsClient {
     task_definitions: Arc<TaskDefinitionCache>,
     limiter: Arc<RateLimiter>,
     credentials: Arc<CredentialSource>,
-    lookups: Lookups,
+    lookups: LookupClients,
 }
 
 impl EcsClient {
@@ -206,7 +57,7 @@ impl EcsClient {
             None::<&str>,
             interceptor
         );
-        let lookups = Lookups::new(shared.clone(), interceptor, credentials.clone());
+        let lookups = LookupClients::new(shared.clone(), interceptor, credentials.clone());
         Ok(EcsClient {
             lookups,
             client,
@@ -402,7 +253,7 @@ fn network(vpc: &AwsVpc) -> Result<sdk::NetworkConfiguration, EcsError> {
         .build())
 }
 
-impl Ecs for EcsClient {
+impl AwsClient for EcsClient {
     fn calls(&self) -> Arc<CallCounter> {
         self.calls.clone()
     }
@@ -410,7 +261,9 @@ impl Ecs for EcsClient {
     fn region(&self) -> Option<String> {
         self.region.clone()
     }
+}
 
+impl Ecs for EcsClient {
     async fn describe_cluster(&self, cluster: &str) -> Result<Cluster, EcsError> {
         self.need_region()?;
         let out = self
@@ -754,48 +607,6 @@ impl Ecs for EcsClient {
         Ok(arns)
     }
 
-    async fn describe_images(
-        &self,
-        region: &str,
-        account: &str,
-        repository: &str,
-        references: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
-        self.lookups
-            .describe_images(region, account, repository, references)
-            .await
-    }
-
-    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
-        self.lookups.roles_exist(names).await
-    }
-
-    async fn parameters_exist(
-        &self,
-        region: &str,
-        names: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
-        self.lookups.parameters_exist(region, names).await
-    }
-
-    async fn secret_exists(&self, region: &str, id: &str) -> Result<bool, EcsError> {
-        self.lookups.secret_exists(region, id).await
-    }
-
-    async fn log_group_exists(&self, region: &str, name: &str) -> Result<bool, EcsError> {
-        self.lookups.log_group_exists(region, name).await
-    }
-
-    async fn log_tail(
-        &self,
-        region: &str,
-        group: &str,
-        stream: &str,
-        lines: usize,
-    ) -> Result<Vec<String>, EcsError> {
-        self.lookups.log_tail(region, group, stream, lines).await
-    }
-
     async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> Result<(), EcsError> {
         self.need_region()?;
         self.limiter.acquire("StopTask").await;
@@ -862,5 +673,49 @@ impl Ecs for EcsClient {
             .await
             .map_err(|e| EcsError::from_sdk("UntagResource", e, &self.credentials))?;
         Ok(())
+    }
+}
+
+impl super::Lookups for EcsClient {
+    async fn describe_images(
+        &self,
+        region: &str,
+        account: &str,
+        repository: &str,
+        references: &[String],
+    ) -> Result<BTreeSet<String>, EcsError> {
+        self.lookups
+            .describe_images(region, account, repository, references)
+            .await
+    }
+
+    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
+        self.lookups.roles_exist(names).await
+    }
+
+    async fn parameters_exist(
+        &self,
+        region: &str,
+        names: &[String],
+    ) -> Result<BTreeSet<String>, EcsError> {
+        self.lookups.parameters_exist(region, names).await
+    }
+
+    async fn secret_exists(&self, region: &str, id: &str) -> Result<bool, EcsError> {
+        self.lookups.secret_exists(region, id).await
+    }
+
+    async fn log_group_exists(&self, region: &str, name: &str) -> Result<bool, EcsError> {
+        self.lookups.log_group_exists(region, name).await
+    }
+
+    async fn log_tail(
+        &self,
+        region: &str,
+        group: &str,
+        stream: &str,
+        lines: usize,
+    ) -> Result<Vec<String>, EcsError> {
+        self.lookups.log_tail(region, group, stream, lines).await
     }
 }

@@ -22,7 +22,7 @@ use super::types::{
     RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceEvent, Task, TaskContainer,
     TaskDefinition, UpdateServiceRequest,
 };
-use super::{DESCRIBE_SERVICES_BATCH, Ecs};
+use super::{AwsClient, DESCRIBE_SERVICES_BATCH, Ecs, Lookups};
 use crate::taskdef::model::TaskDefinitionSpec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -509,7 +509,7 @@ impl FakeEcs {
     }
 }
 
-impl Ecs for FakeEcs {
+impl AwsClient for FakeEcs {
     fn calls(&self) -> Arc<CallCounter> {
         self.calls.clone()
     }
@@ -517,7 +517,9 @@ impl Ecs for FakeEcs {
     fn region(&self) -> Option<String> {
         Some("us-east-1".into())
     }
+}
 
+impl Ecs for FakeEcs {
     async fn describe_cluster(&self, cluster: &str) -> Result<Cluster, EcsError> {
         self.call("DescribeClusters", |s| {
             s.clusters
@@ -783,65 +785,6 @@ impl Ecs for FakeEcs {
         .await
     }
 
-    async fn describe_images(
-        &self,
-        _region: &str,
-        _account: &str,
-        repository: &str,
-        references: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
-        self.call("DescribeImages", |s| {
-            Ok(references
-                .iter()
-                .filter(|r| !s.missing.contains(&format!("{repository}:{r}")))
-                .cloned()
-                .collect())
-        })
-        .await
-    }
-
-    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
-        self.call("GetRole", |s| Ok(present(&s.missing, names)))
-            .await
-    }
-
-    async fn parameters_exist(
-        &self,
-        _region: &str,
-        names: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
-        self.call("GetParameters", |s| Ok(present(&s.missing, names)))
-            .await
-    }
-
-    async fn secret_exists(&self, _region: &str, id: &str) -> Result<bool, EcsError> {
-        self.call("DescribeSecret", |s| Ok(!s.missing.contains(id)))
-            .await
-    }
-
-    async fn log_group_exists(&self, _region: &str, name: &str) -> Result<bool, EcsError> {
-        self.call("DescribeLogGroups", |s| Ok(!s.missing.contains(name)))
-            .await
-    }
-
-    async fn log_tail(
-        &self,
-        _region: &str,
-        group: &str,
-        stream: &str,
-        lines: usize,
-    ) -> Result<Vec<String>, EcsError> {
-        self.call("GetLogEvents", |s| {
-            let all = s
-                .logs
-                .get(&format!("{group}/{stream}"))
-                .cloned()
-                .unwrap_or_default();
-            Ok(all[all.len().saturating_sub(lines)..].to_vec())
-        })
-        .await
-    }
-
     async fn stop_task(&self, _cluster: &str, task: &str, reason: &str) -> Result<(), EcsError> {
         self.call("StopTask", |s| {
             if let Some(t) = s.tasks.get_mut(task)
@@ -909,6 +852,67 @@ impl Ecs for FakeEcs {
                 target.remove(key);
             }
             Ok(())
+        })
+        .await
+    }
+}
+
+impl Lookups for FakeEcs {
+    async fn describe_images(
+        &self,
+        _region: &str,
+        _account: &str,
+        repository: &str,
+        references: &[String],
+    ) -> Result<BTreeSet<String>, EcsError> {
+        self.call("DescribeImages", |s| {
+            Ok(references
+                .iter()
+                .filter(|r| !s.missing.contains(&format!("{repository}:{r}")))
+                .cloned()
+                .collect())
+        })
+        .await
+    }
+
+    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
+        self.call("GetRole", |s| Ok(present(&s.missing, names)))
+            .await
+    }
+
+    async fn parameters_exist(
+        &self,
+        _region: &str,
+        names: &[String],
+    ) -> Result<BTreeSet<String>, EcsError> {
+        self.call("GetParameters", |s| Ok(present(&s.missing, names)))
+            .await
+    }
+
+    async fn secret_exists(&self, _region: &str, id: &str) -> Result<bool, EcsError> {
+        self.call("DescribeSecret", |s| Ok(!s.missing.contains(id)))
+            .await
+    }
+
+    async fn log_group_exists(&self, _region: &str, name: &str) -> Result<bool, EcsError> {
+        self.call("DescribeLogGroups", |s| Ok(!s.missing.contains(name)))
+            .await
+    }
+
+    async fn log_tail(
+        &self,
+        _region: &str,
+        group: &str,
+        stream: &str,
+        lines: usize,
+    ) -> Result<Vec<String>, EcsError> {
+        self.call("GetLogEvents", |s| {
+            let all = s
+                .logs
+                .get(&format!("{group}/{stream}"))
+                .cloned()
+                .unwrap_or_default();
+            Ok(all[all.len().saturating_sub(lines)..].to_vec())
         })
         .await
     }

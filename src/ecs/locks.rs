@@ -20,9 +20,9 @@
 //! the same conditions in memory, on tokio's clock so tests can pause time.
 
 use super::calls::CallCounter;
-use super::client::{client_for, counting, shared_config};
 use super::credentials::CredentialSource;
 use super::error::EcsError;
+use super::session::{client_for, counting, shared_config};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -7,9 +7,9 @@
 //! "Not found" is an answer here, not an error: each service's not-found
 //! error code becomes `false` / absence.
 
-use super::client::client_for;
 use super::credentials::CredentialSource;
 use super::error::EcsError;
+use super::session::client_for;
 use aws_config::SdkConfig;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
@@ -30,7 +30,7 @@ struct RegionClients {
 
 /// Lookup clients by region, made on first use.
 #[derive(Clone)]
-pub(super) struct Lookups {
+pub(super) struct LookupClients {
     shared: SdkConfig,
     interceptor: SharedInterceptor,
     credentials: Arc<CredentialSource>,
@@ -38,14 +38,14 @@ pub(super) struct Lookups {
     regions: Arc<Mutex<HashMap<String, RegionClients>>>,
 }
 
-impl Lookups {
+impl LookupClients {
     pub(super) fn new(
         shared: SdkConfig,
         interceptor: SharedInterceptor,
         credentials: Arc<CredentialSource>,
-    ) -> Lookups {
+    ) -> LookupClients {
         let iam = client_for!(aws_sdk_iam, &shared, None::<&str>, interceptor);
-        Lookups {
+        LookupClients {
             shared,
             interceptor,
             credentials,

@@ -32,6 +32,7 @@ pub mod fake;
 pub mod limiter;
 pub mod locks;
 mod lookups;
+pub mod session;
 pub mod taskdef;
 pub mod types;
 
@@ -51,15 +52,20 @@ pub const DESCRIBE_SERVICES_BATCH: usize = 10;
 /// How many read calls run at once (DescribeServices is limited to 20/s per account).
 const READ_CONCURRENCY: usize = 4;
 
-/// The ECS calls deckhand makes. Implementations batch and cache as they
-/// need; callers pass plain values and get plain values back.
-pub trait Ecs: Send + Sync {
+/// What every AWS client of deckhand knows of its [`session`].
+pub trait AwsClient: Send + Sync {
     /// Requests made so far, by operation.
     fn calls(&self) -> Arc<CallCounter>;
 
     /// The AWS region the client talks to, if known.
     fn region(&self) -> Option<String>;
+}
 
+/// The ECS calls deckhand makes (and the Application Auto Scaling calls on
+/// ECS services): what a release reads and changes. Implementations batch
+/// and cache as they need; callers pass plain values and get plain values
+/// back. The lookups outside ECS are [`Lookups`].
+pub trait Ecs: AwsClient {
     /// DescribeClusters with tags. A missing or INACTIVE cluster is
     /// [`EcsError::ClusterNotFound`].
     fn describe_cluster(
@@ -142,6 +148,51 @@ pub trait Ecs: Send + Sync {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
 
+    /// StopTask.
+    fn stop_task(
+        &self,
+        cluster: &str,
+        task: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+
+    /// TagResource.
+    fn tag_resource(
+        &self,
+        arn: &str,
+        tags: &[(String, String)],
+    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+
+    /// The services of `services` that are Application Auto Scaling targets,
+    /// with their suspended state (DescribeScalableTargets).
+    fn scaling_of(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> impl Future<
+        Output = Result<std::collections::BTreeMap<String, ScalingSuspension>, EcsError>,
+    > + Send;
+
+    /// Set a scalable target's suspended state (RegisterScalableTarget).
+    fn set_scaling(
+        &self,
+        cluster: &str,
+        service: &str,
+        state: ScalingSuspension,
+    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+
+    /// UntagResource.
+    fn untag_resource(
+        &self,
+        arn: &str,
+        keys: &[String],
+    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+}
+
+/// The read-only lookups outside ECS that preflight and the explanations
+/// make: ECR, IAM, SSM, Secrets Manager, CloudWatch Logs. Nothing here
+/// changes anything, so a release's fence does not guard them.
+pub trait Lookups: AwsClient {
     /// ECR DescribeImages: which of `references` (tags or `sha256:` digests)
     /// exist in `repository` of registry `account` in `region`.
     fn describe_images(
@@ -189,46 +240,6 @@ pub trait Ecs: Send + Sync {
         stream: &str,
         lines: usize,
     ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
-
-    /// StopTask.
-    fn stop_task(
-        &self,
-        cluster: &str,
-        task: &str,
-        reason: &str,
-    ) -> impl Future<Output = Result<(), EcsError>> + Send;
-
-    /// TagResource.
-    fn tag_resource(
-        &self,
-        arn: &str,
-        tags: &[(String, String)],
-    ) -> impl Future<Output = Result<(), EcsError>> + Send;
-
-    /// The services of `services` that are Application Auto Scaling targets,
-    /// with their suspended state (DescribeScalableTargets).
-    fn scaling_of(
-        &self,
-        cluster: &str,
-        services: &[String],
-    ) -> impl Future<
-        Output = Result<std::collections::BTreeMap<String, ScalingSuspension>, EcsError>,
-    > + Send;
-
-    /// Set a scalable target's suspended state (RegisterScalableTarget).
-    fn set_scaling(
-        &self,
-        cluster: &str,
-        service: &str,
-        state: ScalingSuspension,
-    ) -> impl Future<Output = Result<(), EcsError>> + Send;
-
-    /// UntagResource.
-    fn untag_resource(
-        &self,
-        arn: &str,
-        keys: &[String],
-    ) -> impl Future<Output = Result<(), EcsError>> + Send;
 }
 
 /// Describe each distinct ARN of `arns` once (the client caches by ARN), a

@@ -6,12 +6,12 @@
 //! work stops with zero mutating calls.
 //!
 //! [`need`] says what to look up (pure), [`check`] looks it up through
-//! [`Ecs`] in batches, and [`verdict`] turns the answers into problems and
+//! [`Lookups`] in batches, and [`verdict`] turns the answers into problems and
 //! warnings (pure). A lookup the credentials may not make is a warning.
 
 pub mod need;
 
-use crate::ecs::{Ecs, EcsError};
+use crate::ecs::{EcsError, Lookups};
 use crate::taskdef::model::TaskDefinitionSpec;
 use need::{EcrImage, Needs, Place, SecretSource};
 use std::collections::BTreeMap;
@@ -135,7 +135,7 @@ pub fn verdict(needs: &Needs, found: &Found) -> Report {
 
 /// The whole preflight of `definitions` (by service) in the client's region:
 /// what they need, looked up, judged.
-pub async fn run<E: Ecs>(
+pub async fn run<E: Lookups>(
     ecs: &E,
     definitions: &[(String, &TaskDefinitionSpec)],
 ) -> Result<(Needs, Report), EcsError> {
@@ -150,7 +150,7 @@ pub async fn run<E: Ecs>(
 /// repository, SSM parameters ten at a time, one call per role, secret and
 /// log group. AccessDenied becomes [`Presence::Denied`]; any other failure
 /// ends the check.
-pub async fn check<E: Ecs>(ecs: &E, needs: &Needs) -> Result<Found, EcsError> {
+pub async fn check<E: Lookups>(ecs: &E, needs: &Needs) -> Result<Found, EcsError> {
     let (images, roles, secrets, log_groups) = tokio::try_join!(
         check_images(ecs, needs),
         check_roles(ecs, needs),
@@ -165,7 +165,7 @@ pub async fn check<E: Ecs>(ecs: &E, needs: &Needs) -> Result<Found, EcsError> {
     })
 }
 
-async fn check_images<E: Ecs>(
+async fn check_images<E: Lookups>(
     ecs: &E,
     needs: &Needs,
 ) -> Result<BTreeMap<EcrImage, Presence>, EcsError> {
@@ -194,7 +194,7 @@ async fn check_images<E: Ecs>(
     Ok(found)
 }
 
-async fn check_roles<E: Ecs>(
+async fn check_roles<E: Lookups>(
     ecs: &E,
     needs: &Needs,
 ) -> Result<BTreeMap<String, Presence>, EcsError> {
@@ -206,7 +206,7 @@ async fn check_roles<E: Ecs>(
     Ok(roles.into_iter().zip(answers).collect())
 }
 
-async fn check_secrets<E: Ecs>(
+async fn check_secrets<E: Lookups>(
     ecs: &E,
     needs: &Needs,
 ) -> Result<BTreeMap<SecretSource, Presence>, EcsError> {
@@ -245,7 +245,7 @@ async fn check_secrets<E: Ecs>(
     Ok(found)
 }
 
-async fn check_log_groups<E: Ecs>(
+async fn check_log_groups<E: Lookups>(
     ecs: &E,
     needs: &Needs,
 ) -> Result<BTreeMap<(String, String), Presence>, EcsError> {
