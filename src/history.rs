@@ -10,7 +10,7 @@
 //! cached by ARN). Records are never deleted; `history --limit` bounds what is
 //! read.
 
-use crate::ecs::{Ecs, EcsError};
+use crate::ecs::{AwsError, Ecs};
 use crate::taskdef::model::{ContainerDefinition, KeyValuePair, TaskDefinitionSpec};
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +81,7 @@ pub fn parse(definition: &TaskDefinitionSpec) -> Option<Release> {
 }
 
 /// Record one release.
-pub async fn record<E: Ecs>(ecs: &E, environment: &str, release: &Release) -> Result<(), EcsError> {
+pub async fn record<E: Ecs>(ecs: &E, environment: &str, release: &Release) -> Result<(), AwsError> {
     ecs.register_task_definition(&record_definition(environment, release))
         .await
         .map(drop)
@@ -92,7 +92,7 @@ pub async fn list<E: Ecs>(
     ecs: &E,
     environment: &str,
     limit: usize,
-) -> Result<Vec<Release>, EcsError> {
+) -> Result<Vec<Release>, AwsError> {
     let arns = ecs
         .list_task_definitions(&family(environment), limit)
         .await?;

@@ -5,7 +5,7 @@
 
 pub mod layout;
 
-use crate::ecs::{Ecs, EcsError};
+use crate::ecs::{AwsError, Ecs};
 use layout::{AdoptedService, LayoutError, RepoFile};
 use std::path::{Path, PathBuf};
 
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub enum AdoptError {
     /// ECS failed.
     #[error(transparent)]
-    Ecs(#[from] EcsError),
+    Ecs(#[from] AwsError),
     /// The services do not make one environment.
     #[error(transparent)]
     Layout(#[from] LayoutError),
@@ -81,7 +81,7 @@ pub async fn read<E: Ecs>(
         let td = ecs
             .describe_task_definition(&service.task_definition)
             .await?
-            .ok_or_else(|| EcsError::Api {
+            .ok_or_else(|| AwsError::Api {
                 operation: "DescribeTaskDefinition",
                 code: "ClientException".into(),
                 message: format!("{} is not described", service.task_definition),

@@ -3,7 +3,7 @@
 //! ([`Lease::check`]): once the lease may have passed to another deckhand (a
 //! renewal found it taken over, or it went unrenewed for its TTL less a
 //! margin: a process paused or cut off), the release stops with
-//! [`EcsError::LeaseLost`] before its next mutating call. RunTask (a
+//! [`AwsError::LeaseLost`] before its next mutating call. RunTask (a
 //! migration, which must never run twice) renews a table lease first and
 //! acts only on the table's fresh answer.
 //!
@@ -13,7 +13,7 @@
 
 use super::lease::Lease;
 use crate::ecs::{
-    AwsClient, CallCounter, Cluster, CreateServiceRequest, DesiredStatus, Ecs, EcsError, Lookups,
+    AwsClient, AwsError, CallCounter, Cluster, CreateServiceRequest, DesiredStatus, Ecs, Lookups,
     RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, Task, TaskDefinition,
     UpdateServiceRequest,
 };
@@ -37,7 +37,7 @@ impl<'l, 'a, E: Ecs> Fenced<'l, 'a, E> {
 /// Read calls, passed straight on: `name(arg: Type, ...) -> Output;`.
 macro_rules! pass_on {
     ($($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {$(
-        async fn $name(&self, $($arg: $ty),*) -> Result<$out, EcsError> {
+        async fn $name(&self, $($arg: $ty),*) -> Result<$out, AwsError> {
             self.ecs.$name($($arg),*).await
         }
     )*};
@@ -46,7 +46,7 @@ macro_rules! pass_on {
 /// Mutating calls, each after the lease check: `name(arg: Type, ...) -> Output;`.
 macro_rules! fence {
     ($($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {$(
-        async fn $name(&self, $($arg: $ty),*) -> Result<$out, EcsError> {
+        async fn $name(&self, $($arg: $ty),*) -> Result<$out, AwsError> {
             self.lease.check()?;
             self.ecs.$name($($arg),*).await
         }
@@ -88,7 +88,7 @@ impl<E: Ecs> Ecs for Fenced<'_, '_, E> {
 
     /// A migration must never run twice: with a lock table, renew first and
     /// act only on the table's fresh answer.
-    async fn run_task(&self, request: &RunTaskRequest) -> Result<RunTaskOutcome, EcsError> {
+    async fn run_task(&self, request: &RunTaskRequest) -> Result<RunTaskOutcome, AwsError> {
         self.lease.confirm_now().await?;
         self.ecs.run_task(request).await
     }

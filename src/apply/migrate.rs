@@ -15,7 +15,7 @@ use super::verdict::TaskOutcome;
 use super::wait;
 use super::{ApplyError, Release};
 use crate::ecs::{
-    DesiredStatus, Ecs, EcsError, Lookups, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
+    AwsError, DesiredStatus, Ecs, Lookups, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
     UpdateServiceRequest,
 };
 use crate::plan::{Migrate, Quiesce};
@@ -127,7 +127,7 @@ impl<E: Ecs + Lookups> Release<'_, E> {
     }
 
     /// Put quiesced services back to their count (old task definition).
-    async fn restore(&self, quiesced: &[QuiescedService]) -> Result<(), EcsError> {
+    async fn restore(&self, quiesced: &[QuiescedService]) -> Result<(), AwsError> {
         for q in quiesced {
             self.ecs
                 .update_service(&UpdateServiceRequest::count(
@@ -153,7 +153,7 @@ impl<E: Ecs + Lookups> Release<'_, E> {
     }
 
     /// The environment's migration tasks, running and recently stopped.
-    async fn migration_tasks(&self, run: &MigrationRun) -> Result<Vec<Task>, EcsError> {
+    async fn migration_tasks(&self, run: &MigrationRun) -> Result<Vec<Task>, AwsError> {
         let cluster = &self.env.cluster;
         let mut arns = self
             .ecs

@@ -40,7 +40,7 @@ mod rollback;
 pub mod verdict;
 pub mod wait;
 
-use crate::ecs::{Ecs, EcsError, ErrorClass, Lookups};
+use crate::ecs::{AwsError, Ecs, ErrorClass, Lookups};
 use crate::live::{self, ReleaseId};
 use crate::plan::{self, Plan, PlanError, Step};
 use crate::plan::{Migrate, RegisterTaskDefinition};
@@ -108,7 +108,7 @@ pub enum ApplyOutcome {
 pub enum ApplyError {
     /// ECS failed (after the SDK's retries).
     #[error(transparent)]
-    Ecs(#[from] EcsError),
+    Ecs(#[from] AwsError),
     /// No plan is possible.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -145,7 +145,7 @@ pub enum ApplyError {
     MigrationInterrupted {
         revision: String,
         #[source]
-        source: EcsError,
+        source: AwsError,
     },
     /// Quiesced services did not stop in time.
     #[error("quiesce failed: {0}; the migration did not run and the services were restored")]
@@ -189,7 +189,7 @@ impl ApplyError {
             ApplyError::QuiesceTimeout(_) => "quiesce",
             ApplyError::Preflight { .. } => "preflight",
             ApplyError::RolloutFailed { .. } => "rollout",
-            ApplyError::Lease(_) | ApplyError::Ecs(EcsError::LeaseLost { .. }) => "lease",
+            ApplyError::Lease(_) | ApplyError::Ecs(AwsError::LeaseLost { .. }) => "lease",
             ApplyError::Plan(_) => "plan",
             ApplyError::Ecs(_) => "ecs",
             ApplyError::EndedBefore { .. } => "finish-release",
@@ -447,7 +447,7 @@ async fn register<E: Ecs>(
     ecs: &E,
     plan: &Plan,
     progress: &Progress,
-) -> Result<BTreeMap<String, String>, EcsError> {
+) -> Result<BTreeMap<String, String>, AwsError> {
     let registrations = plan.steps.iter().filter_map(|step| match step {
         Step::RegisterTaskDefinition(RegisterTaskDefinition {
             service,
@@ -456,7 +456,7 @@ async fn register<E: Ecs>(
         }) => Some(async move {
             let td = ecs.register_task_definition(task_definition).await?;
             progress.say("register", format!("{family} for {service}: {}", td.arn));
-            Ok::<_, EcsError>((service.clone(), td.arn.clone()))
+            Ok::<_, AwsError>((service.clone(), td.arn.clone()))
         }),
         _ => None,
     });

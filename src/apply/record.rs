@@ -6,7 +6,7 @@
 
 use super::progress::Progress;
 use super::{ApplyError, ApplyOptions, ApplyOutcome};
-use crate::ecs::{Ecs, EcsError, ErrorClass};
+use crate::ecs::{AwsError, Ecs, ErrorClass};
 use crate::live::ReleaseId;
 use crate::plan::{Finish, FinishRelease, Plan, Step};
 use crate::spec::Environment;
@@ -32,7 +32,7 @@ pub(super) async fn begin<E: Ecs>(
     progress: &Progress,
     cluster_arn: &str,
     started: std::time::SystemTime,
-) -> Result<Begun, EcsError> {
+) -> Result<Begun, AwsError> {
     let finishing = plan.steps.iter().find_map(|step| match step {
         Step::FinishRelease(finish) => Some(finish),
         _ => None,

@@ -5,7 +5,7 @@
 use super::Release;
 use super::verdict::RolloutWatch;
 use super::wait;
-use crate::ecs::{Ecs, EcsError, Lookups, UpdateServiceRequest};
+use crate::ecs::{AwsError, Ecs, Lookups, UpdateServiceRequest};
 
 /// A service updated in this release, and how to put it back.
 pub(super) struct Updated {
@@ -17,7 +17,7 @@ pub(super) struct Updated {
 impl<E: Ecs + Lookups> Release<'_, E> {
     /// Put every service updated in this release back on what it ran before,
     /// and wait for that. Returns the services rolled back.
-    pub(super) async fn roll_back(&self, updated: &[Updated]) -> Result<Vec<String>, EcsError> {
+    pub(super) async fn roll_back(&self, updated: &[Updated]) -> Result<Vec<String>, AwsError> {
         let mut watches = Vec::new();
         for u in updated {
             let Some(previous) = &u.previous_task_definition else {

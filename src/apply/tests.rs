@@ -752,7 +752,7 @@ mod lock_table {
     //! Releases with `--lock-table`: strict leases, fencing.
     use super::*;
     use crate::apply::lease::Locks;
-    use crate::ecs::EcsError;
+    use crate::ecs::AwsError;
     use crate::ecs::locks::{LockTable, MemoryLockTable};
     use std::sync::Arc;
 
@@ -909,7 +909,7 @@ mod lock_table {
         let ApplyError::MigrationInterrupted { source, .. } = &err else {
             panic!("expected an interrupted migration: {err}");
         };
-        assert!(matches!(source, EcsError::LeaseLost { .. }), "{source}");
+        assert!(matches!(source, AwsError::LeaseLost { .. }), "{source}");
         assert!(err.to_string().contains("not renewed"), "{err}");
         assert_only_reads_since(&fake, known);
         table.down.store(false, std::sync::atomic::Ordering::SeqCst);

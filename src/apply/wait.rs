@@ -9,7 +9,7 @@
 
 use super::progress::Progress;
 use super::verdict::{self, RolloutHealth, RolloutWatch, TaskOutcome};
-use crate::ecs::{Ecs, EcsError, Task};
+use crate::ecs::{AwsError, Ecs, Task};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -43,7 +43,7 @@ pub async fn rollouts<E: Ecs>(
     polling: Polling,
     progress: &Progress,
     step: &str,
-) -> Result<BTreeMap<String, RolloutHealth>, EcsError> {
+) -> Result<BTreeMap<String, RolloutHealth>, AwsError> {
     let start = Instant::now();
     let mut results = BTreeMap::new();
     let mut seen_events: HashSet<String> = HashSet::new();
@@ -121,7 +121,7 @@ pub async fn drained<E: Ecs>(
     timeout: Duration,
     polling: Polling,
     progress: &Progress,
-) -> Result<bool, EcsError> {
+) -> Result<bool, AwsError> {
     let start = Instant::now();
     let mut last = String::new();
     loop {
@@ -155,7 +155,7 @@ pub async fn task_stopped<E: Ecs>(
     timeout: Duration,
     polling: Polling,
     progress: &Progress,
-) -> Result<Option<(Task, TaskOutcome)>, EcsError> {
+) -> Result<Option<(Task, TaskOutcome)>, AwsError> {
     let start = Instant::now();
     let mut last = String::new();
     loop {

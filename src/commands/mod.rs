@@ -24,7 +24,7 @@ use crate::adopt::AdoptError;
 use crate::apply::ApplyError;
 use crate::cli::{Command, StatusFormat};
 use crate::controller::ControllerError;
-use crate::ecs::EcsError;
+use crate::ecs::AwsError;
 use crate::plan::PlanError;
 use crate::source::SourceError;
 use crate::spec::SpecError;
@@ -52,7 +52,7 @@ pub enum CommandError {
     Source(#[from] SourceError),
     /// ECS failed.
     #[error(transparent)]
-    Ecs(#[from] EcsError),
+    Ecs(#[from] AwsError),
     /// No plan is possible.
     #[error(transparent)]
     Plan(#[from] PlanError),

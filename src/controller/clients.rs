@@ -3,7 +3,7 @@
 //! makes them; the controller's tests connect to the in-memory fake.
 
 use super::state::ControllerState;
-use crate::ecs::{AwsClient, Ecs, EcsClient, EcsError, Lookups};
+use crate::ecs::{AwsClient, AwsError, Ecs, EcsClient, Lookups};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ pub trait Connect: Send + Sync + 'static {
     fn connect(
         &self,
         region: Option<&str>,
-    ) -> impl Future<Output = Result<Self::Ecs, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Self::Ecs, AwsError>> + Send;
 }
 
 /// Real clients from the standard AWS config.
@@ -25,7 +25,7 @@ pub struct SdkConnect;
 
 impl Connect for SdkConnect {
     type Ecs = EcsClient;
-    async fn connect(&self, region: Option<&str>) -> Result<EcsClient, EcsError> {
+    async fn connect(&self, region: Option<&str>) -> Result<EcsClient, AwsError> {
         EcsClient::connect(region).await
     }
 }
@@ -49,7 +49,7 @@ impl<C: Connect> ClientCache<C> {
 
     /// The client of `region`, made on first use (a failure to make one is
     /// not kept: the next cycle tries again).
-    pub async fn get(&self, region: Option<&str>) -> Result<C::Ecs, EcsError> {
+    pub async fn get(&self, region: Option<&str>) -> Result<C::Ecs, AwsError> {
         let mut clients = self.clients.lock().await;
         if let Some(ecs) = clients.get(&region.map(str::to_owned)) {
             return Ok(ecs.clone());

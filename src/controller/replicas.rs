@@ -25,7 +25,7 @@
 //! holds get the commit within a round instead of an interval.
 
 use crate::apply::lease::surely_held_for;
-use crate::ecs::{Claim, EcsError, LeaseRecord, LockTable};
+use crate::ecs::{AwsError, Claim, LeaseRecord, LockTable};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -217,7 +217,7 @@ impl Replica {
 
     /// Tell the other replicas that a webhook brought this one a new commit
     /// (they fetch on their next round).
-    pub async fn announce(&self) -> Result<(), EcsError> {
+    pub async fn announce(&self) -> Result<(), AwsError> {
         self.table
             .announce(REPO_ID, &self.me, ANNOUNCEMENT_TTL)
             .await
@@ -225,7 +225,7 @@ impl Replica {
 
     /// One round: scan, renew membership, renew/take/give up shards. True
     /// when another replica announced a commit since the last round.
-    pub async fn round(&self) -> Result<bool, EcsError> {
+    pub async fn round(&self) -> Result<bool, AwsError> {
         let sent = Instant::now();
         let records = self.table.list().await?;
         let announced = self.announced(&records);

@@ -15,7 +15,7 @@ struct FakeConnect(FakeEcs);
 
 impl Connect for FakeConnect {
     type Ecs = FakeEcs;
-    async fn connect(&self, _region: Option<&str>) -> Result<FakeEcs, crate::ecs::EcsError> {
+    async fn connect(&self, _region: Option<&str>) -> Result<FakeEcs, crate::ecs::AwsError> {
         Ok(self.0.clone())
     }
 }

@@ -3,7 +3,7 @@
 //! `aws-sdk-applicationautoscaling` client (same config, same call counter).
 
 use super::credentials::CredentialSource;
-use super::error::EcsError;
+use super::error::AwsError;
 use super::types::ScalingSuspension;
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
@@ -23,7 +23,7 @@ pub(super) async fn scaling_of(
     credentials: &CredentialSource,
     cluster: &str,
     services: &[String],
-) -> Result<BTreeMap<String, ScalingSuspension>, EcsError> {
+) -> Result<BTreeMap<String, ScalingSuspension>, AwsError> {
     let mut out = BTreeMap::new();
     for batch in services.chunks(RESOURCE_IDS_BATCH) {
         let ids: Vec<String> = batch.iter().map(|s| resource_id(cluster, s)).collect();
@@ -34,7 +34,7 @@ pub(super) async fn scaling_of(
             .set_resource_ids(Some(ids))
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("DescribeScalableTargets", e, credentials))?;
+            .map_err(|e| AwsError::from_sdk("DescribeScalableTargets", e, credentials))?;
         for target in answer.scalable_targets() {
             let Some(service) = target
                 .resource_id()
@@ -65,7 +65,7 @@ pub(super) async fn set_scaling(
     cluster: &str,
     service: &str,
     state: ScalingSuspension,
-) -> Result<(), EcsError> {
+) -> Result<(), AwsError> {
     client
         .register_scalable_target()
         .service_namespace(ServiceNamespace::Ecs)
@@ -80,6 +80,6 @@ pub(super) async fn set_scaling(
         )
         .send()
         .await
-        .map_err(|e| EcsError::from_sdk("RegisterScalableTarget", e, credentials))?;
+        .map_err(|e| AwsError::from_sdk("RegisterScalableTarget", e, credentials))?;
     Ok(())
 }

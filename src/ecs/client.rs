@@ -6,12 +6,12 @@
 //! DescribeTaskDefinition by ARN is answered from a bounded cache;
 //! mutating calls pass the [`RateLimiter`] first. Retries of throttling and
 //! 5xx are the SDK's standard retry mode; what survives them is an
-//! [`EcsError`] for the caller's backoff.
+//! [`AwsError`] for the caller's backoff.
 
 use super::cache::TaskDefinitionCache;
 use super::calls::CallCounter;
 use super::credentials::CredentialSource;
-use super::error::EcsError;
+use super::error::AwsError;
 use super::limiter::RateLimiter;
 use super::lookups::LookupClients;
 use super::session::{client_for, counting, shared_config};
@@ -46,7 +46,7 @@ impl EcsClient {
     ///
     /// Fails before any request when an endpoint variable is not a URL or
     /// `AWS_PROFILE` names a profile that does not exist.
-    pub async fn connect(region: Option<&str>) -> Result<EcsClient, EcsError> {
+    pub async fn connect(region: Option<&str>) -> Result<EcsClient, AwsError> {
         let (shared, credentials) = shared_config(region).await?;
         let calls = Arc::new(CallCounter::default());
         let interceptor = counting(calls.clone());
@@ -77,7 +77,7 @@ impl EcsClient {
         started_by: Option<&str>,
         service: Option<&str>,
         status: DesiredStatus,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, AwsError> {
         self.need_region()?;
         let out = self
             .client
@@ -91,14 +91,14 @@ impl EcsClient {
             })
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("ListTasks", e, &self.credentials))?;
+            .map_err(|e| AwsError::from_sdk("ListTasks", e, &self.credentials))?;
         Ok(out.task_arns().to_vec())
     }
 
     /// No call can be signed without a region: say so before sending anything.
-    fn need_region(&self) -> Result<(), EcsError> {
+    fn need_region(&self) -> Result<(), AwsError> {
         if self.region.is_none() {
-            return Err(EcsError::NoRegion);
+            return Err(AwsError::NoRegion);
         }
         Ok(())
     }
@@ -120,9 +120,9 @@ impl EcsClient {
         self.task_definitions.get(arn)
     }
 
-    fn cluster_error(&self, cluster: &str, e: EcsError) -> EcsError {
+    fn cluster_error(&self, cluster: &str, e: AwsError) -> AwsError {
         if e.code() == Some("ClusterNotFoundException") {
-            EcsError::ClusterNotFound {
+            AwsError::ClusterNotFound {
                 cluster: cluster.to_owned(),
                 region: self.region.clone(),
             }
@@ -234,7 +234,7 @@ fn task_of(t: &sdk::Task) -> Task {
     }
 }
 
-fn network(vpc: &AwsVpc) -> Result<sdk::NetworkConfiguration, EcsError> {
+fn network(vpc: &AwsVpc) -> Result<sdk::NetworkConfiguration, AwsError> {
     let config = sdk::AwsVpcConfiguration::builder()
         .set_subnets(Some(vpc.subnets.clone()))
         .set_security_groups(Some(vpc.security_groups.clone()))
@@ -244,7 +244,7 @@ fn network(vpc: &AwsVpc) -> Result<sdk::NetworkConfiguration, EcsError> {
                 .map(sdk::AssignPublicIp::from),
         )
         .build()
-        .map_err(|e| EcsError::Request {
+        .map_err(|e| AwsError::Request {
             operation: "networkConfiguration",
             detail: e.to_string(),
         })?;
@@ -264,7 +264,7 @@ impl AwsClient for EcsClient {
 }
 
 impl Ecs for EcsClient {
-    async fn describe_cluster(&self, cluster: &str) -> Result<Cluster, EcsError> {
+    async fn describe_cluster(&self, cluster: &str) -> Result<Cluster, AwsError> {
         self.need_region()?;
         let out = self
             .client
@@ -273,7 +273,7 @@ impl Ecs for EcsClient {
             .include(sdk::ClusterField::Tags)
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("DescribeClusters", e, &self.credentials))?;
+            .map_err(|e| AwsError::from_sdk("DescribeClusters", e, &self.credentials))?;
         out.clusters()
             .iter()
             .find(|c| c.status() != Some("INACTIVE"))
@@ -281,7 +281,7 @@ impl Ecs for EcsClient {
                 arn: c.cluster_arn().unwrap_or_default().to_owned(),
                 tags: tags_of(c.tags()),
             })
-            .ok_or_else(|| EcsError::ClusterNotFound {
+            .ok_or_else(|| AwsError::ClusterNotFound {
                 cluster: cluster.to_owned(),
                 region: self.region.clone(),
             })
@@ -291,7 +291,7 @@ impl Ecs for EcsClient {
         &self,
         cluster: &str,
         names: &[String],
-    ) -> Result<Vec<Service>, EcsError> {
+    ) -> Result<Vec<Service>, AwsError> {
         use futures_util::StreamExt;
         self.need_region()?;
         let batches: Vec<Vec<String>> = names
@@ -320,7 +320,7 @@ impl Ecs for EcsClient {
             let out = result.map_err(|e| {
                 self.cluster_error(
                     cluster,
-                    EcsError::from_sdk("DescribeServices", e, &self.credentials),
+                    AwsError::from_sdk("DescribeServices", e, &self.credentials),
                 )
             })?;
             services.extend(
@@ -333,7 +333,7 @@ impl Ecs for EcsClient {
         Ok(services)
     }
 
-    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, EcsError> {
+    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
         self.need_region()?;
         let mut names = Vec::new();
         let mut next: Option<String> = None;
@@ -349,7 +349,7 @@ impl Ecs for EcsClient {
                 .map_err(|e| {
                     self.cluster_error(
                         cluster,
-                        EcsError::from_sdk("ListServices", e, &self.credentials),
+                        AwsError::from_sdk("ListServices", e, &self.credentials),
                     )
                 })?;
             names.extend(
@@ -368,7 +368,7 @@ impl Ecs for EcsClient {
     async fn describe_task_definition(
         &self,
         reference: &str,
-    ) -> Result<Option<Arc<TaskDefinition>>, EcsError> {
+    ) -> Result<Option<Arc<TaskDefinition>>, AwsError> {
         if let Some(hit) = self.cached(reference) {
             return Ok(Some(hit));
         }
@@ -383,7 +383,7 @@ impl Ecs for EcsClient {
         let out = match result {
             Ok(out) => out,
             Err(e) => {
-                let e = EcsError::from_sdk("DescribeTaskDefinition", e, &self.credentials);
+                let e = AwsError::from_sdk("DescribeTaskDefinition", e, &self.credentials);
                 // ECS answers ClientException for an unknown family or ARN.
                 if e.code() == Some("ClientException") {
                     return Ok(None);
@@ -405,10 +405,10 @@ impl Ecs for EcsClient {
     async fn register_task_definition(
         &self,
         spec: &TaskDefinitionSpec,
-    ) -> Result<Arc<TaskDefinition>, EcsError> {
+    ) -> Result<Arc<TaskDefinition>, AwsError> {
         self.need_region()?;
         let request = super::taskdef::register_request(&self.client, spec).map_err(|e| {
-            EcsError::Request {
+            AwsError::Request {
                 operation: "RegisterTaskDefinition",
                 detail: e.to_string(),
             }
@@ -417,8 +417,8 @@ impl Ecs for EcsClient {
         let out = request
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("RegisterTaskDefinition", e, &self.credentials))?;
-        let td = out.task_definition().ok_or_else(|| EcsError::Other {
+            .map_err(|e| AwsError::from_sdk("RegisterTaskDefinition", e, &self.credentials))?;
+        let td = out.task_definition().ok_or_else(|| AwsError::Other {
             operation: "RegisterTaskDefinition",
             detail: "ECS returned no task definition".into(),
             cause: None,
@@ -426,7 +426,7 @@ impl Ecs for EcsClient {
         Ok(self.remember(td, spec.tags.clone()))
     }
 
-    async fn create_service(&self, request: &CreateServiceRequest) -> Result<(), EcsError> {
+    async fn create_service(&self, request: &CreateServiceRequest) -> Result<(), AwsError> {
         self.need_region()?;
         let mut call = self
             .client
@@ -444,14 +444,14 @@ impl Ecs for EcsClient {
         self.limiter.acquire("CreateService").await;
         call.send()
             .await
-            .map_err(|e| EcsError::from_sdk("CreateService", e, &self.credentials))?;
+            .map_err(|e| AwsError::from_sdk("CreateService", e, &self.credentials))?;
         Ok(())
     }
 
     async fn update_service(
         &self,
         request: &UpdateServiceRequest,
-    ) -> Result<Option<String>, EcsError> {
+    ) -> Result<Option<String>, AwsError> {
         self.need_region()?;
         self.limiter.acquire("UpdateService").await;
         let out = self
@@ -463,7 +463,7 @@ impl Ecs for EcsClient {
             .set_desired_count(request.desired_count)
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("UpdateService", e, &self.credentials))?;
+            .map_err(|e| AwsError::from_sdk("UpdateService", e, &self.credentials))?;
         Ok(out
             .service()
             .and_then(|s| {
@@ -474,7 +474,7 @@ impl Ecs for EcsClient {
             .and_then(|d| d.id().map(str::to_owned)))
     }
 
-    async fn run_task(&self, request: &RunTaskRequest) -> Result<RunTaskOutcome, EcsError> {
+    async fn run_task(&self, request: &RunTaskRequest) -> Result<RunTaskOutcome, AwsError> {
         self.need_region()?;
         let mut call = self
             .client
@@ -503,7 +503,7 @@ impl Ecs for EcsClient {
         let out = call
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("RunTask", e, &self.credentials))?;
+            .map_err(|e| AwsError::from_sdk("RunTask", e, &self.credentials))?;
         if let Some(failure) = out.failures().first() {
             return Ok(RunTaskOutcome::NotStarted(
                 format!(
@@ -519,14 +519,14 @@ impl Ecs for EcsClient {
             .first()
             .and_then(|t| t.task_arn())
             .map(|arn| RunTaskOutcome::Started(arn.to_owned()))
-            .ok_or_else(|| EcsError::Other {
+            .ok_or_else(|| AwsError::Other {
                 operation: "RunTask",
                 detail: "ECS started no task and reported no failure".into(),
                 cause: None,
             })
     }
 
-    async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> Result<Vec<Task>, EcsError> {
+    async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> Result<Vec<Task>, AwsError> {
         if arns.is_empty() {
             return Ok(Vec::new());
         }
@@ -542,7 +542,7 @@ impl Ecs for EcsClient {
                 .include(sdk::TaskField::Tags)
                 .send()
                 .await
-                .map_err(|e| EcsError::from_sdk("DescribeTasks", e, &self.credentials))?;
+                .map_err(|e| AwsError::from_sdk("DescribeTasks", e, &self.credentials))?;
             tasks.extend(out.tasks().iter().map(task_of));
         }
         Ok(tasks)
@@ -553,7 +553,7 @@ impl Ecs for EcsClient {
         cluster: &str,
         started_by: &str,
         status: DesiredStatus,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, AwsError> {
         self.list_tasks_where(cluster, Some(started_by), None, status)
             .await
     }
@@ -563,7 +563,7 @@ impl Ecs for EcsClient {
         cluster: &str,
         service: &str,
         status: DesiredStatus,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, AwsError> {
         self.list_tasks_where(cluster, None, Some(service), status)
             .await
     }
@@ -572,7 +572,7 @@ impl Ecs for EcsClient {
         &self,
         family: &str,
         limit: usize,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, AwsError> {
         self.need_region()?;
         let mut arns = Vec::new();
         let mut next: Option<String> = None;
@@ -586,7 +586,7 @@ impl Ecs for EcsClient {
                 .set_next_token(next.take())
                 .send()
                 .await
-                .map_err(|e| EcsError::from_sdk("ListTaskDefinitions", e, &self.credentials))?;
+                .map_err(|e| AwsError::from_sdk("ListTaskDefinitions", e, &self.credentials))?;
             // The prefix also matches longer families: keep this one only.
             arns.extend(
                 out.task_definition_arns()
@@ -607,7 +607,7 @@ impl Ecs for EcsClient {
         Ok(arns)
     }
 
-    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> Result<(), EcsError> {
+    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> Result<(), AwsError> {
         self.need_region()?;
         self.limiter.acquire("StopTask").await;
         self.client
@@ -617,11 +617,11 @@ impl Ecs for EcsClient {
             .reason(reason)
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("StopTask", e, &self.credentials))?;
+            .map_err(|e| AwsError::from_sdk("StopTask", e, &self.credentials))?;
         Ok(())
     }
 
-    async fn tag_resource(&self, arn: &str, tags: &[(String, String)]) -> Result<(), EcsError> {
+    async fn tag_resource(&self, arn: &str, tags: &[(String, String)]) -> Result<(), AwsError> {
         self.need_region()?;
         self.limiter.acquire("TagResource").await;
         self.client
@@ -630,7 +630,7 @@ impl Ecs for EcsClient {
             .set_tags(Some(sdk_tags(tags)))
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("TagResource", e, &self.credentials))?;
+            .map_err(|e| AwsError::from_sdk("TagResource", e, &self.credentials))?;
         Ok(())
     }
 
@@ -638,7 +638,7 @@ impl Ecs for EcsClient {
         &self,
         cluster: &str,
         services: &[String],
-    ) -> Result<BTreeMap<String, ScalingSuspension>, EcsError> {
+    ) -> Result<BTreeMap<String, ScalingSuspension>, AwsError> {
         self.need_region()?;
         super::autoscaling::scaling_of(&self.autoscaling, &self.credentials, cluster, services)
             .await
@@ -649,7 +649,7 @@ impl Ecs for EcsClient {
         cluster: &str,
         service: &str,
         state: ScalingSuspension,
-    ) -> Result<(), EcsError> {
+    ) -> Result<(), AwsError> {
         self.need_region()?;
         self.limiter.acquire("RegisterScalableTarget").await;
         super::autoscaling::set_scaling(
@@ -662,7 +662,7 @@ impl Ecs for EcsClient {
         .await
     }
 
-    async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), EcsError> {
+    async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
         self.need_region()?;
         self.limiter.acquire("UntagResource").await;
         self.client
@@ -671,7 +671,7 @@ impl Ecs for EcsClient {
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(|e| EcsError::from_sdk("UntagResource", e, &self.credentials))?;
+            .map_err(|e| AwsError::from_sdk("UntagResource", e, &self.credentials))?;
         Ok(())
     }
 }
@@ -683,13 +683,13 @@ impl super::Lookups for EcsClient {
         account: &str,
         repository: &str,
         references: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
+    ) -> Result<BTreeSet<String>, AwsError> {
         self.lookups
             .describe_images(region, account, repository, references)
             .await
     }
 
-    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
+    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, AwsError> {
         self.lookups.roles_exist(names).await
     }
 
@@ -697,15 +697,15 @@ impl super::Lookups for EcsClient {
         &self,
         region: &str,
         names: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
+    ) -> Result<BTreeSet<String>, AwsError> {
         self.lookups.parameters_exist(region, names).await
     }
 
-    async fn secret_exists(&self, region: &str, id: &str) -> Result<bool, EcsError> {
+    async fn secret_exists(&self, region: &str, id: &str) -> Result<bool, AwsError> {
         self.lookups.secret_exists(region, id).await
     }
 
-    async fn log_group_exists(&self, region: &str, name: &str) -> Result<bool, EcsError> {
+    async fn log_group_exists(&self, region: &str, name: &str) -> Result<bool, AwsError> {
         self.lookups.log_group_exists(region, name).await
     }
 
@@ -715,7 +715,7 @@ impl super::Lookups for EcsClient {
         group: &str,
         stream: &str,
         lines: usize,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, AwsError> {
         self.lookups.log_tail(region, group, stream, lines).await
     }
 }

@@ -1,4 +1,5 @@
-//! ECS failures, typed and classified. Each error knows its [`ErrorClass`]
+//! AWS failures (ECS, Application Auto Scaling, the lookups' services,
+//! DynamoDB, and signing in), typed and classified. Each error knows its [`ErrorClass`]
 //! from its variant alone (the SDK's error kind and the service's error
 //! code), never from message text, so the controller can decide between
 //! "back off and retry" and "wait for a new commit" without reading words.
@@ -24,9 +25,9 @@ pub enum ErrorClass {
     User,
 }
 
-/// An ECS failure.
+/// A failure of an AWS call (or of signing in before one).
 #[derive(Debug, thiserror::Error)]
-pub enum EcsError {
+pub enum AwsError {
     /// The credential chain found nothing; `advice` is worded for the source
     /// the user configured (see [`CredentialSource::advice`]).
     #[error("{advice}")]
@@ -184,11 +185,11 @@ const REJECTED_CODES: &[&str] = &[
     "PlatformTaskDefinitionIncompatibilityException",
 ];
 
-impl EcsError {
+impl AwsError {
     /// The ECS error code, for API errors.
     pub fn code(&self) -> Option<&str> {
         match self {
-            EcsError::Api { code, .. } => Some(code),
+            AwsError::Api { code, .. } => Some(code),
             _ => None,
         }
     }
@@ -196,11 +197,11 @@ impl EcsError {
     /// How to treat this failure.
     pub fn class(&self) -> ErrorClass {
         match self {
-            EcsError::NoRegion
-            | EcsError::Request { .. }
-            | EcsError::LockTableMissing { .. }
-            | EcsError::NotALockTable { .. } => ErrorClass::User,
-            EcsError::Api { code, status, .. }
+            AwsError::NoRegion
+            | AwsError::Request { .. }
+            | AwsError::LockTableMissing { .. }
+            | AwsError::NotALockTable { .. } => ErrorClass::User,
+            AwsError::Api { code, status, .. }
                 if *status < 500 && REJECTED_CODES.contains(&code.as_str()) =>
             {
                 ErrorClass::User
@@ -215,7 +216,7 @@ impl EcsError {
         operation: &'static str,
         error: SdkError<E, R>,
         credentials: &CredentialSource,
-    ) -> EcsError
+    ) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + HttpStatus + Send + Sync + 'static,
@@ -225,26 +226,26 @@ impl EcsError {
             let code = e.code().unwrap_or("Unknown").to_owned();
             let message = e.message().unwrap_or("").to_owned();
             if DENIED_CODES.contains(&code.as_str()) {
-                return EcsError::AccessDenied {
+                return AwsError::AccessDenied {
                     action: iam_action(operation),
                     message,
                 };
             }
             if EXPIRED_CODES.contains(&code.as_str()) {
-                return EcsError::CredentialsRejected {
+                return AwsError::CredentialsRejected {
                     operation,
                     code,
                     advice: credentials.expired_advice(),
                 };
             }
             if UNRECOGNIZED_CODES.contains(&code.as_str()) {
-                return EcsError::CredentialsRejected {
+                return AwsError::CredentialsRejected {
                     operation,
                     code,
                     advice: "AWS does not recognise these credentials (wrong access key, secret or account): check them, or sign in again".into(),
                 };
             }
-            return EcsError::Api {
+            return AwsError::Api {
                 operation,
                 code,
                 message,
@@ -253,7 +254,7 @@ impl EcsError {
         }
         let detail = innermost_cause(&error);
         if caused_by_credentials(&error) {
-            return EcsError::NoCredentials {
+            return AwsError::NoCredentials {
                 advice: credentials.advice(&detail),
                 cause: Some(Box::new(error)),
             };
@@ -264,14 +265,14 @@ impl EcsError {
             _ => false,
         };
         if unreachable {
-            return EcsError::Unreachable {
+            return AwsError::Unreachable {
                 service: service_name(operation),
                 endpoint: endpoint_description(operation),
                 detail,
                 cause: Some(Box::new(error)),
             };
         }
-        EcsError::Other {
+        AwsError::Other {
             operation,
             detail,
             cause: Some(Box::new(error)),
@@ -359,8 +360,8 @@ pub(crate) fn endpoint_description(operation: &str) -> String {
 mod tests {
     use super::*;
 
-    fn api(code: &str, status: u16) -> EcsError {
-        EcsError::Api {
+    fn api(code: &str, status: u16) -> AwsError {
+        AwsError::Api {
             operation: "UpdateService",
             code: code.into(),
             message: String::new(),
@@ -376,16 +377,16 @@ mod tests {
             (api("AccessDeniedException", 400), ErrorClass::Retryable),
             (api("ClientException", 400), ErrorClass::User),
             (api("InvalidParameterException", 400), ErrorClass::User),
-            (EcsError::NoRegion, ErrorClass::User),
+            (AwsError::NoRegion, ErrorClass::User),
             (
-                EcsError::NoCredentials {
+                AwsError::NoCredentials {
                     advice: String::new(),
                     cause: None,
                 },
                 ErrorClass::Retryable,
             ),
             (
-                EcsError::ClusterNotFound {
+                AwsError::ClusterNotFound {
                     cluster: "c".into(),
                     region: None,
                 },

@@ -16,7 +16,7 @@
 //! throttling error without applying it.
 
 use super::calls::CallCounter;
-use super::error::EcsError;
+use super::error::AwsError;
 use super::types::{
     Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus, RolloutState,
     RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceEvent, Task, TaskContainer,
@@ -233,10 +233,10 @@ impl State {
         );
     }
 
-    fn service_mut(&mut self, cluster: &str, name: &str) -> Result<&mut FakeService, EcsError> {
+    fn service_mut(&mut self, cluster: &str, name: &str) -> Result<&mut FakeService, AwsError> {
         self.services
             .get_mut(&(cluster.to_owned(), name.to_owned()))
-            .ok_or_else(|| EcsError::Api {
+            .ok_or_else(|| AwsError::Api {
                 operation: "UpdateService",
                 code: "ServiceNotFoundException".into(),
                 message: format!("service {name} not found"),
@@ -453,8 +453,8 @@ impl FakeEcs {
     async fn call<T>(
         &self,
         operation: &'static str,
-        effect: impl FnOnce(&mut State) -> Result<T, EcsError>,
-    ) -> Result<T, EcsError> {
+        effect: impl FnOnce(&mut State) -> Result<T, AwsError>,
+    ) -> Result<T, AwsError> {
         // Concurrent runs in CALLER scopes interleave at every call.
         if CALLER.try_with(|_| ()).is_ok() {
             tokio::task::yield_now().await;
@@ -468,7 +468,7 @@ impl FakeEcs {
                 self.calls.record(operation);
                 let k = s.calls_made;
                 if s.faults.throttle == Some(k) {
-                    return Err(EcsError::Api {
+                    return Err(AwsError::Api {
                         operation,
                         code: "ThrottlingException".into(),
                         message: "Rate exceeded".into(),
@@ -498,7 +498,7 @@ impl FakeEcs {
                 self.crashed.send_replace(true);
                 std::future::pending().await
             }
-            (Fault::Fail, _) => Err(EcsError::Api {
+            (Fault::Fail, _) => Err(AwsError::Api {
                 operation,
                 code: "ServerException".into(),
                 message: "internal error".into(),
@@ -520,12 +520,12 @@ impl AwsClient for FakeEcs {
 }
 
 impl Ecs for FakeEcs {
-    async fn describe_cluster(&self, cluster: &str) -> Result<Cluster, EcsError> {
+    async fn describe_cluster(&self, cluster: &str) -> Result<Cluster, AwsError> {
         self.call("DescribeClusters", |s| {
             s.clusters
                 .get(cluster)
                 .cloned()
-                .ok_or_else(|| EcsError::ClusterNotFound {
+                .ok_or_else(|| AwsError::ClusterNotFound {
                     cluster: cluster.to_owned(),
                     region: None,
                 })
@@ -537,7 +537,7 @@ impl Ecs for FakeEcs {
         &self,
         cluster: &str,
         names: &[String],
-    ) -> Result<Vec<Service>, EcsError> {
+    ) -> Result<Vec<Service>, AwsError> {
         let mut out = Vec::new();
         for batch in names.chunks(DESCRIBE_SERVICES_BATCH) {
             out.extend(
@@ -558,7 +558,7 @@ impl Ecs for FakeEcs {
         Ok(out)
     }
 
-    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, EcsError> {
+    async fn list_services(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
         self.call("ListServices", |s| {
             Ok(s.services
                 .keys()
@@ -572,7 +572,7 @@ impl Ecs for FakeEcs {
     async fn describe_task_definition(
         &self,
         reference: &str,
-    ) -> Result<Option<Arc<TaskDefinition>>, EcsError> {
+    ) -> Result<Option<Arc<TaskDefinition>>, AwsError> {
         self.call("DescribeTaskDefinition", |s| {
             if let Some(td) = s.task_definitions.get(reference) {
                 return Ok(Some(td.clone()));
@@ -589,12 +589,12 @@ impl Ecs for FakeEcs {
     async fn register_task_definition(
         &self,
         spec: &TaskDefinitionSpec,
-    ) -> Result<Arc<TaskDefinition>, EcsError> {
+    ) -> Result<Arc<TaskDefinition>, AwsError> {
         self.call("RegisterTaskDefinition", |s| Ok(s.register(spec)))
             .await
     }
 
-    async fn create_service(&self, request: &CreateServiceRequest) -> Result<(), EcsError> {
+    async fn create_service(&self, request: &CreateServiceRequest) -> Result<(), AwsError> {
         self.call("CreateService", |s| {
             s.run_service(
                 &request.cluster,
@@ -611,7 +611,7 @@ impl Ecs for FakeEcs {
     async fn update_service(
         &self,
         request: &UpdateServiceRequest,
-    ) -> Result<Option<String>, EcsError> {
+    ) -> Result<Option<String>, AwsError> {
         self.call("UpdateService", |s| {
             let id = s.id();
             let polls = s.behaviour.rollout_polls;
@@ -621,7 +621,7 @@ impl Ecs for FakeEcs {
                 .as_ref()
                 .is_none_or(|td| s.task_definitions.contains_key(td));
             if !exists {
-                return Err(EcsError::Api {
+                return Err(AwsError::Api {
                     operation: "UpdateService",
                     code: "ClientException".into(),
                     message: "TaskDefinition not found.".into(),
@@ -672,7 +672,7 @@ impl Ecs for FakeEcs {
         .await
     }
 
-    async fn run_task(&self, request: &RunTaskRequest) -> Result<RunTaskOutcome, EcsError> {
+    async fn run_task(&self, request: &RunTaskRequest) -> Result<RunTaskOutcome, AwsError> {
         self.call("RunTask", |s| {
             if let Some(existing) = s
                 .tasks
@@ -710,7 +710,7 @@ impl Ecs for FakeEcs {
         .await
     }
 
-    async fn describe_tasks(&self, _cluster: &str, arns: &[String]) -> Result<Vec<Task>, EcsError> {
+    async fn describe_tasks(&self, _cluster: &str, arns: &[String]) -> Result<Vec<Task>, AwsError> {
         if arns.is_empty() {
             return Ok(Vec::new());
         }
@@ -732,7 +732,7 @@ impl Ecs for FakeEcs {
         _cluster: &str,
         started_by: &str,
         status: DesiredStatus,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, AwsError> {
         self.call("ListTasks", |s| {
             Ok(s.tasks
                 .values()
@@ -751,7 +751,7 @@ impl Ecs for FakeEcs {
         _cluster: &str,
         service: &str,
         status: DesiredStatus,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, AwsError> {
         self.call("ListTasks", |s| {
             Ok(s.tasks
                 .values()
@@ -769,7 +769,7 @@ impl Ecs for FakeEcs {
         &self,
         family: &str,
         limit: usize,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, AwsError> {
         self.call("ListTaskDefinitions", |s| {
             let prefix = format!("{ACCOUNT}:task-definition/{family}:");
             let mut arns: Vec<&String> = s
@@ -785,7 +785,7 @@ impl Ecs for FakeEcs {
         .await
     }
 
-    async fn stop_task(&self, _cluster: &str, task: &str, reason: &str) -> Result<(), EcsError> {
+    async fn stop_task(&self, _cluster: &str, task: &str, reason: &str) -> Result<(), AwsError> {
         self.call("StopTask", |s| {
             if let Some(t) = s.tasks.get_mut(task)
                 && t.task.last_status != "STOPPED"
@@ -797,7 +797,7 @@ impl Ecs for FakeEcs {
         .await
     }
 
-    async fn tag_resource(&self, arn: &str, tags: &[(String, String)]) -> Result<(), EcsError> {
+    async fn tag_resource(&self, arn: &str, tags: &[(String, String)]) -> Result<(), AwsError> {
         self.call("TagResource", |s| {
             let target = s
                 .tags_of(arn)
@@ -812,7 +812,7 @@ impl Ecs for FakeEcs {
         &self,
         cluster: &str,
         services: &[String],
-    ) -> Result<BTreeMap<String, ScalingSuspension>, EcsError> {
+    ) -> Result<BTreeMap<String, ScalingSuspension>, AwsError> {
         self.call("DescribeScalableTargets", |s| {
             Ok(services
                 .iter()
@@ -831,7 +831,7 @@ impl Ecs for FakeEcs {
         cluster: &str,
         service: &str,
         state: ScalingSuspension,
-    ) -> Result<(), EcsError> {
+    ) -> Result<(), AwsError> {
         self.call("RegisterScalableTarget", |s| {
             let target = s
                 .scalable_targets
@@ -843,7 +843,7 @@ impl Ecs for FakeEcs {
         .await
     }
 
-    async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), EcsError> {
+    async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
         self.call("UntagResource", |s| {
             let target = s
                 .tags_of(arn)
@@ -864,7 +864,7 @@ impl Lookups for FakeEcs {
         _account: &str,
         repository: &str,
         references: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
+    ) -> Result<BTreeSet<String>, AwsError> {
         self.call("DescribeImages", |s| {
             Ok(references
                 .iter()
@@ -875,7 +875,7 @@ impl Lookups for FakeEcs {
         .await
     }
 
-    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
+    async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, AwsError> {
         self.call("GetRole", |s| Ok(present(&s.missing, names)))
             .await
     }
@@ -884,17 +884,17 @@ impl Lookups for FakeEcs {
         &self,
         _region: &str,
         names: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
+    ) -> Result<BTreeSet<String>, AwsError> {
         self.call("GetParameters", |s| Ok(present(&s.missing, names)))
             .await
     }
 
-    async fn secret_exists(&self, _region: &str, id: &str) -> Result<bool, EcsError> {
+    async fn secret_exists(&self, _region: &str, id: &str) -> Result<bool, AwsError> {
         self.call("DescribeSecret", |s| Ok(!s.missing.contains(id)))
             .await
     }
 
-    async fn log_group_exists(&self, _region: &str, name: &str) -> Result<bool, EcsError> {
+    async fn log_group_exists(&self, _region: &str, name: &str) -> Result<bool, AwsError> {
         self.call("DescribeLogGroups", |s| Ok(!s.missing.contains(name)))
             .await
     }
@@ -905,7 +905,7 @@ impl Lookups for FakeEcs {
         group: &str,
         stream: &str,
         lines: usize,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, AwsError> {
         self.call("GetLogEvents", |s| {
             let all = s
                 .logs
@@ -918,8 +918,8 @@ impl Lookups for FakeEcs {
     }
 }
 
-fn not_found(operation: &'static str, arn: &str) -> EcsError {
-    EcsError::Api {
+fn not_found(operation: &'static str, arn: &str) -> AwsError {
+    AwsError::Api {
         operation,
         code: "InvalidParameterException".into(),
         message: format!("the resource {arn} does not exist"),

@@ -8,7 +8,7 @@
 //! error code becomes `false` / absence.
 
 use super::credentials::CredentialSource;
-use super::error::EcsError;
+use super::error::AwsError;
 use super::session::client_for;
 use aws_config::SdkConfig;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
@@ -81,12 +81,12 @@ impl LookupClients {
         &self,
         operation: &'static str,
         error: aws_sdk_ecs::error::SdkError<E, R>,
-    ) -> EcsError
+    ) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + super::error::HttpStatus + Send + Sync + 'static,
     {
-        EcsError::from_sdk(operation, error, &self.credentials)
+        AwsError::from_sdk(operation, error, &self.credentials)
     }
 
     pub(super) async fn describe_images(
@@ -95,7 +95,7 @@ impl LookupClients {
         account: &str,
         repository: &str,
         references: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
+    ) -> Result<BTreeSet<String>, AwsError> {
         use aws_sdk_ecr::types::ImageIdentifier;
         let ecr = self.region(region).ecr;
         let id = |r: &String| {
@@ -150,7 +150,7 @@ impl LookupClients {
         }
     }
 
-    pub(super) async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, EcsError> {
+    pub(super) async fn roles_exist(&self, names: &[String]) -> Result<BTreeSet<String>, AwsError> {
         // IAM has no batch read: one GetRole per role, all at once.
         let lookups = names.iter().map(|name| async move {
             match self.iam.get_role().role_name(name).send().await {
@@ -170,7 +170,7 @@ impl LookupClients {
         &self,
         region: &str,
         names: &[String],
-    ) -> Result<BTreeSet<String>, EcsError> {
+    ) -> Result<BTreeSet<String>, AwsError> {
         let ssm = self.region(region).ssm;
         let mut found = BTreeSet::new();
         for batch in names.chunks(PARAMETERS_BATCH) {
@@ -196,7 +196,7 @@ impl LookupClients {
         Ok(found)
     }
 
-    pub(super) async fn secret_exists(&self, region: &str, id: &str) -> Result<bool, EcsError> {
+    pub(super) async fn secret_exists(&self, region: &str, id: &str) -> Result<bool, AwsError> {
         let secrets = self.region(region).secrets;
         match secrets.describe_secret().secret_id(id).send().await {
             Ok(_) => Ok(true),
@@ -209,7 +209,7 @@ impl LookupClients {
         &self,
         region: &str,
         name: &str,
-    ) -> Result<bool, EcsError> {
+    ) -> Result<bool, AwsError> {
         let logs = self.region(region).logs;
         let out = logs
             .describe_log_groups()
@@ -229,7 +229,7 @@ impl LookupClients {
         group: &str,
         stream: &str,
         lines: usize,
-    ) -> Result<Vec<String>, EcsError> {
+    ) -> Result<Vec<String>, AwsError> {
         let logs = self.region(region).logs;
         let answer = logs
             .get_log_events()

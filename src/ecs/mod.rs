@@ -1,25 +1,26 @@
-//! The one module that reaches ECS.
+//! The one module that reaches AWS, by concern:
 //!
-//! [`Ecs`] is the narrow interface over the calls deckhand makes; everything
-//! else (`live`, `apply`, `controller`) depends on it and on the plain types
-//! of [`types`], never on the SDK. Two implementations:
+//! - [`session`]: the config every client is built on (credentials,
+//!   endpoints, retry mode, the counting interceptor);
+//! - [`Ecs`]: what a release reads and changes (ECS, and Application Auto
+//!   Scaling on ECS services), over the plain types of [`types`];
+//! - [`Lookups`]: the read-only calls outside ECS that preflight and the
+//!   explanations make (ECR, IAM, SSM, Secrets Manager, CloudWatch Logs);
+//! - [`locks`]: the lock table of `--lock-table` (DynamoDB, and an
+//!   in-memory one for tests);
+//! - [`error`]: [`AwsError`], every failure typed and classified.
 //!
-//! - [`EcsClient`]: the real `aws-sdk-ecs` client — standard AWS config,
-//!   every request counted by operation ([`calls`]), DescribeServices batched
-//!   by 10, task definitions cached by ARN while in use (they are immutable;
-//!   [`cache`]), mutating calls held to ECS's rates ([`limiter`]), SDK errors
-//!   mapped to [`EcsError`]s that carry their class ([`error`]). [`taskdef`]
-//!   maps task definitions to and from the SDK's types. The Application Auto Scaling
-//!   calls on ECS services (suspending a quiesced service's scaling) are
-//!   here too, on `aws-sdk-applicationautoscaling` with the same config.
-//! - [`locks`]: release and replica leases in a DynamoDB table
-//!   (`--lock-table`), on `aws-sdk-dynamodb` with the same config.
-//! - `fake::FakeEcs` (unit tests only): an in-memory ECS whose deployments
-//!   complete or fail after a number of polls, whose tasks stop with exit
-//!   codes, and which can throttle, fail with a 5xx after a call took effect,
-//!   or "crash" (never answer) after any call. It exists for fast release and
-//!   controller tests on paused time; the integration tests keep proving the
-//!   real SDK path against the emulator.
+//! Everything else (`live`, `apply`, `controller`) depends on these traits,
+//! never on the SDK. [`EcsClient`] implements [`Ecs`] and [`Lookups`] on the
+//! SDK: every request counted by operation ([`calls`]), DescribeServices
+//! batched by 10, task definitions cached by ARN while in use ([`cache`]),
+//! mutating calls held to ECS's rates ([`limiter`]); [`taskdef`] maps task
+//! definitions to and from the SDK's types. `fake::FakeEcs` (unit tests
+//! only) is an in-memory ECS whose deployments complete or fail after a
+//! number of polls, whose tasks stop with exit codes, and which can
+//! throttle, fail with a 5xx after a call took effect, or "crash" (never
+//! answer) after any call; the integration tests keep proving the real SDK
+//! path against the emulator.
 
 mod autoscaling;
 pub mod cache;
@@ -38,7 +39,7 @@ pub mod types;
 
 pub use calls::CallCounter;
 pub use client::EcsClient;
-pub use error::{EcsError, ErrorClass};
+pub use error::{AwsError, ErrorClass};
 pub use locks::{Claim, DynamoLockTable, LeaseRecord, LockTable};
 pub use types::*;
 
@@ -67,11 +68,11 @@ pub trait AwsClient: Send + Sync {
 /// back. The lookups outside ECS are [`Lookups`].
 pub trait Ecs: AwsClient {
     /// DescribeClusters with tags. A missing or INACTIVE cluster is
-    /// [`EcsError::ClusterNotFound`].
+    /// [`AwsError::ClusterNotFound`].
     fn describe_cluster(
         &self,
         cluster: &str,
-    ) -> impl Future<Output = Result<Cluster, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Cluster, AwsError>> + Send;
 
     /// DescribeServices (any number of names; batched by 10). Services ECS
     /// reports missing or INACTIVE are absent from the result.
@@ -79,51 +80,51 @@ pub trait Ecs: AwsClient {
         &self,
         cluster: &str,
         names: &[String],
-    ) -> impl Future<Output = Result<Vec<Service>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Service>, AwsError>> + Send;
 
     /// ListServices of a cluster (every page): service names, in ECS's order.
     fn list_services(
         &self,
         cluster: &str,
-    ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
 
     /// DescribeTaskDefinition (with tags) by ARN or family; None when ECS has
     /// no such definition.
     fn describe_task_definition(
         &self,
         reference: &str,
-    ) -> impl Future<Output = Result<Option<Arc<TaskDefinition>>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Option<Arc<TaskDefinition>>, AwsError>> + Send;
 
     /// RegisterTaskDefinition (with the spec's tags).
     fn register_task_definition(
         &self,
         spec: &TaskDefinitionSpec,
-    ) -> impl Future<Output = Result<Arc<TaskDefinition>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Arc<TaskDefinition>, AwsError>> + Send;
 
     /// CreateService.
     fn create_service(
         &self,
         request: &CreateServiceRequest,
-    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 
     /// UpdateService; returns the PRIMARY deployment's ID afterwards (the one to watch).
     fn update_service(
         &self,
         request: &UpdateServiceRequest,
-    ) -> impl Future<Output = Result<Option<String>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
 
     /// RunTask of one task.
     fn run_task(
         &self,
         request: &RunTaskRequest,
-    ) -> impl Future<Output = Result<RunTaskOutcome, EcsError>> + Send;
+    ) -> impl Future<Output = Result<RunTaskOutcome, AwsError>> + Send;
 
     /// DescribeTasks (with tags). Unknown ARNs are absent from the result.
     fn describe_tasks(
         &self,
         cluster: &str,
         arns: &[String],
-    ) -> impl Future<Output = Result<Vec<Task>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Task>, AwsError>> + Send;
 
     /// ListTasks by `startedBy` and desired status: task ARNs.
     fn list_tasks(
@@ -131,7 +132,7 @@ pub trait Ecs: AwsClient {
         cluster: &str,
         started_by: &str,
         status: DesiredStatus,
-    ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
 
     /// ListTasks of one service by desired status: task ARNs.
     fn list_service_tasks(
@@ -139,14 +140,14 @@ pub trait Ecs: AwsClient {
         cluster: &str,
         service: &str,
         status: DesiredStatus,
-    ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
 
     /// ListTaskDefinitions of exactly `family`, newest revision first, at most `limit`.
     fn list_task_definitions(
         &self,
         family: &str,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
 
     /// StopTask.
     fn stop_task(
@@ -154,14 +155,14 @@ pub trait Ecs: AwsClient {
         cluster: &str,
         task: &str,
         reason: &str,
-    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 
     /// TagResource.
     fn tag_resource(
         &self,
         arn: &str,
         tags: &[(String, String)],
-    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 
     /// The services of `services` that are Application Auto Scaling targets,
     /// with their suspended state (DescribeScalableTargets).
@@ -170,7 +171,7 @@ pub trait Ecs: AwsClient {
         cluster: &str,
         services: &[String],
     ) -> impl Future<
-        Output = Result<std::collections::BTreeMap<String, ScalingSuspension>, EcsError>,
+        Output = Result<std::collections::BTreeMap<String, ScalingSuspension>, AwsError>,
     > + Send;
 
     /// Set a scalable target's suspended state (RegisterScalableTarget).
@@ -179,14 +180,14 @@ pub trait Ecs: AwsClient {
         cluster: &str,
         service: &str,
         state: ScalingSuspension,
-    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 
     /// UntagResource.
     fn untag_resource(
         &self,
         arn: &str,
         keys: &[String],
-    ) -> impl Future<Output = Result<(), EcsError>> + Send;
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 /// The read-only lookups outside ECS that preflight and the explanations
@@ -201,13 +202,13 @@ pub trait Lookups: AwsClient {
         account: &str,
         repository: &str,
         references: &[String],
-    ) -> impl Future<Output = Result<BTreeSet<String>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<BTreeSet<String>, AwsError>> + Send;
 
     /// IAM GetRole of each name: the roles that exist.
     fn roles_exist(
         &self,
         names: &[String],
-    ) -> impl Future<Output = Result<BTreeSet<String>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<BTreeSet<String>, AwsError>> + Send;
 
     /// SSM GetParameters (ten names a call; values are never read): the
     /// names that exist.
@@ -215,21 +216,21 @@ pub trait Lookups: AwsClient {
         &self,
         region: &str,
         names: &[String],
-    ) -> impl Future<Output = Result<BTreeSet<String>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<BTreeSet<String>, AwsError>> + Send;
 
     /// Secrets Manager DescribeSecret: does it exist?
     fn secret_exists(
         &self,
         region: &str,
         id: &str,
-    ) -> impl Future<Output = Result<bool, EcsError>> + Send;
+    ) -> impl Future<Output = Result<bool, AwsError>> + Send;
 
     /// CloudWatch Logs DescribeLogGroups: does the group exist?
     fn log_group_exists(
         &self,
         region: &str,
         name: &str,
-    ) -> impl Future<Output = Result<bool, EcsError>> + Send;
+    ) -> impl Future<Output = Result<bool, AwsError>> + Send;
 
     /// CloudWatch Logs GetLogEvents: the last `lines` messages of a stream,
     /// oldest first; empty when the stream does not exist.
@@ -239,7 +240,7 @@ pub trait Lookups: AwsClient {
         group: &str,
         stream: &str,
         lines: usize,
-    ) -> impl Future<Output = Result<Vec<String>, EcsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
 }
 
 /// Describe each distinct ARN of `arns` once (the client caches by ARN), a
@@ -247,7 +248,7 @@ pub trait Lookups: AwsClient {
 pub async fn describe_task_definitions<E: Ecs>(
     ecs: &E,
     arns: &[String],
-) -> Result<BTreeMap<String, Arc<TaskDefinition>>, EcsError> {
+) -> Result<BTreeMap<String, Arc<TaskDefinition>>, AwsError> {
     use futures_util::StreamExt;
     let mut distinct: Vec<String> = arns.iter().filter(|a| !a.is_empty()).cloned().collect();
     distinct.sort();
@@ -264,7 +265,7 @@ pub async fn describe_task_definitions<E: Ecs>(
         .await;
     let mut out = BTreeMap::new();
     for (arn, result) in distinct.into_iter().zip(results) {
-        let td = result?.ok_or_else(|| EcsError::Api {
+        let td = result?.ok_or_else(|| AwsError::Api {
             operation: "DescribeTaskDefinition",
             code: "ClientException".into(),
             message: format!("task definition {arn} does not exist"),

@@ -9,7 +9,7 @@
 
 use super::calls::CallCounter;
 use super::credentials::{self, CredentialSource};
-use super::error::{EcsError, endpoint_description, service_name};
+use super::error::{AwsError, endpoint_description, service_name};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
@@ -99,14 +99,14 @@ const ENDPOINT_VARIABLES: &[&str] = &[
 ];
 
 /// Every endpoint variable that is set must be an http(s) URL with a host.
-fn check_endpoints(var: &dyn Fn(&str) -> Option<String>) -> Result<(), EcsError> {
+fn check_endpoints(var: &dyn Fn(&str) -> Option<String>) -> Result<(), AwsError> {
     for variable in ENDPOINT_VARIABLES {
         let Some(value) = var(variable) else { continue };
         let ok = value.parse::<http::Uri>().ok().is_some_and(|uri| {
             matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some()
         });
         if !ok {
-            return Err(EcsError::BadEndpoint { variable, value });
+            return Err(AwsError::BadEndpoint { variable, value });
         }
     }
     Ok(())
@@ -114,19 +114,19 @@ fn check_endpoints(var: &dyn Fn(&str) -> Option<String>) -> Result<(), EcsError>
 
 /// Read the AWS profile files as the SDK will, and tell where credentials
 /// will come from. A profile named by `AWS_PROFILE` must exist.
-async fn credential_source() -> Result<CredentialSource, EcsError> {
+async fn credential_source() -> Result<CredentialSource, AwsError> {
     use aws_runtime::env_config::file::EnvConfigFiles;
     use aws_types::os_shim_internal::{Env, Fs};
     let profiles =
         aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
             .await
-            .map_err(|e| EcsError::ProfileFile {
+            .map_err(|e| AwsError::ProfileFile {
                 message: e.to_string(),
             })?;
     if let Some(profile) = env_var("AWS_PROFILE")
         && profiles.get_profile(&profile).is_none()
     {
-        return Err(EcsError::UnknownProfile { profile });
+        return Err(AwsError::UnknownProfile { profile });
     }
     Ok(credentials::source(&env_var, &profiles))
 }
@@ -143,7 +143,7 @@ fn env_var(name: &str) -> Option<String> {
 /// `AWS_PROFILE` names a profile that does not exist.
 pub(super) async fn shared_config(
     region: Option<&str>,
-) -> Result<(aws_config::SdkConfig, Arc<CredentialSource>), EcsError> {
+) -> Result<(aws_config::SdkConfig, Arc<CredentialSource>), AwsError> {
     check_endpoints(&env_var)?;
     let credentials = Arc::new(credential_source().await?);
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};

@@ -7,7 +7,7 @@
 //! plus one for the migration family when the revision differs. The result is
 //! plain data, so the planner stays pure.
 
-use crate::ecs::{Ecs, EcsError, ScalingSuspension, Service, TaskDefinition};
+use crate::ecs::{AwsError, Ecs, ScalingSuspension, Service, TaskDefinition};
 use crate::spec::Environment;
 use crate::tags;
 use std::collections::BTreeMap;
@@ -107,7 +107,7 @@ pub struct LiveService {
 }
 
 /// Read the live state of `env` from ECS.
-pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment, EcsError> {
+pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment, AwsError> {
     let cluster = ecs.describe_cluster(&env.cluster).await?;
     let recorded_revision = cluster.tags.get(&env.revision_tag()).cloned();
     let names: Vec<String> = env.services.iter().map(|s| s.name.clone()).collect();

@@ -11,7 +11,7 @@
 
 pub mod need;
 
-use crate::ecs::{EcsError, Lookups};
+use crate::ecs::{AwsError, Lookups};
 use crate::taskdef::model::TaskDefinitionSpec;
 use need::{EcrImage, Needs, Place, SecretSource};
 use std::collections::BTreeMap;
@@ -138,7 +138,7 @@ pub fn verdict(needs: &Needs, found: &Found) -> Report {
 pub async fn run<E: Lookups>(
     ecs: &E,
     definitions: &[(String, &TaskDefinitionSpec)],
-) -> Result<(Needs, Report), EcsError> {
+) -> Result<(Needs, Report), AwsError> {
     let region = ecs.region().unwrap_or_default();
     let needs = need::needs(&region, definitions);
     let found = check(ecs, &needs).await?;
@@ -150,7 +150,7 @@ pub async fn run<E: Lookups>(
 /// repository, SSM parameters ten at a time, one call per role, secret and
 /// log group. AccessDenied becomes [`Presence::Denied`]; any other failure
 /// ends the check.
-pub async fn check<E: Lookups>(ecs: &E, needs: &Needs) -> Result<Found, EcsError> {
+pub async fn check<E: Lookups>(ecs: &E, needs: &Needs) -> Result<Found, AwsError> {
     let (images, roles, secrets, log_groups) = tokio::try_join!(
         check_images(ecs, needs),
         check_roles(ecs, needs),
@@ -168,7 +168,7 @@ pub async fn check<E: Lookups>(ecs: &E, needs: &Needs) -> Result<Found, EcsError
 async fn check_images<E: Lookups>(
     ecs: &E,
     needs: &Needs,
-) -> Result<BTreeMap<EcrImage, Presence>, EcsError> {
+) -> Result<BTreeMap<EcrImage, Presence>, AwsError> {
     let mut repositories: BTreeMap<(&str, &str, &str), Vec<&EcrImage>> = BTreeMap::new();
     for image in needs.images.keys() {
         repositories
@@ -185,7 +185,7 @@ async fn check_images<E: Lookups>(
                     .describe_images(region, account, repository, &references)
                     .await;
                 let answers = batch(answer, &references)?;
-                Ok::<_, EcsError>(images.into_iter().cloned().zip(answers).collect::<Vec<_>>())
+                Ok::<_, AwsError>(images.into_iter().cloned().zip(answers).collect::<Vec<_>>())
             });
     let mut found = BTreeMap::new();
     for pairs in futures_util::future::try_join_all(lookups).await? {
@@ -197,7 +197,7 @@ async fn check_images<E: Lookups>(
 async fn check_roles<E: Lookups>(
     ecs: &E,
     needs: &Needs,
-) -> Result<BTreeMap<String, Presence>, EcsError> {
+) -> Result<BTreeMap<String, Presence>, AwsError> {
     let roles: Vec<String> = needs.roles.keys().cloned().collect();
     if roles.is_empty() {
         return Ok(BTreeMap::new());
@@ -209,7 +209,7 @@ async fn check_roles<E: Lookups>(
 async fn check_secrets<E: Lookups>(
     ecs: &E,
     needs: &Needs,
-) -> Result<BTreeMap<SecretSource, Presence>, EcsError> {
+) -> Result<BTreeMap<SecretSource, Presence>, AwsError> {
     let mut parameters: BTreeMap<&str, Vec<(&SecretSource, String)>> = BTreeMap::new();
     let mut secrets = Vec::new();
     for source in needs.secrets.keys() {
@@ -219,14 +219,14 @@ async fn check_secrets<E: Lookups>(
                 .or_default()
                 .push((source, name.clone())),
             SecretSource::Secret { region, id } => secrets.push(async move {
-                Ok::<_, EcsError>((source.clone(), one(ecs.secret_exists(region, id).await)?))
+                Ok::<_, AwsError>((source.clone(), one(ecs.secret_exists(region, id).await)?))
             }),
         }
     }
     let parameter_lookups = parameters.into_iter().map(|(region, sources)| async move {
         let names: Vec<String> = sources.iter().map(|(_, n)| n.clone()).collect();
         let answers = batch(ecs.parameters_exist(region, &names).await, &names)?;
-        Ok::<_, EcsError>(
+        Ok::<_, AwsError>(
             sources
                 .into_iter()
                 .map(|(s, _)| s.clone())
@@ -248,9 +248,9 @@ async fn check_secrets<E: Lookups>(
 async fn check_log_groups<E: Lookups>(
     ecs: &E,
     needs: &Needs,
-) -> Result<BTreeMap<(String, String), Presence>, EcsError> {
+) -> Result<BTreeMap<(String, String), Presence>, AwsError> {
     let lookups = needs.log_groups.keys().map(|key| async move {
-        Ok::<_, EcsError>((
+        Ok::<_, AwsError>((
             key.clone(),
             one(ecs.log_group_exists(&key.0, &key.1).await)?,
         ))
@@ -263,9 +263,9 @@ async fn check_log_groups<E: Lookups>(
 
 /// The presence of each of `asked` in a batch answer (the set of those that exist).
 fn batch(
-    answer: Result<std::collections::BTreeSet<String>, EcsError>,
+    answer: Result<std::collections::BTreeSet<String>, AwsError>,
     asked: &[String],
-) -> Result<Vec<Presence>, EcsError> {
+) -> Result<Vec<Presence>, AwsError> {
     match answer {
         Ok(existing) => Ok(asked
             .iter()
@@ -285,7 +285,7 @@ fn batch(
 }
 
 /// The presence of one thing.
-fn one(answer: Result<bool, EcsError>) -> Result<Presence, EcsError> {
+fn one(answer: Result<bool, AwsError>) -> Result<Presence, AwsError> {
     match answer {
         Ok(true) => Ok(Presence::Exists),
         Ok(false) => Ok(Presence::Missing),
@@ -294,9 +294,9 @@ fn one(answer: Result<bool, EcsError>) -> Result<Presence, EcsError> {
 }
 
 /// AccessDenied is an answer (the check was not allowed); other errors are errors.
-fn denied(error: EcsError) -> Result<Presence, EcsError> {
+fn denied(error: AwsError) -> Result<Presence, AwsError> {
     match error {
-        EcsError::AccessDenied { action, .. } => Ok(Presence::Denied { action }),
+        AwsError::AccessDenied { action, .. } => Ok(Presence::Denied { action }),
         e => Err(e),
     }
 }

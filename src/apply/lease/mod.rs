@@ -18,7 +18,7 @@ pub mod table;
 pub mod tag;
 
 use crate::ecs::locks::unix_now;
-use crate::ecs::{Ecs, EcsError, LockTable};
+use crate::ecs::{AwsError, Ecs, LockTable};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use table::TableLease;
@@ -83,7 +83,7 @@ pub enum LeaseError {
     Held(#[from] LeaseHeld),
     /// ECS or the lock table failed.
     #[error(transparent)]
-    Ecs(#[from] EcsError),
+    Ecs(#[from] AwsError),
 }
 
 pub(crate) fn hostname() -> String {
@@ -194,7 +194,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
     }
 
     /// Extend the lease. A table lease found taken over is lost for good.
-    pub async fn renew(&self) -> Result<(), EcsError> {
+    pub async fn renew(&self) -> Result<(), AwsError> {
         let sent = Instant::now();
         let ours = match &self.kind {
             Kind::Tag(lease) => lease.renew().await.map(|()| true)?,
@@ -210,7 +210,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
     }
 
     /// Is the lease surely ours now? Asked before every change to ECS.
-    pub fn check(&self) -> Result<(), EcsError> {
+    pub fn check(&self) -> Result<(), AwsError> {
         let authority = self.authority.lock().expect("lease authority lock");
         let reason = match &authority.lost {
             Some(reason) => reason.clone(),
@@ -220,7 +220,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
             ),
             None => return Ok(()),
         };
-        Err(EcsError::LeaseLost {
+        Err(AwsError::LeaseLost {
             environment: self.environment.clone(),
             reason,
         })
@@ -228,7 +228,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
 
     /// Before a step that must never run twice (a migration): with a lock
     /// table, renew now and check the answer; with tags, check.
-    pub async fn confirm_now(&self) -> Result<(), EcsError> {
+    pub async fn confirm_now(&self) -> Result<(), AwsError> {
         if let Kind::Table(_) = self.kind {
             self.renew().await?;
         }
@@ -253,7 +253,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
     }
 
     /// Give the lease up (only if it is still ours).
-    pub async fn release(self) -> Result<(), EcsError> {
+    pub async fn release(self) -> Result<(), AwsError> {
         match self.kind {
             Kind::Tag(lease) => lease.release(&[]).await,
             Kind::Table(lease) => lease.release().await,
@@ -268,7 +268,7 @@ impl<'a, E: Ecs> Lease<'a, E> {
         ecs: &E,
         cluster_arn: &str,
         keys: &[String],
-    ) -> Result<(), EcsError> {
+    ) -> Result<(), AwsError> {
         let authority = self.check();
         match self.kind {
             Kind::Tag(lease) => lease.release(keys).await,

@@ -5,7 +5,7 @@
 //! without a settle wait.
 
 use super::{LeaseError, LeaseHeld};
-use crate::ecs::{Claim, EcsError, LockTable};
+use crate::ecs::{AwsError, Claim, LockTable};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,14 +49,14 @@ impl TableLease {
     }
 
     /// Extend the lease; false when it is no longer ours.
-    pub async fn renew(&self) -> Result<bool, EcsError> {
+    pub async fn renew(&self) -> Result<bool, AwsError> {
         self.table
             .renew(&self.id, &self.holder, self.fence, self.ttl)
             .await
     }
 
     /// Give it up (only our tenure: a successor's is left alone).
-    pub async fn release(self) -> Result<(), EcsError> {
+    pub async fn release(self) -> Result<(), AwsError> {
         self.table.release(&self.id, &self.holder, self.fence).await
     }
 }

@@ -19,7 +19,7 @@
 
 use super::{LeaseError, LeaseHeld, hostname};
 use crate::ecs::locks::unix_now;
-use crate::ecs::{Ecs, EcsError};
+use crate::ecs::{AwsError, Ecs};
 use std::time::Duration;
 
 /// How long to wait after writing before checking that our write survived.
@@ -108,7 +108,7 @@ impl<'a, E: Ecs> TagLease<'a, E> {
         }
     }
 
-    async fn write(&self) -> Result<(), EcsError> {
+    async fn write(&self) -> Result<(), AwsError> {
         let value = format!("{} {}", self.owner, unix_now() + self.ttl.as_secs());
         self.ecs
             .tag_resource(&self.cluster_arn, &[(self.key.clone(), value)])
@@ -116,13 +116,13 @@ impl<'a, E: Ecs> TagLease<'a, E> {
     }
 
     /// Extend the expiry (call at least every ttl/2 while working).
-    pub async fn renew(&self) -> Result<(), EcsError> {
+    pub async fn renew(&self) -> Result<(), AwsError> {
         self.write().await
     }
 
     /// Remove the lease, and the cluster tags `keys` in the same call (only
     /// if it is still ours).
-    pub async fn release(self, keys: &[String]) -> Result<(), EcsError> {
+    pub async fn release(self, keys: &[String]) -> Result<(), AwsError> {
         let state = self.ecs.describe_cluster(&self.cluster).await?;
         let ours = state
             .tags

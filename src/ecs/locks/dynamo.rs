@@ -1,132 +1,18 @@
-//! Leases in a DynamoDB table (`--lock-table`): one item per lease, changed
-//! only by conditional writes, so of two writers racing for a lease exactly
-//! one succeeds.
-//!
-//! An item is `{id: S, holder: S, expires: N, fence: N}`: `expires` is unix
-//! seconds (and the table's TTL attribute, so leases of environments that
-//! are gone clean themselves up); `fence` grows by one with every
-//! acquisition of the item, so `(holder, fence)` names one tenure.
-//!
-//! - acquire: UpdateItem `SET holder, expires ADD fence 1` when the item is
-//!   absent, expired, or already this holder's; refused, it returns the
-//!   current item (ReturnValuesOnConditionCheckFailure), so the error names
-//!   the holder without a second read;
-//! - renew: UpdateItem `SET expires` only while holder and fence are ours;
-//! - release: DeleteItem only while holder and fence are ours;
-//! - list: one strongly consistent Scan (the table holds only leases, a few
-//!   dozen small items).
-//!
-//! [`DynamoLockTable`] is the real client; `MemoryLockTable` (tests) keeps
-//! the same conditions in memory, on tokio's clock so tests can pause time.
+//! The lock table on DynamoDB: conditional UpdateItem and DeleteItem, one
+//! strongly consistent Scan, and `lock-table create`.
 
-use super::calls::CallCounter;
-use super::credentials::CredentialSource;
-use super::error::EcsError;
-use super::session::{client_for, counting, shared_config};
+use super::{Claim, LeaseRecord, LockTable, seconds, unix_now};
+use crate::ecs::calls::CallCounter;
+use crate::ecs::credentials::CredentialSource;
+use crate::ecs::error::AwsError;
+use crate::ecs::session::{client_for, counting, shared_config};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// One lease as the table holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeaseRecord {
-    /// What is leased: `env/<name>`, `shard/<n>`, `replica/<id>`; or
-    /// `repo`, a notice (see the controller's replicas).
-    pub id: String,
-    /// Who holds it (`host:pid:nonce`).
-    pub holder: String,
-    /// Until when (unix seconds).
-    pub expires: u64,
-    /// The tenure number.
-    pub fence: u64,
-}
-
-impl LeaseRecord {
-    /// Whether the lease is still in force at `now` (unix seconds).
-    pub fn live_at(&self, now: u64) -> bool {
-        self.expires >= now
-    }
-}
-
-/// The answer to an acquire.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// Ours, with this fence.
-    Granted {
-        /// The tenure number.
-        fence: u64,
-    },
-    /// Someone else's, still in force.
-    Refused(LeaseRecord),
-}
-
-/// The lease operations deckhand makes on a lock table.
-pub trait LockTable: Send + Sync {
-    /// The table's name.
-    fn name(&self) -> &str;
-
-    /// Requests made so far, by operation.
-    fn calls(&self) -> Arc<CallCounter>;
-
-    /// The table's clock: unix seconds now.
-    fn now(&self) -> u64;
-
-    /// Take `id` for `holder` for `ttl`, unless someone else holds it.
-    fn acquire<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<Claim, EcsError>>;
-
-    /// Extend our tenure `fence` of `id` by `ttl` from now; false when it is
-    /// no longer ours (taken over, or deleted).
-    fn renew<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        fence: u64,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, EcsError>>;
-
-    /// Give up our tenure `fence` of `id` (nothing when it is not ours).
-    fn release<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        fence: u64,
-    ) -> BoxFuture<'a, Result<(), EcsError>>;
-
-    /// Write `id` as `holder`'s for `ttl` whoever held it, counting one
-    /// more on its fence: a notice to the other readers of the table, not a
-    /// lease.
-    fn announce<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), EcsError>>;
-
-    /// Every lease in the table, expired ones included.
-    fn list(&self) -> BoxFuture<'_, Result<Vec<LeaseRecord>, EcsError>>;
-}
-
-/// Wall-clock unix seconds: what lease expiries are written in.
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Seconds of a TTL, at least one.
-fn seconds(ttl: Duration) -> u64 {
-    ttl.as_secs().max(1)
-}
+use std::time::Duration;
 
 /// The real table, on `aws-sdk-dynamodb` with the standard AWS config.
 #[derive(Clone)]
@@ -181,11 +67,11 @@ pub enum Created {
 
 impl DynamoLockTable {
     /// A client of `table` in the AWS config's region (or `region`).
-    pub async fn connect(table: &str, region: Option<&str>) -> Result<DynamoLockTable, EcsError> {
+    pub async fn connect(table: &str, region: Option<&str>) -> Result<DynamoLockTable, AwsError> {
         let (shared, credentials) = shared_config(region).await?;
         let region = shared.region().map(|r| r.to_string());
         if region.is_none() {
-            return Err(EcsError::NoRegion);
+            return Err(AwsError::NoRegion);
         }
         let calls = Arc::new(CallCounter::default());
         let client = client_for!(
@@ -204,28 +90,28 @@ impl DynamoLockTable {
     }
 
     /// Our error for an SDK error: a missing table says how to create it.
-    fn error<E, R>(&self, operation: &'static str, error: SdkError<E, R>) -> EcsError
+    fn error<E, R>(&self, operation: &'static str, error: SdkError<E, R>) -> AwsError
     where
         E: aws_sdk_dynamodb::error::ProvideErrorMetadata
             + std::error::Error
             + Send
             + Sync
             + 'static,
-        R: std::fmt::Debug + super::error::HttpStatus + Send + Sync + 'static,
+        R: std::fmt::Debug + crate::ecs::error::HttpStatus + Send + Sync + 'static,
     {
         use aws_sdk_dynamodb::error::ProvideErrorMetadata;
         if error.code() == Some("ResourceNotFoundException") {
-            return EcsError::LockTableMissing {
+            return AwsError::LockTableMissing {
                 table: self.table.clone(),
                 region: self.region.clone(),
             };
         }
-        EcsError::from_sdk(operation, error, &self.credentials)
+        AwsError::from_sdk(operation, error, &self.credentials)
     }
 
     /// Create the table (on-demand capacity, key `id`, TTL on `expires`), or
     /// check the one that is there; waits until it is ACTIVE.
-    pub async fn create(&self) -> Result<Created, EcsError> {
+    pub async fn create(&self) -> Result<Created, AwsError> {
         use aws_sdk_dynamodb::types::{
             AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
             TimeToLiveSpecification,
@@ -290,7 +176,7 @@ impl DynamoLockTable {
     }
 
     /// Poll DescribeTable until the table is ACTIVE; check its key is `id` (S).
-    async fn wait_active(&self) -> Result<(), EcsError> {
+    async fn wait_active(&self) -> Result<(), AwsError> {
         for _ in 0..120 {
             let out = self
                 .client
@@ -310,7 +196,7 @@ impl DynamoLockTable {
                 .iter()
                 .any(|a| a.attribute_name() == ID && a.attribute_type().as_str() == "S");
             if keys != [(ID, "HASH")] || !id_is_string {
-                return Err(EcsError::NotALockTable {
+                return Err(AwsError::NotALockTable {
                     table: self.table.clone(),
                     detail: format!(
                         "its key is {}, not a string partition key `id`",
@@ -326,13 +212,13 @@ impl DynamoLockTable {
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        Err(EcsError::NotALockTable {
+        Err(AwsError::NotALockTable {
             table: self.table.clone(),
             detail: "it did not become ACTIVE within two minutes".into(),
         })
     }
 
-    async fn acquire_item(&self, id: &str, holder: &str, ttl: Duration) -> Result<Claim, EcsError> {
+    async fn acquire_item(&self, id: &str, holder: &str, ttl: Duration) -> Result<Claim, AwsError> {
         use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
         let now = unix_now();
         let answer = self
@@ -374,7 +260,7 @@ impl DynamoLockTable {
         holder: &str,
         fence: u64,
         ttl: Duration,
-    ) -> Result<bool, EcsError> {
+    ) -> Result<bool, AwsError> {
         let answer = self
             .client
             .update_item()
@@ -402,7 +288,7 @@ impl DynamoLockTable {
         }
     }
 
-    async fn release_item(&self, id: &str, holder: &str, fence: u64) -> Result<(), EcsError> {
+    async fn release_item(&self, id: &str, holder: &str, fence: u64) -> Result<(), AwsError> {
         let answer = self
             .client
             .delete_item()
@@ -448,7 +334,7 @@ impl DynamoLockTable {
             .expression_attribute_values(":one", n(1))
     }
 
-    async fn announce_item(&self, id: &str, holder: &str, ttl: Duration) -> Result<(), EcsError> {
+    async fn announce_item(&self, id: &str, holder: &str, ttl: Duration) -> Result<(), AwsError> {
         self.write_as(id, holder, unix_now() + seconds(ttl))
             .send()
             .await
@@ -456,7 +342,7 @@ impl DynamoLockTable {
             .map_err(|e| self.error("UpdateItem", e))
     }
 
-    async fn scan(&self) -> Result<Vec<LeaseRecord>, EcsError> {
+    async fn scan(&self) -> Result<Vec<LeaseRecord>, AwsError> {
         let mut records = Vec::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
@@ -497,7 +383,7 @@ impl LockTable for DynamoLockTable {
         id: &'a str,
         holder: &'a str,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<Claim, EcsError>> {
+    ) -> BoxFuture<'a, Result<Claim, AwsError>> {
         Box::pin(self.acquire_item(id, holder, ttl))
     }
 
@@ -507,7 +393,7 @@ impl LockTable for DynamoLockTable {
         holder: &'a str,
         fence: u64,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, EcsError>> {
+    ) -> BoxFuture<'a, Result<bool, AwsError>> {
         Box::pin(self.renew_item(id, holder, fence, ttl))
     }
 
@@ -516,7 +402,7 @@ impl LockTable for DynamoLockTable {
         id: &'a str,
         holder: &'a str,
         fence: u64,
-    ) -> BoxFuture<'a, Result<(), EcsError>> {
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         Box::pin(self.release_item(id, holder, fence))
     }
 
@@ -525,216 +411,19 @@ impl LockTable for DynamoLockTable {
         id: &'a str,
         holder: &'a str,
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), EcsError>> {
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         Box::pin(self.announce_item(id, holder, ttl))
     }
 
-    fn list(&self) -> BoxFuture<'_, Result<Vec<LeaseRecord>, EcsError>> {
+    fn list(&self) -> BoxFuture<'_, Result<Vec<LeaseRecord>, AwsError>> {
         Box::pin(self.scan())
-    }
-}
-
-/// An in-memory lock table with the real one's conditions, on tokio's clock
-/// (paused time moves its expiries), counting calls by the DynamoDB
-/// operation each would be.
-#[cfg(test)]
-pub struct MemoryLockTable {
-    items: std::sync::Mutex<std::collections::BTreeMap<String, LeaseRecord>>,
-    calls: Arc<CallCounter>,
-    epoch: tokio::time::Instant,
-    /// Set: every call fails as unreachable.
-    pub down: std::sync::atomic::AtomicBool,
-    /// Set: the lease is taken over by this holder just before the next
-    /// renewal is answered (a takeover between two calls of its holder).
-    pub taken_before_renewal: std::sync::Mutex<Option<(String, String)>>,
-}
-
-#[cfg(test)]
-impl Default for MemoryLockTable {
-    fn default() -> Self {
-        MemoryLockTable {
-            items: Default::default(),
-            calls: Default::default(),
-            epoch: tokio::time::Instant::now(),
-            down: Default::default(),
-            taken_before_renewal: Default::default(),
-        }
-    }
-}
-
-#[cfg(test)]
-impl MemoryLockTable {
-    /// The leases held now.
-    pub fn records(&self) -> Vec<LeaseRecord> {
-        self.items
-            .lock()
-            .expect("table lock")
-            .values()
-            .cloned()
-            .collect()
-    }
-
-    /// Hand `id` to `holder` behind its holder's back (a takeover, as when
-    /// the holder was paused past its expiry).
-    pub fn steal(&self, id: &str, holder: &str) {
-        let mut items = self.items.lock().expect("table lock");
-        let expires = self.clock() + 3600;
-        put(&mut items, id, holder, expires);
-    }
-
-    fn call(&self, operation: &'static str) -> Result<(), EcsError> {
-        self.calls.record(operation);
-        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(EcsError::Unreachable {
-                service: "DynamoDB",
-                endpoint: "memory".into(),
-                detail: "down".into(),
-                cause: None,
-            });
-        }
-        Ok(())
-    }
-
-    fn clock(&self) -> u64 {
-        1_000_000 + self.epoch.elapsed().as_secs()
-    }
-}
-
-/// Write `id` as `holder`'s until `expires`, one more on its fence (the
-/// fence written).
-#[cfg(test)]
-fn put(
-    items: &mut std::collections::BTreeMap<String, LeaseRecord>,
-    id: &str,
-    holder: &str,
-    expires: u64,
-) -> u64 {
-    let fence = items.get(id).map_or(1, |r| r.fence + 1);
-    items.insert(
-        id.to_owned(),
-        LeaseRecord {
-            id: id.to_owned(),
-            holder: holder.to_owned(),
-            expires,
-            fence,
-        },
-    );
-    fence
-}
-
-#[cfg(test)]
-impl LockTable for MemoryLockTable {
-    fn name(&self) -> &str {
-        "memory"
-    }
-
-    fn calls(&self) -> Arc<CallCounter> {
-        self.calls.clone()
-    }
-
-    fn now(&self) -> u64 {
-        self.clock()
-    }
-
-    fn acquire<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<Claim, EcsError>> {
-        Box::pin(async move {
-            self.call("UpdateItem")?;
-            let now = self.clock();
-            let mut items = self.items.lock().expect("table lock");
-            if let Some(r) = items.get(id)
-                && r.holder != holder
-                && r.expires >= now
-            {
-                return Ok(Claim::Refused(r.clone()));
-            }
-            let fence = put(&mut items, id, holder, now + seconds(ttl));
-            Ok(Claim::Granted { fence })
-        })
-    }
-
-    fn renew<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        fence: u64,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, EcsError>> {
-        Box::pin(async move {
-            self.call("UpdateItem")?;
-            let thief = self
-                .taken_before_renewal
-                .lock()
-                .expect("takeover lock")
-                .take();
-            if let Some((item, thief)) = thief {
-                self.steal(&item, &thief);
-            }
-            let now = self.clock();
-            let mut items = self.items.lock().expect("table lock");
-            match items.get_mut(id) {
-                Some(r) if r.holder == holder && r.fence == fence => {
-                    r.expires = now + seconds(ttl);
-                    Ok(true)
-                }
-                _ => Ok(false),
-            }
-        })
-    }
-
-    fn release<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        fence: u64,
-    ) -> BoxFuture<'a, Result<(), EcsError>> {
-        Box::pin(async move {
-            self.call("DeleteItem")?;
-            let mut items = self.items.lock().expect("table lock");
-            if items
-                .get(id)
-                .is_some_and(|r| r.holder == holder && r.fence == fence)
-            {
-                items.remove(id);
-            }
-            Ok(())
-        })
-    }
-
-    fn announce<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), EcsError>> {
-        Box::pin(async move {
-            self.call("UpdateItem")?;
-            let expires = self.clock() + seconds(ttl);
-            put(
-                &mut self.items.lock().expect("table lock"),
-                id,
-                holder,
-                expires,
-            );
-            Ok(())
-        })
-    }
-
-    fn list(&self) -> BoxFuture<'_, Result<Vec<LeaseRecord>, EcsError>> {
-        Box::pin(async move {
-            self.call("Scan")?;
-            Ok(self.records())
-        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ecs::locks::MemoryLockTable;
 
     #[tokio::test(start_paused = true)]
     async fn one_holder_at_a_time_until_expiry_and_fences_grow() {
