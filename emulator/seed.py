@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from deckhand_emulator.seeding import SeedError, seed  # noqa: E402
+from deckhand_emulator.seeding import SeedError, seed
 
 
 def main() -> int:

@@ -12,6 +12,7 @@ With --port 0 the OS picks a free port. Logs go to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -33,8 +34,9 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="deckhand local ECS emulator (moto + plugin)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default 0)")
-    parser.add_argument("--parent-pid", type=int, default=None,
-                        help="exit when this process no longer exists (checked every second)")
+    parser.add_argument(
+        "--parent-pid", type=int, default=None, help="exit when this process no longer exists (checked every second)"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
 
@@ -69,8 +71,8 @@ def _warm_up(base_url: str) -> None:
     )
     try:
         urllib.request.urlopen(request, timeout=30).read()
+        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.ec2.models import ec2_backends
-        from moto.core import DEFAULT_ACCOUNT_ID
 
         from deckhand_emulator.state import STATE
 
@@ -84,13 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     check_moto_version()
 
-    from werkzeug.serving import make_server
-
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
         create_backend_app,
     )
+    from werkzeug.serving import make_server
 
     from deckhand_emulator import ecs_patches
     from deckhand_emulator.middleware import DeckhandMiddleware
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     ecs_patches.apply()
 
     class RequestHandler(MotoRequestHandler):
-        def log_request(self, code: object = "-", size: object = "-") -> None:
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             if args.verbose:
                 super().log_request(code, size)
 
@@ -141,10 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     # The READY line is the only stdout output: anything printed later (moto prints a
     # few diagnostics) goes to stderr, so a parent that stops reading stdout after READY
     # can never block the server on a full pipe.
-    try:
+    with contextlib.suppress(OSError, ValueError):
         os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
     sys.stdout = sys.stderr
     threading.Thread(target=_warm_up, args=(base_url,), name="warm-up", daemon=True).start()
 

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Self-check of the deckhand ECS emulator: starts its own server and drives it with boto3.
 
-Run: .venv/bin/python emulator/test_emulator.py [-k SUBSTRING] [-v]
-Ends with `N passed, M failed`; exits non-zero when anything failed.
+Run: .venv/bin/python -m pytest -q emulator/test_emulator.py [-k SUBSTRING]
+(conftest.py: the shared server, the order, the server's stderr after a failure).
 """
 
 from __future__ import annotations
@@ -10,21 +9,25 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import signal
 import subprocess
 import sys
 import threading
 import time
-import traceback
 import urllib.error
 import urllib.request
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import boto3
+import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from conftest import Emulator, StartEmulator
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "server.py")
@@ -33,8 +36,15 @@ SEED_SCRIPT = os.path.join(HERE, "seed.py")
 # intermediate states right after a call, so this must exceed a slow call on a busy machine.
 FAST = 1.0
 
+# The shared server (conftest.py's `emulator`), set for the helpers below before any test.
 URL = ""
 STARTUP_SECONDS = 0.0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_server(emulator: Emulator) -> None:
+    global URL, STARTUP_SECONDS
+    URL, STARTUP_SECONDS = emulator.url, emulator.startup_seconds
 
 
 # ---------------------------------------------------------------------------
@@ -42,35 +52,18 @@ STARTUP_SECONDS = 0.0
 # ---------------------------------------------------------------------------
 
 
-SERVER_LOG = tempfile.TemporaryFile(mode="w+")
-
-
-def start_server(extra: list[str] | None = None) -> tuple[subprocess.Popen, str, float]:
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, SERVER, "--port", "0", "--parent-pid", str(os.getpid())] + (extra or []),
-        stdout=subprocess.PIPE,
-        stderr=SERVER_LOG if "-v" not in sys.argv else None,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    elapsed = time.monotonic() - started
-    if not line.startswith("READY http://127.0.0.1:"):
-        proc.kill()
-        raise SystemExit(f"server did not print READY (got {line!r}); stderr:\n{server_log()}")
-    return proc, line.split()[1], elapsed
-
-
-def server_log() -> str:
-    SERVER_LOG.seek(0)
-    return SERVER_LOG.read()
-
-
-def http(method: str, path: str, body: Any = None, url: str | None = None,
-         headers: dict[str, str] | None = None, raw: bytes | None = None) -> tuple[int, dict[str, str], Any]:
+def http(
+    method: str,
+    path: str,
+    body: Any = None,
+    url: str | None = None,
+    headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+) -> tuple[int, dict[str, str], Any]:
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request((url or URL) + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        (url or URL) + path, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             status, hdrs, text = resp.status, dict(resp.headers), resp.read()
@@ -124,8 +117,12 @@ def wait_until(fn: Callable[[], Any], timeout: float = 10.0, interval: float = 0
     raise AssertionError(f"condition not met within {timeout}s (last value {last!r})")
 
 
-def td_input(family: str, image: str = "nginx:1.27", command: list[str] | None = None,
-             extra_containers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def td_input(
+    family: str,
+    image: str = "nginx:1.27",
+    command: list[str] | None = None,
+    extra_containers: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     container: dict[str, Any] = {"name": family, "image": image, "memory": 512, "essential": True}
     if command:
         container["command"] = command
@@ -163,17 +160,27 @@ def register(ecs: Any, family: str, image: str = "nginx:1.27") -> str:
     return ecs.register_task_definition(**td_input(family, image))["taskDefinition"]["taskDefinitionArn"]
 
 
-def run_task(ecs: Any, cluster: str, seeded: dict[str, Any], td: str, command: list[str] | None = None,
-             started_by: str | None = None, container: str | None = None) -> dict[str, Any]:
+def run_task(
+    ecs: Any,
+    cluster: str,
+    seeded: dict[str, Any],
+    td: str,
+    command: list[str] | None = None,
+    started_by: str | None = None,
+    container: str | None = None,
+) -> dict[str, Any]:
     params: dict[str, Any] = {
         "cluster": cluster,
         "taskDefinition": td,
         "launchType": "FARGATE",
-        "networkConfiguration": {"awsvpcConfiguration": {
-            "subnets": seeded["subnets"], "securityGroups": seeded["securityGroups"]}},
+        "networkConfiguration": {
+            "awsvpcConfiguration": {"subnets": seeded["subnets"], "securityGroups": seeded["securityGroups"]}
+        },
     }
     if command:
-        params["overrides"] = {"containerOverrides": [{"name": container or td.split("/")[-1].split(":")[0], "command": command}]}
+        params["overrides"] = {
+            "containerOverrides": [{"name": container or td.split("/")[-1].split(":")[0], "command": command}]
+        }
     if started_by:
         params["startedBy"] = started_by
     resp = ecs.run_task(**params)
@@ -213,8 +220,13 @@ def test_startup_ready_line_and_health() -> None:
 def test_config_get_set_per_key_and_validation() -> None:
     key = new_key()
     cfg = admin("GET", "/config")
-    assert cfg == {"taskRunSeconds": 1.0, "rolloutSeconds": 1.0, "crashingImageMarkers": ["crash"],
-                   "oomImageMarkers": ["oom"], "unpullableImageMarkers": ["unpushed", "missing"]}, cfg
+    assert cfg == {
+        "taskRunSeconds": 1.0,
+        "rolloutSeconds": 1.0,
+        "crashingImageMarkers": ["crash"],
+        "oomImageMarkers": ["oom"],
+        "unpullableImageMarkers": ["unpushed", "missing"],
+    }, cfg
     out = admin("POST", "/config", {"accessKey": key, "rolloutSeconds": 0.5, "crashingImageMarkers": ["boom"]})
     assert out["rolloutSeconds"] == 0.5 and out["crashingImageMarkers"] == ["boom"] and out["taskRunSeconds"] == 1.0
     assert admin("GET", f"/config?accessKey={key}")["rolloutSeconds"] == 0.5
@@ -265,8 +277,15 @@ def test_fault_throttle_count_is_retried_by_sdk() -> None:
     resp = ecs.describe_clusters(clusters=["faults-c"])  # 3 attempts: 2 throttled + 1 ok
     assert resp["clusters"][0]["clusterName"] == "faults-c"
     got = [(c["operation"], c["status"]) for c in calls(key)]
-    assert got == [("CreateCluster", 200), ("DescribeClusters", 400), ("DescribeClusters", 400), ("DescribeClusters", 200)], got
-    assert admin("GET", "/faults")["faults"] == [] or all(f["accessKey"] != key for f in admin("GET", "/faults")["faults"])
+    assert got == [
+        ("CreateCluster", 200),
+        ("DescribeClusters", 400),
+        ("DescribeClusters", 400),
+        ("DescribeClusters", 200),
+    ], got
+    assert admin("GET", "/faults")["faults"] == [] or all(
+        f["accessKey"] != key for f in admin("GET", "/faults")["faults"]
+    )
 
 
 def test_fault_wire_format_throttle_and_500() -> None:
@@ -276,7 +295,8 @@ def test_fault_wire_format_throttle_and_500() -> None:
     hdrs = {
         "Content-Type": "application/x-amz-json-1.1",
         "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListClusters",
-        "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/ecs/aws4_request, "
+        "SignedHeaders=host, Signature=0",
     }
     status, h, body = http("POST", "/", raw=b"{}", headers=hdrs)
     assert status == 400 and body == {"__type": "ThrottlingException", "message": "Rate exceeded"}, (status, body)
@@ -310,14 +330,24 @@ def test_fault_every_kth_any_key_and_clear() -> None:
     ecs.list_clusters()
 
     # no accessKey = any key; custom kind
-    fault = admin("POST", "/faults", {"operation": "ListServices", "kind": "custom", "httpStatus": 400,
-                                      "errorType": "AccessDeniedException", "message": "nope", "count": 1})["fault"]
+    fault = admin(
+        "POST",
+        "/faults",
+        {
+            "operation": "ListServices",
+            "kind": "custom",
+            "httpStatus": 400,
+            "errorType": "AccessDeniedException",
+            "message": "nope",
+            "count": 1,
+        },
+    )["fault"]
     assert fault["accessKey"] is None
     expect_client_error(lambda: ecs_other.list_services(cluster="x"), "AccessDeniedException", 400)
     admin("POST", "/faults", {"operation": "*", "kind": "throttle", "count": 5})
-    status, _, body = http("POST", "/_deckhand/faults", {"kind": "explode", "count": 1})
+    status, _, _ = http("POST", "/_deckhand/faults", {"kind": "explode", "count": 1})
     assert status == 400
-    status, _, body = http("POST", "/_deckhand/faults", {"kind": "throttle"})
+    status, _, _ = http("POST", "/_deckhand/faults", {"kind": "throttle"})
     assert status == 400
     admin("DELETE", "/faults")
     assert admin("GET", "/faults")["faults"] == []
@@ -327,8 +357,9 @@ def test_fault_every_kth_any_key_and_clear() -> None:
 def test_unimplemented_operation_is_a_fast_400() -> None:
     key = new_key()
     ecs = client("ecs", key)
-    expect_client_error(lambda: ecs.list_service_deployments(service="web", cluster="c"),
-                        "UnsupportedFeatureException", 400)
+    expect_client_error(
+        lambda: ecs.list_service_deployments(service="web", cluster="c"), "UnsupportedFeatureException", 400
+    )
     assert [(c["operation"], c["status"]) for c in calls(key)] == [("ListServiceDeployments", 400)]
 
 
@@ -337,9 +368,12 @@ def test_seed_creates_environment_without_logging() -> None:
     before = len(admin("GET", "/calls")["calls"])
     admin("POST", "/faults", {"operation": "*", "kind": "error500", "count": 50})  # must not hit the seeder
     try:
-        res = seed_env(cluster, [web_service("web"), {**web_service("worker", desired=1), "tags": {}}],
-                       clusterTags={"deckhand:staging:schema-revision": "20261101000000"},
-                       taskDefinitions=[td_input("migrate", command=["./migrate"])])
+        res = seed_env(
+            cluster,
+            [web_service("web"), {**web_service("worker", desired=1), "tags": {}}],
+            clusterTags={"deckhand:staging:schema-revision": "20261101000000"},
+            taskDefinitions=[td_input("migrate", command=["./migrate"])],
+        )
     finally:
         admin("DELETE", "/faults")
     assert len(admin("GET", "/calls")["calls"]) == before, "seed calls were logged"
@@ -377,15 +411,21 @@ def test_seed_creates_environment_without_logging() -> None:
 def test_seed_script_cli() -> None:
     cluster = "cli-" + uuid.uuid4().hex[:6]
     state = {"cluster": cluster, "network": True, "services": [web_service("api", desired=1)]}
-    proc = subprocess.run([sys.executable, SEED_SCRIPT, "--endpoint", URL], input=json.dumps(state),
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, SEED_SCRIPT, "--endpoint", URL],
+        input=json.dumps(state),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["services"]["api"]["serviceArn"].endswith(f"/{cluster}/api")
     svc = describe(client("ecs", new_key()), cluster, "api")
     assert svc["runningCount"] == 1
-    proc = subprocess.run([sys.executable, SEED_SCRIPT, "--endpoint", URL], input="{}",
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, SEED_SCRIPT, "--endpoint", URL], input="{}", capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode != 0 and "cluster" in proc.stderr
 
 
@@ -396,27 +436,56 @@ def test_create_service_keeps_deployment_configuration_and_rejects_duplicates() 
     ecs = client("ecs", key)
     td = register(ecs, "svc-a")
     net = {"awsvpcConfiguration": {"subnets": res["subnets"], "securityGroups": res["securityGroups"]}}
-    svc = ecs.create_service(cluster=cluster, serviceName="a", taskDefinition=td, desiredCount=1,
-                             launchType="FARGATE", networkConfiguration=net,
-                             deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": False},
-                                                      "minimumHealthyPercent": 50},
-                             healthCheckGracePeriodSeconds=30, enableExecuteCommand=True)["service"]
+    svc = ecs.create_service(
+        cluster=cluster,
+        serviceName="a",
+        taskDefinition=td,
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=net,
+        deploymentConfiguration={
+            "deploymentCircuitBreaker": {"enable": True, "rollback": False},
+            "minimumHealthyPercent": 50,
+        },
+        healthCheckGracePeriodSeconds=30,
+        enableExecuteCommand=True,
+    )["service"]
     assert svc["deploymentConfiguration"] == {
         "deploymentCircuitBreaker": {"enable": True, "rollback": False},
-        "maximumPercent": 200, "minimumHealthyPercent": 50}, svc["deploymentConfiguration"]
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 50,
+    }, svc["deploymentConfiguration"]
     d = describe(ecs, cluster, "a")
     assert d["deploymentConfiguration"]["minimumHealthyPercent"] == 50
     assert d["healthCheckGracePeriodSeconds"] == 30 and d["enableExecuteCommand"] is True
     assert d["deployments"][0]["rolloutState"] == "COMPLETED" and d["runningCount"] == 1
-    expect_client_error(lambda: ecs.create_service(cluster=cluster, serviceName="a", taskDefinition=td,
-                                                   desiredCount=1, launchType="FARGATE", networkConfiguration=net),
-                        "InvalidParameterException", 400)
+    expect_client_error(
+        lambda: ecs.create_service(
+            cluster=cluster,
+            serviceName="a",
+            taskDefinition=td,
+            desiredCount=1,
+            launchType="FARGATE",
+            networkConfiguration=net,
+        ),
+        "InvalidParameterException",
+        400,
+    )
     # default deploymentConfiguration
-    ecs.create_service(cluster=cluster, serviceName="b", taskDefinition=td, desiredCount=0,
-                       launchType="FARGATE", networkConfiguration=net)
+    ecs.create_service(
+        cluster=cluster,
+        serviceName="b",
+        taskDefinition=td,
+        desiredCount=0,
+        launchType="FARGATE",
+        networkConfiguration=net,
+    )
     b = describe(ecs, cluster, "b")
-    assert b["deploymentConfiguration"] == {"deploymentCircuitBreaker": {"enable": False, "rollback": False},
-                                            "maximumPercent": 200, "minimumHealthyPercent": 100}
+    assert b["deploymentConfiguration"] == {
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 100,
+    }
     assert b["runningCount"] == 0 and b["deployments"][0]["rolloutState"] == "COMPLETED"
 
 
@@ -513,8 +582,12 @@ def test_crashing_image_without_rollback_stays_failed_primary() -> None:
     wait_until(lambda: describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "COMPLETED", timeout=10)
     bad_td = register(ecs, "web", "registry/kaboom:1")
     ecs.update_service(cluster=cluster, service="web", taskDefinition=bad_td)
-    svc = wait_until(lambda: (lambda s: s if s["deployments"][0]["rolloutState"] == "FAILED" else None)(
-        describe(ecs, cluster, "web")), timeout=10)
+    svc = wait_until(
+        lambda: (lambda s: s if s["deployments"][0]["rolloutState"] == "FAILED" else None)(
+            describe(ecs, cluster, "web")
+        ),
+        timeout=10,
+    )
     primary = svc["deployments"][0]
     assert primary["status"] == "PRIMARY" and primary["taskDefinition"] == bad_td
     assert primary["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
@@ -529,7 +602,9 @@ def test_crashing_image_without_rollback_stays_failed_primary() -> None:
 
     # a later good deployment replaces the failed one and cleans up
     ecs.update_service(cluster=cluster, service="web", taskDefinition=good_td)
-    svc = wait_until(lambda: (lambda s: s if len(s["deployments"]) == 1 else None)(describe(ecs, cluster, "web")), timeout=10)
+    svc = wait_until(
+        lambda: (lambda s: s if len(s["deployments"]) == 1 else None)(describe(ecs, cluster, "web")), timeout=10
+    )
     assert svc["deployments"][0]["rolloutState"] == "COMPLETED" and svc["taskDefinition"] == good_td
 
 
@@ -595,14 +670,19 @@ def test_update_service_errors() -> None:
     cluster = "uerr-" + uuid.uuid4().hex[:6]
     seed_env(cluster, [web_service("web")])
     ecs = client("ecs", key)
-    expect_client_error(lambda: ecs.update_service(cluster=cluster, service="nope", desiredCount=1),
-                        "ServiceNotFoundException", 400)
-    expect_client_error(lambda: ecs.update_service(cluster=cluster, service="web", taskDefinition="web:99"),
-                        "ClientException", 400)
+    expect_client_error(
+        lambda: ecs.update_service(cluster=cluster, service="nope", desiredCount=1), "ServiceNotFoundException", 400
+    )
+    expect_client_error(
+        lambda: ecs.update_service(cluster=cluster, service="web", taskDefinition="web:99"), "ClientException", 400
+    )
     missing = ecs.describe_services(cluster=cluster, services=["nope"])
     assert missing["failures"][0]["reason"] == "MISSING"
-    expect_client_error(lambda: ecs.describe_services(cluster=cluster, services=[f"s{i}" for i in range(11)]),
-                        "InvalidParameterException", 400)
+    expect_client_error(
+        lambda: ecs.describe_services(cluster=cluster, services=[f"s{i}" for i in range(11)]),
+        "InvalidParameterException",
+        400,
+    )
 
 
 def test_run_task_runs_then_stops_with_exit_code_from_rule() -> None:
@@ -622,8 +702,10 @@ def test_run_task_runs_then_stops_with_exit_code_from_rule() -> None:
     t = describe_task(ecs, cluster, task["taskArn"])
     assert t["lastStatus"] == "RUNNING" and "exitCode" not in t["containers"][0]
 
-    t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(ecs, cluster, task["taskArn"])), timeout=10)
+    t = wait_until(
+        lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(describe_task(ecs, cluster, task["taskArn"])),
+        timeout=10,
+    )
     assert t["desiredStatus"] == "STOPPED" and t["stopCode"] == "EssentialContainerExited"
     assert t["stoppedReason"] == "Essential container in task exited"
     assert t["containers"][0]["lastStatus"] == "STOPPED" and t["containers"][0]["exitCode"] == 1
@@ -632,22 +714,37 @@ def test_run_task_runs_then_stops_with_exit_code_from_rule() -> None:
 
     # no override: task definition command ("./migrate up") does not match -> exit 0
     ok = run_task(ecs, cluster, seeded, td)
-    t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(ecs, cluster, ok["taskArn"])), timeout=10)
+    t = wait_until(
+        lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(describe_task(ecs, cluster, ok["taskArn"])),
+        timeout=10,
+    )
     assert t["containers"][0]["exitCode"] == 0 and t["stopCode"] == "EssentialContainerExited"
 
     # a rule matching the task definition command; and another access key is not affected
-    admin("POST", "/task-rules", {"accessKey": key, "commandContains": "up", "exitCode": 3,
-                                  "runSeconds": 0.05, "stoppedReason": "migration exploded"})
+    admin(
+        "POST",
+        "/task-rules",
+        {
+            "accessKey": key,
+            "commandContains": "up",
+            "exitCode": 3,
+            "runSeconds": 0.05,
+            "stoppedReason": "migration exploded",
+        },
+    )
     t3 = run_task(ecs, cluster, seeded, td)
-    t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(ecs, cluster, t3["taskArn"])), timeout=10)
+    t = wait_until(
+        lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(describe_task(ecs, cluster, t3["taskArn"])),
+        timeout=10,
+    )
     assert t["containers"][0]["exitCode"] == 3 and t["stoppedReason"] == "migration exploded"
     other = client("ecs", new_key())
     t4 = run_task(other, cluster, seeded, td)
     assert describe_task(other, cluster, t4["taskArn"])["lastStatus"] == "RUNNING"  # default 1.0 s, exit 0
-    t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(other, cluster, t4["taskArn"])), timeout=10)
+    t = wait_until(
+        lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(describe_task(other, cluster, t4["taskArn"])),
+        timeout=10,
+    )
     assert t["containers"][0]["exitCode"] == 0
     rules = admin("GET", "/task-rules")["rules"]
     assert len([r for r in rules if r["accessKey"] == key]) == 2
@@ -666,11 +763,13 @@ def test_image_rule_and_multi_container_tasks() -> None:
     assert [c["name"] for c in task["containers"]] == ["job", "sidecar"]
     assert all(c["taskArn"] == task["taskArn"] for c in task["containers"])
     assert task["containers"][1]["image"] == "envoy:1"
-    t = wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(ecs, cluster, task["taskArn"])), timeout=10)
+    t = wait_until(
+        lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(describe_task(ecs, cluster, task["taskArn"])),
+        timeout=10,
+    )
     codes = {c["name"]: c["exitCode"] for c in t["containers"]}
     assert codes == {"job": 2, "sidecar": 0}, codes
-    status, _, body = http("POST", "/_deckhand/task-rules", {"exitCode": "one"})
+    status, _, _ = http("POST", "/_deckhand/task-rules", {"exitCode": "one"})
     assert status == 400
     admin("DELETE", "/task-rules")
 
@@ -708,8 +807,9 @@ def test_never_stopping_task_and_stop_task() -> None:
     # stopping again keeps the first stop; stopping by id works
     again = ecs.stop_task(cluster=cluster, task=task["taskArn"].split("/")[-1], reason="second")["task"]
     assert again["stoppedReason"] == "deckhand: timed out"
-    expect_client_error(lambda: ecs.stop_task(cluster=cluster, task="0123456789abcdef0123456789abcdef"),
-                        "ClientException", 400)
+    expect_client_error(
+        lambda: ecs.stop_task(cluster=cluster, task="0123456789abcdef0123456789abcdef"), "ClientException", 400
+    )
     admin("DELETE", f"/task-rules?accessKey={key}")
 
 
@@ -717,8 +817,7 @@ def test_list_tasks_and_describe_missing() -> None:
     key = new_key()
     fast(key)
     cluster = "list-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web")],
-                      taskDefinitions=[td_input("migrate"), td_input("report")])
+    seeded = seed_env(cluster, [web_service("web")], taskDefinitions=[td_input("migrate"), td_input("report")])
     ecs = client("ecs", key)
     admin("POST", "/task-rules", {"accessKey": key, "imageContains": "nginx", "runSeconds": -1})
     long_a = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["migrate"], started_by="deckhand/migrate")
@@ -740,7 +839,9 @@ def test_list_tasks_and_describe_missing() -> None:
     missing = "0123456789abcdef0123456789abcdef"
     resp = ecs.describe_tasks(cluster=cluster, tasks=[long_b["taskArn"], missing])
     assert [t["taskArn"] for t in resp["tasks"]] == [long_b["taskArn"]]
-    assert resp["failures"] == [{"arn": f"arn:aws:ecs:us-east-1:123456789012:task/{cluster}/{missing}", "reason": "MISSING"}]
+    assert resp["failures"] == [
+        {"arn": f"arn:aws:ecs:us-east-1:123456789012:task/{cluster}/{missing}", "reason": "MISSING"}
+    ]
     ecs.stop_task(cluster=cluster, task=long_b["taskArn"])
 
 
@@ -752,8 +853,9 @@ def awslogs(group: str, prefix: str | None = "ecs", region: str = "us-east-1") -
 
 
 def stopped(ecs: Any, cluster: str, arn: str) -> dict[str, Any]:
-    return wait_until(lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(
-        describe_task(ecs, cluster, arn)), timeout=10)
+    return wait_until(
+        lambda: (lambda x: x if x["lastStatus"] == "STOPPED" else None)(describe_task(ecs, cluster, arn)), timeout=10
+    )
 
 
 def test_task_log_lines_written_to_cloudwatch_logs_when_task_stops() -> None:
@@ -761,16 +863,33 @@ def test_task_log_lines_written_to_cloudwatch_logs_when_task_stops() -> None:
     fast(key)
     cluster = "logs-" + uuid.uuid4().hex[:6]
     group = f"/ecs/migrate-{uuid.uuid4().hex[:6]}"
-    td = td_input("migrate", command=["./migrate", "up"],
-                  extra_containers=[{"name": "sidecar", "image": "envoy:1", "memory": 128, "essential": False,
-                                     "logConfiguration": awslogs(group)},
-                                    {"name": "quiet", "image": "busybox", "memory": 64, "essential": False}])
+    td = td_input(
+        "migrate",
+        command=["./migrate", "up"],
+        extra_containers=[
+            {
+                "name": "sidecar",
+                "image": "envoy:1",
+                "memory": 128,
+                "essential": False,
+                "logConfiguration": awslogs(group),
+            },
+            {"name": "quiet", "image": "busybox", "memory": 64, "essential": False},
+        ],
+    )
     td["containerDefinitions"][0]["logConfiguration"] = awslogs(group)
     seeded = seed_env(cluster, taskDefinitions=[td])
-    rule = admin("POST", "/task-rules", {"accessKey": key, "commandContains": "fail", "exitCode": 1,
-                                         "logLines": ["applying 0001_init", "error: relation \"users\" exists\n"
-                                                      "rollback", ""]})["rule"]
-    assert rule["logLines"] == ["applying 0001_init", "error: relation \"users\" exists\nrollback", ""], rule
+    rule = admin(
+        "POST",
+        "/task-rules",
+        {
+            "accessKey": key,
+            "commandContains": "fail",
+            "exitCode": 1,
+            "logLines": ["applying 0001_init", 'error: relation "users" exists\nrollback', ""],
+        },
+    )["rule"]
+    assert rule["logLines"] == ["applying 0001_init", 'error: relation "users" exists\nrollback', ""], rule
     ecs, logs = client("ecs", key), client("logs", key)
 
     task = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["migrate"], command=["./migrate", "fail"])
@@ -786,28 +905,34 @@ def test_task_log_lines_written_to_cloudwatch_logs_when_task_stops() -> None:
     t = stopped(ecs, cluster, task["taskArn"])
     resp = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
     events = resp["events"]
-    assert [e["message"] for e in events] == ["applying 0001_init", "error: relation \"users\" exists", "rollback"]
+    assert [e["message"] for e in events] == ["applying 0001_init", 'error: relation "users" exists', "rollback"]
     stamps = [e["timestamp"] for e in events]
     assert stamps == sorted(stamps)
     assert t["startedAt"].timestamp() * 1000 - 1 <= stamps[0] and stamps[-1] <= t["stoppedAt"].timestamp() * 1000 + 1
     # the tail: startFromHead false with a limit gives the last events
     tail = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=False, limit=2)
-    assert [e["message"] for e in tail["events"]] == ["error: relation \"users\" exists", "rollback"]
+    assert [e["message"] for e in tail["events"]] == ['error: relation "users" exists', "rollback"]
     # reading on from the forward token: nothing more, and the same token again
-    more = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True,
-                               nextToken=resp["nextForwardToken"])
+    more = logs.get_log_events(
+        logGroupName=group, logStreamName=stream, startFromHead=True, nextToken=resp["nextForwardToken"]
+    )
     assert more["events"] == [] and more["nextForwardToken"] == resp["nextForwardToken"]
     # the sidecar's command does not match the rule: its stream has no events
-    assert logs.get_log_events(logGroupName=group, logStreamName=f"ecs/sidecar/{task_id}",
-                               startFromHead=True)["events"] == []
+    assert (
+        logs.get_log_events(logGroupName=group, logStreamName=f"ecs/sidecar/{task_id}", startFromHead=True)["events"]
+        == []
+    )
 
     # no matching rule: the stream is created, no events; StopTask flushes a rule's lines too
     plain = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["migrate"])
     stopped(ecs, cluster, plain["taskArn"])
     plain_stream = f"ecs/migrate/{plain['taskArn'].split('/')[-1]}"
     assert logs.get_log_events(logGroupName=group, logStreamName=plain_stream, startFromHead=True)["events"] == []
-    admin("POST", "/task-rules", {"accessKey": key, "commandContains": "hang", "runSeconds": -1,
-                                  "logLines": ["waiting for lock"]})
+    admin(
+        "POST",
+        "/task-rules",
+        {"accessKey": key, "commandContains": "hang", "runSeconds": -1, "logLines": ["waiting for lock"]},
+    )
     hung = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["migrate"], command=["hang"])
     hung_stream = f"ecs/migrate/{hung['taskArn'].split('/')[-1]}"
     assert logs.get_log_events(logGroupName=group, logStreamName=hung_stream, startFromHead=True)["events"] == []
@@ -816,8 +941,9 @@ def test_task_log_lines_written_to_cloudwatch_logs_when_task_stops() -> None:
     assert [e["message"] for e in got] == ["waiting for lock"]
 
     # missing stream of an existing group: AWS's message (moto said the group was missing)
-    exc = expect_client_error(lambda: logs.get_log_events(logGroupName=group, logStreamName="ecs/nope/x"),
-                              "ResourceNotFoundException", 400)
+    exc = expect_client_error(
+        lambda: logs.get_log_events(logGroupName=group, logStreamName="ecs/nope/x"), "ResourceNotFoundException", 400
+    )
     assert exc.response["Error"]["Message"] == "The specified log stream does not exist."
     status, _, body = http("POST", "/_deckhand/task-rules", {"logLines": "not a list"})
     assert status == 400 and "logLines" in body["error"]
@@ -867,13 +993,16 @@ def test_failed_deployment_leaves_stopped_tasks_with_reasons() -> None:
         "crash": "registry/crash-loop:1",
     }
     deployments = {n: failing_deployment(ecs, cluster, n, images[n]) for n in names}
+
+    def failed(name: str) -> bool:
+        return any(d["rolloutState"] == "FAILED" for d in describe(ecs, cluster, name)["deployments"])
+
     for n in names:
-        wait_until(lambda: any(d["rolloutState"] == "FAILED" for d in describe(ecs, cluster, n)["deployments"]),
-                   timeout=10)
+        wait_until(partial(failed, n), timeout=10)
 
     for n in names:
         dep_id, td = deployments[n]
-        assert dep_id.startswith("ecs-svc/") and dep_id[len("ecs-svc/"):].isdigit()
+        assert dep_id.startswith("ecs-svc/") and dep_id[len("ecs-svc/") :].isdigit()
         arns = ecs.list_tasks(cluster=cluster, serviceName=n, desiredStatus="STOPPED")["taskArns"]
         assert len(arns) == 3, arns
         assert ecs.list_tasks(cluster=cluster, serviceName=n)["taskArns"] == []  # RUNNING: none
@@ -892,8 +1021,10 @@ def test_failed_deployment_leaves_stopped_tasks_with_reasons() -> None:
             (c,) = t["containers"]
             assert c["name"] == n and c["image"] == images[n] and c["lastStatus"] == "STOPPED"
             if n == "pull":
-                reason = ("CannotPullContainerError: pull image manifest has been retried 7 time(s): "
-                          f"failed to resolve ref {images[n]}: not found")
+                reason = (
+                    "CannotPullContainerError: pull image manifest has been retried 7 time(s): "
+                    f"failed to resolve ref {images[n]}: not found"
+                )
                 assert t["stopCode"] == "TaskFailedToStart" and t["stoppedReason"] == reason
                 assert c["reason"] == reason and "exitCode" not in c and "startedAt" not in t
             elif n == "oom":
@@ -909,14 +1040,22 @@ def test_failed_deployment_leaves_stopped_tasks_with_reasons() -> None:
         first = next(t for t in resp["tasks"] if t["taskArn"] == arns[0])
         again = ecs.stop_task(cluster=cluster, task=arns[0], reason="cleanup")["task"]
         assert (again["stopCode"], again["stoppedReason"], again["stoppedAt"]) == (
-            first["stopCode"], first["stoppedReason"], first["stoppedAt"])
+            first["stopCode"],
+            first["stoppedReason"],
+            first["stoppedAt"],
+        )
         messages = [e["message"] for e in describe(ecs, cluster, n)["events"]]
-        assert any(m.startswith(f"(service {n}) (deployment {dep_id}) deployment failed: tasks failed to start.")
-                   for m in messages), messages
+        assert any(
+            m.startswith(f"(service {n}) (deployment {dep_id}) deployment failed: tasks failed to start.")
+            for m in messages
+        ), messages
     # the unpullable image failed the deployment like a crashing one and rolled back
     assert describe(ecs, cluster, "pull")["taskDefinition"] != deployments["pull"][1]
-    expect_client_error(lambda: ecs.list_tasks(cluster=cluster, serviceName="nope", desiredStatus="STOPPED"),
-                        "ServiceNotFoundException", 400)
+    expect_client_error(
+        lambda: ecs.list_tasks(cluster=cluster, serviceName="nope", desiredStatus="STOPPED"),
+        "ServiceNotFoundException",
+        400,
+    )
 
 
 def test_stopped_service_tasks_multi_container_custom_markers_and_no_breaker() -> None:
@@ -926,10 +1065,16 @@ def test_stopped_service_tasks_multi_container_custom_markers_and_no_breaker() -
     seed_env(cluster, [web_service("web", rollback=False), web_service("api", enable=False, rollback=False)])
     ecs = client("ecs", key)
     # "missing" is no marker for this key; "bloat" is its OOM marker; the sidecar is stopped by ECS
-    td = ecs.register_task_definition(**td_input("web", "registry/bloat:1", extra_containers=[
-        {"name": "envoy", "image": "envoy:missing", "memory": 128, "essential": False}]))["taskDefinition"]
-    dep_id = ecs.update_service(cluster=cluster, service="web", taskDefinition=td["taskDefinitionArn"])[
-        "service"]["deployments"][0]["id"]
+    td = ecs.register_task_definition(
+        **td_input(
+            "web",
+            "registry/bloat:1",
+            extra_containers=[{"name": "envoy", "image": "envoy:missing", "memory": 128, "essential": False}],
+        )
+    )["taskDefinition"]
+    dep_id = ecs.update_service(cluster=cluster, service="web", taskDefinition=td["taskDefinitionArn"])["service"][
+        "deployments"
+    ][0]["id"]
     wait_until(lambda: describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "FAILED", timeout=10)
     arns = ecs.list_tasks(cluster=cluster, serviceName="web", desiredStatus="STOPPED")["taskArns"]
     tasks = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]
@@ -941,8 +1086,9 @@ def test_stopped_service_tasks_multi_container_custom_markers_and_no_breaker() -
         assert envoy["name"] == "envoy" and envoy["exitCode"] == 0 and "reason" not in envoy
     # no circuit breaker: the deployment stays IN_PROGRESS, but its stopped tasks show up
     api_dep, api_td = failing_deployment(ecs, cluster, "api", "registry/crash:9")
-    wait_until(lambda: ecs.list_tasks(cluster=cluster, serviceName="api", desiredStatus="STOPPED")["taskArns"],
-               timeout=10)
+    wait_until(
+        lambda: ecs.list_tasks(cluster=cluster, serviceName="api", desiredStatus="STOPPED")["taskArns"], timeout=10
+    )
     arns = ecs.list_tasks(cluster=cluster, serviceName="api", desiredStatus="STOPPED")["taskArns"]
     assert len(arns) == 3
     t = describe_task(ecs, cluster, arns[0])
@@ -959,14 +1105,25 @@ def test_seed_preflight_resources_and_read_apis() -> None:
     suffix = uuid.uuid4().hex[:6]
     repo = f"shop-{suffix}"
     digest_ref = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{repo}@sha256:{'ab' * 32}"
-    images = [ecr_image(repo, "3f9c2e1"), ecr_image(repo, "3f9c2e2"), ecr_image(f"team/{repo}", "v1", "eu-west-1"),
-              digest_ref]
-    role_arns = [f"arn:aws:iam::123456789012:role/shop-task-{suffix}",
-                 f"arn:aws:iam::123456789012:role/service-role/shop-exec-{suffix}"]
+    images = [
+        ecr_image(repo, "3f9c2e1"),
+        ecr_image(repo, "3f9c2e2"),
+        ecr_image(f"team/{repo}", "v1", "eu-west-1"),
+        digest_ref,
+    ]
+    role_arns = [
+        f"arn:aws:iam::123456789012:role/shop-task-{suffix}",
+        f"arn:aws:iam::123456789012:role/service-role/shop-exec-{suffix}",
+    ]
     param_arn = f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/db-url"
     parameters = {param_arn: "postgres://db", f"/shop-{suffix}/api-key": "k3y"}
-    body = {"images": images, "roles": role_arns, "parameters": parameters,
-            "secrets": {f"shop-{suffix}/db": "pw"}, "logGroups": [f"/ecs/shop-{suffix}", f"/ecs/shop-{suffix}-worker"]}
+    body: dict[str, Any] = {
+        "images": images,
+        "roles": role_arns,
+        "parameters": parameters,
+        "secrets": {f"shop-{suffix}/db": "pw"},
+        "logGroups": [f"/ecs/shop-{suffix}", f"/ecs/shop-{suffix}-worker"],
+    }
     before = len(admin("GET", "/calls")["calls"])
     admin("POST", "/faults", {"operation": "*", "kind": "error500", "count": 50})  # must not hit the seeder
     try:
@@ -978,33 +1135,44 @@ def test_seed_preflight_resources_and_read_apis() -> None:
     assert set(res["images"]) == set(images) and all(d.startswith("sha256:") for d in res["images"].values())
     assert len(set(res["images"].values())) == 4 and res["images"][digest_ref] == f"sha256:{'ab' * 32}"
     assert res["roles"] == {f"shop-task-{suffix}": role_arns[0], f"shop-exec-{suffix}": role_arns[1]}, res["roles"]
-    assert res["parameters"] == {param_arn: param_arn, f"/shop-{suffix}/api-key":
-                                 f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/api-key"}
+    assert res["parameters"] == {
+        param_arn: param_arn,
+        f"/shop-{suffix}/api-key": f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/api-key",
+    }
     secret_arn = res["secrets"][f"shop-{suffix}/db"]
-    assert re.fullmatch(rf"arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-{suffix}/db-[A-Za-z0-9]{{6}}",
-                        secret_arn), secret_arn
+    assert re.fullmatch(
+        rf"arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-{suffix}/db-[A-Za-z0-9]{{6}}", secret_arn
+    ), secret_arn
     assert res["logGroups"] == {g: f"arn:aws:logs:us-east-1:123456789012:log-group:{g}" for g in body["logGroups"]}
 
     key = new_key()
     # ECR DescribeImages by tag / digest; a missing tag is ImageNotFoundException
     ecr = client("ecr", key)
-    (img,) = ecr.describe_images(registryId="123456789012", repositoryName=repo,
-                                 imageIds=[{"imageTag": "3f9c2e1"}])["imageDetails"]
+    (img,) = ecr.describe_images(registryId="123456789012", repositoryName=repo, imageIds=[{"imageTag": "3f9c2e1"}])[
+        "imageDetails"
+    ]
     assert img["imageDigest"] == res["images"][images[0]] and img["imageTags"] == ["3f9c2e1"]
     assert img["repositoryName"] == repo and img["registryId"] == "123456789012"
     by_digest = ecr.describe_images(repositoryName=repo, imageIds=[{"imageDigest": f"sha256:{'ab' * 32}"}])
     assert by_digest["imageDetails"][0]["imageDigest"] == f"sha256:{'ab' * 32}"
-    expect_client_error(lambda: ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": "nope"}]),
-                        "ImageNotFoundException", 400)
-    expect_client_error(lambda: ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": "3f9c2e1"},
-                                                                                 {"imageTag": "nope"}]),
-                        "ImageNotFoundException", 400)  # one of several missing: the call fails
+    expect_client_error(
+        lambda: ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": "nope"}]), "ImageNotFoundException", 400
+    )
+    expect_client_error(
+        lambda: ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": "3f9c2e1"}, {"imageTag": "nope"}]),
+        "ImageNotFoundException",
+        400,
+    )  # one of several missing: the call fails
     both = ecr.describe_images(repositoryName=repo, imageIds=[{"imageTag": "3f9c2e1"}, {"imageTag": "3f9c2e2"}])
     assert {t for d in both["imageDetails"] for t in d["imageTags"]} == {"3f9c2e1", "3f9c2e2"}
-    expect_client_error(lambda: ecr.describe_images(repositoryName="no-such-repo", imageIds=[{"imageTag": "x"}]),
-                        "RepositoryNotFoundException", 400)
-    eu = client("ecr", key, region="eu-west-1").describe_images(repositoryName=f"team/{repo}",
-                                                                 imageIds=[{"imageTag": "v1"}])
+    expect_client_error(
+        lambda: ecr.describe_images(repositoryName="no-such-repo", imageIds=[{"imageTag": "x"}]),
+        "RepositoryNotFoundException",
+        400,
+    )
+    eu = client("ecr", key, region="eu-west-1").describe_images(
+        repositoryName=f"team/{repo}", imageIds=[{"imageTag": "v1"}]
+    )
     assert eu["imageDetails"][0]["imageDigest"] == res["images"][images[2]]
 
     # IAM GetRole; missing -> NoSuchEntity (404) with AWS's message
@@ -1017,15 +1185,18 @@ def test_seed_preflight_resources_and_read_apis() -> None:
 
     # SSM GetParameters: names or ARNs, missing ones in InvalidParameters, at most 10 names
     ssm = client("ssm", key)
-    plain = ssm.get_parameters(Names=[param_arn, f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/gone"],
-                               WithDecryption=False)
+    plain = ssm.get_parameters(
+        Names=[param_arn, f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/gone"], WithDecryption=False
+    )
     assert [p["ARN"] for p in plain["Parameters"]] == [param_arn]
     assert plain["InvalidParameters"] == [f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/gone"]
-    got = ssm.get_parameters(Names=[param_arn, f"/shop-{suffix}/api-key", f"/shop-{suffix}/missing"],
-                             WithDecryption=True)
+    got = ssm.get_parameters(
+        Names=[param_arn, f"/shop-{suffix}/api-key", f"/shop-{suffix}/missing"], WithDecryption=True
+    )
     assert {p["ARN"]: (p["Type"], p["Value"]) for p in got["Parameters"]} == {
         param_arn: ("SecureString", "postgres://db"),
-        f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/api-key": ("SecureString", "k3y")}
+        f"arn:aws:ssm:us-east-1:123456789012:parameter/shop-{suffix}/api-key": ("SecureString", "k3y"),
+    }
     assert got["InvalidParameters"] == [f"/shop-{suffix}/missing"]
     expect_client_error(lambda: ssm.get_parameters(Names=[f"/p{i}" for i in range(11)]), "ValidationException", 400)
 
@@ -1042,17 +1213,23 @@ def test_seed_preflight_resources_and_read_apis() -> None:
     assert [g["logGroupName"] for g in groups] == body["logGroups"]
     assert all(g["logGroupClass"] == "STANDARD" for g in groups)
     assert logs.describe_log_groups(logGroupNamePrefix=f"/ecs/none-{suffix}")["logGroups"] == []
-    expect_client_error(lambda: logs.get_log_events(logGroupName=f"/nope-{suffix}", logStreamName="s"),
-                        "ResourceNotFoundException", 400)
+    expect_client_error(
+        lambda: logs.get_log_events(logGroupName=f"/nope-{suffix}", logStreamName="s"), "ResourceNotFoundException", 400
+    )
 
     # seeding again keeps what exists (same digests, same secret ARN)
     again = seed_env(cluster, **{**body, "secrets": [f"shop-{suffix}/db"]})
     assert again["images"] == res["images"] and again["secrets"] == res["secrets"]
     assert sm.get_secret_value(SecretId=secret_arn)["SecretString"] == "pw"
 
-    for bad in ({"images": ["nginx:1.27"]}, {"images": [ecr_image(repo, "x").replace("123456789012", "210987654321")]},
-                {"roles": ["arn:aws:iam::123456789012:user/bob"]}, {"parameters": ["/a"]},
-                {"secrets": [1]}, {"logGroups": "/ecs/x"}):
+    for bad in (
+        {"images": ["nginx:1.27"]},
+        {"images": [ecr_image(repo, "x").replace("123456789012", "210987654321")]},
+        {"roles": ["arn:aws:iam::123456789012:user/bob"]},
+        {"parameters": ["/a"]},
+        {"secrets": [1]},
+        {"logGroups": "/ecs/x"},
+    ):
         status, _, resp = http("POST", "/_deckhand/seed", {"cluster": cluster, **bad})
         assert status == 400 and resp["error"], (bad, status, resp)
 
@@ -1068,7 +1245,7 @@ def test_concurrent_requests() -> None:
             ecs = client("ecs", key)
             for _ in range(5):
                 assert describe(ecs, cluster, "web")["serviceName"] == "web"
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
@@ -1104,15 +1281,27 @@ def test_taskdef_task_size_units_are_described_as_numbers() -> None:
         (("256", "512"), ("256", "512")),
     ]
     for (cpu, mem), want in cases:
-        _, td = register_td(ecs, family="units", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-                            cpu=cpu, memory=mem, containerDefinitions=c)
+        _, td = register_td(
+            ecs,
+            family="units",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu=cpu,
+            memory=mem,
+            containerDefinitions=c,
+        )
         assert (td["cpu"], td["memory"]) == want, (cpu, mem, td["cpu"], td["memory"])
     _, td = register_td(ecs, **ec2_td("units-ec2", c, cpu="0.5 vCPU", memory=".5 GB"))
     assert (td["cpu"], td["memory"]) == ("512", "512")
-    for cpu, mem, field in (("1 GHz", "512", "cpu"), ("256", "512 MiB", "memory"), ("one", "512", "cpu"),
-                            ("256", "1.5", "memory")):
-        exc = expect_client_error(lambda: ecs.register_task_definition(**ec2_td("units-bad", c, cpu=cpu, memory=mem)),
-                                  "ClientException", 400)
+    for cpu, mem, field in (
+        ("1 GHz", "512", "cpu"),
+        ("256", "512 MiB", "memory"),
+        ("one", "512", "cpu"),
+        ("256", "1.5", "memory"),
+    ):
+        exc = expect_client_error(
+            partial(ecs.register_task_definition, **ec2_td("units-bad", c, cpu=cpu, memory=mem)), "ClientException", 400
+        )
         assert exc.response["Error"]["Message"] == f"Invalid '{field}' setting for task.", exc.response["Error"]
 
 
@@ -1121,24 +1310,30 @@ def test_taskdef_port_mapping_defaults() -> None:
 
     def mappings(network_mode: str | None, pms: list[dict[str, Any]]) -> list[dict[str, Any]]:
         extra = {"networkMode": network_mode} if network_mode else {}
-        _, td = register_td(ecs, **ec2_td("ports", [{"name": "a", "image": "nginx", "memory": 128,
-                                                     "portMappings": pms}], **extra))
+        _, td = register_td(
+            ecs, **ec2_td("ports", [{"name": "a", "image": "nginx", "memory": 128, "portMappings": pms}], **extra)
+        )
         return td["containerDefinitions"][0]["portMappings"]
 
     for mode in ("awsvpc", "host"):
         assert mappings(mode, [{"containerPort": 80}, {"containerPort": 53, "protocol": "udp"}]) == [
             {"containerPort": 80, "hostPort": 80, "protocol": "tcp"},
-            {"containerPort": 53, "hostPort": 53, "protocol": "udp"}]
+            {"containerPort": 53, "hostPort": 53, "protocol": "udp"},
+        ]
         assert mappings(mode, [{"containerPort": 81, "hostPort": 81}]) == [
-            {"containerPort": 81, "hostPort": 81, "protocol": "tcp"}]
-    for mode in ("bridge", None):  # bridge is ECS's default: an omitted hostPort is dynamic (0)
-        assert mappings(mode, [{"containerPort": 80}, {"containerPort": 443, "hostPort": 8443}]) == [
+            {"containerPort": 81, "hostPort": 81, "protocol": "tcp"}
+        ]
+    for bridge in ("bridge", None):  # bridge is ECS's default: an omitted hostPort is dynamic (0)
+        assert mappings(bridge, [{"containerPort": 80}, {"containerPort": 443, "hostPort": 8443}]) == [
             {"containerPort": 80, "hostPort": 0, "protocol": "tcp"},
-            {"containerPort": 443, "hostPort": 8443, "protocol": "tcp"}]
+            {"containerPort": 443, "hostPort": 8443, "protocol": "tcp"},
+        ]
     assert mappings("awsvpc", [{"containerPort": 8000, "hostPort": 80}]) == [  # kept as registered
-        {"containerPort": 8000, "hostPort": 80, "protocol": "tcp"}]
+        {"containerPort": 8000, "hostPort": 80, "protocol": "tcp"}
+    ]
     assert mappings("awsvpc", [{"containerPortRange": "8000-8010"}]) == [
-        {"protocol": "tcp", "containerPortRange": "8000-8010"}]
+        {"protocol": "tcp", "containerPortRange": "8000-8010"}
+    ]
 
 
 def test_bridge_dynamic_host_ports_are_not_reserved() -> None:
@@ -1148,22 +1343,39 @@ def test_bridge_dynamic_host_ports_are_not_reserved() -> None:
     ecs.create_cluster(clusterName=cluster)
     image = ec2.describe_images()["Images"][0]["ImageId"]
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.large")["Instances"][0]
-    ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=json.dumps(
-        {"instanceId": instance["InstanceId"]}))
-    td, _ = register_td(ecs, **ec2_td("bridge-web", [{"name": "web", "image": "nginx", "memory": 128,
-                                                      "portMappings": [{"containerPort": 80}]}]))
-    resp = ecs.run_task(cluster=cluster, taskDefinition=td["taskDefinition"]["taskDefinitionArn"],
-                        launchType="EC2", count=2)
+    ecs.register_container_instance(
+        cluster=cluster, instanceIdentityDocument=json.dumps({"instanceId": instance["InstanceId"]})
+    )
+    td, _ = register_td(
+        ecs,
+        **ec2_td(
+            "bridge-web", [{"name": "web", "image": "nginx", "memory": 128, "portMappings": [{"containerPort": 80}]}]
+        ),
+    )
+    resp = ecs.run_task(
+        cluster=cluster, taskDefinition=td["taskDefinition"]["taskDefinitionArn"], launchType="EC2", count=2
+    )
     assert len(resp["tasks"]) == 2 and not resp["failures"], resp  # both on the one instance
 
 
 def test_taskdef_health_check_defaults() -> None:
     ecs = client("ecs", new_key())
     cmd = ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]
-    _, td = register_td(ecs, **ec2_td("hc", [
-        {"name": "a", "image": "nginx", "memory": 128, "healthCheck": {"command": cmd}},
-        {"name": "b", "image": "nginx", "memory": 128,
-         "healthCheck": {"command": cmd, "interval": 10, "timeout": 2, "retries": 5, "startPeriod": 60}}]))
+    _, td = register_td(
+        ecs,
+        **ec2_td(
+            "hc",
+            [
+                {"name": "a", "image": "nginx", "memory": 128, "healthCheck": {"command": cmd}},
+                {
+                    "name": "b",
+                    "image": "nginx",
+                    "memory": 128,
+                    "healthCheck": {"command": cmd, "interval": 10, "timeout": 2, "retries": 5, "startPeriod": 60},
+                },
+            ],
+        ),
+    )
     a, b = td["containerDefinitions"]
     assert a["healthCheck"] == {"command": cmd, "interval": 30, "timeout": 5, "retries": 3}  # no startPeriod
     assert b["healthCheck"] == {"command": cmd, "interval": 10, "timeout": 2, "retries": 5, "startPeriod": 60}
@@ -1171,14 +1383,37 @@ def test_taskdef_health_check_defaults() -> None:
 
 def test_taskdef_container_defaults() -> None:
     ecs = client("ecs", new_key())
-    _, td = register_td(ecs, **ec2_td("cdefaults", [
-        {"name": "a", "image": "nginx", "memory": 128},
-        {"name": "b", "image": "nginx", "memoryReservation": 64, "cpu": 10, "essential": False,
-         "environment": [{"name": "X", "value": "1"}], "systemControls": [{"namespace": "net.core.somaxconn",
-                                                                            "value": "1024"}]}]))
+    _, td = register_td(
+        ecs,
+        **ec2_td(
+            "cdefaults",
+            [
+                {"name": "a", "image": "nginx", "memory": 128},
+                {
+                    "name": "b",
+                    "image": "nginx",
+                    "memoryReservation": 64,
+                    "cpu": 10,
+                    "essential": False,
+                    "environment": [{"name": "X", "value": "1"}],
+                    "systemControls": [{"namespace": "net.core.somaxconn", "value": "1024"}],
+                },
+            ],
+        ),
+    )
     a, b = td["containerDefinitions"]
-    assert a == {"name": "a", "image": "nginx", "memory": 128, "cpu": 0, "essential": True, "portMappings": [],
-                 "environment": [], "mountPoints": [], "volumesFrom": [], "systemControls": []}, a
+    assert a == {
+        "name": "a",
+        "image": "nginx",
+        "memory": 128,
+        "cpu": 0,
+        "essential": True,
+        "portMappings": [],
+        "environment": [],
+        "mountPoints": [],
+        "volumesFrom": [],
+        "systemControls": [],
+    }, a
     assert b["cpu"] == 10 and b["essential"] is False and b["memoryReservation"] == 64 and "memory" not in b
     assert b["environment"] == [{"name": "X", "value": "1"}]
     assert b["systemControls"] == [{"namespace": "net.core.somaxconn", "value": "1024"}]
@@ -1193,28 +1428,41 @@ def test_taskdef_network_mode_as_registered() -> None:
     for mode in ("bridge", "host", "awsvpc", "none"):
         _, td = register_td(ecs, **ec2_td("nm-" + mode, c, networkMode=mode))
         assert td["networkMode"] == mode
-    for extra in ({"requiresCompatibilities": ["EC2", "FARGATE"], "networkMode": "bridge"},
-                  {"requiresCompatibilities": ["FARGATE"]},
-                  {"requiresCompatibilities": ["FARGATE"], "networkMode": "host"}):
-        exc = expect_client_error(lambda: ecs.register_task_definition(
-            **ec2_td("nm-fargate", c, cpu="256", memory="512", **extra)), "ClientException", 400)
+    for extra in (
+        {"requiresCompatibilities": ["EC2", "FARGATE"], "networkMode": "bridge"},
+        {"requiresCompatibilities": ["FARGATE"]},
+        {"requiresCompatibilities": ["FARGATE"], "networkMode": "host"},
+    ):
+        exc = expect_client_error(
+            partial(ecs.register_task_definition, **ec2_td("nm-fargate", c, cpu="256", memory="512", **extra)),
+            "ClientException",
+            400,
+        )
         assert exc.response["Error"]["Message"] == "Fargate only supports network mode ‘awsvpc’."
-    _, td = register_td(ecs, **ec2_td("nm-both", c, cpu="256", memory="512", networkMode="awsvpc",
-                                      requiresCompatibilities=["EC2", "FARGATE"]))
+    _, td = register_td(
+        ecs,
+        **ec2_td(
+            "nm-both", c, cpu="256", memory="512", networkMode="awsvpc", requiresCompatibilities=["EC2", "FARGATE"]
+        ),
+    )
     assert td["networkMode"] == "awsvpc"
 
 
 def test_taskdef_memory_and_fargate_validation() -> None:
     ecs = client("ecs", new_key())
     # EC2: memoryReservation alone is enough (moto 5.2.5 rejected it), so is task-level memory
-    _, td = register_td(ecs, **ec2_td("mem", [{"name": "a", "image": "nginx", "memoryReservation": 128}],
-                                      requiresCompatibilities=["EC2"]))
+    _, td = register_td(
+        ecs,
+        **ec2_td("mem", [{"name": "a", "image": "nginx", "memoryReservation": 128}], requiresCompatibilities=["EC2"]),
+    )
     assert td["containerDefinitions"][0]["memoryReservation"] == 128
     register_td(ecs, **ec2_td("mem", [{"name": "a", "image": "nginx"}], memory="512", requiresCompatibilities=["EC2"]))
-    exc = expect_client_error(lambda: ecs.register_task_definition(
-        **ec2_td("mem", [{"name": "a", "image": "nginx"}])), "ClientException")
+    exc = expect_client_error(
+        lambda: ecs.register_task_definition(**ec2_td("mem", [{"name": "a", "image": "nginx"}])), "ClientException"
+    )
     assert exc.response["Error"]["Message"] == (
-        "Invalid setting for container 'a'. At least one of 'memory' or 'memoryReservation' must be specified.")
+        "Invalid setting for container 'a'. At least one of 'memory' or 'memoryReservation' must be specified."
+    )
     fargate = {"networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"]}
     c = [{"name": "a", "image": "nginx"}]
     for extra, message in (
@@ -1222,52 +1470,102 @@ def test_taskdef_memory_and_fargate_validation() -> None:
         ({"cpu": "256"}, "Fargate requires that 'memory' be defined at the task level."),
         ({"cpu": "256", "memory": "4096"}, "No Fargate configuration exists for given values."),
         ({"cpu": "300", "memory": "512"}, "No Fargate configuration exists for given values."),
-        ({"cpu": "256", "memory": "512", "ipcMode": "task"},
-         "Tasks using the Fargate launch type do not support ipcMode."),
+        (
+            {"cpu": "256", "memory": "512", "ipcMode": "task"},
+            "Tasks using the Fargate launch type do not support ipcMode.",
+        ),
     ):
-        exc = expect_client_error(lambda: ecs.register_task_definition(**ec2_td("fg", c, **fargate, **extra)),
-                                  "ClientException")
+        exc = expect_client_error(
+            partial(ecs.register_task_definition, **ec2_td("fg", c, **fargate, **extra)), "ClientException"
+        )
         assert exc.response["Error"]["Message"] == message, (extra, exc.response["Error"])
-    exc = expect_client_error(lambda: ecs.register_task_definition(
-        **ec2_td("tags", c, memory="512", tags=[])), "ClientException")
+    exc = expect_client_error(
+        lambda: ecs.register_task_definition(**ec2_td("tags", c, memory="512", tags=[])), "ClientException"
+    )
     assert exc.response["Error"]["Message"] == "Tags can not be empty."
 
 
 def test_taskdef_registered_fields_are_described_back() -> None:
     ecs = client("ecs", new_key())
     container = {
-        "name": "app", "image": "shop:1", "memory": 512, "memoryReservation": 256, "cpu": 128, "essential": True,
-        "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp", "name": "http",
-                          "appProtocol": "http"}],
+        "name": "app",
+        "image": "shop:1",
+        "memory": 512,
+        "memoryReservation": 256,
+        "cpu": 128,
+        "essential": True,
+        "portMappings": [
+            {"containerPort": 80, "hostPort": 80, "protocol": "tcp", "name": "http", "appProtocol": "http"}
+        ],
         "environment": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}],
         "secrets": [{"name": "S", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/s"}],
         "mountPoints": [{"sourceVolume": "efs", "containerPath": "/data", "readOnly": True}],
-        "volumesFrom": [], "command": ["run"], "entryPoint": ["sh", "-c"],
+        "volumesFrom": [],
+        "command": ["run"],
+        "entryPoint": ["sh", "-c"],
         "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/shop"}},
         "healthCheck": {"command": ["CMD", "true"], "interval": 10, "timeout": 3, "retries": 2, "startPeriod": 5},
-        "dependsOn": [{"containerName": "side", "condition": "START"}], "ulimits": [
-            {"name": "nofile", "softLimit": 1024, "hardLimit": 2048}],
-        "linuxParameters": {"initProcessEnabled": True}, "stopTimeout": 30, "user": "1000",
-        "dockerLabels": {"team": "shop"}, "systemControls": [], "readonlyRootFilesystem": True,
+        "dependsOn": [{"containerName": "side", "condition": "START"}],
+        "ulimits": [{"name": "nofile", "softLimit": 1024, "hardLimit": 2048}],
+        "linuxParameters": {"initProcessEnabled": True},
+        "stopTimeout": 30,
+        "user": "1000",
+        "dockerLabels": {"team": "shop"},
+        "systemControls": [],
+        "readonlyRootFilesystem": True,
     }
-    side = {"name": "side", "image": "envoy:1", "memory": 128, "essential": False, "cpu": 0, "portMappings": [],
-            "environment": [], "mountPoints": [], "volumesFrom": [], "systemControls": []}
+    side = {
+        "name": "side",
+        "image": "envoy:1",
+        "memory": 128,
+        "essential": False,
+        "cpu": 0,
+        "portMappings": [],
+        "environment": [],
+        "mountPoints": [],
+        "volumesFrom": [],
+        "systemControls": [],
+    }
     registered = {
-        "family": "roundtrip", "taskRoleArn": "arn:aws:iam::123456789012:role/app",
-        "executionRoleArn": "arn:aws:iam::123456789012:role/exec", "networkMode": "awsvpc",
+        "family": "roundtrip",
+        "taskRoleArn": "arn:aws:iam::123456789012:role/app",
+        "executionRoleArn": "arn:aws:iam::123456789012:role/exec",
+        "networkMode": "awsvpc",
         "containerDefinitions": [container, side],
         "volumes": [
-            {"name": "efs", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "rootDirectory": "/app",
-                                                       "transitEncryption": "ENABLED"}},
+            {
+                "name": "efs",
+                "efsVolumeConfiguration": {
+                    "fileSystemId": "fs-1",
+                    "rootDirectory": "/app",
+                    "transitEncryption": "ENABLED",
+                },
+            },
             {"name": "dv", "dockerVolumeConfiguration": {"scope": "shared", "autoprovision": True, "driver": "local"}},
             {"name": "h", "host": {"sourcePath": "/var/x"}},
-            {"name": "fsx", "fsxWindowsFileServerVolumeConfiguration": {
-                "fileSystemId": "fs-2", "rootDirectory": "share", "authorizationConfig": {
-                    "credentialsParameter": "arn:aws:ssm:us-east-1:123456789012:parameter/c", "domain": "d"}}}],
+            {
+                "name": "fsx",
+                "fsxWindowsFileServerVolumeConfiguration": {
+                    "fileSystemId": "fs-2",
+                    "rootDirectory": "share",
+                    "authorizationConfig": {
+                        "credentialsParameter": "arn:aws:ssm:us-east-1:123456789012:parameter/c",
+                        "domain": "d",
+                    },
+                },
+            },
+        ],
         "placementConstraints": [{"type": "memberOf", "expression": "attribute:ecs.os-type == linux"}],
-        "requiresCompatibilities": ["EC2"], "cpu": "1024", "memory": "2048", "pidMode": "host", "ipcMode": "host",
-        "proxyConfiguration": {"type": "APPMESH", "containerName": "side",
-                               "properties": [{"name": "IgnoredUID", "value": "1337"}]},
+        "requiresCompatibilities": ["EC2"],
+        "cpu": "1024",
+        "memory": "2048",
+        "pidMode": "host",
+        "ipcMode": "host",
+        "proxyConfiguration": {
+            "type": "APPMESH",
+            "containerName": "side",
+            "properties": [{"name": "IgnoredUID", "value": "1337"}],
+        },
         "inferenceAccelerators": [{"deviceName": "d1", "deviceType": "eia2.medium"}],
         "ephemeralStorage": {"sizeInGiB": 30},
         "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
@@ -1288,8 +1586,9 @@ def test_taskdef_registered_fields_are_described_back() -> None:
     # unset, enableFaultInjection is not described (as ECS); false is kept as false
     _, plain = register_td(ecs, **ec2_td("fi", [{"name": "a", "image": "nginx", "memory": 64}]))
     assert "enableFaultInjection" not in plain and "trustedExecutionConfiguration" not in plain
-    _, off = register_td(ecs, **ec2_td("fi", [{"name": "a", "image": "nginx", "memory": 64}],
-                                       enableFaultInjection=False))
+    _, off = register_td(
+        ecs, **ec2_td("fi", [{"name": "a", "image": "nginx", "memory": 64}], enableFaultInjection=False)
+    )
     assert off["enableFaultInjection"] is False
     resp = ecs.register_task_definition(**ec2_td("fi", [{"name": "a", "image": "nginx", "memory": 64}]))
     assert "tags" not in resp
@@ -1299,8 +1598,15 @@ def test_taskdef_registration_stamp_and_compatibilities() -> None:
     key = new_key()
     ecs = client("ecs", key)
     before = time.time()
-    _, fargate = register_td(ecs, family="stamp", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-                             cpu="256", memory="512", containerDefinitions=[{"name": "a", "image": "nginx"}])
+    _, fargate = register_td(
+        ecs,
+        family="stamp",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "a", "image": "nginx"}],
+    )
     after = time.time()
     assert before - 1 <= fargate["registeredAt"].timestamp() <= after + 1, fargate["registeredAt"]
     assert fargate["registeredBy"] == client("sts", key).get_caller_identity()["Arn"]
@@ -1308,16 +1614,18 @@ def test_taskdef_registration_stamp_and_compatibilities() -> None:
     c = [{"name": "a", "image": "nginx", "memory": 128}]
     assert register_td(ecs, **ec2_td("compat", c))[1]["compatibilities"] == ["EXTERNAL", "EC2"]
     assert register_td(ecs, **ec2_td("compat", c, networkMode="host", requiresCompatibilities=["EC2"]))[1][
-        "compatibilities"] == ["EXTERNAL", "EC2"]
+        "compatibilities"
+    ] == ["EXTERNAL", "EC2"]
     assert register_td(ecs, **ec2_td("compat", c, networkMode="awsvpc"))[1]["compatibilities"] == ["EC2"]
     # an EC2 task definition that would also run on Fargate reports FARGATE too
-    assert register_td(ecs, **ec2_td("compat", c, networkMode="awsvpc", cpu="256", memory="512",
-                                     requiresCompatibilities=["EC2"]))[1]["compatibilities"] == [
-        "EC2", "FARGATE", "MANAGED_INSTANCES"]
+    assert register_td(
+        ecs, **ec2_td("compat", c, networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["EC2"])
+    )[1]["compatibilities"] == ["EC2", "FARGATE", "MANAGED_INSTANCES"]
     sc = [{**c[0], "portMappings": [{"containerPort": 80, "name": "http", "appProtocol": "http"}]}]
     assert register_td(ecs, **ec2_td("compat", sc, networkMode="bridge"))[1]["compatibilities"] == ["EC2"]
 
 
+@pytest.mark.run_last  # wipes the shared server
 def test_moto_reset_also_resets_plugin_state() -> None:
     key = new_key()
     ecs = client("ecs", key)
@@ -1339,16 +1647,25 @@ def test_moto_reset_also_resets_plugin_state() -> None:
     assert ecs.list_clusters()["clusterArns"] == []
 
 
-def test_sigterm_and_parent_pid_stop_the_server() -> None:
-    proc, url, _ = start_server()
-    assert http("GET", "/_deckhand/health", url=url)[0] == 200
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=10) == 0
+@pytest.mark.run_last  # starts servers of its own
+def test_sigterm_and_parent_pid_stop_the_server(start_emulator: StartEmulator) -> None:
+    server = start_emulator()
+    try:
+        assert http("GET", "/_deckhand/health", url=server.url)[0] == 200
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=10) == 0
+    finally:
+        server.stop()
 
     parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    proc = subprocess.Popen([sys.executable, SERVER, "--port", "0", "--parent-pid", str(parent.pid)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, SERVER, "--port", "0", "--parent-pid", str(parent.pid)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
+        assert proc.stdout is not None
         assert proc.stdout.readline().startswith("READY ")
         parent.kill()
         parent.wait()
@@ -1358,48 +1675,3 @@ def test_sigterm_and_parent_pid_stop_the_server() -> None:
             proc.kill()
         if parent.poll() is None:
             parent.kill()
-
-
-# ---------------------------------------------------------------------------
-
-
-def main() -> int:
-    global URL, STARTUP_SECONDS
-    selected = None
-    if "-k" in sys.argv:
-        selected = sys.argv[sys.argv.index("-k") + 1]
-    tests = [(name, fn) for name, fn in globals().items() if name.startswith("test_") and callable(fn)]
-    if selected:
-        tests = [(n, f) for n, f in tests if selected in n]
-    # The reset test wipes everything: run it last among the shared-server tests.
-    tests.sort(key=lambda t: t[0] in ("test_moto_reset_also_resets_plugin_state", "test_sigterm_and_parent_pid_stop_the_server"))
-
-    proc, URL, STARTUP_SECONDS = start_server()
-    print(f"emulator READY at {URL} after {STARTUP_SECONDS:.2f}s")
-    passed = failed = 0
-    try:
-        for name, fn in tests:
-            started = time.monotonic()
-            try:
-                fn()
-            except Exception:  # noqa: BLE001
-                failed += 1
-                print(f"FAIL {name} ({time.monotonic() - started:.2f}s)")
-                traceback.print_exc()
-            else:
-                passed += 1
-                print(f"ok   {name} ({time.monotonic() - started:.2f}s)")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if failed and server_log().strip():
-            print("---- server stderr ----\n" + server_log())
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -20,7 +20,7 @@ from moto.ecs import models as ecs_models
 from moto.ecs.exceptions import EcsClientException, ECSException, InvalidParameterException
 
 from .deployments import DeckhandService
-from .util import deep_merge
+from .util import container_defs, deep_merge
 
 Backend = ecs_models.EC2ContainerServiceBackend
 
@@ -37,7 +37,7 @@ def task_resource_requirements(task_definition: ecs_models.TaskDefinition) -> di
     and leave dynamic host ports (hostPort 0) unreserved."""
     cpu = memory = 0
     ports: list[Any] = []
-    for cd in task_definition.container_definitions:
+    for cd in container_defs(task_definition):
         cpu += int(cd.get("cpu", cd.get("Cpu", 0)) or 0)
         memory += int(
             cd.get("memory") or cd.get("Memory") or cd.get("memoryReservation") or cd.get("MemoryReservation") or 0

@@ -312,10 +312,19 @@ class DeckhandService(ecs_models.Service):
         if dep.failure is None or dep.desired_count <= 0 or not dep.task_definition:
             return
         leave_stopped_tasks(
-            self._backend, self.cluster_name, self.name, dep.id, dep.task_definition, dep.failure,
-            started=dep.created_at, failed=at, count=STOPPED_TASKS_PER_FAILURE,
-            launch_type=dep.launch_type, platform_version=dep.platform_version,
-            platform_family=dep.platform_family, network_configuration=dep.network_configuration,
+            self._backend,
+            self.cluster_name,
+            self.name,
+            dep.id,
+            dep.task_definition,
+            dep.failure,
+            started=dep.created_at,
+            failed=at,
+            count=STOPPED_TASKS_PER_FAILURE,
+            launch_type=dep.launch_type,
+            platform_version=dep.platform_version,
+            platform_family=dep.platform_family,
+            network_configuration=dep.network_configuration,
             capacity_provider_strategy=dep.capacity_provider_strategy,
         )
 

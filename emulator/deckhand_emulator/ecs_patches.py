@@ -28,6 +28,7 @@ from moto.ecs import responses as ecs_responses
 from . import backend, other_apis, responses, taskdefs, tasks
 from .deployments import DeckhandService
 from .tasks import DeckhandTask
+from .util import patch
 
 _applied = False
 
@@ -38,24 +39,24 @@ def apply() -> None:
     if _applied:
         return
     # Model classes are looked up by name inside moto's backend methods.
-    ecs_models.Task = DeckhandTask
-    ecs_models.Service = DeckhandService
+    patch(ecs_models, "Task", DeckhandTask)
+    patch(ecs_models, "Service", DeckhandService)
 
     be = ecs_models.EC2ContainerServiceBackend
-    be._calculate_task_resource_requirements = staticmethod(backend.task_resource_requirements)
-    be.stop_task = tasks.stop_task
-    be.register_task_definition = taskdefs.register_task_definition
-    be._validate_container_defs = staticmethod(taskdefs.container_memory_required)
-    be.describe_tasks = tasks.describe_tasks
-    be.describe_services = backend.describe_services
-    be.create_service = backend.create_service
-    be.update_service = backend.update_service
+    patch(be, "_calculate_task_resource_requirements", staticmethod(backend.task_resource_requirements))
+    patch(be, "stop_task", tasks.stop_task)
+    patch(be, "register_task_definition", taskdefs.register_task_definition)
+    patch(be, "_validate_container_defs", staticmethod(taskdefs.container_memory_required))
+    patch(be, "describe_tasks", tasks.describe_tasks)
+    patch(be, "describe_services", backend.describe_services)
+    patch(be, "create_service", backend.create_service)
+    patch(be, "update_service", backend.update_service)
 
     resp = ecs_responses.EC2ContainerServiceResponse
-    resp.register_task_definition = taskdefs.register_task_definition_response
-    resp.create_service = responses.create_service
-    resp.update_service = responses.update_service
-    resp.list_tasks = responses.list_tasks
-    resp.describe_tasks = responses.describe_tasks
+    patch(resp, "register_task_definition", taskdefs.register_task_definition_response)
+    patch(resp, "create_service", responses.create_service)
+    patch(resp, "update_service", responses.update_service)
+    patch(resp, "list_tasks", responses.list_tasks)
+    patch(resp, "describe_tasks", responses.describe_tasks)
     other_apis.apply()
     _applied = True

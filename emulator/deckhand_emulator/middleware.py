@@ -11,7 +11,8 @@ import re
 import sys
 import traceback
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs
 
 from . import PINNED_MOTO_VERSION, SEED_ACCESS_KEY
@@ -49,12 +50,21 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return body
 
 
-def _json_response(start_response: StartResponse, status: int, payload: Any,
-                   extra_headers: list[tuple[str, str]] | None = None,
-                   content_type: str = "application/json") -> list[bytes]:
+def _json_response(
+    start_response: StartResponse,
+    status: int,
+    payload: Any,
+    extra_headers: list[tuple[str, str]] | None = None,
+    content_type: str = "application/json",
+) -> list[bytes]:
     body = json.dumps(payload, default=str).encode()
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-              500: "Internal Server Error"}.get(status, "Error")
+    reason = {
+        200: "OK",
+        400: "Bad Request",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        500: "Internal Server Error",
+    }.get(status, "Error")
     headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
     headers += extra_headers or []
     start_response(f"{status} {reason}", headers)
@@ -82,7 +92,7 @@ class DeckhandMiddleware:
             return self._admin(environ, start_response, path, method)
         target = environ.get("HTTP_X_AMZ_TARGET", "") or ""
         if target.startswith(ECS_TARGET_PREFIX):
-            return self._ecs(environ, start_response, target[len(ECS_TARGET_PREFIX):])
+            return self._ecs(environ, start_response, target[len(ECS_TARGET_PREFIX) :])
         if path.rstrip("/") == "/moto-api/reset" and method == "POST":
             with STATE.backend_lock:
                 result = self._call_moto(environ, start_response)
@@ -93,8 +103,9 @@ class DeckhandMiddleware:
             return self._call_moto(environ, start_response)
 
     # ---- moto ---------------------------------------------------------------
-    def _call_moto(self, environ: dict[str, Any], start_response: StartResponse,
-                   status_box: list[int] | None = None) -> list[bytes]:
+    def _call_moto(
+        self, environ: dict[str, Any], start_response: StartResponse, status_box: list[int] | None = None
+    ) -> list[bytes]:
         """Run moto's app to completion (inside the caller's lock) and buffer its body."""
 
         def recording_start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
@@ -113,8 +124,12 @@ class DeckhandMiddleware:
         except NotImplementedError as exc:  # an operation moto lacks: fail fast, no retries
             if status_box is not None:
                 status_box.append(400)
-            return _aws_error(start_response, 400, "UnsupportedFeatureException",
-                              f"not supported by the deckhand emulator (moto {PINNED_MOTO_VERSION}): {exc}")
+            return _aws_error(
+                start_response,
+                400,
+                "UnsupportedFeatureException",
+                f"not supported by the deckhand emulator (moto {PINNED_MOTO_VERSION}): {exc}",
+            )
         except Exception as exc:  # moto bug or unpatched edge: answer like ECS would
             traceback.print_exc(file=sys.stderr)
             if status_box is not None:
@@ -155,13 +170,13 @@ class DeckhandMiddleware:
     def _admin(self, environ: dict[str, Any], start_response: StartResponse, path: str, method: str) -> Iterable[bytes]:
         query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         access_key = query.get("accessKey") or None
-        route = path[len("/_deckhand"):].rstrip("/") or "/"
+        route = path[len("/_deckhand") :].rstrip("/") or "/"
         try:
             raw = _read_body(environ)
             try:
                 body = json.loads(raw) if raw.strip() else {}
             except ValueError:
-                raise BadRequest("body is not valid JSON")
+                raise BadRequest("body is not valid JSON") from None
             if isinstance(body, dict) and access_key is None and isinstance(body.get("accessKey"), str):
                 body_key = body["accessKey"]
             else:
@@ -171,7 +186,11 @@ class DeckhandMiddleware:
                 return _json_response(start_response, 200, {"ok": True, "motoVersion": PINNED_MOTO_VERSION})
 
             if route == "/calls" and method == "GET":
-                return _json_response(start_response, 200, {"calls": [c.to_json() for c in STATE.get_calls(access_key, query.get("operation"))]})
+                return _json_response(
+                    start_response,
+                    200,
+                    {"calls": [c.to_json() for c in STATE.get_calls(access_key, query.get("operation"))]},
+                )
             if (route == "/calls/reset" and method == "POST") or (route == "/calls" and method == "DELETE"):
                 return _json_response(start_response, 200, {"removed": STATE.reset_calls(body_key)})
 
@@ -185,7 +204,9 @@ class DeckhandMiddleware:
 
             if route == "/task-rules":
                 if method == "GET":
-                    return _json_response(start_response, 200, {"rules": [r.to_json() for r in STATE.list_task_rules()]})
+                    return _json_response(
+                        start_response, 200, {"rules": [r.to_json() for r in STATE.list_task_rules()]}
+                    )
                 if method == "POST":
                     return _json_response(start_response, 200, {"rule": STATE.add_task_rule(body).to_json()})
                 if method == "DELETE":
@@ -209,7 +230,7 @@ class DeckhandMiddleware:
                     # Not under any lock: the seeder calls this server over HTTP.
                     return _json_response(start_response, 200, seed(body, f"http://{host}"))
                 except SeedError as exc:
-                    raise BadRequest(str(exc))
+                    raise BadRequest(str(exc)) from exc
 
             if route == "/reset" and method == "POST":
                 from moto.moto_api._internal.models import moto_api_backend
@@ -219,7 +240,9 @@ class DeckhandMiddleware:
                     STATE.reset()
                 return _json_response(start_response, 200, {"status": "ok"})
 
-            return _json_response(start_response, 404, {"error": f"no route {method} /_deckhand{route if route != '/' else ''}"})
+            return _json_response(
+                start_response, 404, {"error": f"no route {method} /_deckhand{route if route != '/' else ''}"}
+            )
         except BadRequest as exc:
             return _json_response(start_response, 400, {"error": str(exc)})
         except Exception as exc:

@@ -29,6 +29,8 @@ from moto.logs import models as logs_models
 from moto.logs.exceptions import ResourceNotFoundException as LogsResourceNotFound
 from moto.secretsmanager import exceptions as sm_exceptions
 
+from .util import patch
+
 _applied = False
 
 
@@ -40,15 +42,15 @@ def _get_role(self: iam_models.IAMBackend, role_name: str) -> iam_models.Role:
     raise NotFoundException(f"The role with name {role_name} cannot be found.")
 
 
-def _status_400(cls: type) -> None:
+def _status_400(cls: type[sm_exceptions.SecretsManagerClientError]) -> None:
     """Make a Secrets Manager exception class answer HTTP 400 (moto sets 404)."""
     orig_init = cls.__init__
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self: sm_exceptions.SecretsManagerClientError, *args: Any, **kwargs: Any) -> None:
         orig_init(self, *args, **kwargs)
         self.code = 400
 
-    cls.__init__ = __init__
+    patch(cls, "__init__", __init__)
 
 
 _orig_group_get_log_events = logs_models.LogGroup.get_log_events
@@ -74,7 +76,7 @@ def apply() -> None:
     global _applied
     if _applied:
         return
-    iam_models.IAMBackend.get_role = _get_role
+    patch(iam_models.IAMBackend, "get_role", _get_role)
     for cls in (
         sm_exceptions.ResourceNotFoundException,
         sm_exceptions.SecretNotFoundException,
@@ -82,6 +84,6 @@ def apply() -> None:
         sm_exceptions.SecretStageVersionMismatchException,
     ):
         _status_400(cls)
-    logs_models.LogGroup.get_log_events = _group_get_log_events
-    logs_models.LogGroup.to_describe_dict = _group_describe
+    patch(logs_models.LogGroup, "get_log_events", _group_get_log_events)
+    patch(logs_models.LogGroup, "to_describe_dict", _group_describe)
     _applied = True

@@ -46,9 +46,10 @@ def create_service(self: Response) -> ActionResult:
     """CreateService: keep deploymentConfiguration (with ECS's defaults filled in) and
     the other fields moto 5.2.5 drops."""
     result = _orig_create_service(self)
-    service = cast(DeckhandService, self.ecs_backend._get_service(
-        self._get_param("cluster", "default"), self._get_param("serviceName")
-    ))
+    service = cast(
+        DeckhandService,
+        self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName")),
+    )
     given = self._get_param("deploymentConfiguration")
     service.deployment_configuration = deep_merge(DEFAULT_DEPLOYMENT_CONFIGURATION, given or {})
     for field in CREATE_SERVICE_DROPPED_FIELDS:

@@ -51,11 +51,12 @@ _ECR_IMAGE_RE = re.compile(
     r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role(?P<path>/(?:[^/]+/)*)(?P<name>[^/]+)$")
-_PARAMETER_ARN_RE = re.compile(r"^arn:aws[a-z-]*:ssm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):parameter/(?P<name>.+)$")
+_PARAMETER_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:ssm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):parameter/(?P<name>.+)$"
+)
 ECS_TASKS_TRUST_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                   "Action": "sts:AssumeRole"}],
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
 DEFAULT_SECRET_VALUE = "deckhand-seed"
 
@@ -112,14 +113,24 @@ def _image_manifest(reference: str) -> str:
     """A small, valid Docker image manifest (v2 schema 2), different per reference so
     that every seeded image has its own digest."""
     seed = hashlib.sha256(reference.encode()).hexdigest()
-    return json.dumps({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1470,
-                   "digest": f"sha256:{seed}"},
-        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 3623807,
-                    "digest": "sha256:" + hashlib.sha256((seed + "/layer").encode()).hexdigest()}],
-    })
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 1470,
+                "digest": f"sha256:{seed}",
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 3623807,
+                    "digest": "sha256:" + hashlib.sha256((seed + "/layer").encode()).hexdigest(),
+                }
+            ],
+        }
+    )
 
 
 def seed_images(endpoint: str, images: Any) -> dict[str, str]:
@@ -132,8 +143,10 @@ def seed_images(endpoint: str, images: Any) -> dict[str, str]:
     for ref in images:
         m = _ECR_IMAGE_RE.match(ref)
         if not m:
-            raise SeedError(f"images: {ref!r} is not an ECR image reference "
-                            "(ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or ...@sha256:DIGEST)")
+            raise SeedError(
+                f"images: {ref!r} is not an ECR image reference "
+                "(ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or ...@sha256:DIGEST)"
+            )
         if m["account"] != ACCOUNT_ID:
             raise SeedError(f"images: {ref!r}: the emulator's account is {ACCOUNT_ID}")
         ecr = _client(endpoint, "ecr", m["region"])
@@ -192,8 +205,9 @@ def seed_roles(endpoint: str, roles: Any) -> dict[str, str]:
             if _error_code(exc) != "NoSuchEntity":
                 raise
             try:
-                role = iam.create_role(RoleName=name, Path=path,
-                                       AssumeRolePolicyDocument=json.dumps(ECS_TASKS_TRUST_POLICY))["Role"]
+                role = iam.create_role(
+                    RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(ECS_TASKS_TRUST_POLICY)
+                )["Role"]
             except Exception as exc2:
                 # A concurrent seed created it first.
                 if _error_code(exc2) != "EntityAlreadyExists":
@@ -215,8 +229,10 @@ def seed_parameters(endpoint: str, parameters: Any, region: str) -> dict[str, st
         if given.startswith("arn:"):
             m = _PARAMETER_ARN_RE.match(given)
             if not m:
-                raise SeedError(f"parameters: {given!r} is not an SSM parameter ARN "
-                                f"(arn:aws:ssm:REGION:{ACCOUNT_ID}:parameter/NAME)")
+                raise SeedError(
+                    f"parameters: {given!r} is not an SSM parameter ARN "
+                    f"(arn:aws:ssm:REGION:{ACCOUNT_ID}:parameter/NAME)"
+                )
             if m["account"] != ACCOUNT_ID:
                 raise SeedError(f"parameters: {given!r}: the emulator's account is {ACCOUNT_ID}")
             name, where = "/" + m["name"], m["region"]
@@ -283,9 +299,9 @@ def seed(state: dict[str, Any], endpoint: str) -> dict[str, Any]:
 
     ecs, ec2 = _clients(endpoint, region)
     try:
-        cluster = ecs.create_cluster(
-            clusterName=cluster_name, tags=_tags(state.get("clusterTags"), "clusterTags")
-        )["cluster"]
+        cluster = ecs.create_cluster(clusterName=cluster_name, tags=_tags(state.get("clusterTags"), "clusterTags"))[
+            "cluster"
+        ]
 
         result: dict[str, Any] = {
             "cluster": cluster["clusterArn"],
@@ -311,9 +327,9 @@ def seed(state: dict[str, Any], endpoint: str) -> dict[str, Any]:
             # RunTask with awsvpc fails in moto unless DNS hostnames are on.
             ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsSupport={"Value": True})
             ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
-            subnet_id = ec2.create_subnet(
-                VpcId=vpc_id, CidrBlock="10.0.1.0/24", AvailabilityZone=f"{region}a"
-            )["Subnet"]["SubnetId"]
+            subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.1.0/24", AvailabilityZone=f"{region}a")[
+                "Subnet"
+            ]["SubnetId"]
             sg_id = ec2.create_security_group(
                 GroupName=f"{cluster_name}-{uuid.uuid4().hex[:8]}",
                 Description=f"deckhand emulator seed for {cluster_name}",
@@ -340,11 +356,7 @@ def seed(state: dict[str, Any], endpoint: str) -> dict[str, Any]:
                 td = ecs.describe_task_definition(taskDefinition=td_input)["taskDefinition"]
             else:
                 td = register(td_input, f"services[{i}].taskDefinition")
-            if (
-                "networkConfiguration" not in params
-                and td.get("networkMode") == "awsvpc"
-                and result["subnets"]
-            ):
+            if "networkConfiguration" not in params and td.get("networkMode") == "awsvpc" and result["subnets"]:
                 params["networkConfiguration"] = {
                     "awsvpcConfiguration": {
                         "subnets": result["subnets"],

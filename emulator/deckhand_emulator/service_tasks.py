@@ -40,7 +40,7 @@ from moto.ecs.exceptions import ECSException
 from moto.moto_api._internal import mock_random
 
 from .state import EmulatorConfig
-from .util import utc
+from .util import container_defs, utc
 
 FailureKind = Literal["unpullable", "oom", "crash"]
 # Most severe first: a task whose image cannot be pulled never starts its containers.
@@ -86,7 +86,7 @@ class FailurePlan:
 
 def plan_failure(task_definition: ecs_models.TaskDefinition, cfg: EmulatorConfig) -> FailurePlan | None:
     """None = the deployment's tasks start fine."""
-    kinds = tuple(image_failure(c.get("image"), cfg) for c in task_definition.container_definitions)
+    kinds = tuple(image_failure(c.get("image"), cfg) for c in container_defs(task_definition))
     for kind in FAILURE_ORDER:
         if kind in kinds:
             return FailurePlan(kind=kind, containers=kinds)
@@ -96,11 +96,9 @@ def plan_failure(task_definition: ecs_models.TaskDefinition, cfg: EmulatorConfig
 class ServiceTaskContainer:
     """A container of a stopped service task (the attributes moto's serializer reads)."""
 
-    def __init__(self, task: ServiceTask, cdef: dict[str, Any], kind: FailureKind | None,
-                 task_kind: FailureKind):
+    def __init__(self, task: ServiceTask, cdef: dict[str, Any], kind: FailureKind | None, task_kind: FailureKind):
         self.container_arn = (
-            f"arn:aws:ecs:{task.region_name}:{task._account_id}:container/"
-            f"{task.cluster_name}/{task.id}/{uuid.uuid4()}"
+            f"arn:aws:ecs:{task.region_name}:{task._account_id}:container/{task.cluster_name}/{task.id}/{uuid.uuid4()}"
         )
         self.task_arn = task.task_arn
         self.name = cdef.get("name")
@@ -109,9 +107,7 @@ class ServiceTaskContainer:
         self.health_status = "UNKNOWN"
         self.cpu = str(cdef.get("cpu", 0))
         self.memory = str(cdef["memory"]) if cdef.get("memory") is not None else None
-        self.memory_reservation = (
-            str(cdef["memoryReservation"]) if cdef.get("memoryReservation") is not None else None
-        )
+        self.memory_reservation = str(cdef["memoryReservation"]) if cdef.get("memoryReservation") is not None else None
         self.network_interfaces: list[dict[str, Any]] = []
         self.exit_code: int | None = None
         self.reason: str | None = None
@@ -135,12 +131,22 @@ class ServiceTask(ecs_models.Task):
     moto's Task.__init__, which would attach a fresh in-use ENI; the ENI attachment of a
     stopped awsvpc task is DELETED."""
 
-    def __init__(self, backend: ecs_models.EC2ContainerServiceBackend, cluster: ecs_models.Cluster,
-                 service_name: str, deployment_id: str, task_definition: ecs_models.TaskDefinition,
-                 plan: FailurePlan, created_at: float, stopped_at: float,
-                 launch_type: str | None, platform_version: str | None, platform_family: str | None,
-                 network_configuration: dict[str, Any] | None,
-                 capacity_provider_strategy: list[dict[str, Any]] | None):
+    def __init__(
+        self,
+        backend: ecs_models.EC2ContainerServiceBackend,
+        cluster: ecs_models.Cluster,
+        service_name: str,
+        deployment_id: str,
+        task_definition: ecs_models.TaskDefinition,
+        plan: FailurePlan,
+        created_at: float,
+        stopped_at: float,
+        launch_type: str | None,
+        platform_version: str | None,
+        platform_family: str | None,
+        network_configuration: dict[str, Any] | None,
+        capacity_provider_strategy: list[dict[str, Any]] | None,
+    ):
         # ManagedState's bookkeeping (moto's advance() touches it); status is fixed below.
         self._transitions = [("STOPPED", "STOPPED")]
         self._status = "STOPPED"
@@ -161,7 +167,8 @@ class ServiceTask(ecs_models.Task):
         self.capacity_provider_name = (
             capacity_provider_strategy[0].get("capacityProvider") if capacity_provider_strategy else None
         )
-        self.launch_type = None if capacity_provider_strategy else launch_type
+        # ECS shows a capacityProviderName or a launchType, not both (moto types it str).
+        self.launch_type = None if capacity_provider_strategy else launch_type  # type: ignore[assignment]
         self.platform_version = platform_version
         self.platform_family = platform_family
         self.cpu = task_definition.cpu
@@ -171,15 +178,19 @@ class ServiceTask(ecs_models.Task):
         self.availability_zone = f"{self.region_name}a"
         self.connectivity = "CONNECTED"
         self.overrides = {
-            "containerOverrides": [{"name": c.get("name")} for c in task_definition.container_definitions],
+            "containerOverrides": [{"name": c.get("name")} for c in container_defs(task_definition)],
             "inferenceAcceleratorOverrides": [],
         }
         self.desired_status = "STOPPED"
         self.dh_plan = plan
 
         first_failing = next(
-            (cdef for cdef, kind in zip(task_definition.container_definitions, plan.containers) if kind == plan.kind),
-            task_definition.container_definitions[0],
+            (
+                cdef
+                for cdef, kind in zip(container_defs(task_definition), plan.containers, strict=True)
+                if kind == plan.kind
+            ),
+            container_defs(task_definition)[0],
         )
         if plan.kind == "unpullable":
             self.stop_code = "TaskFailedToStart"
@@ -207,19 +218,23 @@ class ServiceTask(ecs_models.Task):
         private_ip = f"10.0.{mock_random.randint(0, 255)}.{mock_random.randint(4, 254)}"
         if task_definition.network_mode == "awsvpc" and awsvpc.get("subnets"):
             eni = f"eni-{uuid.uuid4().hex[:17]}"
-            self.attachments.append({
-                "id": str(uuid.uuid4()),
-                "type": "ElasticNetworkInterface",
-                "status": "DELETED",
-                "details": [
-                    {"name": "subnetId", "value": awsvpc["subnets"][0]},
-                    {"name": "networkInterfaceId", "value": eni},
-                    {"name": "privateIPv4Address", "value": private_ip},
-                ],
-            })
+            self.attachments.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "type": "ElasticNetworkInterface",
+                    "status": "DELETED",
+                    "details": [
+                        {"name": "subnetId", "value": awsvpc["subnets"][0]},
+                        {"name": "networkInterfaceId", "value": eni},
+                        {"name": "privateIPv4Address", "value": private_ip},
+                    ],
+                }
+            )
+        # Not moto Containers (whose BaseModel registers every instance with moto): plain
+        # objects with the attributes moto's serializer reads.
         self.containers = [
-            ServiceTaskContainer(self, cdef, kind, plan.kind)
-            for cdef, kind in zip(task_definition.container_definitions, plan.containers)
+            ServiceTaskContainer(self, cdef, kind, plan.kind)  # type: ignore[misc]
+            for cdef, kind in zip(container_defs(task_definition), plan.containers, strict=True)
         ]
         if self.attachments:
             for c in self.containers:
@@ -235,9 +250,18 @@ class ServiceTask(ecs_models.Task):
         pass
 
 
-def leave_stopped_tasks(backend: ecs_models.EC2ContainerServiceBackend, cluster_name: str, service_name: str,
-                        deployment_id: str, task_definition_arn: str, plan: FailurePlan, started: float,
-                        failed: float, count: int, **service_fields: Any) -> list[ServiceTask]:
+def leave_stopped_tasks(
+    backend: ecs_models.EC2ContainerServiceBackend,
+    cluster_name: str,
+    service_name: str,
+    deployment_id: str,
+    task_definition_arn: str,
+    plan: FailurePlan,
+    started: float,
+    failed: float,
+    count: int,
+    **service_fields: Any,
+) -> list[ServiceTask]:
     """Create `count` stopped tasks of a deployment that ran from `started` to `failed`
     (one after the other within that time) and add them to the backend's tasks."""
     cluster = backend.clusters.get(cluster_name)
@@ -251,8 +275,14 @@ def leave_stopped_tasks(backend: ecs_models.EC2ContainerServiceBackend, cluster_
     out = []
     for i in range(count):
         task = ServiceTask(
-            backend, cluster, service_name, deployment_id, task_definition, plan,
-            created_at=started + span * i / count, stopped_at=started + span * (i + 1) / count,
+            backend,
+            cluster,
+            service_name,
+            deployment_id,
+            task_definition,
+            plan,
+            created_at=started + span * i / count,
+            stopped_at=started + span * (i + 1) / count,
             **service_fields,
         )
         backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task

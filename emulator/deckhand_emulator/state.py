@@ -160,11 +160,7 @@ class TaskRule:
         """Each given condition holds for this container (image, effective command)."""
         if self.image_contains is not None and self.image_contains not in (image or ""):
             return False
-        if self.command_contains is not None and not any(
-            self.command_contains in str(part) for part in command
-        ):
-            return False
-        return True
+        return self.command_contains is None or any(self.command_contains in str(part) for part in command)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -394,8 +390,7 @@ class PluginState:
     def add_task_rule(self, body: dict[str, Any]) -> TaskRule:
         if not isinstance(body, dict):
             raise BadRequest("body must be a JSON object")
-        known = {"accessKey", "commandContains", "imageContains", "exitCode", "runSeconds", "stoppedReason",
-                 "logLines"}
+        known = {"accessKey", "commandContains", "imageContains", "exitCode", "runSeconds", "stoppedReason", "logLines"}
         unknown = set(body) - known
         if unknown:
             raise BadRequest(f"unknown task-rule fields: {sorted(unknown)}")

@@ -77,7 +77,7 @@ from moto.ecs.exceptions import EcsClientException, TaskDefinitionMemoryError, T
 from moto.utilities.utils import get_partition
 
 from .state import STATE
-from .util import utc
+from .util import container_defs, set_fields, utc
 
 Backend = ecs_models.EC2ContainerServiceBackend
 Response = ecs_responses.EC2ContainerServiceResponse
@@ -173,8 +173,7 @@ def fargate_requires_awsvpc(requires_compatibilities: list[str] | None, network_
         raise EcsClientException("Fargate only supports network mode ‘awsvpc’.")
 
 
-def fargate_requires_task_size(requires_compatibilities: list[str] | None, cpu: str | None,
-                               memory: str | None) -> None:
+def fargate_requires_task_size(requires_compatibilities: list[str] | None, cpu: str | None, memory: str | None) -> None:
     """ECS: Fargate task definitions need task-level cpu and memory, in one of Fargate's
     cpu/memory combinations."""
     if not _is_fargate(requires_compatibilities):
@@ -195,8 +194,9 @@ def fargate_rejects_ipc_mode(requires_compatibilities: list[str] | None, ipc_mod
         raise EcsClientException("Tasks using the Fargate launch type do not support ipcMode.")
 
 
-def container_memory_required(memory: str | None, container_definitions: list[dict[str, Any]],
-                              requires_compatibilities: list[str] | None) -> None:
+def container_memory_required(
+    memory: str | None, container_definitions: list[dict[str, Any]], requires_compatibilities: list[str] | None
+) -> None:
     """ECS: every container needs a name and an image, and `memory` or `memoryReservation`
     (either is enough) unless the task sets `memory`. moto 5.2.5 demanded `memory` itself
     for EC2 task definitions. (Replaces moto's `_validate_container_defs`; the capitalised
@@ -209,7 +209,7 @@ def container_memory_required(memory: str | None, container_definitions: list[di
         if memory:
             continue
         if not any(cd.get(k) for k in ("memory", "Memory", "memoryReservation", "MemoryReservation")):
-            raise TaskDefinitionMemoryError(cd.get("name") or cd.get("Name"))
+            raise TaskDefinitionMemoryError(str(cd.get("name") or cd.get("Name")))
 
 
 # ---- what is stored and described ---------------------------------------------
@@ -221,20 +221,33 @@ def keep_network_mode_as_registered(td: ecs_models.TaskDefinition, network_mode:
     td.network_mode = network_mode
 
 
-def keep_dropped_fields(td: ecs_models.TaskDefinition, enable_fault_injection: bool | None,
-                        trusted_execution_configuration: dict[str, Any] | None) -> None:
+def keep_dropped_fields(
+    td: ecs_models.TaskDefinition,
+    enable_fault_injection: bool | None,
+    trusted_execution_configuration: dict[str, Any] | None,
+) -> None:
     """ECS: enableFaultInjection and trustedExecutionConfiguration are stored and described
     when registered (moto 5.2.5 drops them); unset, they are not described."""
-    td.enable_fault_injection = enable_fault_injection
-    td.trusted_execution_configuration = trusted_execution_configuration
+    set_fields(
+        td,
+        enable_fault_injection=enable_fault_injection,
+        trusted_execution_configuration=trusted_execution_configuration,
+    )
 
 
 def container_defaults(cd: dict[str, Any]) -> None:
     """ECS: containers registered without them are described with `cpu: 0`,
     `essential: true`, `portMappings: []`, `environment: []`, `mountPoints: []`,
     `volumesFrom: []` (moto 5.2.5 adds these) and `systemControls: []` (moto does not)."""
-    for key, default in (("cpu", 0), ("essential", True), ("portMappings", []), ("environment", []),
-                         ("mountPoints", []), ("volumesFrom", []), ("systemControls", [])):
+    for key, default in (
+        ("cpu", 0),
+        ("essential", True),
+        ("portMappings", []),
+        ("environment", []),
+        ("mountPoints", []),
+        ("volumesFrom", []),
+        ("systemControls", []),
+    ):
         if key not in cd:
             cd[key] = default.copy() if isinstance(default, list) else default
 
@@ -280,9 +293,7 @@ def compatibilities(td: ecs_models.TaskDefinition) -> list[str]:
     if _fits_fargate(td):
         return ["EC2", "FARGATE", "MANAGED_INSTANCES"]
     service_connect = any(
-        "appProtocol" in pm or "name" in pm
-        for cd in td.container_definitions
-        for pm in cd.get("portMappings") or []
+        "appProtocol" in pm or "name" in pm for cd in container_defs(td) for pm in cd.get("portMappings") or []
     )
     if td.network_mode == "awsvpc" or service_connect:
         return ["EC2"]
@@ -293,8 +304,7 @@ def registration_stamp(backend: Backend, td: ecs_models.TaskDefinition) -> None:
     """ECS: a task definition reports when (`registeredAt`) and by whom (`registeredBy`, the
     caller's principal ARN) it was registered; moto 5.2.5 reports neither. The principal
     is what this emulator's STS GetCallerIdentity answers for the request's access key."""
-    td.registered_at = utc(time.time())
-    td.registered_by = _caller_arn(backend)
+    set_fields(td, registered_at=utc(time.time()), registered_by=_caller_arn(backend))
 
 
 def _caller_arn(backend: Backend) -> str:
@@ -305,17 +315,21 @@ def _caller_arn(backend: Backend) -> str:
         sts = sts_backends[backend.account_id][partition]
         _, arn, _ = sts.get_caller_identity(STATE.current_access_key or "", backend.region_name)
         return arn
-    except Exception:  # noqa: BLE001 - an identity is not worth failing a registration for
+    except Exception:  # an identity is not worth failing a registration for
         return f"arn:{partition}:iam::{backend.account_id}:root"
 
 
 # ---- patched methods ------------------------------------------------------------
 
 
-def register_task_definition(self: Backend, family: str, container_definitions: list[dict[str, Any]],
-                             enable_fault_injection: bool | None = None,
-                             trusted_execution_configuration: dict[str, Any] | None = None,
-                             **kwargs: Any) -> ecs_models.TaskDefinition:
+def register_task_definition(
+    self: Backend,
+    family: str,
+    container_definitions: list[dict[str, Any]],
+    enable_fault_injection: bool | None = None,
+    trusted_execution_configuration: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> ecs_models.TaskDefinition:
     """RegisterTaskDefinition with ECS's validation, storage and additions (module doc)."""
     requires = kwargs.get("requires_compatibilities")
     network_mode = kwargs.get("network_mode")
@@ -330,7 +344,7 @@ def register_task_definition(self: Backend, family: str, container_definitions: 
 
     keep_network_mode_as_registered(td, network_mode)
     keep_dropped_fields(td, enable_fault_injection, trusted_execution_configuration)
-    for cd in td.container_definitions:
+    for cd in container_defs(td):
         container_defaults(cd)
         port_mapping_defaults(cd, network_mode)
         health_check_defaults(cd)

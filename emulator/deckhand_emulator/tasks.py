@@ -34,7 +34,7 @@ from moto.moto_api._internal import mock_random
 
 from .deployments import DeckhandService
 from .state import STATE
-from .util import utc
+from .util import container_defs, utc
 
 Backend = ecs_models.EC2ContainerServiceBackend
 
@@ -61,8 +61,14 @@ class AwslogsStream:
     lines: tuple[str, ...]  # one event per line, written when the task stops
 
 
-def awslogs_stream(cdef: dict[str, Any], container_name: str, runtime_id: str, task_id: str,
-                   task_region: str, lines: tuple[str, ...]) -> AwslogsStream | None:
+def awslogs_stream(
+    cdef: dict[str, Any],
+    container_name: str | None,
+    runtime_id: str,
+    task_id: str,
+    task_region: str,
+    lines: tuple[str, ...],
+) -> AwslogsStream | None:
     """The awslogs stream of a container definition, None for other log drivers. As the
     driver names it: `PREFIX/CONTAINER/TASK_ID` with awslogs-stream-prefix, else the
     container's id; the region is awslogs-region, else the task's."""
@@ -73,8 +79,7 @@ def awslogs_stream(cdef: dict[str, Any], container_name: str, runtime_id: str, t
         return None
     prefix = options.get("awslogs-stream-prefix")
     stream = f"{prefix}/{container_name}/{task_id}" if prefix else runtime_id
-    return AwslogsStream(region=options.get("awslogs-region") or task_region, group=group,
-                         stream=stream, lines=lines)
+    return AwslogsStream(region=options.get("awslogs-region") or task_region, group=group, stream=stream, lines=lines)
 
 
 class TaskLogs:
@@ -129,17 +134,17 @@ class DeckhandContainer(ecs_models.Container):
         # moto sets taskArn to the task definition ARN; ECS uses the task's ARN.
         self.task_arn = task.task_arn
         self.container_arn = (
-            f"arn:aws:ecs:{task.region_name}:{task._account_id}:container/"
-            f"{task.cluster_name}/{task.id}/{uuid.uuid4()}"
+            f"arn:aws:ecs:{task.region_name}:{task._account_id}:container/{task.cluster_name}/{task.id}/{uuid.uuid4()}"
         )
-        cdef = task_def.container_definitions[index]
-        self.image = cdef.get("image")
+        cdef = container_defs(task_def)[index]
+        # moto types these `object` (read from its untyped container definitions).
+        self.image: str | None = cdef.get("image")
         self.cpu = cdef.get("cpu", 0)
         self.memory = cdef.get("memory")
         self.memory_reservation = cdef.get("memoryReservation")
         self.environment = cdef.get("environment")
-        self.name = cdef.get("name")
-        self.command = cdef.get("command")
+        self.name: str | None = cdef.get("name")
+        self.command: list[str] | None = cdef.get("command")
         self.essential = cdef.get("essential", True)
         self.health_status = "UNKNOWN"
         self.runtime_id = uuid.uuid4().hex + "-" + str(mock_random.randint(10**9, 10**10 - 1))
@@ -154,8 +159,10 @@ class DeckhandContainer(ecs_models.Container):
     def last_status(self, value: str) -> None:
         pass
 
-    @property
-    def exitCode(self) -> int | None:  # noqa: N802 (moto's attribute name)
+    # moto's attribute name. None while the task runs: ECS then shows no exitCode (moto
+    # types it int, always 0).
+    @property  # type: ignore[override]
+    def exitCode(self) -> int | None:
         info = self._dh_task.dh_stop_info()
         if not info:
             return None
@@ -164,7 +171,7 @@ class DeckhandContainer(ecs_models.Container):
         return self.dh_exit_code
 
     @exitCode.setter
-    def exitCode(self, value: Any) -> None:  # noqa: N802
+    def exitCode(self, value: Any) -> None:
         pass
 
 
@@ -174,8 +181,9 @@ class DeckhandTask(ecs_models.Task):
     stops), then STOPPED with stopCode EssentialContainerExited and the exit code
     chosen by the first matching task rule (default 0)."""
 
-    def __init__(self, cluster: ecs_models.Cluster, task_definition: ecs_models.TaskDefinition,
-                 *args: Any, **kwargs: Any):
+    def __init__(
+        self, cluster: ecs_models.Cluster, task_definition: ecs_models.TaskDefinition, *args: Any, **kwargs: Any
+    ):
         # Read by the computed properties below, which moto's __init__ already assigns.
         self._dh_user_stop: TaskStop | None = None
         self._dh_stop_at: float | None = None
@@ -186,13 +194,13 @@ class DeckhandTask(ecs_models.Task):
         rules = STATE.rules_for(STATE.current_access_key)
 
         containers = [
-            DeckhandContainer(task_definition, i, self)
-            for i in range(len(task_definition.container_definitions))
+            # moto's Container leaves CloudFormationModel's abstract methods unimplemented
+            # (moto instantiates it all the same); so does this subclass.
+            DeckhandContainer(task_definition, i, self)  # type: ignore[abstract]
+            for i in range(len(container_defs(task_definition)))
         ]
         self.containers = list(containers)  # moto types it list[Container]
-        overrides_by_name = {
-            o.get("name"): o for o in (self.overrides or {}).get("containerOverrides", []) or []
-        }
+        overrides_by_name = {o.get("name"): o for o in (self.overrides or {}).get("containerOverrides", []) or []}
         run_seconds = float(cfg.task_run_seconds)
         reason = "Essential container in task exited"
         log_lines: dict[int, tuple[str, ...]] = {}  # id(container) -> its rule's logLines
@@ -232,9 +240,13 @@ class DeckhandTask(ecs_models.Task):
         task_id = self.task_arn.split("/")[-1]
         streams = [
             target
-            for c, cdef in zip(containers, task_definition.container_definitions)
-            if (target := awslogs_stream(cdef, c.name, c.runtime_id, task_id, self.region_name,
-                                         log_lines.get(id(c), ()))) is not None
+            for c, cdef in zip(containers, container_defs(task_definition), strict=True)
+            if (
+                target := awslogs_stream(
+                    cdef, c.name, c.runtime_id, task_id, self.region_name, log_lines.get(id(c), ())
+                )
+            )
+            is not None
         ]
         if streams:
             logs = TaskLogs(self, self._account_id, streams)
@@ -251,8 +263,9 @@ class DeckhandTask(ecs_models.Task):
 
     def dh_stop_by_user(self, reason: str | None) -> None:
         if self.dh_stop_info() is None:
-            self._dh_user_stop = TaskStop(at=STATE.now(), stop_code="UserInitiated",
-                                          reason=reason or "Task stopped by user")
+            self._dh_user_stop = TaskStop(
+                at=STATE.now(), stop_code="UserInitiated", reason=reason or "Task stopped by user"
+            )
 
     # moto's ManagedState `status` (lastStatus) - computed, setter ignored.
     @property
@@ -276,7 +289,8 @@ class DeckhandTask(ecs_models.Task):
         info = self.dh_stop_info()
         return info.stop_code if info else None
 
-    @property
+    # None while the task runs: ECS then shows no stoppedReason (moto types it str, "").
+    @property  # type: ignore[override]
     def stopped_reason(self) -> str | None:
         info = self.dh_stop_info()
         return info.reason if info else None
@@ -340,7 +354,7 @@ def stop_task(self: Backend, cluster_str: str, task_str: str, reason: str | None
         task.last_status = "STOPPED"
         task.desired_status = "STOPPED"
         task.stopped_reason = reason or "Task stopped by user"
-    if was_running and task.container_instance_arn:
+    if was_running and task.container_instance_arn and task.resource_requirements is not None:
         instances = self.container_instances.get(cluster.name, {})
         instance = instances.get(task.container_instance_arn.split("/")[-1])
         if instance is not None:

@@ -5,7 +5,7 @@
 //! the interceptor that counts every request by operation and says retries
 //! against an unreachable endpoint out loud. ECS, Application Auto Scaling,
 //! the lookups and the lock table all take their clients from here
-//! ([`client_for`]).
+//! (`client_for!`).
 
 use super::calls::CallCounter;
 use super::credentials::{self, CredentialSource};
