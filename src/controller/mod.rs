@@ -23,6 +23,7 @@
 //! shards up, so the others take over at once.
 
 pub mod clients;
+pub mod fetch;
 pub mod http;
 pub mod memory;
 pub mod policy;
@@ -34,11 +35,12 @@ pub mod ui;
 pub mod view;
 
 use crate::apply::lease::Locks;
-use crate::source::{self, RepoLocation, Snapshot, short_sha};
+use crate::source::{self, RepoLocation, short_sha};
 use clients::{Connect, SdkConnect};
+use fetch::{RepoHead, environment_names, fetch};
 use reconcile::{Reconciler, Settings};
 use replicas::Replica;
-use state::{ControllerState, ReplicaOf, RepoStatus, ResultKind};
+use state::{ControllerState, ReplicaOf, ResultKind};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -106,57 +108,6 @@ fn jitter(d: Duration, seed: &str) -> Duration {
     d.mul_f64(1.0 + fraction * 0.1)
 }
 
-async fn fetch(location: &RepoLocation, state: &ControllerState) -> Option<Option<String>> {
-    let loc = location.clone();
-    let result = tokio::task::spawn_blocking(move || source::resolve_head(&loc))
-        .await
-        .expect("fetch task panicked");
-    match result {
-        Ok(head) => {
-            state.set_repo(RepoStatus {
-                commit: head.commit.clone(),
-                error: None,
-            });
-            state.set_ready();
-            Some(head.commit)
-        }
-        Err(e) => {
-            let last = state.repo().commit;
-            tracing::warn!(
-                "fetching the config repo failed; still reconciling {}: {e}",
-                last.as_deref()
-                    .map(short_sha)
-                    .unwrap_or("nothing (no commit fetched yet)")
-            );
-            state.set_repo(RepoStatus {
-                commit: last,
-                error: Some(e.to_string()),
-            });
-            None
-        }
-    }
-}
-
-async fn environment_names(
-    location: &RepoLocation,
-    commit: Option<String>,
-    only: &[String],
-) -> Vec<String> {
-    if !only.is_empty() {
-        return only.to_vec();
-    }
-    let loc = location.clone();
-    tokio::task::spawn_blocking(move || {
-        Snapshot::open_at(&loc, commit.as_deref()).and_then(|s| s.environment_names())
-    })
-    .await
-    .expect("listing environments panicked")
-    .unwrap_or_else(|e| {
-        tracing::warn!("listing environments failed: {e}");
-        Vec::new()
-    })
-}
-
 /// Run the controller until shutdown (or one cycle with `once`).
 pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
     let state = Arc::new(ControllerState::default());
@@ -201,18 +152,19 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
         None => None,
     };
 
-    let (commit_tx, commit_rx) = watch::channel::<Option<Option<String>>>(None);
+    let (head_tx, head_rx) = watch::channel(RepoHead::NotFetched);
     let limit = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let mut loops: BTreeMap<String, tokio::task::JoinHandle<()>> = BTreeMap::new();
     let mut by_webhook = false;
     loop {
         // Environments are listed only when the commit changes (a plain
         // directory has no commit: listed every time).
-        if let Some(commit) = fetch(&config.location, &state).await
-            && (commit.is_none() || commit_rx.borrow().as_ref() != Some(&commit))
+        if let Some(head) = fetch(&config.location, &state).await
+            && (head == RepoHead::Directory || *head_rx.borrow() != head)
         {
+            let commit = head.commit().map(str::to_owned);
             tracing::info!(commit = commit.as_deref().map(short_sha), "config commit");
-            commit_tx.send_replace(Some(commit.clone()));
+            head_tx.send_replace(head);
             if by_webhook
                 && commit.is_some()
                 && let Some(replica) = &replica
@@ -228,7 +180,7 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
                         name,
                         reconciler.clone(),
                         state.clone(),
-                        commit_rx.clone(),
+                        head_rx.clone(),
                         limit.clone(),
                         cancel.clone(),
                         replica.clone(),
@@ -409,7 +361,7 @@ async fn environment_loop<C: Connect>(
     name: String,
     reconciler: Arc<Reconciler<C>>,
     state: Arc<ControllerState>,
-    mut commits: watch::Receiver<Option<Option<String>>>,
+    mut heads: watch::Receiver<RepoHead>,
     limit: Arc<Semaphore>,
     cancel: CancellationToken,
     replica: Option<Arc<Replica>>,
@@ -426,7 +378,7 @@ async fn environment_loop<C: Connect>(
             }
             continue;
         }
-        let commit = commits.borrow_and_update().clone().flatten();
+        let commit = heads.borrow_and_update().commit().map(str::to_owned);
         let verdict = {
             let Ok(_permit) = limit.acquire().await else {
                 return;
@@ -455,7 +407,7 @@ async fn environment_loop<C: Connect>(
         tokio::select! {
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(jitter(verdict.next, &name)) => {}
-            changed = commits.changed() => if changed.is_err() { return },
+            changed = heads.changed() => if changed.is_err() { return },
         }
     }
 }
