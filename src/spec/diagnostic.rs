@@ -393,8 +393,20 @@ struct FieldDoc {
 
 /// The table of field descriptions, by path (an index is `[]`).
 fn field_doc(path: &FieldPath) -> Option<FieldDoc> {
+    field_doc_at(path.words().as_slice())
+}
+
+/// How to write the field at `words` (a map key is any word, an index is
+/// `[]`), e.g. "`desiredCount: 2`": the example the hints give, and the one
+/// the spec reference shows.
+pub fn example(words: &[&str]) -> Option<&'static str> {
+    field_doc_at(words).map(|doc| doc.example)
+}
+
+/// The table itself, by the path's words.
+fn field_doc_at(words: &[&str]) -> Option<FieldDoc> {
     let doc = |expects, example| Some(FieldDoc { expects, example });
-    match path.words().as_slice() {
+    match words {
         [] => doc(
             "a mapping of settings (cluster, image, services, …)",
             "`cluster: <ECS cluster name>`, `image: …` and `services: …`, each on its own line at the left margin",

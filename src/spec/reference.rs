@@ -48,6 +48,19 @@ pub fn anchor(path: &str) -> String {
         .collect()
 }
 
+/// The words of a reference path, as the diagnostics name fields:
+/// `services.<name>.desiredCount` → `services`, any, `desiredCount`;
+/// `notifications[].slack` → `notifications`, `[]`, `slack`.
+fn words(path: &str) -> Vec<&str> {
+    path.split('.')
+        .flat_map(|part| match part.strip_suffix("[]") {
+            Some(list) => vec![list, "[]"],
+            None => vec![part],
+        })
+        .map(|word| if word == "<name>" { "*" } else { word })
+        .collect()
+}
+
 /// The object `node` describes (following `$ref` and `anyOf` with null).
 fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
     if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
@@ -101,6 +114,9 @@ fn fields(root: &Value, node: &Value, prefix: &str, out: &mut Vec<(String, Strin
             body += &format!(" Default: `{default}`.");
         }
         body.push('\n');
+        if let Some(example) = super::diagnostic::example(&words(&path)) {
+            body += &format!("\nExample: {example}\n");
+        }
         out.push((path.clone(), body));
         // What is inside: an object's fields, a map's values, a list's items.
         if let Some(values) = target.get("additionalProperties").filter(|v| v.is_object()) {
