@@ -11,8 +11,8 @@ pub mod normalize;
 mod step;
 
 use crate::ecs::{AwsVpc, CreateServiceRequest};
-use crate::live::LiveEnvironment;
-use crate::spec::{Environment, render};
+use crate::live::{LiveEnvironment, LiveService};
+use crate::spec::{Environment, Service, render};
 use crate::tags;
 use crate::taskdef::model::TaskDefinitionSpec;
 use serde::Serialize;
@@ -97,172 +97,270 @@ pub fn plan(
     live: &LiveEnvironment,
 ) -> Result<Plan, PlanError> {
     // A release whose result is recorded is only finished, nothing else.
-    if let Some(unfinished) = &live.unfinished
-        && let Some(recorded) = &unfinished.recorded
-    {
-        let steps = vec![Step::FinishRelease(FinishRelease {
-            release: unfinished.id.clone(),
-            commit: unfinished.commit.clone(),
-            finish: Finish::Record,
-            result: Some(recorded.result.clone()),
-            recorded: Some(Box::new(recorded.clone())),
-        })];
-        return Ok(Plan {
-            environment: env.name.clone(),
-            commit: commit.map(str::to_owned),
-            changed: true,
-            steps,
-            diffs: Vec::new(),
-            services: env
-                .services
-                .iter()
-                .map(|s| ServiceSummary {
-                    service: s.name.clone(),
-                    change: ServiceChange::Unchanged,
-                    reasons: Vec::new(),
-                    quiesce: None,
-                })
-                .collect(),
-            cluster: env.cluster.clone(),
-        });
+    if let Some(plan) = finish_only(env, commit, live) {
+        return Ok(plan);
     }
-    let finish = live.unfinished.as_ref().map(|unfinished| {
-        let same_commit = unfinished.commit.as_deref() == commit.map(crate::source::short_sha);
-        Step::FinishRelease(FinishRelease {
-            release: unfinished.id.clone(),
-            commit: unfinished.commit.clone(),
-            finish: if same_commit {
-                Finish::Continue
-            } else {
-                Finish::Supersede
-            },
-            result: None,
-            recorded: None,
-        })
-    });
-    let mut registers = Vec::new();
-    let mut creates = Vec::new();
-    let mut quiesces = Vec::new();
-    let mut updates = Vec::new();
-    let mut records = Vec::new();
-    let mut resumes = Vec::new();
-    let mut diffs = Vec::new();
-    let mut summaries = Vec::new();
-    let mut quiesced = Vec::new();
+    let mut planning = Planning {
+        env,
+        commit,
+        live,
+        released_before: released_before(env, live),
+        migrate: None,
+        steps: Steps::default(),
+        diffs: Vec::new(),
+        summaries: Vec::new(),
+    };
+    planning.migrate = planning.migration();
+    for service in &env.services {
+        let rendered = render::service_task_definition(env, service);
+        match live.services.get(&service.name) {
+            None => planning.create(service, rendered)?,
+            Some(current) => planning.existing(service, current, rendered),
+        }
+    }
+    Ok(planning.into_plan())
+}
 
-    let migrate = env.migration.as_ref().and_then(|m| {
-        (live.recorded_revision.as_deref() != Some(m.revision.as_str())).then(|| {
-            let rendered = render::migration_task_definition(env)
-                .expect("a validated migration names a service");
-            let desired = comparable(&rendered);
-            let current = live
-                .migration_task_definition
-                .as_ref()
-                .map(|d| (d.arn.clone(), comparable(&d.spec)));
-            let register = current.as_ref().is_none_or(|(_, c)| *c != desired);
-            // A first migration definition is the networkFrom service's with
-            // another command: its diff would be noise. Later ones are shown.
-            if register && let Some((_, current)) = &current {
-                diffs.push(TaskDefinitionDiff {
-                    service: env.migration_family(),
-                    unified: unified_diff(Some(current), &desired),
-                });
-            }
-            (m, rendered, register, current.map(|(arn, _)| arn))
+/// The plan of an interrupted release whose result is recorded: finishing
+/// it, and nothing else (the next plan shows what the spec still asks).
+fn finish_only(env: &Environment, commit: Option<&str>, live: &LiveEnvironment) -> Option<Plan> {
+    let unfinished = live.unfinished.as_ref()?;
+    let recorded = unfinished.recorded.as_ref()?;
+    let steps = vec![Step::FinishRelease(FinishRelease {
+        release: unfinished.id.clone(),
+        commit: unfinished.commit.clone(),
+        finish: Finish::Record,
+        result: Some(recorded.result.clone()),
+        recorded: Some(Box::new(recorded.clone())),
+    })];
+    let services = env
+        .services
+        .iter()
+        .map(|s| ServiceSummary {
+            service: s.name.clone(),
+            change: ServiceChange::Unchanged,
+            reasons: Vec::new(),
+            quiesce: None,
         })
-    });
-    // Commits are recorded only where deckhand released before: services
-    // adopted from outside carry no commit until their first release. A
-    // release that started (its in-progress tag, a marker it left, or the
-    // result it recorded on the cluster) is evidence enough, even if it
-    // stopped or failed before it tagged any service.
-    let released_before = live.unfinished.is_some()
+        .collect();
+    Some(Plan {
+        environment: env.name.clone(),
+        commit: commit.map(str::to_owned),
+        changed: true,
+        steps,
+        diffs: Vec::new(),
+        services,
+        cluster: env.cluster.clone(),
+    })
+}
+
+/// Commits are recorded only where deckhand released before: services
+/// adopted from outside carry no commit until their first release. A
+/// release that started (its in-progress tag, a marker it left, or the
+/// result it recorded on the cluster) is evidence enough, even if it
+/// stopped or failed before it tagged any service.
+fn released_before(env: &Environment, live: &LiveEnvironment) -> bool {
+    live.unfinished.is_some()
         || live.cluster_tags.contains_key(&env.last_release_tag())
         || live.services.values().any(|s| {
             s.service.tags.contains_key(tags::COMMIT)
                 || s.service.tags.contains_key(tags::QUIESCED_FROM)
                 || s.scaling_suspended_from.is_some()
-        });
+        })
+}
 
-    for service in &env.services {
-        let rendered = render::service_task_definition(env, service);
+/// The migration a plan runs: its block, the rendered definition, whether
+/// to register it, and the ARN of the live one.
+struct PlannedMigration<'e> {
+    block: &'e crate::spec::Migration,
+    rendered: TaskDefinitionSpec,
+    register: bool,
+    current_arn: Option<String>,
+}
+
+/// The steps of a plan by kind, in the order they run.
+#[derive(Default)]
+struct Steps {
+    registers: Vec<Step>,
+    creates: Vec<Step>,
+    quiesces: Vec<Step>,
+    updates: Vec<Step>,
+    resumes: Vec<Step>,
+    records: Vec<Step>,
+    /// Services at 0 (or about to be) while the migration runs.
+    quiesced: Vec<QuiescedService>,
+}
+
+/// A plan being made: what it reads and what it has decided so far.
+struct Planning<'a> {
+    env: &'a Environment,
+    commit: Option<&'a str>,
+    live: &'a LiveEnvironment,
+    released_before: bool,
+    migrate: Option<PlannedMigration<'a>>,
+    steps: Steps,
+    diffs: Vec<TaskDefinitionDiff>,
+    summaries: Vec<ServiceSummary>,
+}
+
+impl<'a> Planning<'a> {
+    /// The migration, when the recorded revision is not the spec's.
+    fn migration(&mut self) -> Option<PlannedMigration<'a>> {
+        let (env, live) = (self.env, self.live);
+        let block = env.migration.as_ref()?;
+        if live.recorded_revision.as_deref() == Some(block.revision.as_str()) {
+            return None;
+        }
+        let rendered =
+            render::migration_task_definition(env).expect("a validated migration names a service");
         let desired = comparable(&rendered);
-        let Some(current) = live.services.get(&service.name) else {
-            let Some(create) = &service.create else {
-                return Err(PlanError::MissingService {
-                    file: env.file.clone(),
-                    service: service.name.clone(),
-                    cluster: env.cluster.clone(),
-                });
-            };
-            let count = service.desired_count.unwrap_or(0);
-            registers.push(Step::RegisterTaskDefinition(RegisterTaskDefinition {
+        let current = live
+            .migration_task_definition
+            .as_ref()
+            .map(|d| (d.arn.clone(), comparable(&d.spec)));
+        let register = current.as_ref().is_none_or(|(_, c)| *c != desired);
+        // A first migration definition is the networkFrom service's with
+        // another command: its diff would be noise. Later ones are shown.
+        if register && let Some((_, current)) = &current {
+            self.diffs.push(TaskDefinitionDiff {
+                service: env.migration_family(),
+                unified: unified_diff(Some(current), &desired),
+            });
+        }
+        Some(PlannedMigration {
+            block,
+            rendered,
+            register,
+            current_arn: current.map(|(arn, _)| arn),
+        })
+    }
+
+    /// A service that does not exist: registered and created, or an error.
+    fn create(&mut self, service: &Service, rendered: TaskDefinitionSpec) -> Result<(), PlanError> {
+        let env = self.env;
+        let Some(create) = &service.create else {
+            return Err(PlanError::MissingService {
+                file: env.file.clone(),
+                service: service.name.clone(),
+                cluster: env.cluster.clone(),
+            });
+        };
+        let count = service.desired_count.unwrap_or(0);
+        self.diffs.push(TaskDefinitionDiff {
+            service: service.name.clone(),
+            unified: unified_diff(None, &comparable(&rendered)),
+        });
+        self.steps
+            .registers
+            .push(Step::RegisterTaskDefinition(RegisterTaskDefinition {
                 service: service.name.clone(),
                 family: service.family.clone(),
                 task_definition: Box::new(rendered),
             }));
-            creates.push(Step::CreateService(CreateService {
-                service: service.name.clone(),
-                request: Box::new(create_request(env, &service.name, count, &create.json)),
-                service_arn: format!(
-                    "{}/{}",
-                    live.cluster_arn.replace(":cluster/", ":service/"),
-                    service.name
-                ),
-            }));
-            diffs.push(TaskDefinitionDiff {
-                service: service.name.clone(),
-                unified: unified_diff(None, &desired),
-            });
-            summaries.push(ServiceSummary {
-                service: service.name.clone(),
-                change: ServiceChange::Create,
-                reasons: vec![format!("create with desiredCount {count}")],
-                quiesce: None,
-            });
-            continue;
-        };
+        self.steps.creates.push(Step::CreateService(CreateService {
+            service: service.name.clone(),
+            request: Box::new(create_request(env, &service.name, count, &create.json)),
+            service_arn: format!(
+                "{}/{}",
+                self.live.cluster_arn.replace(":cluster/", ":service/"),
+                service.name
+            ),
+        }));
+        self.summaries.push(ServiceSummary {
+            service: service.name.clone(),
+            change: ServiceChange::Create,
+            reasons: vec![format!("create with desiredCount {count}")],
+            quiesce: None,
+        });
+        Ok(())
+    }
 
+    /// A service that exists: its definition, its count around the
+    /// migration, and what an interrupted release left on it.
+    fn existing(&mut self, service: &Service, current: &LiveService, rendered: TaskDefinitionSpec) {
+        let desired = comparable(&rendered);
         let live_td = comparable(&current.task_definition.spec);
         let td_changed = desired != live_td;
-        let mut reasons = if td_changed {
-            change_reasons(&live_td, &desired, &service.container)
-        } else {
-            Vec::new()
-        };
+        let mut reasons = Vec::new();
         if td_changed {
-            registers.push(Step::RegisterTaskDefinition(RegisterTaskDefinition {
-                service: service.name.clone(),
-                family: service.family.clone(),
-                task_definition: Box::new(rendered),
-            }));
-            diffs.push(TaskDefinitionDiff {
+            reasons = change_reasons(&live_td, &desired, &service.container);
+            self.diffs.push(TaskDefinitionDiff {
                 service: service.name.clone(),
                 unified: unified_diff(Some(&live_td), &desired),
             });
+            self.steps
+                .registers
+                .push(Step::RegisterTaskDefinition(RegisterTaskDefinition {
+                    service: service.name.clone(),
+                    family: service.family.clone(),
+                    task_definition: Box::new(rendered),
+                }));
         }
+        let counts = self.counts(service, current);
+        match (counts.change, counts.quiesce) {
+            (Some(change), None) => {
+                reasons.push(format!("desiredCount {} → {}", change.from, change.to));
+            }
+            (Some(_), Some(_)) if reasons.is_empty() => {
+                reasons.push("back to its count after the migration".into());
+            }
+            _ => {}
+        }
+        let changed = td_changed || counts.change.is_some();
+        if changed {
+            let has_marker = current.service.tags.contains_key(tags::QUIESCED_FROM);
+            self.steps.updates.push(Step::UpdateService(UpdateService {
+                service: service.name.clone(),
+                task_definition: td_changed,
+                desired_count: counts.change,
+                current: ServiceTarget {
+                    task_definition: current.task_definition.arn.clone(),
+                    desired_count: current.service.desired_count,
+                },
+                service_arn: current.service.arn.clone(),
+                clears_marker: has_marker || current.scaling_suspended_from.is_some(),
+                resume_scaling: counts.resume_scaling,
+            }));
+        } else {
+            self.leftovers(service, current, counts.is_quiesced, &mut reasons);
+        }
+        self.summaries.push(ServiceSummary {
+            service: service.name.clone(),
+            change: if changed {
+                ServiceChange::Update
+            } else if reasons.is_empty() {
+                ServiceChange::Unchanged
+            } else {
+                ServiceChange::Record
+            },
+            reasons,
+            quiesce: counts.quiesce,
+        });
+    }
 
+    /// The count of an existing service: quiesced for the migration (and
+    /// restored by its own update), restored after an interrupted release,
+    /// or the spec's.
+    fn counts(&mut self, service: &Service, current: &LiveService) -> Counts {
+        let live_count = current.service.desired_count;
         // The quiesce marker counts only while the service is at 0: one left
         // on a running service (a release stopped right after restoring it) is
         // stale, and only removed.
-        let has_marker = current.service.tags.contains_key(tags::QUIESCED_FROM);
-        let quiesced_from = current
-            .quiesced_from
-            .filter(|_| current.service.desired_count == 0);
+        let quiesced_from = current.quiesced_from.filter(|_| live_count == 0);
         // A service an interrupted apply left quiesced is restored to the count
         // it had before (unless the spec sets one).
         let target_count = service
             .desired_count
             .or(quiesced_from)
-            .unwrap_or(current.service.desired_count);
-        let in_quiesce_list = migrate
+            .unwrap_or(live_count);
+        let in_quiesce_list = self
+            .migrate
             .as_ref()
-            .is_some_and(|(m, ..)| m.quiesce.contains(&service.name));
-        let quiesce =
-            (in_quiesce_list && current.service.desired_count > 0).then_some(CountChange {
-                from: current.service.desired_count,
-                to: 0,
-            });
+            .is_some_and(|m| m.block.quiesce.contains(&service.name));
+        let quiesce = (in_quiesce_list && live_count > 0).then_some(CountChange {
+            from: live_count,
+            to: 0,
+        });
         // What to resume: the state recorded when deckhand suspended it (a
         // crashed release may have suspended it already), else the live one.
         let suspend_scaling = current
@@ -275,135 +373,167 @@ pub fn plan(
             current.scaling_suspended_from
         };
         if is_quiesced {
-            quiesced.push(QuiescedService {
+            self.steps.quiesced.push(QuiescedService {
                 service: service.name.clone(),
                 service_arn: current.service.arn.clone(),
                 restore_to: quiesce.map_or(target_count, |q| q.from),
                 resume_scaling,
             });
         }
-        let count_change = match quiesce {
-            // Restored by its own update after the migration.
-            Some(_) => (target_count > 0).then_some(CountChange {
-                from: 0,
-                to: target_count,
-            }),
-            None => (target_count != current.service.desired_count).then_some(CountChange {
-                from: current.service.desired_count,
-                to: target_count,
-            }),
-        };
         if let Some(q) = quiesce {
-            quiesces.push(Step::Quiesce(Quiesce {
+            self.steps.quiesces.push(Step::Quiesce(Quiesce {
                 service: service.name.clone(),
                 desired_count: q,
                 service_arn: current.service.arn.clone(),
                 suspend_scaling,
             }));
         }
-        match (count_change, quiesce) {
-            (Some(change), None) => {
-                reasons.push(format!("desiredCount {} → {}", change.from, change.to));
-            }
-            (Some(_), Some(_)) if reasons.is_empty() => {
-                reasons.push("back to its count after the migration".into());
-            }
-            _ => {}
+        let change = match quiesce {
+            // Restored by its own update after the migration.
+            Some(_) => (target_count > 0).then_some(CountChange {
+                from: 0,
+                to: target_count,
+            }),
+            None => (target_count != live_count).then_some(CountChange {
+                from: live_count,
+                to: target_count,
+            }),
+        };
+        Counts {
+            change,
+            quiesce,
+            is_quiesced,
+            resume_scaling,
         }
-        let changed = td_changed || count_change.is_some();
+    }
+
+    /// An unchanged service: record the commit it runs without the tag, and
+    /// resume the autoscaling an interrupted release left suspended.
+    fn leftovers(
+        &mut self,
+        service: &Service,
+        current: &LiveService,
+        is_quiesced: bool,
+        reasons: &mut Vec<String>,
+    ) {
         let recorded = current.service.tags.get(tags::COMMIT);
-        if changed {
-            updates.push(Step::UpdateService(UpdateService {
-                service: service.name.clone(),
-                task_definition: td_changed,
-                desired_count: count_change,
-                current: ServiceTarget {
-                    task_definition: current.task_definition.arn.clone(),
-                    desired_count: current.service.desired_count,
-                },
-                service_arn: current.service.arn.clone(),
-                clears_marker: has_marker || current.scaling_suspended_from.is_some(),
-                resume_scaling,
-            }));
-        } else if let Some(commit) = commit
-            && released_before
+        if let Some(commit) = self.commit
+            && self.released_before
             && recorded.map(String::as_str) != Some(commit)
         {
             reasons.push("record the commit".into());
-            records.push(Step::RecordCommit(RecordCommit {
+            self.steps.records.push(Step::RecordCommit(RecordCommit {
                 service: service.name.clone(),
                 commit: CommitChange {
                     from: recorded.cloned(),
                     to: commit.to_owned(),
                 },
                 service_arn: current.service.arn.clone(),
-                clears_marker: has_marker,
+                clears_marker: current.service.tags.contains_key(tags::QUIESCED_FROM),
             }));
         }
-        if !changed
-            && !is_quiesced
-            && let Some(to) = current.scaling_suspended_from
-        {
+        if !is_quiesced && let Some(to) = current.scaling_suspended_from {
             reasons.push("resume its autoscaling".into());
-            resumes.push(Step::ResumeScaling(ResumeScaling {
+            self.steps.resumes.push(Step::ResumeScaling(ResumeScaling {
                 service: service.name.clone(),
                 to,
                 service_arn: current.service.arn.clone(),
             }));
         }
-        summaries.push(ServiceSummary {
-            service: service.name.clone(),
-            change: if changed {
-                ServiceChange::Update
-            } else if reasons.is_empty() {
-                ServiceChange::Unchanged
-            } else {
-                ServiceChange::Record
-            },
-            reasons,
-            quiesce,
-        });
     }
 
-    let mut steps: Vec<Step> = finish.into_iter().collect();
-    steps.extend(registers);
-    steps.extend(creates);
-    steps.extend(quiesces);
-    if let Some((m, rendered, register, current_arn)) = migrate {
-        let network_from = env
-            .service(&m.network_from)
-            .expect("networkFrom is validated");
-        let source = live.services.get(&m.network_from);
-        steps.push(Step::Migrate(Migrate {
-            revision: RevisionChange {
-                from: live.recorded_revision.clone(),
-                to: m.revision.clone(),
-            },
-            register_task_definition: register,
-            run: Box::new(MigrationRun {
-                task_definition: rendered,
-                current_arn: if register { None } else { current_arn },
-                container: network_from.container.clone(),
-                command: m.command.clone(),
-                launch_type: source.and_then(|s| s.service.launch_type.clone()),
-                network: source.and_then(|s| s.service.network.clone()),
-                started_by: env.started_by(),
-                cluster_arn: live.cluster_arn.clone(),
-                quiesced,
-            }),
-        }));
+    /// The steps in the contract's order, and the plan.
+    fn into_plan(self) -> Plan {
+        let Planning {
+            env,
+            commit,
+            live,
+            migrate,
+            steps: by_kind,
+            diffs,
+            summaries,
+            ..
+        } = self;
+        let mut steps: Vec<Step> = finish_step(commit, live).into_iter().collect();
+        steps.extend(by_kind.registers);
+        steps.extend(by_kind.creates);
+        steps.extend(by_kind.quiesces);
+        if let Some(m) = migrate {
+            steps.push(migrate_step(env, live, m, by_kind.quiesced));
+        }
+        steps.extend(by_kind.updates);
+        steps.extend(by_kind.resumes);
+        steps.extend(by_kind.records);
+        Plan {
+            environment: env.name.clone(),
+            commit: commit.map(str::to_owned),
+            changed: !steps.is_empty(),
+            steps,
+            diffs,
+            services: summaries,
+            cluster: env.cluster.clone(),
+        }
     }
-    steps.extend(updates);
-    steps.extend(resumes);
-    steps.extend(records);
-    Ok(Plan {
-        environment: env.name.clone(),
-        commit: commit.map(str::to_owned),
-        changed: !steps.is_empty(),
-        steps,
-        diffs,
-        services: summaries,
-        cluster: env.cluster.clone(),
+}
+
+/// What the count of an existing service comes to.
+struct Counts {
+    /// The count its update sets.
+    change: Option<CountChange>,
+    /// Scaled to 0 for the migration.
+    quiesce: Option<CountChange>,
+    /// At 0 (or about to be) while the migration runs.
+    is_quiesced: bool,
+    /// The scaling state to resume once it runs again.
+    resume_scaling: Option<crate::ecs::ScalingSuspension>,
+}
+
+/// The first step when a release started and did not end: carry it on
+/// (same commit) or record it as interrupted (another commit).
+fn finish_step(commit: Option<&str>, live: &LiveEnvironment) -> Option<Step> {
+    let unfinished = live.unfinished.as_ref()?;
+    let same_commit = unfinished.commit.as_deref() == commit.map(crate::source::short_sha);
+    Some(Step::FinishRelease(FinishRelease {
+        release: unfinished.id.clone(),
+        commit: unfinished.commit.clone(),
+        finish: if same_commit {
+            Finish::Continue
+        } else {
+            Finish::Supersede
+        },
+        result: None,
+        recorded: None,
+    }))
+}
+
+/// The migrate step: how the task runs, and whom it quiesces.
+fn migrate_step(
+    env: &Environment,
+    live: &LiveEnvironment,
+    m: PlannedMigration<'_>,
+    quiesced: Vec<QuiescedService>,
+) -> Step {
+    let network_from = env
+        .service(&m.block.network_from)
+        .expect("networkFrom is validated");
+    let source = live.services.get(&m.block.network_from);
+    Step::Migrate(Migrate {
+        revision: RevisionChange {
+            from: live.recorded_revision.clone(),
+            to: m.block.revision.clone(),
+        },
+        register_task_definition: m.register,
+        run: Box::new(MigrationRun {
+            task_definition: m.rendered,
+            current_arn: if m.register { None } else { m.current_arn },
+            container: network_from.container.clone(),
+            command: m.block.command.clone(),
+            launch_type: source.and_then(|s| s.service.launch_type.clone()),
+            network: source.and_then(|s| s.service.network.clone()),
+            started_by: env.started_by(),
+            cluster_arn: live.cluster_arn.clone(),
+            quiesced,
+        }),
     })
 }
 
