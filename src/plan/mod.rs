@@ -235,6 +235,27 @@ impl<'a> Planning<'a> {
         })
     }
 
+    /// Register `rendered` for `service`, with its diff against `live`.
+    fn register(
+        &mut self,
+        service: &Service,
+        rendered: TaskDefinitionSpec,
+        live: Option<&Value>,
+        desired: &Value,
+    ) {
+        self.diffs.push(TaskDefinitionDiff {
+            service: service.name.clone(),
+            unified: unified_diff(live, desired),
+        });
+        self.steps
+            .registers
+            .push(Step::RegisterTaskDefinition(RegisterTaskDefinition {
+                service: service.name.clone(),
+                family: service.family.clone(),
+                task_definition: Box::new(rendered),
+            }));
+    }
+
     /// A service that does not exist: registered and created, or an error.
     fn create(&mut self, service: &Service, rendered: TaskDefinitionSpec) -> Result<(), PlanError> {
         let env = self.env;
@@ -246,17 +267,8 @@ impl<'a> Planning<'a> {
             });
         };
         let count = service.desired_count.unwrap_or(0);
-        self.diffs.push(TaskDefinitionDiff {
-            service: service.name.clone(),
-            unified: unified_diff(None, &comparable(&rendered)),
-        });
-        self.steps
-            .registers
-            .push(Step::RegisterTaskDefinition(RegisterTaskDefinition {
-                service: service.name.clone(),
-                family: service.family.clone(),
-                task_definition: Box::new(rendered),
-            }));
+        let desired = comparable(&rendered);
+        self.register(service, rendered, None, &desired);
         self.steps.creates.push(Step::CreateService(CreateService {
             service: service.name.clone(),
             request: Box::new(create_request(env, &service.name, count, &create.json)),
@@ -284,17 +296,7 @@ impl<'a> Planning<'a> {
         let mut reasons = Vec::new();
         if td_changed {
             reasons = change_reasons(&live_td, &desired, &service.container);
-            self.diffs.push(TaskDefinitionDiff {
-                service: service.name.clone(),
-                unified: unified_diff(Some(&live_td), &desired),
-            });
-            self.steps
-                .registers
-                .push(Step::RegisterTaskDefinition(RegisterTaskDefinition {
-                    service: service.name.clone(),
-                    family: service.family.clone(),
-                    task_definition: Box::new(rendered),
-                }));
+            self.register(service, rendered, Some(&live_td), &desired);
         }
         let counts = self.counts(service, current);
         match (counts.change, counts.quiesce) {
