@@ -26,11 +26,13 @@ pub mod clients;
 pub mod fetch;
 pub mod http;
 pub mod memory;
+pub mod metrics;
 pub mod policy;
 pub mod reconcile;
 pub mod replicas;
 pub mod specs;
 pub mod state;
+pub mod status;
 pub mod ui;
 pub mod view;
 

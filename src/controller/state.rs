@@ -1,170 +1,21 @@
-//! What the controller knows and shows: per-environment status (for
-//! `/status` and the web UI: the last result, what runs, what would change, a
-//! release as it happens), readiness, and the metrics rendered in the
-//! Prometheus text format (for `/metrics`). Shared between the reconcile loops
-//! and the HTTP server; every lock is held only to copy or update a value, and
-//! every change bumps a generation number (the UI's ETag).
+//! What the controller knows and shows, shared between the reconcile loops
+//! and the HTTP server: per-environment status (the model is in
+//! [`super::status`]), readiness, the remembered commits, the replica's
+//! shards, and the metrics ([`super::metrics`]). Every lock is held only to
+//! copy or update a value, and every change bumps a generation number (the
+//! UI's ETag).
 
+use super::metrics::{self, Metrics, Scraped};
 use super::replicas::Ownership;
-use super::view::{LiveView, Observation, PendingView, Wanted};
+pub use super::status::*;
+use super::view::Observation;
 use crate::apply::progress::ProgressSink;
 use crate::ecs::CallCounter;
 use crate::source::CommitInfo;
-use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-
-/// The result of one reconcile, as shown and counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ResultKind {
-    /// ECS already matched the spec.
-    InSync,
-    /// A release was carried out.
-    Applied,
-    /// Out of sync and not applied (sync.auto false, drift without selfHeal, a failed commit waiting).
-    OutOfSync,
-    /// `sync.suspend`.
-    Suspended,
-    /// Skipped: backing off after a failure.
-    BackingOff,
-    /// The reconcile failed.
-    Failed,
-}
-
-impl ResultKind {
-    /// Label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResultKind::InSync => "in-sync",
-            ResultKind::Applied => "applied",
-            ResultKind::OutOfSync => "out-of-sync",
-            ResultKind::Suspended => "suspended",
-            ResultKind::BackingOff => "backing-off",
-            ResultKind::Failed => "failed",
-        }
-    }
-}
-
-/// One environment's status, as `/status` shows it.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EnvironmentStatus {
-    /// Environment name.
-    pub environment: String,
-    /// The config commit last applied (or found in sync).
-    pub commit_applied: Option<String>,
-    /// The config commit the last reconcile read.
-    pub commit_seen: Option<String>,
-    /// Result of the last reconcile.
-    pub last_result: Option<ResultKind>,
-    /// When it finished (RFC 3339).
-    pub last_reconcile_at: Option<String>,
-    /// Whether ECS matches the spec (None before the first reconcile).
-    pub in_sync: Option<bool>,
-    /// Why not, or what failed.
-    pub reason: Option<String>,
-    /// Failed reconciles of the current commit in a row.
-    pub consecutive_failures: u32,
-    /// The latest releases, newest first (from the history in ECS).
-    pub recent_releases: Option<Vec<crate::history::Release>>,
-    /// What the spec of the commit last read asks for.
-    pub wanted: Option<Wanted>,
-    /// What ECS ran at the last reconcile.
-    pub live: Option<LiveView>,
-    /// What an apply would do now (None when in sync).
-    pub pending: Option<PendingView>,
-    /// The release in progress, or the last one this controller carried out.
-    pub release: Option<ReleaseProgress>,
-    /// The end of the last migration's log this controller saw.
-    pub last_migration: Option<MigrationLog>,
-    /// With a lock table: the replica that reconciles this environment (as
-    /// this one last saw the table), and whether it is this one.
-    pub replica: Option<ReplicaOf>,
-}
-
-/// Which replica reconciles an environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReplicaOf {
-    /// Its lease holder name (`host:pid:nonce`); None while its shard is free.
-    pub holder: Option<String>,
-    /// Whether it is this replica.
-    pub here: bool,
-}
-
-/// A release as it happens, step by step.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReleaseProgress {
-    /// The config commit being released.
-    pub commit: Option<String>,
-    /// When it started (RFC 3339).
-    pub started: String,
-    /// When it ended; None while it runs.
-    pub finished: Option<String>,
-    /// `succeeded` or what failed, once it ended.
-    pub result: Option<String>,
-    /// What happened, oldest first (the latest [`RELEASE_EVENTS`] kept).
-    pub events: Vec<ProgressEvent>,
-}
-
-/// One progress event of a release.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProgressEvent {
-    /// Seconds since the release started.
-    pub elapsed_seconds: u64,
-    /// The step (`preflight`, `register`, `migrate`, `update`, …).
-    pub step: String,
-    /// What happened.
-    pub message: String,
-}
-
-/// Events kept per release.
-pub const RELEASE_EVENTS: usize = 300;
-
-/// The end of a migration task's log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MigrationLog {
-    /// The schema revision it applied.
-    pub revision: String,
-    /// The task ARN.
-    pub task: String,
-    /// Whether it exited 0.
-    pub succeeded: bool,
-    /// When deckhand saw it stop (RFC 3339).
-    pub finished: String,
-    /// The last log lines, secrets masked.
-    pub lines: Vec<String>,
-}
-
-/// The config repo as last fetched.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RepoStatus {
-    /// The last commit fetched successfully.
-    pub commit: Option<String>,
-    /// The last fetch error, while the repo is unreachable.
-    pub error: Option<String>,
-}
-
-/// Reconcile duration buckets, in seconds.
-const BUCKETS: &[f64] = &[0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0];
-
-#[derive(Debug, Default)]
-struct Metrics {
-    reconciles: BTreeMap<(String, ResultKind), u64>,
-    buckets: Vec<u64>,
-    duration_sum: f64,
-    duration_count: u64,
-    migrations: BTreeMap<&'static str, u64>,
-    webhooks: BTreeMap<&'static str, u64>,
-}
 
 /// Everything shared.
 #[derive(Debug, Default)]
@@ -371,41 +222,20 @@ impl ControllerState {
             status.reason = reason;
             status.consecutive_failures = consecutive_failures;
         });
-        let mut m = self.metrics.lock().expect("metrics lock");
-        *m.reconciles
-            .entry((environment.to_owned(), result))
-            .or_default() += 1;
-        if m.buckets.is_empty() {
-            m.buckets = vec![0; BUCKETS.len()];
-        }
-        let secs = took.as_secs_f64();
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if secs <= *le {
-                m.buckets[i] += 1;
-            }
-        }
-        m.duration_sum += secs;
-        m.duration_count += 1;
+        self.metrics
+            .lock()
+            .expect("metrics lock")
+            .reconciled(environment, result, took);
     }
 
     /// Count a migration by result (`succeeded`, `failed`).
     pub fn record_migration(&self, result: &'static str) {
-        self.bump(|m| &mut m.migrations, result);
+        self.metrics.lock().expect("metrics lock").migration(result);
     }
 
     /// Count a webhook delivery by result (`accepted`, `rejected`).
     pub fn record_webhook(&self, result: &'static str) {
-        self.bump(|m| &mut m.webhooks, result);
-    }
-
-    fn bump(
-        &self,
-        counter: fn(&mut Metrics) -> &mut BTreeMap<&'static str, u64>,
-        key: &'static str,
-    ) {
-        *counter(&mut self.metrics.lock().expect("metrics lock"))
-            .entry(key)
-            .or_default() += 1;
+        self.metrics.lock().expect("metrics lock").webhook(result);
     }
 
     /// Every remembered commit, by SHA.
@@ -423,194 +253,40 @@ impl ControllerState {
             .collect()
     }
 
-    /// `/metrics` in the Prometheus text exposition format.
+    /// Everything as Prometheus text (for `/metrics`).
     pub fn prometheus(&self) -> String {
-        let mut out = String::new();
-        let m = self.metrics.lock().expect("metrics lock");
-        family(
-            &mut out,
-            "deckhand_reconciles_total",
-            "counter",
-            "Reconciles by environment and result.",
-        );
-        for ((env, result), n) in &m.reconciles {
-            sample(
-                &mut out,
-                "deckhand_reconciles_total",
-                &format!(
-                    "environment=\"{}\",result=\"{}\"",
-                    escape(env),
-                    result.as_str()
-                ),
-                *n as f64,
-            );
-        }
-        family(
-            &mut out,
-            "deckhand_reconcile_duration_seconds",
-            "histogram",
-            "How long reconciles take, releases included.",
-        );
-        for (i, le) in BUCKETS.iter().enumerate() {
-            let n = m.buckets.get(i).copied().unwrap_or(0);
-            sample(
-                &mut out,
-                "deckhand_reconcile_duration_seconds_bucket",
-                &format!("le=\"{le}\""),
-                n as f64,
-            );
-        }
-        sample(
-            &mut out,
-            "deckhand_reconcile_duration_seconds_bucket",
-            "le=\"+Inf\"",
-            m.duration_count as f64,
-        );
-        sample(
-            &mut out,
-            "deckhand_reconcile_duration_seconds_sum",
-            "",
-            m.duration_sum,
-        );
-        sample(
-            &mut out,
-            "deckhand_reconcile_duration_seconds_count",
-            "",
-            m.duration_count as f64,
-        );
-        for (name, help, counts, keys) in [
-            (
-                "deckhand_migrations_total",
-                "Migrations by result.",
-                &m.migrations,
-                ["succeeded", "failed"],
-            ),
-            (
-                "deckhand_webhooks_total",
-                "Webhook deliveries by result.",
-                &m.webhooks,
-                ["accepted", "rejected"],
-            ),
-        ] {
-            family(&mut out, name, "counter", help);
-            for key in keys {
-                let n = counts.get(key).copied().unwrap_or(0);
-                sample(&mut out, name, &format!("result=\"{key}\""), n as f64);
-            }
-        }
-        drop(m);
-        family(
-            &mut out,
-            "deckhand_ecs_calls_total",
-            "counter",
-            "ECS API requests by operation (retries included).",
-        );
         let mut calls: BTreeMap<String, u64> = BTreeMap::new();
         for counter in self.ecs_calls.lock().expect("calls lock").iter() {
             for (op, n) in counter.snapshot() {
                 *calls.entry(op).or_default() += n;
             }
         }
-        for (op, n) in calls {
-            sample(
-                &mut out,
-                "deckhand_ecs_calls_total",
-                &format!("operation=\"{op}\""),
-                n as f64,
-            );
-        }
-        if let Some(counter) = self.lock_calls.lock().expect("calls lock").as_ref() {
-            family(
-                &mut out,
-                "deckhand_lock_table_calls_total",
-                "counter",
-                "DynamoDB lock table requests by operation (retries included).",
-            );
-            for (op, n) in counter.snapshot() {
-                sample(
-                    &mut out,
-                    "deckhand_lock_table_calls_total",
-                    &format!("operation=\"{op}\""),
-                    n as f64,
-                );
-            }
-        }
-        if let Some(ownership) = self.ownership() {
-            family(
-                &mut out,
-                "deckhand_replica_shards_held",
-                "gauge",
-                "Shards of the lock table this replica holds (it reconciles their environments).",
-            );
-            sample(
-                &mut out,
-                "deckhand_replica_shards_held",
-                &format!("replica=\"{}\"", escape(&ownership.me)),
-                ownership.held.len() as f64,
-            );
-            family(
-                &mut out,
-                "deckhand_replicas",
-                "gauge",
-                "Live replicas on the lock table, as this one last saw it.",
-            );
-            sample(
-                &mut out,
-                "deckhand_replicas",
-                "",
-                ownership.replicas.len() as f64,
-            );
-            family(
-                &mut out,
-                "deckhand_environment_reconciled_here",
-                "gauge",
-                "1 for the environments this replica reconciles, 0 for the others.",
-            );
-            let envs = self.environments.lock().expect("status lock");
-            for env in envs.values() {
-                if let Some(replica) = &env.replica {
-                    sample(
-                        &mut out,
-                        "deckhand_environment_reconciled_here",
-                        &format!("environment=\"{}\"", escape(&env.environment)),
-                        f64::from(u8::from(replica.here)),
-                    );
-                }
-            }
-        }
-        family(
-            &mut out,
-            "deckhand_environments",
-            "gauge",
-            "Environments by sync state.",
-        );
+        let lock_calls = self
+            .lock_calls
+            .lock()
+            .expect("calls lock")
+            .as_ref()
+            .map(|c| c.snapshot().into_iter().collect());
         // Counted under the lock: a scrape copies no environment.
-        let counts = {
+        let (in_sync, out_of_sync, reconciled_here) = {
             let envs = self.environments.lock().expect("status lock");
             let count = |wanted| envs.values().filter(|e| e.in_sync == Some(wanted)).count();
-            [("in-sync", count(true)), ("out-of-sync", count(false))]
+            let here: Vec<(String, bool)> = envs
+                .values()
+                .filter_map(|e| e.replica.as_ref().map(|r| (e.environment.clone(), r.here)))
+                .collect();
+            (count(true), count(false), here)
         };
-        for (state, n) in counts {
-            sample(
-                &mut out,
-                "deckhand_environments",
-                &format!("state=\"{state}\""),
-                n as f64,
-            );
-        }
-        family(
-            &mut out,
-            "deckhand_ready",
-            "gauge",
-            "1 after the first successful fetch of the config repo.",
-        );
-        sample(
-            &mut out,
-            "deckhand_ready",
-            "",
-            f64::from(u8::from(self.is_ready())),
-        );
-        out
+        let scraped = Scraped {
+            ecs_calls: calls,
+            lock_calls,
+            ownership: self.ownership(),
+            reconciled_here,
+            in_sync,
+            out_of_sync,
+            ready: self.is_ready(),
+        };
+        metrics::render(&self.metrics.lock().expect("metrics lock"), &scraped)
     }
 }
 
@@ -650,26 +326,6 @@ impl ProgressSink for Recorder {
 }
 
 /// `# HELP` and `# TYPE` lines of a metric family.
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-/// One sample line; `labels` without braces, may be empty.
-fn sample(out: &mut String, name: &str, labels: &str, value: f64) {
-    if labels.is_empty() {
-        let _ = writeln!(out, "{name} {value}");
-    } else {
-        let _ = writeln!(out, "{name}{{{labels}}} {value}");
-    }
-}
-
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
