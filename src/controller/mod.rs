@@ -154,6 +154,40 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
         None => None,
     };
 
+    let loops = fetch_and_reconcile(
+        &config,
+        &state,
+        &reconciler,
+        replica.as_ref(),
+        &wakeups,
+        &cancel,
+    )
+    .await;
+    shut_down(
+        config.shutdown_grace,
+        loops,
+        replica.as_deref(),
+        keeper.map(|keeper| (keeper, keeper_stop)),
+        &state,
+    )
+    .await;
+    if let Some(server) = server {
+        let _ = server.await;
+    }
+    Ok(())
+}
+
+/// Until `cancel`: fetch the config repo every interval (or at once when a
+/// webhook or another replica wakes it), and start one reconcile loop per
+/// environment the commit holds. Returns the loops.
+async fn fetch_and_reconcile(
+    config: &ControllerConfig,
+    state: &Arc<ControllerState>,
+    reconciler: &Arc<Reconciler<SdkConnect>>,
+    replica: Option<&Arc<Replica>>,
+    wakeups: &Wakeups,
+    cancel: &CancellationToken,
+) -> BTreeMap<String, tokio::task::JoinHandle<()>> {
     let (head_tx, head_rx) = watch::channel(RepoHead::NotFetched);
     let limit = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let mut loops: BTreeMap<String, tokio::task::JoinHandle<()>> = BTreeMap::new();
@@ -161,7 +195,7 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
     loop {
         // Environments are listed only when the commit changes (a plain
         // directory has no commit: listed every time).
-        if let Some(head) = fetch(&config.location, &state).await
+        if let Some(head) = fetch(&config.location, state).await
             && (head == RepoHead::Directory || *head_rx.borrow() != head)
         {
             let commit = head.commit().map(str::to_owned);
@@ -169,7 +203,7 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
             head_tx.send_replace(head);
             if by_webhook
                 && commit.is_some()
-                && let Some(replica) = &replica
+                && let Some(replica) = replica
                 && let Err(e) = replica.announce().await
             {
                 tracing::warn!(
@@ -185,7 +219,7 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
                         head_rx.clone(),
                         limit.clone(),
                         cancel.clone(),
-                        replica.clone(),
+                        replica.cloned(),
                     ))
                 });
             }
@@ -205,32 +239,37 @@ pub async fn run(config: ControllerConfig) -> Result<(), ControllerError> {
         };
     }
 
+    loops
+}
+
+/// Stop: wait for the running reconciles (up to `grace`), leave the lock
+/// table, and stop the shard keeper.
+async fn shut_down(
+    grace: Duration,
+    loops: BTreeMap<String, tokio::task::JoinHandle<()>>,
+    replica: Option<&Replica>,
+    keeper: Option<(tokio::task::JoinHandle<()>, CancellationToken)>,
+    state: &ControllerState,
+) {
     tracing::info!(
         "shutting down: no new reconciles; waiting up to {} for running ones",
-        humantime::format_duration(config.shutdown_grace)
+        humantime::format_duration(grace)
     );
     let all = futures_util::future::join_all(loops.into_values());
-    if tokio::time::timeout(config.shutdown_grace, all)
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(grace, all).await.is_err() {
         tracing::warn!(
             "grace period over with a reconcile still running; its state is recorded in ECS (migration task by startedBy, quiesced services by tag) and the next start converges"
         );
     }
-    if let Some(replica) = &replica {
-        keeper_stop.cancel();
-        if let Some(keeper) = keeper {
+    if let Some(replica) = replica {
+        if let Some((keeper, stop)) = keeper {
+            stop.cancel();
             let _ = keeper.await;
         }
         replica.leave().await;
         state.set_ownership(replica.ownership());
         tracing::info!("left the lock table: this replica's shards are free for the others");
     }
-    if let Some(server) = server {
-        let _ = server.await;
-    }
-    Ok(())
 }
 
 /// The replica's rounds on the lock table, until `stop`.
