@@ -18,8 +18,9 @@ use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
 use crate::ecs::ErrorClass;
 use crate::live::{self, LiveEnvironment};
-use crate::plan::{self, Step};
+use crate::plan::{self, Plan, Step};
 use crate::source::RepoLocation;
+use crate::spec::Environment;
 use crate::tags;
 use std::sync::Arc;
 use std::time::Duration;
@@ -198,15 +199,11 @@ impl<C: Connect> Reconciler<C> {
 
     /// Reconcile `environment` at `commit`.
     pub async fn reconcile(&self, environment: &str, commit: Option<&str>) -> Verdict {
-        let interval = self.interval;
-        let ok = |result, reason: Option<String>| Verdict {
-            result,
-            reason,
-            next: interval,
-        };
         match self.failures.gate(environment, commit) {
             Gate::Go => {}
-            Gate::WaitForCommit(reason) => return ok(ResultKind::OutOfSync, Some(reason)),
+            Gate::WaitForCommit(reason) => {
+                return self.verdict(ResultKind::OutOfSync, Some(reason));
+            }
             Gate::BackOff { reason, remaining } => {
                 return Verdict {
                     result: ResultKind::BackingOff,
@@ -223,7 +220,7 @@ impl<C: Connect> Reconciler<C> {
             Err(e) => return self.fail(environment, commit, e, ErrorClass::User),
         };
         if env.sync.suspend {
-            return ok(ResultKind::Suspended, Some("sync.suspend is true".into()));
+            return self.verdict(ResultKind::Suspended, Some("sync.suspend is true".into()));
         }
         let ecs = match self.clients.get(env.region.as_deref()).await {
             Ok(ecs) => ecs,
@@ -243,7 +240,7 @@ impl<C: Connect> Reconciler<C> {
         let (drift, held_by) = self.show(&env, commit, &live, &plan).await;
         if !plan.changed {
             self.failures.clear(environment);
-            return ok(ResultKind::InSync, None);
+            return self.verdict(ResultKind::InSync, None);
         }
         let summary: Vec<String> = plan.steps.iter().map(Step::to_string).collect();
         let why = if drift {
@@ -252,8 +249,21 @@ impl<C: Connect> Reconciler<C> {
             format!("commit not applied yet: {}", summary.join("; "))
         };
         if let Some(setting) = held_by {
-            return ok(ResultKind::OutOfSync, Some(format!("{why} ({setting})")));
+            return self.verdict(ResultKind::OutOfSync, Some(format!("{why} ({setting})")));
         }
+        tracing::info!(steps = summary.len(), drift, "applying");
+        self.release(&ecs, &env, &plan, commit).await
+    }
+
+    /// Apply `plan` (the commit, or a repair of drift) and judge the result.
+    async fn release(
+        &self,
+        ecs: &C::Ecs,
+        env: &Environment,
+        plan: &Plan,
+        commit: Option<&str>,
+    ) -> Verdict {
+        let environment = env.name.as_str();
         let options = ApplyOptions {
             owner: self.owner.clone(),
             repo_url: self.repo_url.clone(),
@@ -261,10 +271,9 @@ impl<C: Connect> Reconciler<C> {
             lease_ttl: self.lease_ttl,
             ..ApplyOptions::new(commit.map(str::to_owned), self.poll_interval)
         };
-        tracing::info!(steps = summary.len(), drift, "applying");
         self.state.release_started(environment, commit);
         let progress = Progress::quiet().with_sink(self.state.recorder(environment));
-        let applied = apply::apply(&ecs, &env, &plan, &options, &progress).await;
+        let applied = apply::apply(ecs, env, plan, &options, &progress).await;
         self.state.release_finished(
             environment,
             match &applied {
@@ -278,17 +287,17 @@ impl<C: Connect> Reconciler<C> {
             Ok(ApplyOutcome::NoChanges)
                 | Err(apply::ApplyError::Preflight { .. } | apply::ApplyError::Lease(_))
         ) {
-            self.refresh_releases(&ecs, environment).await;
+            self.refresh_releases(ecs, environment).await;
         }
-        self.look_again(&ecs, &env, commit).await;
+        self.look_again(ecs, env, commit).await;
         match applied {
-            Ok(ApplyOutcome::NoChanges) => ok(ResultKind::InSync, None),
+            Ok(ApplyOutcome::NoChanges) => self.verdict(ResultKind::InSync, None),
             Ok(ApplyOutcome::Released { migrated, .. }) => {
                 if migrated {
                     self.state.record_migration("succeeded");
                 }
                 self.failures.clear(environment);
-                ok(ResultKind::Applied, None)
+                self.verdict(ResultKind::Applied, None)
             }
             // Another deckhand (the CLI, or a replica that had this
             // environment's shard) is releasing it: not a failure of ours;
@@ -310,6 +319,15 @@ impl<C: Connect> Reconciler<C> {
                     e.class(),
                 )
             }
+        }
+    }
+
+    /// A verdict that looks again after the interval.
+    fn verdict(&self, result: ResultKind, reason: Option<String>) -> Verdict {
+        Verdict {
+            result,
+            reason,
+            next: self.interval,
         }
     }
 }
