@@ -34,10 +34,9 @@ pub fn policy(
     let definitions: Vec<(&Environment, TaskDefinitionSpec)> = environments
         .iter()
         .flat_map(|env| {
-            env.services
-                .iter()
-                .map(move |s| (env, render::service_task_definition(env, s)))
-                .chain(render::migration_task_definition(env).map(|td| (env, td)))
+            render::definitions(env)
+                .into_iter()
+                .map(move |r| (env, r.task_definition))
         })
         .collect();
     let roles: BTreeSet<String> = definitions
@@ -45,60 +44,110 @@ pub fn policy(
         .flat_map(|(_, td)| [td.task_role_arn.clone(), td.execution_role_arn.clone()])
         .flatten()
         .collect();
-    let scope = Scope {
-        partition: roles
-            .iter()
-            .find_map(|r| r.split(':').nth(1).map(str::to_owned))
-            .unwrap_or_else(|| "aws".into()),
-        account: account
-            .map(str::to_owned)
-            .or_else(|| {
-                roles
-                    .iter()
-                    .find_map(|r| r.split(':').nth(4).map(str::to_owned))
-            })
-            .unwrap_or_else(|| "*".into()),
-    };
-    let p = &scope.partition;
-    let a = &scope.account;
-
-    let mut clusters = BTreeSet::new();
-    let mut services = BTreeSet::new();
-    let mut tasks = BTreeSet::new();
-    let mut families = BTreeSet::new();
-    for env in environments {
-        let region = env.region.as_deref().or(default_region).unwrap_or("*");
-        let (cluster_arn, name) = match env.cluster.strip_prefix("arn:") {
-            Some(_) => (
-                env.cluster.clone(),
-                env.cluster.rsplit('/').next().unwrap_or("*").to_owned(),
-            ),
-            None => (
-                format!("arn:{p}:ecs:{region}:{a}:cluster/{}", env.cluster),
-                env.cluster.clone(),
-            ),
-        };
-        let prefix = cluster_arn
-            .split(":cluster/")
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        for service in &env.services {
-            services.insert(format!("{prefix}:service/{name}/{}", service.name));
-            families.insert(format!("{prefix}:task-definition/{}:*", service.family));
-        }
-        if env.migration.is_some() {
-            families.insert(format!(
-                "{prefix}:task-definition/{}:*",
-                env.migration_family()
-            ));
-        }
-        tasks.insert(format!("{prefix}:task/{name}/*"));
-        clusters.insert(cluster_arn);
+    let scope = Scope::of(&roles, account);
+    let resources = Resources::of(environments, &scope, default_region);
+    let mut statements = ecs_statements(&resources);
+    if !roles.is_empty() {
+        let mut pass = statement("PassTaskRoles", &["iam:PassRole"], &roles);
+        pass["Condition"] =
+            json!({"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}});
+        statements.push(pass);
+        statements.push(statement("VerifyRoles", &["iam:GetRole"], &roles));
     }
+    statements.extend(lookups(&definitions, &scope, default_region));
+    if let Some(table) = lock_table {
+        // Leases: conditional writes, and the replicas' scan of the table.
+        let region = default_region.unwrap_or("*");
+        let (p, a) = (&scope.partition, &scope.account);
+        statements.push(statement(
+            "LockTable",
+            &[
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Scan",
+            ],
+            &BTreeSet::from([format!("arn:{p}:dynamodb:{region}:{a}:table/{table}")]),
+        ));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
 
-    let mut statements = vec![
-        statement("ReadClusters", &["ecs:DescribeClusters"], &clusters),
+impl Scope {
+    /// The partition of the roles' ARNs (else `aws`), and `account` or the
+    /// roles' account (else `*`).
+    fn of(roles: &BTreeSet<String>, account: Option<&str>) -> Scope {
+        let field = |n| {
+            roles
+                .iter()
+                .find_map(|r| r.split(':').nth(n).map(str::to_owned))
+        };
+        Scope {
+            partition: field(1).unwrap_or_else(|| "aws".into()),
+            account: account
+                .map(str::to_owned)
+                .or_else(|| field(4))
+                .unwrap_or_else(|| "*".into()),
+        }
+    }
+}
+
+/// The ECS resources the environments release to, as ARNs.
+struct Resources {
+    clusters: BTreeSet<String>,
+    services: BTreeSet<String>,
+    tasks: BTreeSet<String>,
+    families: BTreeSet<String>,
+}
+
+impl Resources {
+    fn of(environments: &[Environment], scope: &Scope, default_region: Option<&str>) -> Resources {
+        let (p, a) = (&scope.partition, &scope.account);
+        let mut r = Resources {
+            clusters: BTreeSet::new(),
+            services: BTreeSet::new(),
+            tasks: BTreeSet::new(),
+            families: BTreeSet::new(),
+        };
+        for env in environments {
+            let region = env.region.as_deref().or(default_region).unwrap_or("*");
+            let (cluster_arn, name) = match env.cluster.strip_prefix("arn:") {
+                Some(_) => (
+                    env.cluster.clone(),
+                    env.cluster.rsplit('/').next().unwrap_or("*").to_owned(),
+                ),
+                None => (
+                    format!("arn:{p}:ecs:{region}:{a}:cluster/{}", env.cluster),
+                    env.cluster.clone(),
+                ),
+            };
+            let prefix = cluster_arn
+                .split(":cluster/")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            for service in &env.services {
+                r.services
+                    .insert(format!("{prefix}:service/{name}/{}", service.name));
+                r.families
+                    .insert(format!("{prefix}:task-definition/{}:*", service.family));
+            }
+            if env.migration.is_some() {
+                r.families.insert(format!(
+                    "{prefix}:task-definition/{}:*",
+                    env.migration_family()
+                ));
+            }
+            r.tasks.insert(format!("{prefix}:task/{name}/*"));
+            r.clusters.insert(cluster_arn);
+        }
+        r
+    }
+}
+
+/// The ECS and Application Auto Scaling statements.
+fn ecs_statements(r: &Resources) -> Vec<Value> {
+    vec![
+        statement("ReadClusters", &["ecs:DescribeClusters"], &r.clusters),
         statement(
             "ReleaseServices",
             &[
@@ -108,26 +157,26 @@ pub fn policy(
                 "ecs:TagResource",
                 "ecs:UntagResource",
             ],
-            &services,
+            &r.services,
         ),
         // The lease, the schema revision and the last release are cluster tags.
         statement(
             "RecordOnClusters",
             &["ecs:TagResource", "ecs:UntagResource"],
-            &clusters,
+            &r.clusters,
         ),
-        statement("RunMigrations", &["ecs:RunTask"], &families),
+        statement("RunMigrations", &["ecs:RunTask"], &r.families),
         statement(
             "WatchMigrations",
             &["ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource"],
-            &tasks,
+            &r.tasks,
         ),
         json!({
             "Sid": "ListInClusters",
             "Effect": "Allow",
             "Action": ["ecs:ListTasks", "ecs:ListServices"],
             "Resource": "*",
-            "Condition": {"ArnEquals": {"ecs:cluster": clusters.iter().collect::<Vec<_>>()}},
+            "Condition": {"ArnEquals": {"ecs:cluster": r.clusters.iter().collect::<Vec<_>>()}},
         }),
         // The release history is a task-definition family too.
         json!({
@@ -149,29 +198,7 @@ pub fn policy(
             ],
             "Resource": "*",
         }),
-    ];
-    if !roles.is_empty() {
-        let mut pass = statement("PassTaskRoles", &["iam:PassRole"], &roles);
-        pass["Condition"] =
-            json!({"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}});
-        statements.push(pass);
-        statements.push(statement("VerifyRoles", &["iam:GetRole"], &roles));
-    }
-    statements.extend(lookups(&definitions, &scope, default_region));
-    if let Some(table) = lock_table {
-        // Leases: conditional writes, and the replicas' scan of the table.
-        let region = default_region.unwrap_or("*");
-        statements.push(statement(
-            "LockTable",
-            &[
-                "dynamodb:UpdateItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:Scan",
-            ],
-            &BTreeSet::from([format!("arn:{p}:dynamodb:{region}:{a}:table/{table}")]),
-        ));
-    }
-    json!({"Version": "2012-10-17", "Statement": statements})
+    ]
 }
 
 fn statement(sid: &str, actions: &[&str], resources: &BTreeSet<String>) -> Value {
