@@ -110,7 +110,7 @@ async fn metrics(State(app): State<App>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
+            prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
         )],
         app.state.prometheus(),
     )

@@ -1,18 +1,23 @@
 //! The controller's metrics: counters kept as reconciles, migrations and
-//! webhooks happen, and their Prometheus text (`/metrics`) together with
-//! the gauges read from the state at scrape time.
+//! webhooks happen, and their Prometheus text (`/metrics`, format 0.0.4)
+//! together with the gauges read from the state at scrape time, encoded by
+//! prometheus-client's registry (one collector per scrape).
 
 use super::replicas::Ownership;
 use super::status::ResultKind;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet, prometheus_text};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::fmt;
 use std::time::Duration;
 
 /// Reconcile duration buckets, in seconds.
 const BUCKETS: &[f64] = &[0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0];
 
 /// The counters.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Metrics {
     reconciles: BTreeMap<(String, ResultKind), u64>,
     buckets: Vec<u64>,
@@ -56,6 +61,7 @@ impl Metrics {
 }
 
 /// What a scrape reads from the state besides the counters.
+#[derive(Debug)]
 pub struct Scraped {
     /// ECS requests by operation, over every client.
     pub ecs_calls: BTreeMap<String, u64>,
@@ -73,208 +79,252 @@ pub struct Scraped {
     pub ready: bool,
 }
 
-/// The metrics as Prometheus text.
-pub fn render(m: &Metrics, scraped: &Scraped) -> String {
+/// The scrape as a prometheus-client collector: the counters' copy and
+/// what the state said, encoded once.
+#[derive(Debug)]
+struct Scrape {
+    counters: Metrics,
+    scraped: Scraped,
+}
+
+/// The metrics in the Prometheus text format (0.0.4), through
+/// prometheus-client's registry and encoder.
+pub fn render(m: &Metrics, scraped: Scraped) -> String {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(Scrape {
+        counters: m.clone(),
+        scraped,
+    }));
     let mut out = String::new();
-    counters(&mut out, m);
-    gauges(&mut out, scraped);
+    prometheus_text::encode(&mut out, &registry).expect("writing to a String cannot fail");
     out
 }
 
-/// The counters and the histogram.
-fn counters(out: &mut String, m: &Metrics) {
-    family(
-        out,
-        "deckhand_reconciles_total",
-        "counter",
-        "Reconciles by environment and result.",
-    );
-    for ((env, result), n) in &m.reconciles {
-        sample(
-            out,
-            "deckhand_reconciles_total",
-            &format!(
-                "environment=\"{}\",result=\"{}\"",
-                escape(env),
-                result.as_str()
+impl Collector for Scrape {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        let m = &self.counters;
+        let s = &self.scraped;
+        let mut family = encoder.encode_descriptor(
+            "deckhand_reconciles",
+            "Reconciles by environment and result.",
+            None,
+            MetricType::Counter,
+        )?;
+        for ((environment, result), n) in &m.reconciles {
+            let labels = [
+                ("environment", environment.as_str()),
+                ("result", result.as_str()),
+            ];
+            counter(&mut family, &labels, *n)?;
+        }
+        let mut histogram = encoder.encode_descriptor(
+            "deckhand_reconcile_duration_seconds",
+            "How long reconciles take, releases included.",
+            None,
+            MetricType::Histogram,
+        )?;
+        // Kept cumulative; the encoder wants each bucket's own count.
+        let mut below = 0;
+        let buckets: Vec<(f64, u64)> = BUCKETS
+            .iter()
+            .enumerate()
+            .map(|(i, le)| {
+                let cumulative = m.buckets.get(i).copied().unwrap_or(0);
+                let own = cumulative - below;
+                below = cumulative;
+                (*le, own)
+            })
+            .collect();
+        histogram.encode_histogram::<NoLabelSet>(
+            m.duration_sum,
+            m.duration_count,
+            &buckets,
+            None,
+        )?;
+        for (name, help, counts, keys) in [
+            (
+                "deckhand_migrations",
+                "Migrations by result.",
+                &m.migrations,
+                ["succeeded", "failed"],
             ),
-            *n as f64,
-        );
-    }
-    family(
-        out,
-        "deckhand_reconcile_duration_seconds",
-        "histogram",
-        "How long reconciles take, releases included.",
-    );
-    for (i, le) in BUCKETS.iter().enumerate() {
-        let n = m.buckets.get(i).copied().unwrap_or(0);
-        sample(
-            out,
-            "deckhand_reconcile_duration_seconds_bucket",
-            &format!("le=\"{le}\""),
-            n as f64,
-        );
-    }
-    sample(
-        out,
-        "deckhand_reconcile_duration_seconds_bucket",
-        "le=\"+Inf\"",
-        m.duration_count as f64,
-    );
-    sample(
-        out,
-        "deckhand_reconcile_duration_seconds_sum",
-        "",
-        m.duration_sum,
-    );
-    sample(
-        out,
-        "deckhand_reconcile_duration_seconds_count",
-        "",
-        m.duration_count as f64,
-    );
-    for (name, help, counts, keys) in [
-        (
-            "deckhand_migrations_total",
-            "Migrations by result.",
-            &m.migrations,
-            ["succeeded", "failed"],
-        ),
-        (
-            "deckhand_webhooks_total",
-            "Webhook deliveries by result.",
-            &m.webhooks,
-            ["accepted", "rejected"],
-        ),
-    ] {
-        family(out, name, "counter", help);
-        for key in keys {
-            let n = counts.get(key).copied().unwrap_or(0);
-            sample(out, name, &format!("result=\"{key}\""), n as f64);
+            (
+                "deckhand_webhooks",
+                "Webhook deliveries by result.",
+                &m.webhooks,
+                ["accepted", "rejected"],
+            ),
+        ] {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for key in keys {
+                counter(
+                    &mut family,
+                    &[("result", key)],
+                    counts.get(key).copied().unwrap_or(0),
+                )?;
+            }
         }
-    }
-}
-
-/// The ECS and lock-table request counters, and the gauges read at scrape time.
-fn gauges(out: &mut String, scraped: &Scraped) {
-    family(
-        out,
-        "deckhand_ecs_calls_total",
-        "counter",
-        "ECS API requests by operation (retries included).",
-    );
-    for (op, n) in &scraped.ecs_calls {
-        sample(
-            out,
-            "deckhand_ecs_calls_total",
-            &format!("operation=\"{op}\""),
-            *n as f64,
-        );
-    }
-    if let Some(calls) = &scraped.lock_calls {
-        family(
-            out,
-            "deckhand_lock_table_calls_total",
-            "counter",
-            "DynamoDB lock table requests by operation (retries included).",
-        );
-        for (op, n) in calls {
-            sample(
-                out,
-                "deckhand_lock_table_calls_total",
-                &format!("operation=\"{op}\""),
-                *n as f64,
-            );
+        let mut family = encoder.encode_descriptor(
+            "deckhand_ecs_calls",
+            "ECS API requests by operation (retries included).",
+            None,
+            MetricType::Counter,
+        )?;
+        for (op, n) in &s.ecs_calls {
+            counter(&mut family, &[("operation", op.as_str())], *n)?;
         }
-    }
-    if let Some(ownership) = &scraped.ownership {
-        family(
-            out,
-            "deckhand_replica_shards_held",
-            "gauge",
-            "Shards of the lock table this replica holds (it reconciles their environments).",
-        );
-        sample(
-            out,
-            "deckhand_replica_shards_held",
-            &format!("replica=\"{}\"", escape(&ownership.me)),
-            ownership.held.len() as f64,
-        );
-        family(
-            out,
-            "deckhand_replicas",
-            "gauge",
-            "Live replicas on the lock table, as this one last saw it.",
-        );
-        sample(
-            out,
-            "deckhand_replicas",
-            "",
-            ownership.replicas.len() as f64,
-        );
-        family(
-            out,
-            "deckhand_environment_reconciled_here",
-            "gauge",
-            "1 for the environments this replica reconciles, 0 for the others.",
-        );
-        for (environment, here) in &scraped.reconciled_here {
-            sample(
-                out,
+        if let Some(calls) = &s.lock_calls {
+            let mut family = encoder.encode_descriptor(
+                "deckhand_lock_table_calls",
+                "DynamoDB lock table requests by operation (retries included).",
+                None,
+                MetricType::Counter,
+            )?;
+            for (op, n) in calls {
+                counter(&mut family, &[("operation", op.as_str())], *n)?;
+            }
+        }
+        if let Some(ownership) = &s.ownership {
+            let mut family = encoder.encode_descriptor(
+                "deckhand_replica_shards_held",
+                "Shards of the lock table this replica holds (it reconciles their environments).",
+                None,
+                MetricType::Gauge,
+            )?;
+            gauge(
+                &mut family,
+                &[("replica", ownership.me.as_str())],
+                ownership.held.len(),
+            )?;
+            encoder
+                .encode_descriptor(
+                    "deckhand_replicas",
+                    "Live replicas on the lock table, as this one last saw it.",
+                    None,
+                    MetricType::Gauge,
+                )?
+                .encode_gauge(&ownership.replicas.len())?;
+            let mut family = encoder.encode_descriptor(
                 "deckhand_environment_reconciled_here",
-                &format!("environment=\"{}\"", escape(environment)),
-                f64::from(u8::from(*here)),
-            );
+                "1 for the environments this replica reconciles, 0 for the others.",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (environment, here) in &s.reconciled_here {
+                gauge(
+                    &mut family,
+                    &[("environment", environment.as_str())],
+                    usize::from(*here),
+                )?;
+            }
         }
-    }
-    family(
-        out,
-        "deckhand_environments",
-        "gauge",
-        "Environments by sync state.",
-    );
-    for (state, n) in [
-        ("in-sync", scraped.in_sync),
-        ("out-of-sync", scraped.out_of_sync),
-    ] {
-        sample(
-            out,
+        let mut family = encoder.encode_descriptor(
             "deckhand_environments",
-            &format!("state=\"{state}\""),
-            n as f64,
-        );
-    }
-    family(
-        out,
-        "deckhand_ready",
-        "gauge",
-        "1 after the first successful fetch of the config repo.",
-    );
-    sample(
-        out,
-        "deckhand_ready",
-        "",
-        f64::from(u8::from(scraped.ready)),
-    );
-}
-
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-/// One sample line; `labels` without braces, may be empty.
-fn sample(out: &mut String, name: &str, labels: &str, value: f64) {
-    if labels.is_empty() {
-        let _ = writeln!(out, "{name} {value}");
-    } else {
-        let _ = writeln!(out, "{name}{{{labels}}} {value}");
+            "Environments by sync state.",
+            None,
+            MetricType::Gauge,
+        )?;
+        gauge(&mut family, &[("state", "in-sync")], s.in_sync)?;
+        gauge(&mut family, &[("state", "out-of-sync")], s.out_of_sync)?;
+        encoder
+            .encode_descriptor(
+                "deckhand_ready",
+                "1 after the first successful fetch of the config repo.",
+                None,
+                MetricType::Gauge,
+            )?
+            .encode_gauge(&usize::from(s.ready))
     }
 }
 
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// One labelled sample of a counter family.
+fn counter(family: &mut MetricEncoder<'_>, labels: &[(&str, &str)], value: u64) -> fmt::Result {
+    family
+        .encode_family(&labels)?
+        .encode_counter::<NoLabelSet, _, u64>(&value, None)
+}
+
+/// One labelled sample of a gauge family.
+fn gauge(family: &mut MetricEncoder<'_>, labels: &[(&str, &str)], value: usize) -> fmt::Result {
+    family.encode_family(&labels)?.encode_gauge(&value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_is_prometheus_text_with_every_family() {
+        let mut m = Metrics::default();
+        m.reconciled("staging", ResultKind::Applied, Duration::from_millis(700));
+        m.reconciled("prod \"x\"", ResultKind::Failed, Duration::from_secs(20));
+        m.reconciled("staging", ResultKind::InSync, Duration::from_secs(2000));
+        m.migration("succeeded");
+        m.webhook("rejected");
+        let scraped = Scraped {
+            ecs_calls: [("DescribeServices".to_owned(), 7)].into(),
+            lock_calls: Some(vec![("Scan".into(), 3)]),
+            ownership: Some(Ownership {
+                me: "vm:1:a".into(),
+                replicas: vec!["a".into(), "b".into()],
+                held: vec![1, 2, 3],
+                ..Ownership::default()
+            }),
+            reconciled_here: vec![("staging".into(), true), ("prod".into(), false)],
+            in_sync: 1,
+            out_of_sync: 2,
+            ready: true,
+        };
+        let expected = r#"# HELP deckhand_reconciles_total Reconciles by environment and result.
+# TYPE deckhand_reconciles_total counter
+deckhand_reconciles_total{environment="prod \"x\"",result="failed"} 1
+deckhand_reconciles_total{environment="staging",result="in-sync"} 1
+deckhand_reconciles_total{environment="staging",result="applied"} 1
+# HELP deckhand_reconcile_duration_seconds How long reconciles take, releases included.
+# TYPE deckhand_reconcile_duration_seconds histogram
+deckhand_reconcile_duration_seconds_bucket{le="0.1"} 0
+deckhand_reconcile_duration_seconds_bucket{le="0.5"} 0
+deckhand_reconcile_duration_seconds_bucket{le="1"} 1
+deckhand_reconcile_duration_seconds_bucket{le="5"} 1
+deckhand_reconcile_duration_seconds_bucket{le="15"} 1
+deckhand_reconcile_duration_seconds_bucket{le="60"} 2
+deckhand_reconcile_duration_seconds_bucket{le="300"} 2
+deckhand_reconcile_duration_seconds_bucket{le="900"} 2
+deckhand_reconcile_duration_seconds_bucket{le="+Inf"} 3
+deckhand_reconcile_duration_seconds_sum 2020.7
+deckhand_reconcile_duration_seconds_count 3
+# HELP deckhand_migrations_total Migrations by result.
+# TYPE deckhand_migrations_total counter
+deckhand_migrations_total{result="succeeded"} 1
+deckhand_migrations_total{result="failed"} 0
+# HELP deckhand_webhooks_total Webhook deliveries by result.
+# TYPE deckhand_webhooks_total counter
+deckhand_webhooks_total{result="accepted"} 0
+deckhand_webhooks_total{result="rejected"} 1
+# HELP deckhand_ecs_calls_total ECS API requests by operation (retries included).
+# TYPE deckhand_ecs_calls_total counter
+deckhand_ecs_calls_total{operation="DescribeServices"} 7
+# HELP deckhand_lock_table_calls_total DynamoDB lock table requests by operation (retries included).
+# TYPE deckhand_lock_table_calls_total counter
+deckhand_lock_table_calls_total{operation="Scan"} 3
+# HELP deckhand_replica_shards_held Shards of the lock table this replica holds (it reconciles their environments).
+# TYPE deckhand_replica_shards_held gauge
+deckhand_replica_shards_held{replica="vm:1:a"} 3
+# HELP deckhand_replicas Live replicas on the lock table, as this one last saw it.
+# TYPE deckhand_replicas gauge
+deckhand_replicas 2
+# HELP deckhand_environment_reconciled_here 1 for the environments this replica reconciles, 0 for the others.
+# TYPE deckhand_environment_reconciled_here gauge
+deckhand_environment_reconciled_here{environment="staging"} 1
+deckhand_environment_reconciled_here{environment="prod"} 0
+# HELP deckhand_environments Environments by sync state.
+# TYPE deckhand_environments gauge
+deckhand_environments{state="in-sync"} 1
+deckhand_environments{state="out-of-sync"} 2
+# HELP deckhand_ready 1 after the first successful fetch of the config repo.
+# TYPE deckhand_ready gauge
+deckhand_ready 1
+"#;
+        assert_eq!(render(&m, scraped), expected);
+    }
 }

@@ -286,7 +286,7 @@ impl ControllerState {
             out_of_sync,
             ready: self.is_ready(),
         };
-        metrics::render(&self.metrics.lock().expect("metrics lock"), &scraped)
+        metrics::render(&self.metrics.lock().expect("metrics lock"), scraped)
     }
 }
 
