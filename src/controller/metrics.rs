@@ -164,24 +164,30 @@ impl Collector for Scrape {
                 )?;
             }
         }
-        let mut family = encoder.encode_descriptor(
-            "deckhand_ecs_calls",
-            "ECS API requests by operation (retries included).",
-            None,
-            MetricType::Counter,
-        )?;
-        for (op, n) in &s.ecs_calls {
-            counter(&mut family, &[("operation", op.as_str())], *n)?;
-        }
-        if let Some(calls) = &s.lock_calls {
-            let mut family = encoder.encode_descriptor(
+        let calls = [
+            (
+                "deckhand_ecs_calls",
+                "ECS API requests by operation (retries included).",
+                Some(
+                    s.ecs_calls
+                        .iter()
+                        .map(|(op, n)| (op.as_str(), *n))
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            (
                 "deckhand_lock_table_calls",
                 "DynamoDB lock table requests by operation (retries included).",
-                None,
-                MetricType::Counter,
-            )?;
+                s.lock_calls
+                    .as_ref()
+                    .map(|calls| calls.iter().map(|(op, n)| (op.as_str(), *n)).collect()),
+            ),
+        ];
+        for (name, help, calls) in calls {
+            let Some(calls) = calls else { continue };
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
             for (op, n) in calls {
-                counter(&mut family, &[("operation", op.as_str())], *n)?;
+                counter(&mut family, &[("operation", op)], n)?;
             }
         }
         if let Some(ownership) = &s.ownership {

@@ -20,18 +20,7 @@ fn with(
 
 /// `plan --detailed-exitcode` of the fixture with these variables.
 fn plan(fx: &Fixture, vars: &[(&'static str, String)]) -> Run {
-    let repo = fx.repo();
-    fx.deckhand_with(
-        &[
-            "plan",
-            "--repo",
-            repo.to_str().unwrap(),
-            "--env",
-            &fx.id,
-            "--detailed-exitcode",
-        ],
-        vars,
-    )
+    fx.plan_detailed(&fx.repo(), vars)
 }
 
 #[test]

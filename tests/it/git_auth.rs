@@ -91,13 +91,20 @@ fn assert_secret_free(run: &Run) {
     );
 }
 
+/// The fixture's repo served by the local git HTTP server: the server (kept
+/// alive by the caller) and the repo's URL.
+fn served_over_http(fx: &Fixture) -> (Server, String) {
+    let root = fx.scratch("served");
+    bare_copy(fx, &root);
+    let server = http_server(&root);
+    let url = format!("{}/config.git", server.url);
+    (server, url)
+}
+
 #[test]
 fn an_https_token_reads_a_private_repo() {
     let fx = Fixture::new("git-token");
-    let root = fx.scratch("served");
-    bare_copy(&fx, &root);
-    let server = http_server(&root);
-    let url = format!("{}/config.git", server.url);
+    let (_server, url) = served_over_http(&fx);
     let run = validate_at(&fx, &url, &[("DECKHAND_GIT_TOKEN", TOKEN.into())], &[]);
     run.expect_code(0);
     assert!(
@@ -123,10 +130,7 @@ fn an_https_token_reads_a_private_repo() {
 #[test]
 fn a_refused_or_missing_token_is_explained_once() {
     let fx = Fixture::new("git-token-refused");
-    let root = fx.scratch("served");
-    bare_copy(&fx, &root);
-    let server = http_server(&root);
-    let url = format!("{}/config.git", server.url);
+    let (server, url) = served_over_http(&fx);
 
     let started = Instant::now();
     let wrong = validate_at(

@@ -19,14 +19,7 @@ fn init(fx: &Fixture, repo: &Path, extra: &[&str]) -> crate::support::fixture::R
 }
 
 fn plan_of(fx: &Fixture, repo: &Path) -> crate::support::fixture::Run {
-    fx.deckhand(&[
-        "plan",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--env",
-        &fx.id,
-        "--detailed-exitcode",
-    ])
+    fx.plan_detailed(repo, &fx.aws_env())
 }
 
 #[test]

@@ -211,6 +211,20 @@ impl Fixture {
         self.deckhand_with(args, &self.aws_env())
     }
 
+    /// `plan --detailed-exitcode` of this fixture's environment in `repo`,
+    /// with only `vars` (as [`Fixture::deckhand_with`]).
+    pub fn plan_detailed(&self, repo: &Path, vars: &[(&str, String)]) -> Run {
+        let args = [
+            "plan",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--env",
+            &self.id,
+            "--detailed-exitcode",
+        ];
+        self.deckhand_with(&args, vars)
+    }
+
     /// Run `deckhand` with explicit environment variables (nothing inherited from AWS_*).
     pub fn deckhand_with(&self, args: &[&str], vars: &[(&str, String)]) -> Run {
         let out = self
