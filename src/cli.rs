@@ -204,6 +204,18 @@ pub enum StatusFormat {
     Json,
 }
 
+/// A report of one environment, as text or JSON.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: StatusFormat,
+}
+
 /// One environment.
 #[derive(Debug, Clone, Args)]
 pub struct EnvArgs {

@@ -1,7 +1,7 @@
 //! `deckhand history`: the environment's releases, newest first (recorded in ECS).
 
 use super::{CommandError, Context, Outcome, print_report};
-use crate::cli::{EnvArgs, RepoArgs, StatusFormat};
+use crate::cli::ReportArgs;
 use crate::ecs::EcsClient;
 use crate::history::{self, Release};
 use clap::Args;
@@ -12,12 +12,7 @@ use std::fmt;
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     #[command(flatten)]
-    pub repo: RepoArgs,
-    #[command(flatten)]
-    pub env: EnvArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: StatusFormat,
+    pub report: ReportArgs,
     /// At most this many releases.
     #[arg(long, default_value = "20")]
     pub limit: usize,
@@ -40,13 +35,14 @@ impl fmt::Display for HistoryReport {
 
 /// Print the releases.
 pub async fn exec(args: HistoryArgs, _context: Context) -> Result<Outcome, CommandError> {
-    let (_, env) = args.repo.load(args.env.env).await?;
+    let ReportArgs { repo, env, format } = args.report;
+    let (_, env) = repo.load(env.env).await?;
     let ecs = EcsClient::connect(env.region.as_deref()).await?;
     let releases = history::list(&ecs, &env.name, args.limit).await?;
     let report = HistoryReport {
         environment: env.name,
         releases,
     };
-    print_report(&report, args.format)?;
+    print_report(&report, format)?;
     Ok(Outcome::Done)
 }

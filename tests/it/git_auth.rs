@@ -91,6 +91,18 @@ fn assert_secret_free(run: &Run) {
     );
 }
 
+/// `validate` read the repo: exit 0 and the environment's `ok:` line.
+#[track_caller]
+fn assert_validated(fx: &Fixture, run: &Run) {
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .contains(&format!("ok: environments/{}.yaml", fx.id)),
+        "{}",
+        run.stdout
+    );
+}
+
 /// The fixture's repo served by the local git HTTP server: the server (kept
 /// alive by the caller) and the repo's URL.
 fn served_over_http(fx: &Fixture) -> (Server, String) {
@@ -106,13 +118,7 @@ fn an_https_token_reads_a_private_repo() {
     let fx = Fixture::new("git-token");
     let (_server, url) = served_over_http(&fx);
     let run = validate_at(&fx, &url, &[("DECKHAND_GIT_TOKEN", TOKEN.into())], &[]);
-    run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains(&format!("ok: environments/{}.yaml", fx.id)),
-        "{}",
-        run.stdout
-    );
+    assert_validated(&fx, &run);
     assert_secret_free(&run);
     // GitLab-style: any user name with the token.
     let run = validate_at(
@@ -264,13 +270,7 @@ fn an_ssh_deploy_key_reads_a_private_repo_and_the_host_key_is_checked() {
     };
 
     let run = validate_at(&fx, &url, &key_vars(&deploy_key, &known_hosts), &[]);
-    run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains(&format!("ok: environments/{}.yaml", fx.id)),
-        "{}",
-        run.stdout
-    );
+    assert_validated(&fx, &run);
 
     // Each failing case reads into a fresh cache, as a new container would.
     let fails_with = |key: &Path, hosts: &Path, case: &str| {
