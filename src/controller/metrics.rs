@@ -102,8 +102,15 @@ pub fn render(m: &Metrics, scraped: Scraped) -> String {
 
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        self.encode_counters(&mut encoder)?;
+        self.encode_scraped(&mut encoder)
+    }
+}
+
+impl Scrape {
+    /// The counters kept as things happen, and the reconcile histogram.
+    fn encode_counters(&self, encoder: &mut DescriptorEncoder) -> fmt::Result {
         let m = &self.counters;
-        let s = &self.scraped;
         let mut family = encoder.encode_descriptor(
             "deckhand_reconciles",
             "Reconciles by environment and result.",
@@ -164,6 +171,12 @@ impl Collector for Scrape {
                 )?;
             }
         }
+        Ok(())
+    }
+
+    /// What the state said at the scrape: request counts and gauges.
+    fn encode_scraped(&self, encoder: &mut DescriptorEncoder) -> fmt::Result {
+        let s = &self.scraped;
         let calls = [
             (
                 "deckhand_ecs_calls",
