@@ -6,6 +6,7 @@ use super::{
     Board, NOT_RELEASED, applied_commit, badge, commit, esc, live_image, sync_state, tag, time_of,
     towards, why,
 };
+use crate::controller::state::EnvironmentStatus;
 use crate::controller::view::ServiceView;
 use crate::source::short_sha;
 use std::fmt::Write as _;
@@ -61,8 +62,18 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
     if let Some(reason) = why(s, state) {
         let _ = writeln!(out, "<p class=\"why\">{}</p>", esc(&reason));
     }
-    // Facts.
-    out += "<dl class=\"facts\">\n";
+    facts(&mut out, board, s, now);
+    release(&mut out, s, now);
+    pending(&mut out, s);
+    services(&mut out, s);
+    history(&mut out, board, s, now);
+    migration(&mut out, s, now);
+    Some(out)
+}
+
+/// The facts: cluster, commits, image, schema, last reconcile, failures.
+fn facts(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
+    *out += "<dl class=\"facts\">\n";
     let mut fact = |term: &str, value: String| {
         let _ = writeln!(out, "<div><dt>{term}</dt><dd>{value}</dd></div>");
     };
@@ -112,9 +123,11 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
             .unwrap_or_else(|| "not yet".into()),
     );
     fact("Failures in a row", s.consecutive_failures.to_string());
-    out += "</dl>\n";
+    *out += "</dl>\n";
+}
 
-    // A release as it happens.
+/// A release as it happens (or the last one this controller made).
+fn release(out: &mut String, s: &EnvironmentStatus, now: i64) {
     if let Some(r) = &s.release {
         let running = r.finished.is_none();
         let _ = write!(
@@ -151,10 +164,12 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
                 esc(&e.message)
             );
         }
-        out += "</ol>\n</details>\n</section>\n";
+        *out += "</ol>\n</details>\n</section>\n";
     }
+}
 
-    // What would change.
+/// What would change: the pending plan.
+fn pending(out: &mut String, s: &EnvironmentStatus) {
     if let Some(p) = &s.pending {
         let _ = write!(
             out,
@@ -173,7 +188,7 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
         for step in &p.steps {
             let _ = writeln!(out, "<li>{}</li>", esc(step));
         }
-        out += "</ol>\n";
+        *out += "</ol>\n";
         for d in &p.diffs {
             let _ = write!(
                 out,
@@ -183,15 +198,17 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
                 diff = diff(&d.unified)
             );
         }
-        out += "</section>\n";
+        *out += "</section>\n";
     }
+}
 
-    // What runs.
-    out += "<section aria-labelledby=\"services-h\">\n<h2 id=\"services-h\">Services</h2>\n";
+/// What runs: the services.
+fn services(out: &mut String, s: &EnvironmentStatus) {
+    *out += "<section aria-labelledby=\"services-h\">\n<h2 id=\"services-h\">Services</h2>\n";
     match &s.live {
-        None => out += "<p>Not read from ECS yet.</p>\n",
+        None => *out += "<p>Not read from ECS yet.</p>\n",
         Some(live) => {
-            out += "<div class=\"table-wrap\">\n<table class=\"cards\">\n<caption>What each service runs in ECS</caption>\n<thead><tr><th scope=\"col\">Service</th><th scope=\"col\">Task definition</th><th scope=\"col\">Running / desired</th><th scope=\"col\">Pending</th><th scope=\"col\">Rollout</th><th scope=\"col\">Image</th><th scope=\"col\">Commit</th></tr></thead>\n<tbody>\n";
+            *out += "<div class=\"table-wrap\">\n<table class=\"cards\">\n<caption>What each service runs in ECS</caption>\n<thead><tr><th scope=\"col\">Service</th><th scope=\"col\">Task definition</th><th scope=\"col\">Running / desired</th><th scope=\"col\">Pending</th><th scope=\"col\">Rollout</th><th scope=\"col\">Image</th><th scope=\"col\">Commit</th></tr></thead>\n<tbody>\n";
             for v in &live.services {
                 let quiesced = v
                     .quiesced_from
@@ -222,17 +239,19 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
                     esc(name)
                 );
             }
-            out += "</tbody>\n</table>\n</div>\n";
+            *out += "</tbody>\n</table>\n</div>\n";
         }
     }
-    out += "</section>\n";
+    *out += "</section>\n";
+}
 
-    // What happened.
-    out += "<section aria-labelledby=\"history-h\">\n<h2 id=\"history-h\">Release history</h2>\n";
+/// What happened: the release history.
+fn history(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
+    *out += "<section aria-labelledby=\"history-h\">\n<h2 id=\"history-h\">Release history</h2>\n";
     match s.recent_releases.as_deref() {
-        None | Some([]) => out += "<p>No release recorded.</p>\n",
+        None | Some([]) => *out += "<p>No release recorded.</p>\n",
         Some(releases) => {
-            out += "<div class=\"table-wrap\">\n<table class=\"cards\">\n<caption>Newest first, from the history kept in ECS</caption>\n<thead><tr><th scope=\"col\">Finished</th><th scope=\"col\">Result</th><th scope=\"col\">Commit</th><th scope=\"col\">Image</th><th scope=\"col\">Schema</th><th scope=\"col\">By</th></tr></thead>\n<tbody>\n";
+            *out += "<div class=\"table-wrap\">\n<table class=\"cards\">\n<caption>Newest first, from the history kept in ECS</caption>\n<thead><tr><th scope=\"col\">Finished</th><th scope=\"col\">Result</th><th scope=\"col\">Commit</th><th scope=\"col\">Image</th><th scope=\"col\">Schema</th><th scope=\"col\">By</th></tr></thead>\n<tbody>\n";
             for r in releases {
                 let revision = match (&r.revision, r.migrated) {
                     (Some(rev), true) => format!("{} (migrated)", esc(rev)),
@@ -259,11 +278,14 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
                     by = esc(&r.by),
                 );
             }
-            out += "</tbody>\n</table>\n</div>\n";
+            *out += "</tbody>\n</table>\n</div>\n";
         }
     }
-    out += "</section>\n";
+    *out += "</section>\n";
+}
 
+/// The last migration's log.
+fn migration(out: &mut String, s: &EnvironmentStatus, now: i64) {
     if let Some(m) = &s.last_migration {
         let _ = write!(
             out,
@@ -275,15 +297,14 @@ pub fn environment(board: &Board, name: &str, now: i64) -> Option<String> {
             esc(m.task.rsplit('/').next().unwrap_or(&m.task)),
         );
         if m.lines.is_empty() {
-            out += "<p class=\"muted\">No log lines (no awslogs configuration, or the log is empty).</p>\n";
+            *out += "<p class=\"muted\">No log lines (no awslogs configuration, or the log is empty).</p>\n";
         } else {
-            out += "<pre class=\"log\"><code>";
+            *out += "<pre class=\"log\"><code>";
             for line in &m.lines {
                 let _ = writeln!(out, "{}", esc(line));
             }
-            out += "</code></pre>\n";
+            *out += "</code></pre>\n";
         }
-        out += "</section>\n";
+        *out += "</section>\n";
     }
-    Some(out)
 }
