@@ -3,8 +3,8 @@
 use super::setup::Planned;
 use super::{CommandError, Context, Outcome, print_report};
 use crate::cli::{EnvArgs, RepoArgs, StatusFormat};
+use crate::controller::view;
 use crate::source::short_sha;
-use crate::tags;
 use clap::Args;
 use serde::Serialize;
 use std::fmt;
@@ -71,7 +71,8 @@ pub enum ServiceStatus {
 }
 
 impl StatusReport {
-    /// The status of what `planned` read.
+    /// The status of what `planned` read: the services as the controller's
+    /// `/status` sees them ([`view::observe`]), in spec order.
     pub fn of(planned: &Planned) -> StatusReport {
         let Planned {
             snapshot,
@@ -80,28 +81,31 @@ impl StatusReport {
             plan,
             ..
         } = planned;
+        let observed = view::observe(env, live, plan, false);
         let services = env
             .services
             .iter()
-            .map(|s| match live.services.get(&s.name) {
-                Some(l) => ServiceStatus::Running {
-                    service: s.name.clone(),
-                    task_definition: l.task_definition.family_revision.clone(),
-                    desired_count: l.service.desired_count,
-                    running_count: l.service.running_count,
-                    commit: l.service.tags.get(tags::COMMIT).cloned(),
+            .map(
+                |s| match observed.live.services.iter().find(|v| v.name == s.name) {
+                    Some(v) => ServiceStatus::Running {
+                        service: v.name.clone(),
+                        task_definition: v.task_definition.clone(),
+                        desired_count: v.desired,
+                        running_count: v.running,
+                        commit: v.commit.clone(),
+                    },
+                    None => ServiceStatus::Missing {
+                        service: s.name.clone(),
+                        missing: true,
+                    },
                 },
-                None => ServiceStatus::Missing {
-                    service: s.name.clone(),
-                    missing: true,
-                },
-            })
+            )
             .collect();
         StatusReport {
             environment: env.name.clone(),
             cluster: env.cluster.clone(),
             repo_commit: snapshot.commit().map(str::to_owned),
-            schema_revision: live.recorded_revision.clone(),
+            schema_revision: observed.live.revision,
             in_sync: !plan.changed,
             out_of_sync: plan.steps.iter().map(ToString::to_string).collect(),
             last_release: live.cluster_tags.get(&env.last_release_tag()).cloned(),
