@@ -118,7 +118,7 @@ impl fmt::Display for Step {
                 release,
                 commit,
                 finish,
-                result,
+                recorded,
                 ..
             }) => {
                 write!(
@@ -132,7 +132,7 @@ impl fmt::Display for Step {
                     Finish::Record => write!(
                         f,
                         "it is recorded ({}); remove its lease and record its result",
-                        result.as_deref().unwrap_or("?")
+                        recorded.as_ref().map_or("?", |r| r.result.as_str())
                     ),
                     Finish::Continue => {
                         f.write_str("carry it to its end and record it in the history")

@@ -130,7 +130,6 @@ fn finish_only(env: &Environment, commit: Option<&str>, live: &LiveEnvironment) 
         release: unfinished.id.clone(),
         commit: unfinished.commit.clone(),
         finish: Finish::Record,
-        result: Some(recorded.result.clone()),
         recorded: Some(Box::new(recorded.clone())),
     })];
     let services = env
@@ -503,7 +502,6 @@ fn finish_step(commit: Option<&str>, live: &LiveEnvironment) -> Option<Step> {
         } else {
             Finish::Supersede
         },
-        result: None,
         recorded: None,
     }))
 }

@@ -3,7 +3,7 @@
 //! how a step reads in words is `report`'s `Display` for [`Step`].
 
 use crate::ecs::{AwsVpc, CreateServiceRequest, ScalingSuspension};
-pub use crate::live::ReleaseId;
+use crate::live::ReleaseId;
 use crate::taskdef::model::TaskDefinitionSpec;
 use serde::Serialize;
 
@@ -90,12 +90,22 @@ pub struct FinishRelease {
     pub commit: Option<String>,
     /// How it is finished.
     pub finish: Finish,
-    /// Its recorded result, for [`Finish::Record`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
-    /// Its history record, for [`Finish::Record`].
-    #[serde(skip)]
+    /// Its history record, for [`Finish::Record`]; the plan JSON shows its
+    /// `result`.
+    #[serde(
+        rename = "result",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "recorded_result"
+    )]
     pub recorded: Option<Box<crate::history::Release>>,
+}
+
+/// A recorded release as the plan JSON shows it: its result.
+fn recorded_result<S: serde::Serializer>(
+    recorded: &Option<Box<crate::history::Release>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(recorded.as_ref().map_or("", |r| r.result.as_str()))
 }
 
 /// Register the rendered task definition of `service`.
