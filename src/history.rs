@@ -43,6 +43,13 @@ pub struct Release {
     pub by: String,
 }
 
+impl Release {
+    /// The step a failed release failed at (its result is `failed:<step>`).
+    pub fn failed_step(&self) -> Option<&str> {
+        self.result.strip_prefix("failed:")
+    }
+}
+
 /// The family that holds `environment`'s records.
 pub fn family(environment: &str) -> String {
     format!("deckhand-{environment}-releases")
@@ -155,6 +162,27 @@ mod tests {
             reason: (result != "succeeded").then(|| "task stopped with exit code 1".into()),
             by: "deckhand@ci-1".into(),
         }
+    }
+
+    #[test]
+    fn a_failed_record_names_its_step_and_a_finished_interrupted_one_is_classified_by_it() {
+        use crate::apply::ApplyError;
+        use crate::ecs::ErrorClass;
+        assert_eq!(release("failed:migrate").failed_step(), Some("migrate"));
+        assert_eq!(release("rolled-back").failed_step(), None);
+        assert_eq!(release("succeeded").failed_step(), None);
+        let ended = |result| ApplyError::EndedBefore {
+            record: Box::new(release(result)),
+        };
+        // A failed migration waits for a new commit; anything else is retried.
+        assert_eq!(ended("failed:migrate").class(), ErrorClass::Terminal);
+        assert_eq!(ended("failed:rollout").class(), ErrorClass::Retryable);
+        assert_eq!(ended("rolled-back").class(), ErrorClass::Retryable);
+        assert!(
+            ended("failed:migrate")
+                .to_string()
+                .contains("had already ended failed:migrate (task stopped with exit code 1)")
+        );
     }
 
     #[test]

@@ -153,15 +153,15 @@ pub enum ApplyError {
     /// An interrupted release had already ended in failure before deckhand
     /// stopped; finishing it recorded that result and changed nothing else.
     #[error(
-        "the release started {started} by {by} had already ended {result}{} before that deckhand stopped; its result is now complete (the next apply is a new release)",
-        .reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+        "the release started {} by {} had already ended {}{} before that deckhand stopped; its result is now complete (the next apply is a new release)",
+        .record.started,
+        .record.by,
+        .record.result,
+        .record.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
     )]
     EndedBefore {
-        started: String,
-        by: String,
-        /// Its recorded result (`failed:<step>`, `rolled-back`).
-        result: String,
-        reason: Option<String>,
+        /// Its history record (result `failed:<step>` or `rolled-back`).
+        record: Box<crate::history::Release>,
     },
     /// One or more rollouts failed.
     #[error("rollout failed: {}{}", .failures.iter().map(|(s, r)| format!("{s}: {r}")).collect::<Vec<_>>().join("; "),
@@ -179,13 +179,14 @@ pub enum ApplyError {
     },
 }
 
+/// The migration's step name (in results: `failed:migrate`).
+const MIGRATE: &str = "migrate";
+
 impl ApplyError {
     /// The step that failed, for notifications.
     pub fn step(&self) -> &'static str {
         match self {
-            ApplyError::MigrationFailed { .. } | ApplyError::MigrationInterrupted { .. } => {
-                "migrate"
-            }
+            ApplyError::MigrationFailed { .. } | ApplyError::MigrationInterrupted { .. } => MIGRATE,
             ApplyError::QuiesceTimeout(_) => "quiesce",
             ApplyError::Preflight { .. } => "preflight",
             ApplyError::RolloutFailed { .. } => "rollout",
@@ -202,7 +203,8 @@ impl ApplyError {
     pub fn class(&self) -> ErrorClass {
         match self {
             ApplyError::MigrationFailed { .. } => ErrorClass::Terminal,
-            ApplyError::EndedBefore { result, .. } if result == "failed:migrate" => {
+            // A release whose migration failed, finished later: the same.
+            ApplyError::EndedBefore { record } if record.failed_step() == Some(MIGRATE) => {
                 ErrorClass::Terminal
             }
             ApplyError::Plan(_) => ErrorClass::User,

@@ -60,11 +60,8 @@ pub(super) async fn begin<E: Ecs>(
                     steps: plan.steps.iter().map(Step::to_string).collect(),
                     migrated: false,
                 }),
-                result => Err(ApplyError::EndedBefore {
-                    started: release.started.clone(),
-                    by: release.by.clone(),
-                    result: result.to_owned(),
-                    reason: record.reason.clone(),
+                _ => Err(ApplyError::EndedBefore {
+                    record: record.clone(),
                 }),
             }))
         }
