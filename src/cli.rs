@@ -104,7 +104,8 @@ pub enum Command {
     LockTable(commands::lock_table::LockTableArgs),
     /// What runs in ECS now: commit, schema revision, task definitions, in sync or not, last result.
     #[command(
-        after_help = "Examples:\n  deckhand status --env staging\n  deckhand status --env staging --format json | jq .inSync"
+        after_help = "Examples:\n  deckhand status --env staging\n  deckhand status --env staging --format json | jq .inSync",
+        mut_arg("format", |a| a.help("Report format"))
     )]
     Status(commands::status::StatusArgs),
     /// Print the task definitions deckhand would register, as JSON (no AWS access).

@@ -2,7 +2,7 @@
 
 use super::setup::Planned;
 use super::{CommandError, Context, Outcome, print_report};
-use crate::cli::{EnvArgs, RepoArgs, StatusFormat};
+use crate::cli::ReportArgs;
 use crate::controller::view;
 use crate::source::short_sha;
 use clap::Args;
@@ -13,12 +13,7 @@ use std::fmt;
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub repo: RepoArgs,
-    #[command(flatten)]
-    pub env: EnvArgs,
-    /// Report format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: StatusFormat,
+    pub report: ReportArgs,
 }
 
 /// What runs, and whether it matches the repo.
@@ -151,7 +146,8 @@ impl fmt::Display for StatusReport {
 
 /// Print the status.
 pub async fn exec(args: StatusArgs, _context: Context) -> Result<Outcome, CommandError> {
-    let planned = args.repo.planned(args.env.env).await?;
-    print_report(&StatusReport::of(&planned), args.format)?;
+    let ReportArgs { repo, env, format } = args.report;
+    let planned = repo.planned(env.env).await?;
+    print_report(&StatusReport::of(&planned), format)?;
     Ok(Outcome::Done)
 }
