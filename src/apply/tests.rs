@@ -401,16 +401,7 @@ fn assert_converged(fake: &FakeEcs, env: &Environment, case: &str) {
     assert_ended(fake, &scenario, case);
 }
 
-/// Calls one clean run of the scenario makes.
-async fn calls_of_one_run(behaviour: &Behaviour, env: &Environment) -> u64 {
-    calls_of(&Scenario {
-        behaviour: behaviour.clone(),
-        env: env.clone(),
-        ..scenarios().remove(0)
-    })
-    .await
-}
-
+/// Calls one clean run of `scenario` makes.
 async fn calls_of(scenario: &Scenario) -> u64 {
     let fake = (scenario.seed)(scenario.behaviour.clone());
     let _ = release(&fake, &scenario.env, 0).await;
@@ -521,7 +512,7 @@ async fn release_as(
 #[tokio::test(start_paused = true)]
 async fn of_two_releases_racing_for_the_tag_lease_the_one_that_stands_down_changed_nothing() {
     let env = environment("shop:2", "r2");
-    let calls = calls_of_one_run(&Behaviour::default(), &env).await;
+    let calls = calls_of(&scenarios()[0]).await;
     let solo_registrations = {
         let fake = seeded(Behaviour::default());
         release(&fake, &env, 0).await.unwrap();
