@@ -911,3 +911,65 @@ mod lock_table {
         assert_converged(&fake, &env, "after the table came back");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_release_interrupted_then_superseded_by_another_commit_is_recorded_as_interrupted_once() {
+    const OTHER_COMMIT: &str = "0def000000000000000000000000000000000000";
+    let fake = seeded(Behaviour::default());
+    let env = environment("shop:2", "r2");
+    // The first release stops right after its in-progress mark: the second
+    // TagResource of a release (the lease claim is the first).
+    let mark_call = {
+        let solo = seeded(Behaviour::default());
+        release(&solo, &env, 0).await.unwrap();
+        solo.with(|s| {
+            let tags: Vec<u64> = s
+                .log
+                .iter()
+                .filter(|l| l.ends_with(" TagResource"))
+                .filter_map(|l| l.split(' ').next()?.parse().ok())
+                .collect();
+            tags[1]
+        })
+    };
+    fake.with(|s| s.faults.crash_after = Some(mark_call));
+    assert!(release_or_crash(&fake, &env, 0).await.is_none());
+    assert!(unfinished(&fake, &env), "the mark is left");
+    fake.restart();
+
+    // A newer commit (another image) is applied.
+    let newer = environment("shop:3", "r2");
+    let live = live::fetch(&fake, &newer).await.unwrap();
+    let planned = plan::plan(&newer, Some(OTHER_COMMIT), &live).unwrap();
+    let finish = planned.steps.iter().find_map(|s| match s {
+        Step::FinishRelease(f) => Some(f.finish),
+        _ => None,
+    });
+    assert_eq!(finish, Some(crate::plan::Finish::Supersede));
+    let options = ApplyOptions {
+        owner: owner(1),
+        ..ApplyOptions::new(Some(OTHER_COMMIT.into()), Duration::from_secs(1))
+    };
+    apply(&fake, &newer, &planned, &options, &Progress::quiet())
+        .await
+        .unwrap();
+
+    let records = records(&fake, &newer);
+    let interrupted: Vec<_> = records.iter().filter(|r| r.by == owner(0)).collect();
+    assert_eq!(interrupted.len(), 1, "{records:#?}");
+    assert_eq!(interrupted[0].result, "interrupted");
+    assert_eq!(interrupted[0].commit.as_deref(), Some(&NEW_COMMIT[..12]));
+    assert_eq!(records.last().unwrap().result, "succeeded");
+    assert_eq!(records.last().unwrap().by, owner(1));
+    assert!(
+        !unfinished(&fake, &newer),
+        "the newer release's mark is gone too"
+    );
+    // Nothing is left to finish: a second apply of the newer commit does nothing.
+    let live = live::fetch(&fake, &newer).await.unwrap();
+    assert!(
+        !plan::plan(&newer, Some(OTHER_COMMIT), &live)
+            .unwrap()
+            .changed
+    );
+}
