@@ -45,3 +45,22 @@ pub fn lease(environment: &str) -> String {
 /// The longest of the per-environment cluster keys less the name, for the
 /// environment name's length limit (ECS tag keys: 128 characters).
 pub const LONGEST_CLUSTER_KEY_WITHOUT_NAME: usize = "deckhand::schema-revision".len();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_name_length_limit_leaves_room_for_every_cluster_key() {
+        let longest = [
+            schema_revision(""),
+            last_release(""),
+            release_in_progress(""),
+            lease(""),
+        ]
+        .iter()
+        .map(String::len)
+        .max();
+        assert_eq!(longest, Some(LONGEST_CLUSTER_KEY_WITHOUT_NAME));
+    }
+}
