@@ -125,7 +125,7 @@ pub fn environment_names(
 }
 
 /// `$XDG_CACHE_HOME/deckhand` (or the platform's user cache dir).
-pub fn default_cache_dir() -> PathBuf {
+fn default_cache_dir() -> PathBuf {
     directories::BaseDirs::new()
         .map(|d| d.cache_dir().join("deckhand"))
         .unwrap_or_else(|| std::env::temp_dir().join("deckhand-cache"))
