@@ -13,8 +13,10 @@
 use super::locate::{FieldPath, Segment, locate};
 use crate::source::SourceError;
 use crate::taskdef::model::TaskDefinitionError;
+use serde_json::Value;
 use serde_saphyr::Error as YamlError;
 use std::fmt;
+use std::sync::LazyLock;
 
 /// Everything that can be wrong with an environment's spec.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +165,18 @@ struct YamlWords {
     hint: String,
 }
 
+impl YamlWords {
+    /// Words about the whole file, at no line.
+    fn whole_file(message: &str, hint: &str) -> YamlWords {
+        YamlWords {
+            position: None,
+            field: String::new(),
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
 /// The one place where YAML parser errors become user wording. Each rule says
 /// what the parser reports and what the user is told instead.
 fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
@@ -171,37 +185,27 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
         .filter(|l| l.line() > 0)
         .map(|l| (l.line() as usize, l.column() as usize));
     let field = path.to_string();
-    let doc = field_doc(path);
     let words = |message: String, hint: String| YamlWords {
         position,
         field: field.clone(),
         message,
         hint,
     };
-    let example_hint = |fallback: &str| match &doc {
-        Some(doc) => format!("e.g. {}", doc.example),
-        None => fallback.to_owned(),
-    };
     match error {
         // "budget breached: Nodes { nodes: 250001 }" is a debug dump: say
         // the file is too large or too deeply nested for a spec.
-        YamlError::Budget { .. } => YamlWords {
-            position: None,
-            field: String::new(),
-            message: "the file is too large or too deeply nested to be an environment spec".into(),
-            hint: "a spec is a short YAML file; check that this is the right file".into(),
-        },
+        YamlError::Budget { .. } => YamlWords::whole_file(
+            "the file is too large or too deeply nested to be an environment spec",
+            "a spec is a short YAML file; check that this is the right file",
+        ),
 
         // Syntax errors: the field being read is no help; the line is.
         YamlError::ExternalMessage { msg, .. } => syntax_words(msg, position, text),
 
         // "unexpected end of input" for an empty document: say it is empty.
-        YamlError::Eof { .. } if !has_content(text) => YamlWords {
-            position: None,
-            field: String::new(),
-            message: "the file is empty".into(),
-            hint: REQUIRED_FIELDS_HINT.into(),
-        },
+        YamlError::Eof { .. } if !has_content(text) => {
+            YamlWords::whole_file("the file is empty", REQUIRED_FIELDS_HINT)
+        }
         YamlError::Eof { .. } => words(
             "the file ends too early".into(),
             REQUIRED_FIELDS_HINT.into(),
@@ -217,15 +221,33 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
             "each key may appear once in a mapping: remove one of them, or merge them".into(),
         ),
 
+        // Errors about one field's key or value.
+        _ => field_words(error, path, text, position),
+    }
+}
+
+/// The rules for errors about a field: missing, unknown, of the wrong kind
+/// or type.
+fn field_words(
+    error: &YamlError,
+    path: &FieldPath,
+    text: &str,
+    position: Option<(usize, usize)>,
+) -> YamlWords {
+    let field = path.to_string();
+    let doc = field_doc(path);
+    let words = |message: String, hint: String| YamlWords {
+        position,
+        field: field.clone(),
+        message,
+        hint,
+    };
+    match error {
         // "missing field `f`" is noticed where the mapping ends, i.e. on an
         // unrelated line: point at the mapping that lacks it (or at no line for
         // the document itself) and show what to add.
         YamlError::SerdeMissingField { field: missing, .. } => YamlWords {
-            position: if path.is_root() {
-                None
-            } else {
-                locate(text, path)
-            },
+            position: (!path.is_root()).then(|| locate(text, path)).flatten(),
             field,
             message: format!("missing field `{missing}`"),
             hint: match field_doc(&path.clone().key(missing)) {
@@ -244,15 +266,7 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
             position,
             field: parent_of_key(path, unknown).to_string(),
             message: error_text(error),
-            hint: match closest(unknown, expected) {
-                Some(name) => format!(
-                    "did you mean `{name}`? The fields are listed in schemas/environment.schema.json"
-                ),
-                None => {
-                    "check the spelling; the fields are listed in schemas/environment.schema.json"
-                        .into()
-                }
-            },
+            hint: unknown_field_hint(unknown, expected),
         },
 
         // "unknown variant `v`": users know no variants; they wrote a kind.
@@ -263,7 +277,10 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
                 "unknown kind `{variant}`, expected one of: {}",
                 expected.join(", ")
             ),
-            example_hint("see docs/spec.md"),
+            match &doc {
+                Some(doc) => format!("e.g. {}", doc.example),
+                None => "see docs/spec.md".to_owned(),
+            },
         ),
 
         // "invalid i64" / "invalid boolean" (a scalar that does not parse as the
@@ -274,33 +291,7 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
         | YamlError::Unexpected { .. }
         | YamlError::SerdeInvalidType { .. }
         | YamlError::SerdeInvalidValue { .. } => {
-            let found = match error {
-                YamlError::SerdeInvalidType { unexpected, .. }
-                | YamlError::SerdeInvalidValue { unexpected, .. } => Some(serde_found(unexpected)),
-                _ => position.and_then(|p| found_at(text, p)),
-            };
-            // A number too large for any integer type: the same problem as one
-            // too large for ECS, so the same words and hint.
-            if let (YamlError::InvalidScalar { ty, .. }, Some(number)) = (error, &found)
-                && is_integer_type(ty)
-                && is_large_integer_literal(number)
-            {
-                let number = number.trim_matches('`');
-                return words(
-                    format!("{number} is larger than ECS allows"),
-                    super::TOO_LARGE_HINT.into(),
-                );
-            }
-            let expects = match &doc {
-                Some(doc) => doc.expects.to_owned(),
-                None => parser_expects(error),
-            };
-            let message = match found {
-                Some(found) => format!("expected {expects}, found {found}"),
-                None => format!("expected {expects}"),
-            };
-            let hint =
-                example_hint("check the value's type against schemas/environment.schema.json");
+            let (message, hint) = wrong_type_words(error, doc.as_ref(), position, text);
             words(message, hint)
         }
 
@@ -309,6 +300,60 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
             error_text(error),
             "see docs/spec.md and schemas/environment.schema.json".into(),
         ),
+    }
+}
+
+/// What a value of the wrong type or shape is told: what the field expects
+/// and what was found (message, hint).
+fn wrong_type_words(
+    error: &YamlError,
+    doc: Option<&FieldDoc>,
+    position: Option<(usize, usize)>,
+    text: &str,
+) -> (String, String) {
+    let found = match error {
+        YamlError::SerdeInvalidType { unexpected, .. }
+        | YamlError::SerdeInvalidValue { unexpected, .. } => Some(serde_found(unexpected)),
+        _ => position.and_then(|p| found_at(text, p)),
+    };
+    // A number too large for any integer type: the same problem as one
+    // too large for ECS, so the same words and hint.
+    if let (YamlError::InvalidScalar { ty, .. }, Some(number)) = (error, &found)
+        && is_integer_type(ty)
+        && is_large_integer_literal(number)
+    {
+        let number = number.trim_matches('`');
+        return (
+            format!("{number} is larger than ECS allows"),
+            super::TOO_LARGE_HINT.into(),
+        );
+    }
+    let expects = match doc {
+        Some(doc) => doc.expects.to_owned(),
+        None => parser_expects(error),
+    };
+    let message = match found {
+        Some(found) => format!("expected {expects}, found {found}"),
+        None => format!("expected {expects}"),
+    };
+    let hint = match doc {
+        Some(doc) => format!("e.g. {}", doc.example),
+        None => "check the value's type against schemas/environment.schema.json".to_owned(),
+    };
+    (message, hint)
+}
+
+/// The hint for an unknown field: the nearest known one, and where they are listed.
+fn unknown_field_hint(unknown: &str, expected: &[&str]) -> String {
+    match closest(unknown, expected) {
+        Some(name) => {
+            format!(
+                "did you mean `{name}`? The fields are listed in schemas/environment.schema.json"
+            )
+        }
+        None => {
+            "check the spelling; the fields are listed in schemas/environment.schema.json".into()
+        }
     }
 }
 
@@ -383,7 +428,8 @@ fn syntax_words(msg: &str, position: Option<(usize, usize)>, text: &str) -> Yaml
     }
 }
 
-/// What a field expects, in plain words, and an example of it.
+/// What a field expects, in plain words, and an example of it: the
+/// `x-expects` and `x-example` the spec's types give the JSON Schema.
 struct FieldDoc {
     /// "a non-negative integer"
     expects: &'static str,
@@ -391,7 +437,7 @@ struct FieldDoc {
     example: &'static str,
 }
 
-/// The table of field descriptions, by path (an index is `[]`).
+/// The description of the field at `path`.
 fn field_doc(path: &FieldPath) -> Option<FieldDoc> {
     field_doc_at(path.words().as_slice())
 }
@@ -403,107 +449,22 @@ pub fn example(words: &[&str]) -> Option<&'static str> {
     field_doc_at(words).map(|doc| doc.example)
 }
 
-/// The table itself, by the path's words.
+/// The field at `words` in the schema, as described on its type.
 fn field_doc_at(words: &[&str]) -> Option<FieldDoc> {
-    let doc = |expects, example| Some(FieldDoc { expects, example });
-    match words {
-        [] => doc(
-            "a mapping of settings (cluster, image, services, …)",
-            "`cluster: <ECS cluster name>`, `image: …` and `services: …`, each on its own line at the left margin",
-        ),
-        ["cluster"] => doc("the ECS cluster name", "`cluster: <ECS cluster name>`"),
-        ["region"] => doc("an AWS region name", "`region: eu-west-1`"),
-        ["image"] => doc(
-            "the release image reference",
-            "`image: <registry>/<repository>:<tag>`",
-        ),
-        ["taskDefinition"] | ["services", _, "taskDefinition"] => doc(
-            "a template path relative to the repo root",
-            "`taskDefinition: task-definitions/app.json`",
-        ),
-        ["container"] => doc(
-            "the name of a container of the template",
-            "`container: app`",
-        ),
-        ["migration"] => doc(
-            "a mapping with revision and command",
-            "`migration: {revision: \"20261101000000\", command: [bin/rails, db:migrate]}`",
-        ),
-        ["migration", "revision"] => doc(
-            "a string or an integer",
-            "`revision: \"20261101000000\"` (the schema revision the release needs)",
-        ),
-        ["migration", "command"] => doc(
-            "a list of strings, e.g. [bin/rails, db:migrate]",
-            "`command: [bin/rails, db:migrate]`",
-        ),
-        ["migration" | "deploy", "timeout"] => doc("a duration such as 10m", "`timeout: 10m`"),
-        ["migration", "quiesce"] => doc("a list of service names", "`quiesce: [worker]`"),
-        ["migration", "networkFrom"] => doc("a service name", "`networkFrom: web`"),
-        ["services"] => doc(
-            "a mapping of ECS service name to settings",
-            "`services: {web: {desiredCount: 2}}`, or one `<ECS service name>:` line per service under `services:`",
-        ),
-        ["services", _] => doc(
-            "a mapping of service settings (command, desiredCount, …)",
-            "`web: {desiredCount: 2}`",
-        ),
-        ["services", _, "command"] => doc(
-            "a list of strings, e.g. [bin/rails, server]",
-            "`command: [bin/rails, server]`",
-        ),
-        ["services", _, "desiredCount"] => doc("a non-negative integer", "`desiredCount: 2`"),
-        ["services", _, "family"] => doc("a task-definition family name", "`family: shop-web`"),
-        ["services", _, "environment"] => doc(
-            "a mapping of variable name to value",
-            "`environment: {RAILS_MAX_THREADS: \"5\"}`",
-        ),
-        ["services", _, "environment", _] => doc(
-            "a string, number or boolean",
-            "`RAILS_MAX_THREADS: \"5\"` (quote values to be sure they stay text)",
-        ),
-        ["services", _, "create"] => doc(
-            "a CreateService input path relative to the repo root",
-            "`create: service-definitions/web.json`",
-        ),
-        ["deploy"] => doc(
-            "a mapping with timeout and rollback",
-            "`deploy: {timeout: 10m, rollback: true}`",
-        ),
-        ["deploy", "rollback"] => doc("a boolean (true or false)", "`rollback: true`"),
-        ["sync"] => doc(
-            "a mapping with auto, selfHeal and suspend",
-            "`sync: {auto: true, selfHeal: true, suspend: false}`",
-        ),
-        ["sync", "auto"] => doc("a boolean (true or false)", "`auto: true`"),
-        ["sync", "selfHeal"] => doc("a boolean (true or false)", "`selfHeal: true`"),
-        ["sync", "suspend"] => doc("a boolean (true or false)", "`suspend: false`"),
-        ["notifications"] => doc(
-            "a list of targets",
-            "`- slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}` under `notifications:`, one `- ` item per target",
-        ),
-        ["notifications", "[]"] => doc(
-            "a target: slack or webhook",
-            "`- slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}` or `- webhook: {urlFrom: DEPLOY_HOOK_URL}`",
-        ),
-        ["notifications", "[]", "slack"] => doc(
-            "a mapping with webhookUrlFrom",
-            "`slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}`",
-        ),
-        ["notifications", "[]", "slack", "webhookUrlFrom"] => doc(
-            "the name of the environment variable that holds the webhook URL",
-            "`webhookUrlFrom: SLACK_WEBHOOK_URL`",
-        ),
-        ["notifications", "[]", "webhook"] => doc(
-            "a mapping with urlFrom",
-            "`webhook: {urlFrom: DEPLOY_HOOK_URL}`",
-        ),
-        ["notifications", "[]", "webhook", "urlFrom"] => doc(
-            "the name of the environment variable that holds the webhook URL",
-            "`urlFrom: DEPLOY_HOOK_URL`",
-        ),
-        _ => None,
-    }
+    static SCHEMA: LazyLock<Value> = LazyLock::new(super::raw::schema_value);
+    let root = &*SCHEMA;
+    let node = words
+        .iter()
+        .try_fold(root, |node, word| super::raw::child(root, node, word))?;
+    let text = |key: &str| {
+        [node, super::raw::resolve(root, node)]
+            .into_iter()
+            .find_map(|n| n.get(key)?.as_str())
+    };
+    Some(FieldDoc {
+        expects: text("x-expects")?,
+        example: text("x-example")?,
+    })
 }
 
 /// The parser's message without its own location suffix (we print ours).

@@ -12,6 +12,7 @@
 use indexmap::IndexMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, de};
+use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -19,34 +20,45 @@ use std::fmt;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(title = "deckhand environment")]
+#[schemars(extend("x-expects" = "a mapping of settings (cluster, image, services, …)", "x-example" = "`cluster: <ECS cluster name>`, `image: …` and `services: …`, each on its own line at the left margin"))]
 pub struct EnvironmentFile {
     /// ECS cluster name.
+    #[schemars(extend("x-expects" = "the ECS cluster name", "x-example" = "`cluster: <ECS cluster name>`"))]
     pub cluster: String,
     /// AWS region; default: the standard AWS configuration (`AWS_REGION`, profile).
     #[serde(default)]
+    #[schemars(extend("x-expects" = "an AWS region name", "x-example" = "`region: eu-west-1`"))]
     pub region: Option<String>,
     /// The release image, set on `container` of every service's task definition.
+    #[schemars(extend("x-expects" = "the release image reference", "x-example" = "`image: <registry>/<repository>:<tag>`"))]
     pub image: String,
     /// Default task-definition template (RegisterTaskDefinition input JSON), relative to the
     /// repo root. Required unless every service sets its own.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a template path relative to the repo root", "x-example" = "`taskDefinition: task-definitions/app.json`"))]
     pub task_definition: Option<String>,
     /// Container that runs `image` (default: the template's first container).
     #[serde(default)]
+    #[schemars(extend("x-expects" = "the name of a container of the template", "x-example" = "`container: app`"))]
     pub container: Option<String>,
     /// Database migration run as a one-off ECS task when `revision` differs from the recorded one.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a mapping with revision and command", "x-example" = "`migration: {revision: \"20261101000000\", command: [bin/rails, db:migrate]}`"))]
     pub migration: Option<MigrationBlock>,
     /// The ECS services of this environment, keyed by ECS service name (at least one).
+    #[schemars(extend("x-expects" = "a mapping of ECS service name to settings", "x-example" = "`services: {web: {desiredCount: 2}}`, or one `<ECS service name>:` line per service under `services:`"))]
     pub services: IndexMap<String, ServiceBlock>,
     /// How service rollouts are awaited and undone.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a mapping with timeout and rollback", "x-example" = "`deploy: {timeout: 10m, rollback: true}`"))]
     pub deploy: Option<DeployBlock>,
     /// Controller policy for this environment.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a mapping with auto, selfHeal and suspend", "x-example" = "`sync: {auto: true, selfHeal: true, suspend: false}`"))]
     pub sync: Option<SyncBlock>,
     /// Where release notifications are sent.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a list of targets", "x-example" = "`- slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}` under `notifications:`, one `- ` item per target"))]
     pub notifications: Option<Vec<NotificationBlock>>,
 }
 
@@ -55,43 +67,55 @@ pub struct EnvironmentFile {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MigrationBlock {
     /// Desired schema revision. A YAML integer is accepted and kept as its decimal text.
+    #[schemars(extend("x-expects" = "a string or an integer", "x-example" = "`revision: \"20261101000000\"` (the schema revision the release needs)"))]
     pub revision: Revision,
     /// Command override for the migration task's container, e.g. `[bin/rails, db:migrate]`.
+    #[schemars(extend("x-expects" = "a list of strings, e.g. [bin/rails, db:migrate]", "x-example" = "`command: [bin/rails, db:migrate]`"))]
     pub command: Vec<String>,
     /// How long the migration may run (humantime, e.g. `30m`); default `30m`.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a duration such as 10m", "x-example" = "`timeout: 10m`"))]
     pub timeout: Option<String>,
     /// Services scaled to 0 before the migration and restored after it.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a list of service names", "x-example" = "`quiesce: [worker]`"))]
     pub quiesce: Option<Vec<String>>,
     /// Service whose launch type and network configuration the migration task uses
     /// (default: the first service).
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a service name", "x-example" = "`networkFrom: web`"))]
     pub network_from: Option<String>,
 }
 
 /// One entry of `services`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-expects" = "a mapping of service settings (command, desiredCount, …)", "x-example" = "`web: {desiredCount: 2}`"))]
 pub struct ServiceBlock {
     /// Command override for `container`.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a list of strings, e.g. [bin/rails, server]", "x-example" = "`command: [bin/rails, server]`"))]
     pub command: Option<Vec<String>>,
     /// Desired task count; omitted = never touch the live count (autoscaled services).
     #[serde(default)]
     #[schemars(range(min = 0))]
+    #[schemars(extend("x-expects" = "a non-negative integer", "x-example" = "`desiredCount: 2`"))]
     pub desired_count: Option<i64>,
     /// Per-service task-definition template, relative to the repo root.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a template path relative to the repo root", "x-example" = "`taskDefinition: task-definitions/app.json`"))]
     pub task_definition: Option<String>,
     /// Task-definition family; default: the service name.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a task-definition family name", "x-example" = "`family: shop-web`"))]
     pub family: Option<String>,
     /// Environment variables merged into `container`'s environment.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a mapping of variable name to value", "x-example" = "`environment: {RAILS_MAX_THREADS: \"5\"}`"))]
     pub environment: Option<IndexMap<String, ScalarString>>,
     /// CreateService input JSON, used only when the service does not exist yet.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a CreateService input path relative to the repo root", "x-example" = "`create: service-definitions/web.json`"))]
     pub create: Option<String>,
 }
 
@@ -101,9 +125,11 @@ pub struct ServiceBlock {
 pub struct DeployBlock {
     /// How long to wait for a rollout (humantime); default `10m`.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a duration such as 10m", "x-example" = "`timeout: 10m`"))]
     pub timeout: Option<String>,
     /// On a failed rollout, put the services back on their previous task definitions; default true.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a boolean (true or false)", "x-example" = "`rollback: true`"))]
     pub rollback: Option<bool>,
 }
 
@@ -113,12 +139,15 @@ pub struct DeployBlock {
 pub struct SyncBlock {
     /// Apply new commits automatically; false = plan only. Default true.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a boolean (true or false)", "x-example" = "`auto: true`"))]
     pub auto: Option<bool>,
     /// Revert live drift (console edits) on the next cycle. Default true.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a boolean (true or false)", "x-example" = "`selfHeal: true`"))]
     pub self_heal: Option<bool>,
     /// Skip this environment entirely. Default false.
     #[serde(default)]
+    #[schemars(extend("x-expects" = "a boolean (true or false)", "x-example" = "`suspend: false`"))]
     pub suspend: Option<bool>,
 }
 
@@ -126,6 +155,7 @@ pub struct SyncBlock {
 /// environment variable that holds it.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-expects" = "a target: slack or webhook", "x-example" = "`- slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}` or `- webhook: {urlFrom: DEPLOY_HOOK_URL}`"))]
 pub enum NotificationBlock {
     /// A Slack incoming webhook.
     Slack(SlackBlock),
@@ -136,8 +166,10 @@ pub enum NotificationBlock {
 /// `slack:` notification target.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-expects" = "a mapping with webhookUrlFrom", "x-example" = "`slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}`"))]
 pub struct SlackBlock {
     /// Name of the environment variable that holds the Slack webhook URL.
+    #[schemars(extend("x-expects" = "the name of the environment variable that holds the webhook URL", "x-example" = "`webhookUrlFrom: SLACK_WEBHOOK_URL`"))]
     pub webhook_url_from: String,
     /// Only these events (default: all), e.g. `[failed, rolled-back]`.
     #[serde(default)]
@@ -147,8 +179,10 @@ pub struct SlackBlock {
 /// `webhook:` notification target.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-expects" = "a mapping with urlFrom", "x-example" = "`webhook: {urlFrom: DEPLOY_HOOK_URL}`"))]
 pub struct WebhookBlock {
     /// Name of the environment variable that holds the webhook URL.
+    #[schemars(extend("x-expects" = "the name of the environment variable that holds the webhook URL", "x-example" = "`urlFrom: DEPLOY_HOOK_URL`"))]
     pub url_from: String,
     /// Only these events (default: all), e.g. `[failed, rolled-back]`.
     #[serde(default)]
@@ -219,7 +253,9 @@ impl JsonSchema for ScalarString {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "description": "A value kept as text: a string, number or boolean.",
-            "type": ["string", "number", "boolean"]
+            "type": ["string", "number", "boolean"],
+            "x-expects": "a string, number or boolean",
+            "x-example": "`RAILS_MAX_THREADS: \"5\"` (quote values to be sure they stay text)"
         })
     }
 }
@@ -275,4 +311,44 @@ pub fn schema_json() -> String {
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
     text.push('\n');
     text
+}
+
+/// The JSON Schema as a value, for the reference page and the diagnostics
+/// that read the field descriptions from it.
+pub fn schema_value() -> Value {
+    schemars::schema_for!(EnvironmentFile).to_value()
+}
+
+/// The object `node` describes (following `$ref` and `anyOf` with null).
+pub fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+    if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
+        let name = reference.trim_start_matches("#/$defs/");
+        return resolve(root, &root["$defs"][name]);
+    }
+    if let Some(options) = node.get("anyOf").and_then(Value::as_array)
+        && let Some(some) = options
+            .iter()
+            .find(|o| o.get("type") != Some(&"null".into()))
+    {
+        return resolve(root, some);
+    }
+    node
+}
+
+/// The schema of `word` inside `node`: a field of an object (or of one kind
+/// of a `oneOf`), a value of a map (any word), an item of a list (`[]`).
+pub fn child<'a>(root: &'a Value, node: &'a Value, word: &str) -> Option<&'a Value> {
+    let node = resolve(root, node);
+    if word == "[]" {
+        return node.get("items");
+    }
+    if let Some(field) = node.get("properties").and_then(|p| p.get(word)) {
+        return Some(field);
+    }
+    if let Some(kinds) = node.get("oneOf").and_then(Value::as_array) {
+        return kinds
+            .iter()
+            .find_map(|kind| resolve(root, kind).get("properties")?.get(word));
+    }
+    node.get("additionalProperties").filter(|v| v.is_object())
 }

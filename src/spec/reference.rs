@@ -4,6 +4,7 @@
 //! fails when the checked-in page is stale; `DECKHAND_BLESS=1 cargo test
 //! --lib spec::reference` writes it.
 
+use super::raw::resolve;
 use serde_json::Value;
 
 /// Where the page is, relative to the repo root; hints name it.
@@ -11,8 +12,7 @@ pub const PATH: &str = "docs/spec.md";
 
 /// The page, from the schema.
 pub fn markdown() -> String {
-    let schema: Value =
-        serde_json::from_str(&super::raw::schema_json()).expect("the schema is JSON");
+    let schema = super::raw::schema_value();
     let mut out = String::from(
         "# The spec reference\n\n\
          <!-- Made from the JSON Schema (the doc comments of the spec's types);\n\
@@ -59,22 +59,6 @@ fn words(path: &str) -> Vec<&str> {
         })
         .map(|word| if word == "<name>" { "*" } else { word })
         .collect()
-}
-
-/// The object `node` describes (following `$ref` and `anyOf` with null).
-fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
-    if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
-        let name = reference.trim_start_matches("#/$defs/");
-        return resolve(root, &root["$defs"][name]);
-    }
-    if let Some(options) = node.get("anyOf").and_then(Value::as_array)
-        && let Some(some) = options
-            .iter()
-            .find(|o| o.get("type") != Some(&"null".into()))
-    {
-        return resolve(root, some);
-    }
-    node
 }
 
 /// Each field of object `node` under `prefix`, with its section's text.
