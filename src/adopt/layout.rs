@@ -85,41 +85,20 @@ pub fn layout(
     // become the service's `environment`.
     let shared = shared_environment(services, &container);
 
-    // Each service's template (command and own variables taken out).
+    // Each service's template (command and own variables taken out); equal
+    // templates are one file.
     let mut templates: Vec<(TaskDefinitionSpec, Vec<&str>)> = Vec::new();
     let mut rows = Vec::new();
     for service in services {
-        let mut template = service.task_definition.clone();
-        let family = template
-            .family
-            .take()
-            .unwrap_or_else(|| service.name.clone());
-        let slot = template
-            .container_definitions
-            .iter_mut()
-            .flatten()
-            .find(|c| c.name.as_deref() == Some(container.as_str()))
-            .filter(|c| c.image.as_deref() == Some(image.as_str()))
-            .ok_or_else(|| LayoutError::MixedImages {
-                service: service.name.clone(),
-                first: first.name.clone(),
-                image: image.clone(),
-                container: container.clone(),
+        let (template, row) =
+            take_apart(service, &container, &image, &shared).ok_or_else(|| {
+                LayoutError::MixedImages {
+                    service: service.name.clone(),
+                    first: first.name.clone(),
+                    image: image.clone(),
+                    container: container.clone(),
+                }
             })?;
-        slot.image = Some(IMAGE_PLACEHOLDER.to_owned());
-        let command = slot.command.take();
-        let mut own = Vec::new();
-        if let Some(vars) = slot.environment.take() {
-            let (common, differing): (Vec<_>, Vec<_>) =
-                vars.into_iter().partition(|v| shared.contains(v));
-            own = differing
-                .into_iter()
-                .filter_map(|v| Some((v.name?, v.value.unwrap_or_default())))
-                .collect();
-            if !common.is_empty() {
-                slot.environment = Some(common);
-            }
-        }
         let index = match templates.iter().position(|(t, _)| *t == template) {
             Some(i) => i,
             None => {
@@ -128,7 +107,10 @@ pub fn layout(
             }
         };
         templates[index].1.push(&service.name);
-        rows.push((service, family, command, own, index));
+        rows.push(Row {
+            template: index,
+            ..row
+        });
     }
 
     let template_path = |index: usize| {
@@ -164,15 +146,60 @@ pub fn layout(
     Ok(files)
 }
 
-/// A service's line in the spec: the service, its family, its command, its
-/// own environment variables and its template.
-type Row<'a> = (
-    &'a AdoptedService,
-    String,
-    Option<Vec<String>>,
-    Vec<(String, String)>,
-    usize,
-);
+/// A service's entry in the spec.
+struct Row<'a> {
+    service: &'a AdoptedService,
+    family: String,
+    command: Option<Vec<String>>,
+    /// Its own environment variables (those not shared by every service).
+    own: Vec<(String, String)>,
+    /// The index of its template.
+    template: usize,
+}
+
+/// A service's template (`container`'s image made the placeholder, its
+/// command and own variables taken out) and its entry; `None` when it does
+/// not run `image` in `container`.
+fn take_apart<'a>(
+    service: &'a AdoptedService,
+    container: &str,
+    image: &str,
+    shared: &[KeyValuePair],
+) -> Option<(TaskDefinitionSpec, Row<'a>)> {
+    let mut template = service.task_definition.clone();
+    let family = template
+        .family
+        .take()
+        .unwrap_or_else(|| service.name.clone());
+    let slot = template
+        .container_definitions
+        .iter_mut()
+        .flatten()
+        .find(|c| c.name.as_deref() == Some(container))
+        .filter(|c| c.image.as_deref() == Some(image))?;
+    slot.image = Some(IMAGE_PLACEHOLDER.to_owned());
+    let command = slot.command.take();
+    let mut own = Vec::new();
+    if let Some(vars) = slot.environment.take() {
+        let (common, differing): (Vec<_>, Vec<_>) =
+            vars.into_iter().partition(|v| shared.contains(v));
+        own = differing
+            .into_iter()
+            .filter_map(|v| Some((v.name?, v.value.unwrap_or_default())))
+            .collect();
+        if !common.is_empty() {
+            slot.environment = Some(common);
+        }
+    }
+    let row = Row {
+        service,
+        family,
+        command,
+        own,
+        template: 0,
+    };
+    Some((template, row))
+}
 
 /// The variables of `container` that every service sets to the same value.
 fn shared_environment(services: &[AdoptedService], container: &str) -> Vec<KeyValuePair> {
@@ -202,109 +229,110 @@ fn environment_yaml(
     rows: &[Row<'_>],
     template_path: &dyn Fn(usize) -> String,
 ) -> String {
-    let mut y = String::new();
+    let mut y = format!(
+        "# yaml-language-server: $schema=../schemas/environment.schema.json\n\
+         # (editor support: `deckhand schema > schemas/environment.schema.json`)\n\
+         # Written by `deckhand init` from what cluster {cluster} runs. Edit `image` to release;\n\
+         # `deckhand plan --env {environment}` shows what would change.\n\
+         cluster: {}\n",
+        quote(cluster)
+    );
     let w = &mut y;
-    let _ = writeln!(
-        w,
-        "# yaml-language-server: $schema=../schemas/environment.schema.json"
-    );
-    let _ = writeln!(
-        w,
-        "# (editor support: `deckhand schema > schemas/environment.schema.json`)"
-    );
-    let _ = writeln!(
-        w,
-        "# Written by `deckhand init` from what cluster {cluster} runs. Edit `image` to release;"
-    );
-    let _ = writeln!(
-        w,
-        "# `deckhand plan --env {environment}` shows what would change."
-    );
-    let _ = writeln!(w, "cluster: {}", quote(cluster));
     if let Some(region) = region {
         let _ = writeln!(w, "region: {}", quote(region));
     }
-    let _ = writeln!(w, "image: {}", quote(image));
     // The template most services use is the default.
     let default = most_used(rows);
-    let _ = writeln!(w, "taskDefinition: {}", quote(&template_path(default)));
-    let _ = writeln!(w, "container: {}", quote(container));
-    let _ = writeln!(w);
-    let _ = writeln!(
+    let _ = write!(
         w,
-        "# A schema migration run as a one-off task before the services roll, only when"
+        "image: {}\ntaskDefinition: {}\ncontainer: {}\n\n",
+        quote(image),
+        quote(&template_path(default)),
+        quote(container)
     );
-    let _ = writeln!(
+    let others: Vec<String> = rows
+        .iter()
+        .skip(1)
+        .map(|r| quote(&r.service.name))
+        .collect();
+    let _ = write!(
         w,
-        "# `revision` differs from the one recorded on the cluster, gated on its exit code."
+        "# A schema migration run as a one-off task before the services roll, only when\n\
+         # `revision` differs from the one recorded on the cluster, gated on its exit code.\n\
+         # Set `revision` to your latest migration's version (e.g. Rails' db/schema.rb), and\n\
+         # list in `quiesce` the workers that must not run old code against a new schema.\n\
+         # migration:\n\
+         #   revision: \"20260101000000\"\n\
+         #   command: [bin/rails, db:migrate]\n\
+         #   timeout: 30m\n\
+         #   quiesce: [{}]\n",
+        others.join(", ")
     );
-    let _ = writeln!(
-        w,
-        "# Set `revision` to your latest migration's version (e.g. Rails' db/schema.rb), and"
-    );
-    let _ = writeln!(
-        w,
-        "# list in `quiesce` the workers that must not run old code against a new schema."
-    );
-    let _ = writeln!(w, "# migration:");
-    let _ = writeln!(w, "#   revision: \"20260101000000\"");
-    let _ = writeln!(w, "#   command: [bin/rails, db:migrate]");
-    let _ = writeln!(w, "#   timeout: 30m");
-    let others: Vec<String> = rows.iter().skip(1).map(|(s, ..)| quote(&s.name)).collect();
-    let _ = writeln!(w, "#   quiesce: [{}]", others.join(", "));
-    if let Some((service, ..)) = rows.first() {
-        let _ = writeln!(w, "#   networkFrom: {}", service.name);
+    if let Some(row) = rows.first() {
+        let _ = writeln!(w, "#   networkFrom: {}", row.service.name);
     }
-    let _ = writeln!(w);
-    let _ = writeln!(w, "services:");
-    for (service, family, command, own, index) in rows {
-        let _ = writeln!(w, "  {}:", quote(&service.name));
-        if let Some(command) = command {
-            let items: Vec<String> = command.iter().map(|c| quote(c)).collect();
-            let _ = writeln!(w, "    command: [{}]", items.join(", "));
-        }
-        if service.autoscaled {
-            let _ = writeln!(
-                w,
-                "    # desiredCount is left to Application Auto Scaling (now {})",
-                service.desired_count
-            );
-        } else {
-            let _ = writeln!(w, "    desiredCount: {}", service.desired_count);
-        }
-        if *index != default {
-            let _ = writeln!(w, "    taskDefinition: {}", quote(&template_path(*index)));
-        }
-        if *family != service.name {
-            let _ = writeln!(w, "    family: {}", quote(family));
-        }
-        if !own.is_empty() {
-            let vars: Vec<String> = own
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{}: {}",
-                        quote(k),
-                        serde_json::to_string(v).expect("serializes")
-                    )
-                })
-                .collect();
-            let _ = writeln!(w, "    environment: {{{}}}", vars.join(", "));
-        }
+    let _ = writeln!(w, "\nservices:");
+    for row in rows {
+        service_yaml(w, row, default, template_path);
     }
-    let _ = writeln!(w);
-    let _ = writeln!(w, "deploy:");
-    let _ = writeln!(w, "  timeout: 10m");
-    let _ = writeln!(w, "  rollback: true");
+    let _ = write!(w, "\ndeploy:\n  timeout: 10m\n  rollback: true\n");
     y
+}
+
+/// A service's entry under `services:`.
+fn service_yaml(
+    w: &mut String,
+    row: &Row<'_>,
+    default: usize,
+    template_path: &dyn Fn(usize) -> String,
+) {
+    let service = row.service;
+    let _ = writeln!(w, "  {}:", quote(&service.name));
+    if let Some(command) = &row.command {
+        let items: Vec<String> = command.iter().map(|c| quote(c)).collect();
+        let _ = writeln!(w, "    command: [{}]", items.join(", "));
+    }
+    if service.autoscaled {
+        let _ = writeln!(
+            w,
+            "    # desiredCount is left to Application Auto Scaling (now {})",
+            service.desired_count
+        );
+    } else {
+        let _ = writeln!(w, "    desiredCount: {}", service.desired_count);
+    }
+    if row.template != default {
+        let _ = writeln!(
+            w,
+            "    taskDefinition: {}",
+            quote(&template_path(row.template))
+        );
+    }
+    if row.family != service.name {
+        let _ = writeln!(w, "    family: {}", quote(&row.family));
+    }
+    if !row.own.is_empty() {
+        let vars: Vec<String> = row
+            .own
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}: {}",
+                    quote(k),
+                    serde_json::to_string(v).expect("serializes")
+                )
+            })
+            .collect();
+        let _ = writeln!(w, "    environment: {{{}}}", vars.join(", "));
+    }
 }
 
 fn most_used(rows: &[Row<'_>]) -> usize {
     let mut counts: Vec<(usize, usize)> = Vec::new();
-    for (.., index) in rows {
-        match counts.iter_mut().find(|(i, _)| i == index) {
+    for row in rows {
+        match counts.iter_mut().find(|(i, _)| *i == row.template) {
             Some((_, n)) => *n += 1,
-            None => counts.push((*index, 1)),
+            None => counts.push((row.template, 1)),
         }
     }
     // Most used first; ties go to the first seen.
