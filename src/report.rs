@@ -99,49 +99,8 @@ impl fmt::Display for Step {
                     ""
                 }
             ),
-            Step::UpdateService(UpdateService {
-                service,
-                task_definition,
-                desired_count,
-                ..
-            }) => {
-                let mut parts = Vec::new();
-                if *task_definition {
-                    parts.push("new task definition".to_owned());
-                }
-                if let Some(c) = desired_count {
-                    parts.push(format!("desiredCount {}", count(c)));
-                }
-                write!(f, "update service {service}: {}", parts.join(", "))
-            }
-            Step::FinishRelease(FinishRelease {
-                release,
-                commit,
-                finish,
-                recorded,
-                ..
-            }) => {
-                write!(
-                    f,
-                    "finish the release of {} started {} by {}, which did not end: ",
-                    commit.as_deref().unwrap_or("a directory"),
-                    release.started,
-                    release.by
-                )?;
-                match finish {
-                    Finish::Record => write!(
-                        f,
-                        "it is recorded ({}); remove its lease and record its result",
-                        recorded.as_ref().map_or("?", |r| r.result.as_str())
-                    ),
-                    Finish::Continue => {
-                        f.write_str("carry it to its end and record it in the history")
-                    }
-                    Finish::Supersede => {
-                        f.write_str("record it as interrupted (another commit supersedes it)")
-                    }
-                }
-            }
+            Step::UpdateService(update) => update.fmt(f),
+            Step::FinishRelease(finish) => finish.fmt(f),
             Step::ResumeScaling(ResumeScaling { service, .. }) => {
                 write!(f, "resume the autoscaling of service {service}")
             }
@@ -152,6 +111,42 @@ impl fmt::Display for Step {
                 "record commit {} on service {service}",
                 short_sha(&commit.to)
             ),
+        }
+    }
+}
+
+impl fmt::Display for UpdateService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if self.task_definition {
+            parts.push("new task definition".to_owned());
+        }
+        if let Some(c) = &self.desired_count {
+            parts.push(format!("desiredCount {}", count(c)));
+        }
+        write!(f, "update service {}: {}", self.service, parts.join(", "))
+    }
+}
+
+impl fmt::Display for FinishRelease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "finish the release of {} started {} by {}, which did not end: ",
+            self.commit.as_deref().unwrap_or("a directory"),
+            self.release.started,
+            self.release.by
+        )?;
+        match self.finish {
+            Finish::Record => write!(
+                f,
+                "it is recorded ({}); remove its lease and record its result",
+                self.recorded.as_ref().map_or("?", |r| r.result.as_str())
+            ),
+            Finish::Continue => f.write_str("carry it to its end and record it in the history"),
+            Finish::Supersede => {
+                f.write_str("record it as interrupted (another commit supersedes it)")
+            }
         }
     }
 }

@@ -327,35 +327,41 @@ impl State {
         s.service.running_count = desired;
         s.service.deployments = s.deployments.iter().map(|d| d.public.clone()).collect();
         if let Some(td) = failed_definition {
-            // What the circuit breaker saw: a task that failed to start.
-            let id = self.id();
-            let arn = format!("{ACCOUNT}:task/{}/{id:032x}", key.0);
-            let task = Task {
-                arn: arn.clone(),
-                last_status: "STOPPED".into(),
-                desired_status: "STOPPED".into(),
-                started_by: Some(format!("ecs-svc/{next}")),
-                task_definition: td.clone(),
-                stopped_reason: Some("CannotPullContainerError: pull image manifest has been retried 7 time(s): not found".into()),
-                stop_code: Some("TaskFailedToStart".into()),
-                containers: vec![TaskContainer {
-                    name: "app".into(),
-                    exit_code: None,
-                    reason: Some("CannotPullContainerError: pull image manifest has been retried 7 time(s): not found".into()),
-                }],
-                tags: BTreeMap::new(),
-            };
-            self.tasks.insert(
-                arn,
-                FakeTask {
-                    task,
-                    task_definition: td,
-                    service: Some(key.1.clone()),
-                    ticks: u32::MAX,
-                    client_token: String::new(),
-                },
-            );
+            self.failed_start(&key.0, &key.1, td, format!("ecs-svc/{next}"));
         }
+    }
+
+    /// What the circuit breaker saw: a task of `service` that failed to start.
+    fn failed_start(&mut self, cluster: &str, service: &str, td: String, started_by: String) {
+        const REASON: &str =
+            "CannotPullContainerError: pull image manifest has been retried 7 time(s): not found";
+        let id = self.id();
+        let arn = format!("{ACCOUNT}:task/{cluster}/{id:032x}");
+        let task = Task {
+            arn: arn.clone(),
+            last_status: "STOPPED".into(),
+            desired_status: "STOPPED".into(),
+            started_by: Some(started_by),
+            task_definition: td.clone(),
+            stopped_reason: Some(REASON.into()),
+            stop_code: Some("TaskFailedToStart".into()),
+            containers: vec![TaskContainer {
+                name: "app".into(),
+                exit_code: None,
+                reason: Some(REASON.into()),
+            }],
+            tags: BTreeMap::new(),
+        };
+        self.tasks.insert(
+            arn,
+            FakeTask {
+                task,
+                task_definition: td,
+                service: Some(service.to_owned()),
+                ticks: u32::MAX,
+                client_token: String::new(),
+            },
+        );
     }
 
     /// One DescribeTasks tick of a task.

@@ -275,26 +275,9 @@ impl<'a> Validator<'a> {
                 "key each service by its ECS service name",
             );
         }
-        let desired_count = match block.desired_count {
-            Some(n) if n < 0 => {
-                self.problem(
-                    &["services", name, "desiredCount"],
-                    format!("expected a non-negative integer, found {n}"),
-                    "set 0 or more, or remove desiredCount to leave the live count alone",
-                );
-                None
-            }
-            Some(n) if n > i64::from(i32::MAX) => {
-                self.problem(
-                    &["services", name, "desiredCount"],
-                    format!("{n} is larger than ECS allows"),
-                    TOO_LARGE_HINT,
-                );
-                None
-            }
-            Some(n) => Some(n as i32),
-            None => None,
-        };
+        let desired_count = block
+            .desired_count
+            .and_then(|n| self.desired_count(name, n));
         let template = match &block.task_definition {
             Some(path) => self.template(&["services", name, "taskDefinition"], path),
             None if raw.task_definition.is_none() => {
@@ -320,16 +303,7 @@ impl<'a> Validator<'a> {
                 "remove command to keep the template's, or list the program and its arguments",
             );
         }
-        let family = block.family.clone().unwrap_or_else(|| name.to_owned());
-        // A family defaulted from an invalid service name is reported once, above.
-        let name_reported = block.family.is_none() && limits::ecs_name("service", name).is_some();
-        if !name_reported && limits::ecs_name("family", &family).is_some() {
-            self.problem(
-                &["services", name, "family"],
-                format!("'{family}' is not a valid task-definition family"),
-                "use up to 255 letters, digits, hyphens and underscores",
-            );
-        }
+        let family = self.family(name, block);
         let (template_path, template) = template?;
         let template_field: &[&str] = match block.task_definition {
             Some(_) => &["services", name, "taskDefinition"],
@@ -352,6 +326,43 @@ impl<'a> Validator<'a> {
             template,
             create,
         })
+    }
+
+    /// A service's `desiredCount`, when ECS would take it.
+    fn desired_count(&mut self, name: &str, n: i64) -> Option<i32> {
+        let field = ["services", name, "desiredCount"];
+        if n < 0 {
+            self.problem(
+                &field,
+                format!("expected a non-negative integer, found {n}"),
+                "set 0 or more, or remove desiredCount to leave the live count alone",
+            );
+            return None;
+        }
+        let count = i32::try_from(n).ok();
+        if count.is_none() {
+            self.problem(
+                &field,
+                format!("{n} is larger than ECS allows"),
+                TOO_LARGE_HINT,
+            );
+        }
+        count
+    }
+
+    /// A service's task-definition family (default: its name).
+    fn family(&mut self, name: &str, block: &raw::ServiceBlock) -> String {
+        let family = block.family.clone().unwrap_or_else(|| name.to_owned());
+        // A family defaulted from an invalid service name is reported once, as the name.
+        let name_reported = block.family.is_none() && limits::ecs_name("service", name).is_some();
+        if !name_reported && limits::ecs_name("family", &family).is_some() {
+            self.problem(
+                &["services", name, "family"],
+                format!("'{family}' is not a valid task-definition family"),
+                "use up to 255 letters, digits, hyphens and underscores",
+            );
+        }
+        family
     }
 
     /// The container running the image: the spec's `container`, or the
