@@ -16,6 +16,7 @@ pub mod live;
 pub mod plan;
 pub mod preflight;
 pub mod report;
+pub mod servicedef;
 pub mod source;
 pub mod spec;
 pub mod tags;

@@ -35,7 +35,7 @@ pub fn service(name: &str, count: Option<i32>, command: &[&str]) -> Service {
         environment: Default::default(),
         template_path: "task-definitions/app.json".into(),
         template: parse_task_definition(TEMPLATE).unwrap().into(),
-        create: None,
+        service_definition: None,
     }
 }
 

@@ -146,13 +146,13 @@ fn adopted(behaviour: Behaviour) -> FakeEcs {
     fake
 }
 
-/// The seeded environment plus `api`, which does not exist yet and has `create`.
+/// The seeded environment plus `api`, which does not exist yet and has a service definition.
 fn with_new_service(image: &str, revision: &str) -> Environment {
     let mut env = environment(image, revision);
     let mut api = testkit::service("api", Some(2), &["bin/api"]);
-    api.create = Some(crate::spec::CreateServiceInput {
+    api.service_definition = Some(crate::spec::ServiceDefinitionFile {
         path: "service-definitions/api.json".into(),
-        json: serde_json::Map::new(),
+        definition: Default::default(),
     });
     env.services.push(api);
     env

@@ -428,19 +428,19 @@ impl Ecs for EcsClient {
 
     async fn create_service(&self, request: &CreateServiceRequest) -> Result<(), AwsError> {
         self.need_region()?;
-        let mut call = self
+        let call = self
             .client
             .create_service()
             .cluster(&request.cluster)
             .service_name(&request.service)
             .task_definition(&request.task_definition)
-            .desired_count(request.desired_count)
-            .set_launch_type(request.launch_type.as_deref().map(sdk::LaunchType::from))
-            .set_platform_version(request.platform_version.clone())
-            .set_health_check_grace_period_seconds(request.health_check_grace_period_seconds);
-        if let Some(vpc) = &request.network {
-            call = call.network_configuration(network(vpc)?);
-        }
+            .desired_count(request.desired_count);
+        let call = super::servicedef::create_request(call, &request.definition).map_err(|e| {
+            AwsError::Request {
+                operation: "CreateService",
+                detail: e.to_string(),
+            }
+        })?;
         self.limiter.acquire("CreateService").await;
         call.send()
             .await

@@ -33,6 +33,7 @@ pub mod fake;
 pub mod limiter;
 pub mod locks;
 mod lookups;
+pub mod servicedef;
 pub mod session;
 pub mod taskdef;
 pub mod types;

@@ -73,7 +73,7 @@ impl MappingError {
 }
 
 /// A model type with an SDK counterpart.
-trait Mapping: Sized {
+pub(crate) trait Mapping: Sized {
     /// The `aws_sdk_ecs::types` counterpart.
     type Sdk;
     /// Model to SDK; errors carry paths relative to `self`.
@@ -83,28 +83,31 @@ trait Mapping: Sized {
 }
 
 /// The value of a field ECS requires, or a `MissingField` error naming it.
-fn required<'a, T>(value: &'a Option<T>, field: &str) -> Result<&'a T, MappingError> {
+pub(crate) fn required<'a, T>(value: &'a Option<T>, field: &str) -> Result<&'a T, MappingError> {
     value.as_ref().ok_or_else(|| MappingError::MissingField {
         path: field.to_owned(),
     })
 }
 
 /// Turns an SDK `BuildError` (normally prevented by [`required`]) into a `MappingError`.
-fn built<T>(result: Result<T, BuildError>) -> Result<T, MappingError> {
+pub(crate) fn built<T>(result: Result<T, BuildError>) -> Result<T, MappingError> {
     result.map_err(|e| MappingError::Build {
         path: String::new(),
         message: e.to_string(),
     })
 }
 
-fn nested<T: Mapping>(value: &Option<T>, field: &str) -> Result<Option<T::Sdk>, MappingError> {
+pub(crate) fn nested<T: Mapping>(
+    value: &Option<T>,
+    field: &str,
+) -> Result<Option<T::Sdk>, MappingError> {
     value
         .as_ref()
         .map(|v| v.to_sdk().map_err(|e| e.at(field)))
         .transpose()
 }
 
-fn nested_list<T: Mapping>(
+pub(crate) fn nested_list<T: Mapping>(
     values: &Option<Vec<T>>,
     field: &str,
 ) -> Result<Option<Vec<T::Sdk>>, MappingError> {
@@ -119,31 +122,31 @@ fn nested_list<T: Mapping>(
         .transpose()
 }
 
-fn nested_from<T: Mapping>(value: &Option<T::Sdk>) -> Option<T> {
+pub(crate) fn nested_from<T: Mapping>(value: &Option<T::Sdk>) -> Option<T> {
     value.as_ref().map(T::from_sdk)
 }
 
-fn nested_list_from<T: Mapping>(values: &Option<Vec<T::Sdk>>) -> Option<Vec<T>> {
+pub(crate) fn nested_list_from<T: Mapping>(values: &Option<Vec<T::Sdk>>) -> Option<Vec<T>> {
     values
         .as_ref()
         .map(|vs| vs.iter().map(T::from_sdk).collect())
 }
 
-fn enum_to<E: for<'a> From<&'a str>>(value: &Option<String>) -> Option<E> {
+pub(crate) fn enum_to<E: for<'a> From<&'a str>>(value: &Option<String>) -> Option<E> {
     value.as_deref().map(E::from)
 }
 
-fn enum_from<E: AsRef<str>>(value: &Option<E>) -> Option<String> {
+pub(crate) fn enum_from<E: AsRef<str>>(value: &Option<E>) -> Option<String> {
     value.as_ref().map(|e| e.as_ref().to_owned())
 }
 
-fn enums_to<E: for<'a> From<&'a str>>(values: &Option<Vec<String>>) -> Option<Vec<E>> {
+pub(crate) fn enums_to<E: for<'a> From<&'a str>>(values: &Option<Vec<String>>) -> Option<Vec<E>> {
     values
         .as_ref()
         .map(|vs| vs.iter().map(|v| E::from(v.as_str())).collect())
 }
 
-fn enums_from<E: AsRef<str>>(values: &Option<Vec<E>>) -> Option<Vec<String>> {
+pub(crate) fn enums_from<E: AsRef<str>>(values: &Option<Vec<E>>) -> Option<Vec<String>> {
     values
         .as_ref()
         .map(|vs| vs.iter().map(|e| e.as_ref().to_owned()).collect())
@@ -418,4 +421,4 @@ impl Mapping for RuntimePlatform {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

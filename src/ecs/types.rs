@@ -179,8 +179,8 @@ pub enum DesiredStatus {
     Stopped,
 }
 
-/// CreateService: deckhand's cluster, name, definition and count, plus what
-/// the repo's CreateService input sets.
+/// CreateService: deckhand's cluster, name, task definition and count, and
+/// every other field from the service definition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateServiceRequest {
     /// Cluster name.
@@ -191,14 +191,8 @@ pub struct CreateServiceRequest {
     pub task_definition: String,
     /// Initial count.
     pub desired_count: i32,
-    /// Launch type, e.g. `FARGATE`.
-    pub launch_type: Option<String>,
-    /// Fargate platform version.
-    pub platform_version: Option<String>,
-    /// awsvpc settings.
-    pub network: Option<AwsVpc>,
-    /// Health check grace period.
-    pub health_check_grace_period_seconds: Option<i32>,
+    /// The service definition: all the rest of the call.
+    pub definition: std::sync::Arc<crate::servicedef::ServiceDefinition>,
 }
 
 /// UpdateService: a new task definition and/or count.

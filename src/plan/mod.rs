@@ -10,7 +10,7 @@
 pub mod normalize;
 mod step;
 
-use crate::ecs::{AwsVpc, CreateServiceRequest};
+use crate::ecs::CreateServiceRequest;
 use crate::live::{LiveEnvironment, LiveService};
 use crate::spec::{Environment, Service, render};
 use crate::tags;
@@ -81,7 +81,7 @@ pub struct Plan {
 pub enum PlanError {
     /// A service of the spec does not exist and has no `create`.
     #[error(
-        "{file}: services.{service}: service '{service}' does not exist in cluster '{cluster}'\n  hint: create it in ECS, or add `create: service-definitions/{service}.json` (CreateService input) to the service"
+        "{file}: services.{service}: service '{service}' does not exist in cluster '{cluster}'\n  hint: create it in ECS, or add `serviceDefinition: service-definitions/{service}.json` (CreateService input) to the service"
     )]
     MissingService {
         file: String,
@@ -258,7 +258,7 @@ impl<'a> Planning<'a> {
     /// A service that does not exist: registered and created, or an error.
     fn create(&mut self, service: &Service, rendered: TaskDefinitionSpec) -> Result<(), PlanError> {
         let env = self.env;
-        let Some(create) = &service.create else {
+        let Some(definition) = &service.service_definition else {
             return Err(PlanError::MissingService {
                 file: env.file.clone(),
                 service: service.name.clone(),
@@ -270,7 +270,13 @@ impl<'a> Planning<'a> {
         self.register(service, rendered, None, &desired);
         self.steps.creates.push(Step::CreateService(CreateService {
             service: service.name.clone(),
-            request: Box::new(create_request(env, &service.name, count, &create.json)),
+            request: Box::new(CreateServiceRequest {
+                cluster: env.cluster.clone(),
+                service: service.name.clone(),
+                task_definition: String::new(),
+                desired_count: count,
+                definition: definition.definition.clone(),
+            }),
             service_arn: format!(
                 "{}/{}",
                 self.live.cluster_arn.replace(":cluster/", ":service/"),
@@ -535,48 +541,6 @@ fn migrate_step(
             quiesced,
         }),
     })
-}
-
-/// CreateService for a missing service, from the repo's CreateService input
-/// (the task definition ARN is filled in by apply, after registering it).
-fn create_request(
-    env: &Environment,
-    service: &str,
-    desired_count: i32,
-    input: &serde_json::Map<String, Value>,
-) -> CreateServiceRequest {
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-    let network = input
-        .get("networkConfiguration")
-        .and_then(|n| n.get("awsvpcConfiguration"))
-        .map(|vpc| {
-            let strings = |key: &str| -> Vec<String> {
-                vpc.get(key)
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s.as_str().map(str::to_owned))
-                    .collect()
-            };
-            AwsVpc {
-                subnets: strings("subnets"),
-                security_groups: strings("securityGroups"),
-                assign_public_ip: text(vpc.get("assignPublicIp")),
-            }
-        });
-    CreateServiceRequest {
-        cluster: env.cluster.clone(),
-        service: service.to_owned(),
-        task_definition: String::new(),
-        desired_count,
-        launch_type: text(input.get("launchType")),
-        platform_version: text(input.get("platformVersion")),
-        network,
-        health_check_grace_period_seconds: input
-            .get("healthCheckGracePeriodSeconds")
-            .and_then(Value::as_i64)
-            .and_then(|n| i32::try_from(n).ok()),
-    }
 }
 
 /// A task definition as compared: RegisterTaskDefinition JSON, normalized.

@@ -243,7 +243,7 @@ fn an_unchanged_migration_definition_is_not_registered_again() {
 }
 
 #[test]
-fn a_missing_service_without_create_is_an_error_naming_the_fix() {
+fn a_missing_service_without_a_service_definition_is_an_error_naming_the_fix() {
     let env = environment("shop:1", None);
     let mut live = live_matching(&env, None);
     live.services.remove("worker");
@@ -253,17 +253,17 @@ fn a_missing_service_without_create_is_an_error_naming_the_fix() {
         text.contains("environments/staging.yaml: services.worker"),
         "{text}"
     );
-    assert!(text.contains("create:"), "{text}");
+    assert!(text.contains("serviceDefinition:"), "{text}");
 }
 
 #[test]
-fn a_missing_service_with_create_is_registered_then_created() {
+fn a_missing_service_with_a_service_definition_is_registered_then_created() {
     let mut env = environment("shop:1", None);
     let mut live = live_matching(&env, None);
     live.services.remove("worker");
-    env.services[1].create = Some(crate::spec::CreateServiceInput {
+    env.services[1].service_definition = Some(crate::spec::ServiceDefinitionFile {
         path: "service-definitions/worker.json".into(),
-        json: Default::default(),
+        definition: Default::default(),
     });
     let plan = plan(&env, None, &live).unwrap();
     assert_eq!(

@@ -128,11 +128,39 @@ impl Diagnostic {
         text: &str,
         error: &TaskDefinitionError,
     ) -> Diagnostic {
-        const HINT: &str = "a task definition is RegisterTaskDefinition input, as `aws ecs register-task-definition --cli-input-json` takes it";
+        Self::from_json_error(
+            file,
+            text,
+            error,
+            "a task definition is RegisterTaskDefinition input, as `aws ecs register-task-definition --cli-input-json` takes it",
+        )
+    }
+
+    /// A service-definition file that is not CreateService input: where and why.
+    pub fn from_service_definition_error(
+        file: &str,
+        text: &str,
+        error: &TaskDefinitionError,
+    ) -> Diagnostic {
+        Self::from_json_error(
+            file,
+            text,
+            error,
+            "a service definition is CreateService input, as `aws ecs create-service --cli-input-json` takes it, without the fields the spec sets; see docs/service-definitions.md",
+        )
+    }
+
+    /// A strictly read JSON file's error, with `about` (what the file is) as the hint.
+    fn from_json_error(
+        file: &str,
+        text: &str,
+        error: &TaskDefinitionError,
+        about: &str,
+    ) -> Diagnostic {
         let message = json_words(error.message());
         let hint = match did_you_mean_in(error.message()) {
-            Some(name) => format!("did you mean `{name}`? ({HINT})"),
-            None => HINT.to_owned(),
+            Some(name) => format!("did you mean `{name}`? ({about})"),
+            None => about.to_owned(),
         };
         Diagnostic::semantic(
             file,

@@ -79,17 +79,19 @@ pub struct Service {
     pub template_path: String,
     /// The parsed template (shared by the services that use the same file).
     pub template: std::sync::Arc<TaskDefinitionSpec>,
-    /// CreateService input, when the service may be created.
-    pub create: Option<CreateServiceInput>,
+    /// The service definition: the whole ECS service, created from it and
+    /// kept in sync with it (None: only the task definition and count are
+    /// managed, and a missing service is an error).
+    pub service_definition: Option<ServiceDefinitionFile>,
 }
 
-/// A CreateService input file (used only when the service is missing).
-#[derive(Debug, Clone)]
-pub struct CreateServiceInput {
+/// A service-definition file, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceDefinitionFile {
     /// Repo-relative path.
     pub path: String,
-    /// The JSON object, as written.
-    pub json: serde_json::Map<String, serde_json::Value>,
+    /// CreateService input without the fields the spec owns.
+    pub definition: std::sync::Arc<crate::servicedef::ServiceDefinition>,
 }
 
 /// The migration of an environment.

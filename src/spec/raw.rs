@@ -37,6 +37,11 @@ pub struct EnvironmentFile {
     #[serde(default)]
     #[schemars(extend("x-expects" = "a template path relative to the repo root", "x-example" = "`taskDefinition: task-definitions/app.json`"))]
     pub task_definition: Option<String>,
+    /// Default service definition (CreateService input JSON) for every service without its own,
+    /// relative to the repo root: the whole ECS service, created and kept in sync.
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a service-definition path relative to the repo root", "x-example" = "`serviceDefinition: service-definitions/app.json`"))]
+    pub service_definition: Option<String>,
     /// Container that runs `image` (default: the template's first container).
     #[serde(default)]
     #[schemars(extend("x-expects" = "the name of a container of the template", "x-example" = "`container: app`"))]
@@ -113,9 +118,14 @@ pub struct ServiceBlock {
     #[serde(default)]
     #[schemars(extend("x-expects" = "a mapping of variable name to value", "x-example" = "`environment: {RAILS_MAX_THREADS: \"5\"}`"))]
     pub environment: Option<IndexMap<String, ScalarString>>,
-    /// CreateService input JSON, used only when the service does not exist yet.
+    /// This service's service definition (CreateService input JSON, or describe-services
+    /// output), relative to the repo root: the whole ECS service, created and kept in sync.
     #[serde(default)]
-    #[schemars(extend("x-expects" = "a CreateService input path relative to the repo root", "x-example" = "`create: service-definitions/web.json`"))]
+    #[schemars(extend("x-expects" = "a service-definition path relative to the repo root", "x-example" = "`serviceDefinition: service-definitions/web.json`"))]
+    pub service_definition: Option<String>,
+    /// The former name of `serviceDefinition`: read only to say it was renamed.
+    #[serde(default)]
+    #[schemars(skip)]
     pub create: Option<String>,
 }
 

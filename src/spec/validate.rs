@@ -21,6 +21,8 @@ pub(super) struct Validator<'a> {
     text: &'a str,
     problems: Vec<Diagnostic>,
     templates: HashMap<String, Option<Arc<TaskDefinitionSpec>>>,
+    /// Service definitions read so far, by resolved path (None: it had a problem).
+    service_definitions: HashMap<String, Option<ServiceDefinitionFile>>,
     /// Templates whose container problem is reported (once, not per service).
     container_reported: HashSet<String>,
 }
@@ -34,6 +36,7 @@ impl<'a> Validator<'a> {
             text,
             problems: Vec::new(),
             templates: HashMap::new(),
+            service_definitions: HashMap::new(),
             container_reported: HashSet::new(),
         }
     }
@@ -290,10 +293,20 @@ impl<'a> Validator<'a> {
             }
             None => default_template.cloned(),
         };
-        let create = block
-            .create
-            .as_deref()
-            .and_then(|p| self.create_input(name, p));
+        if block.create.is_some() {
+            self.problem(
+                &["services", name, "create"],
+                "`create` was renamed to `serviceDefinition`",
+                "rename the key: the file now declares the whole service, created from it and kept in sync with it",
+            );
+        }
+        let service_definition = match (&block.service_definition, &raw.service_definition) {
+            (Some(path), _) => {
+                self.service_definition(&["services", name, "serviceDefinition"], path)
+            }
+            (None, Some(path)) => self.service_definition(&["serviceDefinition"], path),
+            (None, None) => None,
+        };
         if let Some(cmd) = &block.command
             && cmd.is_empty()
         {
@@ -324,7 +337,7 @@ impl<'a> Validator<'a> {
                 .collect(),
             template_path,
             template,
-            create,
+            service_definition,
         })
     }
 
@@ -412,50 +425,40 @@ impl<'a> Validator<'a> {
         None
     }
 
-    fn create_input(&mut self, service: &str, path: &str) -> Option<CreateServiceInput> {
-        let field = ["services", service, "create"];
+    /// The service definition at `path` (`field` names where it was given),
+    /// parsed once per file.
+    fn service_definition(&mut self, field: &[&str], path: &str) -> Option<ServiceDefinitionFile> {
         let resolved = match self.snapshot.resolve(path) {
             Ok(p) => p,
             Err(e) => {
-                self.path_problem(&field, path, &e);
+                self.path_problem(field, path, &e);
                 return None;
             }
         };
-        let text = match self.snapshot.read(&resolved) {
-            Ok(t) => t,
-            Err(e) => {
-                self.path_problem(&field, path, &e);
-                return None;
-            }
-        };
-        match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(serde_json::Value::Object(json)) => Some(CreateServiceInput {
-                path: resolved,
-                json,
-            }),
-            Ok(_) => {
-                self.problems.push(Diagnostic::semantic(
-                    &resolved,
-                    &text,
-                    Some((1, 1)),
-                    String::new(),
-                    "expected a JSON object (CreateService input)".into(),
-                    "write the input of `aws ecs create-service --cli-input-json`".into(),
-                ));
-                None
-            }
-            Err(e) => {
-                self.problems.push(Diagnostic::semantic(
-                    &resolved,
-                    &text,
-                    Some((e.line(), e.column())),
-                    String::new(),
-                    format!("invalid JSON: {e}"),
-                    String::new(),
-                ));
-                None
-            }
+        if let Some(cached) = self.service_definitions.get(&resolved) {
+            return cached.clone();
         }
+        let parsed = match self.snapshot.read(&resolved) {
+            Ok(text) => match crate::servicedef::parse_service_definition(&text) {
+                Ok(definition) => Some(ServiceDefinitionFile {
+                    path: resolved.clone(),
+                    definition: Arc::new(definition),
+                }),
+                Err(e) => {
+                    self.problems
+                        .push(Diagnostic::from_service_definition_error(
+                            &resolved, &text, &e,
+                        ));
+                    None
+                }
+            },
+            Err(e) => {
+                self.path_problem(field, path, &e);
+                None
+            }
+        };
+        self.service_definitions.insert(resolved, parsed.clone());
+        parsed
     }
 
     fn migration(&mut self, m: &raw::MigrationBlock, raw: &raw::EnvironmentFile) -> Migration {

@@ -301,18 +301,26 @@ fn path_prefix(path: &str) -> String {
 /// Parses a task definition file (register input or describe output) strictly.
 pub fn parse_task_definition(json: &str) -> Result<TaskDefinitionSpec, TaskDefinitionError> {
     let mut de = serde_json::Deserializer::from_str(json);
-    let spec: TaskDefinitionSpec =
-        serde_path_to_error::deserialize(ObjectsOnly(&mut de)).map_err(|e| {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            to_error(e.into_inner(), path)
-        })?;
+    let spec: TaskDefinitionSpec = deserialize_located(ObjectsOnly(&mut de))?;
     // Reject trailing content after the object, as serde_json::from_str does.
     de.end().map_err(|e| to_error(e, String::new()))?;
     Ok(spec)
 }
 
-fn to_error(err: serde_json::Error, path: String) -> TaskDefinitionError {
+/// Reads a `T` from `de` (a JSON deserializer, possibly wrapped), an error
+/// naming the JSON path, line and column of the problem.
+pub(crate) fn deserialize_located<'de, T: Deserialize<'de>>(
+    de: impl Deserializer<'de, Error = serde_json::Error>,
+) -> Result<T, TaskDefinitionError> {
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        to_error(e.into_inner(), path)
+    })
+}
+
+/// A serde_json error as a [`TaskDefinitionError`] at `path`.
+pub(crate) fn to_error(err: serde_json::Error, path: String) -> TaskDefinitionError {
     let (line, column) = (err.line(), err.column());
     let full = err.to_string();
     let suffix = format!(" at line {line} column {column}");
@@ -410,12 +418,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
 }
 
 /// `deserialize_with` for an optional struct field.
-fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+pub(crate) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
     Ok(Option::<Obj<T>>::deserialize(d)?.map(|Obj(t)| t))
 }
 
 /// `deserialize_with` for an optional list-of-structs field.
-fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Vec<T>>, D::Error> {
     Ok(Option::<Vec<Obj<T>>>::deserialize(d)?.map(|v| v.into_iter().map(|Obj(t)| t).collect()))

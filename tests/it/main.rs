@@ -18,6 +18,7 @@ mod notify;
 mod plan;
 mod preflight;
 mod replicas;
+mod service_definition;
 mod support;
 mod taskdefs;
 mod ui;

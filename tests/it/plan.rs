@@ -223,7 +223,7 @@ fn a_missing_cluster_is_a_clear_error() {
 }
 
 #[test]
-fn a_missing_service_without_create_is_a_clear_error() {
+fn a_missing_service_without_a_service_definition_is_a_clear_error() {
     let fx = Fixture::new("nosvc");
     fx.seed(Some("20261101000000"), |seed| {
         seed["services"]
@@ -243,23 +243,23 @@ fn a_missing_service_without_create_is_a_clear_error() {
     );
     assert!(
         run.stderr
-            .contains("hint: create it in ECS, or add `create:"),
+            .contains("hint: create it in ECS, or add `serviceDefinition:"),
         "{}",
         run.stderr
     );
 }
 
 #[test]
-fn a_missing_service_with_create_plans_its_creation() {
+fn a_missing_service_with_a_service_definition_plans_its_creation() {
     let fx = Fixture::new("create");
     fx.write(
         "service-definitions/worker.json",
-        r#"{"serviceName": "worker", "launchType": "FARGATE"}"#,
+        r#"{"launchType": "FARGATE"}"#,
     );
     fx.edit_spec(|t| {
         t.replace(
             "    command: [bundle, exec, sidekiq]\n",
-            "    command: [bundle, exec, sidekiq]\n    create: service-definitions/worker.json\n",
+            "    command: [bundle, exec, sidekiq]\n    serviceDefinition: service-definitions/worker.json\n",
         )
     });
     fx.seed(Some("20261101000000"), |seed| {

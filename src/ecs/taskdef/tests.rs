@@ -19,7 +19,8 @@ const READ_ONLY: [&str; 9] = [
     "deleteRequestedAt",
 ];
 
-fn client() -> aws_sdk_ecs::Client {
+/// An SDK client for building requests (never sent).
+pub(crate) fn client() -> aws_sdk_ecs::Client {
     let conf = aws_sdk_ecs::Config::builder()
         .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
         .region(aws_sdk_ecs::config::Region::new("eu-west-1"))
@@ -178,24 +179,23 @@ fn register_request_carries_every_field() {
     assert_eq!(tags[0].value(), Some("platform"));
     // No input field, however deeply nested, is left unset: the model
     // covers all of RegisterTaskDefinition.
-    let unset_in = |req: &RegisterTaskDefinitionFluentBuilder| -> Vec<String> {
-        let input = format!("{:#?}", req.as_input());
-        input
-            .lines()
-            .filter(|l| l.ends_with(": None,"))
-            .map(|l| l.trim().to_owned())
-            .collect()
-    };
-    assert!(
-        unset_in(&req).is_empty(),
-        "unset in request: {:#?}",
-        unset_in(&req)
-    );
+    let unset = unset_in(req.as_input());
+    assert!(unset.is_empty(), "unset in request: {unset:#?}");
 
     // The check itself sees nested gaps.
     let json = ALL_FIELDS.replacen("\"swappiness\": 10", "\"swappiness\": null", 1);
     let req = register_request(&client(), &parse_task_definition(&json).unwrap()).unwrap();
-    assert_eq!(unset_in(&req), ["swappiness: None,"]);
+    assert_eq!(unset_in(req.as_input()), ["swappiness: None,"]);
+}
+
+/// The fields an SDK value (a request's input, say) leaves unset, however
+/// deeply nested: the `name: None,` lines of its pretty `Debug`.
+pub(crate) fn unset_in(value: &impl std::fmt::Debug) -> Vec<String> {
+    format!("{value:#?}")
+        .lines()
+        .filter(|l| l.ends_with(": None,"))
+        .map(|l| l.trim().to_owned())
+        .collect()
 }
 
 #[test]
