@@ -223,6 +223,8 @@ def test_config_get_set_per_key_and_validation() -> None:
     assert cfg == {
         "taskRunSeconds": 1.0,
         "rolloutSeconds": 1.0,
+        "stageSeconds": 0.1,
+        "minuteSeconds": 0.1,
         "crashingImageMarkers": ["crash"],
         "oomImageMarkers": ["oom"],
         "unpullableImageMarkers": ["unpushed", "missing"],
@@ -235,6 +237,10 @@ def test_config_get_set_per_key_and_validation() -> None:
     assert status == 400 and "rolloutSeconds" in body["error"]
     status, _, body = http("POST", "/_deckhand/config", {"bogus": 1})
     assert status == 400
+    out = admin("POST", "/config", {"accessKey": key, "stageSeconds": 0.25, "minuteSeconds": 0.02})
+    assert out["stageSeconds"] == 0.25 and out["minuteSeconds"] == 0.02
+    status, _, body = http("POST", "/_deckhand/config", {"accessKey": key, "minuteSeconds": -1})
+    assert status == 400 and "minuteSeconds" in body["error"]
     out = admin("POST", "/config", {"accessKey": key, "oomImageMarkers": ["bloat"], "unpullableImageMarkers": []})
     assert out["oomImageMarkers"] == ["bloat"] and out["unpullableImageMarkers"] == []
     status, _, body = http("POST", "/_deckhand/config", {"accessKey": key, "oomImageMarkers": "oom"})
@@ -358,9 +364,13 @@ def test_unimplemented_operation_is_a_fast_400() -> None:
     key = new_key()
     ecs = client("ecs", key)
     expect_client_error(
-        lambda: ecs.list_service_deployments(service="web", cluster="c"), "UnsupportedFeatureException", 400
+        lambda: ecs.continue_service_deployment(
+            serviceDeploymentArn="arn:aws:ecs:us-east-1:123456789012:x", hookId="h", action="CONTINUE"
+        ),
+        "UnsupportedFeatureException",
+        400,
     )
-    assert [(c["operation"], c["status"]) for c in calls(key)] == [("ListServiceDeployments", 400)]
+    assert [(c["operation"], c["status"]) for c in calls(key)] == [("ContinueServiceDeployment", 400)]
 
 
 def test_seed_creates_environment_without_logging() -> None:
@@ -454,6 +464,7 @@ def test_create_service_keeps_deployment_configuration_and_rejects_duplicates() 
         "deploymentCircuitBreaker": {"enable": True, "rollback": False},
         "maximumPercent": 200,
         "minimumHealthyPercent": 50,
+        "strategy": "ROLLING",
     }, svc["deploymentConfiguration"]
     d = describe(ecs, cluster, "a")
     assert d["deploymentConfiguration"]["minimumHealthyPercent"] == 50
@@ -485,6 +496,7 @@ def test_create_service_keeps_deployment_configuration_and_rejects_duplicates() 
         "deploymentCircuitBreaker": {"enable": False, "rollback": False},
         "maximumPercent": 200,
         "minimumHealthyPercent": 100,
+        "strategy": "ROLLING",
     }
     assert b["runningCount"] == 0 and b["deployments"][0]["rolloutState"] == "COMPLETED"
 
@@ -1623,6 +1635,895 @@ def test_taskdef_registration_stamp_and_compatibilities() -> None:
     )[1]["compatibilities"] == ["EC2", "FARGATE", "MANAGED_INSTANCES"]
     sc = [{**c[0], "portMappings": [{"containerPort": 80, "name": "http", "appProtocol": "http"}]}]
     assert register_td(ecs, **ec2_td("compat", sc, networkMode="bridge"))[1]["compatibilities"] == ["EC2"]
+
+
+# ---------------------------------------------------------------------------
+# services: every CreateService / UpdateService field, service deployments,
+# BLUE_GREEN / LINEAR / CANARY
+# ---------------------------------------------------------------------------
+
+ACCOUNT = "123456789012"
+SLR = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+TG = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:targetgroup"
+LISTENER_RULE = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:listener-rule/app/shop/0123456789abcdef"
+LAMBDA = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function"
+TERMINAL = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
+STAGE_ORDER = [
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
+]
+
+
+def ecs_raw(key: str, operation: str, body: dict[str, Any]) -> tuple[int, Any]:
+    """An ECS request as the SDKs send it, without the SDK's own checks (timestamps with
+    fractions of a second, members the operation does not have)."""
+    status, _, parsed = http(
+        "POST",
+        "/",
+        body,
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": f"AmazonEC2ContainerServiceV20141113.{operation}",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/ecs/aws4_request, "
+            "SignedHeaders=host, Signature=0",
+        },
+    )
+    return status, parsed
+
+
+def network(seeded: dict[str, Any]) -> dict[str, Any]:
+    return {"awsvpcConfiguration": {"subnets": seeded["subnets"], "securityGroups": seeded["securityGroups"]}}
+
+
+def strategy_service(
+    name: str, strategy: str, bake: int = 1, rollback: bool = True, **deployment: Any
+) -> dict[str, Any]:
+    """A seeded web service with a load balancer and this deployment strategy."""
+    svc = web_service(name, rollback=rollback)
+    svc["deploymentConfiguration"].update(strategy=strategy, bakeTimeInMinutes=bake, **deployment)
+    svc["loadBalancers"] = [
+        {
+            "targetGroupArn": f"{TG}/{name}-blue/0123456789abcdef",
+            "containerName": name,
+            "containerPort": 80,
+            "advancedConfiguration": {
+                "alternateTargetGroupArn": f"{TG}/{name}-green/0123456789abcdef",
+                "productionListenerRule": f"{LISTENER_RULE}/1",
+                "testListenerRule": f"{LISTENER_RULE}/2",
+                "roleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-infrastructure",
+            },
+        }
+    ]
+    return svc
+
+
+def current_deployment_arn(ecs: Any, cluster: str, name: str) -> str:
+    arn = describe(ecs, cluster, name)["currentServiceDeployment"]
+    assert arn.startswith(f"arn:aws:ecs:us-east-1:{ACCOUNT}:service-deployment/{cluster}/{name}/"), arn
+    return str(arn)
+
+
+def describe_sd(ecs: Any, arn: str) -> dict[str, Any]:
+    out = ecs.describe_service_deployments(serviceDeploymentArns=[arn])
+    assert out["failures"] == [], out["failures"]
+    return dict(out["serviceDeployments"][0])
+
+
+def watch_sds(
+    ecs: Any, arns: list[str], timeout: float = 30.0, until: Callable[[dict[str, Any]], bool] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Poll DescribeServiceDeployments for all `arns` in one call each time (as fast as
+    the server answers) until each is in a terminal status (or `until` holds for one);
+    every deployment's responses, in order."""
+    seen: dict[str, list[dict[str, Any]]] = {arn: [] for arn in arns}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = ecs.describe_service_deployments(serviceDeploymentArns=arns)
+        assert out["failures"] == [], out["failures"]
+        for sd in out["serviceDeployments"]:
+            seen[sd["serviceDeploymentArn"]].append(sd)
+        latest = [seen[arn][-1] for arn in arns]
+        if until is not None and any(until(sd) for sd in latest):
+            return seen
+        if all(sd["status"] in TERMINAL for sd in latest):
+            return seen
+        time.sleep(0.02)
+    raise AssertionError(f"service deployments not finished within {timeout}s: {[seen[a][-1] for a in arns]}")
+
+
+def watch_sd(
+    ecs: Any, arn: str, timeout: float = 30.0, until: Callable[[dict[str, Any]], bool] | None = None
+) -> list[dict[str, Any]]:
+    """watch_sds for one service deployment."""
+    return watch_sds(ecs, [arn], timeout, until)[arn]
+
+
+def changes(seen: list[dict[str, Any]], *fields: str) -> list[tuple[Any, ...]]:
+    """The distinct successive values of `fields` ("targetServiceRevision.x" for nested)."""
+
+    def get(sd: dict[str, Any], f: str) -> Any:
+        for part in f.split("."):
+            sd = sd.get(part) if isinstance(sd, dict) else None  # type: ignore[assignment]
+        return sd
+
+    out: list[tuple[Any, ...]] = []
+    for sd in seen:
+        value = tuple(get(sd, f) for f in fields)
+        if not out or out[-1] != value:
+            out.append(value)
+    return out
+
+
+def in_documented_order(stages: list[Any]) -> bool:
+    positions = [STAGE_ORDER.index(s) for s in stages if s is not None]
+    return positions == sorted(positions)
+
+
+def test_create_service_stores_every_field() -> None:
+    key = new_key()
+    cluster = "allf-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster)
+    ecs = client("ecs", key)
+    td = register(ecs, "allf")
+    lbs = strategy_service("allf", "BLUE_GREEN")["loadBalancers"]
+    registries = [{"registryArn": f"arn:aws:servicediscovery:us-east-1:{ACCOUNT}:service/srv-abc", "port": 80}]
+    connect = {
+        "enabled": True,
+        "namespace": "shop",
+        "services": [{"portName": "http", "clientAliases": [{"port": 80, "dnsName": "allf"}]}],
+    }
+    volumes = [
+        {
+            "name": "data",
+            "managedEBSVolume": {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/ebs", "sizeInGiB": 10, "volumeType": "gp3"},
+        }
+    ]
+    lattice = [{"roleArn": f"arn:aws:iam::{ACCOUNT}:role/lattice", "targetGroupArn": f"{TG}/l/1", "portName": "http"}]
+    hooks = [
+        {
+            "hookTargetArn": f"{LAMBDA}:admission",
+            "roleArn": f"arn:aws:iam::{ACCOUNT}:role/hooks",
+            "lifecycleStages": ["PRE_SCALE_UP"],
+            "hookDetails": {"registry": "ecr"},
+        },
+        {
+            "targetType": "PAUSE",
+            "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+            "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"},
+        },
+    ]
+    dc = {
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        "maximumPercent": 150,
+        "minimumHealthyPercent": 50,
+        "alarms": {"alarmNames": ["shop-5xx"], "enable": True, "rollback": True},
+        "strategy": "BLUE_GREEN",
+        "bakeTimeInMinutes": 5,
+        "lifecycleHooks": hooks,
+    }
+    strategy = [{"capacityProvider": "FARGATE_SPOT", "weight": 3}, {"capacityProvider": "FARGATE", "weight": 1}]
+    created = ecs.create_service(
+        cluster=cluster,
+        serviceName="allf",
+        taskDefinition=td,
+        desiredCount=2,
+        loadBalancers=lbs,
+        serviceRegistries=registries,
+        capacityProviderStrategy=strategy,
+        platformVersion="1.4.0",
+        deploymentConfiguration=dc,
+        placementConstraints=[{"type": "distinctInstance"}],
+        placementStrategy=[{"type": "spread", "field": "attribute:ecs.availability-zone"}],
+        networkConfiguration={
+            "awsvpcConfiguration": {**network(seeded)["awsvpcConfiguration"], "assignPublicIp": "ENABLED"}
+        },
+        healthCheckGracePeriodSeconds=45,
+        schedulingStrategy="REPLICA",
+        deploymentController={"type": "ECS"},
+        tags=[{"key": "team", "value": "shop"}],
+        enableECSManagedTags=True,
+        propagateTags="SERVICE",
+        enableExecuteCommand=True,
+        serviceConnectConfiguration=connect,
+        volumeConfigurations=volumes,
+        vpcLatticeConfigurations=lattice,
+        availabilityZoneRebalancing="DISABLED",
+    )["service"]
+    svc = ecs.describe_services(cluster=cluster, services=["allf"], include=["TAGS"])["services"][0]
+    for s in (created, svc):
+        assert s["loadBalancers"] == lbs and s["serviceRegistries"] == registries
+        assert s["capacityProviderStrategy"] == strategy and "launchType" not in s
+        assert s["platformVersion"] == "1.4.0" and s["platformFamily"] == "Linux"
+        assert s["placementConstraints"] == [{"type": "distinctInstance"}]
+        assert s["placementStrategy"] == [{"type": "spread", "field": "attribute:ecs.availability-zone"}]
+        assert s["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "ENABLED"
+        assert s["healthCheckGracePeriodSeconds"] == 45 and s["schedulingStrategy"] == "REPLICA"
+        assert s["deploymentController"] == {"type": "ECS"}
+        assert s["enableECSManagedTags"] is True and s["propagateTags"] == "SERVICE"
+        assert s["enableExecuteCommand"] is True and s["availabilityZoneRebalancing"] == "DISABLED"
+        assert s["roleArn"] == SLR  # awsvpc: ECS's service-linked role
+        assert s["tags"] == [{"key": "team", "value": "shop"}]
+    got = svc["deploymentConfiguration"]
+    assert got["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert (got["maximumPercent"], got["minimumHealthyPercent"]) == (150, 50)
+    assert got["alarms"] == {"alarmNames": ["shop-5xx"], "enable": True, "rollback": True}
+    assert got["strategy"] == "BLUE_GREEN" and got["bakeTimeInMinutes"] == 5
+    # lifecycle hooks: ECS's defaults filled in (targetType, timeoutConfiguration)
+    assert got["lifecycleHooks"][0] == {
+        **hooks[0],
+        "targetType": "AWS_LAMBDA",
+        "timeoutConfiguration": {"timeoutInMinutes": 1440, "action": "ROLLBACK"},
+    }
+    assert got["lifecycleHooks"][1] == hooks[1]
+    (dep,) = svc["deployments"]
+    assert dep["capacityProviderStrategy"] == strategy and "launchType" not in dep
+    assert dep["serviceConnectConfiguration"] == connect and dep["volumeConfigurations"] == volumes
+    assert dep["vpcLatticeConfigurations"] == lattice and dep["platformVersion"] == "1.4.0"
+    # not in DescribeServices' output shape: the Service Connect/volume/lattice configuration
+    # is the deployment's; the revision has all of it
+    (rev,) = svc["currentServiceRevisions"]
+    revision = ecs.describe_service_revisions(serviceRevisionArns=[rev["arn"]])["serviceRevisions"][0]
+    assert revision["taskDefinition"] == td and revision["loadBalancers"] == lbs
+    assert revision["serviceConnectConfiguration"] == connect and revision["volumeConfigurations"] == volumes
+    assert revision["containerImages"][0]["image"] == "nginx:1.27"
+    assert revision["containerImages"][0]["imageDigest"].startswith("sha256:")
+
+
+def test_create_service_fills_ecs_defaults() -> None:
+    key = new_key()
+    cluster = "dflt-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster)
+    ecs = client("ecs", key)
+    fargate = ecs.create_service(
+        cluster=cluster,
+        serviceName="f",
+        taskDefinition=register(ecs, "dflt"),
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=network(seeded),
+    )["service"]
+    assert fargate["deploymentConfiguration"] == {
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 100,
+        "strategy": "ROLLING",
+    }
+    assert fargate["platformVersion"] == "LATEST" and fargate["launchType"] == "FARGATE"
+    assert fargate["deploymentController"] == {"type": "ECS"} and fargate["schedulingStrategy"] == "REPLICA"
+    assert fargate["propagateTags"] == "NONE" and fargate["enableECSManagedTags"] is False
+    assert fargate["enableExecuteCommand"] is False and fargate["availabilityZoneRebalancing"] == "ENABLED"
+    assert fargate["placementConstraints"] == [] and fargate["placementStrategy"] == []
+    assert fargate["loadBalancers"] == [] and fargate["serviceRegistries"] == []
+    assert fargate["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
+    assert fargate["roleArn"] == SLR and "healthCheckGracePeriodSeconds" not in fargate
+    # EC2, bridge network: no platform version, no service-linked role; a role name -> its ARN
+    bridge = ecs.register_task_definition(
+        family="dflt-ec2", containerDefinitions=[{"name": "a", "image": "nginx", "memory": 128}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    ec2 = ecs.create_service(cluster=cluster, serviceName="e", taskDefinition=bridge, desiredCount=0)["service"]
+    assert ec2["launchType"] == "EC2" and "platformVersion" not in ec2 and "roleArn" not in ec2
+    assert "networkConfiguration" not in ec2
+    clb = [{"loadBalancerName": "classic", "containerName": "a", "containerPort": 80}]
+    for role, arn in (
+        ("ecsServiceRole", f"arn:aws:iam::{ACCOUNT}:role/ecsServiceRole"),
+        ("/service-role/lb", f"arn:aws:iam::{ACCOUNT}:role/service-role/lb"),
+        (f"arn:aws:iam::{ACCOUNT}:role/x", f"arn:aws:iam::{ACCOUNT}:role/x"),
+    ):
+        name = "r" + uuid.uuid4().hex[:4]
+        s = ecs.create_service(
+            cluster=cluster, serviceName=name, taskDefinition=bridge, desiredCount=0, loadBalancers=clb, role=role
+        )["service"]
+        assert s["roleArn"] == arn
+    # strategy-specific defaults
+    for strategy, block, defaults in (
+        ("LINEAR", "linearConfiguration", {"stepPercent": 10.0, "stepBakeTimeInMinutes": 6}),
+        ("CANARY", "canaryConfiguration", {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": 10}),
+    ):
+        s = ecs.create_service(
+            cluster=cluster,
+            serviceName=strategy.lower(),
+            taskDefinition=bridge,
+            desiredCount=0,
+            deploymentConfiguration={"strategy": strategy, "bakeTimeInMinutes": 3},
+        )["service"]
+        assert s["deploymentConfiguration"][block] == defaults, s["deploymentConfiguration"]
+    daemon = ecs.create_service(cluster=cluster, serviceName="d", taskDefinition=bridge, schedulingStrategy="DAEMON")[
+        "service"
+    ]
+    assert daemon["deploymentConfiguration"] == {"maximumPercent": 100, "minimumHealthyPercent": 0}
+
+
+def test_create_service_refusals_and_client_token() -> None:
+    key = new_key()
+    cluster = "cref-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster)
+    ecs = client("ecs", key)
+    td = register(ecs, "cref")
+    base = {"cluster": cluster, "taskDefinition": td, "desiredCount": 1, "networkConfiguration": network(seeded)}
+
+    def refused(message: str, **params: Any) -> None:
+        exc = expect_client_error(
+            lambda: ecs.create_service(**{**base, "serviceName": "x", **params}), "InvalidParameterException", 400
+        )
+        assert message in exc.response["Error"]["Message"], exc.response["Error"]
+
+    refused(
+        "Specifying both a launch type and capacity provider strategy is not supported",
+        launchType="FARGATE",
+        capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
+    )
+    refused(
+        "The platform version must be null when specifying an EC2 launch type.",
+        launchType="EC2",
+        platformVersion="1.4.0",
+    )
+    refused(
+        "You cannot specify an IAM role for services that require a service linked role.",
+        launchType="FARGATE",
+        role="r",
+    )
+    refused(
+        "linearConfiguration is only valid",
+        launchType="FARGATE",
+        deploymentConfiguration={"linearConfiguration": {"stepPercent": 20.0}},
+    )
+    refused(
+        "stepPercent",
+        launchType="FARGATE",
+        deploymentConfiguration={"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 2.0}},
+    )
+    refused(
+        "bakeTimeInMinutes",
+        launchType="FARGATE",
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1441},
+    )
+    refused(
+        "PAUSE hooks cannot be configured at the TEST_TRAFFIC_SHIFT stage",
+        launchType="FARGATE",
+        deploymentConfiguration={
+            "strategy": "BLUE_GREEN",
+            "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["TEST_TRAFFIC_SHIFT"]}],
+        },
+    )
+    refused(
+        "hookTargetArn",
+        launchType="FARGATE",
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "lifecycleHooks": [{"lifecycleStages": ["PRE_SCALE_UP"]}]},
+    )
+    assert ecs.list_services(cluster=cluster)["serviceArns"] == []
+    # the same clientToken again is the same service; another token is a duplicate
+    first = ecs.create_service(**base, serviceName="tok", launchType="FARGATE", clientToken="t-1")["service"]
+    again = ecs.create_service(**base, serviceName="tok", launchType="FARGATE", clientToken="t-1")["service"]
+    assert again["serviceArn"] == first["serviceArn"] and again["createdAt"] == first["createdAt"]
+    expect_client_error(
+        lambda: ecs.create_service(**base, serviceName="tok", launchType="FARGATE", clientToken="t-2"),
+        "InvalidParameterException",
+    )
+
+
+def test_service_tags_are_listed_and_included() -> None:
+    key = new_key()
+    cluster = "tags-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [web_service("web")])
+    ecs = client("ecs", key)
+    arn = seeded["services"]["web"]["serviceArn"]
+    assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "shop"}]
+    assert "tags" not in describe(ecs, cluster, "web")
+    with_tags = ecs.describe_services(cluster=cluster, services=["web"], include=["TAGS"])["services"][0]
+    assert with_tags["tags"] == [{"key": "team", "value": "shop"}]
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "env", "value": "staging"}])
+    tags = {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
+    assert tags == {"team": "shop", "env": "staging"}
+
+
+def test_update_service_applies_every_field_with_one_deployment() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "upd-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [web_service("web", desired=2)])
+    ecs = client("ecs", key)
+    before = describe(ecs, cluster, "web")
+    first_sd = before["currentServiceDeployment"]
+    # fields that start no deployment
+    updated = ecs.update_service(
+        cluster=cluster,
+        service="web",
+        healthCheckGracePeriodSeconds=60,
+        enableExecuteCommand=True,
+        enableECSManagedTags=True,
+        propagateTags="TASK_DEFINITION",
+        placementStrategy=[{"type": "spread", "field": "attribute:ecs.availability-zone"}],
+        availabilityZoneRebalancing="DISABLED",
+        deploymentConfiguration={"maximumPercent": 150},
+        networkConfiguration={
+            "awsvpcConfiguration": {**network(seeded)["awsvpcConfiguration"], "assignPublicIp": "DISABLED"}
+        },
+        taskDefinition=seeded["services"]["web"]["taskDefinitionArn"],
+    )["service"]
+    svc = describe(ecs, cluster, "web")
+    assert len(svc["deployments"]) == 1 and svc["currentServiceDeployment"] == first_sd
+    assert svc["healthCheckGracePeriodSeconds"] == 60 and svc["enableExecuteCommand"] is True
+    assert svc["enableECSManagedTags"] is True and svc["propagateTags"] == "TASK_DEFINITION"
+    assert svc["availabilityZoneRebalancing"] == "DISABLED"
+    assert svc["placementStrategy"] == [{"type": "spread", "field": "attribute:ecs.availability-zone"}]
+    # merged into the stored configuration
+    assert svc["deploymentConfiguration"]["maximumPercent"] == 150
+    assert svc["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert updated["healthCheckGracePeriodSeconds"] == 60
+    # task definition + count + configuration in one call: one deployment, with all of them
+    new_td = register(ecs, "web", "nginx:1.28")
+    updated = ecs.update_service(
+        cluster=cluster,
+        service="web",
+        taskDefinition=new_td,
+        desiredCount=3,
+        deploymentConfiguration={"minimumHealthyPercent": 50},
+        loadBalancers=[{"targetGroupArn": f"{TG}/web/1", "containerName": "web", "containerPort": 80}],
+    )["service"]
+    # UpdateService's answer still names the previous service deployment (ECS makes the
+    # new one after answering); DescribeServices has the new one
+    assert updated["currentServiceDeployment"] == first_sd
+    svc = describe(ecs, cluster, "web")
+    assert svc["currentServiceDeployment"] != first_sd
+    primary, old = svc["deployments"]
+    assert primary["taskDefinition"] == new_td and primary["desiredCount"] == 3 and old["status"] == "ACTIVE"
+    assert svc["desiredCount"] == 3 and svc["deploymentConfiguration"]["minimumHealthyPercent"] == 50
+    assert svc["loadBalancers"][0]["targetGroupArn"] == f"{TG}/web/1"
+    listed = ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"]
+    assert len(listed) == 2 and listed[0]["serviceDeploymentArn"] == svc["currentServiceDeployment"]
+    sd = describe_sd(ecs, svc["currentServiceDeployment"])
+    assert sd["deploymentConfiguration"]["minimumHealthyPercent"] == 50
+    assert sd["targetServiceRevision"]["requestedTaskCount"] == 3
+    # a field that triggers a deployment, changed alone: another deployment; the same value again: none
+    for params, deploys in (
+        ({"loadBalancers": [{"targetGroupArn": f"{TG}/web/2", "containerName": "web", "containerPort": 80}]}, True),
+        ({"loadBalancers": [{"targetGroupArn": f"{TG}/web/2", "containerName": "web", "containerPort": 80}]}, False),
+        ({"platformVersion": "1.4.0"}, True),
+        ({"platformVersion": "1.4.0"}, False),
+        ({"forceNewDeployment": True}, True),
+        ({"desiredCount": 1}, False),
+    ):
+        n = len(ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"])
+        ecs.update_service(cluster=cluster, service="web", **params)
+        after = len(ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"])
+        assert after == n + (1 if deploys else 0), (params, n, after)
+    assert describe(ecs, cluster, "web")["platformVersion"] == "1.4.0"
+
+
+def test_update_service_refuses_what_it_cannot_change() -> None:
+    key = new_key()
+    cluster = "uref-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web")])
+    ecs = client("ecs", key)
+    before = describe(ecs, cluster, "web")
+    # UpdateService has no launchType / schedulingStrategy / role / tags: the SDKs cannot
+    # send them, and a raw request's members the operation lacks change nothing
+    for field, value in (("launchType", "EC2"), ("schedulingStrategy", "DAEMON"), ("role", "r"), ("tags", [])):
+        status, body = ecs_raw(key, "UpdateService", {"cluster": cluster, "service": "web", field: value})
+        assert status == 200, body
+    unchanged = ecs.describe_services(cluster=cluster, services=["web"], include=["TAGS"])["services"][0]
+    assert unchanged["launchType"] == "FARGATE" and unchanged["schedulingStrategy"] == "REPLICA"
+    assert unchanged["roleArn"] == SLR and unchanged["tags"] == [{"key": "team", "value": "shop"}]
+    assert len(unchanged["deployments"]) == 1
+    exc = expect_client_error(
+        lambda: ecs.update_service(
+            cluster=cluster,
+            service="web",
+            desiredCount=5,
+            deploymentConfiguration={"canaryConfiguration": {"canaryPercent": 10.0}},
+        ),
+        "InvalidParameterException",
+    )
+    assert "canaryConfiguration is only valid" in exc.response["Error"]["Message"]
+    after = describe(ecs, cluster, "web")
+    assert after["desiredCount"] == before["desiredCount"] and after["launchType"] == "FARGATE"
+    assert after["deploymentConfiguration"] == before["deploymentConfiguration"]
+    # CODE_DEPLOY and EXTERNAL services: only what their controller lets UpdateService change
+    bridge = ecs.register_task_definition(
+        family="uref-ec2", containerDefinitions=[{"name": "a", "image": "nginx", "memory": 128}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    for controller in ("CODE_DEPLOY", "EXTERNAL"):
+        name = controller.lower().replace("_", "")
+        ecs.create_service(
+            cluster=cluster,
+            serviceName=name,
+            taskDefinition=bridge,
+            desiredCount=1,
+            deploymentController={"type": controller},
+        )
+        assert describe(ecs, cluster, name)["deployments"] == []
+        exc = expect_client_error(
+            lambda n=name: ecs.update_service(cluster=cluster, service=n, taskDefinition=bridge),  # type: ignore[misc]
+            "InvalidParameterException",
+        )
+        assert exc.response["Error"]["Message"].startswith(
+            f"Unable to update task definition on services with a {controller} deployment controller."
+        )
+        ecs.update_service(cluster=cluster, service=name, desiredCount=2, healthCheckGracePeriodSeconds=10)
+        assert describe(ecs, cluster, name)["desiredCount"] == 2
+    exc = expect_client_error(
+        lambda: ecs.update_service(
+            cluster=cluster,
+            service="codedeploy",
+            deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": False}},
+        ),
+        "InvalidParameterException",
+    )
+    # an EC2 service has no platform version
+    ecs.create_service(cluster=cluster, serviceName="ec2", taskDefinition=bridge, desiredCount=0)
+    exc = expect_client_error(
+        lambda: ecs.update_service(cluster=cluster, service="ec2", platformVersion="1.4.0"), "InvalidParameterException"
+    )
+    assert exc.response["Error"]["Message"] == "The platform version must be null when specifying an EC2 launch type."
+
+
+def test_service_deployment_rolling_success() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "sdr-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [web_service("web")])
+    ecs = client("ecs", key)
+    old_td = seeded["services"]["web"]["taskDefinitionArn"]
+    (created,) = ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"]
+    assert created["status"] == "SUCCESSFUL"
+    first = describe_sd(ecs, created["serviceDeploymentArn"])
+    assert first["sourceServiceRevisions"] == [] and first["targetServiceRevision"]["runningTaskCount"] == 2
+    new_td = register(ecs, "web", "nginx:1.28")
+    t0 = time.time()
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=new_td)
+    svc = describe(ecs, cluster, "web")
+    arn = current_deployment_arn(ecs, cluster, "web")
+    primary, old = svc["deployments"]
+    # the target revision is named by the digits of the PRIMARY's ecs-svc id (Terraform pairs them)
+    sd = describe_sd(ecs, arn)
+    assert sd["targetServiceRevision"]["arn"].endswith("/" + primary["id"].split("/")[1])
+    assert sd["sourceServiceRevisions"][0]["arn"].endswith("/" + old["id"].split("/")[1])
+    assert sd["sourceServiceRevisions"][0]["runningTaskCount"] == 2
+    assert sd["status"] in ("PENDING", "IN_PROGRESS") and "lifecycleStage" not in sd
+    assert sd["serviceArn"] == seeded["services"]["web"]["serviceArn"] and sd["clusterArn"].endswith(
+        f":cluster/{cluster}"
+    )
+    assert sd["createdAt"].timestamp() >= t0 - 1
+    assert sd["deploymentCircuitBreaker"] == {"status": "MONITORING", "failureCount": 0, "threshold": 3}
+    assert sd["alarms"] == {"status": "DISABLED"}
+    assert [r["arn"] for r in svc["currentServiceRevisions"]] == [
+        sd["targetServiceRevision"]["arn"],
+        sd["sourceServiceRevisions"][0]["arn"],
+    ]
+    seen = watch_sd(ecs, arn)
+    statuses = [s for (s,) in changes(seen, "status")]
+    assert statuses[-2:] == ["IN_PROGRESS", "SUCCESSFUL"] and set(statuses) <= {"PENDING", "IN_PROGRESS", "SUCCESSFUL"}
+    done = seen[-1]
+    assert done["finishedAt"] >= done["startedAt"] >= done["createdAt"]
+    assert done["targetServiceRevision"]["runningTaskCount"] == 2
+    assert done["sourceServiceRevisions"][0]["runningTaskCount"] == 0
+    assert done["deploymentCircuitBreaker"]["status"] == "MONITORING_COMPLETE"
+    # the legacy view agrees
+    svc = describe(ecs, cluster, "web")
+    assert svc["deployments"][0]["rolloutState"] == "COMPLETED" and len(svc["deployments"]) == 1
+    assert [r["arn"] for r in svc["currentServiceRevisions"]] == [done["targetServiceRevision"]["arn"]]
+    revisions = ecs.describe_service_revisions(
+        serviceRevisionArns=[done["targetServiceRevision"]["arn"], done["sourceServiceRevisions"][0]["arn"]]
+    )
+    assert [r["taskDefinition"] for r in revisions["serviceRevisions"]] == [new_td, old_td]
+    assert revisions["serviceRevisions"][0]["networkConfiguration"] == svc["networkConfiguration"]
+    listed = ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"]
+    assert [b["serviceDeploymentArn"] for b in listed] == [arn, created["serviceDeploymentArn"]]
+    assert listed[0]["targetServiceRevisionArn"] == done["targetServiceRevision"]["arn"]
+    assert listed[0]["status"] == "SUCCESSFUL" and "finishedAt" in listed[0]
+
+
+def test_service_deployment_circuit_breaker_rollback() -> None:
+    key = new_key()
+    fast(key, rolloutSeconds=0.5)
+    cluster = "sdcb-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [web_service("web", rollback=True)])
+    good_td = seeded["services"]["web"]["taskDefinitionArn"]
+    ecs = client("ecs", key)
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "registry/crash:1"))
+    arn = current_deployment_arn(ecs, cluster, "web")
+    first = describe_sd(ecs, arn)
+    source = first["sourceServiceRevisions"][0]["arn"]
+    seen = watch_sd(ecs, arn)
+    statuses = [s for (s,) in changes(seen, "status")]
+    assert statuses[-1] == "ROLLBACK_SUCCESSFUL", statuses
+    assert "ROLLBACK_IN_PROGRESS" in statuses and "IN_PROGRESS" in statuses
+    assert in_order(
+        statuses, ["PENDING", "IN_PROGRESS", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"]
+    )
+    done = seen[-1]
+    assert done["statusReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    assert done["rollback"]["serviceRevisionArn"] == source and done["rollback"]["startedAt"] <= done["finishedAt"]
+    assert done["rollback"]["reason"]
+    assert done["deploymentCircuitBreaker"] == {"status": "TRIGGERED", "failureCount": 3, "threshold": 3}
+    svc = describe(ecs, cluster, "web")
+    assert svc["taskDefinition"] == good_td and len(svc["deployments"]) == 1
+    assert [r["arn"] for r in svc["currentServiceRevisions"]] == [source]
+    # without rollback: the failed deployment is STOPPED
+    ecs.update_service(
+        cluster=cluster,
+        service="web",
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": False}},
+        taskDefinition=register(ecs, "web", "registry/crash:2"),
+    )
+    seen = watch_sd(ecs, current_deployment_arn(ecs, cluster, "web"))
+    done = seen[-1]
+    assert done["status"] == "STOPPED" and "stoppedAt" in done and "rollback" not in done
+    assert done["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "FAILED"
+
+
+def in_order(seen: list[str], order: list[str]) -> bool:
+    positions = [order.index(s) for s in seen]
+    return positions == sorted(positions)
+
+
+def test_stop_service_deployment_rolls_back() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "stop-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [web_service("web", enable=False, rollback=False)])
+    good_td = seeded["services"]["web"]["taskDefinitionArn"]
+    ecs = client("ecs", key)
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "crash:1"))
+    arn = current_deployment_arn(ecs, cluster, "web")
+    time.sleep(FAST * 1.2)  # no circuit breaker: it never ends by itself
+    stuck = describe_sd(ecs, arn)
+    assert stuck["status"] == "IN_PROGRESS" and stuck["deploymentCircuitBreaker"] == {"status": "DISABLED"}
+    assert ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")["serviceDeploymentArn"] == arn
+    assert describe_sd(ecs, arn)["status"] in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
+    # stopping it again while it rolls back goes on
+    assert ecs.stop_service_deployment(serviceDeploymentArn=arn)["serviceDeploymentArn"] == arn
+    done = watch_sd(ecs, arn)[-1]
+    assert done["status"] == "ROLLBACK_SUCCESSFUL" and done["rollback"]["reason"]
+    assert done["rollback"]["serviceRevisionArn"] == stuck["sourceServiceRevisions"][0]["arn"]
+    svc = describe(ecs, cluster, "web")
+    assert svc["taskDefinition"] == good_td and svc["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert len(svc["deployments"]) == 1
+    # a finished deployment cannot be stopped; an unknown one is not found; only ROLLBACK
+    expect_client_error(lambda: ecs.stop_service_deployment(serviceDeploymentArn=arn), "ConflictException", 400)
+    expect_client_error(
+        lambda: ecs.stop_service_deployment(serviceDeploymentArn=arn[:-4] + "zzzz"),
+        "ServiceDeploymentNotFoundException",
+        400,
+    )
+    expect_client_error(
+        lambda: ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ABORT"), "InvalidParameterException"
+    )
+
+
+def test_newer_deployment_stops_the_unfinished_one_and_rollback_can_fail() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "supr-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web")])
+    ecs = client("ecs", key)
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "nginx:1.28"))
+    first = current_deployment_arn(ecs, cluster, "web")
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "nginx:1.29"))
+    second = current_deployment_arn(ecs, cluster, "web")
+    stopping = describe_sd(ecs, first)
+    assert stopping["status"] in ("STOP_REQUESTED", "STOPPED"), stopping  # STOP_REQUESTED for stageSeconds
+    assert "newer service deployment" in stopping["statusReason"]
+    # stopping it with rollback now: it goes on stopping
+    assert ecs.stop_service_deployment(serviceDeploymentArn=first)["serviceDeploymentArn"] == first
+    stopped = watch_sd(ecs, first)[-1]
+    assert stopped["status"] == "STOPPED" and stopped["stoppedAt"] >= stopped["createdAt"]
+    assert len(describe_sd(ecs, second)["sourceServiceRevisions"]) == 2
+    assert watch_sd(ecs, second)[-1]["status"] == "SUCCESSFUL"
+    # the rollback's own tasks fail (its image matches a marker now): ROLLBACK_FAILED
+    fast(key, rolloutSeconds=0.4, crashingImageMarkers=["crash", "nginx:1.29"])
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "crash:3"))
+    done = watch_sd(ecs, current_deployment_arn(ecs, cluster, "web"))[-1]
+    assert done["status"] == "ROLLBACK_FAILED", done
+    assert describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "FAILED"
+
+
+def test_list_and_describe_service_deployment_parameters() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "sdl-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web")])
+    ecs = client("ecs", key)
+    for _ in range(2):
+        ecs.update_service(cluster=cluster, service="web", forceNewDeployment=True)
+    arns = [
+        b["serviceDeploymentArn"]
+        for b in ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"]
+    ]
+    assert len(arns) == 3
+    # pagination
+    page = ecs.list_service_deployments(cluster=cluster, service="web", maxResults=2)
+    assert [b["serviceDeploymentArn"] for b in page["serviceDeployments"]] == arns[:2]
+    rest = ecs.list_service_deployments(cluster=cluster, service="web", maxResults=2, nextToken=page["nextToken"])
+    assert [b["serviceDeploymentArn"] for b in rest["serviceDeployments"]] == arns[2:] and "nextToken" not in rest
+    # filters: status, createdAt
+    watch_sd(ecs, arns[1])  # the one the newest replaced: STOP_REQUESTED, then STOPPED
+    by_status = ecs.list_service_deployments(cluster=cluster, service="web", status=["STOPPED"])["serviceDeployments"]
+    assert [b["serviceDeploymentArn"] for b in by_status] == [arns[1]]
+    created = describe_sd(ecs, arns[1])["createdAt"].timestamp()  # epoch seconds with a fraction, as sent
+    for created_at, expected in (({"after": created}, arns[:1]), ({"before": created}, arns[2:])):
+        status, body = ecs_raw(
+            key, "ListServiceDeployments", {"cluster": cluster, "service": "web", "createdAt": created_at}
+        )
+        assert status == 200 and [b["serviceDeploymentArn"] for b in body["serviceDeployments"]] == expected, body
+    exc = expect_client_error(
+        lambda: ecs.list_service_deployments(
+            cluster=cluster, service="web", createdAt={"after": time.time() - 100 * 24 * 3600}
+        ),
+        "InvalidParameterException",
+    )
+    assert exc.response["Error"]["Message"] == "Before and After time filter must be within the last 3 months"
+    expect_client_error(
+        lambda: ecs.list_service_deployments(cluster=cluster, service="web", maxResults=101),
+        "InvalidParameterException",
+    )
+    expect_client_error(
+        lambda: ecs.list_service_deployments(cluster=cluster, service="nope"), "ServiceNotFoundException"
+    )
+    expect_client_error(lambda: ecs.list_service_deployments(cluster="nope", service="web"), "ClusterNotFoundException")
+    # describe: request order, unknown ones as failures, at most 20
+    missing = arns[0][:-3] + "xyz"
+    out = ecs.describe_service_deployments(serviceDeploymentArns=[arns[2], missing, arns[0]])
+    assert [d["serviceDeploymentArn"] for d in out["serviceDeployments"]] == [arns[2], arns[0]]
+    assert out["failures"] == [{"arn": missing, "reason": "MISSING"}]
+    expect_client_error(
+        lambda: ecs.describe_service_deployments(serviceDeploymentArns=arns * 7), "InvalidParameterException", 400
+    )
+    rev = describe_sd(ecs, arns[0])["targetServiceRevision"]["arn"]
+    out = ecs.describe_service_revisions(serviceRevisionArns=[rev, rev[:-2] + "00"])
+    assert len(out["serviceRevisions"]) == 1 and out["failures"][0]["reason"] == "MISSING"
+    # a deleted service's deployments are gone
+    ecs.update_service(cluster=cluster, service="web", desiredCount=0)
+    ecs.delete_service(cluster=cluster, service="web", force=True)
+    assert ecs.describe_service_deployments(serviceDeploymentArns=[arns[0]])["failures"][0]["reason"] == "MISSING"
+
+
+def test_blue_green_walks_the_lifecycle_stages_and_bakes() -> None:
+    key = new_key()
+    fast(key, rolloutSeconds=0.6, stageSeconds=0.3, minuteSeconds=0.2)
+    cluster = "bg-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [strategy_service("web", "BLUE_GREEN", bake=4)])
+    ecs = client("ecs", key)
+    new_td = register(ecs, "web", "nginx:1.28")
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=new_td)
+    arn = current_deployment_arn(ecs, cluster, "web")
+    running_during_bake: list[int] = []
+
+    def bake(sd: dict[str, Any]) -> bool:
+        if sd.get("lifecycleStage") == "BAKE_TIME" and not running_during_bake:
+            running_during_bake.append(describe(ecs, cluster, "web")["runningCount"])
+        return False
+
+    seen = watch_sd(ecs, arn, until=bake)
+    stages = [s for (s,) in changes(seen, "lifecycleStage")]
+    assert stages[0] is None and stages[1:] == STAGE_ORDER[1:], stages  # no RECONCILE_SERVICE: one revision ran
+    assert [s for (s,) in changes(seen, "status")] == ["PENDING", "IN_PROGRESS", "SUCCESSFUL"]
+    # the requested weights of the green (target) revision
+    weights = changes(
+        [s for s in seen if s["status"] == "IN_PROGRESS"],
+        "lifecycleStage",
+        "targetServiceRevision.requestedTestTrafficWeight",
+        "targetServiceRevision.requestedProductionTrafficWeight",
+    )
+    assert ("POST_SCALE_UP", 0.0, 0.0) in weights and ("POST_TEST_TRAFFIC_SHIFT", 100.0, 0.0) in weights
+    assert ("BAKE_TIME", 100.0, 100.0) in weights
+    in_bake = [s for s in seen if s.get("lifecycleStage") == "BAKE_TIME"]
+    assert in_bake[0]["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"] == 0.0
+    # both revisions run during the bake time; 4 minutes x 0.2 s
+    assert running_during_bake == [4]
+    bake_seconds = (in_bake[-1]["updatedAt"] - in_bake[0]["updatedAt"]).total_seconds()
+    assert bake_seconds == 0.0  # updatedAt = the stage's start while in it
+    times = [(s.get("lifecycleStage"), s["updatedAt"].timestamp()) for s in seen]
+    starts: dict[str | None, float] = {}
+    for stage, t in times:
+        starts.setdefault(stage, t)
+    assert 0.75 <= starts["CLEAN_UP"] - starts["BAKE_TIME"] <= 0.85, starts
+    svc = describe(ecs, cluster, "web")
+    assert svc["taskDefinition"] == new_td and len(svc["deployments"]) == 1 and svc["runningCount"] == 2
+    assert svc["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert seeded["services"]["web"]["taskDefinitionArn"] != new_td
+
+
+def test_linear_and_canary_shift_traffic_in_steps() -> None:
+    key = new_key()
+    fast(key, rolloutSeconds=0.4, stageSeconds=0.2, minuteSeconds=0.1)
+    cluster = "lc-" + uuid.uuid4().hex[:6]
+    seed_env(
+        cluster,
+        [
+            strategy_service(
+                "lin", "LINEAR", bake=0, linearConfiguration={"stepPercent": 25.0, "stepBakeTimeInMinutes": 3}
+            ),
+            strategy_service(
+                "can", "CANARY", bake=0, canaryConfiguration={"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 3}
+            ),
+        ],
+    )
+    ecs = client("ecs", key)
+    for name in ("lin", "can"):
+        ecs.update_service(cluster=cluster, service=name, taskDefinition=register(ecs, name, "nginx:1.28"))
+    lin, can = (current_deployment_arn(ecs, cluster, n) for n in ("lin", "can"))
+    watched = watch_sds(ecs, [lin, can])  # both in each DescribeServiceDeployments call
+    for arn, expected in ((lin, [25.0, 50.0, 75.0, 100.0]), (can, [20.0, 100.0])):
+        seen = watched[arn]
+        assert seen[-1]["status"] == "SUCCESSFUL"
+        shifts = changes(
+            [s for s in seen if s.get("lifecycleStage") == "PRODUCTION_TRAFFIC_SHIFT"],
+            "targetServiceRevision.requestedProductionTrafficWeight",
+        )
+        assert [w for (w,) in shifts] == expected, shifts
+        stages = [s for (s,) in changes(seen, "lifecycleStage")]
+        assert in_documented_order(stages) and "BAKE_TIME" not in stages  # a bake time of 0
+        shift = next(s for s in seen if s.get("lifecycleStage") == "PRODUCTION_TRAFFIC_SHIFT")
+        assert shift["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"] == 100.0 - expected[0]
+
+
+def test_blue_green_failing_image_rolls_back_and_stop_during_bake() -> None:
+    key = new_key()
+    fast(key, rolloutSeconds=0.5, stageSeconds=0.1, minuteSeconds=0.5)
+    cluster = "bgf-" + uuid.uuid4().hex[:6]
+    seeded = seed_env(cluster, [strategy_service("web", "BLUE_GREEN", bake=10)])
+    good_td = seeded["services"]["web"]["taskDefinitionArn"]
+    ecs = client("ecs", key)
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "registry/crash:1"))
+    arn = current_deployment_arn(ecs, cluster, "web")
+    seen = watch_sd(ecs, arn)
+    done = seen[-1]
+    assert done["status"] == "ROLLBACK_SUCCESSFUL" and done["lifecycleStage"] == "SCALE_UP", done
+    assert in_order(
+        [s for (s,) in changes(seen, "status")],
+        ["PENDING", "IN_PROGRESS", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"],
+    )
+    assert done["targetServiceRevision"]["requestedProductionTrafficWeight"] == 0.0
+    assert done["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    svc = describe(ecs, cluster, "web")
+    assert svc["taskDefinition"] == good_td and len(svc["deployments"]) == 1
+    assert svc["deployments"][0]["status"] == "PRIMARY" and svc["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert any("rolling back to deployment" in e["message"] for e in svc["events"])
+    assert len(ecs.list_tasks(cluster=cluster, serviceName="web", desiredStatus="STOPPED")["taskArns"]) == 3
+    # a good deployment stopped during its bake time: back to blue at once
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "nginx:1.28"))
+    arn = current_deployment_arn(ecs, cluster, "web")
+    watch_sd(ecs, arn, until=lambda sd: sd.get("lifecycleStage") == "BAKE_TIME")
+    assert describe(ecs, cluster, "web")["runningCount"] == 4
+    ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+    done = watch_sd(ecs, arn, timeout=5)[-1]
+    assert done["status"] == "ROLLBACK_SUCCESSFUL" and done["lifecycleStage"] == "BAKE_TIME"
+    svc = describe(ecs, cluster, "web")
+    assert svc["taskDefinition"] == good_td and svc["runningCount"] == 2 and len(svc["deployments"]) == 1
+
+
+def test_reconcile_stage_when_two_revisions_run() -> None:
+    key = new_key()
+    fast(key, stageSeconds=0.15, minuteSeconds=0.01)
+    cluster = "rec-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web")])
+    ecs = client("ecs", key)
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "nginx:1.28"))
+    rolling = current_deployment_arn(ecs, cluster, "web")
+    # switch to BLUE_GREEN while the rolling deployment still runs: one call, one deployment
+    ecs.update_service(
+        cluster=cluster,
+        service="web",
+        taskDefinition=register(ecs, "web", "nginx:1.29"),
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1},
+    )
+    arn = current_deployment_arn(ecs, cluster, "web")
+    assert describe_sd(ecs, rolling)["status"] in ("STOP_REQUESTED", "STOPPED")
+    seen = watch_sd(ecs, arn)
+    stages = [s for (s,) in changes(seen, "lifecycleStage")]
+    assert stages[:3] == [None, "RECONCILE_SERVICE", "PRE_SCALE_UP"] and in_documented_order(stages), stages
+    assert seen[-1]["status"] == "SUCCESSFUL" and seen[-1]["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+    assert len(ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"]) == 3
 
 
 @pytest.mark.run_last  # wipes the shared server

@@ -197,7 +197,7 @@ impl fmt::Display for TextReport<'_> {
         }
         for diff in &plan.diffs {
             writeln!(f)?;
-            writeln!(f, "Task definition of {}:", diff.service)?;
+            writeln!(f, "{} of {}:", diff.kind.title(), diff.service)?;
             for line in diff.unified.lines() {
                 if self.color {
                     let code = match line.chars().next() {
@@ -268,7 +268,8 @@ impl fmt::Display for MarkdownReport<'_> {
             writeln!(f)?;
             writeln!(
                 f,
-                "<details><summary>Task definition of <code>{}</code></summary>",
+                "<details><summary>{} of <code>{}</code></summary>",
+                diff.kind.title(),
                 diff.service
             )?;
             writeln!(f)?;

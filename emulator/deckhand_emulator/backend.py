@@ -5,10 +5,13 @@ ECS behaviour supplied, and why moto 5.2.5 needs it:
   (common for Fargate; moto adds None and answers 500), and do not reserve dynamic host
   ports (`hostPort: 0`, bridge mode), which ECS assigns from the ephemeral range.
 - DescribeServices takes at most 10 services (moto has no limit).
-- CreateService on a name whose service is still ACTIVE fails (moto replaces it).
-- UpdateService starts a deployment for a new task definition, forceNewDeployment or a
-  new networkConfiguration, and scales over time for desiredCount alone (moto swaps
-  the deployment at once); see deployments.py.
+- CreateService on a name whose service is still ACTIVE fails (moto replaces it),
+  unless it repeats that service's clientToken (ECS's idempotency: the same service).
+- UpdateService refuses what it cannot change (service_config.validate_update), applies
+  every field it has, starts one deployment when a field that triggers one changed
+  (or forceNewDeployment) and scales over time for desiredCount alone (moto swaps the
+  deployment at once); see deployments.py.
+- The services' deployments for the service-deployment operations (responses.py).
 RegisterTaskDefinition / DescribeTaskDefinition: see taskdefs.py.
 """
 
@@ -16,11 +19,14 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from botocore import xform_name
 from moto.ecs import models as ecs_models
-from moto.ecs.exceptions import EcsClientException, ECSException, InvalidParameterException
+from moto.ecs.exceptions import ECSException, InvalidParameterException
 
+from . import service_config as sc
 from .deployments import DeckhandService
-from .util import container_defs, deep_merge
+from .service_deployments import ServiceDeployment, arn_parts
+from .util import container_defs
 
 Backend = ecs_models.EC2ContainerServiceBackend
 
@@ -70,46 +76,53 @@ def create_service(self: Backend, cluster_str: str, service_name: str, *args: An
     return _orig_create_service(self, cluster_str, service_name, *args, **kwargs)
 
 
-def update_service(self: Backend, props: dict[str, Any]) -> DeckhandService:
-    """UpdateService with deployments: a different task definition (resolved to its
-    ARN), forceNewDeployment or a new networkConfiguration starts a deployment;
-    desiredCount alone scales over time. Other fields are stored as given."""
-    props = dict(props)
-    cluster_str = props.pop("cluster", None) or "default"
-    service_str = props.pop("service")
-    td_str = props.pop("task_definition", None)
-    force = bool(props.pop("force_new_deployment", False))
-    desired = props.pop("desired_count", None)
-    dep_conf = props.pop("deployment_configuration", None)
-    net_conf = props.pop("network_configuration", None)
+def same_client_token(self: Backend, cluster_str: str, service_name: str, token: str | None) -> DeckhandService | None:
+    """The ACTIVE service a repeated CreateService (same clientToken) refers to."""
+    if not token:
+        return None
+    cluster = self._get_cluster(cluster_str)
+    existing = self.services.get(f"{cluster.name}:{service_name}")
+    if isinstance(existing, DeckhandService) and existing.status == "ACTIVE" and existing.client_token == token:
+        return existing
+    return None
 
+
+# snake_case (as moto's responses hand the parameters over) -> the API's names.
+_API_NAMES = {xform_name(name): name for name in sc.CREATE_SERVICE_FIELDS | sc.UPDATE_SERVICE_FIELDS}
+
+
+def update_service(self: Backend, props: dict[str, Any]) -> DeckhandService:
+    """UpdateService as ECS does it (service_config.py, deployments.py): refuses what it
+    cannot change, applies every field, starts one deployment when one is due."""
+    params = {_API_NAMES.get(k, k): v for k, v in props.items()}
+    cluster_str = params.pop("cluster", None) or "default"
+    service_str = params.pop("service")
     cluster = self._get_cluster(cluster_str)
     service = cast(DeckhandService, self._get_service(cluster_str, service_str.split("/")[-1]))
     if service.status != "ACTIVE":
         raise ECSException("ServiceNotActiveException", "Service was not ACTIVE.")
-
-    new_td_arn = None
-    if td_str:
-        td = self.describe_task_definition(td_str)
-        if td.status != "ACTIVE":
-            raise EcsClientException(f"TaskDefinition is inactive ({td.arn}).")
-        new_td_arn = td.arn
-    if dep_conf is not None:
-        service.deployment_configuration = deep_merge(service.deployment_configuration, dep_conf)
-    network_changed = False
-    if net_conf is not None:
-        net_conf = service._validate_network(net_conf)
-        network_changed = net_conf != service.network_configuration
-        service.network_configuration = net_conf
-    for key, value in props.items():
-        if value is not None:
-            setattr(service, key, value)
-
-    if desired is not None:
-        service.desired_count = int(desired)
-    if (new_td_arn and new_td_arn != service.task_definition) or force or network_changed:
-        service.dh_start_deployment(new_td_arn or service.task_definition)
-    elif desired is not None:
-        service.dh_scale(int(desired))
+    sc.validate_update(params, sc.controller_type(service.deployment_controller), service.launch_type)
+    service.dh_update(params)
     self.update_cluster_resources(cluster, 0)
     return service
+
+
+def find_service(self: Backend, cluster_name: str, service_name: str) -> DeckhandService | None:
+    """An ACTIVE service by cluster and service name (no error when missing)."""
+    service = self.services.get(f"{cluster_name}:{service_name}")
+    if isinstance(service, DeckhandService) and service.status == "ACTIVE":
+        return service
+    return None
+
+
+def find_service_deployment(self: Backend, arn: str) -> tuple[DeckhandService, ServiceDeployment] | None:
+    """A service deployment by ARN (in this region's backend). A deleted service's
+    deployments are gone, as in ECS."""
+    parts = arn_parts(arn, "service-deployment")
+    if parts is None:
+        return None
+    service = find_service(self, *parts)
+    if service is None:
+        return None
+    sd = next((d for d in service.dh_service_deployments() if d.arn == arn), None)
+    return (service, sd) if sd is not None else None

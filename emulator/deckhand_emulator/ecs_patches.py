@@ -6,14 +6,18 @@ defines it:
 - tasks.py: RunTask task lifecycle and task rules (DeckhandTask / DeckhandContainer),
   awslogs output in CloudWatch Logs (TaskLogs), StopTask, DescribeTasks, ListTasks
   filtering.
-- deployments.py: DeckhandService: rolling deployments, completion, circuit-breaker
-  failure and rollback, scaling over time, events.
+- deployments.py: DeckhandService: every CreateService / UpdateService field
+  (service_config.py), deployments (ROLLING, BLUE_GREEN, LINEAR, CANARY), completion,
+  circuit-breaker failure and rollback, service deployments and revisions
+  (service_deployments.py), scaling over time, events.
 - service_tasks.py: the STOPPED tasks failed deployments leave, with ECS's reasons.
 - taskdefs.py: RegisterTaskDefinition / DescribeTaskDefinition as ECS validates, stores
   and describes them (units, defaults ECS adds, network mode, dropped fields, ...).
 - backend.py: RunTask resource sums, DescribeServices (10-service limit), CreateService
   (no silent replace), UpdateService.
-- responses.py: CreateService, UpdateService, ListTasks, DescribeTasks responses.
+- responses.py: CreateService, UpdateService, ListTasks, DescribeTasks responses; the
+  operations moto lacks: ListServiceDeployments, DescribeServiceDeployments,
+  StopServiceDeployment, DescribeServiceRevisions.
 - other_apis.py: IAM GetRole, Secrets Manager and CloudWatch Logs details.
 
 All lifecycle state is computed lazily from wall-clock timestamps when it is read:
@@ -28,7 +32,7 @@ from moto.ecs import responses as ecs_responses
 from . import backend, other_apis, responses, taskdefs, tasks
 from .deployments import DeckhandService
 from .tasks import DeckhandTask
-from .util import patch
+from .util import add, patch
 
 _applied = False
 
@@ -58,5 +62,9 @@ def apply() -> None:
     patch(resp, "update_service", responses.update_service)
     patch(resp, "list_tasks", responses.list_tasks)
     patch(resp, "describe_tasks", responses.describe_tasks)
+    add(resp, "list_service_deployments", responses.list_service_deployments)
+    add(resp, "describe_service_deployments", responses.describe_service_deployments)
+    add(resp, "stop_service_deployment", responses.stop_service_deployment)
+    add(resp, "describe_service_revisions", responses.describe_service_revisions)
     other_apis.apply()
     _applied = True

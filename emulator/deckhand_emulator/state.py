@@ -29,6 +29,8 @@ FAULT_KINDS: tuple[FaultKind, ...] = ("throttle", "error500", "custom")
 CONFIG_FIELDS = (
     "taskRunSeconds",
     "rolloutSeconds",
+    "stageSeconds",
+    "minuteSeconds",
     "crashingImageMarkers",
     "oomImageMarkers",
     "unpullableImageMarkers",
@@ -182,6 +184,8 @@ class ConfigOverrides:
 
     task_run_seconds: float | None = None
     rollout_seconds: float | None = None
+    stage_seconds: float | None = None
+    minute_seconds: float | None = None
     crashing_image_markers: tuple[str, ...] | None = None
     oom_image_markers: tuple[str, ...] | None = None
     unpullable_image_markers: tuple[str, ...] | None = None
@@ -201,6 +205,11 @@ class EmulatorConfig:
 
     task_run_seconds: float = 1.0
     rollout_seconds: float = 1.0
+    # Service deployments (service_deployments.py): how long each short lifecycle stage
+    # (and PENDING, ROLLBACK_REQUESTED) lasts, and how long one minute of a bake time
+    # (bakeTimeInMinutes, step / canary bake) takes on the emulator's clock.
+    stage_seconds: float = 0.1
+    minute_seconds: float = 0.1
     crashing_image_markers: tuple[str, ...] = ("crash",)  # exit code 1
     oom_image_markers: tuple[str, ...] = ("oom",)  # exit code 137, OutOfMemoryError
     unpullable_image_markers: tuple[str, ...] = ("unpushed", "missing")  # CannotPullContainerError
@@ -212,6 +221,8 @@ class EmulatorConfig:
         return {
             "taskRunSeconds": self.task_run_seconds,
             "rolloutSeconds": self.rollout_seconds,
+            "stageSeconds": self.stage_seconds,
+            "minuteSeconds": self.minute_seconds,
             "crashingImageMarkers": list(self.crashing_image_markers),
             "oomImageMarkers": list(self.oom_image_markers),
             "unpullableImageMarkers": list(self.unpullable_image_markers),
@@ -445,6 +456,8 @@ class PluginState:
         update = ConfigOverrides(
             task_run_seconds=_number(body, "taskRunSeconds") if "taskRunSeconds" in body else None,
             rollout_seconds=_number(body, "rolloutSeconds") if "rolloutSeconds" in body else None,
+            stage_seconds=_number(body, "stageSeconds") if "stageSeconds" in body else None,
+            minute_seconds=_number(body, "minuteSeconds") if "minuteSeconds" in body else None,
             **{
                 attr: tuple(_string_list(body, field)) if field in body else None
                 for field, attr in _MARKER_FIELDS.items()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
 from typing import TYPE_CHECKING, Any, cast
 
@@ -14,17 +13,6 @@ def utc(ts: float) -> _dt.datetime:
     """Epoch seconds -> aware UTC datetime (what moto's serializer turns into ECS's
     epoch-seconds timestamps)."""
     return _dt.datetime.fromtimestamp(ts, tz=_dt.UTC)
-
-
-def deep_merge(base: dict[str, Any], update: dict[str, Any] | None) -> dict[str, Any]:
-    """`base` with `update` merged in, nested dicts merged key by key; copies both."""
-    out = copy.deepcopy(base)
-    for key, value in (update or {}).items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def container_defs(td: TaskDefinition) -> list[dict[str, Any]]:
@@ -47,3 +35,11 @@ def patch(owner: object, name: str, replacement: Any) -> None:
     if not hasattr(owner, name):
         raise RuntimeError(f"deckhand emulator: moto has no {getattr(owner, '__name__', owner)}.{name} to patch")
     setattr(owner, name, replacement)
+
+
+def add(owner: object, name: str, implementation: Any) -> None:
+    """Give a moto class a method it lacks (an ECS operation moto 5.2.5 does not
+    implement). Fails loudly when moto already has one (it would be silently replaced)."""
+    if hasattr(owner, name):
+        raise RuntimeError(f"deckhand emulator: moto already has {getattr(owner, '__name__', owner)}.{name}")
+    setattr(owner, name, implementation)

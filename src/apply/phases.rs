@@ -7,7 +7,9 @@
 use super::rollback::Updated;
 use super::verdict::RolloutWatch;
 use super::{ApplyError, Release, explain, marker_keys, wait};
-use crate::ecs::{CreateServiceRequest, Ecs, Lookups, ScalingSuspension, UpdateServiceRequest};
+use crate::ecs::{
+    AwsError, CreateServiceRequest, Ecs, Lookups, ScalingSuspension, UpdateServiceRequest,
+};
 use crate::plan::{CreateService, RecordCommit, ResumeScaling, Step, UpdateService};
 use crate::tags;
 use std::collections::{BTreeMap, BTreeSet};
@@ -116,15 +118,7 @@ impl<E: Ecs + Lookups> Release<'_, E> {
                     .get(&update.service)
                     .cloned()
                     .unwrap_or_else(|| update.current.task_definition.clone());
-                let deployment = self
-                    .ecs
-                    .update_service(&UpdateServiceRequest {
-                        cluster: self.env.cluster.clone(),
-                        service: update.service.clone(),
-                        task_definition: update.task_definition.then(|| arn.clone()),
-                        desired_count: update.desired_count.map(|c| c.to),
-                    })
-                    .await;
+                let deployment = self.update_service(update, &arn).await;
                 (step, update, arn, deployment)
             });
         let mut first_error = None;
@@ -133,10 +127,12 @@ impl<E: Ecs + Lookups> Release<'_, E> {
                 service,
                 task_definition,
                 desired_count,
+                configuration,
                 current,
                 service_arn,
                 clears_marker,
                 resume_scaling,
+                ..
             } = update;
             if let Some(state) = resume_scaling {
                 rollout.resume.insert(service.clone(), *state);
@@ -161,10 +157,14 @@ impl<E: Ecs + Lookups> Release<'_, E> {
                 service: service.clone(),
                 previous_task_definition: task_definition.then(|| current.task_definition.clone()),
                 previous_count: desired_count.map(|_| previous_count),
+                task_definition_before: current.task_definition.clone(),
+                previous_configuration: current.configuration.clone(),
             });
+            // A new task definition or configuration starts a deployment.
+            let deploys = *task_definition || configuration.is_some();
             rollout.watches.push(RolloutWatch {
                 service: service.clone(),
-                deployment: if *task_definition { deployment } else { None },
+                deployment: if deploys { deployment } else { None },
                 task_definition: arn,
                 desired_count: desired_count.map(|c| c.to).or(Some(current.desired_count)),
             });
@@ -173,6 +173,42 @@ impl<E: Ecs + Lookups> Release<'_, E> {
             Some(e) => Err(e.into()),
             None => Ok(()),
         }
+    }
+
+    /// One service's UpdateService (task definition, count and configuration
+    /// in one call, so one deployment) and its tag changes; returns the
+    /// deployment to watch.
+    async fn update_service(
+        &self,
+        update: &UpdateService,
+        arn: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let request = UpdateServiceRequest {
+            cluster: self.env.cluster.clone(),
+            service: update.service.clone(),
+            task_definition: update.task_definition.then(|| arn.to_owned()),
+            desired_count: update.desired_count.map(|c| c.to),
+            configuration: update.configuration.clone(),
+        };
+        let only_tags = request.task_definition.is_none()
+            && request.desired_count.is_none()
+            && request.configuration.is_none();
+        let deployment = if only_tags {
+            None
+        } else {
+            self.ecs.update_service(&request).await?
+        };
+        if !update.tags.put.is_empty() {
+            self.ecs
+                .tag_resource(&update.service_arn, &update.tags.put)
+                .await?;
+        }
+        if !update.tags.remove.is_empty() {
+            self.ecs
+                .untag_resource(&update.service_arn, &update.tags.remove)
+                .await?;
+        }
+        Ok(deployment)
     }
 
     /// Wait for every rollout; returns the failed ones and why (with what

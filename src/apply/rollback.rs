@@ -1,17 +1,23 @@
 //! Rollback after a failed rollout: every service updated in the release
-//! goes back to the task definition (and count) it ran before, and deckhand
+//! goes back to the task definition (count and service-definition fields) it ran before, and deckhand
 //! waits for that. Migrations are not undone (schemas do not go backwards).
 
 use super::Release;
 use super::verdict::RolloutWatch;
 use super::wait;
 use crate::ecs::{AwsError, Ecs, Lookups, UpdateServiceRequest};
+use crate::servicedef::ServiceDefinition;
+use std::sync::Arc;
 
 /// A service updated in this release, and how to put it back.
 pub(super) struct Updated {
     pub(super) service: String,
     pub(super) previous_task_definition: Option<String>,
     pub(super) previous_count: Option<i32>,
+    /// The task definition it ran before this release (changed or not).
+    pub(super) task_definition_before: String,
+    /// The changed service-definition fields as they were.
+    pub(super) previous_configuration: Option<Arc<ServiceDefinition>>,
 }
 
 impl<E: Ecs + Lookups> Release<'_, E> {
@@ -20,18 +26,20 @@ impl<E: Ecs + Lookups> Release<'_, E> {
     pub(super) async fn roll_back(&self, updated: &[Updated]) -> Result<Vec<String>, AwsError> {
         let mut watches = Vec::new();
         for u in updated {
-            let Some(previous) = &u.previous_task_definition else {
+            if u.previous_task_definition.is_none() && u.previous_configuration.is_none() {
                 continue;
-            };
+            }
             let deployment = self
                 .ecs
                 .update_service(&UpdateServiceRequest {
                     cluster: self.env.cluster.clone(),
                     service: u.service.clone(),
-                    task_definition: Some(previous.clone()),
+                    task_definition: u.previous_task_definition.clone(),
                     desired_count: u.previous_count,
+                    configuration: u.previous_configuration.clone(),
                 })
                 .await?;
+            let previous = &u.task_definition_before;
             self.progress
                 .say("rollback", format!("{}: back to {previous}", u.service));
             watches.push(RolloutWatch {

@@ -6,7 +6,7 @@
 
 use super::policy::{SyncDecision, sync_decision};
 use crate::live::LiveEnvironment;
-use crate::plan::{Plan, Step, TaskDefinitionDiff};
+use crate::plan::{Diff, Plan, Step};
 use crate::spec::Environment;
 use crate::tags;
 use serde::Serialize;
@@ -77,7 +77,7 @@ pub struct PendingView {
     /// The steps in order, in words.
     pub steps: Vec<String>,
     /// Unified diffs, live → desired.
-    pub diffs: Vec<TaskDefinitionDiff>,
+    pub diffs: Vec<Diff>,
 }
 
 /// Everything one reconcile saw.

@@ -173,6 +173,7 @@ fn service_of(s: &sdk::Service) -> Service {
             })
             .collect(),
         tags: tags_of(s.tags()),
+        definition: std::sync::Arc::new(super::servicedef::from_sdk(s)),
     }
 }
 
@@ -453,14 +454,23 @@ impl Ecs for EcsClient {
         request: &UpdateServiceRequest,
     ) -> Result<Option<String>, AwsError> {
         self.need_region()?;
-        self.limiter.acquire("UpdateService").await;
-        let out = self
+        let mut call = self
             .client
             .update_service()
             .cluster(&request.cluster)
             .service(&request.service)
             .set_task_definition(request.task_definition.clone())
-            .set_desired_count(request.desired_count)
+            .set_desired_count(request.desired_count);
+        if let Some(configuration) = &request.configuration {
+            call = super::servicedef::update_request(call, configuration).map_err(|e| {
+                AwsError::Request {
+                    operation: "UpdateService",
+                    detail: e.to_string(),
+                }
+            })?;
+        }
+        self.limiter.acquire("UpdateService").await;
+        let out = call
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("UpdateService", e, &self.credentials))?;

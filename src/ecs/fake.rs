@@ -23,6 +23,7 @@ use super::types::{
     TaskDefinition, UpdateServiceRequest,
 };
 use super::{AwsClient, DESCRIBE_SERVICES_BATCH, Ecs, Lookups};
+use crate::servicedef::ServiceDefinition;
 use crate::taskdef::model::TaskDefinitionSpec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -602,13 +603,25 @@ impl Ecs for FakeEcs {
 
     async fn create_service(&self, request: &CreateServiceRequest) -> Result<(), AwsError> {
         self.call("CreateService", |s| {
+            let tags = request
+                .definition
+                .tags
+                .iter()
+                .flatten()
+                .filter_map(|t| Some((t.key.clone()?, t.value.clone().unwrap_or_default())))
+                .collect();
             s.run_service(
                 &request.cluster,
                 &request.service,
                 &request.task_definition,
                 request.desired_count,
-                BTreeMap::new(),
+                tags,
             );
+            let created = s.service_mut(&request.cluster, &request.service)?;
+            created.service.definition = Arc::new(ServiceDefinition {
+                tags: None,
+                ..(*request.definition).clone()
+            });
             Ok(())
         })
         .await
@@ -639,9 +652,19 @@ impl Ecs for FakeEcs {
                 service.service.desired_count = n;
             }
             let mut started = false;
-            if let Some(td) = &request.task_definition
-                && *td != service.service.task_definition
-            {
+            if let Some(configuration) = &request.configuration {
+                service.service.definition =
+                    Arc::new(merged(&service.service.definition, configuration));
+            }
+            // A new task definition or configuration starts a deployment.
+            let target = match &request.task_definition {
+                Some(td) if *td != service.service.task_definition => Some(td.clone()),
+                _ => request
+                    .configuration
+                    .as_ref()
+                    .map(|_| service.service.task_definition.clone()),
+            };
+            if let Some(td) = &target {
                 for d in &mut service.deployments {
                     d.public.status = DeploymentStatus::Active;
                 }
@@ -941,4 +964,16 @@ pub fn tasks_tagged(state: &State, key: &str, value: &str) -> BTreeSet<String> {
         .filter(|t| t.task.tags.get(key).map(String::as_str) == Some(value))
         .map(|t| t.task.arn.clone())
         .collect()
+}
+
+/// `base` with the fields `changes` sets replaced (what UpdateService does).
+fn merged(base: &ServiceDefinition, changes: &ServiceDefinition) -> ServiceDefinition {
+    let mut merged = serde_json::to_value(base).expect("serializes");
+    if let (Some(into), serde_json::Value::Object(fields)) = (
+        merged.as_object_mut(),
+        serde_json::to_value(changes).expect("serializes"),
+    ) {
+        into.extend(fields);
+    }
+    serde_json::from_value(merged).expect("a definition's fields")
 }

@@ -15,7 +15,7 @@ pub struct Cluster {
 }
 
 /// One ECS service (DescribeServices with `TAGS`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Service {
     /// Service name.
     pub name: String,
@@ -41,6 +41,9 @@ pub struct Service {
     pub events: Vec<ServiceEvent>,
     /// Service tags.
     pub tags: BTreeMap<String, String>,
+    /// Its configuration as a service definition (what DescribeServices
+    /// reports of the CreateService fields; tags are in `tags`).
+    pub definition: std::sync::Arc<crate::servicedef::ServiceDefinition>,
 }
 
 impl Service {
@@ -195,8 +198,8 @@ pub struct CreateServiceRequest {
     pub definition: std::sync::Arc<crate::servicedef::ServiceDefinition>,
 }
 
-/// UpdateService: a new task definition and/or count.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// UpdateService: a new task definition, count and/or configuration, in one call.
+#[derive(Debug, Clone, PartialEq)]
 pub struct UpdateServiceRequest {
     /// Cluster name.
     pub cluster: String,
@@ -206,6 +209,8 @@ pub struct UpdateServiceRequest {
     pub task_definition: Option<String>,
     /// The new count, if it changes.
     pub desired_count: Option<i32>,
+    /// The fields of the service definition that change (None: none).
+    pub configuration: Option<std::sync::Arc<crate::servicedef::ServiceDefinition>>,
 }
 
 impl UpdateServiceRequest {
@@ -216,6 +221,7 @@ impl UpdateServiceRequest {
             service: service.to_owned(),
             task_definition: None,
             desired_count: Some(desired_count),
+            configuration: None,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! ECS adds or reorders is not a change.
 
 pub mod normalize;
+pub mod service_definition;
 mod step;
 
 use crate::ecs::CreateServiceRequest;
@@ -17,16 +18,39 @@ use crate::tags;
 use crate::taskdef::model::TaskDefinitionSpec;
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 pub use step::*;
 
-/// A unified diff of one task definition, live → desired.
+/// A unified diff of one task definition or service definition, live → desired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TaskDefinitionDiff {
+pub struct Diff {
+    /// What is compared.
+    pub kind: DiffKind,
     /// The service (or the migration family).
     pub service: String,
     /// `--- live` / `+++ desired` unified diff of the normalized JSON.
     pub unified: String,
+}
+
+/// What a [`Diff`] compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DiffKind {
+    /// The task definition (RegisterTaskDefinition JSON).
+    TaskDefinition,
+    /// The service definition's declared fields (CreateService JSON).
+    ServiceDefinition,
+}
+
+impl DiffKind {
+    /// Its name in headings: "Task definition", "Service definition".
+    pub fn title(self) -> &'static str {
+        match self {
+            DiffKind::TaskDefinition => "Task definition",
+            DiffKind::ServiceDefinition => "Service definition",
+        }
+    }
 }
 
 /// What happens to one service, for the one-line summaries.
@@ -67,7 +91,7 @@ pub struct Plan {
     /// Ordered steps.
     pub steps: Vec<Step>,
     /// Diffs of changed task definitions.
-    pub diffs: Vec<TaskDefinitionDiff>,
+    pub diffs: Vec<Diff>,
     /// Per-service summary (not part of the JSON contract).
     #[serde(skip)]
     pub services: Vec<ServiceSummary>,
@@ -87,6 +111,19 @@ pub enum PlanError {
         file: String,
         service: String,
         cluster: String,
+    },
+    /// A declared field differs that UpdateService cannot change.
+    #[error(
+        "{file}: {service}: `{field}` differs from what service '{service}' runs, and UpdateService cannot change it; nothing was changed\n  hint: {hint}"
+    )]
+    NotUpdatable {
+        /// The service-definition file.
+        file: String,
+        service: String,
+        /// The field, camelCase.
+        field: String,
+        /// What to do.
+        hint: String,
     },
 }
 
@@ -115,7 +152,7 @@ pub fn plan(
         let rendered = render::service_task_definition(env, service);
         match live.services.get(&service.name) {
             None => planning.create(service, rendered)?,
-            Some(current) => planning.existing(service, current, rendered),
+            Some(current) => planning.existing(service, current, rendered)?,
         }
     }
     Ok(planning.into_plan())
@@ -198,7 +235,7 @@ struct Planning<'a> {
     released_before: bool,
     migrate: Option<PlannedMigration<'a>>,
     steps: Steps,
-    diffs: Vec<TaskDefinitionDiff>,
+    diffs: Vec<Diff>,
     summaries: Vec<ServiceSummary>,
 }
 
@@ -221,7 +258,8 @@ impl<'a> Planning<'a> {
         // A first migration definition is the networkFrom service's with
         // another command: its diff would be noise. Later ones are shown.
         if register && let Some((_, current)) = &current {
-            self.diffs.push(TaskDefinitionDiff {
+            self.diffs.push(Diff {
+                kind: DiffKind::TaskDefinition,
                 service: env.migration_family(),
                 unified: unified_diff(Some(current), &desired),
             });
@@ -242,7 +280,8 @@ impl<'a> Planning<'a> {
         live: Option<&Value>,
         desired: &Value,
     ) {
-        self.diffs.push(TaskDefinitionDiff {
+        self.diffs.push(Diff {
+            kind: DiffKind::TaskDefinition,
             service: service.name.clone(),
             unified: unified_diff(live, desired),
         });
@@ -294,7 +333,12 @@ impl<'a> Planning<'a> {
 
     /// A service that exists: its definition, its count around the
     /// migration, and what an interrupted release left on it.
-    fn existing(&mut self, service: &Service, current: &LiveService, rendered: TaskDefinitionSpec) {
+    fn existing(
+        &mut self,
+        service: &Service,
+        current: &LiveService,
+        rendered: TaskDefinitionSpec,
+    ) -> Result<(), PlanError> {
         let desired = comparable(&rendered);
         let live_td = comparable(&current.task_definition.spec);
         let td_changed = desired != live_td;
@@ -302,6 +346,15 @@ impl<'a> Planning<'a> {
         if td_changed {
             reasons = change_reasons(&live_td, &desired, &service.container);
             self.register(service, rendered, Some(&live_td), &desired);
+        }
+        let configuration = self.configuration(service, current)?;
+        if let Some(cmp) = &configuration {
+            if !cmp.fields.is_empty() {
+                reasons.push(format!("service definition: {}", cmp.fields.join(", ")));
+            }
+            if !cmp.tags.is_empty() {
+                reasons.push("service tags".to_owned());
+            }
         }
         let counts = self.counts(service, current);
         match (counts.change, counts.quiesce) {
@@ -313,16 +366,27 @@ impl<'a> Planning<'a> {
             }
             _ => {}
         }
-        let changed = td_changed || counts.change.is_some();
+        let changed = td_changed || counts.change.is_some() || configuration.is_some();
         if changed {
             let has_marker = current.service.tags.contains_key(tags::QUIESCED_FROM);
             self.steps.updates.push(Step::UpdateService(UpdateService {
                 service: service.name.clone(),
                 task_definition: td_changed,
                 desired_count: counts.change,
+                service_definition: configuration.is_some(),
+                configuration: configuration
+                    .as_ref()
+                    .and_then(|c| c.update.clone().map(Arc::new)),
+                tags: configuration
+                    .as_ref()
+                    .map(|c| c.tags.clone())
+                    .unwrap_or_default(),
                 current: ServiceTarget {
                     task_definition: current.task_definition.arn.clone(),
                     desired_count: current.service.desired_count,
+                    configuration: configuration
+                        .as_ref()
+                        .and_then(|c| c.previous.clone().map(Arc::new)),
                 },
                 service_arn: current.service.arn.clone(),
                 clears_marker: has_marker || current.scaling_suspended_from.is_some(),
@@ -343,6 +407,47 @@ impl<'a> Planning<'a> {
             reasons,
             quiesce: counts.quiesce,
         });
+        Ok(())
+    }
+
+    /// How an existing service differs from its service definition (None:
+    /// it has none, or nothing declared differs); the diff is shown.
+    fn configuration(
+        &mut self,
+        service: &Service,
+        current: &LiveService,
+    ) -> Result<Option<service_definition::Comparison>, PlanError> {
+        let Some(file) = &service.service_definition else {
+            return Ok(None);
+        };
+        let cmp = service_definition::compare(
+            &file.definition,
+            &current.service.definition,
+            &current.service.tags,
+        );
+        if let Some((field, hint)) = cmp
+            .fields
+            .iter()
+            .find_map(|f| Some((f, crate::ecs::servicedef::not_updatable_hint(f)?)))
+        {
+            return Err(PlanError::NotUpdatable {
+                file: file.path.clone(),
+                service: service.name.clone(),
+                field: field.clone(),
+                hint: hint.to_owned(),
+            });
+        }
+        if cmp.is_empty() {
+            return Ok(None);
+        }
+        if !cmp.fields.is_empty() {
+            self.diffs.push(Diff {
+                kind: DiffKind::ServiceDefinition,
+                service: service.name.clone(),
+                unified: unified_diff(Some(&cmp.live), &cmp.desired),
+            });
+        }
+        Ok(Some(cmp))
     }
 
     /// The count of an existing service: quiesced for the migration (and

@@ -284,7 +284,7 @@ fn sort_key(item: &Value, keys: &[&str]) -> String {
         .join("\u{1f}")
 }
 
-fn drop_empty(value: &mut Value) {
+pub(super) fn drop_empty(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for v in map.values_mut() {
@@ -306,7 +306,7 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-fn sort_keys(value: &mut Value) {
+pub(super) fn sort_keys(value: &mut Value) {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();

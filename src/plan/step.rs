@@ -2,10 +2,13 @@
 //! carries so apply neither renders nor looks anything up again. Plain data;
 //! how a step reads in words is `report`'s `Display` for [`Step`].
 
+use super::service_definition::TagChanges;
 use crate::ecs::{AwsVpc, CreateServiceRequest, ScalingSuspension};
 use crate::live::ReleaseId;
+use crate::servicedef::ServiceDefinition;
 use crate::taskdef::model::TaskDefinitionSpec;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// A `{from, to}` change of a count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -166,6 +169,14 @@ pub struct UpdateService {
     pub service: String,
     pub task_definition: bool,
     pub desired_count: Option<CountChange>,
+    /// Declared fields of the service definition (or its tags) change.
+    pub service_definition: bool,
+    /// The fields UpdateService changes, as the file sets them.
+    #[serde(skip)]
+    pub configuration: Option<Arc<ServiceDefinition>>,
+    /// The tags to put and remove.
+    #[serde(skip)]
+    pub tags: TagChanges,
     /// What the service runs now (for a rollback).
     #[serde(skip)]
     pub current: ServiceTarget,
@@ -209,13 +220,15 @@ pub struct RecordCommit {
     pub clears_marker: bool,
 }
 
-/// A service's task definition and count.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A service's task definition and count (and configuration, when it changes).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceTarget {
     /// Task definition ARN.
     pub task_definition: String,
     /// desiredCount.
     pub desired_count: i32,
+    /// The changed fields of the service definition, as the service has them.
+    pub configuration: Option<Arc<ServiceDefinition>>,
 }
 
 /// How the migration runs: everything apply needs, decided by the planner.

@@ -105,7 +105,7 @@ fn an_image_change_registers_and_updates_every_service_without_migration() {
     );
     assert_eq!(
         step_json(&plan.steps[2]),
-        json!({"action": "update-service", "service": "web", "taskDefinition": true, "desiredCount": null})
+        json!({"action": "update-service", "service": "web", "taskDefinition": true, "desiredCount": null, "serviceDefinition": false})
     );
     assert_eq!(plan.services[0].reasons, ["image shop:1 → shop:2"]);
     assert_eq!(
@@ -125,7 +125,7 @@ fn a_count_change_updates_only_the_count() {
     let plan = plan(&env, None, &live).unwrap();
     assert_eq!(
         steps_json(&plan),
-        json!([{"action": "update-service", "service": "web", "taskDefinition": false, "desiredCount": {"from": 2, "to": 3}}])
+        json!([{"action": "update-service", "service": "web", "taskDefinition": false, "desiredCount": {"from": 2, "to": 3}, "serviceDefinition": false}])
     );
     assert!(plan.diffs.is_empty());
 }
@@ -161,7 +161,7 @@ fn a_revision_change_quiesces_migrates_and_restores_in_order() {
     );
     assert_eq!(
         step_json(&plan.steps[5]),
-        json!({"action": "update-service", "service": "worker", "taskDefinition": true, "desiredCount": {"from": 0, "to": 2}})
+        json!({"action": "update-service", "service": "worker", "taskDefinition": true, "desiredCount": {"from": 0, "to": 2}, "serviceDefinition": false})
     );
     let Step::Migrate(Migrate { run, .. }) = &plan.steps[3] else {
         unreachable!()
@@ -186,7 +186,7 @@ fn a_quiesced_service_is_restored_even_when_its_definition_is_unchanged() {
     );
     assert_eq!(
         step_json(&plan.steps[2]),
-        json!({"action": "update-service", "service": "worker", "taskDefinition": false, "desiredCount": {"from": 0, "to": 2}})
+        json!({"action": "update-service", "service": "worker", "taskDefinition": false, "desiredCount": {"from": 0, "to": 2}, "serviceDefinition": false})
     );
 }
 
@@ -321,7 +321,7 @@ fn a_service_left_quiesced_by_an_interrupted_apply_is_restored() {
     let plan = plan(&env, None, &live).unwrap();
     assert_eq!(
         steps_json(&plan),
-        json!([{"action": "update-service", "service": "worker", "taskDefinition": false, "desiredCount": {"from": 0, "to": 4}}])
+        json!([{"action": "update-service", "service": "worker", "taskDefinition": false, "desiredCount": {"from": 0, "to": 4}, "serviceDefinition": false}])
     );
 }
 

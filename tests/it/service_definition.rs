@@ -88,3 +88,164 @@ fn a_new_service_is_created_with_every_field_of_its_service_definition() {
         seeded["subnets"]
     );
 }
+
+/// A fixture whose `web` service has `service-definitions/web.json`, created
+/// by deckhand from it (so ECS describes back what CreateService was given).
+fn with_a_created_web(test: &str) -> Fixture {
+    let fx = Fixture::new(test);
+    let seeded = fx.seed(Some("20261101000000"), |seed| {
+        seed["services"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|s| s["name"] == "worker");
+    });
+    let mut web = worker_definition(&seeded);
+    web["loadBalancers"][0]["targetGroupArn"] = json!(
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
+    );
+    fx.write(
+        "service-definitions/web.json",
+        &serde_json::to_string_pretty(&web).unwrap(),
+    );
+    let family = format!("    family: {}-web\n", fx.id);
+    fx.edit_spec(|t| {
+        t.replace(
+            &family,
+            &format!("{family}    serviceDefinition: service-definitions/web.json\n"),
+        )
+    });
+    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
+        .expect_code(0);
+    // The first release also marks the cluster as released by deckhand: the
+    // next one records the commit on the seeded worker too.
+    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
+        .expect_code(0);
+    fx
+}
+
+fn plan_json(fx: &Fixture) -> Value {
+    let run = fx.run("plan", &["--format", "json"]);
+    serde_json::from_str(&run.expect_code(0).stdout).unwrap()
+}
+
+fn edit_web_definition(fx: &Fixture, edit: impl FnOnce(&mut Value)) {
+    let path = fx.repo().join("service-definitions/web.json");
+    let mut web: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut web);
+    fx.write(
+        "service-definitions/web.json",
+        &serde_json::to_string_pretty(&web).unwrap(),
+    );
+    fx.commit("edit web's service definition");
+}
+
+#[test]
+fn a_created_service_plans_as_unchanged_and_an_edit_in_git_is_one_update_service() {
+    let fx = with_a_created_web("svcdef-edit");
+    // ECS's defaults and spellings in what it describes back are no change.
+    let plan = plan_json(&fx);
+    assert_eq!(plan["changed"], false, "{plan:#}");
+
+    edit_web_definition(&fx, |web| {
+        web["healthCheckGracePeriodSeconds"] = json!(90);
+        web["deploymentConfiguration"]["deploymentCircuitBreaker"] =
+            json!({"enable": false, "rollback": false});
+        web["tags"] = json!([{"key": "team", "value": "storefront"}]);
+    });
+    let plan = plan_json(&fx);
+    // web is updated; worker only gets the new commit recorded.
+    assert_eq!(
+        plan["steps"][0],
+        json!({"action": "update-service", "service": "web", "taskDefinition": false,
+               "desiredCount": null, "serviceDefinition": true}),
+        "{plan:#}"
+    );
+    assert_eq!(plan["steps"][1]["action"], "record-commit", "{plan:#}");
+    let diff = &plan["diffs"][0];
+    assert_eq!(diff["kind"], "serviceDefinition");
+    assert!(
+        diff["unified"]
+            .as_str()
+            .unwrap()
+            .contains("+  \"healthCheckGracePeriodSeconds\": 90"),
+        "{diff:#}"
+    );
+
+    let before = fx.calls().len();
+    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
+        .expect_code(0);
+    let calls = fx.calls();
+    let updates: Vec<&Value> = calls[before..]
+        .iter()
+        .filter(|c| c.operation == "UpdateService" && c.status == 200)
+        .map(|c| &c.params)
+        .collect();
+    assert_eq!(updates.len(), 1, "one UpdateService for the service");
+    assert_eq!(updates[0]["healthCheckGracePeriodSeconds"], 90);
+    assert!(updates[0].get("taskDefinition").is_none());
+
+    let described = emulator().ecs(
+        &fx.key,
+        "DescribeServices",
+        &json!({"cluster": fx.id, "services": ["web"], "include": ["TAGS"]}),
+    );
+    let web = &described["services"][0];
+    assert_eq!(web["healthCheckGracePeriodSeconds"], 90);
+    assert_eq!(
+        web["deploymentConfiguration"]["deploymentCircuitBreaker"]["enable"],
+        false
+    );
+    let tags = web["tags"].as_array().unwrap();
+    assert!(
+        tags.contains(&json!({"key": "team", "value": "storefront"})),
+        "{tags:?}"
+    );
+    assert!(
+        !tags.contains(&json!({"key": "team", "value": "payments"})),
+        "{tags:?}"
+    );
+    assert_eq!(plan_json(&fx)["changed"], false);
+}
+
+#[test]
+fn a_console_edit_of_a_declared_field_is_drift() {
+    let fx = with_a_created_web("svcdef-drift");
+    emulator().ecs(
+        &fx.key,
+        "UpdateService",
+        &json!({"cluster": fx.id, "service": "web", "enableExecuteCommand": false}),
+    );
+    let plan = plan_json(&fx);
+    assert_eq!(plan["changed"], true, "{plan:#}");
+    assert_eq!(plan["steps"][0]["serviceDefinition"], true);
+    assert!(
+        plan["diffs"][0]["unified"]
+            .as_str()
+            .unwrap()
+            .contains("+  \"enableExecuteCommand\": true"),
+        "{plan:#}"
+    );
+}
+
+#[test]
+fn a_field_update_service_cannot_change_is_refused_and_nothing_changes() {
+    let fx = with_a_created_web("svcdef-launch");
+    edit_web_definition(&fx, |web| web["launchType"] = json!("EC2"));
+    let before = fx.calls().len();
+    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("service-definitions/web.json")
+            && run.stderr.contains("`launchType`")
+            && run.stderr.contains("capacityProviderStrategy"),
+        "{}",
+        run.stderr
+    );
+    let mutations: Vec<String> = fx.calls()[before..]
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| c.operation.clone())
+        .collect();
+    assert!(mutations.is_empty(), "{mutations:?}");
+    fx.run("plan", &[]).expect_code(1);
+}

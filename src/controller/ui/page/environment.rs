@@ -8,6 +8,7 @@ use super::{
 };
 use crate::controller::state::EnvironmentStatus;
 use crate::controller::view::ServiceView;
+use crate::plan::DiffKind;
 use crate::source::short_sha;
 use std::fmt::Write as _;
 
@@ -192,8 +193,12 @@ fn pending(out: &mut String, s: &EnvironmentStatus) {
         for d in &p.diffs {
             let _ = write!(
                 out,
-                "<details open id=\"diff-{id}\"><summary>Task definition of {svc} <span class=\"muted\">(− live, + git)</span></summary>\n{diff}\n</details>\n",
-                id = esc(&d.service),
+                "<details open id=\"diff-{id}\"><summary>{kind} of {svc} <span class=\"muted\">(− live, + git)</span></summary>\n{diff}\n</details>\n",
+                id = match d.kind {
+                    DiffKind::TaskDefinition => esc(&d.service),
+                    DiffKind::ServiceDefinition => format!("service-{}", esc(&d.service)),
+                },
+                kind = d.kind.title(),
                 svc = esc(&d.service),
                 diff = diff(&d.unified)
             );

@@ -4,7 +4,7 @@ use super::*;
 use crate::controller::state::{MigrationLog, ProgressEvent, ReleaseProgress};
 use crate::controller::view::{LiveView, PendingView, ServiceView, Wanted};
 use crate::history::Release;
-use crate::plan::TaskDefinitionDiff;
+use crate::plan::Diff;
 
 const NOW: i64 = 1_796_000_000;
 const SHA: &str = "3f9c2e1aa5b6c7d8e9f00112233445566778899a";
@@ -105,7 +105,8 @@ fn out_of_sync() -> EnvironmentStatus {
             "register task definition shop-production-web for web".into(),
             "migrate schema 20261101000000 → 20261201000000".into(),
         ],
-        diffs: vec![TaskDefinitionDiff {
+        diffs: vec![Diff {
+            kind: crate::plan::DiffKind::TaskDefinition,
             service: "web".into(),
             unified: "--- live\n+++ desired\n@@ -3,1 +3,1 @@\n-  \"image\": \"registry.example/shop:3f9c2e1\",\n+  \"image\": \"registry.example/shop:9a8b7c6\",\n   \"name\": \"app\"\n".into(),
         }],
