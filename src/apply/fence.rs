@@ -14,8 +14,8 @@
 use super::lease::Lease;
 use crate::ecs::{
     AwsClient, AwsError, CallCounter, Cluster, CreateServiceRequest, DesiredStatus, Ecs, Lookups,
-    RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, Task, TaskDefinition,
-    UpdateServiceRequest,
+    RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceDeployment, Task,
+    TaskDefinition, UpdateServiceRequest,
 };
 use crate::taskdef::model::TaskDefinitionSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,6 +74,7 @@ impl<E: Ecs> Ecs for Fenced<'_, '_, E> {
         list_service_tasks(cluster: &str, service: &str, status: DesiredStatus) -> Vec<String>;
         list_task_definitions(family: &str, limit: usize) -> Vec<String>;
         scaling_of(cluster: &str, services: &[String]) -> BTreeMap<String, ScalingSuspension>;
+        describe_service_deployments(arns: &[String]) -> Vec<ServiceDeployment>;
     }
 
     fence! {
@@ -84,6 +85,7 @@ impl<E: Ecs> Ecs for Fenced<'_, '_, E> {
         tag_resource(arn: &str, tags: &[(String, String)]) -> ();
         set_scaling(cluster: &str, service: &str, state: ScalingSuspension) -> ();
         untag_resource(arn: &str, keys: &[String]) -> ();
+        stop_service_deployment(arn: &str) -> ();
     }
 
     /// A migration must never run twice: with a lock table, renew first and

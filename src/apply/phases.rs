@@ -5,7 +5,7 @@
 //! commit. Each phase takes the plan's typed steps of its kind.
 
 use super::rollback::Updated;
-use super::verdict::RolloutWatch;
+use super::verdict::{self, RolloutWatch};
 use super::{ApplyError, Release, explain, marker_keys, wait};
 use crate::ecs::{
     AwsError, CreateServiceRequest, Ecs, Lookups, ScalingSuspension, UpdateServiceRequest,
@@ -24,6 +24,9 @@ pub(super) struct Rollout {
     markers: BTreeSet<String>,
     resume: BTreeMap<String, ScalingSuspension>,
     updated: Vec<Updated>,
+    /// Service deployments of ours still running when the wait ended (a
+    /// timeout): a rollback stops them rather than starting another.
+    in_flight: BTreeMap<String, String>,
 }
 
 impl<E: Ecs + Lookups> Release<'_, E> {
@@ -44,11 +47,12 @@ impl<E: Ecs + Lookups> Release<'_, E> {
         self.create_services(&mut rollout).await?;
         let migrated = self.quiesce_and_migrate().await?;
         self.update_services(&mut rollout).await?;
-        let failures = self.await_rollouts(&rollout).await?;
+        self.attach_in_flight(&mut rollout);
+        let failures = self.await_rollouts(&mut rollout).await?;
         self.restore_running(&rollout).await?;
         if !failures.is_empty() {
             let rolled_back = if self.env.deploy.rollback {
-                Some(self.roll_back(&rollout.updated).await?)
+                Some(self.roll_back(&rollout.updated, &rollout.in_flight).await?)
             } else {
                 None
             };
@@ -175,6 +179,36 @@ impl<E: Ecs + Lookups> Release<'_, E> {
         }
     }
 
+    /// Deployments a stopped release left rolling: waited for like this
+    /// release's own, never started again.
+    fn attach_in_flight(&self, rollout: &mut Rollout) {
+        let records = self.steps_of(|s| match s {
+            Step::RecordCommit(r) => Some(r),
+            _ => None,
+        });
+        for (_, record) in records {
+            let Some(in_flight) = &record.in_flight else {
+                continue;
+            };
+            self.progress.say(
+                "rollout",
+                format!(
+                    "{}: waiting for deployment {} already in flight",
+                    record.service, in_flight.deployment
+                ),
+            );
+            rollout
+                .arns
+                .insert(record.service.clone(), record.service_arn.clone());
+            rollout.watches.push(RolloutWatch {
+                service: record.service.clone(),
+                deployment: Some(in_flight.deployment.clone()),
+                task_definition: in_flight.task_definition.clone(),
+                desired_count: Some(in_flight.desired_count),
+            });
+        }
+    }
+
     /// One service's UpdateService (task definition, count and configuration
     /// in one call, so one deployment) and its tag changes; returns the
     /// deployment to watch.
@@ -213,7 +247,10 @@ impl<E: Ecs + Lookups> Release<'_, E> {
 
     /// Wait for every rollout; returns the failed ones and why (with what
     /// the stopped tasks and the service's events say).
-    async fn await_rollouts(&self, rollout: &Rollout) -> Result<Vec<(String, String)>, ApplyError> {
+    async fn await_rollouts(
+        &self,
+        rollout: &mut Rollout,
+    ) -> Result<Vec<(String, String)>, ApplyError> {
         let cluster = &self.env.cluster;
         let results = wait::rollouts(
             self.ecs,
@@ -225,8 +262,14 @@ impl<E: Ecs + Lookups> Release<'_, E> {
             "rollout",
         )
         .await?;
+        rollout.in_flight = results
+            .service_deployments
+            .iter()
+            .filter(|(_, sd)| !verdict::service_deployment(sd).is_final())
+            .map(|(service, sd)| (service.clone(), sd.arn.clone()))
+            .collect();
         let mut failures = Vec::new();
-        for (service, health) in &results {
+        for (service, health) in &results.health {
             let Some(why) = health.failure() else {
                 continue;
             };
@@ -286,9 +329,18 @@ impl<E: Ecs + Lookups> Release<'_, E> {
             return Ok(());
         };
         let tags = [(tags::COMMIT.to_owned(), commit.clone())];
+        // Attached deployments are recorded by their own record-commit step.
+        let recorded_below: BTreeSet<&str> = self
+            .steps_of(|s| match s {
+                Step::RecordCommit(r) => Some(r),
+                _ => None,
+            })
+            .map(|(_, r)| r.service.as_str())
+            .collect();
         let writes = rollout
             .watches
             .iter()
+            .filter(|watch| !recorded_below.contains(watch.service.as_str()))
             .map(|watch| self.ecs.tag_resource(&rollout.arns[&watch.service], &tags));
         futures_util::future::join_all(writes)
             .await

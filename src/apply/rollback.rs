@@ -7,6 +7,7 @@ use super::verdict::RolloutWatch;
 use super::wait;
 use crate::ecs::{AwsError, Ecs, Lookups, UpdateServiceRequest};
 use crate::servicedef::ServiceDefinition;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A service updated in this release, and how to put it back.
@@ -23,9 +24,25 @@ pub(super) struct Updated {
 impl<E: Ecs + Lookups> Release<'_, E> {
     /// Put every service updated in this release back on what it ran before,
     /// and wait for that. Returns the services rolled back.
-    pub(super) async fn roll_back(&self, updated: &[Updated]) -> Result<Vec<String>, AwsError> {
+    pub(super) async fn roll_back(
+        &self,
+        updated: &[Updated],
+        in_flight: &BTreeMap<String, String>,
+    ) -> Result<Vec<String>, AwsError> {
         let mut watches = Vec::new();
+        let mut stopped = Vec::new();
         for u in updated {
+            // A deployment of ours still running: ECS stops it and rolls back
+            // (for BLUE_GREEN, LINEAR and CANARY that is the instant way back).
+            if let Some(arn) = in_flight.get(&u.service) {
+                self.ecs.stop_service_deployment(arn).await?;
+                self.progress.say(
+                    "rollback",
+                    format!("{}: stopping deployment {arn} with rollback", u.service),
+                );
+                stopped.push((u.service.clone(), arn.clone()));
+                continue;
+            }
             if u.previous_task_definition.is_none() && u.previous_configuration.is_none() {
                 continue;
             }
@@ -59,7 +76,21 @@ impl<E: Ecs + Lookups> Release<'_, E> {
             "rollback",
         )
         .await?;
-        for (service, result) in &results {
+        for (service, arn) in &stopped {
+            let ended = wait::service_deployment_ended(
+                self.ecs,
+                arn,
+                self.env.deploy.timeout,
+                self.polling(),
+                self.progress,
+                service,
+            )
+            .await?;
+            let status = ended.map_or("still running".to_owned(), |sd| sd.status);
+            self.progress
+                .say("rollback", format!("{service}: deployment {status}"));
+        }
+        for (service, result) in &results.health {
             if let Some(why) = result.failure() {
                 self.progress.say(
                     "rollback",
@@ -67,6 +98,10 @@ impl<E: Ecs + Lookups> Release<'_, E> {
                 );
             }
         }
-        Ok(watches.into_iter().map(|w| w.service).collect())
+        Ok(stopped
+            .into_iter()
+            .map(|(service, _)| service)
+            .chain(watches.into_iter().map(|w| w.service))
+            .collect())
     }
 }

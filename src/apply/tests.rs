@@ -973,3 +973,53 @@ async fn a_release_interrupted_then_superseded_by_another_commit_is_recorded_as_
             .changed
     );
 }
+
+/// A release stopped right after its first UpdateService left that
+/// deployment rolling: the next apply waits for it instead of starting
+/// another, and a deployment that then fails fails the release (it is not
+/// recorded as a success because the service already runs the new
+/// definition).
+#[tokio::test(start_paused = true)]
+async fn a_deployment_a_stopped_release_left_rolling_is_waited_for_not_started_again() {
+    let env = environment("shop:2", "r1");
+    for failing in [0, 1] {
+        let behaviour = Behaviour {
+            rollout_polls: 6,
+            failing_deployments: failing,
+            ..Behaviour::default()
+        };
+        // Where the first UpdateService is in an undisturbed run.
+        let probe = seeded(behaviour.clone());
+        let _ = release(&probe, &env, 0).await;
+        let k = probe.with(|s| {
+            s.log
+                .iter()
+                .position(|l| l.ends_with(" UpdateService"))
+                .expect("the release updates a service") as u64
+                + 1
+        });
+
+        let fake = seeded(behaviour);
+        fake.with(|s| s.faults.crash_after = Some(k));
+        assert!(release_or_crash(&fake, &env, 0).await.is_none());
+        fake.restart();
+        let before = fake.with(|s| s.log.len());
+        let outcome = release(&fake, &env, 1).await;
+        let updates = fake.with(|s| {
+            s.log[before..]
+                .iter()
+                .filter(|l| l.ends_with(" UpdateService"))
+                .count()
+        });
+        // Only the service the stopped release had not reached is updated
+        // (and, when web's deployment fails, rolled back again).
+        assert_eq!(updates, 1 + failing as usize, "failing={failing}");
+        match failing {
+            0 => assert!(outcome.is_ok(), "{outcome:?}"),
+            _ => assert!(
+                matches!(outcome, Err(ApplyError::RolloutFailed { .. })),
+                "{outcome:?}"
+            ),
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! a drain or a one-off task stands. No I/O; the waits in [`super::wait`]
 //! poll ECS and ask these. Table-tested on fixtures below.
 
-use crate::ecs::{DeploymentStatus, RolloutState, Service, Task};
+use crate::ecs::{DeploymentStatus, RolloutState, Service, ServiceDeployment, Task};
 
 /// What a rollout is expected to reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +115,49 @@ pub fn rollout(watch: &RolloutWatch, service: &Service) -> RolloutHealth {
     }
 }
 
+/// Whether service deployment `sd` is the one UpdateService started as
+/// deployment `id` (`ecs-svc/<n>`): ECS names the target revision after it
+/// (UpdateService returns no deployment ARN; Terraform matches the same way).
+pub fn is_ours(id: &str, sd: &ServiceDeployment) -> bool {
+    let number = id.rsplit('/').next().unwrap_or_default();
+    !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && sd
+            .target_revision
+            .as_deref()
+            .is_some_and(|arn| arn.contains(number))
+}
+
+/// Judge a rollout from its service deployment, for every strategy
+/// (ROLLING, BLUE_GREEN, LINEAR, CANARY): a rollback, however it ends, is
+/// never success.
+pub fn service_deployment(sd: &ServiceDeployment) -> RolloutHealth {
+    let why = |fallback: &str| {
+        sd.rollback_reason
+            .clone()
+            .or_else(|| sd.status_reason.clone())
+            .unwrap_or_else(|| fallback.to_owned())
+    };
+    match sd.status.as_str() {
+        "SUCCESSFUL" => RolloutHealth::Completed,
+        "ROLLBACK_SUCCESSFUL" => RolloutHealth::RolledBack(format!(
+            "{}; ECS rolled the deployment back",
+            why("the deployment failed")
+        )),
+        "ROLLBACK_FAILED" => RolloutHealth::Failed(format!(
+            "{}; ECS could not roll the deployment back either: the service needs a look",
+            why("the deployment failed")
+        )),
+        "STOPPED" => RolloutHealth::Failed(format!(
+            "the deployment was stopped: {}",
+            why("no reason given")
+        )),
+        // PENDING, IN_PROGRESS, STOP_REQUESTED, ROLLBACK_REQUESTED,
+        // ROLLBACK_IN_PROGRESS, and any status ECS adds later.
+        _ => RolloutHealth::InProgress,
+    }
+}
+
 /// Services still running tasks after being scaled to 0, with their counts.
 /// Empty means drained.
 pub fn still_running(services: &[Service]) -> Vec<(String, i32)> {
@@ -201,6 +244,65 @@ mod tests {
 
     use DeploymentStatus::{Active, Primary};
     use RolloutState::{Completed, Failed, InProgress};
+
+    fn sd(status: &str, revision: &str) -> ServiceDeployment {
+        ServiceDeployment {
+            arn: "arn:aws:ecs:us-east-1:123456789012:service-deployment/c/web/x".into(),
+            status: status.into(),
+            target_revision: Some(format!(
+                "arn:aws:ecs:us-east-1:123456789012:service-revision/c/web/{revision}"
+            )),
+            ..ServiceDeployment::default()
+        }
+    }
+
+    #[test]
+    fn service_deployment_verdicts() {
+        let mut rolled_back = sd("ROLLBACK_SUCCESSFUL", "1");
+        rolled_back.rollback_reason = Some("circuit breaker: 3 tasks failed".into());
+        let mut stopped = sd("STOPPED", "1");
+        stopped.status_reason = Some("stopped by a user".into());
+        let cases = [
+            (sd("SUCCESSFUL", "1"), "Completed"),
+            (sd("PENDING", "1"), "InProgress"),
+            (sd("IN_PROGRESS", "1"), "InProgress"),
+            (sd("STOP_REQUESTED", "1"), "InProgress"),
+            (sd("ROLLBACK_REQUESTED", "1"), "InProgress"),
+            (sd("ROLLBACK_IN_PROGRESS", "1"), "InProgress"),
+            (sd("A_STATUS_ECS_ADDS_LATER", "1"), "InProgress"),
+            (
+                rolled_back,
+                "RolledBack(\"circuit breaker: 3 tasks failed; ECS rolled the deployment back\")",
+            ),
+            (
+                sd("ROLLBACK_FAILED", "1"),
+                "Failed(\"the deployment failed; ECS could not roll the deployment back either: the service needs a look\")",
+            ),
+            (
+                stopped,
+                "Failed(\"the deployment was stopped: stopped by a user\")",
+            ),
+        ];
+        for (deployment, expected) in cases {
+            assert_eq!(
+                format!("{:?}", service_deployment(&deployment)),
+                expected,
+                "{}",
+                deployment.status
+            );
+        }
+    }
+
+    #[test]
+    fn a_service_deployment_is_ours_when_its_target_revision_is_named_after_our_deployment() {
+        assert!(is_ours("ecs-svc/4711", &sd("IN_PROGRESS", "4711")));
+        assert!(!is_ours("ecs-svc/4711", &sd("IN_PROGRESS", "4712")));
+        assert!(!is_ours("ecs-svc/", &sd("IN_PROGRESS", "4711")));
+        assert!(!is_ours("d2", &sd("IN_PROGRESS", "d2")));
+        let mut without_revision = sd("IN_PROGRESS", "4711");
+        without_revision.target_revision = None;
+        assert!(!is_ours("ecs-svc/4711", &without_revision));
+    }
 
     #[test]
     fn rollout_verdicts() {

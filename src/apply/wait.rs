@@ -9,7 +9,7 @@
 
 use super::progress::Progress;
 use super::verdict::{self, RolloutHealth, RolloutWatch, TaskOutcome};
-use crate::ecs::{AwsError, Ecs, Task};
+use crate::ecs::{AwsError, Ecs, Service, ServiceDeployment, Task};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -34,7 +34,19 @@ impl Polling {
     }
 }
 
+/// How the rollouts of a wait ended.
+#[derive(Debug, Default)]
+pub struct Rollouts {
+    /// Each watched service's verdict.
+    pub health: BTreeMap<String, RolloutHealth>,
+    /// The service deployment found to be ours, by service (ECS reports one
+    /// for every strategy; the emulator and older deployments may not).
+    pub service_deployments: BTreeMap<String, ServiceDeployment>,
+}
+
 /// Wait until every watched rollout completes or fails, or `timeout` passes.
+/// A rollout is judged by its service deployment when ECS reports the one
+/// deckhand started, else by the deployment's rollout state.
 pub async fn rollouts<E: Ecs>(
     ecs: &E,
     cluster: &str,
@@ -43,9 +55,10 @@ pub async fn rollouts<E: Ecs>(
     polling: Polling,
     progress: &Progress,
     step: &str,
-) -> Result<BTreeMap<String, RolloutHealth>, AwsError> {
+) -> Result<Rollouts, AwsError> {
     let start = Instant::now();
     let mut results = BTreeMap::new();
+    let mut ours: BTreeMap<String, ServiceDeployment> = BTreeMap::new();
     let mut seen_events: HashSet<String> = HashSet::new();
     let mut first_poll = true;
     let mut last_line: BTreeMap<String, String> = BTreeMap::new();
@@ -55,10 +68,14 @@ pub async fn rollouts<E: Ecs>(
             .filter(|w| !results.contains_key(&w.service))
             .collect();
         if pending.is_empty() {
-            return Ok(results);
+            return Ok(Rollouts {
+                health: results,
+                service_deployments: ours,
+            });
         }
         let names: Vec<String> = pending.iter().map(|w| w.service.clone()).collect();
         let described = ecs.describe_services(cluster, &names).await?;
+        let deployments = current_service_deployments(ecs, &pending, &described).await?;
         for watch in pending {
             let Some(service) = described.iter().find(|s| s.name == watch.service) else {
                 results.insert(
@@ -77,13 +94,37 @@ pub async fn rollouts<E: Ecs>(
             for message in new_events.iter().rev() {
                 progress.say(step, format!("{}: event: {message}", watch.service));
             }
-            let health = verdict::rollout(watch, service);
-            let state = service
-                .primary()
-                .and_then(|d| d.rollout_state)
-                .map_or("-", |r| r.as_str());
+            let sd = watch.deployment.as_deref().and_then(|id| {
+                deployments
+                    .iter()
+                    .find(|sd| service.current_service_deployment.as_ref() == Some(&sd.arn))
+                    .filter(|sd| verdict::is_ours(id, sd))
+            });
+            let (health, state) = match sd {
+                Some(sd) => {
+                    ours.insert(watch.service.clone(), sd.clone());
+                    let stage = sd
+                        .lifecycle_stage
+                        .as_deref()
+                        .map_or(String::new(), |s| format!(", stage {s}"));
+                    (
+                        verdict::service_deployment(sd),
+                        format!("deployment {}{stage}", sd.status),
+                    )
+                }
+                None => (
+                    verdict::rollout(watch, service),
+                    format!(
+                        "rollout {}",
+                        service
+                            .primary()
+                            .and_then(|d| d.rollout_state)
+                            .map_or("-", |r| r.as_str())
+                    ),
+                ),
+            };
             let line = format!(
-                "{}: {}/{} running, rollout {state}",
+                "{}: {}/{} running, {state}",
                 watch.service, service.running_count, service.desired_count,
             );
             if last_line.get(&watch.service) != Some(&line) {
@@ -96,7 +137,10 @@ pub async fn rollouts<E: Ecs>(
         }
         first_poll = false;
         if results.len() == watches.len() {
-            return Ok(results);
+            return Ok(Rollouts {
+                health: results,
+                service_deployments: ours,
+            });
         }
         if start.elapsed() >= timeout {
             for watch in watches {
@@ -107,7 +151,64 @@ pub async fn rollouts<E: Ecs>(
                     ))
                 });
             }
-            return Ok(results);
+            return Ok(Rollouts {
+                health: results,
+                service_deployments: ours,
+            });
+        }
+        tokio::time::sleep(polling.next_delay(start.elapsed())).await;
+    }
+}
+
+/// The service deployments ECS works on now for the watched services that
+/// wait on a deployment: one batched DescribeServiceDeployments, none when
+/// ECS reports none.
+async fn current_service_deployments<E: Ecs>(
+    ecs: &E,
+    pending: &[&RolloutWatch],
+    described: &[Service],
+) -> Result<Vec<ServiceDeployment>, AwsError> {
+    let arns: Vec<String> = pending
+        .iter()
+        .filter(|w| w.deployment.is_some())
+        .filter_map(|w| described.iter().find(|s| s.name == w.service))
+        .filter_map(|s| s.current_service_deployment.clone())
+        .collect();
+    if arns.is_empty() {
+        return Ok(Vec::new());
+    }
+    ecs.describe_service_deployments(&arns).await
+}
+
+/// Wait until service deployment `arn` ends (after StopServiceDeployment);
+/// None on timeout.
+pub async fn service_deployment_ended<E: Ecs>(
+    ecs: &E,
+    arn: &str,
+    timeout: Duration,
+    polling: Polling,
+    progress: &Progress,
+    service: &str,
+) -> Result<Option<ServiceDeployment>, AwsError> {
+    let start = Instant::now();
+    let mut last = String::new();
+    loop {
+        if let Some(sd) = ecs
+            .describe_service_deployments(&[arn.to_owned()])
+            .await?
+            .into_iter()
+            .next()
+        {
+            if verdict::service_deployment(&sd).is_final() {
+                return Ok(Some(sd));
+            }
+            if sd.status != last {
+                progress.say("rollback", format!("{service}: deployment {}", sd.status));
+                last = sd.status;
+            }
+        }
+        if start.elapsed() >= timeout {
+            return Ok(None);
         }
         tokio::time::sleep(polling.next_delay(start.elapsed())).await;
     }

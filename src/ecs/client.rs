@@ -17,8 +17,8 @@ use super::lookups::LookupClients;
 use super::session::{client_for, counting, shared_config};
 use super::types::{
     AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
-    RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceEvent, Task,
-    TaskContainer, TaskDefinition, UpdateServiceRequest,
+    RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceDeployment,
+    ServiceEvent, Task, TaskContainer, TaskDefinition, UpdateServiceRequest,
 };
 use super::{AwsClient, DESCRIBE_SERVICES_BATCH, Ecs, READ_CONCURRENCY};
 use crate::taskdef::model::{Tag, TaskDefinitionSpec};
@@ -173,6 +173,7 @@ fn service_of(s: &sdk::Service) -> Service {
             })
             .collect(),
         tags: tags_of(s.tags()),
+        current_service_deployment: s.current_service_deployment().map(str::to_owned),
         definition: std::sync::Arc::new(super::servicedef::from_sdk(s)),
     }
 }
@@ -628,6 +629,55 @@ impl Ecs for EcsClient {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("StopTask", e, &self.credentials))?;
+        Ok(())
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> Result<Vec<ServiceDeployment>, AwsError> {
+        self.need_region()?;
+        let mut found = Vec::new();
+        for batch in arns.chunks(super::DESCRIBE_SERVICE_DEPLOYMENTS_BATCH) {
+            let out = self
+                .client
+                .describe_service_deployments()
+                .set_service_deployment_arns(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| {
+                    AwsError::from_sdk("DescribeServiceDeployments", e, &self.credentials)
+                })?;
+            found.extend(out.service_deployments().iter().map(|d| {
+                ServiceDeployment {
+                    arn: d.service_deployment_arn().unwrap_or_default().to_owned(),
+                    status: d
+                        .status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    status_reason: d.status_reason().map(str::to_owned),
+                    lifecycle_stage: d.lifecycle_stage().map(|s| s.as_str().to_owned()),
+                    target_revision: d
+                        .target_service_revision()
+                        .and_then(|r| r.arn())
+                        .map(str::to_owned),
+                    rollback_reason: d.rollback().and_then(|r| r.reason()).map(str::to_owned),
+                }
+            }));
+        }
+        Ok(found)
+    }
+
+    async fn stop_service_deployment(&self, arn: &str) -> Result<(), AwsError> {
+        self.need_region()?;
+        self.limiter.acquire("StopServiceDeployment").await;
+        self.client
+            .stop_service_deployment()
+            .service_deployment_arn(arn)
+            .stop_type(sdk::StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("StopServiceDeployment", e, &self.credentials))?;
         Ok(())
     }
 

@@ -19,8 +19,8 @@ use super::calls::CallCounter;
 use super::error::AwsError;
 use super::types::{
     Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus, RolloutState,
-    RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceEvent, Task, TaskContainer,
-    TaskDefinition, UpdateServiceRequest,
+    RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceDeployment, ServiceEvent,
+    Task, TaskContainer, TaskDefinition, UpdateServiceRequest,
 };
 use super::{AwsClient, DESCRIBE_SERVICES_BATCH, Ecs, Lookups};
 use crate::servicedef::ServiceDefinition;
@@ -881,6 +881,23 @@ impl Ecs for FakeEcs {
                 target.remove(key);
             }
             Ok(())
+        })
+        .await
+    }
+
+    /// The fake's services report no service deployment (rollouts are judged
+    /// by their deployments' rollout state), so there is none to describe.
+    async fn describe_service_deployments(
+        &self,
+        _arns: &[String],
+    ) -> Result<Vec<ServiceDeployment>, AwsError> {
+        self.call("DescribeServiceDeployments", |_| Ok(Vec::new()))
+            .await
+    }
+
+    async fn stop_service_deployment(&self, arn: &str) -> Result<(), AwsError> {
+        self.call("StopServiceDeployment", |_| {
+            Err(not_found("StopServiceDeployment", arn))
         })
         .await
     }

@@ -51,6 +51,8 @@ use std::sync::Arc;
 
 /// ECS accepts at most this many services per DescribeServices call.
 pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+/// ECS accepts at most this many ARNs per DescribeServiceDeployments call.
+pub const DESCRIBE_SERVICE_DEPLOYMENTS_BATCH: usize = 20;
 /// How many read calls run at once (DescribeServices is limited to 20/s per account).
 const READ_CONCURRENCY: usize = 4;
 
@@ -188,6 +190,20 @@ pub trait Ecs: AwsClient {
         &self,
         arn: &str,
         keys: &[String],
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// DescribeServiceDeployments (any number of ARNs; batched by 20).
+    /// Unknown ARNs are absent from the result.
+    fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> impl Future<Output = Result<Vec<ServiceDeployment>, AwsError>> + Send;
+
+    /// StopServiceDeployment with rollback: ECS puts the service back on the
+    /// revision it ran before.
+    fn stop_service_deployment(
+        &self,
+        arn: &str,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 

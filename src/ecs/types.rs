@@ -41,6 +41,8 @@ pub struct Service {
     pub events: Vec<ServiceEvent>,
     /// Service tags.
     pub tags: BTreeMap<String, String>,
+    /// The service deployment ECS works on now (`currentServiceDeployment`).
+    pub current_service_deployment: Option<String>,
     /// Its configuration as a service definition (what DescribeServices
     /// reports of the CreateService fields; tags are in `tags`).
     pub definition: std::sync::Arc<crate::servicedef::ServiceDefinition>,
@@ -98,6 +100,27 @@ impl RolloutState {
             RolloutState::Failed => "FAILED",
         }
     }
+}
+
+/// A service deployment (DescribeServiceDeployments): how ECS reports a
+/// deployment of any strategy (ROLLING, BLUE_GREEN, LINEAR, CANARY).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceDeployment {
+    /// Its ARN.
+    pub arn: String,
+    /// `PENDING`, `IN_PROGRESS`, `SUCCESSFUL`, `STOPPED`, `STOP_REQUESTED`,
+    /// `ROLLBACK_REQUESTED`, `ROLLBACK_IN_PROGRESS`, `ROLLBACK_SUCCESSFUL`,
+    /// `ROLLBACK_FAILED` (kept as ECS writes it: new values may come).
+    pub status: String,
+    /// Why, when ECS says.
+    pub status_reason: Option<String>,
+    /// Where a BLUE_GREEN, LINEAR or CANARY deployment is (`SCALE_UP`,
+    /// `BAKE_TIME`, …); None for ROLLING.
+    pub lifecycle_stage: Option<String>,
+    /// The ARN of the service revision it deploys.
+    pub target_revision: Option<String>,
+    /// Why it was rolled back, when it was.
+    pub rollback_reason: Option<String>,
 }
 
 /// One deployment of a service.

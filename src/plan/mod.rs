@@ -542,6 +542,7 @@ impl<'a> Planning<'a> {
                 },
                 service_arn: current.service.arn.clone(),
                 clears_marker: current.service.tags.contains_key(tags::QUIESCED_FROM),
+                in_flight: in_flight(current),
             }));
         }
         if !is_quiesced && let Some(to) = current.scaling_suspended_from {
@@ -645,6 +646,20 @@ fn migrate_step(
             cluster_arn: live.cluster_arn.clone(),
             quiesced,
         }),
+    })
+}
+
+/// The deployment a service is still rolling out, if it is (its PRIMARY
+/// deployment in progress, or older ones still draining).
+fn in_flight(current: &LiveService) -> Option<InFlight> {
+    let service = &current.service;
+    let primary = service.primary()?;
+    let rolling = primary.rollout_state == Some(crate::ecs::RolloutState::InProgress)
+        || service.deployments.len() > 1;
+    rolling.then(|| InFlight {
+        deployment: primary.id.clone(),
+        task_definition: primary.task_definition.clone(),
+        desired_count: service.desired_count,
     })
 }
 

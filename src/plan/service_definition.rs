@@ -37,6 +37,11 @@ pub const RULES: &[Rule] = &[
         apply: deployment_configuration_defaults,
     },
     Rule {
+        name: "lifecycle-hook-defaults",
+        why: "ECS reports targetType AWS_LAMBDA and timeoutConfiguration {timeoutInMinutes: 1440, action: ROLLBACK} for a deployment lifecycle hook given without them (the API reference's defaults)",
+        apply: lifecycle_hook_defaults,
+    },
+    Rule {
         name: "service-defaults",
         why: "ECS reports deploymentController ECS, schedulingStrategy REPLICA, propagateTags NONE, platformVersion LATEST, healthCheckGracePeriodSeconds 0, assignPublicIp DISABLED and false for enableECSManagedTags and enableExecuteCommand when none was given",
         apply: service_defaults,
@@ -225,6 +230,20 @@ fn deployment_configuration_defaults(map: &mut Map<String, Value>) {
     if let Some(Value::Object(alarms)) = config.get_mut("alarms") {
         drop_default(alarms, "enable", &json!(false));
         drop_default(alarms, "rollback", &json!(false));
+    }
+}
+
+fn lifecycle_hook_defaults(map: &mut Map<String, Value>) {
+    let hooks = map
+        .get_mut("deploymentConfiguration")
+        .and_then(|d| d.get_mut("lifecycleHooks"))
+        .and_then(Value::as_array_mut);
+    for hook in hooks.into_iter().flatten().filter_map(Value::as_object_mut) {
+        drop_default(hook, "targetType", &json!("AWS_LAMBDA"));
+        if let Some(Value::Object(timeout)) = hook.get_mut("timeoutConfiguration") {
+            drop_default(timeout, "timeoutInMinutes", &json!(1440));
+            drop_default(timeout, "action", &json!("ROLLBACK"));
+        }
     }
 }
 
@@ -420,6 +439,41 @@ mod tests {
         let live_tags = BTreeMap::from([("team".to_owned(), "shop".to_owned())]);
         let cmp = compare(&definition(written()), &described(), &live_tags);
         assert!(cmp.tags.is_empty());
+    }
+
+    /// A blue/green file's hooks as written (ecspresso's shape, corpus file
+    /// 14) and as ECS describes them back, with the hook defaults filled in.
+    fn hooks(described: bool) -> ServiceDefinition {
+        let mut hook = json!({
+            "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:before-install",
+            "lifecycleStages": ["PRE_SCALE_UP"],
+            "roleArn": "arn:aws:iam::123456789012:role/ecs-blue-green"
+        });
+        if described {
+            hook["targetType"] = json!("AWS_LAMBDA");
+            hook["timeoutConfiguration"] = json!({"timeoutInMinutes": 1440, "action": "ROLLBACK"});
+        }
+        definition(json!({"deploymentConfiguration": {
+            "strategy": "BLUE_GREEN",
+            "bakeTimeInMinutes": 1,
+            "lifecycleHooks": [hook]
+        }}))
+    }
+
+    #[test]
+    fn lifecycle_hooks_described_back_with_ecs_defaults_are_unchanged() {
+        let cmp = compare(&hooks(false), &hooks(true), &BTreeMap::new());
+        assert!(cmp.is_empty(), "{cmp:#?}");
+    }
+
+    #[test]
+    fn a_lifecycle_hook_timeout_other_than_the_default_is_a_difference() {
+        let mut file = serde_json::to_value(hooks(false)).unwrap();
+        file["deploymentConfiguration"]["lifecycleHooks"][0]["timeoutConfiguration"] =
+            json!({"timeoutInMinutes": 30, "action": "ROLLBACK"});
+        let file = serde_json::from_value(file).unwrap();
+        let cmp = compare(&file, &hooks(true), &BTreeMap::new());
+        assert_eq!(cmp.fields, ["deploymentConfiguration"]);
     }
 
     #[test]

@@ -218,6 +218,21 @@ pub struct RecordCommit {
     /// A leftover `deckhand:quiesced-from` marker to remove.
     #[serde(skip)]
     pub clears_marker: bool,
+    /// A deployment still rolling out to what the spec asks for (a release
+    /// stopped while it rolled): apply waits for it rather than starting another.
+    #[serde(skip)]
+    pub in_flight: Option<InFlight>,
+}
+
+/// A deployment in flight that already goes where the spec asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlight {
+    /// Its ID (`ecs-svc/…`).
+    pub deployment: String,
+    /// The task definition it rolls out.
+    pub task_definition: String,
+    /// The count it reaches.
+    pub desired_count: i32,
 }
 
 /// A service's task definition and count (and configuration, when it changes).

@@ -19,6 +19,7 @@ mod plan;
 mod preflight;
 mod replicas;
 mod service_definition;
+mod servicedefs;
 mod support;
 mod taskdefs;
 mod ui;

@@ -249,3 +249,90 @@ fn a_field_update_service_cannot_change_is_refused_and_nothing_changes() {
     assert!(mutations.is_empty(), "{mutations:?}");
     fx.run("plan", &[]).expect_code(1);
 }
+
+fn web_task_definition(fx: &Fixture) -> Value {
+    let services = emulator().ecs(
+        &fx.key,
+        "DescribeServices",
+        &json!({"cluster": fx.id, "services": ["web"]}),
+    );
+    services["services"][0]["taskDefinition"].clone()
+}
+
+/// `web` switched to BLUE_GREEN with a bake time, in git, and released.
+fn blue_green_web(test: &str, bake_minutes: i64) -> Fixture {
+    let fx = with_a_created_web(test);
+    edit_web_definition(&fx, |web| {
+        web["deploymentConfiguration"]["strategy"] = json!("BLUE_GREEN");
+        web["deploymentConfiguration"]["bakeTimeInMinutes"] = json!(bake_minutes);
+    });
+    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
+        .expect_code(0);
+    fx
+}
+
+#[test]
+fn a_blue_green_release_is_judged_by_its_service_deployment_through_the_bake_time() {
+    let fx = blue_green_web("svcdef-bg", 5);
+    let before_definition = web_task_definition(&fx);
+    fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:9a8b7c6"));
+    let before = fx.calls().len();
+    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("web:") && run.stderr.contains("stage BAKE_TIME"),
+        "{}",
+        run.stderr
+    );
+    let described = fx.calls()[before..]
+        .iter()
+        .filter(|c| c.operation == "DescribeServiceDeployments")
+        .count();
+    assert!(
+        described > 0,
+        "the rollout was judged by its service deployment"
+    );
+    assert_ne!(
+        web_task_definition(&fx),
+        before_definition,
+        "web runs the new image"
+    );
+}
+
+#[test]
+fn a_failing_blue_green_release_is_a_rollback_not_a_success() {
+    let fx = blue_green_web("svcdef-bgfail", 1);
+    fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:crash-1"));
+    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("rolled the deployment back") || run.stderr.contains("rolled back"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_blue_green_rollout_past_its_timeout_is_stopped_with_rollback() {
+    let fx = blue_green_web("svcdef-bgslow", 1);
+    edit_web_definition(&fx, |web| {
+        web["deploymentConfiguration"]["bakeTimeInMinutes"] = json!(600);
+    });
+    fx.edit_spec(|t| {
+        t.replace("shop:3f9c2e1", "shop:9a8b7c6").replace(
+            "  timeout: 10m\n  rollback: true",
+            "  timeout: 3s\n  rollback: true",
+        )
+    });
+    let before = fx.calls().len();
+    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    run.expect_code(1);
+    let stops: Vec<Value> = fx.calls()[before..]
+        .iter()
+        .filter(|c| c.operation == "StopServiceDeployment")
+        .map(|c| c.params.clone())
+        .collect();
+    assert_eq!(stops.len(), 1, "{}", run.stderr);
+    assert_eq!(stops[0]["stopType"], "ROLLBACK");
+    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
+}

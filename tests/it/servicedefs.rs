@@ -1,0 +1,287 @@
+//! Real service definitions from public repositories (`tests/servicedefs/`,
+//! sources in its `README.md`), each the `serviceDefinition` of a service
+//! that does not exist yet, against the emulator, which creates services and
+//! describes them back the way ECS does:
+//!
+//! 1. `validate` accepts the file, or refuses it naming the file, line and
+//!    key ([`REJECTED`]: unknown keys, describe-only keys in CreateService
+//!    input);
+//! 2. `apply` creates the service from it, or fails with one clear error
+//!    line where the file cannot be created as it is here ([`NOT_CREATED`]);
+//! 3. planned again, the created service is unchanged: what ECS describes
+//!    back (its defaults, its spellings) is no drift, or the plan fails
+//!    clearly ([`NOT_ROUND_TRIPPED`]).
+//!
+//! The emulator checks less than ECS (see the notes on the tables): a file
+//! created here may still be one ECS refuses, e.g. for a load balancer
+//! naming a container the example's task definition does not have.
+
+use crate::support::emulator;
+use crate::support::fixture::{Fixture, Run, project_root};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// Files `validate` refuses, and the key its error must name (the first
+/// offending key in the file; the error also names the file and its line).
+const REJECTED: &[(&str, &str)] = &[
+    ("10-", "enableLogging"),  // unknown key
+    ("11-", "platformFamily"), // describe-only, left in by `ecspresso init`
+    ("13-", "platformFamily"),
+    ("15-", "platformFamily"),
+    ("17-", "pendingCount"), // also runningCount, platformFamily
+    ("20-", "pendingCount"), // also runningCount
+    ("24-", "pendingCount"), // also runningCount, platformFamily
+    ("27-", "serviceTags"),  // unknown key (CreateService calls it `tags`)
+];
+
+/// Files that validate but that `apply` cannot create here: what its one
+/// error line must contain, and why.
+const NOT_CREATED: &[(&str, &str, &str)] = &[
+    (
+        "01-",
+        "timed out",
+        "`deploymentController.type` is an unrendered ecspresso template; ECS refuses the value, \
+         the emulator takes any type and, for one other than ECS, starts no deployment, so the \
+         create's rollout never completes",
+    ),
+    (
+        "16-",
+        "timed out",
+        "a CODE_DEPLOY service: ECS starts no deployment of its own (CodeDeploy does, in task \
+         sets), so the create's rollout deckhand waits for never completes",
+    ),
+    (
+        "18-",
+        "You cannot specify an IAM role for services that require a service linked role",
+        "a load-balancer `role` for a bridge-mode service; the example's task definition is \
+         awsvpc, whose services use ECS's service-linked role",
+    ),
+    (
+        "19-",
+        "You cannot specify an IAM role for services that require a service linked role",
+        "the service-linked role given as `role`, for the same reason",
+    ),
+    (
+        "22-",
+        "You cannot specify an IAM role for services that require a service linked role",
+        "a load-balancer `role` for a bridge-mode service, for the same reason",
+    ),
+    (
+        "29-",
+        "You cannot specify an IAM role for services that require a service linked role",
+        "describe output of an awsvpc service: its `roleArn` is ECS's service-linked role, \
+         which deckhand reads as `role` and sends back",
+    ),
+    (
+        "30-",
+        "You cannot specify an IAM role for services that require a service linked role",
+        "describe output of an awsvpc service, as 29",
+    ),
+];
+
+/// Files created here whose next plan fails: what its error must contain,
+/// and why.
+const NOT_ROUND_TRIPPED: &[(&str, &str, &str)] = &[(
+    "23-",
+    "`role` differs from what service 'app' runs",
+    "a CLI skeleton with `role: \"\"`: the emulator takes the empty string for no role and \
+     describes ECS's service-linked role back (ECS would refuse the file's empty target group, \
+     container name and tag key first)",
+)];
+
+/// The keys the environment spec (or deckhand) owns: CreateService input is
+/// imported without them.
+const SPEC_OWNED: &[&str] = &[
+    "cluster",
+    "serviceName",
+    "taskDefinition",
+    "desiredCount",
+    "clientToken",
+];
+
+fn corpus() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(project_root().join("tests/servicedefs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The file as deckhand takes it: CreateService input without the keys the
+/// spec owns, or the first service of describe-services output as it is.
+fn service_definition(text: &str) -> Value {
+    let mut json: Value = serde_json::from_str(text).unwrap();
+    if let Some(services) = json.get_mut("services").and_then(Value::as_array_mut) {
+        return services.swap_remove(0);
+    }
+    let object = json.as_object_mut().unwrap();
+    for key in SPEC_OWNED {
+        object.remove(*key);
+    }
+    json
+}
+
+/// The 1-based line of the first `"key":` in `text`.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let needle = format!("\"{key}\":");
+    text.lines()
+        .position(|l| l.contains(&needle))
+        .map(|i| i + 1)
+}
+
+/// Whether `run` failed with exactly one `error:` line containing
+/// `expected`, and no panic or SDK debug output.
+fn fails_clearly(run: &Run, expected: &str) -> bool {
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    let noise = [
+        "panicked",
+        "RUST_BACKTRACE",
+        "ServiceError",
+        "SdkError",
+        "raw:",
+    ];
+    run.code == 1
+        && errors.len() == 1
+        && errors[0].contains(expected)
+        && !noise.iter().any(|n| run.stderr.contains(n))
+}
+
+fn write_definition(fx: &Fixture, definition: &Value) -> String {
+    let text = serde_json::to_string_pretty(definition).unwrap();
+    fx.write("service-definitions/real.json", &text);
+    fx.commit("real service definition");
+    text
+}
+
+/// The outcome of one file: None when it went as its tables say, else what
+/// went wrong.
+fn check(file: &PathBuf) -> Option<String> {
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    let entry = |prefix: &&str| name.starts_with(prefix);
+    let mut definition = service_definition(&std::fs::read_to_string(file).unwrap());
+    let fx = Fixture::new(&format!("sd{}", &name[..2]));
+    // A short deploy timeout: a rollout that never completes (NOT_CREATED)
+    // fails in seconds; the emulator completes a creation's rollout at once.
+    let spec = format!(
+        "cluster: {id}\nimage: 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1\ntaskDefinition: task-definitions/app.json\ncontainer: app\nservices:\n  app:\n    family: {id}-app\n    serviceDefinition: service-definitions/real.json\n    desiredCount: 1\ndeploy:\n  timeout: 5s\n",
+        id = fx.id
+    );
+    std::fs::write(fx.spec_path(), spec).unwrap();
+    let text = write_definition(&fx, &definition);
+
+    let validate = fx.run("validate", &[]);
+    if let Some((_, key)) = REJECTED.iter().find(|(p, _)| entry(p)) {
+        let at = line_of(&text, key).map(|line| format!("service-definitions/real.json:{line}:"));
+        let clear = validate.code == 1
+            && at.is_some_and(|at| validate.stderr.contains(&at))
+            && validate.stderr.contains(key)
+            && !validate.stderr.contains("panicked");
+        return (!clear).then(|| {
+            format!(
+                "{name}: not refused naming the file, line and `{key}`:\n{}",
+                validate.stderr
+            )
+        });
+    }
+    if validate.code != 0 {
+        return Some(format!("{name}: validate failed:\n{}", validate.stderr));
+    }
+
+    // ECS (and the emulator) checks that an awsvpc service's subnets and
+    // security groups exist: the file's own ids and placeholders become the
+    // seeded ones. Security groups are set where the file has none too (28):
+    // ECS would use the VPC's default group, the emulator fails without one.
+    let seeded = seed(&fx);
+    if let Some(vpc) = definition
+        .pointer_mut("/networkConfiguration/awsvpcConfiguration")
+        .and_then(Value::as_object_mut)
+    {
+        vpc.insert("subnets".into(), seeded["subnets"].clone());
+        vpc.insert("securityGroups".into(), seeded["securityGroups"].clone());
+        write_definition(&fx, &definition);
+    }
+    let apply = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    if let Some((_, expected, why)) = NOT_CREATED.iter().find(|(p, _, _)| entry(p)) {
+        return (!fails_clearly(&apply, expected)).then(|| {
+            format!(
+                "{name}: expected apply to fail with one error line containing `{expected}` ({why}); exit {}:\n{}",
+                apply.code, apply.stderr
+            )
+        });
+    }
+    if apply.code != 0 {
+        return Some(format!(
+            "{name}: apply failed:\n{}{}",
+            apply.stdout, apply.stderr
+        ));
+    }
+
+    let plan = fx.run("plan", &["--format", "json"]);
+    if let Some((_, expected, why)) = NOT_ROUND_TRIPPED.iter().find(|(p, _, _)| entry(p)) {
+        return (!fails_clearly(&plan, expected)).then(|| {
+            format!(
+                "{name}: expected the plan after creating it to fail with one error line containing `{expected}` ({why}); exit {}:\n{}{}",
+                plan.code, plan.stdout, plan.stderr
+            )
+        });
+    }
+    let report: Option<Value> = serde_json::from_str(&plan.stdout).ok();
+    let unchanged = plan.code == 0 && report.is_some_and(|r| r["changed"] == false);
+    (!unchanged).then(|| {
+        format!(
+            "{name}: created, and planned again it is not unchanged:\n{}{}",
+            plan.stdout, plan.stderr
+        )
+    })
+}
+
+/// An empty cluster with a network, and what the example's task definition
+/// names (image, roles, parameters, log group), so that preflight passes.
+fn seed(fx: &Fixture) -> Value {
+    let request = json!({
+        "cluster": fx.id,
+        "network": true,
+        "services": [],
+        "images": ["123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1"],
+        "roles": [
+            "arn:aws:iam::123456789012:role/shop-app",
+            "arn:aws:iam::123456789012:role/shop-ecs-execution"
+        ],
+        "parameters": {
+            "/shop/database-url": "postgres://shop:seeded@db.internal/shop",
+            "/shop/secret-key-base": "seeded"
+        },
+        "logGroups": ["/ecs/shop"],
+    });
+    emulator().request("POST", "/_deckhand/seed", Some(&request))
+}
+
+#[test]
+fn real_service_definitions_validate_create_and_plan_as_unchanged() {
+    let files = corpus();
+    assert!(files.len() >= 30, "the corpus has {} files", files.len());
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let chunks: Vec<&[PathBuf]> = files.chunks(files.len().div_ceil(4)).collect();
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.iter().filter_map(check).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {} real service definitions failed:\n\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
+}
