@@ -134,8 +134,9 @@ pub fn is_ours(id: &str, sd: &ServiceDeployment) -> bool {
 pub fn service_deployment(sd: &ServiceDeployment) -> RolloutHealth {
     let why = |fallback: &str| {
         sd.rollback_reason
-            .clone()
-            .or_else(|| sd.status_reason.clone())
+            .as_deref()
+            .or(sd.status_reason.as_deref())
+            .map(|reason| reason.trim_end_matches('.').to_owned())
             .unwrap_or_else(|| fallback.to_owned())
     };
     match sd.status.as_str() {

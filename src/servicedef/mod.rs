@@ -219,8 +219,18 @@ pub fn parse_service_definition(json: &str) -> Result<ServiceDefinition, TaskDef
     de.end().map_err(|e| to_error(e, String::new()))?;
     if describe {
         take_from_primary_deployment(&mut def, json)?;
+        // ECS's own service-linked role is ECS's to set: CreateService refuses
+        // it as `role` on the awsvpc services that use it.
+        if def.role.as_deref().is_some_and(is_service_linked_role) {
+            def.role = None;
+        }
     }
     Ok(def)
+}
+
+/// Whether `role` is ECS's service-linked role (`AWSServiceRoleForECS`).
+pub fn is_service_linked_role(role: &str) -> bool {
+    role.ends_with("aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS")
 }
 
 #[cfg(test)]

@@ -385,13 +385,10 @@ fn describe_only_keys_are_refused_in_create_service_input() {
 fn describe_services_output_reads_as_the_same_definition() {
     let described = parse_service_definition(WEB_DESCRIBED).unwrap();
     let input = parse_service_definition(WEB).unwrap();
-    // What describe-services says beyond the input: the role ECS uses
-    // (`roleArn`, read as `role`) and empty lists for what is unset.
+    // What describe-services says beyond the input: empty lists for what is
+    // unset. Its `roleArn` is ECS's own service-linked role, which is dropped
+    // (CreateService refuses it as `role` on awsvpc services).
     let expected = ServiceDefinition {
-        role: Some(
-            "arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
-                .into(),
-        ),
         service_registries: Some(vec![]),
         placement_constraints: Some(vec![]),
         placement_strategy: Some(vec![]),

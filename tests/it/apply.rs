@@ -244,7 +244,11 @@ fn a_circuit_breaker_rollback_is_a_failure_and_services_return_to_their_definiti
     let run = apply(&fx, &[]);
     run.expect_code(1);
     assert!(run.stderr.contains("rollout failed"), "{}", run.stderr);
-    assert!(run.stderr.contains("circuit breaker"), "{}", run.stderr);
+    assert!(
+        run.stderr.to_lowercase().contains("circuit breaker"),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.stderr
             .contains("rolled back to their previous task definitions: web, worker"),
