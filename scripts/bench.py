@@ -10,6 +10,17 @@ Prints numbers, asserts nothing. Scenarios:
              release's wall time beside its physical minimum (migration + rollout);
   release-10 ten services, a new image: the release's wall time beside the
              slowest rollout (target: within 2 s of it);
+  release-bg one service `web` with a service definition (FARGATE, awsvpc,
+             BLUE_GREEN with a 1-minute bake, circuit breaker with rollback),
+             created by a first apply, then a release of a new image: the
+             release's calls by operation and its wall time beside the
+             deployment's length on the emulator's clock (its stage, rollout and
+             minute knobs are set for the key and printed);
+  plan-100-sd
+             plan-100 with a service definition per service (launchType,
+             networkConfiguration, a load balancer, circuit breaker, tags), the
+             services seeded from them: calls per no-op `deckhand plan` (target
+             as plan-100: ceil(S/10) DescribeServices, no extra call per service);
   controller-100x10
              `deckhand controller` over 100 environments of 10 services each:
              ECS calls per no-op reconcile once warm (target: ceil(10/10) = 1
@@ -25,7 +36,8 @@ Prints numbers, asserts nothing. Scenarios:
 
 Usage: .venv/bin/python scripts/bench.py [SCENARIO...]   (after `cargo build`; set
 DECKHAND_BIN to measure another binary, e.g. target/release/deckhand). The CLI polls
-with its default interval (5s, the first poll after 250ms).
+with its default interval (5s, the first poll after 250ms). BENCH_PROGRESS=1 prints an
+apply's progress lines, BENCH_CALLS=1 its ECS calls in order.
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DECKHAND = os.environ.get("DECKHAND_BIN", os.path.join(ROOT, "target", "debug", "deckhand"))
@@ -56,7 +69,7 @@ def start_emulator() -> tuple[subprocess.Popen, str]:
     raise SystemExit("emulator did not start")
 
 
-def http(url: str, method: str = "GET", body: object | None = None) -> object:
+def http(url: str, method: str = "GET", body: object | None = None) -> Any:
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
     return json.load(urllib.request.urlopen(req))
@@ -73,9 +86,22 @@ def deckhand(env: dict[str, str], *args: str) -> tuple[int, str, float]:
     return out.returncode, out.stdout + out.stderr, time.perf_counter() - start
 
 
+def call_log(url: str, key: str) -> list[dict]:
+    return http(f"{url}/_deckhand/calls?accessKey={key}")["calls"]
+
+
 def calls(url: str, key: str) -> Counter:
-    log = http(f"{url}/_deckhand/calls?accessKey={key}")["calls"]
-    return Counter(c["operation"] for c in log)
+    return Counter(c["operation"] for c in call_log(url, key))
+
+
+def print_call_log(url: str, key: str) -> None:
+    """The calls in order, each with what it names (BENCH_CALLS=1)."""
+    for c in call_log(url, key):
+        p = c.get("params") or {}
+        what = p.get("services") or p.get("service") or p.get("serviceName") or p.get("serviceDeploymentArns") \
+            or p.get("taskDefinition") or p.get("family") or p.get("resourceArn") or p.get("clusters") or ""
+        detail = json.dumps(what)[:150] if what else ""
+        print(f"    {c['seq']:>6} {c['operation']:<28} {c['status']} {detail}")
 
 
 def reset_calls(url: str, key: str) -> None:
@@ -119,6 +145,8 @@ def timed_apply(url: str, key: str, env: dict[str, str], repo: str, name: str, t
     code, out, seconds = deckhand(env, "apply", "--repo", repo, "--env", name, "--yes")
     assert code == 0, out[-3000:]
     show(f"{title} ({seconds:.1f}s)", calls(url, key))
+    if os.environ.get("BENCH_CALLS"):
+        print_call_log(url, key)
     if os.environ.get("BENCH_PROGRESS"):
         print("".join(f"    {line}\n" for line in out.splitlines() if line.startswith("[")))
     return seconds
@@ -208,6 +236,126 @@ def release_10(url: str, work: str) -> None:
     seconds = timed_apply(url, key, env, repo, "ten", "release")
     print(f"  wall time {seconds:.1f}s; physical minimum (the slowest rollout) {ROLLOUT_SECONDS:.1f}s;"
           f" overhead {seconds - ROLLOUT_SECONDS:.1f}s (target ≤ 2s)")
+
+
+# The emulator's clock for release-bg, set for its access key (these are the emulator's
+# defaults, set explicitly so the numbers below do not move with them): each short
+# lifecycle stage, the SCALE_UP of the new tasks, one minute of a bake time.
+BG_CONFIG = {"stageSeconds": 0.1, "rolloutSeconds": 1.0, "minuteSeconds": 0.1}
+BG_BAKE_MINUTES = 1
+
+
+def release_bg(url: str, work: str) -> None:
+    key = "bench-release-bg"
+    env = aws_env(url, key, work)
+    http(f"{url}/_deckhand/config", "POST", {"accessKey": key, **BG_CONFIG})
+    knobs = http(f"{url}/_deckhand/config?accessKey={key}")
+    repo = os.path.join(work, "releasebg")
+    shutil.copytree(os.path.join(ROOT, "examples", "shop"), repo)
+    os.remove(os.path.join(repo, "environments", "staging.yaml"))
+    # The cluster and its network only: deckhand creates `web` from its service definition.
+    seeded = http(f"{url}/_deckhand/seed", "POST", {**PREFLIGHT_SEED, "cluster": "bg", "network": True, "services": []})
+    os.makedirs(os.path.join(repo, "service-definitions"))
+    with open(os.path.join(repo, "service-definitions", "web.json"), "w") as fh:
+        json.dump({
+            "launchType": "FARGATE",
+            "networkConfiguration": {"awsvpcConfiguration": {
+                "subnets": seeded["subnets"], "securityGroups": seeded["securityGroups"], "assignPublicIp": "DISABLED"}},
+            "deploymentConfiguration": {
+                "strategy": "BLUE_GREEN", "bakeTimeInMinutes": BG_BAKE_MINUTES,
+                "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+        }, fh, indent=2)
+    spec = os.path.join(repo, "environments", "bg.yaml")
+    with open(spec, "w") as fh:
+        fh.write("cluster: bg\nimage: 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1\n"
+                 "taskDefinition: task-definitions/app.json\ncontainer: app\nservices:\n"
+                 "  web:\n    command: [bin/rails, server, -b, 0.0.0.0]\n    desiredCount: 2\n"
+                 "    serviceDefinition: service-definitions/web.json\n"
+                 "deploy:\n  timeout: 10m\n  rollback: true\n")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "initial")
+    stage, rollout, minute = knobs["stageSeconds"], knobs["rolloutSeconds"], knobs["minuteSeconds"]
+    print(f"release-bg: web, BLUE_GREEN with a {BG_BAKE_MINUTES}-minute bake (emulator config for the key:"
+          f" stageSeconds {stage}, rolloutSeconds {rollout}, minuteSeconds {minute}; taskRunSeconds unused)")
+    timed_apply(url, key, env, repo, "bg", "first apply (creates web)")
+    with open(spec) as fh:
+        text = fh.read().replace("shop:3f9c2e1", "shop:9a8b7c6")
+    with open(spec, "w") as fh:
+        fh.write(text)
+    git(repo, "commit", "-qam", "release")
+    seconds = timed_apply(url, key, env, repo, "bg", "release of a new image")
+    # PENDING, PRE_SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT,
+    # PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT, CLEAN_UP: one stage each;
+    # SCALE_UP: a rollout; BAKE_TIME: the bake's minutes (no RECONCILE_SERVICE: web runs
+    # one revision when the release starts).
+    minimum = 8 * stage + rollout + BG_BAKE_MINUTES * minute
+    print(f"  wall time {seconds:.1f}s; the deployment on the emulator's clock (8 stages × {stage}s + SCALE_UP"
+          f" {rollout}s + bake {BG_BAKE_MINUTES} × {minute}s) {minimum:.1f}s; overhead {seconds - minimum:.1f}s")
+
+
+def plan_100_sd(url: str, work: str) -> None:
+    key = "bench-plan-sd"
+    env = aws_env(url, key, work)
+    repo = os.path.join(work, "plan100sd")
+    shutil.copytree(os.path.join(ROOT, "examples", "shop"), repo)
+    os.remove(os.path.join(repo, "environments", "staging.yaml"))
+    network = http(f"{url}/_deckhand/seed", "POST", {**PREFLIGHT_SEED, "cluster": "bigsd", "network": True, "services": []})
+    os.makedirs(os.path.join(repo, "service-definitions"))
+    definitions = {}
+    for i in range(100):
+        name = f"svc-{i:03d}"
+        definitions[name] = {
+            "launchType": "FARGATE",
+            "networkConfiguration": {"awsvpcConfiguration": {
+                "subnets": network["subnets"], "securityGroups": network["securityGroups"], "assignPublicIp": "DISABLED"}},
+            "loadBalancers": [{
+                "targetGroupArn": f"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/{name}/0123456789abcdef",
+                "containerName": "app", "containerPort": 3000}],
+            "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+            "tags": [{"key": "team", "value": "shop"}, {"key": "service", "value": name}],
+        }
+        with open(os.path.join(repo, "service-definitions", f"{name}.json"), "w") as fh:
+            json.dump(definitions[name], fh, indent=2)
+    services = "".join(f"  svc-{i:03d}:\n    command: [bin/rails, runner, job{i}]\n    desiredCount: 1\n"
+                       f"    serviceDefinition: service-definitions/svc-{i:03d}.json\n" for i in range(100))
+    with open(os.path.join(repo, "environments", "bigsd.yaml"), "w") as fh:
+        fh.write("cluster: bigsd\nimage: shop:1\ntaskDefinition: task-definitions/app.json\nservices:\n" + services)
+    code, out, _ = deckhand(env, "render", "--repo", repo, "--env", "bigsd")
+    assert code == 0, out
+    rendered = json.loads(out)
+    # Seeded as CreateService would make them from their definitions.
+    http(f"{url}/_deckhand/seed", "POST", {
+        "cluster": "bigsd", "clusterTags": {"deckhand:bigsd:schema-revision": "0"}, "network": False,
+        "services": [{"name": name, "taskDefinition": rendered[name], "desiredCount": 1, **definition}
+                     for name, definition in definitions.items()],
+    })
+    print("plan-100-sd: 100 services, each with its own service definition, 100 distinct task definitions")
+    times: list[float] = []
+    changed: dict = {}
+    for _ in range(5):
+        reset_calls(url, key)
+        code, out, seconds = deckhand(env, "plan", "--repo", repo, "--env", "bigsd", "--format", "json")
+        assert code == 0, out[-2000:]
+        changed = json.loads(out)
+        times.append(seconds)
+    log = call_log(url, key)
+    counter = Counter(c["operation"] for c in log)
+    show("calls per plan", counter)
+    with_tags = all("TAGS" in ((c.get("params") or {}).get("include") or [])
+                    for c in log if c["operation"] == "DescribeServices")
+    print(f"  the services' tags read by the same DescribeServices (include TAGS): {'yes' if with_tags else 'no'}")
+    if changed["changed"]:
+        print(f"  NOT a no-op: {len(changed['steps'])} steps, e.g. {json.dumps(changed['steps'][:2])};"
+              f" first diff: {json.dumps(changed.get('diffs', [])[:1])[:600]}")
+    else:
+        print("  plan: no change")
+    met = (counter["DescribeServices"] == 10 and counter["DescribeClusters"] == 1
+           and counter["DescribeTaskDefinition"] <= 100 and sum(counter.values()) <= 111)
+    print(f"  target as plan-100: {-(-100 // 10)} DescribeServices + 100 DescribeTaskDefinition + 1 DescribeClusters"
+          f" = 111, 0 mutating, no call per service definition: {'met' if met else 'NOT met'}")
+    times.sort()
+    print(f"  wall time per plan (5 runs): min {times[0]:.2f}s, median {times[2]:.2f}s, max {times[-1]:.2f}s")
 
 
 def rss_kib(pid: int) -> dict[str, int]:
@@ -451,6 +599,7 @@ def main() -> None:
     proc, url = start_emulator()
     work = tempfile.mkdtemp(prefix="deckhand-bench-")
     scenarios = {"plan-100": plan_100, "release-2": release_2, "release-10": release_10,
+                 "release-bg": release_bg, "plan-100-sd": plan_100_sd,
                  "controller-100x10": controller_100x10, "replicas-1000x10": replicas_1000x10}
     chosen = sys.argv[1:] or [name for name in scenarios if name != "replicas-1000x10"]
     unknown = [c for c in chosen if c not in scenarios]
