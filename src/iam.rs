@@ -2,14 +2,22 @@
 //! their specs and rendered task definitions: pure, no AWS access.
 //!
 //! Each statement names the resources it can: the clusters, their services
-//! (by name) and tasks, the task-definition families, `iam:PassRole` on
-//! exactly the roles the definitions use (only to ECS tasks), and the
-//! read-only lookups of `verify` and of migration logs (ECR repositories,
-//! roles, parameters, secrets, log groups). Actions that IAM cannot scope to a
-//! resource (RegisterTaskDefinition, DescribeTaskDefinition, ListTasks,
-//! Application Auto Scaling) get `*`, with an `ecs:cluster` condition where
-//! IAM supports one.
+//! (by name), their service deployments and tasks, the task-definition
+//! families, `iam:PassRole` on exactly the roles the task definitions use
+//! (only to ECS tasks) and the roles the service definitions name (only to
+//! ECS), and the read-only lookups of `verify` and of migration logs (ECR
+//! repositories, roles, parameters, secrets, log groups). Actions that IAM
+//! cannot scope to a resource (RegisterTaskDefinition, DescribeTaskDefinition,
+//! ListTasks, Application Auto Scaling) get `*`, with an `ecs:cluster`
+//! condition where IAM supports one.
+//!
+//! The service-deployment calls are scoped as the ECS developer guide's
+//! example policy ("Permissions required for viewing Amazon ECS service
+//! deployments") scopes them: ListServiceDeployments on the service,
+//! DescribeServiceDeployments and StopServiceDeployment on its deployments
+//! (`service-deployment/<cluster>/<service>/*`).
 
+use crate::servicedef::ServiceDefinition;
 use crate::spec::{Environment, render};
 use crate::taskdef::model::TaskDefinitionSpec;
 use serde_json::{Value, json};
@@ -44,7 +52,20 @@ pub fn policy(
         .flat_map(|(_, td)| [td.task_role_arn.clone(), td.execution_role_arn.clone()])
         .flatten()
         .collect();
-    let scope = Scope::of(&roles, account);
+    let service_roles: Vec<String> = environments
+        .iter()
+        .flat_map(|env| &env.services)
+        .filter_map(|s| s.service_definition.as_ref())
+        .flat_map(|file| roles_named(&file.definition))
+        .collect();
+    let scope = Scope::of(
+        &roles
+            .iter()
+            .chain(service_roles.iter().filter(|r| r.starts_with("arn:")))
+            .cloned()
+            .collect(),
+        account,
+    );
     let resources = Resources::of(environments, &scope, default_region);
     let mut statements = ecs_statements(&resources);
     if !roles.is_empty() {
@@ -53,6 +74,45 @@ pub fn policy(
             json!({"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}});
         statements.push(pass);
         statements.push(statement("VerifyRoles", &["iam:GetRole"], &roles));
+    }
+    if !service_roles.is_empty() {
+        let arns: BTreeSet<String> = service_roles
+            .iter()
+            .map(|role| scope.role_arn(role))
+            .collect();
+        let mut pass = statement("PassServiceRoles", &["iam:PassRole"], &arns);
+        pass["Condition"] = json!({"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}});
+        statements.push(pass);
+    }
+    if environments
+        .iter()
+        .flat_map(|env| &env.services)
+        .any(|s| s.autoscaling.is_some())
+    {
+        // Declared autoscaling: deckhand's target-tracking policies (the
+        // scalable target itself is in SuspendAutoscalingWhileQuiesced).
+        statements.push(json!({
+            "Sid": "DeclaredAutoscaling",
+            "Effect": "Allow",
+            "Action": [
+                "application-autoscaling:DescribeScalingPolicies",
+                "application-autoscaling:PutScalingPolicy",
+                "application-autoscaling:DeleteScalingPolicy",
+            ],
+            "Resource": "*",
+        }));
+        // A first scalable target of an account creates Application Auto
+        // Scaling's service-linked role for ECS.
+        statements.push(json!({
+            "Sid": "AutoscalingServiceLinkedRole",
+            "Effect": "Allow",
+            "Action": ["iam:CreateServiceLinkedRole"],
+            "Resource": format!(
+                "arn:{}:iam::{}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService",
+                scope.partition, scope.account
+            ),
+            "Condition": {"StringLike": {"iam:AWSServiceName": "ecs.application-autoscaling.amazonaws.com"}},
+        }));
     }
     statements.extend(lookups(&definitions, &scope, default_region));
     if let Some(table) = lock_table {
@@ -89,12 +149,53 @@ impl Scope {
                 .unwrap_or_else(|| "*".into()),
         }
     }
+
+    /// A role as CreateService takes it (an ARN, a name or `path/name`) as an ARN.
+    fn role_arn(&self, role: &str) -> String {
+        if role.starts_with("arn:") {
+            role.to_owned()
+        } else {
+            let (p, a) = (&self.partition, &self.account);
+            format!("arn:{p}:iam::{a}:role/{}", role.trim_start_matches('/'))
+        }
+    }
+}
+
+/// The roles a service definition hands to ECS: `role` (a Classic Load
+/// Balancer's) and every `roleArn` (the infrastructure roles of EBS volumes,
+/// load balancers' blue/green listeners and VPC Lattice, lifecycle hooks'
+/// roles, Service Connect TLS). A hook's free-form `hookDetails` is not
+/// looked into.
+fn roles_named(definition: &ServiceDefinition) -> Vec<String> {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    match v {
+                        Value::String(role) if key == "roleArn" => out.push(role.clone()),
+                        _ if key == "hookDetails" => {}
+                        _ => walk(v, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out: Vec<String> = definition.role.iter().cloned().collect();
+    walk(
+        &serde_json::to_value(definition).expect("a service definition serializes"),
+        &mut out,
+    );
+    out
 }
 
 /// The ECS resources the environments release to, as ARNs.
 struct Resources {
     clusters: BTreeSet<String>,
     services: BTreeSet<String>,
+    /// `service-deployment/<cluster>/<service>/*`.
+    service_deployments: BTreeSet<String>,
     tasks: BTreeSet<String>,
     families: BTreeSet<String>,
 }
@@ -105,6 +206,7 @@ impl Resources {
         let mut r = Resources {
             clusters: BTreeSet::new(),
             services: BTreeSet::new(),
+            service_deployments: BTreeSet::new(),
             tasks: BTreeSet::new(),
             families: BTreeSet::new(),
         };
@@ -128,6 +230,10 @@ impl Resources {
             for service in &env.services {
                 r.services
                     .insert(format!("{prefix}:service/{name}/{}", service.name));
+                r.service_deployments.insert(format!(
+                    "{prefix}:service-deployment/{name}/{}/*",
+                    service.name
+                ));
                 r.families
                     .insert(format!("{prefix}:task-definition/{}:*", service.family));
             }
@@ -156,8 +262,19 @@ fn ecs_statements(r: &Resources) -> Vec<Value> {
                 "ecs:CreateService",
                 "ecs:TagResource",
                 "ecs:UntagResource",
+                "ecs:ListServiceDeployments",
             ],
             &r.services,
+        ),
+        // Rollouts of every strategy are judged, and stopped with rollback,
+        // by their service deployment.
+        statement(
+            "WatchServiceDeployments",
+            &[
+                "ecs:DescribeServiceDeployments",
+                "ecs:StopServiceDeployment",
+            ],
+            &r.service_deployments,
         ),
         // The lease, the schema revision and the last release are cluster tags.
         statement(
@@ -336,8 +453,7 @@ mod tests {
         assert_eq!(ecr_repository("ghcr.io/acme/shop:1", "aws"), None);
     }
 
-    #[test]
-    fn the_shop_example_gets_scoped_statements() {
+    fn shop_staging() -> Environment {
         let loc = crate::source::RepoLocation {
             repo: concat!(env!("CARGO_MANIFEST_DIR"), "/examples/shop").into(),
             git_ref: None,
@@ -345,7 +461,97 @@ mod tests {
             auth: Default::default(),
         };
         let snapshot = crate::source::Snapshot::open(&loc).unwrap();
-        let env = crate::spec::load(&snapshot, "staging").unwrap();
+        crate::spec::load(&snapshot, "staging").unwrap()
+    }
+
+    fn by_sid(doc: &Value, sid: &str) -> Option<Value> {
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .cloned()
+    }
+
+    #[test]
+    fn roles_a_service_definition_names_may_be_passed_to_ecs_only() {
+        let mut env = shop_staging();
+        let definition = crate::servicedef::parse_service_definition(
+            &json!({
+                "role": "ecs/shop-elb",
+                "deploymentConfiguration": {
+                    "strategy": "BLUE_GREEN",
+                    "lifecycleHooks": [{
+                        "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke",
+                        "roleArn": "arn:aws:iam::123456789012:role/shop-hooks",
+                        "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+                        "hookDetails": {"roleArn": "not-a-role-ecs-is-given"}
+                    }]
+                },
+                "volumeConfigurations": [{"name": "data", "managedEBSVolume": {
+                    "roleArn": "arn:aws:iam::123456789012:role/shop-ebs", "sizeInGiB": 10
+                }}]
+            })
+            .to_string(),
+        )
+        .unwrap();
+        env.services[0].service_definition = Some(crate::spec::ServiceDefinitionFile {
+            path: "service-definitions/web.json".into(),
+            definition: std::sync::Arc::new(definition),
+        });
+        let doc = policy(std::slice::from_ref(&env), None, Some("us-east-1"), None);
+        let pass = by_sid(&doc, "PassServiceRoles").expect("a PassServiceRoles statement");
+        assert_eq!(
+            pass["Resource"],
+            json!([
+                "arn:aws:iam::123456789012:role/ecs/shop-elb",
+                "arn:aws:iam::123456789012:role/shop-ebs",
+                "arn:aws:iam::123456789012:role/shop-hooks"
+            ])
+        );
+        assert_eq!(
+            pass["Condition"]["StringEquals"]["iam:PassedToService"],
+            "ecs.amazonaws.com"
+        );
+        // Without service definitions, no such statement.
+        let plain = policy(&[shop_staging()], None, None, None);
+        assert!(by_sid(&plain, "PassServiceRoles").is_none());
+    }
+
+    #[test]
+    fn service_deployments_are_watched_and_stopped_on_the_services_own() {
+        let env = shop_staging();
+        let doc = policy(std::slice::from_ref(&env), None, Some("us-east-1"), None);
+        let watch = by_sid(&doc, "WatchServiceDeployments").unwrap();
+        assert_eq!(
+            watch["Action"],
+            json!([
+                "ecs:DescribeServiceDeployments",
+                "ecs:StopServiceDeployment"
+            ])
+        );
+        for service in &env.services {
+            let arn = format!(
+                "arn:aws:ecs:us-east-1:123456789012:service-deployment/{}/{}/*",
+                env.cluster, service.name
+            );
+            assert!(
+                watch["Resource"].as_array().unwrap().contains(&json!(arn)),
+                "{watch}"
+            );
+        }
+        let release = by_sid(&doc, "ReleaseServices").unwrap();
+        assert!(
+            release["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("ecs:ListServiceDeployments"))
+        );
+    }
+
+    #[test]
+    fn the_shop_example_gets_scoped_statements() {
+        let env = shop_staging();
         let doc = policy(std::slice::from_ref(&env), None, None, None);
         let text = doc.to_string();
         let by_sid = |sid: &str| {

@@ -4,10 +4,10 @@
 //! Each format is a small type implementing `Display`; nothing here decides
 //! anything, it only formats a [`Plan`].
 
-use crate::plan::{CountChange, Finish, Plan, ServiceChange, Step};
+use crate::plan::{CapacityChange, CountChange, Finish, Plan, ServiceChange, Step};
 use crate::plan::{
     CreateService, FinishRelease, Migrate, Quiesce, RecordCommit, RegisterTaskDefinition,
-    ResumeScaling, UpdateService,
+    ResumeScaling, UpdateAutoscaling, UpdateService,
 };
 use crate::source::short_sha;
 use std::fmt;
@@ -100,6 +100,7 @@ impl fmt::Display for Step {
                 }
             ),
             Step::UpdateService(update) => update.fmt(f),
+            Step::UpdateAutoscaling(scaling) => scaling.fmt(f),
             Step::FinishRelease(finish) => finish.fmt(f),
             Step::ResumeScaling(ResumeScaling { service, .. }) => {
                 write!(f, "resume the autoscaling of service {service}")
@@ -125,6 +126,30 @@ impl fmt::Display for UpdateService {
             parts.push(format!("desiredCount {}", count(c)));
         }
         write!(f, "update service {}: {}", self.service, parts.join(", "))
+    }
+}
+
+impl fmt::Display for UpdateAutoscaling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let range = |c: &CapacityChange| match c.from {
+            Some(from) => format!("{from} → {}", c.to),
+            None => c.to.to_string(),
+        };
+        let mut parts = Vec::new();
+        if let Some(min) = &self.min_capacity {
+            parts.push(format!("minCapacity {}", range(min)));
+        }
+        if let Some(max) = &self.max_capacity {
+            parts.push(format!("maxCapacity {}", range(max)));
+        }
+        if !self.put.is_empty() {
+            let names: Vec<&str> = self.put.iter().map(|p| p.name.as_str()).collect();
+            parts.push(format!("put policy {}", names.join(", ")));
+        }
+        if !self.delete.is_empty() {
+            parts.push(format!("delete policy {}", self.delete.join(", ")));
+        }
+        write!(f, "autoscaling of {}: {}", self.service, parts.join("; "))
     }
 }
 

@@ -36,6 +36,7 @@ pub fn service(name: &str, count: Option<i32>, command: &[&str]) -> Service {
         template_path: "task-definitions/app.json".into(),
         template: parse_task_definition(TEMPLATE).unwrap().into(),
         service_definition: None,
+        autoscaling: None,
     }
 }
 

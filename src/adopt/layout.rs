@@ -7,9 +7,19 @@
 //! what is left is the template, and services whose templates are equal share
 //! one file. Rendering the result gives back the definitions ECS runs, so a
 //! plan right after shows nothing to do.
+//!
+//! Each service also gets its service definition,
+//! `service-definitions/<env>-<service>.json` (named by environment, as the
+//! templates are, so that adopting staging and production into one repo
+//! writes no file twice), cut down by [`super::service_definition`] to what
+//! differs from ECS's defaults.
 
+use super::service_definition;
+use crate::servicedef::ServiceDefinition;
 use crate::taskdef::model::{KeyValuePair, TaskDefinitionSpec};
+use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// Where the release image goes in a template (rendering sets the real one).
 pub const IMAGE_PLACEHOLDER: &str = "set-by-deckhand";
@@ -25,12 +35,17 @@ pub struct AdoptedService {
     pub task_definition: TaskDefinitionSpec,
     /// An Application Auto Scaling target: its count is left to the scaler.
     pub autoscaled: bool,
+    /// Its configuration as DescribeServices reports it.
+    pub definition: Arc<ServiceDefinition>,
+    /// Its tags (deckhand's and AWS's too; only the user's are written).
+    pub tags: BTreeMap<String, String>,
 }
 
 /// A file to write, relative to the repo root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoFile {
-    /// `environments/<env>.yaml`, `task-definitions/<name>.json`.
+    /// `environments/<env>.yaml`, `task-definitions/<name>.json`,
+    /// `service-definitions/<env>-<service>.json`.
     pub path: String,
     /// The content.
     pub content: String,
@@ -123,6 +138,8 @@ pub fn layout(
             )
         }
     };
+    let definition_path =
+        |service: &str| format!("service-definitions/{environment}-{service}.json");
     let mut files = vec![RepoFile {
         path: format!("environments/{environment}.yaml"),
         content: environment_yaml(
@@ -132,7 +149,10 @@ pub fn layout(
             &image,
             &container,
             &rows,
-            &template_path,
+            &Paths {
+                template: &template_path,
+                definition: &definition_path,
+            },
         ),
     }];
     for (index, (template, _)) in templates.iter().enumerate() {
@@ -143,7 +163,20 @@ pub fn layout(
             content,
         });
     }
+    for service in services {
+        let declared = service_definition::declared(&service.definition, &service.tags);
+        files.push(RepoFile {
+            path: definition_path(&service.name),
+            content: service_definition::file_content(&declared),
+        });
+    }
     Ok(files)
+}
+
+/// Where a service's files go: its template (by index) and its service definition.
+struct Paths<'a> {
+    template: &'a dyn Fn(usize) -> String,
+    definition: &'a dyn Fn(&str) -> String,
 }
 
 /// A service's entry in the spec.
@@ -227,7 +260,7 @@ fn environment_yaml(
     image: &str,
     container: &str,
     rows: &[Row<'_>],
-    template_path: &dyn Fn(usize) -> String,
+    paths: &Paths<'_>,
 ) -> String {
     let mut y = format!(
         "# yaml-language-server: $schema=../schemas/environment.schema.json\n\
@@ -247,7 +280,7 @@ fn environment_yaml(
         w,
         "image: {}\ntaskDefinition: {}\ncontainer: {}\n\n",
         quote(image),
-        quote(&template_path(default)),
+        quote(&(paths.template)(default)),
         quote(container)
     );
     let others: Vec<String> = rows
@@ -273,19 +306,14 @@ fn environment_yaml(
     }
     let _ = writeln!(w, "\nservices:");
     for row in rows {
-        service_yaml(w, row, default, template_path);
+        service_yaml(w, row, default, paths);
     }
     let _ = write!(w, "\ndeploy:\n  timeout: 10m\n  rollback: true\n");
     y
 }
 
 /// A service's entry under `services:`.
-fn service_yaml(
-    w: &mut String,
-    row: &Row<'_>,
-    default: usize,
-    template_path: &dyn Fn(usize) -> String,
-) {
+fn service_yaml(w: &mut String, row: &Row<'_>, default: usize, paths: &Paths<'_>) {
     let service = row.service;
     let _ = writeln!(w, "  {}:", quote(&service.name));
     if let Some(command) = &row.command {
@@ -305,9 +333,14 @@ fn service_yaml(
         let _ = writeln!(
             w,
             "    taskDefinition: {}",
-            quote(&template_path(row.template))
+            quote(&(paths.template)(row.template))
         );
     }
+    let _ = writeln!(
+        w,
+        "    serviceDefinition: {}",
+        quote(&(paths.definition)(&service.name))
+    );
     if row.family != service.name {
         let _ = writeln!(w, "    family: {}", quote(&row.family));
     }
@@ -389,6 +422,15 @@ mod tests {
             desired_count: 2,
             task_definition: td,
             autoscaled: false,
+            definition: Arc::new(ServiceDefinition {
+                launch_type: Some("FARGATE".into()),
+                platform_version: Some("LATEST".into()),
+                ..Default::default()
+            }),
+            tags: BTreeMap::from([
+                ("team".to_owned(), "shop".to_owned()),
+                ("deckhand:commit".to_owned(), "abc".to_owned()),
+            ]),
         }
     }
 
@@ -410,7 +452,12 @@ mod tests {
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["environments/staging.yaml", "task-definitions/staging.json"]
+            [
+                "environments/staging.yaml",
+                "task-definitions/staging.json",
+                "service-definitions/staging-web.json",
+                "service-definitions/staging-worker.json"
+            ]
         );
         let yaml = &files[0].content;
         assert!(yaml.contains("image: shop:1\n"), "{yaml}");
@@ -451,7 +498,11 @@ mod tests {
             "{yaml}"
         );
         assert!(!yaml.contains("region:"), "{yaml}");
-        assert_eq!(files.len(), 3);
+        assert_eq!(
+            files.len(),
+            3 + 3,
+            "two templates, three service definitions"
+        );
     }
 
     #[test]
@@ -473,7 +524,7 @@ mod tests {
             &[service("web", web), service("worker", worker)],
         )
         .unwrap();
-        assert_eq!(files.len(), 2, "one shared template");
+        assert_eq!(files.len(), 2 + 2, "one shared template");
         assert!(
             files[0]
                 .content
@@ -494,6 +545,32 @@ mod tests {
             !files[0].content.contains("desiredCount:"),
             "{}",
             files[0].content
+        );
+    }
+
+    #[test]
+    fn each_service_names_its_service_definition_of_user_fields_and_tags() {
+        let files = layout(
+            "prod",
+            "shop",
+            None,
+            &[service("web", definition("web", "shop:1", &["puma"]))],
+        )
+        .unwrap();
+        assert!(
+            files[0]
+                .content
+                .contains("    serviceDefinition: service-definitions/prod-web.json\n"),
+            "{}",
+            files[0].content
+        );
+        let web = files
+            .iter()
+            .find(|f| f.path == "service-definitions/prod-web.json")
+            .unwrap();
+        assert_eq!(
+            web.content,
+            "{\n  \"launchType\": \"FARGATE\",\n  \"tags\": [\n    {\n      \"key\": \"team\",\n      \"value\": \"shop\"\n    }\n  ]\n}\n"
         );
     }
 

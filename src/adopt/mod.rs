@@ -1,9 +1,11 @@
 //! `deckhand init`: adopt a cluster's running services into a config repo.
 //! [`read`] describes them through [`Ecs`] (read-only), [`layout`] turns
-//! them into files (pure), [`write()`] puts the files in the repo directory,
+//! them into files (pure; each service's definition cut down by
+//! [`service_definition`]), [`write()`] puts the files in the repo directory,
 //! never over existing ones unless forced.
 
 pub mod layout;
+pub mod service_definition;
 
 use crate::ecs::{AwsError, Ecs};
 use layout::{AdoptedService, LayoutError, RepoFile};
@@ -39,6 +41,13 @@ pub enum AdoptError {
         /// The services there are.
         available: Vec<String>,
     },
+    /// Services that ECS Express Mode manages were asked for (or found).
+    #[error(
+        "{} managed by Amazon ECS Express Mode: deckhand does not manage Express Mode services (ECS owns their load balancer, scaling and deployments); adopt the cluster's other services with --service, and keep changing {} with `aws ecs update-express-gateway-service` or the console",
+        if .0.len() == 1 { format!("service '{}' is", .0[0]) } else { format!("services {} are", .0.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")) },
+        if .0.len() == 1 { "it" } else { "them" }
+    )]
+    ExpressMode(Vec<String>),
     /// Files exist and `--force` was not given.
     #[error("{} already exist{}: nothing was written; pass --force to overwrite", .0.join(", "), if .0.len() == 1 { "s" } else { "" })]
     Exists(Vec<String>),
@@ -52,8 +61,9 @@ pub enum AdoptError {
     },
 }
 
-/// Describe `only` (or every service of `cluster`, by name), their task
-/// definitions and whether they are autoscaled.
+/// Describe `only` (or every service of `cluster`, by name): their
+/// configuration and tags, their task definitions and whether they are
+/// autoscaled.
 pub async fn read<E: Ecs>(
     ecs: &E,
     cluster: &str,
@@ -68,6 +78,13 @@ pub async fn read<E: Ecs>(
         only.to_vec()
     };
     let services = ecs.describe_services(cluster, &names).await?;
+    if let Some(express) = crate::live::express::ExpressServices::among(
+        services
+            .iter()
+            .map(|s| (s.name.as_str(), s.resource_management_type.as_deref())),
+    ) {
+        return Err(AdoptError::ExpressMode(express.services));
+    }
     let scaling = ecs.scaling_of(cluster, &names).await?;
     let mut adopted = Vec::with_capacity(names.len());
     for name in &names {
@@ -92,6 +109,8 @@ pub async fn read<E: Ecs>(
             desired_count: service.desired_count,
             task_definition: td.spec.clone(),
             autoscaled: scaling.contains_key(name),
+            definition: service.definition.clone(),
+            tags: service.tags.clone(),
         });
     }
     Ok(adopted)

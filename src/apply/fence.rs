@@ -13,9 +13,9 @@
 
 use super::lease::Lease;
 use crate::ecs::{
-    AwsClient, AwsError, CallCounter, Cluster, CreateServiceRequest, DesiredStatus, Ecs, Lookups,
-    RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceDeployment, Task,
-    TaskDefinition, UpdateServiceRequest,
+    Autoscaling, AwsClient, AwsError, CallCounter, Cluster, CreateServiceRequest, DesiredStatus,
+    Ecs, Lookups, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceDeployment,
+    TargetTrackingPolicy, Task, TaskDefinition, UpdateServiceRequest,
 };
 use crate::taskdef::model::TaskDefinitionSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -75,6 +75,7 @@ impl<E: Ecs> Ecs for Fenced<'_, '_, E> {
         list_task_definitions(family: &str, limit: usize) -> Vec<String>;
         scaling_of(cluster: &str, services: &[String]) -> BTreeMap<String, ScalingSuspension>;
         describe_service_deployments(arns: &[String]) -> Vec<ServiceDeployment>;
+        autoscaling_of(cluster: &str, services: &[String]) -> BTreeMap<String, Autoscaling>;
     }
 
     fence! {
@@ -86,6 +87,9 @@ impl<E: Ecs> Ecs for Fenced<'_, '_, E> {
         set_scaling(cluster: &str, service: &str, state: ScalingSuspension) -> ();
         untag_resource(arn: &str, keys: &[String]) -> ();
         stop_service_deployment(arn: &str) -> ();
+        register_scalable_target(cluster: &str, service: &str, min_capacity: i32, max_capacity: i32) -> ();
+        put_scaling_policy(cluster: &str, service: &str, policy: &TargetTrackingPolicy) -> ();
+        delete_scaling_policy(cluster: &str, service: &str, name: &str) -> ();
     }
 
     /// A migration must never run twice: with a lock table, renew first and

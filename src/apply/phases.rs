@@ -47,6 +47,7 @@ impl<E: Ecs + Lookups> Release<'_, E> {
         self.create_services(&mut rollout).await?;
         let migrated = self.quiesce_and_migrate().await?;
         self.update_services(&mut rollout).await?;
+        self.update_autoscaling().await?;
         self.attach_in_flight(&mut rollout);
         let failures = self.await_rollouts(&mut rollout).await?;
         self.restore_running(&rollout).await?;
@@ -177,6 +178,36 @@ impl<E: Ecs + Lookups> Release<'_, E> {
             Some(e) => Err(e.into()),
             None => Ok(()),
         }
+    }
+
+    /// Declared autoscaling: the scalable target's range first (a policy
+    /// needs its target), then deckhand's policies put and deleted.
+    async fn update_autoscaling(&self) -> Result<(), ApplyError> {
+        let cluster = &self.env.cluster;
+        let changes = self.steps_of(|s| match s {
+            Step::UpdateAutoscaling(a) => Some(a),
+            _ => None,
+        });
+        for (step, change) in changes {
+            let service = &change.service;
+            if let Some((min, max)) = change.register {
+                self.ecs
+                    .register_scalable_target(cluster, service, min, max)
+                    .await?;
+            }
+            for policy in &change.put {
+                self.ecs
+                    .put_scaling_policy(cluster, service, policy)
+                    .await?;
+            }
+            for name in &change.delete {
+                self.ecs
+                    .delete_scaling_policy(cluster, service, name)
+                    .await?;
+            }
+            self.progress.say("autoscale", step.to_string());
+        }
+        Ok(())
     }
 
     /// Deployments a stopped release left rolling: waited for like this

@@ -1,12 +1,16 @@
 //! Application Auto Scaling on ECS services: which quiesce services are
-//! scalable targets, and suspending or resuming their scaling, on the real
+//! scalable targets, suspending or resuming their scaling, and the declared
+//! capacity range and target-tracking policies, on the real
 //! `aws-sdk-applicationautoscaling` client (same config, same call counter).
 
 use super::credentials::CredentialSource;
 use super::error::AwsError;
-use super::types::ScalingSuspension;
+use super::types::{Autoscaling, ScalingSuspension, TargetTrackingPolicy};
 use aws_sdk_applicationautoscaling::Client;
-use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace, SuspendedState};
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalableTarget,
+    ServiceNamespace, SuspendedState, TargetTrackingScalingPolicyConfiguration,
+};
 use std::collections::BTreeMap;
 
 /// DescribeScalableTargets takes at most this many resource IDs.
@@ -17,13 +21,14 @@ fn resource_id(cluster: &str, service: &str) -> String {
     format!("service/{cluster}/{service}")
 }
 
-/// The services of `services` that are scalable targets, with their state.
-pub(super) async fn scaling_of(
+/// The scalable targets of `services` (DescribeScalableTargets, batched),
+/// by service name.
+async fn targets(
     client: &Client,
     credentials: &CredentialSource,
     cluster: &str,
     services: &[String],
-) -> Result<BTreeMap<String, ScalingSuspension>, AwsError> {
+) -> Result<BTreeMap<String, ScalableTarget>, AwsError> {
     let mut out = BTreeMap::new();
     for batch in services.chunks(RESOURCE_IDS_BATCH) {
         let ids: Vec<String> = batch.iter().map(|s| resource_id(cluster, s)).collect();
@@ -36,26 +41,34 @@ pub(super) async fn scaling_of(
             .await
             .map_err(|e| AwsError::from_sdk("DescribeScalableTargets", e, credentials))?;
         for target in answer.scalable_targets() {
-            let Some(service) = target
-                .resource_id()
-                .rsplit_once('/')
-                .map(|(_, name)| name.to_owned())
-            else {
-                continue;
-            };
-            let state = target.suspended_state();
-            out.insert(
-                service,
-                ScalingSuspension {
-                    dynamic_in: state.and_then(|s| s.dynamic_scaling_in_suspended()) == Some(true),
-                    dynamic_out: state.and_then(|s| s.dynamic_scaling_out_suspended())
-                        == Some(true),
-                    scheduled: state.and_then(|s| s.scheduled_scaling_suspended()) == Some(true),
-                },
-            );
+            if let Some(service) = service_of(cluster, target.resource_id()) {
+                out.insert(service, target.clone());
+            }
         }
     }
     Ok(out)
+}
+
+/// The services of `services` that are scalable targets, with their state.
+pub(super) async fn scaling_of(
+    client: &Client,
+    credentials: &CredentialSource,
+    cluster: &str,
+    services: &[String],
+) -> Result<BTreeMap<String, ScalingSuspension>, AwsError> {
+    let found = targets(client, credentials, cluster, services).await?;
+    Ok(found
+        .into_iter()
+        .map(|(service, target)| {
+            let state = target.suspended_state();
+            let suspension = ScalingSuspension {
+                dynamic_in: state.and_then(|s| s.dynamic_scaling_in_suspended()) == Some(true),
+                dynamic_out: state.and_then(|s| s.dynamic_scaling_out_suspended()) == Some(true),
+                scheduled: state.and_then(|s| s.scheduled_scaling_suspended()) == Some(true),
+            };
+            (service, suspension)
+        })
+        .collect())
 }
 
 /// RegisterScalableTarget on the existing target, changing only its suspended state.
@@ -81,5 +94,154 @@ pub(super) async fn set_scaling(
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("RegisterScalableTarget", e, credentials))?;
+    Ok(())
+}
+
+/// The scalable targets of `services` with their target-tracking policies.
+pub(super) async fn autoscaling_of(
+    client: &Client,
+    credentials: &CredentialSource,
+    cluster: &str,
+    services: &[String],
+) -> Result<BTreeMap<String, Autoscaling>, AwsError> {
+    let mut out: BTreeMap<String, Autoscaling> = targets(client, credentials, cluster, services)
+        .await?
+        .into_iter()
+        .map(|(service, target)| {
+            let scaling = Autoscaling {
+                min_capacity: target.min_capacity(),
+                max_capacity: target.max_capacity(),
+                policies: Vec::new(),
+            };
+            (service, scaling)
+        })
+        .collect();
+    if out.is_empty() {
+        return Ok(out);
+    }
+    // The namespace's policies, paged; those of this cluster's targets kept.
+    let mut next: Option<String> = None;
+    loop {
+        let answer = client
+            .describe_scaling_policies()
+            .service_namespace(ServiceNamespace::Ecs)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeScalingPolicies", e, credentials))?;
+        for policy in answer.scaling_policies() {
+            let target = service_of(cluster, policy.resource_id()).and_then(|s| out.get_mut(&s));
+            if let (Some(target), Some(tracking)) = (
+                target,
+                policy.target_tracking_scaling_policy_configuration(),
+            ) {
+                let metric = tracking.predefined_metric_specification();
+                target.policies.push(TargetTrackingPolicy {
+                    name: policy.policy_name().to_owned(),
+                    predefined_metric: metric
+                        .map(|m| m.predefined_metric_type().as_str().to_owned())
+                        .unwrap_or_default(),
+                    resource_label: metric.and_then(|m| m.resource_label()).map(str::to_owned),
+                    target_value: tracking.target_value(),
+                    scale_in_cooldown: tracking.scale_in_cooldown(),
+                    scale_out_cooldown: tracking.scale_out_cooldown(),
+                    disable_scale_in: tracking.disable_scale_in() == Some(true),
+                });
+            }
+        }
+        match answer.next_token() {
+            Some(token) if !token.is_empty() => next = Some(token.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The service of a scalable-target resource ID of `cluster`.
+fn service_of(cluster: &str, resource_id: &str) -> Option<String> {
+    resource_id
+        .strip_prefix(&format!("service/{cluster}/"))
+        .map(str::to_owned)
+}
+
+/// RegisterScalableTarget with a capacity range, its suspended state kept.
+pub(super) async fn register_scalable_target(
+    client: &Client,
+    credentials: &CredentialSource,
+    cluster: &str,
+    service: &str,
+    (min_capacity, max_capacity): (i32, i32),
+) -> Result<(), AwsError> {
+    client
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(resource_id(cluster, service))
+        .min_capacity(min_capacity)
+        .max_capacity(max_capacity)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("RegisterScalableTarget", e, credentials))?;
+    Ok(())
+}
+
+/// PutScalingPolicy (target tracking).
+pub(super) async fn put_scaling_policy(
+    client: &Client,
+    credentials: &CredentialSource,
+    cluster: &str,
+    service: &str,
+    policy: &TargetTrackingPolicy,
+) -> Result<(), AwsError> {
+    let metric = PredefinedMetricSpecification::builder()
+        .predefined_metric_type(MetricType::from(policy.predefined_metric.as_str()))
+        .set_resource_label(policy.resource_label.clone())
+        .build()
+        .map_err(|e| AwsError::Request {
+            operation: "PutScalingPolicy",
+            detail: e.to_string(),
+        })?;
+    let tracking = TargetTrackingScalingPolicyConfiguration::builder()
+        .target_value(policy.target_value)
+        .predefined_metric_specification(metric)
+        .set_scale_in_cooldown(policy.scale_in_cooldown)
+        .set_scale_out_cooldown(policy.scale_out_cooldown)
+        .disable_scale_in(policy.disable_scale_in)
+        .build()
+        .map_err(|e| AwsError::Request {
+            operation: "PutScalingPolicy",
+            detail: e.to_string(),
+        })?;
+    client
+        .put_scaling_policy()
+        .policy_name(&policy.name)
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(resource_id(cluster, service))
+        .policy_type(PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(tracking)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("PutScalingPolicy", e, credentials))?;
+    Ok(())
+}
+
+/// DeleteScalingPolicy.
+pub(super) async fn delete_scaling_policy(
+    client: &Client,
+    credentials: &CredentialSource,
+    cluster: &str,
+    service: &str,
+    name: &str,
+) -> Result<(), AwsError> {
+    client
+        .delete_scaling_policy()
+        .policy_name(name)
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(resource_id(cluster, service))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DeleteScalingPolicy", e, credentials))?;
     Ok(())
 }

@@ -16,9 +16,10 @@ use super::limiter::RateLimiter;
 use super::lookups::LookupClients;
 use super::session::{client_for, counting, shared_config};
 use super::types::{
-    AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
-    RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceDeployment,
-    ServiceEvent, Task, TaskContainer, TaskDefinition, UpdateServiceRequest,
+    Autoscaling, AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus,
+    DesiredStatus, RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service,
+    ServiceDeployment, ServiceEvent, TargetTrackingPolicy, Task, TaskContainer, TaskDefinition,
+    UpdateServiceRequest,
 };
 use super::{AwsClient, DESCRIBE_SERVICES_BATCH, Ecs, READ_CONCURRENCY};
 use crate::taskdef::model::{Tag, TaskDefinitionSpec};
@@ -174,6 +175,7 @@ fn service_of(s: &sdk::Service) -> Service {
             .collect(),
         tags: tags_of(s.tags()),
         current_service_deployment: s.current_service_deployment().map(str::to_owned),
+        resource_management_type: s.resource_management_type().map(|r| r.as_str().to_owned()),
         definition: std::sync::Arc::new(super::servicedef::from_sdk(s)),
     }
 }
@@ -630,6 +632,71 @@ impl Ecs for EcsClient {
             .await
             .map_err(|e| AwsError::from_sdk("StopTask", e, &self.credentials))?;
         Ok(())
+    }
+
+    async fn autoscaling_of(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> Result<BTreeMap<String, Autoscaling>, AwsError> {
+        self.need_region()?;
+        super::autoscaling::autoscaling_of(&self.autoscaling, &self.credentials, cluster, services)
+            .await
+    }
+
+    async fn register_scalable_target(
+        &self,
+        cluster: &str,
+        service: &str,
+        min_capacity: i32,
+        max_capacity: i32,
+    ) -> Result<(), AwsError> {
+        self.need_region()?;
+        self.limiter.acquire("RegisterScalableTarget").await;
+        super::autoscaling::register_scalable_target(
+            &self.autoscaling,
+            &self.credentials,
+            cluster,
+            service,
+            (min_capacity, max_capacity),
+        )
+        .await
+    }
+
+    async fn put_scaling_policy(
+        &self,
+        cluster: &str,
+        service: &str,
+        policy: &TargetTrackingPolicy,
+    ) -> Result<(), AwsError> {
+        self.need_region()?;
+        self.limiter.acquire("PutScalingPolicy").await;
+        super::autoscaling::put_scaling_policy(
+            &self.autoscaling,
+            &self.credentials,
+            cluster,
+            service,
+            policy,
+        )
+        .await
+    }
+
+    async fn delete_scaling_policy(
+        &self,
+        cluster: &str,
+        service: &str,
+        name: &str,
+    ) -> Result<(), AwsError> {
+        self.need_region()?;
+        self.limiter.acquire("DeleteScalingPolicy").await;
+        super::autoscaling::delete_scaling_policy(
+            &self.autoscaling,
+            &self.credentials,
+            cluster,
+            service,
+            name,
+        )
+        .await
     }
 
     async fn describe_service_deployments(

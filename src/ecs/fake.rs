@@ -18,9 +18,9 @@
 use super::calls::CallCounter;
 use super::error::AwsError;
 use super::types::{
-    Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus, RolloutState,
-    RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceDeployment, ServiceEvent,
-    Task, TaskContainer, TaskDefinition, UpdateServiceRequest,
+    Autoscaling, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
+    RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceDeployment,
+    ServiceEvent, TargetTrackingPolicy, Task, TaskContainer, TaskDefinition, UpdateServiceRequest,
 };
 use super::{AwsClient, DESCRIBE_SERVICES_BATCH, Ecs, Lookups};
 use crate::servicedef::ServiceDefinition;
@@ -125,6 +125,8 @@ pub struct State {
     pub tasks: BTreeMap<String, FakeTask>,
     /// Application Auto Scaling targets by (cluster, service).
     pub scalable_targets: BTreeMap<(String, String), ScalingSuspension>,
+    /// The capacity range and policies of the scalable targets, by (cluster, service).
+    pub autoscaling: BTreeMap<(String, String), Autoscaling>,
     /// What preflight lookups do not find (`repository:reference`, role
     /// names, parameter names, secret IDs, log group names); everything
     /// else exists.
@@ -879,6 +881,77 @@ impl Ecs for FakeEcs {
                 .ok_or_else(|| not_found("UntagResource", arn))?;
             for key in keys {
                 target.remove(key);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn autoscaling_of(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> Result<BTreeMap<String, Autoscaling>, AwsError> {
+        self.call("DescribeScalableTargets", |s| {
+            Ok(services
+                .iter()
+                .filter_map(|name| {
+                    let found = s.autoscaling.get(&(cluster.to_owned(), name.clone()))?;
+                    Some((name.clone(), found.clone()))
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn register_scalable_target(
+        &self,
+        cluster: &str,
+        service: &str,
+        min_capacity: i32,
+        max_capacity: i32,
+    ) -> Result<(), AwsError> {
+        self.call("RegisterScalableTarget", |s| {
+            let key = (cluster.to_owned(), service.to_owned());
+            s.scalable_targets.entry(key.clone()).or_default();
+            let target = s.autoscaling.entry(key).or_default();
+            target.min_capacity = min_capacity;
+            target.max_capacity = max_capacity;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_scaling_policy(
+        &self,
+        cluster: &str,
+        service: &str,
+        policy: &TargetTrackingPolicy,
+    ) -> Result<(), AwsError> {
+        self.call("PutScalingPolicy", |s| {
+            let target = s
+                .autoscaling
+                .get_mut(&(cluster.to_owned(), service.to_owned()))
+                .ok_or_else(|| not_found("PutScalingPolicy", service))?;
+            target.policies.retain(|p| p.name != policy.name);
+            target.policies.push(policy.clone());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_scaling_policy(
+        &self,
+        cluster: &str,
+        service: &str,
+        name: &str,
+    ) -> Result<(), AwsError> {
+        self.call("DeleteScalingPolicy", |s| {
+            if let Some(target) = s
+                .autoscaling
+                .get_mut(&(cluster.to_owned(), service.to_owned()))
+            {
+                target.policies.retain(|p| p.name != name);
             }
             Ok(())
         })

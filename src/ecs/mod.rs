@@ -192,6 +192,41 @@ pub trait Ecs: AwsClient {
         keys: &[String],
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 
+    /// The scalable targets of `services` with their target-tracking
+    /// policies (DescribeScalableTargets, and one paged
+    /// DescribeScalingPolicies for the cluster's services).
+    fn autoscaling_of(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> impl Future<Output = Result<BTreeMap<String, Autoscaling>, AwsError>> + Send;
+
+    /// RegisterScalableTarget with its capacity range (its suspended state,
+    /// not given, is kept).
+    fn register_scalable_target(
+        &self,
+        cluster: &str,
+        service: &str,
+        min_capacity: i32,
+        max_capacity: i32,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// PutScalingPolicy (target tracking), creating or replacing it.
+    fn put_scaling_policy(
+        &self,
+        cluster: &str,
+        service: &str,
+        policy: &TargetTrackingPolicy,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// DeleteScalingPolicy.
+    fn delete_scaling_policy(
+        &self,
+        cluster: &str,
+        service: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
     /// DescribeServiceDeployments (any number of ARNs; batched by 20).
     /// Unknown ARNs are absent from the result.
     fn describe_service_deployments(

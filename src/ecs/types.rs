@@ -41,6 +41,9 @@ pub struct Service {
     pub events: Vec<ServiceEvent>,
     /// Service tags.
     pub tags: BTreeMap<String, String>,
+    /// `ECS` for a service ECS Express Mode manages, `CUSTOMER` otherwise
+    /// (`resourceManagementType`; None when ECS does not say).
+    pub resource_management_type: Option<String>,
     /// The service deployment ECS works on now (`currentServiceDeployment`).
     pub current_service_deployment: Option<String>,
     /// Its configuration as a service definition (what DescribeServices
@@ -279,6 +282,37 @@ pub enum RunTaskOutcome {
     Started(String),
     /// ECS refused to place it (RunTask `failures`), with why.
     NotStarted(String),
+}
+
+/// A target-tracking scaling policy of an ECS service (PutScalingPolicy).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetTrackingPolicy {
+    /// The policy name in AWS (`deckhand-<service>-<name>` for deckhand's).
+    pub name: String,
+    /// `ECSServiceAverageCPUUtilization`, `ECSServiceAverageMemoryUtilization`
+    /// or `ALBRequestCountPerTarget`.
+    pub predefined_metric: String,
+    /// For `ALBRequestCountPerTarget`: the load balancer and target group.
+    pub resource_label: Option<String>,
+    /// The value the metric is kept at.
+    pub target_value: f64,
+    /// Seconds after a scale-in before another.
+    pub scale_in_cooldown: Option<i32>,
+    /// Seconds after a scale-out before another.
+    pub scale_out_cooldown: Option<i32>,
+    /// The policy only scales out.
+    pub disable_scale_in: bool,
+}
+
+/// An ECS service's scalable target and its target-tracking policies.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Autoscaling {
+    /// MinCapacity.
+    pub min_capacity: i32,
+    /// MaxCapacity.
+    pub max_capacity: i32,
+    /// Its target-tracking policies, by name.
+    pub policies: Vec<TargetTrackingPolicy>,
 }
 
 /// Which of Application Auto Scaling's scaling of a service is suspended

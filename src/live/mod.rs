@@ -6,6 +6,11 @@
 //! DescribeServices, one DescribeTaskDefinition per distinct live ARN (cached),
 //! plus one for the migration family when the revision differs. The result is
 //! plain data, so the planner stays pure.
+//!
+//! [`express`] tells apart the services that ECS Express Mode manages, which
+//! deckhand refuses to manage.
+
+pub mod express;
 
 use crate::ecs::{AwsError, Ecs, ScalingSuspension, Service, TaskDefinition};
 use crate::spec::Environment;
@@ -101,6 +106,9 @@ pub struct LiveService {
     /// Its Application Auto Scaling state, when it is a scalable target
     /// (read only for quiesce services, and only when a migration will run).
     pub scaling: Option<ScalingSuspension>,
+    /// Its scalable target and policies, read for services that declare
+    /// `autoscaling` (None: not a scalable target, or not read).
+    pub autoscaling: Option<crate::ecs::Autoscaling>,
     /// The scaling state before deckhand suspended it for a migration (tag
     /// [`tags::SCALING_SUSPENDED_FROM`]); survives a crashed apply.
     pub scaling_suspended_from: Option<ScalingSuspension>,
@@ -112,6 +120,14 @@ pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment
     let recorded_revision = cluster.tags.get(&env.revision_tag()).cloned();
     let names: Vec<String> = env.services.iter().map(|s| s.name.clone()).collect();
     let described = ecs.describe_services(&env.cluster, &names).await?;
+    // ECS Express Mode services are ECS's to manage, not deckhand's.
+    if let Some(express) = express::ExpressServices::among(
+        described
+            .iter()
+            .map(|s| (s.name.as_str(), s.resource_management_type.as_deref())),
+    ) {
+        return Err(express.into());
+    }
     let arns: Vec<String> = described
         .iter()
         .map(|s| s.task_definition.clone())
@@ -147,6 +163,20 @@ pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment
         for (name, state) in ecs.scaling_of(&env.cluster, &quiesce).await? {
             if let Some(s) = services.get_mut(&name) {
                 s.scaling = Some(state);
+            }
+        }
+    }
+    // Declared autoscaling: the targets and policies of those services only.
+    let declared: Vec<String> = env
+        .services
+        .iter()
+        .filter(|s| s.autoscaling.is_some() && services.contains_key(&s.name))
+        .map(|s| s.name.clone())
+        .collect();
+    if !declared.is_empty() {
+        for (name, scaling) in ecs.autoscaling_of(&env.cluster, &declared).await? {
+            if let Some(s) = services.get_mut(&name) {
+                s.autoscaling = Some(scaling);
             }
         }
     }
@@ -186,6 +216,7 @@ fn live_service(service: Service, task_definition: Arc<TaskDefinition>) -> LiveS
             .get(tags::QUIESCED_FROM)
             .and_then(|v| v.parse().ok()),
         scaling: None,
+        autoscaling: None,
         scaling_suspended_from: service
             .tags
             .get(tags::SCALING_SUSPENDED_FROM)

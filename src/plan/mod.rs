@@ -11,7 +11,7 @@ pub mod normalize;
 pub mod service_definition;
 mod step;
 
-use crate::ecs::CreateServiceRequest;
+use crate::ecs::{Autoscaling, CreateServiceRequest, TargetTrackingPolicy};
 use crate::live::{LiveEnvironment, LiveService};
 use crate::spec::{Environment, Service, render};
 use crate::tags;
@@ -41,6 +41,8 @@ pub enum DiffKind {
     TaskDefinition,
     /// The service definition's declared fields (CreateService JSON).
     ServiceDefinition,
+    /// The scalable target's range and deckhand's scaling policies.
+    Autoscaling,
 }
 
 impl DiffKind {
@@ -49,6 +51,7 @@ impl DiffKind {
         match self {
             DiffKind::TaskDefinition => "Task definition",
             DiffKind::ServiceDefinition => "Service definition",
+            DiffKind::Autoscaling => "Autoscaling",
         }
     }
 }
@@ -221,6 +224,7 @@ struct Steps {
     creates: Vec<Step>,
     quiesces: Vec<Step>,
     updates: Vec<Step>,
+    autoscaling: Vec<Step>,
     resumes: Vec<Step>,
     records: Vec<Step>,
     /// Services at 0 (or about to be) while the migration runs.
@@ -304,7 +308,11 @@ impl<'a> Planning<'a> {
                 cluster: env.cluster.clone(),
             });
         };
-        let count = service.desired_count.unwrap_or(0);
+        // An autoscaled service starts at its minimum.
+        let count = service
+            .desired_count
+            .or(service.autoscaling.as_ref().map(|a| a.min_capacity))
+            .unwrap_or(0);
         let desired = comparable(&rendered);
         self.register(service, rendered, None, &desired);
         self.steps.creates.push(Step::CreateService(CreateService {
@@ -322,6 +330,7 @@ impl<'a> Planning<'a> {
                 service.name
             ),
         }));
+        self.autoscaling(service, None);
         self.summaries.push(ServiceSummary {
             service: service.name.clone(),
             change: ServiceChange::Create,
@@ -355,6 +364,9 @@ impl<'a> Planning<'a> {
             if !cmp.tags.is_empty() {
                 reasons.push("service tags".to_owned());
             }
+        }
+        if self.autoscaling(service, current.autoscaling.as_ref()) {
+            reasons.push("autoscaling".to_owned());
         }
         let counts = self.counts(service, current);
         match (counts.change, counts.quiesce) {
@@ -408,6 +420,28 @@ impl<'a> Planning<'a> {
             quiesce: counts.quiesce,
         });
         Ok(())
+    }
+
+    /// The declared autoscaling of `service` against the `live` target (None:
+    /// none yet): an update-autoscaling step and its diff when they differ.
+    /// Returns whether they do.
+    fn autoscaling(&mut self, service: &Service, live: Option<&Autoscaling>) -> bool {
+        let Some(wanted) = &service.autoscaling else {
+            return false;
+        };
+        let Some(step) = autoscaling_change(&service.name, wanted, live) else {
+            return false;
+        };
+        self.diffs.push(Diff {
+            kind: DiffKind::Autoscaling,
+            service: service.name.clone(),
+            unified: unified_diff(
+                live.map(|l| autoscaling_json(&service.name, l)).as_ref(),
+                &autoscaling_json(&service.name, wanted),
+            ),
+        });
+        self.steps.autoscaling.push(Step::UpdateAutoscaling(step));
+        true
     }
 
     /// How an existing service differs from its service definition (None:
@@ -575,6 +609,7 @@ impl<'a> Planning<'a> {
             steps.push(migrate_step(env, live, m, by_kind.quiesced));
         }
         steps.extend(by_kind.updates);
+        steps.extend(by_kind.autoscaling);
         steps.extend(by_kind.resumes);
         steps.extend(by_kind.records);
         Plan {
@@ -661,6 +696,80 @@ fn in_flight(current: &LiveService) -> Option<InFlight> {
         task_definition: primary.task_definition.clone(),
         desired_count: service.desired_count,
     })
+}
+
+/// What it takes to bring `live` (None: no scalable target) to `wanted`:
+/// deckhand's own policies (`deckhand-<service>-…`) only.
+fn autoscaling_change(
+    service: &str,
+    wanted: &Autoscaling,
+    live: Option<&Autoscaling>,
+) -> Option<UpdateAutoscaling> {
+    let change =
+        |from: Option<i32>, to: i32| (from != Some(to)).then_some(CapacityChange { from, to });
+    let min_capacity = change(live.map(|l| l.min_capacity), wanted.min_capacity);
+    let max_capacity = change(live.map(|l| l.max_capacity), wanted.max_capacity);
+    let ours: Vec<&TargetTrackingPolicy> = live
+        .into_iter()
+        .flat_map(|l| l.policies.iter())
+        .filter(|p| p.name.starts_with(&crate::spec::policy_name(service, "")))
+        .collect();
+    let put: Vec<TargetTrackingPolicy> = wanted
+        .policies
+        .iter()
+        .filter(|w| !ours.contains(w))
+        .cloned()
+        .collect();
+    let delete: Vec<String> = ours
+        .iter()
+        .filter(|l| !wanted.policies.iter().any(|w| w.name == l.name))
+        .map(|l| l.name.clone())
+        .collect();
+    if min_capacity.is_none() && max_capacity.is_none() && put.is_empty() && delete.is_empty() {
+        return None;
+    }
+    Some(UpdateAutoscaling {
+        service: service.to_owned(),
+        min_capacity,
+        max_capacity,
+        policies: put
+            .iter()
+            .map(|p| p.name.clone())
+            .chain(delete.iter().cloned())
+            .collect(),
+        register: (min_capacity.is_some() || max_capacity.is_some())
+            .then_some((wanted.min_capacity, wanted.max_capacity)),
+        put,
+        delete,
+    })
+}
+
+/// Autoscaling as shown in a diff: the range and deckhand's policies.
+fn autoscaling_json(service: &str, scaling: &Autoscaling) -> Value {
+    let prefix = crate::spec::policy_name(service, "");
+    let policies: Vec<Value> = scaling
+        .policies
+        .iter()
+        .filter(|p| p.name.starts_with(&prefix))
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name,
+                "predefinedMetric": p.predefined_metric,
+                "resourceLabel": p.resource_label,
+                "targetValue": p.target_value,
+                "scaleInCooldown": p.scale_in_cooldown,
+                "scaleOutCooldown": p.scale_out_cooldown,
+                "disableScaleIn": p.disable_scale_in,
+            })
+        })
+        .collect();
+    let mut value = serde_json::json!({
+        "minCapacity": scaling.min_capacity,
+        "maxCapacity": scaling.max_capacity,
+        "policies": policies,
+    });
+    normalize::drop_empty(&mut value);
+    value
 }
 
 /// A task definition as compared: RegisterTaskDefinition JSON, normalized.

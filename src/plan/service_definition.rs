@@ -43,7 +43,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         name: "service-defaults",
-        why: "ECS reports deploymentController ECS, schedulingStrategy REPLICA, propagateTags NONE, platformVersion LATEST, healthCheckGracePeriodSeconds 0, assignPublicIp DISABLED and false for enableECSManagedTags and enableExecuteCommand when none was given",
+        why: "ECS reports deploymentController ECS, schedulingStrategy REPLICA, propagateTags NONE, platformVersion LATEST, healthCheckGracePeriodSeconds 0, assignPublicIp DISABLED, availabilityZoneRebalancing ENABLED (for services created since 2025) and false for enableECSManagedTags and enableExecuteCommand when none was given",
         apply: service_defaults,
     },
     Rule {
@@ -255,6 +255,7 @@ fn service_defaults(map: &mut Map<String, Value>) {
     drop_default(map, "healthCheckGracePeriodSeconds", &json!(0));
     drop_default(map, "enableECSManagedTags", &json!(false));
     drop_default(map, "enableExecuteCommand", &json!(false));
+    drop_default(map, "availabilityZoneRebalancing", &json!("ENABLED"));
     if let Some(Value::Object(network)) = map.get_mut("networkConfiguration")
         && let Some(Value::Object(vpc)) = network.get_mut("awsvpcConfiguration")
     {

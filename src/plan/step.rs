@@ -3,7 +3,7 @@
 //! how a step reads in words is `report`'s `Display` for [`Step`].
 
 use super::service_definition::TagChanges;
-use crate::ecs::{AwsVpc, CreateServiceRequest, ScalingSuspension};
+use crate::ecs::{AwsVpc, CreateServiceRequest, ScalingSuspension, TargetTrackingPolicy};
 use crate::live::ReleaseId;
 use crate::servicedef::ServiceDefinition;
 use crate::taskdef::model::TaskDefinitionSpec;
@@ -74,6 +74,8 @@ pub enum Step {
     Migrate(Migrate),
     /// Point `service` at its new task definition and/or count.
     UpdateService(UpdateService),
+    /// Register `service`'s scalable target and put or delete deckhand's policies.
+    UpdateAutoscaling(UpdateAutoscaling),
     /// Resume the Application Auto Scaling of a service an interrupted
     /// release left suspended (the service itself needs nothing else).
     ResumeScaling(ResumeScaling),
@@ -189,6 +191,37 @@ pub struct UpdateService {
     /// The scaling state to resume once it runs again.
     #[serde(skip)]
     pub resume_scaling: Option<ScalingSuspension>,
+}
+
+/// A change of a capacity; `from` is None for a target that does not exist yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CapacityChange {
+    /// Live value.
+    pub from: Option<i32>,
+    /// Desired value.
+    pub to: i32,
+}
+
+/// Register `service`'s scalable target with its capacity range, and put or
+/// delete deckhand's target-tracking policies (`deckhand-<service>-…`;
+/// other policies are left alone).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateAutoscaling {
+    pub service: String,
+    pub min_capacity: Option<CapacityChange>,
+    pub max_capacity: Option<CapacityChange>,
+    /// The policies put or deleted, by AWS name.
+    pub policies: Vec<String>,
+    /// RegisterScalableTarget's range, when it changes.
+    #[serde(skip)]
+    pub register: Option<(i32, i32)>,
+    /// Policies to create or replace.
+    #[serde(skip)]
+    pub put: Vec<TargetTrackingPolicy>,
+    /// deckhand's policies to delete.
+    #[serde(skip)]
+    pub delete: Vec<String>,
 }
 
 /// Resume the Application Auto Scaling of a service an interrupted

@@ -46,6 +46,7 @@ fn live_service(name: &str, spec: TaskDefinitionSpec, count: i32) -> LiveService
         }),
         quiesced_from: None,
         scaling: None,
+        autoscaling: None,
         scaling_suspended_from: None,
     }
 }
@@ -508,4 +509,110 @@ fn a_release_result_on_the_cluster_is_evidence_of_an_earlier_release() {
         actions(&plan(&env, Some("abc"), &live).unwrap()),
         ["record-commit web", "record-commit worker"]
     );
+}
+
+fn cpu_policy(service: &str, target: f64) -> crate::ecs::TargetTrackingPolicy {
+    crate::ecs::TargetTrackingPolicy {
+        name: crate::spec::policy_name(service, "cpu"),
+        predefined_metric: "ECSServiceAverageCPUUtilization".into(),
+        resource_label: None,
+        target_value: target,
+        scale_in_cooldown: Some(300),
+        scale_out_cooldown: Some(60),
+        disable_scale_in: false,
+    }
+}
+
+#[test]
+fn declared_autoscaling_registers_the_target_and_puts_deckhands_policies_only() {
+    let mut env = environment("shop:1", None);
+    env.services[1].desired_count = None;
+    env.services[1].autoscaling = Some(crate::ecs::Autoscaling {
+        min_capacity: 2,
+        max_capacity: 8,
+        policies: vec![cpu_policy("worker", 60.0)],
+    });
+    let mut live = live_matching(&env, None);
+
+    // Not a scalable target yet: register it and put the policy.
+    let plan_new = plan(&env, None, &live).unwrap();
+    assert_eq!(
+        steps_json(&plan_new),
+        json!([{"action": "update-autoscaling", "service": "worker",
+                "minCapacity": {"from": null, "to": 2}, "maxCapacity": {"from": null, "to": 8},
+                "policies": ["deckhand-worker-cpu"]}])
+    );
+    assert_eq!(plan_new.diffs[0].kind, DiffKind::Autoscaling);
+
+    // As declared, plus a policy someone added by hand: nothing to do.
+    let manual = crate::ecs::TargetTrackingPolicy {
+        name: "manual-requests".into(),
+        ..cpu_policy("worker", 10.0)
+    };
+    let worker = live.services.get_mut("worker").unwrap();
+    worker.autoscaling = Some(crate::ecs::Autoscaling {
+        min_capacity: 2,
+        max_capacity: 8,
+        policies: vec![cpu_policy("worker", 60.0), manual.clone()],
+    });
+    assert!(!plan(&env, None, &live).unwrap().changed);
+
+    // The range changed in the console and an old deckhand policy is left:
+    // the range is put back, the old policy deleted, the manual one kept.
+    let worker = live.services.get_mut("worker").unwrap();
+    worker.autoscaling = Some(crate::ecs::Autoscaling {
+        min_capacity: 2,
+        max_capacity: 20,
+        policies: vec![
+            cpu_policy("worker", 60.0),
+            manual,
+            crate::ecs::TargetTrackingPolicy {
+                name: crate::spec::policy_name("worker", "memory"),
+                ..cpu_policy("worker", 70.0)
+            },
+        ],
+    });
+    let drift = plan(&env, None, &live).unwrap();
+    assert_eq!(
+        steps_json(&drift),
+        json!([{"action": "update-autoscaling", "service": "worker",
+                "minCapacity": null, "maxCapacity": {"from": 20, "to": 8},
+                "policies": ["deckhand-worker-memory"]}])
+    );
+    let Step::UpdateAutoscaling(step) = &drift.steps[0] else {
+        panic!("{:?}", drift.steps)
+    };
+    assert_eq!(step.register, Some((2, 8)));
+    assert!(step.put.is_empty());
+    assert_eq!(step.delete, ["deckhand-worker-memory"]);
+}
+
+#[test]
+fn a_new_autoscaled_service_is_created_at_its_minimum() {
+    let mut env = environment("shop:1", None);
+    let mut live = live_matching(&env, None);
+    live.services.remove("worker");
+    env.services[1].desired_count = None;
+    env.services[1].service_definition = Some(crate::spec::ServiceDefinitionFile {
+        path: "service-definitions/worker.json".into(),
+        definition: Default::default(),
+    });
+    env.services[1].autoscaling = Some(crate::ecs::Autoscaling {
+        min_capacity: 3,
+        max_capacity: 6,
+        policies: vec![],
+    });
+    let plan = plan(&env, None, &live).unwrap();
+    assert_eq!(
+        actions(&plan),
+        [
+            "register-task-definition worker",
+            "create-service worker",
+            "update-autoscaling worker"
+        ]
+    );
+    let Step::CreateService(create) = &plan.steps[1] else {
+        panic!()
+    };
+    assert_eq!(create.request.desired_count, 3);
 }

@@ -11,12 +11,14 @@
 //!
 //! Not for: rendering task definitions ([`render`]) or anything that talks to ECS.
 
+mod autoscaling;
 pub mod diagnostic;
 pub mod limits;
 pub mod locate;
 pub mod raw;
 pub mod reference;
 pub mod render;
+pub use autoscaling::policy_name;
 mod validate;
 
 use crate::source::{Snapshot, SourceError};
@@ -83,6 +85,9 @@ pub struct Service {
     /// kept in sync with it (None: only the task definition and count are
     /// managed, and a missing service is an error).
     pub service_definition: Option<ServiceDefinitionFile>,
+    /// Declared Application Auto Scaling (policy names as in AWS); None:
+    /// not managed.
+    pub autoscaling: Option<crate::ecs::Autoscaling>,
 }
 
 /// A service-definition file, parsed.

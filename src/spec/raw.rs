@@ -123,10 +123,83 @@ pub struct ServiceBlock {
     #[serde(default)]
     #[schemars(extend("x-expects" = "a service-definition path relative to the repo root", "x-example" = "`serviceDefinition: service-definitions/web.json`"))]
     pub service_definition: Option<String>,
+    /// Application Auto Scaling of this service: its capacity range and
+    /// target-tracking policies, created and kept in sync (excludes `desiredCount`).
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a mapping with minCapacity, maxCapacity and targetTracking", "x-example" = "`autoscaling: {minCapacity: 1, maxCapacity: 8, targetTracking: [{name: cpu, predefinedMetric: ECSServiceAverageCPUUtilization, targetValue: 60}]}`"))]
+    pub autoscaling: Option<AutoscalingBlock>,
     /// The former name of `serviceDefinition`: read only to say it was renamed.
     #[serde(default)]
     #[schemars(skip)]
     pub create: Option<String>,
+}
+
+/// `services.<name>.autoscaling`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AutoscalingBlock {
+    /// The fewest tasks the scaler may run.
+    #[schemars(range(min = 0), extend("x-expects" = "a non-negative integer", "x-example" = "`minCapacity: 1`"))]
+    pub min_capacity: i64,
+    /// The most tasks the scaler may run (at least minCapacity).
+    #[schemars(range(min = 0), extend("x-expects" = "a non-negative integer", "x-example" = "`maxCapacity: 8`"))]
+    pub max_capacity: i64,
+    /// Target-tracking policies; in AWS each is named `deckhand-<service>-<name>`,
+    /// and policies with other names are left alone.
+    #[serde(default)]
+    pub target_tracking: Option<Vec<TargetTrackingBlock>>,
+}
+
+/// One entry of `autoscaling.targetTracking`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TargetTrackingBlock {
+    /// The policy's short name (letters, digits, `-`, `_`), unique in the service.
+    #[schemars(extend("x-expects" = "a policy name", "x-example" = "`name: cpu`"))]
+    pub name: String,
+    /// The metric kept at `targetValue`.
+    #[schemars(extend("x-expects" = "a predefined metric", "x-example" = "`predefinedMetric: ECSServiceAverageCPUUtilization`"))]
+    pub predefined_metric: PredefinedMetric,
+    /// The metric's target value (a percentage for CPU and memory, requests per target for ALBRequestCountPerTarget).
+    #[schemars(extend("x-expects" = "a number", "x-example" = "`targetValue: 60`"))]
+    pub target_value: f64,
+    /// For ALBRequestCountPerTarget: `app/<load-balancer>/<id>/targetgroup/<target-group>/<id>`.
+    #[serde(default)]
+    pub resource_label: Option<String>,
+    /// Wait after a scale-in before the next (humantime, e.g. `5m`).
+    #[serde(default)]
+    pub scale_in_cooldown: Option<String>,
+    /// Wait after a scale-out before the next (humantime, e.g. `1m`).
+    #[serde(default)]
+    pub scale_out_cooldown: Option<String>,
+    /// Only scale out. Default false.
+    #[serde(default)]
+    pub disable_scale_in: Option<bool>,
+}
+
+/// A predefined metric of Application Auto Scaling for ECS services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum PredefinedMetric {
+    /// Average CPU of the service's tasks, in percent.
+    #[serde(rename = "ECSServiceAverageCPUUtilization")]
+    Cpu,
+    /// Average memory of the service's tasks, in percent.
+    #[serde(rename = "ECSServiceAverageMemoryUtilization")]
+    Memory,
+    /// Requests per target of an ALB target group.
+    #[serde(rename = "ALBRequestCountPerTarget")]
+    AlbRequestCountPerTarget,
+}
+
+impl PredefinedMetric {
+    /// As AWS writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PredefinedMetric::Cpu => "ECSServiceAverageCPUUtilization",
+            PredefinedMetric::Memory => "ECSServiceAverageMemoryUtilization",
+            PredefinedMetric::AlbRequestCountPerTarget => "ALBRequestCountPerTarget",
+        }
+    }
 }
 
 /// The `deploy` block.

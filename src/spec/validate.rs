@@ -46,6 +46,17 @@ impl<'a> Validator<'a> {
         self.problems.push(diagnostic);
     }
 
+    /// A problem with `field` (a path with indexes), at its line.
+    pub(super) fn problem_at(
+        &mut self,
+        field: &FieldPath,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        let diagnostic = self.diagnostic(field, message, hint);
+        self.problems.push(diagnostic);
+    }
+
     /// A problem with `field`, at its line.
     fn diagnostic(
         &self,
@@ -300,6 +311,7 @@ impl<'a> Validator<'a> {
                 "rename the key: the file now declares the whole service, created from it and kept in sync with it",
             );
         }
+        let autoscaling = self.autoscaling(name, block);
         let service_definition = match (&block.service_definition, &raw.service_definition) {
             (Some(path), _) => {
                 self.service_definition(&["services", name, "serviceDefinition"], path)
@@ -338,6 +350,7 @@ impl<'a> Validator<'a> {
             template_path,
             template,
             service_definition,
+            autoscaling,
         })
     }
 

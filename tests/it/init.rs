@@ -1,7 +1,9 @@
 //! `deckhand init` against the emulator: a config repo written from what a
-//! cluster runs, which plans as no change, and is never overwritten unforced.
+//! cluster runs (task-definition templates and each service's service
+//! definition), which plans as no change, and is never overwritten unforced.
 
 use crate::support::Fixture;
+use serde_json::{Value, json};
 use std::path::Path;
 
 fn init(fx: &Fixture, repo: &Path, extra: &[&str]) -> crate::support::fixture::Run {
@@ -56,6 +58,14 @@ fn init_writes_a_repo_that_plans_as_no_change() {
         spec.contains("# desiredCount is left to Application Auto Scaling"),
         "{spec}"
     );
+    for service in ["web", "worker"] {
+        let path = format!("service-definitions/{}-{service}.json", fx.id);
+        assert!(
+            spec.contains(&format!("    serviceDefinition: {path}\n")),
+            "{spec}"
+        );
+        assert!(repo.join(&path).exists(), "{path}");
+    }
     let validate = fx.deckhand(&["validate", "--repo", repo.to_str().unwrap()]);
     validate.expect_code(0);
     let plan = plan_of(&fx, &repo);
@@ -116,5 +126,100 @@ fn init_of_a_missing_service_or_cluster_says_what_there_is() {
     assert!(
         std::fs::read_dir(&repo).unwrap().next().is_none(),
         "nothing written"
+    );
+}
+
+fn plan_json(fx: &Fixture, repo: &Path) -> Value {
+    let run = fx.deckhand(&[
+        "plan",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--env",
+        &fx.id,
+        "--format",
+        "json",
+    ]);
+    serde_json::from_str(&run.expect_code(0).stdout).expect("plan prints JSON")
+}
+
+#[test]
+fn init_writes_each_services_definition_which_plans_as_no_change_until_edited() {
+    let fx = Fixture::new("init-svcdef");
+    let target_group =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef";
+    fx.seed(Some("20261101000000"), |seed| {
+        let web = &mut seed["services"][0];
+        assert_eq!(web["name"], "web");
+        web["loadBalancers"] =
+            json!([{"targetGroupArn": target_group, "containerName": "app", "containerPort": 3000}]);
+        web["healthCheckGracePeriodSeconds"] = json!(60);
+        web["enableExecuteCommand"] = json!(true);
+        web["propagateTags"] = json!("SERVICE");
+        web["tags"] = json!({"team": "shop", "deckhand:web:note": "deckhand's own"});
+    });
+    let repo = fx.scratch("adopted");
+    init(&fx, &repo, &[]).expect_code(0);
+
+    let path = repo.join(format!("service-definitions/{}-web.json", fx.id));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.ends_with("}\n") && text.contains("\n  \""),
+        "pretty: {text}"
+    );
+    let web: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        web["loadBalancers"],
+        json!([{"targetGroupArn": target_group, "containerName": "app", "containerPort": 3000}])
+    );
+    assert_eq!(
+        web["deploymentConfiguration"],
+        json!({"deploymentCircuitBreaker": {"enable": true, "rollback": true}})
+    );
+    assert_eq!(web["enableExecuteCommand"], true);
+    assert_eq!(web["healthCheckGracePeriodSeconds"], 60);
+    assert_eq!(web["propagateTags"], "SERVICE");
+    assert_eq!(web["launchType"], "FARGATE");
+    // The user's tags only; ECS's defaults and its service-linked role are left out.
+    assert_eq!(web["tags"], json!([{"key": "team", "value": "shop"}]));
+    for left_out in [
+        "role",
+        "platformVersion",
+        "schedulingStrategy",
+        "deploymentController",
+        "enableECSManagedTags",
+        "placementConstraints",
+        "serviceRegistries",
+    ] {
+        assert!(web.get(left_out).is_none(), "{left_out} in {text}");
+    }
+    assert!(
+        web["networkConfiguration"]["awsvpcConfiguration"]
+            .get("assignPublicIp")
+            .is_none(),
+        "{text}"
+    );
+
+    let plan = plan_json(&fx, &repo);
+    assert_eq!(plan["changed"], false, "{plan:#}");
+
+    let mut edited = web.clone();
+    edited["healthCheckGracePeriodSeconds"] = json!(120);
+    std::fs::write(&path, serde_json::to_string_pretty(&edited).unwrap()).unwrap();
+    let plan = plan_json(&fx, &repo);
+    let update = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["action"] == "update-service" && s["service"] == "web")
+        .unwrap_or_else(|| panic!("no update-service of web in {plan:#}"));
+    assert_eq!(update["serviceDefinition"], true, "{plan:#}");
+    assert_eq!(update["taskDefinition"], false, "{plan:#}");
+    assert!(
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["service"] != "worker"),
+        "{plan:#}"
     );
 }

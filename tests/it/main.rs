@@ -3,6 +3,7 @@
 //! local emulator (moto + our plugin), started once for the binary.
 
 mod apply;
+mod autoscaling;
 mod aws;
 mod ci_recipe;
 mod cli;

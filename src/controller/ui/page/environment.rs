@@ -197,6 +197,7 @@ fn pending(out: &mut String, s: &EnvironmentStatus) {
                 id = match d.kind {
                     DiffKind::TaskDefinition => esc(&d.service),
                     DiffKind::ServiceDefinition => format!("service-{}", esc(&d.service)),
+                    DiffKind::Autoscaling => format!("autoscaling-{}", esc(&d.service)),
                 },
                 kind = d.kind.title(),
                 svc = esc(&d.service),
