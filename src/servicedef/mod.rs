@@ -31,6 +31,7 @@
 mod connect;
 mod deployment;
 mod placement;
+pub mod strategy;
 mod toplevel;
 mod traffic;
 
