@@ -2526,6 +2526,237 @@ def test_reconcile_stage_when_two_revisions_run() -> None:
     assert len(ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"]) == 3
 
 
+# ---------------------------------------------------------------------------
+# Application Auto Scaling on ECS services (autoscaling.py)
+# ---------------------------------------------------------------------------
+
+DESIRED_COUNT = "ecs:service:DesiredCount"
+
+
+def scaling_target(cluster: str, service: str) -> dict[str, str]:
+    return {"ServiceNamespace": "ecs", "ResourceId": f"service/{cluster}/{service}", "ScalableDimension": DESIRED_COUNT}
+
+
+def cpu_policy(cluster: str, service: str, name: str) -> dict[str, Any]:
+    return {
+        **scaling_target(cluster, service),
+        "PolicyName": name,
+        "PolicyType": "TargetTrackingScaling",
+        "TargetTrackingScalingPolicyConfiguration": {
+            "TargetValue": 60.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+            "ScaleInCooldown": 120,
+            "ScaleOutCooldown": 60,
+        },
+    }
+
+
+def scheduled_action(cluster: str, service: str, name: str) -> dict[str, Any]:
+    return {
+        **scaling_target(cluster, service),
+        "ScheduledActionName": name,
+        "Schedule": "cron(0 8 * * ? *)",
+        "ScalableTargetAction": {"MinCapacity": 2, "MaxCapacity": 6},
+    }
+
+
+def scalable_target(aas: Any, cluster: str, service: str) -> dict[str, Any] | None:
+    found = aas.describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[f"service/{cluster}/{service}"], ScalableDimension=DESIRED_COUNT
+    )["ScalableTargets"]
+    return found[0] if found else None
+
+
+def policy_names(aas: Any, cluster: str, service: str) -> list[str]:
+    policies = aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=f"service/{cluster}/{service}")
+    return sorted(p["PolicyName"] for p in policies["ScalingPolicies"])
+
+
+def scheduled_action_names(aas: Any, cluster: str, service: str) -> list[str]:
+    actions = aas.describe_scheduled_actions(ServiceNamespace="ecs", ResourceId=f"service/{cluster}/{service}")
+    return sorted(a["ScheduledActionName"] for a in actions["ScheduledActions"])
+
+
+def tracking_alarms(cw: Any, cluster: str, service: str) -> list[str]:
+    alarms = cw.describe_alarms(AlarmNamePrefix=f"TargetTracking-service/{cluster}/{service}-")
+    return [a["AlarmName"] for a in alarms["MetricAlarms"]]
+
+
+def test_autoscaling_put_scaling_policy_needs_a_registered_target() -> None:
+    key = new_key()
+    cluster = "aasnf-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web", desired=2)])
+    aas, cw = client("application-autoscaling", key), client("cloudwatch", key)
+    exc = expect_client_error(
+        lambda: aas.put_scaling_policy(**cpu_policy(cluster, "web", "cpu")), "ObjectNotFoundException", 400
+    )
+    assert exc.response["Error"]["Message"] == (
+        f"No scalable target registered for service namespace: ecs, resource ID: service/{cluster}/web, "
+        "scalable dimension: ecs:service:DesiredCount"
+    )
+    # nothing stored: no policy, no CloudWatch alarms
+    assert policy_names(aas, cluster, "web") == []
+    assert tracking_alarms(cw, cluster, "web") == []
+    expect_client_error(
+        lambda: aas.put_scheduled_action(**scheduled_action(cluster, "web", "morning")), "ObjectNotFoundException", 400
+    )
+    assert scheduled_action_names(aas, cluster, "web") == []
+
+    aas.register_scalable_target(**scaling_target(cluster, "web"), MinCapacity=1, MaxCapacity=4)
+    put = aas.put_scaling_policy(**cpu_policy(cluster, "web", "cpu"))
+    assert put["PolicyARN"] and len(put["Alarms"]) == 2
+    assert policy_names(aas, cluster, "web") == ["cpu"]
+    assert len(tracking_alarms(cw, cluster, "web")) == 2
+    aas.put_scheduled_action(**scheduled_action(cluster, "web", "morning"))
+    assert scheduled_action_names(aas, cluster, "web") == ["morning"]
+    # the target is per service: another service of the cluster has none
+    expect_client_error(
+        lambda: aas.put_scaling_policy(**cpu_policy(cluster, "other", "cpu")), "ObjectNotFoundException", 400
+    )
+    # nothing of this goes into the (ECS-only) call log
+    assert calls(key) == []
+
+
+def test_autoscaling_register_clamps_desired_count_into_the_range() -> None:
+    key = new_key()
+    fast(key)
+    cluster = "aascl-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web", desired=1)])
+    ecs, aas = client("ecs", key), client("application-autoscaling", key)
+
+    # a new target whose minimum is above the count: desiredCount goes up to it, the
+    # service scales over time (as after an UpdateService) with ECS's event
+    aas.register_scalable_target(**scaling_target(cluster, "web"), MinCapacity=3, MaxCapacity=6)
+    svc = describe(ecs, cluster, "web")
+    assert svc["desiredCount"] == 3 and svc["runningCount"] == 1 and svc["pendingCount"] == 2
+    assert "has started 2 tasks" in svc["events"][0]["message"]
+    wait_until(lambda: describe(ecs, cluster, "web")["runningCount"] == 3, timeout=10)
+
+    # inside the range: nothing changes
+    events_before = len(describe(ecs, cluster, "web")["events"])
+    aas.register_scalable_target(**scaling_target(cluster, "web"), MinCapacity=2, MaxCapacity=6)
+    svc = describe(ecs, cluster, "web")
+    assert svc["desiredCount"] == 3 and len(svc["events"]) == events_before
+
+    # UpdateService may leave the range (ECS does not check it); a new maximum alone
+    # brings the count down to it and keeps the minimum
+    ecs.update_service(cluster=cluster, service="web", desiredCount=9)
+    aas.register_scalable_target(**scaling_target(cluster, "web"), MaxCapacity=5)
+    assert describe(ecs, cluster, "web")["desiredCount"] == 5
+    target = scalable_target(aas, cluster, "web")
+    assert target is not None and (target["MinCapacity"], target["MaxCapacity"]) == (2, 5)
+    wait_until(lambda: describe(ecs, cluster, "web")["runningCount"] == 5, timeout=10)
+
+    # a call without a capacity (only the suspended state) changes no count
+    ecs.update_service(cluster=cluster, service="web", desiredCount=0)
+    suspend_all = {
+        "DynamicScalingInSuspended": True,
+        "DynamicScalingOutSuspended": True,
+        "ScheduledScalingSuspended": True,
+    }
+    aas.register_scalable_target(**scaling_target(cluster, "web"), SuspendedState=suspend_all)
+    assert describe(ecs, cluster, "web")["desiredCount"] == 0
+
+    # suspension covers policy and scheduled scaling only (AWS's SuspendedState doc):
+    # a capacity given while suspended still moves the count into the range
+    aas.register_scalable_target(**scaling_target(cluster, "web"), MinCapacity=4)
+    assert describe(ecs, cluster, "web")["desiredCount"] == 4
+    target = scalable_target(aas, cluster, "web")
+    assert target is not None and target["SuspendedState"] == suspend_all
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (4, 5)
+
+    # a resource that is not active is not changed (the API reference's exception)
+    ecs.update_service(cluster=cluster, service="web", desiredCount=0)
+    ecs.delete_service(cluster=cluster, service="web")
+    aas.register_scalable_target(**scaling_target(cluster, "web"), MinCapacity=2)
+    svc = describe(ecs, cluster, "web")
+    assert svc["status"] != "ACTIVE" and svc["desiredCount"] == 0
+
+
+def test_autoscaling_deregister_deletes_policies_and_scheduled_actions() -> None:
+    key = new_key()
+    cluster = "aasdr-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("api", desired=2), web_service("worker", desired=2)])
+    ecs, aas, cw = client("ecs", key), client("application-autoscaling", key), client("cloudwatch", key)
+    for service in ("api", "worker"):
+        aas.register_scalable_target(**scaling_target(cluster, service), MinCapacity=1, MaxCapacity=4)
+        aas.put_scaling_policy(**cpu_policy(cluster, service, "cpu"))
+        aas.put_scheduled_action(**scheduled_action(cluster, service, "morning"))
+    aas.put_scaling_policy(**cpu_policy(cluster, "api", "cpu-2"))
+    assert policy_names(aas, cluster, "api") == ["cpu", "cpu-2"]
+    assert len(tracking_alarms(cw, cluster, "api")) == 4
+
+    aas.deregister_scalable_target(**scaling_target(cluster, "api"))
+    assert scalable_target(aas, cluster, "api") is None
+    assert policy_names(aas, cluster, "api") == []
+    assert scheduled_action_names(aas, cluster, "api") == []
+    assert tracking_alarms(cw, cluster, "api") == []
+    # the other service's target keeps everything
+    assert scalable_target(aas, cluster, "worker") is not None
+    assert policy_names(aas, cluster, "worker") == ["cpu"]
+    assert scheduled_action_names(aas, cluster, "worker") == ["morning"]
+    assert len(tracking_alarms(cw, cluster, "worker")) == 2
+    # deregistering leaves the service's count as it is
+    assert describe(ecs, cluster, "api")["desiredCount"] == 2
+
+    # what is gone answers ObjectNotFoundException (moto: ValidationException)
+    exc = expect_client_error(
+        lambda: aas.deregister_scalable_target(**scaling_target(cluster, "api")), "ObjectNotFoundException", 400
+    )
+    assert exc.response["Error"]["Message"] == (
+        f"No scalable target found for service namespace: ecs, resource ID: service/{cluster}/api, "
+        "scalable dimension: ecs:service:DesiredCount"
+    )
+    expect_client_error(
+        lambda: aas.delete_scaling_policy(**scaling_target(cluster, "api"), PolicyName="cpu"),
+        "ObjectNotFoundException",
+        400,
+    )
+    expect_client_error(
+        lambda: aas.put_scaling_policy(**cpu_policy(cluster, "api", "cpu")), "ObjectNotFoundException", 400
+    )
+    # registered again, the target starts without policies
+    aas.register_scalable_target(**scaling_target(cluster, "api"), MinCapacity=1, MaxCapacity=4)
+    assert policy_names(aas, cluster, "api") == []
+    aas.delete_scaling_policy(**scaling_target(cluster, "worker"), PolicyName="cpu")
+    assert policy_names(aas, cluster, "worker") == [] and tracking_alarms(cw, cluster, "worker") == []
+
+
+def test_autoscaling_register_with_some_parameters_keeps_the_others() -> None:
+    key = new_key()
+    cluster = "aaspt-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [web_service("web", desired=2)])
+    aas = client("application-autoscaling", key)
+    role = "arn:aws:iam::123456789012:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/x"
+    none_suspended = {
+        "DynamicScalingInSuspended": False,
+        "DynamicScalingOutSuspended": False,
+        "ScheduledScalingSuspended": False,
+    }
+    aas.register_scalable_target(
+        **scaling_target(cluster, "web"), MinCapacity=1, MaxCapacity=4, RoleARN=role, SuspendedState=none_suspended
+    )
+    first = scalable_target(aas, cluster, "web")
+    assert first is not None
+    arn = first["ScalableTargetARN"]
+
+    def state() -> tuple[Any, ...]:
+        t = scalable_target(aas, cluster, "web")
+        assert t is not None and t["ScalableTargetARN"] == arn  # updated, not replaced
+        return t["MinCapacity"], t["MaxCapacity"], t["RoleARN"], t["SuspendedState"]
+
+    all_suspended = dict.fromkeys(none_suspended, True)
+    aas.register_scalable_target(**scaling_target(cluster, "web"), SuspendedState=all_suspended)
+    assert state() == (1, 4, role, all_suspended)
+    aas.register_scalable_target(**scaling_target(cluster, "web"), MinCapacity=2)
+    assert state() == (2, 4, role, all_suspended)
+    aas.register_scalable_target(**scaling_target(cluster, "web"), MaxCapacity=8)
+    assert state() == (2, 8, role, all_suspended)
+    aas.register_scalable_target(**scaling_target(cluster, "web"), SuspendedState=none_suspended)
+    assert state() == (2, 8, role, none_suspended)
+    assert len(aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]) >= 1
+
+
 @pytest.mark.run_last  # wipes the shared server
 def test_moto_reset_also_resets_plugin_state() -> None:
     key = new_key()

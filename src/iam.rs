@@ -17,7 +17,6 @@
 //! DescribeServiceDeployments and StopServiceDeployment on its deployments
 //! (`service-deployment/<cluster>/<service>/*`).
 
-use crate::servicedef::ServiceDefinition;
 use crate::spec::{Environment, render};
 use crate::taskdef::model::TaskDefinitionSpec;
 use serde_json::{Value, json};
@@ -56,7 +55,7 @@ pub fn policy(
         .iter()
         .flat_map(|env| &env.services)
         .filter_map(|s| s.service_definition.as_ref())
-        .flat_map(|file| roles_named(&file.definition))
+        .flat_map(|file| crate::servicedef::roles_named(&file.definition))
         .collect();
     let scope = Scope::of(
         &roles
@@ -159,35 +158,6 @@ impl Scope {
             format!("arn:{p}:iam::{a}:role/{}", role.trim_start_matches('/'))
         }
     }
-}
-
-/// The roles a service definition hands to ECS: `role` (a Classic Load
-/// Balancer's) and every `roleArn` (the infrastructure roles of EBS volumes,
-/// load balancers' blue/green listeners and VPC Lattice, lifecycle hooks'
-/// roles, Service Connect TLS). A hook's free-form `hookDetails` is not
-/// looked into.
-fn roles_named(definition: &ServiceDefinition) -> Vec<String> {
-    fn walk(value: &Value, out: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => {
-                for (key, v) in map {
-                    match v {
-                        Value::String(role) if key == "roleArn" => out.push(role.clone()),
-                        _ if key == "hookDetails" => {}
-                        _ => walk(v, out),
-                    }
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut out: Vec<String> = definition.role.iter().cloned().collect();
-    walk(
-        &serde_json::to_value(definition).expect("a service definition serializes"),
-        &mut out,
-    );
-    out
 }
 
 /// The ECS resources the environments release to, as ARNs.

@@ -1,5 +1,5 @@
 """Installs the plugin's patches to moto's ECS models and responses (and, through
-other_apis.py, to the other services' read APIs). Target: moto 5.2.5 exactly.
+other_apis.py and autoscaling.py, to other services' APIs). Target: moto 5.2.5 exactly.
 
 Which ECS behaviour each patch supplies, and why moto needs it, is in the module that
 defines it:
@@ -19,6 +19,9 @@ defines it:
   operations moto lacks: ListServiceDeployments, DescribeServiceDeployments,
   StopServiceDeployment, DescribeServiceRevisions.
 - other_apis.py: IAM GetRole, Secrets Manager and CloudWatch Logs details.
+- autoscaling.py: Application Auto Scaling on ECS services (ObjectNotFoundException
+  without a target, desiredCount clamped into a registered range, deregistering
+  deletes the target's policies and scheduled actions).
 
 All lifecycle state is computed lazily from wall-clock timestamps when it is read:
 there are no background threads.
@@ -29,7 +32,7 @@ from __future__ import annotations
 from moto.ecs import models as ecs_models
 from moto.ecs import responses as ecs_responses
 
-from . import backend, other_apis, responses, taskdefs, tasks
+from . import autoscaling, backend, other_apis, responses, taskdefs, tasks
 from .deployments import DeckhandService
 from .tasks import DeckhandTask
 from .util import add, patch
@@ -67,4 +70,5 @@ def apply() -> None:
     add(resp, "stop_service_deployment", responses.stop_service_deployment)
     add(resp, "describe_service_revisions", responses.describe_service_revisions)
     other_apis.apply()
+    autoscaling.apply()
     _applied = True

@@ -100,7 +100,15 @@ class DeckhandMiddleware:
             return result
         with STATE.backend_lock:
             STATE.flush_task_logs()
-            return self._call_moto(environ, start_response)
+            # The caller's config applies to ECS changes other services make (the
+            # desiredCount Application Auto Scaling clamps scales over rolloutSeconds).
+            STATE.current_access_key = access_key_of(environ)
+            STATE.begin_request()
+            try:
+                return self._call_moto(environ, start_response)
+            finally:
+                STATE.current_access_key = None
+                STATE.end_request()
 
     # ---- moto ---------------------------------------------------------------
     def _call_moto(

@@ -260,7 +260,7 @@ async fn preflight<E: Ecs + Lookups>(
     if definitions.is_empty() {
         return Ok(());
     }
-    let (needs, report) = crate::preflight::run(ecs, &definitions).await?;
+    let (needs, report) = crate::preflight::run(ecs, &definitions, &[]).await?;
     for warning in &report.warnings {
         progress.say("preflight", warning);
     }

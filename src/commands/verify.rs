@@ -29,7 +29,18 @@ pub async fn exec(args: VerifyArgs, _context: Context) -> Result<Outcome, Comman
             (label, &r.task_definition)
         })
         .collect();
-    let (needs, report) = preflight::run(&ecs, &definitions).await?;
+    let service_roles: Vec<(String, Vec<String>)> = env
+        .services
+        .iter()
+        .filter_map(|s| {
+            let file = s.service_definition.as_ref()?;
+            Some((
+                s.name.clone(),
+                crate::servicedef::roles_named(&file.definition),
+            ))
+        })
+        .collect();
+    let (needs, report) = preflight::run(&ecs, &definitions, &service_roles).await?;
     tracing::info!(calls = ?ecs.calls().snapshot(), "AWS calls");
     let mut text = String::new();
     for warning in &report.warnings {

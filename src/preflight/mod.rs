@@ -133,14 +133,19 @@ pub fn verdict(needs: &Needs, found: &Found) -> Report {
     report
 }
 
-/// The whole preflight of `definitions` (by service) in the client's region:
+/// The whole preflight of `definitions` (by service) and the roles the
+/// services' definitions name, in the client's region:
 /// what they need, looked up, judged.
 pub async fn run<E: Lookups>(
     ecs: &E,
     definitions: &[(String, &TaskDefinitionSpec)],
+    service_roles: &[(String, Vec<String>)],
 ) -> Result<(Needs, Report), AwsError> {
     let region = ecs.region().unwrap_or_default();
-    let needs = need::needs(&region, definitions);
+    let mut needs = need::needs(&region, definitions);
+    for (service, roles) in service_roles {
+        needs.add_service_roles(service, roles);
+    }
     let found = check(ecs, &needs).await?;
     let report = verdict(&needs, &found);
     Ok((needs, report))

@@ -89,6 +89,27 @@ impl Needs {
     }
 }
 
+impl Needs {
+    /// Roles a service's service definition names (ARNs, names or
+    /// `path/name`), looked up by name.
+    pub fn add_service_roles(&mut self, service: &str, roles: &[String]) {
+        for role in roles {
+            let name = role_name(role).or_else(|| {
+                (!role.starts_with("arn:"))
+                    .then(|| role.rsplit('/').next().map(str::to_owned))
+                    .flatten()
+            });
+            if let Some(name) = name {
+                self.roles.entry(name).or_default().push(Place {
+                    service: service.to_owned(),
+                    container: None,
+                    field: "serviceDefinition role".into(),
+                });
+            }
+        }
+    }
+}
+
 /// What `definitions` (by service) need, in `region` (the cluster's).
 pub fn needs(region: &str, definitions: &[(String, &TaskDefinitionSpec)]) -> Needs {
     let mut out = Needs::default();

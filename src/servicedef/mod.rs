@@ -45,6 +45,7 @@ use crate::taskdef::model::{
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::cell::Cell;
 use toplevel::{KeySorting, TopLevel, is_describe_output, take_from_primary_deployment};
 
@@ -232,6 +233,35 @@ pub fn parse_service_definition(json: &str) -> Result<ServiceDefinition, TaskDef
 /// Whether `role` is ECS's service-linked role (`AWSServiceRoleForECS`).
 pub fn is_service_linked_role(role: &str) -> bool {
     role.ends_with("aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS")
+}
+
+/// The roles a service definition hands to ECS: `role` (a Classic Load
+/// Balancer's) and every `roleArn` (the infrastructure roles of EBS volumes,
+/// load balancers' blue/green listeners and VPC Lattice, lifecycle hooks'
+/// roles, Service Connect TLS). A hook's free-form `hookDetails` is not
+/// looked into.
+pub fn roles_named(definition: &ServiceDefinition) -> Vec<String> {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    match v {
+                        Value::String(role) if key == "roleArn" => out.push(role.clone()),
+                        _ if key == "hookDetails" => {}
+                        _ => walk(v, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out: Vec<String> = definition.role.iter().cloned().collect();
+    walk(
+        &serde_json::to_value(definition).expect("a service definition serializes"),
+        &mut out,
+    );
+    out
 }
 
 #[cfg(test)]

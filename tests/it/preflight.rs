@@ -105,3 +105,41 @@ fn a_no_op_apply_makes_no_preflight_calls() {
     assert!(!run.stderr.contains("preflight"), "{}", run.stderr);
     assert!(mutations(&fx).is_empty());
 }
+
+#[test]
+fn verify_checks_the_roles_a_service_definition_names() {
+    let fx = Fixture::seeded("verify-svcroles");
+    fx.write(
+        "service-definitions/web.json",
+        &json!({
+            "launchType": "FARGATE",
+            "volumeConfigurations": [{"name": "data", "managedEBSVolume": {
+                "roleArn": "arn:aws:iam::123456789012:role/shop-ebs-missing", "sizeInGiB": 20
+            }}],
+            "deploymentConfiguration": {"strategy": "BLUE_GREEN", "lifecycleHooks": [{
+                "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke",
+                "roleArn": "arn:aws:iam::123456789012:role/shop-app",
+                "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]
+            }]}
+        })
+        .to_string(),
+    );
+    let family = format!("    family: {}-web\n", fx.id);
+    fx.edit_spec(|t| {
+        t.replace(
+            &family,
+            &format!("{family}    serviceDefinition: service-definitions/web.json\n"),
+        )
+    });
+    let run = fx.run("verify", &[]);
+    run.expect_code(1);
+    assert!(
+        run.stdout
+            .contains("web: serviceDefinition role: IAM role shop-ebs-missing does not exist"),
+        "{}",
+        run.stdout
+    );
+    // The hook's role exists (the seeded task role): not reported.
+    assert!(!run.stdout.contains("shop-app "), "{}", run.stdout);
+    assert!(mutations(&fx).is_empty(), "{:?}", mutations(&fx));
+}
