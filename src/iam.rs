@@ -88,30 +88,7 @@ pub fn policy(
         .flat_map(|env| &env.services)
         .any(|s| s.autoscaling.is_some())
     {
-        // Declared autoscaling: deckhand's target-tracking policies (the
-        // scalable target itself is in SuspendAutoscalingWhileQuiesced).
-        statements.push(json!({
-            "Sid": "DeclaredAutoscaling",
-            "Effect": "Allow",
-            "Action": [
-                "application-autoscaling:DescribeScalingPolicies",
-                "application-autoscaling:PutScalingPolicy",
-                "application-autoscaling:DeleteScalingPolicy",
-            ],
-            "Resource": "*",
-        }));
-        // A first scalable target of an account creates Application Auto
-        // Scaling's service-linked role for ECS.
-        statements.push(json!({
-            "Sid": "AutoscalingServiceLinkedRole",
-            "Effect": "Allow",
-            "Action": ["iam:CreateServiceLinkedRole"],
-            "Resource": format!(
-                "arn:{}:iam::{}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService",
-                scope.partition, scope.account
-            ),
-            "Condition": {"StringLike": {"iam:AWSServiceName": "ecs.application-autoscaling.amazonaws.com"}},
-        }));
+        statements.extend(autoscaling_statements(&scope));
     }
     statements.extend(lookups(&definitions, &scope, default_region));
     if let Some(table) = lock_table {
@@ -286,6 +263,37 @@ fn ecs_statements(r: &Resources) -> Vec<Value> {
             "Resource": "*",
         }),
     ]
+}
+
+/// Declared autoscaling: deckhand's target-tracking policies (the scalable
+/// target itself is in SuspendAutoscalingWhileQuiesced).
+fn autoscaling_statements(scope: &Scope) -> Vec<Value> {
+    let mut out = Vec::new();
+    // Declared autoscaling: deckhand's target-tracking policies (the
+    // scalable target itself is in SuspendAutoscalingWhileQuiesced).
+    out.push(json!({
+        "Sid": "DeclaredAutoscaling",
+        "Effect": "Allow",
+        "Action": [
+            "application-autoscaling:DescribeScalingPolicies",
+            "application-autoscaling:PutScalingPolicy",
+            "application-autoscaling:DeleteScalingPolicy",
+        ],
+        "Resource": "*",
+    }));
+    // A first scalable target of an account creates Application Auto
+    // Scaling's service-linked role for ECS.
+    out.push(json!({
+        "Sid": "AutoscalingServiceLinkedRole",
+        "Effect": "Allow",
+        "Action": ["iam:CreateServiceLinkedRole"],
+        "Resource": format!(
+            "arn:{}:iam::{}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService",
+            scope.partition, scope.account
+        ),
+        "Condition": {"StringLike": {"iam:AWSServiceName": "ecs.application-autoscaling.amazonaws.com"}},
+    }));
+    out
 }
 
 fn statement(sid: &str, actions: &[&str], resources: &BTreeSet<String>) -> Value {

@@ -125,7 +125,14 @@ impl fmt::Display for UpdateService {
         if let Some(c) = &self.desired_count {
             parts.push(format!("desiredCount {}", count(c)));
         }
-        write!(f, "update service {}: {}", self.service, parts.join(", "))
+        if self.service_definition {
+            parts.push("service definition".to_owned());
+        }
+        write!(f, "update service {}: {}", self.service, parts.join(", "))?;
+        match &self.estimate {
+            Some(estimate) => write!(f, " ({estimate})"),
+            None => Ok(()),
+        }
     }
 }
 

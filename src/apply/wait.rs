@@ -94,35 +94,10 @@ pub async fn rollouts<E: Ecs>(
             for message in new_events.iter().rev() {
                 progress.say(step, format!("{}: event: {message}", watch.service));
             }
-            let sd = watch.deployment.as_deref().and_then(|id| {
-                deployments
-                    .iter()
-                    .find(|sd| service.current_service_deployment.as_ref() == Some(&sd.arn))
-                    .filter(|sd| verdict::is_ours(id, sd))
-            });
-            let (health, state) = match sd {
-                Some(sd) => {
-                    ours.insert(watch.service.clone(), sd.clone());
-                    let stage = sd
-                        .lifecycle_stage
-                        .as_deref()
-                        .map_or(String::new(), |s| format!(", stage {s}"));
-                    (
-                        verdict::service_deployment(sd),
-                        format!("deployment {}{stage}", sd.status),
-                    )
-                }
-                None => (
-                    verdict::rollout(watch, service),
-                    format!(
-                        "rollout {}",
-                        service
-                            .primary()
-                            .and_then(|d| d.rollout_state)
-                            .map_or("-", |r| r.as_str())
-                    ),
-                ),
-            };
+            let (health, state, sd) = judge(watch, service, &deployments);
+            if let Some(sd) = sd {
+                ours.insert(watch.service.clone(), sd.clone());
+            }
             let line = format!(
                 "{}: {}/{} running, {state}",
                 watch.service, service.running_count, service.desired_count,
@@ -157,6 +132,45 @@ pub async fn rollouts<E: Ecs>(
             });
         }
         tokio::time::sleep(polling.next_delay(start.elapsed())).await;
+    }
+}
+
+/// One rollout's verdict, its state in words, and the service deployment it
+/// was judged by (when ECS reports the one deckhand started).
+fn judge<'a>(
+    watch: &RolloutWatch,
+    service: &Service,
+    deployments: &'a [ServiceDeployment],
+) -> (RolloutHealth, String, Option<&'a ServiceDeployment>) {
+    let sd = watch.deployment.as_deref().and_then(|id| {
+        deployments
+            .iter()
+            .find(|sd| service.current_service_deployment.as_ref() == Some(&sd.arn))
+            .filter(|sd| verdict::is_ours(id, sd))
+    });
+    match sd {
+        Some(sd) => {
+            let stage = sd
+                .lifecycle_stage
+                .as_deref()
+                .map_or(String::new(), |s| format!(", stage {s}"));
+            (
+                verdict::service_deployment(sd),
+                format!("deployment {}{stage}", sd.status),
+                Some(sd),
+            )
+        }
+        None => {
+            let state = service
+                .primary()
+                .and_then(|d| d.rollout_state)
+                .map_or("-", |r| r.as_str());
+            (
+                verdict::rollout(watch, service),
+                format!("rollout {state}"),
+                None,
+            )
+        }
     }
 }
 

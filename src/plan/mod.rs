@@ -386,6 +386,15 @@ impl<'a> Planning<'a> {
                 task_definition: td_changed,
                 desired_count: counts.change,
                 service_definition: configuration.is_some(),
+                estimate: (td_changed
+                    || configuration.as_ref().is_some_and(|c| c.update.is_some()))
+                .then(|| {
+                    service
+                        .service_definition
+                        .as_ref()
+                        .and_then(|f| crate::servicedef::strategy::estimate(&f.definition))
+                })
+                .flatten(),
                 configuration: configuration
                     .as_ref()
                     .and_then(|c| c.update.clone().map(Arc::new)),

@@ -179,6 +179,10 @@ pub struct UpdateService {
     /// The tags to put and remove.
     #[serde(skip)]
     pub tags: TagChanges,
+    /// How long the deployment takes at least, for a strategy other than
+    /// ROLLING ("BLUE_GREEN: at least 10m (bake time)").
+    #[serde(skip)]
+    pub estimate: Option<String>,
     /// What the service runs now (for a rollback).
     #[serde(skip)]
     pub current: ServiceTarget,

@@ -250,6 +250,7 @@ impl<'a> Validator<'a> {
             ),
             rollback: deploy.rollback.unwrap_or(true),
         };
+        self.strategy_timeouts(&services, deploy.timeout);
         let sync = raw.sync.clone().unwrap_or_default();
         let sync = SyncPolicy {
             auto: sync.auto.unwrap_or(true),
@@ -438,6 +439,25 @@ impl<'a> Validator<'a> {
         None
     }
 
+    /// A deployment deckhand would stop before its configuration lets it
+    /// finish (skipped when deploy.timeout itself is wrong).
+    fn strategy_timeouts(&mut self, services: &[Service], timeout: Duration) {
+        if self.problems.iter().any(|d| d.field == "deploy.timeout") {
+            return;
+        }
+        for service in services {
+            if let Some(file) = &service.service_definition
+                && let Some(p) = crate::servicedef::strategy::timeout_problem(
+                    &service.name,
+                    &file.definition,
+                    timeout,
+                )
+            {
+                self.problem(&["deploy", "timeout"], p.message, p.hint);
+            }
+        }
+    }
+
     /// The service definition at `path` (`field` names where it was given),
     /// parsed once per file.
     fn service_definition(&mut self, field: &[&str], path: &str) -> Option<ServiceDefinitionFile> {
@@ -467,10 +487,30 @@ impl<'a> Validator<'a> {
                     ));
                     None
                 }
-                Ok(definition) => Some(ServiceDefinitionFile {
-                    path: resolved.clone(),
-                    definition: Arc::new(definition),
-                }),
+                Ok(definition) => {
+                    // Strategy ranges and combinations (servicedef::strategy).
+                    // A file with problems is not kept, so its invalid values
+                    // are not timed against deploy.timeout as well.
+                    let problems = crate::servicedef::strategy::check(&definition);
+                    if problems.is_empty() {
+                        Some(ServiceDefinitionFile {
+                            path: resolved.clone(),
+                            definition: Arc::new(definition),
+                        })
+                    } else {
+                        for p in problems {
+                            self.problems.push(Diagnostic::semantic(
+                                &resolved,
+                                &text,
+                                Some(p.position(&text)),
+                                p.path,
+                                p.message,
+                                p.hint,
+                            ));
+                        }
+                        None
+                    }
+                }
                 Err(e) => {
                     self.problems
                         .push(Diagnostic::from_service_definition_error(

@@ -265,6 +265,12 @@ fn blue_green_web(test: &str, bake_minutes: i64) -> Fixture {
     edit_web_definition(&fx, |web| {
         web["deploymentConfiguration"]["strategy"] = json!("BLUE_GREEN");
         web["deploymentConfiguration"]["bakeTimeInMinutes"] = json!(bake_minutes);
+        // A load-balanced blue/green service shifts traffic between two target groups.
+        web["loadBalancers"][0]["advancedConfiguration"] = json!({
+            "alternateTargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/0123456789abcdef",
+            "productionListenerRule": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/shop/0123456789abcdef/0123456789abcdef/0123456789abcdef",
+            "roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRoleForLoadBalancers"
+        });
     });
     fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
         .expect_code(0);
@@ -276,6 +282,13 @@ fn a_blue_green_release_is_judged_by_its_service_deployment_through_the_bake_tim
     let fx = blue_green_web("svcdef-bg", 5);
     let before_definition = web_task_definition(&fx);
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:9a8b7c6"));
+    let plan = fx.run("plan", &[]);
+    assert!(
+        plan.stdout
+            .contains("update service web: new task definition (BLUE_GREEN: at least 5m"),
+        "{}",
+        plan.stdout
+    );
     let before = fx.calls().len();
     let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
     run.expect_code(0);
@@ -314,10 +327,13 @@ fn a_failing_blue_green_release_is_a_rollback_not_a_success() {
 
 #[test]
 fn a_blue_green_rollout_past_its_timeout_is_stopped_with_rollback() {
-    let fx = blue_green_web("svcdef-bgslow", 1);
-    edit_web_definition(&fx, |web| {
-        web["deploymentConfiguration"]["bakeTimeInMinutes"] = json!(600);
-    });
+    let fx = blue_green_web("svcdef-bgslow", 0);
+    // Tasks that take a minute to start: the rollout outlasts the timeout.
+    emulator().request(
+        "POST",
+        "/_deckhand/config",
+        Some(&json!({"accessKey": fx.key, "rolloutSeconds": 60.0})),
+    );
     fx.edit_spec(|t| {
         t.replace("shop:3f9c2e1", "shop:9a8b7c6").replace(
             "  timeout: 10m\n  rollback: true",
@@ -327,9 +343,15 @@ fn a_blue_green_rollout_past_its_timeout_is_stopped_with_rollback() {
     let before = fx.calls().len();
     let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
     run.expect_code(1);
+    // web's deployment is stopped (worker, rolling, times out too).
     let stops: Vec<Value> = fx.calls()[before..]
         .iter()
         .filter(|c| c.operation == "StopServiceDeployment")
+        .filter(|c| {
+            c.params["serviceDeploymentArn"]
+                .as_str()
+                .is_some_and(|arn| arn.contains("/web/"))
+        })
         .map(|c| c.params.clone())
         .collect();
     assert_eq!(stops.len(), 1, "{}", run.stderr);

@@ -142,9 +142,16 @@ fn check(file: &PathBuf) -> Option<String> {
     let fx = Fixture::new(&format!("sd{}", &name[..2]));
     // A short deploy timeout: a rollout that never completes (NOT_CREATED)
     // fails in seconds; the emulator completes a creation's rollout at once.
+    // It must still cover what the strategy takes by its configuration
+    // (a bake time), or validate refuses it.
+    let minimum = deckhand::servicedef::parse_service_definition(&definition.to_string())
+        .map_or(0, |d| {
+            deckhand::servicedef::strategy::minimum_duration(&d).as_secs()
+        });
     let spec = format!(
-        "cluster: {id}\nimage: 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1\ntaskDefinition: task-definitions/app.json\ncontainer: app\nservices:\n  app:\n    family: {id}-app\n    serviceDefinition: service-definitions/real.json\n    desiredCount: 1\ndeploy:\n  timeout: 5s\n",
-        id = fx.id
+        "cluster: {id}\nimage: 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1\ntaskDefinition: task-definitions/app.json\ncontainer: app\nservices:\n  app:\n    family: {id}-app\n    serviceDefinition: service-definitions/real.json\n    desiredCount: 1\ndeploy:\n  timeout: {timeout}s\n",
+        id = fx.id,
+        timeout = 5 + minimum,
     );
     std::fs::write(fx.spec_path(), spec).unwrap();
     let text = write_definition(&fx, &definition);
