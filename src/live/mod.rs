@@ -150,36 +150,7 @@ pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment
     } else {
         None
     };
-    // Quiesce services that autoscale get their scaling suspended: read it
-    // only when a migration will run (one DescribeScalableTargets).
-    let quiesce: Vec<String> = env
-        .migration
-        .iter()
-        .flat_map(|m| m.quiesce.iter())
-        .filter(|name| services.contains_key(*name))
-        .cloned()
-        .collect();
-    if migration_will_run && !quiesce.is_empty() {
-        for (name, state) in ecs.scaling_of(&env.cluster, &quiesce).await? {
-            if let Some(s) = services.get_mut(&name) {
-                s.scaling = Some(state);
-            }
-        }
-    }
-    // Declared autoscaling: the targets and policies of those services only.
-    let declared: Vec<String> = env
-        .services
-        .iter()
-        .filter(|s| s.autoscaling.is_some() && services.contains_key(&s.name))
-        .map(|s| s.name.clone())
-        .collect();
-    if !declared.is_empty() {
-        for (name, scaling) in ecs.autoscaling_of(&env.cluster, &declared).await? {
-            if let Some(s) = services.get_mut(&name) {
-                s.autoscaling = Some(scaling);
-            }
-        }
-    }
+    read_scaling(ecs, env, migration_will_run, &mut services).await?;
     // Only when a release was interrupted (or is running): is its record written?
     let unfinished = match cluster
         .tags
@@ -207,6 +178,46 @@ pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment
         migration_task_definition,
         unfinished,
     })
+}
+
+/// The Application Auto Scaling state the plan needs: the suspended state
+/// of quiesce services when a migration will run (one
+/// DescribeScalableTargets), and the targets and policies of the services
+/// that declare `autoscaling`.
+async fn read_scaling<E: Ecs>(
+    ecs: &E,
+    env: &Environment,
+    migration_will_run: bool,
+    services: &mut BTreeMap<String, LiveService>,
+) -> Result<(), AwsError> {
+    let quiesce: Vec<String> = env
+        .migration
+        .iter()
+        .flat_map(|m| m.quiesce.iter())
+        .filter(|name| services.contains_key(*name))
+        .cloned()
+        .collect();
+    if migration_will_run && !quiesce.is_empty() {
+        for (name, state) in ecs.scaling_of(&env.cluster, &quiesce).await? {
+            if let Some(s) = services.get_mut(&name) {
+                s.scaling = Some(state);
+            }
+        }
+    }
+    let declared: Vec<String> = env
+        .services
+        .iter()
+        .filter(|s| s.autoscaling.is_some() && services.contains_key(&s.name))
+        .map(|s| s.name.clone())
+        .collect();
+    if !declared.is_empty() {
+        for (name, scaling) in ecs.autoscaling_of(&env.cluster, &declared).await? {
+            if let Some(s) = services.get_mut(&name) {
+                s.autoscaling = Some(scaling);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn live_service(service: Service, task_definition: Arc<TaskDefinition>) -> LiveService {

@@ -380,39 +380,8 @@ impl<'a> Planning<'a> {
         }
         let changed = td_changed || counts.change.is_some() || configuration.is_some();
         if changed {
-            let has_marker = current.service.tags.contains_key(tags::QUIESCED_FROM);
-            self.steps.updates.push(Step::UpdateService(UpdateService {
-                service: service.name.clone(),
-                task_definition: td_changed,
-                desired_count: counts.change,
-                service_definition: configuration.is_some(),
-                estimate: (td_changed
-                    || configuration.as_ref().is_some_and(|c| c.update.is_some()))
-                .then(|| {
-                    service
-                        .service_definition
-                        .as_ref()
-                        .and_then(|f| crate::servicedef::strategy::estimate(&f.definition))
-                })
-                .flatten(),
-                configuration: configuration
-                    .as_ref()
-                    .and_then(|c| c.update.clone().map(Arc::new)),
-                tags: configuration
-                    .as_ref()
-                    .map(|c| c.tags.clone())
-                    .unwrap_or_default(),
-                current: ServiceTarget {
-                    task_definition: current.task_definition.arn.clone(),
-                    desired_count: current.service.desired_count,
-                    configuration: configuration
-                        .as_ref()
-                        .and_then(|c| c.previous.clone().map(Arc::new)),
-                },
-                service_arn: current.service.arn.clone(),
-                clears_marker: has_marker || current.scaling_suspended_from.is_some(),
-                resume_scaling: counts.resume_scaling,
-            }));
+            let update = update_step(service, current, td_changed, &counts, configuration);
+            self.steps.updates.push(Step::UpdateService(update));
         } else {
             self.leftovers(service, current, counts.is_quiesced, &mut reasons);
         }
@@ -705,6 +674,45 @@ fn in_flight(current: &LiveService) -> Option<InFlight> {
         task_definition: primary.task_definition.clone(),
         desired_count: service.desired_count,
     })
+}
+
+/// The update-service step of an existing service: what changes, what it
+/// runs now (for a rollback), and the markers its update clears.
+fn update_step(
+    service: &Service,
+    current: &LiveService,
+    td_changed: bool,
+    counts: &Counts,
+    configuration: Option<service_definition::Comparison>,
+) -> UpdateService {
+    let has_marker = current.service.tags.contains_key(tags::QUIESCED_FROM);
+    let deploys = td_changed || configuration.as_ref().is_some_and(|c| c.update.is_some());
+    UpdateService {
+        service: service.name.clone(),
+        task_definition: td_changed,
+        desired_count: counts.change,
+        service_definition: configuration.is_some(),
+        estimate: service
+            .service_definition
+            .as_ref()
+            .filter(|_| deploys)
+            .and_then(|f| crate::servicedef::strategy::estimate(&f.definition)),
+        configuration: configuration
+            .as_ref()
+            .and_then(|c| c.update.clone().map(Arc::new)),
+        tags: configuration
+            .as_ref()
+            .map(|c| c.tags.clone())
+            .unwrap_or_default(),
+        current: ServiceTarget {
+            task_definition: current.task_definition.arn.clone(),
+            desired_count: current.service.desired_count,
+            configuration: configuration.and_then(|c| c.previous.map(Arc::new)),
+        },
+        service_arn: current.service.arn.clone(),
+        clears_marker: has_marker || current.scaling_suspended_from.is_some(),
+        resume_scaling: counts.resume_scaling,
+    }
 }
 
 /// What it takes to bring `live` (None: no scalable target) to `wanted`:
