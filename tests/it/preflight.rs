@@ -116,7 +116,7 @@ fn verify_checks_the_roles_a_service_definition_names() {
             "volumeConfigurations": [{"name": "data", "managedEBSVolume": {
                 "roleArn": "arn:aws:iam::123456789012:role/shop-ebs-missing", "sizeInGiB": 20
             }}],
-            "deploymentConfiguration": {"strategy": "BLUE_GREEN", "lifecycleHooks": [{
+            "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [{
                 "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke",
                 "roleArn": "arn:aws:iam::123456789012:role/shop-app",
                 "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]
