@@ -166,6 +166,22 @@ const HOOK_STAGES: [&str; 8] = [
 /// there is none), in the order of the fields in ECS's API.
 pub fn check(def: &ServiceDefinition) -> Vec<StrategyProblem> {
     let mut problems = Vec::new();
+    // CODE_DEPLOY and EXTERNAL deploy the service themselves: there is no ECS
+    // deployment for deckhand to start, watch or roll back.
+    if let Some(controller) = def
+        .deployment_controller
+        .as_ref()
+        .and_then(|c| c.r#type.as_deref())
+        .filter(|t| *t != "ECS")
+    {
+        problems.push(StrategyProblem::new(
+            "deploymentController",
+            format!(
+                "the {controller} deployment controller deploys the service itself; deckhand releases services that ECS deploys"
+            ),
+            "use the ECS controller with `deploymentConfiguration.strategy` BLUE_GREEN, LINEAR or CANARY (they replace CodeDeploy), or leave this service out of the spec".into(),
+        ));
+    }
     let Some(config) = &def.deployment_configuration else {
         return problems;
     };

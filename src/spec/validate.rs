@@ -473,20 +473,6 @@ impl<'a> Validator<'a> {
         }
         let parsed = match self.snapshot.read(&resolved) {
             Ok(text) => match crate::servicedef::parse_service_definition(&text) {
-                Ok(definition) if other_controller(&definition).is_some() => {
-                    let controller = other_controller(&definition).unwrap_or_default();
-                    self.problems.push(Diagnostic::semantic(
-                        &resolved,
-                        &text,
-                        Some(key_position(&text, "deploymentController")),
-                        "deploymentController.type".into(),
-                        format!(
-                            "the {controller} deployment controller deploys the service itself; deckhand releases services that ECS deploys"
-                        ),
-                        "use the ECS controller with `deploymentConfiguration.strategy` BLUE_GREEN, LINEAR or CANARY (they replace CodeDeploy), or leave this service out of the spec".into(),
-                    ));
-                    None
-                }
                 Ok(definition) => {
                     // Strategy ranges and combinations (servicedef::strategy).
                     // A file with problems is not kept, so its invalid values
@@ -665,26 +651,4 @@ fn valid_env_var_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// A deployment controller other than ECS (`CODE_DEPLOY`, `EXTERNAL`): those
-/// deploy the service themselves, so there is no ECS deployment to judge.
-fn other_controller(definition: &crate::servicedef::ServiceDefinition) -> Option<&str> {
-    definition
-        .deployment_controller
-        .as_ref()
-        .and_then(|c| c.r#type.as_deref())
-        .filter(|t| *t != "ECS")
-}
-
-/// The 1-based line and column of JSON key `key` in `text` (its first
-/// occurrence; the file's start when it is not there).
-fn key_position(text: &str, key: &str) -> (usize, usize) {
-    let quoted = format!("\"{key}\"");
-    text.find(&quoted).map_or((1, 1), |at| {
-        let before = &text[..at];
-        let line = before.matches('\n').count() + 1;
-        let column = at - before.rfind('\n').map_or(0, |n| n + 1) + 1;
-        (line, column)
-    })
 }
