@@ -156,11 +156,9 @@ pub fn layout(
         ),
     }];
     for (index, (template, _)) in templates.iter().enumerate() {
-        let mut content = serde_json::to_string_pretty(template).expect("serializes");
-        content.push('\n');
         files.push(RepoFile {
             path: template_path(index),
-            content,
+            content: service_definition::file_content(template),
         });
     }
     for service in services {

@@ -22,9 +22,6 @@ use crate::taskdef::model::Tag;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// How ECS's service-linked role ARN ends (`arn:aws:iam::ACCOUNT:role/` before it).
-const SERVICE_LINKED_ROLE: &str = "role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS";
-
 /// Objects that ECS takes only whole (`enable` and `rollback` are both
 /// required): kept as described when normalization leaves anything of them.
 const KEPT_WHOLE: &[[&str; 2]] = &[
@@ -54,7 +51,7 @@ pub fn declared(live: &ServiceDefinition, tags: &BTreeMap<String, String>) -> Se
     declared.role = live
         .role
         .clone()
-        .filter(|role| !role.ends_with(SERVICE_LINKED_ROLE));
+        .filter(|role| !crate::servicedef::is_service_linked_role(role));
     let user_tags: Vec<Tag> = tags
         .iter()
         .filter(|(key, _)| !is_reserved_tag(key))
@@ -67,8 +64,9 @@ pub fn declared(live: &ServiceDefinition, tags: &BTreeMap<String, String>) -> Se
     declared
 }
 
-/// The file's text: pretty JSON with a trailing newline.
-pub fn file_content(definition: &ServiceDefinition) -> String {
+/// A JSON file's text as `init` writes it (service and task definitions):
+/// pretty JSON with a trailing newline.
+pub fn file_content(definition: &impl serde::Serialize) -> String {
     let mut content = serde_json::to_string_pretty(definition).expect("serializes");
     content.push('\n');
     content
