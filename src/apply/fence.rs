@@ -13,9 +13,9 @@
 
 use super::lease::Lease;
 use crate::ecs::{
-    Autoscaling, AwsClient, AwsError, CallCounter, Cluster, CreateServiceRequest, DesiredStatus,
-    Ecs, Lookups, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceDeployment,
-    TargetTrackingPolicy, Task, TaskDefinition, UpdateServiceRequest,
+    AwsClient, AwsError, CallCounter, Cluster, CreateServiceRequest, DesiredStatus, Ecs,
+    LiveAutoscaling, Lookups, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service,
+    ServiceDeployment, TargetTrackingPolicy, Task, TaskDefinition, UpdateServiceRequest,
 };
 use crate::taskdef::model::TaskDefinitionSpec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -75,7 +75,7 @@ impl<E: Ecs> Ecs for Fenced<'_, '_, E> {
         list_task_definitions(family: &str, limit: usize) -> Vec<String>;
         scaling_of(cluster: &str, services: &[String]) -> BTreeMap<String, ScalingSuspension>;
         describe_service_deployments(arns: &[String]) -> Vec<ServiceDeployment>;
-        autoscaling_of(cluster: &str, services: &[String]) -> BTreeMap<String, Autoscaling>;
+        autoscaling_of(cluster: &str, services: &[String]) -> BTreeMap<String, LiveAutoscaling>;
     }
 
     fence! {

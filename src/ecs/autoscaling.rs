@@ -5,7 +5,7 @@
 
 use super::credentials::CredentialSource;
 use super::error::AwsError;
-use super::types::{Autoscaling, ScalingSuspension, TargetTrackingPolicy};
+use super::types::{Autoscaling, LiveAutoscaling, ScalingSuspension, TargetTrackingPolicy};
 use aws_sdk_applicationautoscaling::Client;
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalableTarget,
@@ -59,16 +59,18 @@ pub(super) async fn scaling_of(
     let found = targets(client, credentials, cluster, services).await?;
     Ok(found
         .into_iter()
-        .map(|(service, target)| {
-            let state = target.suspended_state();
-            let suspension = ScalingSuspension {
-                dynamic_in: state.and_then(|s| s.dynamic_scaling_in_suspended()) == Some(true),
-                dynamic_out: state.and_then(|s| s.dynamic_scaling_out_suspended()) == Some(true),
-                scheduled: state.and_then(|s| s.scheduled_scaling_suspended()) == Some(true),
-            };
-            (service, suspension)
-        })
+        .map(|(service, target)| (service, suspension(&target)))
         .collect())
+}
+
+/// What of a target's scaling is suspended.
+fn suspension(target: &ScalableTarget) -> ScalingSuspension {
+    let state = target.suspended_state();
+    ScalingSuspension {
+        dynamic_in: state.and_then(|s| s.dynamic_scaling_in_suspended()) == Some(true),
+        dynamic_out: state.and_then(|s| s.dynamic_scaling_out_suspended()) == Some(true),
+        scheduled: state.and_then(|s| s.scheduled_scaling_suspended()) == Some(true),
+    }
 }
 
 /// RegisterScalableTarget on the existing target, changing only its suspended state.
@@ -97,25 +99,30 @@ pub(super) async fn set_scaling(
     Ok(())
 }
 
-/// The scalable targets of `services` with their target-tracking policies.
+/// The scalable targets of `services` with their target-tracking policies
+/// and suspended state.
 pub(super) async fn autoscaling_of(
     client: &Client,
     credentials: &CredentialSource,
     cluster: &str,
     services: &[String],
-) -> Result<BTreeMap<String, Autoscaling>, AwsError> {
-    let mut out: BTreeMap<String, Autoscaling> = targets(client, credentials, cluster, services)
-        .await?
-        .into_iter()
-        .map(|(service, target)| {
-            let scaling = Autoscaling {
-                min_capacity: target.min_capacity(),
-                max_capacity: target.max_capacity(),
-                policies: Vec::new(),
-            };
-            (service, scaling)
-        })
-        .collect();
+) -> Result<BTreeMap<String, LiveAutoscaling>, AwsError> {
+    let mut out: BTreeMap<String, LiveAutoscaling> =
+        targets(client, credentials, cluster, services)
+            .await?
+            .into_iter()
+            .map(|(service, target)| {
+                let live = LiveAutoscaling {
+                    target: Autoscaling {
+                        min_capacity: target.min_capacity(),
+                        max_capacity: target.max_capacity(),
+                        policies: Vec::new(),
+                    },
+                    suspended: suspension(&target),
+                };
+                (service, live)
+            })
+            .collect();
     if out.is_empty() {
         return Ok(out);
     }
@@ -136,7 +143,7 @@ pub(super) async fn autoscaling_of(
                 policy.target_tracking_scaling_policy_configuration(),
             ) {
                 let metric = tracking.predefined_metric_specification();
-                target.policies.push(TargetTrackingPolicy {
+                target.target.policies.push(TargetTrackingPolicy {
                     name: policy.policy_name().to_owned(),
                     predefined_metric: metric
                         .map(|m| m.predefined_metric_type().as_str().to_owned())

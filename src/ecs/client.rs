@@ -16,8 +16,8 @@ use super::limiter::RateLimiter;
 use super::lookups::LookupClients;
 use super::session::{client_for, counting, shared_config};
 use super::types::{
-    Autoscaling, AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus,
-    DesiredStatus, RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service,
+    AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
+    LiveAutoscaling, RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service,
     ServiceDeployment, ServiceEvent, TargetTrackingPolicy, Task, TaskContainer, TaskDefinition,
     UpdateServiceRequest,
 };
@@ -638,7 +638,7 @@ impl Ecs for EcsClient {
         &self,
         cluster: &str,
         services: &[String],
-    ) -> Result<BTreeMap<String, Autoscaling>, AwsError> {
+    ) -> Result<BTreeMap<String, LiveAutoscaling>, AwsError> {
         self.need_region()?;
         super::autoscaling::autoscaling_of(&self.autoscaling, &self.credentials, cluster, services)
             .await

@@ -19,8 +19,9 @@ use super::calls::CallCounter;
 use super::error::AwsError;
 use super::types::{
     Autoscaling, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
-    RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service, ServiceDeployment,
-    ServiceEvent, TargetTrackingPolicy, Task, TaskContainer, TaskDefinition, UpdateServiceRequest,
+    LiveAutoscaling, RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service,
+    ServiceDeployment, ServiceEvent, TargetTrackingPolicy, Task, TaskContainer, TaskDefinition,
+    UpdateServiceRequest,
 };
 use super::{AwsClient, DESCRIBE_SERVICES_BATCH, Ecs, Lookups};
 use crate::servicedef::ServiceDefinition;
@@ -891,13 +892,17 @@ impl Ecs for FakeEcs {
         &self,
         cluster: &str,
         services: &[String],
-    ) -> Result<BTreeMap<String, Autoscaling>, AwsError> {
+    ) -> Result<BTreeMap<String, LiveAutoscaling>, AwsError> {
         self.call("DescribeScalableTargets", |s| {
             Ok(services
                 .iter()
                 .filter_map(|name| {
-                    let found = s.autoscaling.get(&(cluster.to_owned(), name.clone()))?;
-                    Some((name.clone(), found.clone()))
+                    let key = (cluster.to_owned(), name.clone());
+                    let live = LiveAutoscaling {
+                        target: s.autoscaling.get(&key)?.clone(),
+                        suspended: s.scalable_targets.get(&key).copied().unwrap_or_default(),
+                    };
+                    Some((name.clone(), live))
                 })
                 .collect())
         })

@@ -193,13 +193,13 @@ pub trait Ecs: AwsClient {
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 
     /// The scalable targets of `services` with their target-tracking
-    /// policies (DescribeScalableTargets, and one paged
+    /// policies and suspended state (DescribeScalableTargets, and one paged
     /// DescribeScalingPolicies for the cluster's services).
     fn autoscaling_of(
         &self,
         cluster: &str,
         services: &[String],
-    ) -> impl Future<Output = Result<BTreeMap<String, Autoscaling>, AwsError>> + Send;
+    ) -> impl Future<Output = Result<BTreeMap<String, LiveAutoscaling>, AwsError>> + Send;
 
     /// RegisterScalableTarget with its capacity range (its suspended state,
     /// not given, is kept).

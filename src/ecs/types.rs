@@ -304,6 +304,16 @@ pub struct TargetTrackingPolicy {
     pub disable_scale_in: bool,
 }
 
+/// An ECS service's scalable target as Application Auto Scaling describes
+/// it: its range and policies, and its suspended state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveAutoscaling {
+    /// The range and the target-tracking policies.
+    pub target: Autoscaling,
+    /// What of its scaling is suspended.
+    pub suspended: ScalingSuspension,
+}
+
 /// An ECS service's scalable target and its target-tracking policies.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Autoscaling {

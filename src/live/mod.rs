@@ -104,7 +104,8 @@ pub struct LiveService {
     /// quiesced (tag [`tags::QUIESCED_FROM`]); survives a crashed apply.
     pub quiesced_from: Option<i32>,
     /// Its Application Auto Scaling state, when it is a scalable target
-    /// (read only for quiesce services, and only when a migration will run).
+    /// (read for quiesce services when a migration will run, and with a
+    /// declared `autoscaling`).
     pub scaling: Option<ScalingSuspension>,
     /// Its scalable target and policies, read for services that declare
     /// `autoscaling` (None: not a scalable target, or not read).
@@ -190,20 +191,6 @@ async fn read_scaling<E: Ecs>(
     migration_will_run: bool,
     services: &mut BTreeMap<String, LiveService>,
 ) -> Result<(), AwsError> {
-    let quiesce: Vec<String> = env
-        .migration
-        .iter()
-        .flat_map(|m| m.quiesce.iter())
-        .filter(|name| services.contains_key(*name))
-        .cloned()
-        .collect();
-    if migration_will_run && !quiesce.is_empty() {
-        for (name, state) in ecs.scaling_of(&env.cluster, &quiesce).await? {
-            if let Some(s) = services.get_mut(&name) {
-                s.scaling = Some(state);
-            }
-        }
-    }
     let declared: Vec<String> = env
         .services
         .iter()
@@ -211,9 +198,26 @@ async fn read_scaling<E: Ecs>(
         .map(|s| s.name.clone())
         .collect();
     if !declared.is_empty() {
-        for (name, scaling) in ecs.autoscaling_of(&env.cluster, &declared).await? {
+        for (name, live) in ecs.autoscaling_of(&env.cluster, &declared).await? {
             if let Some(s) = services.get_mut(&name) {
-                s.autoscaling = Some(scaling);
+                s.scaling = Some(live.suspended);
+                s.autoscaling = Some(live.target);
+            }
+        }
+    }
+    // A quiesce service's suspended state, read once: with its declared
+    // autoscaling above, or here.
+    let quiesce: Vec<String> = env
+        .migration
+        .iter()
+        .flat_map(|m| m.quiesce.iter())
+        .filter(|name| services.contains_key(*name) && !declared.contains(name))
+        .cloned()
+        .collect();
+    if migration_will_run && !quiesce.is_empty() {
+        for (name, state) in ecs.scaling_of(&env.cluster, &quiesce).await? {
+            if let Some(s) = services.get_mut(&name) {
+                s.scaling = Some(state);
             }
         }
     }
