@@ -2807,3 +2807,40 @@ def test_sigterm_and_parent_pid_stop_the_server(start_emulator: StartEmulator) -
             proc.kill()
         if parent.poll() is None:
             parent.kill()
+
+
+def test_seed_target_groups_and_functions_for_verify() -> None:
+    suffix = uuid.uuid4().hex[:6]
+    res = seed_env(
+        "tg-" + suffix,
+        targetGroups=[
+            {"name": f"blue-{suffix}", "targetType": "ip"},
+            {"name": f"loose-{suffix}", "attached": False},
+            {"name": f"inst-{suffix}", "targetType": "instance"},
+        ],
+        functions=[f"smoke-{suffix}"],
+    )
+    key = new_key()
+    elb = client("elbv2", key)
+    groups = {
+        g["TargetGroupName"]: g
+        for g in elb.describe_target_groups(TargetGroupArns=list(res["targetGroups"].values()))["TargetGroups"]
+    }
+    assert groups[f"blue-{suffix}"]["TargetType"] == "ip" and len(groups[f"blue-{suffix}"]["LoadBalancerArns"]) == 1
+    assert groups[f"loose-{suffix}"]["LoadBalancerArns"] == []
+    assert groups[f"inst-{suffix}"]["TargetType"] == "instance"
+    # One unknown ARN fails the whole batch, as ELB does.
+    missing = res["targetGroups"][f"blue-{suffix}"].replace(f"blue-{suffix}", f"gone-{suffix}")
+    expect_client_error(
+        lambda: elb.describe_target_groups(TargetGroupArns=[res["targetGroups"][f"blue-{suffix}"], missing]),
+        "TargetGroupNotFound",
+    )
+    lam = client("lambda", key)
+    arn = res["functions"][f"smoke-{suffix}"]
+    assert arn == f"arn:aws:lambda:us-east-1:123456789012:function:smoke-{suffix}"
+    assert lam.get_function(FunctionName=arn)["Configuration"]["FunctionName"] == f"smoke-{suffix}"
+    expect_client_error(lambda: lam.get_function(FunctionName=f"gone-{suffix}"), "ResourceNotFoundException", 404)
+    # Seeding again keeps what exists.
+    again = seed_env("tg-" + suffix, targetGroups=[{"name": f"blue-{suffix}"}], functions=[f"smoke-{suffix}"])
+    assert again["targetGroups"][f"blue-{suffix}"] == res["targetGroups"][f"blue-{suffix}"]
+    assert again["functions"] == {f"smoke-{suffix}": arn}

@@ -6,7 +6,8 @@
 //! families, `iam:PassRole` on exactly the roles the task definitions use
 //! (only to ECS tasks) and the roles the service definitions name (only to
 //! ECS), and the read-only lookups of `verify` and of migration logs (ECR
-//! repositories, roles, parameters, secrets, log groups). Actions that IAM
+//! repositories, roles, parameters, secrets, log groups, and the target
+//! groups and Lambda hook functions of service definitions). Actions that IAM
 //! cannot scope to a resource (RegisterTaskDefinition, DescribeTaskDefinition,
 //! ListTasks, Application Auto Scaling) get `*`, with an `ecs:cluster`
 //! condition where IAM supports one.
@@ -82,7 +83,9 @@ pub fn policy(
         let mut pass = statement("PassServiceRoles", &["iam:PassRole"], &arns);
         pass["Condition"] = json!({"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}});
         statements.push(pass);
+        statements.push(statement("VerifyServiceRoles", &["iam:GetRole"], &arns));
     }
+    statements.extend(service_definition_lookups(environments));
     if environments
         .iter()
         .flat_map(|env| &env.services)
@@ -135,6 +138,38 @@ impl Scope {
             format!("arn:{p}:iam::{a}:role/{}", role.trim_start_matches('/'))
         }
     }
+}
+
+/// What `verify` looks up of the service definitions: their target groups
+/// (ELB's Describe actions take no resource: `*`) and their Lambda hook
+/// functions (by ARN).
+fn service_definition_lookups(environments: &[Environment]) -> Vec<Value> {
+    let mut needs = crate::preflight::need::Needs::default();
+    for env in environments {
+        let region = env.region.as_deref().unwrap_or("*");
+        for service in &env.services {
+            if let Some(file) = &service.service_definition {
+                needs.add_service_definition(region, &service.name, &file.definition);
+            }
+        }
+    }
+    let mut statements = Vec::new();
+    if !needs.target_groups.is_empty() {
+        statements.push(statement(
+            "VerifyTargetGroups",
+            &["elasticloadbalancing:DescribeTargetGroups"],
+            &BTreeSet::from(["*".to_owned()]),
+        ));
+    }
+    if !needs.functions.is_empty() {
+        let functions: BTreeSet<String> = needs.functions.into_keys().map(|(_, f)| f).collect();
+        statements.push(statement(
+            "VerifyHookFunctions",
+            &["lambda:GetFunction"],
+            &functions,
+        ));
+    }
+    statements
 }
 
 /// The ECS resources the environments release to, as ARNs.
@@ -491,9 +526,28 @@ mod tests {
             pass["Condition"]["StringEquals"]["iam:PassedToService"],
             "ecs.amazonaws.com"
         );
+        // verify looks them up, and the hook's function.
+        assert_eq!(
+            by_sid(&doc, "VerifyServiceRoles").unwrap()["Resource"],
+            pass["Resource"]
+        );
+        assert_eq!(
+            by_sid(&doc, "VerifyHookFunctions").unwrap()["Resource"],
+            json!(["arn:aws:lambda:us-east-1:123456789012:function:smoke"])
+        );
+        assert!(
+            by_sid(&doc, "VerifyTargetGroups").is_none(),
+            "no load balancer"
+        );
         // Without service definitions, no such statement.
         let plain = policy(&[shop_staging()], None, None, None);
-        assert!(by_sid(&plain, "PassServiceRoles").is_none());
+        for sid in [
+            "PassServiceRoles",
+            "VerifyServiceRoles",
+            "VerifyHookFunctions",
+        ] {
+            assert!(by_sid(&plain, sid).is_none(), "{sid}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 """Seed an environment through the real AWS APIs (boto3 against the emulator): ECS and
-EC2, and the ECR images, IAM roles, SSM parameters, Secrets Manager secrets and
-CloudWatch Logs groups a preflight check looks up.
+EC2, and the ECR images, IAM roles, SSM parameters, Secrets Manager secrets,
+CloudWatch Logs groups, target groups and Lambda functions a preflight check looks up.
 
 Used by `POST /_deckhand/seed` (endpoint = the server itself) and by
 `emulator/seed.py --endpoint URL < state.json`. Calls are signed with the access key
@@ -21,12 +21,17 @@ Input:
    "roles": ["arn:aws:iam::123456789012:role/PATH/NAME", ...],
    "parameters": {"/NAME" | "arn:aws:ssm:REGION:123456789012:parameter/NAME": "value", ...},
    "secrets": ["NAME", ...] | {"NAME": "value", ...},
-   "logGroups": ["/ecs/NAME", ...]}                                    (all optional)
+   "logGroups": ["/ecs/NAME", ...],
+   "targetGroups": [{"name": "NAME", "targetType": "ip"|"instance", "attached": true|false}, ...],
+   "functions": ["NAME", ...]}                                         (all optional)
 Output:
   {"cluster": arn, "vpc": id|null, "subnets": [...], "securityGroups": [...],
    "taskDefinitions": {family: arn}, "services": {name: {"serviceArn", "taskDefinitionArn"}},
    "images": {reference: "sha256:..."}, "roles": {name: arn}, "parameters": {given name: arn},
-   "secrets": {name: arn}, "logGroups": {name: arn}}
+   "secrets": {name: arn}, "logGroups": {name: arn}, "targetGroups": {name: arn},
+   "functions": {name: arn}}
+An attached target group is the default action of an HTTP listener on a load balancer of
+its own (in a VPC of its own); functions are Python functions that return SUCCEEDED.
 Existing images, roles, secrets and log groups are kept (a secret given a value gets it
 as its new current value); parameters are overwritten.
 """
@@ -284,6 +289,73 @@ def seed_log_groups(endpoint: str, groups: Any, region: str) -> dict[str, str]:
     return out
 
 
+def seed_target_groups(endpoint: str, groups: Any, region: str) -> dict[str, str]:
+    """Elastic Load Balancing target groups, created if missing, each attached (by
+    default) to a load balancer of its own. -> {name: target group ARN}."""
+    if not isinstance(groups, list) or not all(isinstance(g, dict) and isinstance(g.get("name"), str) for g in groups):
+        raise SeedError('targetGroups must be a list of {"name": ..., "targetType": ..., "attached": ...}')
+    elb = _client(endpoint, "elbv2", region)
+    ec2 = _client(endpoint, "ec2", region)
+    out: dict[str, str] = {}
+    for group in groups:
+        name = group["name"]
+        try:
+            out[name] = elb.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+            continue
+        except Exception as exc:
+            if _error_code(exc) != "TargetGroupNotFound":
+                raise
+        vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+        arn = elb.create_target_group(
+            Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType=group.get("targetType", "ip")
+        )["TargetGroups"][0]["TargetGroupArn"]
+        if group.get("attached", True):
+            subnets = [
+                ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"{region}{zone}")["Subnet"][
+                    "SubnetId"
+                ]
+                for i, zone in enumerate("ab")
+            ]
+            lb = elb.create_load_balancer(Name=f"{name}-lb"[:32], Subnets=subnets)["LoadBalancers"][0]
+            elb.create_listener(
+                LoadBalancerArn=lb["LoadBalancerArn"],
+                Protocol="HTTP",
+                Port=80,
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}],
+            )
+        out[name] = arn
+    return out
+
+
+def seed_functions(endpoint: str, functions: Any, region: str) -> dict[str, str]:
+    """Lambda functions, created if missing. -> {name: function ARN}."""
+    if not isinstance(functions, list) or not all(isinstance(f, str) for f in functions):
+        raise SeedError("functions must be a list of function names")
+    import io
+    import zipfile
+
+    lam = _client(endpoint, "lambda", region)
+    role = seed_roles(endpoint, [f"arn:aws:iam::{ACCOUNT_ID}:role/deckhand-seed-lambda"])["deckhand-seed-lambda"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("hook.py", 'def handler(event, context):\n    return {"hookStatus": "SUCCEEDED"}\n')
+    out: dict[str, str] = {}
+    for name in functions:
+        try:
+            out[name] = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        except Exception as exc:
+            if _error_code(exc) != "ResourceNotFoundException":
+                raise
+            out[name] = lam.create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=role,
+                Handler="hook.handler",
+                Code={"ZipFile": code.getvalue()},
+            )["FunctionArn"]
+    return out
+
+
 def seed(state: dict[str, Any], endpoint: str) -> dict[str, Any]:
     if not isinstance(state, dict):
         raise SeedError("seed input must be a JSON object")
@@ -318,6 +390,8 @@ def seed(state: dict[str, Any], endpoint: str) -> dict[str, Any]:
             ("parameters", lambda v: seed_parameters(endpoint, v, region)),
             ("secrets", lambda v: seed_secrets(endpoint, v, region)),
             ("logGroups", lambda v: seed_log_groups(endpoint, v, region)),
+            ("targetGroups", lambda v: seed_target_groups(endpoint, v, region)),
+            ("functions", lambda v: seed_functions(endpoint, v, region)),
         ):
             if state.get(key) is not None:
                 result[key] = seeder(state[key])

@@ -108,6 +108,8 @@ impl<E: Ecs + Lookups> Lookups for Fenced<'_, '_, E> {
         parameters_exist(region: &str, names: &[String]) -> BTreeSet<String>;
         secret_exists(region: &str, id: &str) -> bool;
         log_group_exists(region: &str, name: &str) -> bool;
+        describe_target_groups(region: &str, arns: &[String]) -> Vec<crate::ecs::TargetGroup>;
+        function_exists(region: &str, function: &str) -> bool;
         log_tail(region: &str, group: &str, stream: &str, lines: usize) -> Vec<String>;
     }
 }

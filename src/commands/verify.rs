@@ -1,5 +1,6 @@
 //! `deckhand verify`: could ECS run the environment? Images, roles, secrets,
-//! log groups (read-only).
+//! log groups, and the target groups and hook functions of service
+//! definitions (read-only).
 
 use super::{CommandError, Context, Outcome, print};
 use crate::cli::{EnvArgs, RepoArgs};
@@ -29,18 +30,12 @@ pub async fn exec(args: VerifyArgs, _context: Context) -> Result<Outcome, Comman
             (label, &r.task_definition)
         })
         .collect();
-    let service_roles: Vec<(String, Vec<String>)> = env
+    let services: Vec<(String, &crate::servicedef::ServiceDefinition)> = env
         .services
         .iter()
-        .filter_map(|s| {
-            let file = s.service_definition.as_ref()?;
-            Some((
-                s.name.clone(),
-                crate::servicedef::roles_named(&file.definition),
-            ))
-        })
+        .filter_map(|s| Some((s.name.clone(), &*s.service_definition.as_ref()?.definition)))
         .collect();
-    let (needs, report) = preflight::run(&ecs, &definitions, &service_roles).await?;
+    let (needs, report) = preflight::run(&ecs, &definitions, &services).await?;
     tracing::info!(calls = ?ecs.calls().snapshot(), "AWS calls");
     let mut text = String::new();
     for warning in &report.warnings {

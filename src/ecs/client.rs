@@ -836,6 +836,18 @@ impl super::Lookups for EcsClient {
         self.lookups.log_group_exists(region, name).await
     }
 
+    async fn describe_target_groups(
+        &self,
+        region: &str,
+        arns: &[String],
+    ) -> Result<Vec<super::TargetGroup>, AwsError> {
+        self.lookups.describe_target_groups(region, arns).await
+    }
+
+    async fn function_exists(&self, region: &str, function: &str) -> Result<bool, AwsError> {
+        self.lookups.function_exists(region, function).await
+    }
+
     async fn log_tail(
         &self,
         region: &str,

@@ -1023,6 +1023,39 @@ impl Lookups for FakeEcs {
             .await
     }
 
+    /// Every target group not in `missing` exists with target type `ip`
+    /// behind one load balancer, except that a name starting `instance-`
+    /// has type `instance` and one starting `detached-` has no load balancer.
+    async fn describe_target_groups(
+        &self,
+        _region: &str,
+        arns: &[String],
+    ) -> Result<Vec<super::TargetGroup>, AwsError> {
+        self.call("DescribeTargetGroups", |s| {
+            Ok(present(&s.missing, arns)
+                .into_iter()
+                .map(|arn| super::TargetGroup {
+                    target_type: Some(
+                        if arn.contains("/instance-") {
+                            "instance"
+                        } else {
+                            "ip"
+                        }
+                        .into(),
+                    ),
+                    load_balancers: usize::from(!arn.contains("/detached-")),
+                    arn,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn function_exists(&self, _region: &str, function: &str) -> Result<bool, AwsError> {
+        self.call("GetFunction", |s| Ok(!s.missing.contains(function)))
+            .await
+    }
+
     async fn log_tail(
         &self,
         _region: &str,

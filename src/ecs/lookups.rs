@@ -1,6 +1,6 @@
 //! The read-only lookups of preflight and of migration logs, on the real
-//! `aws-sdk-ecr`, `-iam`, `-ssm`, `-secretsmanager` and `-cloudwatchlogs`
-//! clients: built from the same AWS config as the ECS client, one set per
+//! `aws-sdk-ecr`, `-iam`, `-ssm`, `-secretsmanager`, `-cloudwatchlogs`,
+//! `-elasticloadbalancingv2` and `-lambda` clients: built from the same AWS config as the ECS client, one set per
 //! region (an image's registry or a secret may live in another region than
 //! the cluster), counted by the same interceptor.
 //!
@@ -10,6 +10,7 @@
 use super::credentials::CredentialSource;
 use super::error::AwsError;
 use super::session::client_for;
+use super::types::TargetGroup;
 use aws_config::SdkConfig;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
@@ -18,6 +19,8 @@ use std::sync::{Arc, Mutex};
 
 /// SSM GetParameters takes at most this many names.
 const PARAMETERS_BATCH: usize = 10;
+/// Target groups asked for in one DescribeTargetGroups.
+const TARGET_GROUPS_BATCH: usize = 20;
 
 /// The lookup clients of one region.
 #[derive(Clone)]
@@ -26,6 +29,8 @@ struct RegionClients {
     ssm: aws_sdk_ssm::Client,
     secrets: aws_sdk_secretsmanager::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    lambda: aws_sdk_lambda::Client,
 }
 
 /// Lookup clients by region, made on first use.
@@ -73,6 +78,13 @@ impl LookupClients {
                     Some(region),
                     self.interceptor
                 ),
+                elb: client_for!(
+                    aws_sdk_elasticloadbalancingv2,
+                    &self.shared,
+                    Some(region),
+                    self.interceptor
+                ),
+                lambda: client_for!(aws_sdk_lambda, &self.shared, Some(region), self.interceptor),
             })
             .clone()
     }
@@ -221,6 +233,67 @@ impl LookupClients {
             .log_groups()
             .iter()
             .any(|g| g.log_group_name() == Some(name)))
+    }
+
+    /// Twenty target groups a call; a batch naming one that does not exist
+    /// fails as a whole (TargetGroupNotFound), so that batch is asked again
+    /// one by one.
+    pub(super) async fn describe_target_groups(
+        &self,
+        region: &str,
+        arns: &[String],
+    ) -> Result<Vec<TargetGroup>, AwsError> {
+        let elb = self.region(region).elb;
+        let ask = |arns: Vec<String>| {
+            let elb = elb.clone();
+            async move {
+                match elb
+                    .describe_target_groups()
+                    .set_target_group_arns(Some(arns))
+                    .send()
+                    .await
+                {
+                    Ok(out) => Ok(Some(
+                        out.target_groups()
+                            .iter()
+                            .map(|g| TargetGroup {
+                                arn: g.target_group_arn().unwrap_or_default().to_owned(),
+                                target_type: g.target_type().map(|t| t.as_str().to_owned()),
+                                load_balancers: g.load_balancer_arns().len(),
+                            })
+                            .collect::<Vec<_>>(),
+                    )),
+                    Err(e) if e.code() == Some("TargetGroupNotFound") => Ok(None),
+                    Err(e) => Err(self.error("DescribeTargetGroups", e)),
+                }
+            }
+        };
+        let mut found = Vec::new();
+        for batch in arns.chunks(TARGET_GROUPS_BATCH) {
+            match ask(batch.to_vec()).await? {
+                Some(groups) => found.extend(groups),
+                None if batch.len() > 1 => {
+                    for arn in batch {
+                        found.extend(ask(vec![arn.clone()]).await?.into_iter().flatten());
+                    }
+                }
+                None => {}
+            }
+        }
+        Ok(found)
+    }
+
+    pub(super) async fn function_exists(
+        &self,
+        region: &str,
+        function: &str,
+    ) -> Result<bool, AwsError> {
+        let lambda = self.region(region).lambda;
+        match lambda.get_function().function_name(function).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(false),
+            Err(e) => Err(self.error("GetFunction", e)),
+        }
     }
 
     pub(super) async fn log_tail(

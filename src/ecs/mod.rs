@@ -5,7 +5,8 @@
 //! - [`Ecs`]: what a release reads and changes (ECS, and Application Auto
 //!   Scaling on ECS services), over the plain types of [`types`];
 //! - [`Lookups`]: the read-only calls outside ECS that preflight and the
-//!   explanations make (ECR, IAM, SSM, Secrets Manager, CloudWatch Logs);
+//!   explanations make (ECR, IAM, SSM, Secrets Manager, CloudWatch Logs,
+//!   Elastic Load Balancing, Lambda);
 //! - [`locks`]: the lock table of `--lock-table` (DynamoDB, and an
 //!   in-memory one for tests);
 //! - [`error`]: [`AwsError`], every failure typed and classified.
@@ -243,7 +244,8 @@ pub trait Ecs: AwsClient {
 }
 
 /// The read-only lookups outside ECS that preflight and the explanations
-/// make: ECR, IAM, SSM, Secrets Manager, CloudWatch Logs. Nothing here
+/// make: ECR, IAM, SSM, Secrets Manager, CloudWatch Logs, Elastic Load
+/// Balancing, Lambda. Nothing here
 /// changes anything, so a release's fence does not guard them.
 pub trait Lookups: AwsClient {
     /// ECR DescribeImages: which of `references` (tags or `sha256:` digests)
@@ -282,6 +284,21 @@ pub trait Lookups: AwsClient {
         &self,
         region: &str,
         name: &str,
+    ) -> impl Future<Output = Result<bool, AwsError>> + Send;
+
+    /// Elastic Load Balancing DescribeTargetGroups: those of `arns` (all in
+    /// `region`) that exist.
+    fn describe_target_groups(
+        &self,
+        region: &str,
+        arns: &[String],
+    ) -> impl Future<Output = Result<Vec<TargetGroup>, AwsError>> + Send;
+
+    /// Lambda GetFunction (a name, an ARN, or a qualified ARN): does it exist?
+    fn function_exists(
+        &self,
+        region: &str,
+        function: &str,
     ) -> impl Future<Output = Result<bool, AwsError>> + Send;
 
     /// CloudWatch Logs GetLogEvents: the last `lines` messages of a stream,

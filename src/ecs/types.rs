@@ -126,6 +126,19 @@ pub struct ServiceDeployment {
     pub rollback_reason: Option<String>,
 }
 
+/// An Elastic Load Balancing target group (DescribeTargetGroups), as far
+/// as ECS cares: it must exist, be attached to a load balancer, and have
+/// target type `ip` for a service in awsvpc network mode.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TargetGroup {
+    /// Its ARN.
+    pub arn: String,
+    /// `instance`, `ip`, `lambda` or `alb`.
+    pub target_type: Option<String>,
+    /// How many load balancers route to it.
+    pub load_balancers: usize,
+}
+
 /// One deployment of a service.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Deployment {

@@ -1,7 +1,9 @@
 //! Preflight: before a release changes anything, check that ECS could run
 //! what it would register — every ECR image exists, the task and execution
 //! roles exist, every secret's parameter or secret exists, every `awslogs`
-//! group exists (unless the driver creates it). `deckhand verify` runs it
+//! group exists (unless the driver creates it) — and, for `verify`, what
+//! the service definitions name: roles, target groups (attached to a load
+//! balancer, of target type `ip` for awsvpc) and Lambda hook functions. `deckhand verify` runs it
 //! alone; `apply` runs it first, before the lease, so a release that cannot
 //! work stops with zero mutating calls.
 //!
@@ -11,7 +13,8 @@
 
 pub mod need;
 
-use crate::ecs::{AwsError, Lookups};
+use crate::ecs::{AwsError, Lookups, TargetGroup};
+use crate::servicedef::ServiceDefinition;
 use crate::taskdef::model::TaskDefinitionSpec;
 use need::{EcrImage, Needs, Place, SecretSource};
 use std::collections::BTreeMap;
@@ -41,6 +44,10 @@ pub struct Found {
     pub secrets: BTreeMap<SecretSource, Presence>,
     /// Log groups.
     pub log_groups: BTreeMap<(String, String), Presence>,
+    /// Target groups, and what ECS needs of those that exist.
+    pub target_groups: BTreeMap<(String, String), (Presence, Option<TargetGroup>)>,
+    /// Lambda functions.
+    pub functions: BTreeMap<(String, String), Presence>,
 }
 
 /// The outcome of a preflight.
@@ -62,6 +69,7 @@ impl Report {
 /// Problems and warnings from what was needed and what was found: pure.
 pub fn verdict(needs: &Needs, found: &Found) -> Report {
     let mut report = Report::default();
+    let mut refused = Vec::new();
     let mut judge =
         |places: &[Place], presence: Option<&Presence>, what: String, fix: &str| match presence {
             Some(Presence::Exists) | None => {}
@@ -123,6 +131,30 @@ pub fn verdict(needs: &Needs, found: &Found) -> Report {
             "does not exist: create it, or set awslogs-create-group to \"true\"",
         );
     }
+    for (key, places) in &needs.target_groups {
+        let (presence, group) = match found.target_groups.get(key) {
+            Some((presence, group)) => (Some(presence), group.as_ref()),
+            None => (None, None),
+        };
+        judge(
+            places,
+            presence,
+            format!("target group {}", key.1),
+            "does not exist: create it, or fix the ARN in the service definition",
+        );
+        if let Some(group) = group {
+            refused.extend(target_group_problems(needs, places, group));
+        }
+    }
+    for (key, places) in &needs.functions {
+        judge(
+            places,
+            found.functions.get(key),
+            format!("Lambda function {}", key.1),
+            "does not exist: create it, or fix hookTargetArn in the service definition",
+        );
+    }
+    report.problems.extend(refused);
     for (image, places) in &needs.skipped_images {
         let services: Vec<&str> = places.iter().map(|p| p.service.as_str()).collect();
         report.warnings.push(format!(
@@ -133,18 +165,43 @@ pub fn verdict(needs: &Needs, found: &Found) -> Report {
     report
 }
 
-/// The whole preflight of `definitions` (by service) and the roles the
-/// services' definitions name, in the client's region:
-/// what they need, looked up, judged.
+/// What ECS refuses of a target group that exists: one with no load
+/// balancer, or of target type `instance` for a service in awsvpc mode.
+fn target_group_problems(needs: &Needs, places: &[Place], group: &TargetGroup) -> Vec<String> {
+    let mut problems = Vec::new();
+    for place in places {
+        if group.load_balancers == 0 {
+            problems.push(format!(
+                "{place}: target group {} is not attached to a load balancer, and ECS refuses \
+                 it: add it to a listener (rule) of its load balancer",
+                group.arn
+            ));
+        }
+        let target_type = group.target_type.as_deref().unwrap_or("instance");
+        if target_type != "ip" && needs.awsvpc_services.contains(&place.service) {
+            problems.push(format!(
+                "{place}: target group {} has target type {target_type}, but the task \
+                 definition uses the awsvpc network mode, which needs target type ip: \
+                 create the target group with --target-type ip",
+                group.arn
+            ));
+        }
+    }
+    problems
+}
+
+/// The whole preflight of `definitions` (by service) and of what the
+/// `services`' definitions name, in the client's region: what they need,
+/// looked up, judged.
 pub async fn run<E: Lookups>(
     ecs: &E,
     definitions: &[(String, &TaskDefinitionSpec)],
-    service_roles: &[(String, Vec<String>)],
+    services: &[(String, &ServiceDefinition)],
 ) -> Result<(Needs, Report), AwsError> {
     let region = ecs.region().unwrap_or_default();
     let mut needs = need::needs(&region, definitions);
-    for (service, roles) in service_roles {
-        needs.add_service_roles(service, roles);
+    for (service, definition) in services {
+        needs.add_service_definition(&region, service, definition);
     }
     let found = check(ecs, &needs).await?;
     let report = verdict(&needs, &found);
@@ -152,22 +209,80 @@ pub async fn run<E: Lookups>(
 }
 
 /// Look up every need through `ecs`, batched: one DescribeImages per
-/// repository, SSM parameters ten at a time, one call per role, secret and
-/// log group. AccessDenied becomes [`Presence::Denied`]; any other failure
-/// ends the check.
+/// repository, SSM parameters ten at a time, target groups twenty at a time
+/// per region, one call per role, secret, log group and function.
+/// AccessDenied becomes [`Presence::Denied`]; any other failure ends the
+/// check.
 pub async fn check<E: Lookups>(ecs: &E, needs: &Needs) -> Result<Found, AwsError> {
-    let (images, roles, secrets, log_groups) = tokio::try_join!(
+    let (images, roles, secrets, log_groups, target_groups, functions) = tokio::try_join!(
         check_images(ecs, needs),
         check_roles(ecs, needs),
         check_secrets(ecs, needs),
         check_log_groups(ecs, needs),
+        check_target_groups(ecs, needs),
+        check_functions(ecs, needs),
     )?;
     Ok(Found {
         images,
         roles,
         secrets,
         log_groups,
+        target_groups,
+        functions,
     })
+}
+
+async fn check_target_groups<E: Lookups>(
+    ecs: &E,
+    needs: &Needs,
+) -> Result<BTreeMap<(String, String), (Presence, Option<TargetGroup>)>, AwsError> {
+    let mut regions: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (region, arn) in needs.target_groups.keys() {
+        regions.entry(region).or_default().push(arn.clone());
+    }
+    let lookups = regions.into_iter().map(|(region, arns)| async move {
+        let answer = match ecs.describe_target_groups(region, &arns).await {
+            Ok(groups) => groups,
+            Err(e) => {
+                let presence = denied(e)?;
+                return Ok::<_, AwsError>(
+                    arns.into_iter()
+                        .map(|arn| ((region.to_owned(), arn), (presence.clone(), None)))
+                        .collect::<Vec<_>>(),
+                );
+            }
+        };
+        Ok(arns
+            .into_iter()
+            .map(|arn| {
+                let group = answer.iter().find(|g| g.arn == arn).cloned();
+                let presence = if group.is_some() {
+                    Presence::Exists
+                } else {
+                    Presence::Missing
+                };
+                ((region.to_owned(), arn), (presence, group))
+            })
+            .collect())
+    });
+    Ok(futures_util::future::try_join_all(lookups)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+async fn check_functions<E: Lookups>(
+    ecs: &E,
+    needs: &Needs,
+) -> Result<BTreeMap<(String, String), Presence>, AwsError> {
+    let lookups = needs.functions.keys().map(|key| async move {
+        Ok::<_, AwsError>((key.clone(), one(ecs.function_exists(&key.0, &key.1).await)?))
+    });
+    Ok(futures_util::future::try_join_all(lookups)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 async fn check_images<E: Lookups>(
@@ -344,7 +459,99 @@ mod tests {
                 .keys()
                 .map(|k| (k.clone(), presence.clone()))
                 .collect(),
+            target_groups: needs
+                .target_groups
+                .keys()
+                .map(|k| {
+                    let group = (presence == Presence::Exists).then(|| TargetGroup {
+                        arn: k.1.clone(),
+                        target_type: Some("ip".into()),
+                        load_balancers: 1,
+                    });
+                    (k.clone(), (presence.clone(), group))
+                })
+                .collect(),
+            functions: needs
+                .functions
+                .keys()
+                .map(|k| (k.clone(), presence.clone()))
+                .collect(),
         }
+    }
+
+    /// `shop` with web behind a blue/green load balancer and a Lambda
+    /// hook, its task definition in awsvpc mode.
+    fn blue_green() -> Needs {
+        let td = parse_task_definition(
+            r#"{"family": "x", "networkMode": "awsvpc",
+              "containerDefinitions": [{"name": "app", "image": "nginx:1.27", "memory": 512}]}"#,
+        )
+        .unwrap();
+        let sd = crate::servicedef::parse_service_definition(
+            r#"{"loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blue/1",
+                  "containerName": "app", "containerPort": 80,
+                  "advancedConfiguration": {"alternateTargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/2",
+                    "productionListenerRule": "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/x/1/2/3",
+                    "roleArn": "arn:aws:iam::1:role/ecs-lb"}}],
+                "deploymentConfiguration": {"strategy": "BLUE_GREEN", "lifecycleHooks": [
+                  {"targetType": "AWS_LAMBDA", "hookTargetArn": "arn:aws:lambda:eu-west-1:1:function:smoke",
+                   "roleArn": "arn:aws:iam::1:role/hook", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]},
+                  {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}]}}"#,
+        )
+        .unwrap();
+        let mut needs = need::needs("us-east-1", &[("web".into(), &td)]);
+        needs.add_service_definition("us-east-1", "web", &sd);
+        needs
+    }
+
+    #[test]
+    fn a_service_definition_needs_its_target_groups_hook_functions_and_roles() {
+        let needs = blue_green();
+        let groups: Vec<&str> = needs.target_groups.keys().map(|k| k.1.as_str()).collect();
+        assert_eq!(groups.len(), 2, "primary and alternate: {groups:?}");
+        assert_eq!(
+            needs.functions.keys().collect::<Vec<_>>(),
+            [&(
+                "eu-west-1".to_owned(),
+                "arn:aws:lambda:eu-west-1:1:function:smoke".to_owned()
+            )],
+            "looked up in the function's region; a PAUSE hook names none"
+        );
+        assert_eq!(needs.roles.keys().collect::<Vec<_>>(), ["ecs-lb", "hook"]);
+        assert!(needs.awsvpc_services.contains("web"));
+        assert!(
+            needs
+                .summary()
+                .ends_with(", 2 target group(s), 1 function(s)"),
+            "{}",
+            needs.summary()
+        );
+        assert!(verdict(&needs, &all(&needs, Presence::Exists)).passed());
+
+        let report = verdict(&needs, &all(&needs, Presence::Missing));
+        assert!(report.problems.contains(&"web: serviceDefinition loadBalancers[0].advancedConfiguration.alternateTargetGroupArn: target group arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/green/2 does not exist: create it, or fix the ARN in the service definition".to_owned()), "{report:#?}");
+        assert!(report.problems.contains(&"web: serviceDefinition deploymentConfiguration.lifecycleHooks[0].hookTargetArn: Lambda function arn:aws:lambda:eu-west-1:1:function:smoke does not exist: create it, or fix hookTargetArn in the service definition".to_owned()), "{report:#?}");
+    }
+
+    #[test]
+    fn a_target_group_ecs_would_refuse_is_a_problem() {
+        let needs = blue_green();
+        let mut found = all(&needs, Presence::Exists);
+        for (_, group) in found.target_groups.values_mut() {
+            let group = group.as_mut().unwrap();
+            if group.arn.contains("/blue/") {
+                group.load_balancers = 0;
+            } else {
+                group.target_type = Some("instance".into());
+            }
+        }
+        let report = verdict(&needs, &found);
+        assert_eq!(report.problems.len(), 2, "{report:#?}");
+        assert!(
+            report.problems[0].contains("targetgroup/blue/1 is not attached to a load balancer"),
+            "{report:#?}"
+        );
+        assert!(report.problems[1].contains("targetgroup/green/2 has target type instance, but the task definition uses the awsvpc network mode"), "{report:#?}");
     }
 
     #[test]

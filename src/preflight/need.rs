@@ -4,8 +4,9 @@
 //! can be batched by what they are (one ECR call per repository, SSM
 //! parameters ten at a time).
 
+use crate::servicedef::ServiceDefinition;
 use crate::taskdef::model::TaskDefinitionSpec;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Where a definition names something: `web: container app: image`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,25 +75,99 @@ pub struct Needs {
     pub secrets: BTreeMap<SecretSource, Vec<Place>>,
     /// CloudWatch Logs groups (region, name) that must exist.
     pub log_groups: BTreeMap<(String, String), Vec<Place>>,
+    /// Target groups (region, ARN) the service definitions route to.
+    pub target_groups: BTreeMap<(String, String), Vec<Place>>,
+    /// Lambda lifecycle-hook functions (region, ARN or name).
+    pub functions: BTreeMap<(String, String), Vec<Place>>,
+    /// Services whose task definition uses the awsvpc network mode: their
+    /// target groups must have target type `ip`.
+    pub awsvpc_services: BTreeSet<String>,
 }
 
 impl Needs {
-    /// "1 image(s), 2 role(s), 2 secret(s), 1 log group(s)": what was checked.
+    /// "1 image(s), 2 role(s), 2 secret(s), 1 log group(s)": what was
+    /// checked, with ", 2 target group(s), 1 function(s)" when service
+    /// definitions name some.
     pub fn summary(&self) -> String {
-        format!(
+        let mut out = format!(
             "{} image(s), {} role(s), {} secret(s), {} log group(s)",
             self.images.len(),
             self.roles.len(),
             self.secrets.len(),
             self.log_groups.len()
-        )
+        );
+        if !self.target_groups.is_empty() || !self.functions.is_empty() {
+            out += &format!(
+                ", {} target group(s), {} function(s)",
+                self.target_groups.len(),
+                self.functions.len()
+            );
+        }
+        out
     }
 }
 
 impl Needs {
+    /// What a service's service definition names, in `region` (the
+    /// cluster's) unless an ARN says otherwise: its roles, the target groups
+    /// of its load balancers (primary and blue/green alternate), and the
+    /// Lambda functions of its lifecycle hooks.
+    pub fn add_service_definition(
+        &mut self,
+        region: &str,
+        service: &str,
+        definition: &ServiceDefinition,
+    ) {
+        self.add_service_roles(service, &crate::servicedef::roles_named(definition));
+        let place = |field: String| Place {
+            service: service.to_owned(),
+            container: None,
+            field: format!("serviceDefinition {field}"),
+        };
+        for (i, lb) in definition.load_balancers.iter().flatten().enumerate() {
+            let alternate = lb
+                .advanced_configuration
+                .as_ref()
+                .and_then(|a| a.alternate_target_group_arn.as_ref());
+            for (field, arn) in [
+                ("targetGroupArn", lb.target_group_arn.as_ref()),
+                ("advancedConfiguration.alternateTargetGroupArn", alternate),
+            ] {
+                if let Some(arn) = arn.filter(|a| !a.is_empty()) {
+                    self.target_groups
+                        .entry((arn_region(arn, region), arn.clone()))
+                        .or_default()
+                        .push(place(format!("loadBalancers[{i}].{field}")));
+                }
+            }
+        }
+        let hooks = definition
+            .deployment_configuration
+            .as_ref()
+            .and_then(|d| d.lifecycle_hooks.as_ref());
+        for (i, hook) in hooks.into_iter().flatten().enumerate() {
+            let lambda = hook
+                .target_type
+                .as_deref()
+                .is_none_or(|t| t == "AWS_LAMBDA");
+            if let Some(arn) = hook
+                .hook_target_arn
+                .as_ref()
+                .filter(|a| lambda && !a.is_empty())
+            {
+                self.functions
+                    .entry((arn_region(arn, region), arn.clone()))
+                    .or_default()
+                    .push(place(format!(
+                        "deploymentConfiguration.lifecycleHooks[{i}].hookTargetArn"
+                    )));
+            }
+        }
+    }
+
     /// Roles a service's service definition names (ARNs, names or
     /// `path/name`), looked up by name.
-    pub fn add_service_roles(&mut self, service: &str, roles: &[String]) {
+    fn add_service_roles(&mut self, service: &str, roles: &[String]) {
         for role in roles {
             let name = role_name(role).or_else(|| {
                 (!role.starts_with("arn:"))
@@ -110,10 +185,21 @@ impl Needs {
     }
 }
 
+/// The region of an ARN (`arn:aws:SERVICE:REGION:…`); `default` for a name.
+fn arn_region(arn: &str, default: &str) -> String {
+    match arn.split(':').collect::<Vec<_>>().as_slice() {
+        ["arn", _, _, region, ..] if !region.is_empty() => (*region).to_owned(),
+        _ => default.to_owned(),
+    }
+}
+
 /// What `definitions` (by service) need, in `region` (the cluster's).
 pub fn needs(region: &str, definitions: &[(String, &TaskDefinitionSpec)]) -> Needs {
     let mut out = Needs::default();
     for (service, td) in definitions {
+        if td.network_mode.as_deref() == Some("awsvpc") {
+            out.awsvpc_services.insert(service.clone());
+        }
         let place = |container: Option<&str>, field: String| Place {
             service: service.clone(),
             container: container.map(str::to_owned),

@@ -1,7 +1,8 @@
 //! Preflight against the emulator: `verify` passes when ECS could run the
 //! release, names each missing thing (image, role, parameter, secret, log
-//! group) by service, container and field with zero mutating calls, and an
-//! apply of an unpushed image stops before the lease.
+//! group; a service definition's role, target group, hook function) by
+//! service, container and field with zero mutating calls, and an apply of an
+//! unpushed image stops before the lease.
 
 use crate::support::{Fixture, emulator};
 use serde_json::json;
@@ -14,6 +15,17 @@ fn mutations(fx: &Fixture) -> Vec<String> {
         .filter(|c| c.is_mutating())
         .map(|c| c.operation.clone())
         .collect()
+}
+
+/// Names `service-definitions/web.json` (written by the test) on web, and commits.
+fn name_web_service_definition(fx: &Fixture) {
+    let family = format!("    family: {}-web\n", fx.id);
+    fx.edit_spec(|t| {
+        t.replace(
+            &family,
+            &format!("{family}    serviceDefinition: service-definitions/web.json\n"),
+        )
+    });
 }
 
 #[test]
@@ -124,13 +136,7 @@ fn verify_checks_the_roles_a_service_definition_names() {
         })
         .to_string(),
     );
-    let family = format!("    family: {}-web\n", fx.id);
-    fx.edit_spec(|t| {
-        t.replace(
-            &family,
-            &format!("{family}    serviceDefinition: service-definitions/web.json\n"),
-        )
-    });
+    name_web_service_definition(&fx);
     let run = fx.run("verify", &[]);
     run.expect_code(1);
     assert!(
@@ -142,4 +148,102 @@ fn verify_checks_the_roles_a_service_definition_names() {
     // The hook's role exists (the seeded task role): not reported.
     assert!(!run.stdout.contains("shop-app "), "{}", run.stdout);
     assert!(mutations(&fx).is_empty(), "{:?}", mutations(&fx));
+}
+
+#[test]
+fn verify_checks_the_target_groups_and_hook_functions_a_service_definition_names() {
+    let fx = Fixture::seeded("verify-svctg");
+    let suffix = &fx.id[fx.id.len().saturating_sub(8)..];
+    let seeded = emulator().request(
+        "POST",
+        "/_deckhand/seed",
+        Some(&json!({"cluster": fx.id,
+            "targetGroups": [
+                {"name": format!("blue-{suffix}")},
+                {"name": format!("loose-{suffix}"), "attached": false},
+                {"name": format!("inst-{suffix}"), "targetType": "instance"}],
+            "functions": [format!("smoke-{suffix}")]})),
+    );
+    let group = |name: &str| {
+        seeded["targetGroups"][format!("{name}-{suffix}")]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let blue = group("blue");
+    let green = blue.replace(&format!("blue-{suffix}"), &format!("green-{suffix}"));
+    let hook = seeded["functions"][format!("smoke-{suffix}")]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let missing_hook = hook.replace("smoke-", "gone-");
+    let definition = |primary: &str, alternate: &str, hooks: &[&str]| {
+        json!({
+            "launchType": "FARGATE",
+            "loadBalancers": [{"targetGroupArn": primary, "containerName": "app", "containerPort": 3000,
+                "advancedConfiguration": {"alternateTargetGroupArn": alternate,
+                    "productionListenerRule": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/shop/1/2/3",
+                    "roleArn": "arn:aws:iam::123456789012:role/shop-app"}}],
+            "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+                "lifecycleHooks": hooks.iter().map(|h| json!({"hookTargetArn": h,
+                    "roleArn": "arn:aws:iam::123456789012:role/shop-app",
+                    "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]})).collect::<Vec<_>>()}
+        })
+        .to_string()
+    };
+    fx.write(
+        "service-definitions/web.json",
+        &definition(&blue, &green, &[&hook, &missing_hook]),
+    );
+    name_web_service_definition(&fx);
+    let run = fx.run("verify", &[]);
+    run.expect_code(1);
+    let out = &run.stdout;
+    for expected in [
+        format!(
+            "web: serviceDefinition loadBalancers[0].advancedConfiguration.alternateTargetGroupArn: target group {green} does not exist"
+        ),
+        format!(
+            "web: serviceDefinition deploymentConfiguration.lifecycleHooks[1].hookTargetArn: Lambda function {missing_hook} does not exist"
+        ),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in:\n{out}");
+    }
+    assert!(!out.contains(&format!("target group {blue}")), "{out}");
+    assert!(!out.contains(&format!("function {hook} ")), "{out}");
+    assert!(mutations(&fx).is_empty(), "{:?}", mutations(&fx));
+
+    // A target group with no load balancer, and one of target type instance
+    // for a task definition in awsvpc mode: ECS would refuse both.
+    fx.write(
+        "service-definitions/web.json",
+        &definition(&group("loose"), &group("inst"), &[&hook]),
+    );
+    fx.commit("target groups ECS would refuse");
+    let run = fx.run("verify", &[]);
+    run.expect_code(1);
+    let out = &run.stdout;
+    assert!(
+        out.contains(&format!(
+            "target group {} is not attached to a load balancer",
+            group("loose")
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("target group {} has target type instance, but the task definition uses the awsvpc network mode", group("inst"))), "{out}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+
+    fx.write(
+        "service-definitions/web.json",
+        &definition(&blue, &blue, &[&hook]),
+    );
+    fx.commit("target groups that work");
+    let run = fx.run("verify", &[]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .contains("1 target group(s), 1 function(s) exist"),
+        "{}",
+        run.stdout
+    );
 }
