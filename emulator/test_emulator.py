@@ -2844,3 +2844,14 @@ def test_seed_target_groups_and_functions_for_verify() -> None:
     again = seed_env("tg-" + suffix, targetGroups=[{"name": f"blue-{suffix}"}], functions=[f"smoke-{suffix}"])
     assert again["targetGroups"][f"blue-{suffix}"] == res["targetGroups"][f"blue-{suffix}"]
     assert again["functions"] == {f"smoke-{suffix}": arn}
+
+
+def test_seed_marks_an_express_mode_service() -> None:
+    cluster = "xm-" + uuid.uuid4().hex[:6]
+    seed_env(cluster, [{**web_service("api"), "expressMode": True}, web_service("web")])
+    described = {
+        s["serviceName"]: s
+        for s in client("ecs", new_key()).describe_services(cluster=cluster, services=["api", "web"])["services"]
+    }
+    assert described["api"]["resourceManagementType"] == "ECS"
+    assert "resourceManagementType" not in described["web"]

@@ -233,6 +233,8 @@ class DeckhandService(ecs_models.Service):
         self.deployment_configuration = sc.deployment_configuration(None)
         self.capacity_provider_strategy: list[dict[str, Any]] | None = None
         self.client_token: str | None = None
+        # "ECS" for a service Express Mode manages (seeded with expressMode); else absent.
+        self.resource_management_type: str | None = None
         self.network_configuration = sc.network_configuration(self.network_configuration)  # type: ignore[assignment]
         self._dh_last_good_td: str | None = self._dh_td  # rollback target
         self._dh_ready = True

@@ -16,6 +16,7 @@ Input:
       "taskDefinition": {RegisterTaskDefinition input} | "existing-arn-or-family:rev",
       "desiredCount": 2, "launchType": "FARGATE",
       "deploymentConfiguration": {...}, "tags": {"k": "v"},
+      "expressMode": true,          (optional: DescribeServices reports resourceManagementType ECS)
       ...any other CreateService parameter, passed through as given...}],
    "images": ["ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG", ".../REPO@sha256:DIGEST", ...],
    "roles": ["arn:aws:iam::123456789012:role/PATH/NAME", ...],
@@ -356,6 +357,22 @@ def seed_functions(endpoint: str, functions: Any, region: str) -> dict[str, str]
     return out
 
 
+def _mark_express_mode(region: str, cluster: str, name: str) -> None:
+    """Make a service look as one Express Mode made (DescribeServices reports its
+    resourceManagementType as ECS). CreateExpressGatewayService itself, with the load
+    balancer and scaling ECS would make, is not emulated."""
+    from moto.ecs.models import ecs_backends
+
+    from . import backend
+    from .state import STATE
+
+    with STATE.backend_lock:
+        service = backend.find_service(ecs_backends[ACCOUNT_ID][region], cluster, name)
+        if service is None:
+            raise SeedError(f"services: {name}: not found after CreateService")
+        service.resource_management_type = "ECS"
+
+
 def seed(state: dict[str, Any], endpoint: str) -> dict[str, Any]:
     if not isinstance(state, dict):
         raise SeedError("seed input must be a JSON object")
@@ -424,7 +441,7 @@ def seed(state: dict[str, Any], endpoint: str) -> dict[str, Any]:
         for i, svc in enumerate(services):
             if not isinstance(svc, dict) or not isinstance(svc.get("name"), str):
                 raise SeedError(f"services[{i}] needs a name")
-            params = {k: v for k, v in svc.items() if k not in ("name", "taskDefinition", "tags")}
+            params = {k: v for k, v in svc.items() if k not in ("name", "taskDefinition", "tags", "expressMode")}
             td_input = svc.get("taskDefinition")
             if isinstance(td_input, str):
                 td = ecs.describe_task_definition(taskDefinition=td_input)["taskDefinition"]
@@ -447,6 +464,8 @@ def seed(state: dict[str, Any], endpoint: str) -> dict[str, Any]:
                 taskDefinition=td["taskDefinitionArn"],
                 **params,
             )["service"]
+            if svc.get("expressMode"):
+                _mark_express_mode(region, cluster_name, svc["name"])
             result["services"][svc["name"]] = {
                 "serviceArn": service["serviceArn"],
                 "taskDefinitionArn": td["taskDefinitionArn"],

@@ -223,3 +223,21 @@ fn init_writes_each_services_definition_which_plans_as_no_change_until_edited() 
         "{plan:#}"
     );
 }
+
+#[test]
+fn init_does_not_adopt_a_service_express_mode_manages() {
+    let fx = Fixture::new("init-express");
+    fx.seed(None, |request| {
+        request["services"][1]["expressMode"] = json!(true);
+    });
+    let repo = fx.scratch("adopted");
+    let run = init(&fx, &repo, &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("'worker' is managed by Amazon ECS Express Mode"),
+        "{}",
+        run.stderr
+    );
+    assert!(!repo.join("environments").exists(), "nothing written");
+}

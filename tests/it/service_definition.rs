@@ -358,3 +358,35 @@ fn a_blue_green_rollout_past_its_timeout_is_stopped_with_rollback() {
     assert_eq!(stops[0]["stopType"], "ROLLBACK");
     assert!(run.stderr.contains("timed out"), "{}", run.stderr);
 }
+
+#[test]
+fn a_service_express_mode_manages_is_refused_by_name_and_nothing_changes() {
+    let fx = Fixture::new("sd-express");
+    fx.seed(Some("20261101000000"), |request| {
+        request["services"][0]["expressMode"] = json!(true);
+    });
+    fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:4a5b6c7"));
+    for (command, extra) in [("plan", &[][..]), ("apply", &["--yes"][..])] {
+        let run = fx.run(command, extra);
+        run.expect_code(1);
+        assert!(
+            run.stderr
+                .contains("service 'web' is managed by Amazon ECS Express Mode"),
+            "{command}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains("aws ecs update-express-gateway-service"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+    let mutating: Vec<String> = fx
+        .calls()
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| c.operation.clone())
+        .collect();
+    assert!(mutating.is_empty(), "{mutating:?}");
+}
