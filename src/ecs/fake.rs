@@ -922,6 +922,12 @@ impl Ecs for FakeEcs {
             let target = s.autoscaling.entry(key).or_default();
             target.min_capacity = min_capacity;
             target.max_capacity = max_capacity;
+            // As Application Auto Scaling does, whatever the suspended state:
+            // a count outside the new range is scaled into it.
+            if let Ok(service) = s.service_mut(cluster, service) {
+                let desired = &mut service.service.desired_count;
+                *desired = (*desired).clamp(min_capacity, max_capacity.max(min_capacity));
+            }
             Ok(())
         })
         .await
