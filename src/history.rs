@@ -19,10 +19,75 @@ const RECORD_VARIABLE: &str = "DECKHAND_RELEASE";
 /// The image of the record's container (never pulled: nothing runs it).
 const RECORD_IMAGE: &str = "deckhand/release-record";
 
+/// Where a release came from: a commit people wrote, or one that `promote`
+/// or `rollback` wrote (told by its trailer).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReleaseKind {
+    /// An ordinary commit.
+    #[default]
+    Release,
+    /// A commit `deckhand promote` wrote (`Deckhand-Promote:` trailer).
+    Promotion,
+    /// A commit `deckhand rollback` wrote (`Deckhand-Rollback:` trailer).
+    Rollback,
+}
+
+/// The trailer `deckhand promote` writes on its commits.
+pub const PROMOTE_TRAILER: &str = "Deckhand-Promote";
+/// The trailer `deckhand rollback` writes on its commits.
+pub const ROLLBACK_TRAILER: &str = "Deckhand-Rollback";
+
+impl ReleaseKind {
+    /// The kind of a release of the commit with this message: by its
+    /// trailers (the last paragraph's `Key: value` lines).
+    pub fn of_commit_message(message: &str) -> ReleaseKind {
+        let trailers = message.trim_end().rsplit("\n\n").next().unwrap_or_default();
+        let has = |key: &str| {
+            trailers.lines().any(|line| {
+                line.split_once(':')
+                    .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+            })
+        };
+        if has(ROLLBACK_TRAILER) {
+            ReleaseKind::Rollback
+        } else if has(PROMOTE_TRAILER) {
+            ReleaseKind::Promotion
+        } else {
+            ReleaseKind::Release
+        }
+    }
+
+    /// `release`, `promotion` or `rollback`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseKind::Release => "release",
+            ReleaseKind::Promotion => "promotion",
+            ReleaseKind::Rollback => "rollback",
+        }
+    }
+}
+
+/// A release as the history lists it: its id (`v7`, the revision of its
+/// record) and the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recorded {
+    /// `v<N>`: N increases with every release of the environment.
+    pub id: String,
+    /// The record.
+    #[serde(flatten)]
+    pub release: Release,
+}
+
 /// One release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Release {
+    /// `release`, `promotion` or `rollback` (records written before kinds
+    /// existed read as `release`).
+    #[serde(default)]
+    pub kind: ReleaseKind,
     /// When it started (RFC 3339, seconds).
     pub started: String,
     /// When it ended.
@@ -99,27 +164,38 @@ pub async fn list<E: Ecs>(
     ecs: &E,
     environment: &str,
     limit: usize,
-) -> Result<Vec<Release>, AwsError> {
+) -> Result<Vec<Recorded>, AwsError> {
     let arns = ecs
         .list_task_definitions(&family(environment), limit)
         .await?;
     let described = crate::ecs::describe_task_definitions(ecs, &arns).await?;
     Ok(arns
         .iter()
-        .filter_map(|arn| described.get(arn).and_then(|td| parse(&td.spec)))
+        .filter_map(|arn| {
+            let release = described.get(arn).and_then(|td| parse(&td.spec))?;
+            Some(Recorded {
+                id: format!("v{}", arn.rsplit_once(':')?.1),
+                release,
+            })
+        })
         .collect())
 }
 
+/// `v7` → 7; None for anything else.
+pub fn id_number(id: &str) -> Option<u64> {
+    id.strip_prefix('v')?.parse().ok().filter(|n| *n > 0)
+}
+
 /// The releases as text, one per line, newest first.
-pub fn text(environment: &str, releases: &[Release]) -> String {
+pub fn text(environment: &str, releases: &[Recorded]) -> String {
     if releases.is_empty() {
         return format!("{environment}: no releases recorded\n");
     }
     let mut out = format!(
-        "{:<20}  {:<20}  {:<12}  {:<24}  {:<25}  RESULT\n",
-        "STARTED", "FINISHED", "COMMIT", "IMAGE", "REVISION"
+        "{:<5}  {:<9}  {:<20}  {:<20}  {:<12}  {:<24}  {:<25}  RESULT\n",
+        "ID", "KIND", "STARTED", "FINISHED", "COMMIT", "IMAGE", "REVISION"
     );
-    for r in releases {
+    for Recorded { id, release: r } in releases {
         let image = r.image.rsplit('/').next().unwrap_or(&r.image);
         let revision = match (&r.revision, r.migrated) {
             (Some(rev), true) => format!("{rev} (migrated)"),
@@ -127,7 +203,9 @@ pub fn text(environment: &str, releases: &[Release]) -> String {
             (None, _) => "-".into(),
         };
         out += &format!(
-            "{:<20}  {:<20}  {:<12}  {:<24}  {:<25}  {}{}\n",
+            "{:<5}  {:<9}  {:<20}  {:<20}  {:<12}  {:<24}  {:<25}  {}{}\n",
+            id,
+            r.kind.as_str(),
             r.started,
             r.finished,
             r.commit
@@ -152,6 +230,7 @@ mod tests {
 
     fn release(result: &str) -> Release {
         Release {
+            kind: ReleaseKind::Release,
             started: "2026-12-01T14:00:00Z".into(),
             finished: "2026-12-01T14:03:10Z".into(),
             commit: Some("3f9c2e1aa5b6c7d8e9f0".into()),
@@ -186,6 +265,35 @@ mod tests {
     }
 
     #[test]
+    fn a_commit_written_by_promote_or_rollback_is_told_by_its_trailer() {
+        let kind = ReleaseKind::of_commit_message;
+        assert_eq!(kind("Bump image\n"), ReleaseKind::Release);
+        assert_eq!(
+            kind(
+                "Promote staging v12 to production\n\nImage x.\n\nDeckhand-Promote: staging v12 -> production\n"
+            ),
+            ReleaseKind::Promotion
+        );
+        assert_eq!(
+            kind(
+                "Roll back production to v11\n\nDeckhand-Rollback: production v13 -> v11\nDeckhand-Reason: 500s\n"
+            ),
+            ReleaseKind::Rollback
+        );
+        // Only in the trailers: a subject that mentions one is an ordinary commit.
+        assert_eq!(
+            kind("Deckhand-Promote: how it works\n\nA paragraph.\n"),
+            ReleaseKind::Release
+        );
+        // Records from before kinds read as releases.
+        let old = r#"{"started":"a","finished":"b","commit":null,"image":"i","revision":null,"migrated":false,"result":"succeeded","reason":null,"by":"x"}"#;
+        assert_eq!(
+            serde_json::from_str::<Release>(old).unwrap().kind,
+            ReleaseKind::Release
+        );
+    }
+
+    #[test]
     fn a_record_round_trips_through_its_definition() {
         let r = release("failed:migrate");
         let td = record_definition("staging", &r);
@@ -200,7 +308,19 @@ mod tests {
     fn the_text_lists_newest_first_with_results_and_reasons() {
         let out = text(
             "staging",
-            &[release("failed:migrate"), release("succeeded")],
+            &[
+                Recorded {
+                    id: "v2".into(),
+                    release: release("failed:migrate"),
+                },
+                Recorded {
+                    id: "v1".into(),
+                    release: Release {
+                        kind: ReleaseKind::Promotion,
+                        ..release("succeeded")
+                    },
+                },
+            ],
         );
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 3);
@@ -213,6 +333,8 @@ mod tests {
             lines[2].contains("20261201000000 (migrated)") && lines[2].ends_with("succeeded"),
             "{out}"
         );
+        assert!(lines[1].starts_with("v2     release "), "{out}");
+        assert!(lines[2].starts_with("v1     promotion "), "{out}");
         assert_eq!(text("staging", &[]), "staging: no releases recorded\n");
     }
 }

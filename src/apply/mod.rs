@@ -72,6 +72,9 @@ pub struct ApplyOptions {
     pub repo_url: Option<String>,
     /// Where the release lease lives (cluster tags, or `--lock-table`).
     pub locks: Locks,
+    /// What the commit is: written by people, `promote` or `rollback`
+    /// (recorded in the history).
+    pub kind: crate::history::ReleaseKind,
 }
 
 impl ApplyOptions {
@@ -85,6 +88,7 @@ impl ApplyOptions {
             preflight: true,
             repo_url: None,
             locks: Locks::Tags,
+            kind: crate::history::ReleaseKind::Release,
         }
     }
 }

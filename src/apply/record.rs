@@ -177,6 +177,7 @@ fn release_record(
         }
     };
     crate::history::Release {
+        kind: options.kind,
         started: id.started.clone(),
         finished: time(std::time::SystemTime::now()),
         commit: options.commit.clone(),
@@ -197,6 +198,7 @@ fn interrupted_record(
     superseded_by: Option<&str>,
 ) -> crate::history::Release {
     crate::history::Release {
+        kind: crate::history::ReleaseKind::Release,
         started: id.started.clone(),
         finished: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         commit: commit.map(str::to_owned),

@@ -53,6 +53,7 @@ pub async fn exec(args: ApplyArgs, context: Context) -> Result<Outcome, CommandE
         repo_url: crate::source::is_git_url(&args.repo.repo).then(|| args.repo.repo.clone()),
         locks,
         lease_ttl,
+        kind: snapshot.release_kind(),
         ..ApplyOptions::new(snapshot.commit().map(str::to_owned), args.poll_interval)
     };
     let progress = Progress::new(context.json_logs);

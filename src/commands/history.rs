@@ -3,7 +3,7 @@
 use super::{CommandError, Context, Outcome, print_report};
 use crate::cli::ReportArgs;
 use crate::ecs::EcsClient;
-use crate::history::{self, Release};
+use crate::history::{self, Recorded};
 use clap::Args;
 use serde::Serialize;
 use std::fmt;
@@ -23,8 +23,8 @@ pub struct HistoryArgs {
 pub struct HistoryReport {
     /// The environment.
     pub environment: String,
-    /// Its releases, newest first.
-    pub releases: Vec<Release>,
+    /// Its releases, newest first, each with its id (`v7`) and kind.
+    pub releases: Vec<Recorded>,
 }
 
 impl fmt::Display for HistoryReport {

@@ -264,7 +264,21 @@ impl<C: Connect> Reconciler<C> {
         commit: Option<&str>,
     ) -> Verdict {
         let environment = env.name.as_str();
+        let kind = match commit {
+            Some(sha) => {
+                let (location, sha) = (self.specs.location().clone(), sha.to_owned());
+                tokio::task::spawn_blocking(move || {
+                    crate::source::Snapshot::open_at(&location, Some(&sha))
+                        .map(|s| s.release_kind())
+                        .unwrap_or_default()
+                })
+                .await
+                .unwrap_or_default()
+            }
+            None => crate::history::ReleaseKind::Release,
+        };
         let options = ApplyOptions {
+            kind,
             owner: self.owner.clone(),
             repo_url: self.repo_url.clone(),
             locks: self.locks.clone(),

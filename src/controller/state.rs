@@ -184,7 +184,7 @@ impl ControllerState {
     }
 
     /// The latest releases of `environment`, read from ECS.
-    pub fn set_releases(&self, environment: &str, releases: Vec<crate::history::Release>) {
+    pub fn set_releases(&self, environment: &str, releases: Vec<crate::history::Recorded>) {
         self.update(environment, |s| s.recent_releases = Some(releases));
     }
 

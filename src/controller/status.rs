@@ -58,7 +58,7 @@ pub struct EnvironmentStatus {
     /// Failed reconciles of the current commit in a row.
     pub consecutive_failures: u32,
     /// The latest releases, newest first (from the history in ECS).
-    pub recent_releases: Option<Vec<crate::history::Release>>,
+    pub recent_releases: Option<Vec<crate::history::Recorded>>,
     /// What the spec of the commit last read asks for.
     pub wanted: Option<Wanted>,
     /// What ECS ran at the last reconcile.

@@ -162,6 +162,7 @@ pub async fn fetch<E: Ecs>(ecs: &E, env: &Environment) -> Result<LiveEnvironment
             let records = crate::history::list(ecs, &env.name, UNFINISHED_RECORD_SEARCH).await?;
             let recorded = records
                 .into_iter()
+                .map(|r| r.release)
                 .find(|r| r.started == id.started && r.by == id.by);
             Some(UnfinishedRelease {
                 id,

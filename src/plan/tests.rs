@@ -427,6 +427,7 @@ fn unfinished(commit: &str, recorded: Option<&str>) -> crate::live::UnfinishedRe
     };
     crate::live::UnfinishedRelease {
         recorded: recorded.map(|result| crate::history::Release {
+            kind: crate::history::ReleaseKind::Release,
             started: id.started.clone(),
             finished: "2026-12-06T10:03:00Z".into(),
             commit: Some(commit.into()),

@@ -204,6 +204,20 @@ impl Snapshot {
         })
     }
 
+    /// What the commit this snapshot reads is, by its trailers: a release,
+    /// or a commit `promote` or `rollback` wrote. A plain directory is a
+    /// release.
+    pub fn release_kind(&self) -> crate::history::ReleaseKind {
+        let message = match (&self.content, &self.commit) {
+            (Content::Git { repo, .. }, Some(sha)) => Oid::from_str(sha)
+                .and_then(|oid| repo.find_commit(oid))
+                .map(|c| String::from_utf8_lossy(c.message_bytes()).into_owned())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        crate::history::ReleaseKind::of_commit_message(&message)
+    }
+
     /// Check that `path` (as written in a spec) stays inside the repo, following
     /// symlinks, and return its normalized repo-relative form.
     pub fn resolve(&self, path: &str) -> Result<String, SourceError> {

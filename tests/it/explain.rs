@@ -113,9 +113,27 @@ fn history_lists_the_releases_that_ran_from_any_machine() {
             .ends_with("shop:9a8b7c6")
     );
     assert!(releases[0]["started"].as_str().unwrap() >= releases[1]["finished"].as_str().unwrap());
+    // Ids count up per environment; both came from ordinary commits.
+    assert_eq!(
+        (releases[0]["id"].as_str(), releases[1]["id"].as_str()),
+        (Some("v2"), Some("v1"))
+    );
+    assert!(
+        releases.iter().all(|r| r["kind"] == "release"),
+        "{history:#}"
+    );
 
     let text = fx.run("history", &["--limit", "1"]);
     text.expect_code(0);
     assert_eq!(text.stdout.lines().count(), 2, "{}", text.stdout);
     assert!(text.stdout.contains("failed:migrate"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("v2     release "),
+        "{}",
+        text.stdout
+    );
 }

@@ -257,8 +257,8 @@ fn history(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
     match s.recent_releases.as_deref() {
         None | Some([]) => *out += "<p>No release recorded.</p>\n",
         Some(releases) => {
-            *out += "<div class=\"table-wrap\">\n<table class=\"cards\">\n<caption>Newest first, from the history kept in ECS</caption>\n<thead><tr><th scope=\"col\">Finished</th><th scope=\"col\">Result</th><th scope=\"col\">Commit</th><th scope=\"col\">Image</th><th scope=\"col\">Schema</th><th scope=\"col\">By</th></tr></thead>\n<tbody>\n";
-            for r in releases {
+            *out += "<div class=\"table-wrap\">\n<table class=\"cards\">\n<caption>Newest first, from the history kept in ECS</caption>\n<thead><tr><th scope=\"col\">Release</th><th scope=\"col\">Finished</th><th scope=\"col\">Result</th><th scope=\"col\">Commit</th><th scope=\"col\">Image</th><th scope=\"col\">Schema</th><th scope=\"col\">By</th></tr></thead>\n<tbody>\n";
+            for crate::history::Recorded { id, release: r } in releases {
                 let revision = match (&r.revision, r.migrated) {
                     (Some(rev), true) => format!("{} (migrated)", esc(rev)),
                     (Some(rev), false) => esc(rev),
@@ -266,7 +266,12 @@ fn history(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
                 };
                 let _ = writeln!(
                     out,
-                    "<tr><td data-label=\"Finished\">{finished}</td><td data-label=\"Result\"><span class=\"result {class}\">{result}</span>{reason}</td><td data-label=\"Commit\">{commit}</td><td data-label=\"Image\"><code>{image}</code></td><td data-label=\"Schema\">{revision}</td><td data-label=\"By\">{by}</td></tr>",
+                    "<tr><td data-label=\"Release\">{id}{kind}</td><td data-label=\"Finished\">{finished}</td><td data-label=\"Result\"><span class=\"result {class}\">{result}</span>{reason}</td><td data-label=\"Commit\">{commit}</td><td data-label=\"Image\"><code>{image}</code></td><td data-label=\"Schema\">{revision}</td><td data-label=\"By\">{by}</td></tr>",
+                    id = esc(id),
+                    kind = match r.kind {
+                        crate::history::ReleaseKind::Release => String::new(),
+                        kind => format!(" <span class=\"muted\">{}</span>", kind.as_str()),
+                    },
                     finished = time_of(&r.finished, now),
                     class = if r.result == "succeeded" { "ok" } else { "bad" },
                     result = esc(&r.result),

@@ -261,7 +261,12 @@ fn towards(live: Option<&str>, wanted: Option<&str>) -> String {
 }
 
 fn last_release(s: &EnvironmentStatus, now: i64) -> String {
-    if let Some(r) = s.recent_releases.as_ref().and_then(|r| r.first()) {
+    if let Some(r) = s
+        .recent_releases
+        .as_ref()
+        .and_then(|r| r.first())
+        .map(|r| &r.release)
+    {
         return format!(
             "<span class=\"result {}\">{}</span> {}",
             if r.result == "succeeded" { "ok" } else { "bad" },

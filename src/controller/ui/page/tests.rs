@@ -3,7 +3,7 @@
 use super::*;
 use crate::controller::state::{MigrationLog, ProgressEvent, ReleaseProgress};
 use crate::controller::view::{LiveView, PendingView, ServiceView, Wanted};
-use crate::history::Release;
+use crate::history::{Recorded, Release, ReleaseKind};
 use crate::plan::Diff;
 
 const NOW: i64 = 1_796_000_000;
@@ -52,16 +52,20 @@ fn status(name: &str, result: ResultKind) -> EnvironmentStatus {
             ],
             missing: vec![],
         }),
-        recent_releases: Some(vec![Release {
-            started: iso(NOW - 3700),
-            finished: iso(NOW - 3600),
-            commit: Some(SHA.into()),
-            image: "registry.example/shop:3f9c2e1".into(),
-            revision: Some("20261101000000".into()),
-            migrated: true,
-            result: "succeeded".into(),
-            reason: None,
-            by: "deckhand@ci-1".into(),
+        recent_releases: Some(vec![Recorded {
+            id: "v3".into(),
+            release: Release {
+                kind: ReleaseKind::Release,
+                started: iso(NOW - 3700),
+                finished: iso(NOW - 3600),
+                commit: Some(SHA.into()),
+                image: "registry.example/shop:3f9c2e1".into(),
+                revision: Some("20261101000000".into()),
+                migrated: true,
+                result: "succeeded".into(),
+                reason: None,
+                by: "deckhand@ci-1".into(),
+            },
         }]),
         ..Default::default()
     }
