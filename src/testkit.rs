@@ -70,5 +70,6 @@ pub fn environment(image: &str, revision: Option<&str>) -> Environment {
             suspend: false,
         },
         notifications: vec![],
+        promotion: Default::default(),
     }
 }

@@ -12,6 +12,7 @@
 //! `spawn_blocking`.
 
 pub mod auth;
+pub mod write;
 
 pub use auth::GitAuth;
 use git2::{FetchOptions, ObjectType, Oid, Repository, RepositoryOpenFlags};

@@ -13,6 +13,7 @@
 
 mod autoscaling;
 pub mod diagnostic;
+pub mod edit;
 pub mod limits;
 pub mod locate;
 pub mod raw;
@@ -60,6 +61,8 @@ pub struct Environment {
     pub sync: SyncPolicy,
     /// Notification targets.
     pub notifications: Vec<Notification>,
+    /// Where releases may be promoted from.
+    pub promotion: PromotionPolicy,
 }
 
 /// One ECS service of an environment.
@@ -132,6 +135,15 @@ pub struct SyncPolicy {
     pub self_heal: bool,
     /// Skip the environment.
     pub suspend: bool,
+}
+
+/// Where releases of an environment may be promoted from (`promotion:`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PromotionPolicy {
+    /// The only environment `promote` may take releases from; None = any.
+    pub from: Option<String>,
+    /// How long a release must have run in the source first.
+    pub soak: Option<Duration>,
 }
 
 /// A notification target; holds the *name* of the env var with the URL.

@@ -61,6 +61,10 @@ pub struct EnvironmentFile {
     #[serde(default)]
     #[schemars(extend("x-expects" = "a mapping with auto, selfHeal and suspend", "x-example" = "`sync: {auto: true, selfHeal: true, suspend: false}`"))]
     pub sync: Option<SyncBlock>,
+    /// Where releases of this environment come from (`deckhand promote`).
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a mapping with from and soak", "x-example" = "`promotion: {from: staging, soak: 1h}`"))]
+    pub promotion: Option<PromotionBlock>,
     /// Where release notifications are sent.
     #[serde(default)]
     #[schemars(extend("x-expects" = "a list of targets", "x-example" = "`- slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}` under `notifications:`, one `- ` item per target"))]
@@ -214,6 +218,21 @@ pub struct DeployBlock {
     #[serde(default)]
     #[schemars(extend("x-expects" = "a boolean (true or false)", "x-example" = "`rollback: true`"))]
     pub rollback: Option<bool>,
+}
+
+/// The `promotion` block: the environment `promote` may take releases from,
+/// and how long a release must have run there first.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromotionBlock {
+    /// The only environment releases may be promoted from.
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "an environment name", "x-example" = "`from: staging`"))]
+    pub from: Option<String>,
+    /// How long a release must have run in `from` before it may be promoted.
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a duration", "x-example" = "`soak: 1h`"))]
+    pub soak: Option<String>,
 }
 
 /// The `sync` block (controller policy).

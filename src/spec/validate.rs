@@ -258,6 +258,7 @@ impl<'a> Validator<'a> {
             suspend: sync.suspend.unwrap_or(false),
         };
         let notifications = self.notifications(raw.notifications.as_deref().unwrap_or(&[]));
+        let promotion = self.promotion(raw.promotion.as_ref());
 
         if !self.problems.is_empty() {
             return Err(SpecError::Invalid(self.problems));
@@ -273,7 +274,39 @@ impl<'a> Validator<'a> {
             deploy,
             sync,
             notifications,
+            promotion,
         })
+    }
+
+    fn promotion(&mut self, block: Option<&raw::PromotionBlock>) -> PromotionPolicy {
+        let Some(block) = block else {
+            return PromotionPolicy::default();
+        };
+        if let Some(from) = &block.from {
+            if let Some(why) = limits::environment_name(from) {
+                self.problem(
+                    &["promotion", "from"],
+                    why,
+                    "name the environment releases come from, as in environments/<name>.yaml",
+                );
+            } else if from == self.name {
+                self.problem(
+                    &["promotion", "from"],
+                    "an environment cannot be promoted from itself",
+                    "name the environment releases come from, e.g. `from: staging`",
+                );
+            }
+        }
+        PromotionPolicy {
+            from: block.from.clone(),
+            soak: block.soak.as_deref().map(|_| {
+                self.duration(
+                    &["promotion", "soak"],
+                    block.soak.as_deref(),
+                    Duration::ZERO,
+                )
+            }),
+        }
     }
 
     fn service(

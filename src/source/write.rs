@@ -1,0 +1,387 @@
+//! Commits deckhand writes to the config repo (`promote`, `rollback`): new
+//! contents for a few files on top of the commit they were computed from.
+//!
+//! A local repository gets the commit on its checked-out branch, its work
+//! tree and index updated for those files only (other staged or unstaged
+//! work is left as it is); a file with uncommitted changes is refused. A git
+//! URL gets the commit pushed to its branch, fast-forward only: a branch
+//! that moved since the fetch is [`WriteError::Moved`], and the caller
+//! fetches, computes its change again and retries. Nothing is ever forced.
+//!
+//! Blocking I/O (libgit2); async callers run it in `spawn_blocking`.
+
+use super::{RepoLocation, auth, cache_path, is_git_url, open_local, short_sha};
+use git2::{Oid, Repository, Signature};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The author (and committer) of deckhand's commits when neither
+/// `--git-author` nor `DECKHAND_GIT_AUTHOR` says and the repository's git
+/// config names nobody.
+pub const DEFAULT_AUTHOR: &str = "deckhand <deckhand@localhost>";
+
+/// One file's new content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Repo-relative path.
+    pub path: String,
+    /// Its whole new text.
+    pub content: String,
+}
+
+/// A commit to write.
+#[derive(Debug, Clone)]
+pub struct NewCommit {
+    /// The commit the changes were computed from (the snapshot's).
+    pub parent: String,
+    /// The message, trailers included.
+    pub message: String,
+    /// `Name <email>`; None = the repository's git config, else
+    /// [`DEFAULT_AUTHOR`].
+    pub author: Option<String>,
+    /// What changes.
+    pub files: Vec<FileChange>,
+}
+
+/// Where the commit went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Its SHA.
+    pub commit: String,
+    /// The branch it is on.
+    pub branch: String,
+    /// Whether it was pushed to a git URL (else committed locally).
+    pub pushed: bool,
+}
+
+/// Why a commit could not be written. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The config repo is a plain directory.
+    #[error(
+        "{repo} is a plain directory, not a git repository: deckhand writes its change as a commit; make it a git repository (git init) or pass the git URL"
+    )]
+    NotGit {
+        /// The path.
+        repo: String,
+    },
+    /// The local repository has no branch checked out.
+    #[error(
+        "{repo}: no branch is checked out (detached HEAD): check out the branch the environments are released from"
+    )]
+    Detached {
+        /// The path.
+        repo: String,
+    },
+    /// `--ref` names another branch than the checked-out one.
+    #[error(
+        "{repo}: --ref {asked} is not the checked-out branch {branch}: a local repository gets the commit on its checked-out branch; check {asked} out, or leave --ref out"
+    )]
+    OtherBranch {
+        /// The path.
+        repo: String,
+        /// `--ref`.
+        asked: String,
+        /// The checked-out branch.
+        branch: String,
+    },
+    /// A file to change has uncommitted changes.
+    #[error("{path} has uncommitted changes: commit or stash them first; deckhand changed nothing")]
+    Uncommitted {
+        /// The file.
+        path: String,
+    },
+    /// The branch moved since the change was computed.
+    #[error(
+        "the branch {branch} moved since {} was read (someone pushed): read it again and retry",
+        short_sha(.read)
+    )]
+    Moved {
+        /// The branch.
+        branch: String,
+        /// The commit that was read.
+        read: String,
+    },
+    /// `--git-author` is not `Name <email>`.
+    #[error(
+        "git author {given:?} is not `Name <email>`: e.g. --git-author \"Release Bot <release@example.com>\""
+    )]
+    BadAuthor {
+        /// What was given.
+        given: String,
+    },
+    /// The server refused the push (branch protection, permissions, …).
+    #[error("{url}: the push of {branch} was refused: {why}")]
+    Refused {
+        /// The repo URL.
+        url: String,
+        /// The branch.
+        branch: String,
+        /// What the server said.
+        why: String,
+    },
+    /// A git operation failed.
+    #[error("{context}: {source}")]
+    Git {
+        /// What was being done.
+        context: String,
+        /// libgit2's error.
+        #[source]
+        source: git2::Error,
+    },
+    /// Writing a work-tree file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> WriteError {
+    let context = context.into();
+    move |source| WriteError::Git { context, source }
+}
+
+/// `Name <email>` (`--git-author`, `DECKHAND_GIT_AUTHOR`) as a signature
+/// made now; checked before anything is read.
+pub fn parse_author(given: &str) -> Result<Signature<'static>, WriteError> {
+    let bad = || WriteError::BadAuthor {
+        given: given.to_owned(),
+    };
+    let (name, rest) = given.split_once('<').ok_or_else(bad)?;
+    let email = rest.trim_end().strip_suffix('>').ok_or_else(bad)?.trim();
+    let name = name.trim();
+    if name.is_empty() || email.is_empty() || email.contains(['<', '>']) || !email.contains('@') {
+        return Err(bad());
+    }
+    Signature::now(name, email).map_err(|_| bad())
+}
+
+/// The author given, else the repository's git config, else [`DEFAULT_AUTHOR`].
+fn signature(repo: &Repository, author: Option<&str>) -> Result<Signature<'static>, WriteError> {
+    match author {
+        Some(given) => parse_author(given),
+        None => match repo.signature() {
+            Ok(sig) => Ok(sig.to_owned()),
+            Err(_) => parse_author(DEFAULT_AUTHOR),
+        },
+    }
+}
+
+/// Write `commit` to the repo `loc` names.
+pub fn write(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, WriteError> {
+    if is_git_url(&loc.repo) {
+        push(loc, commit)
+    } else {
+        commit_locally(loc, commit)
+    }
+}
+
+/// The tree of `parent` with `files` replaced.
+fn updated_tree(
+    repo: &Repository,
+    parent: &git2::Commit<'_>,
+    files: &[FileChange],
+) -> Result<Oid, WriteError> {
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    for file in files {
+        let blob = repo
+            .blob(file.content.as_bytes())
+            .map_err(git(format!("{}: writing the blob", file.path)))?;
+        update.upsert(&file.path, blob, git2::FileMode::Blob);
+    }
+    let tree = parent.tree().map_err(git("reading the parent tree"))?;
+    update
+        .create_updated(repo, &tree)
+        .map_err(git("building the new tree"))
+}
+
+fn commit_locally(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, WriteError> {
+    let repo = open_local(&loc.repo).map_err(|_| WriteError::NotGit {
+        repo: loc.repo.clone(),
+    })?;
+    let head = repo
+        .head()
+        .map_err(git(format!("{}: reading HEAD", loc.repo)))?;
+    let branch = match head.shorthand() {
+        Ok(name) if head.is_branch() => name.to_owned(),
+        _ => {
+            return Err(WriteError::Detached {
+                repo: loc.repo.clone(),
+            });
+        }
+    };
+    if let Some(asked) = &loc.git_ref
+        && asked != &branch
+        && asked != &format!("refs/heads/{branch}")
+    {
+        return Err(WriteError::OtherBranch {
+            repo: loc.repo.clone(),
+            asked: asked.clone(),
+            branch,
+        });
+    }
+    let tip = head
+        .peel_to_commit()
+        .map_err(git(format!("{}: reading {branch}", loc.repo)))?;
+    if tip.id().to_string() != commit.parent {
+        return Err(WriteError::Moved {
+            branch,
+            read: commit.parent.clone(),
+        });
+    }
+    if !repo.is_bare() {
+        for file in &commit.files {
+            let status = repo
+                .status_file(std::path::Path::new(&file.path))
+                .unwrap_or(git2::Status::CURRENT);
+            if !(status.is_empty() || status == git2::Status::CURRENT) {
+                return Err(WriteError::Uncommitted {
+                    path: file.path.clone(),
+                });
+            }
+        }
+    }
+    let tree = updated_tree(&repo, &tip, &commit.files)?;
+    let tree = repo.find_tree(tree).map_err(git("reading the new tree"))?;
+    let sig = signature(&repo, commit.author.as_deref())?;
+    let oid = repo
+        .commit(Some("HEAD"), &sig, &sig, &commit.message, &tree, &[&tip])
+        .map_err(git(format!("{}: committing on {branch}", loc.repo)))?;
+    if let Some(workdir) = repo.workdir() {
+        // The files were unchanged: writing the new text and staging it is
+        // checking the new commit out, for them alone.
+        let mut index = repo.index().map_err(git("reading the index"))?;
+        for file in &commit.files {
+            let path = workdir.join(&file.path);
+            std::fs::write(&path, &file.content).map_err(|source| WriteError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            index
+                .add_path(std::path::Path::new(&file.path))
+                .map_err(git(format!("{}: staging", file.path)))?;
+        }
+        index.write().map_err(git("writing the index"))?;
+    }
+    Ok(Written {
+        commit: oid.to_string(),
+        branch,
+        pushed: false,
+    })
+}
+
+/// The branch of the cached clone that `--ref` (or the remote's default
+/// branch) names.
+fn remote_branch(repo: &Repository, git_ref: Option<&str>) -> Option<String> {
+    match git_ref {
+        Some(r) => {
+            let name = r.strip_prefix("refs/heads/").unwrap_or(r);
+            repo.find_reference(&format!("refs/remotes/origin/{name}"))
+                .ok()
+                .map(|_| name.to_owned())
+        }
+        None => repo
+            .find_reference("refs/remotes/origin/HEAD")
+            .ok()
+            .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_owned))
+            .and_then(|t| t.strip_prefix("refs/remotes/origin/").map(str::to_owned))
+            .or_else(|| {
+                ["main", "master"].into_iter().map(str::to_owned).find(|b| {
+                    repo.find_reference(&format!("refs/remotes/origin/{b}"))
+                        .is_ok()
+                })
+            }),
+    }
+}
+
+fn push(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, WriteError> {
+    let url = &loc.repo;
+    let repo = Repository::open_bare(cache_path(&loc.cache_dir, url))
+        .map_err(git(format!("{url}: opening the cached clone")))?;
+    let branch =
+        remote_branch(&repo, loc.git_ref.as_deref()).ok_or_else(|| WriteError::Refused {
+            url: url.clone(),
+            branch: loc.git_ref.clone().unwrap_or_else(|| "HEAD".into()),
+            why: "that is not a branch of the remote (a tag or a commit cannot be pushed to)"
+                .into(),
+        })?;
+    let parent = Oid::from_str(&commit.parent)
+        .and_then(|oid| repo.find_commit(oid))
+        .map_err(git(format!("{url}: reading {}", commit.parent)))?;
+    let tree = updated_tree(&repo, &parent, &commit.files)?;
+    let tree = repo.find_tree(tree).map_err(git("reading the new tree"))?;
+    let sig = signature(&repo, commit.author.as_deref())?;
+    let oid = repo
+        .commit(None, &sig, &sig, &commit.message, &tree, &[&parent])
+        .map_err(git(format!("{url}: committing")))?;
+    let mut remote = repo
+        .find_remote("origin")
+        .map_err(git(format!("{url}: the cache has no origin")))?;
+    let attempts = Rc::new(RefCell::new(auth::Attempts::default()));
+    let rejected: Rc<RefCell<Option<String>>> = Rc::default();
+    let mut callbacks = auth::callbacks(&loc.auth, url, attempts);
+    let seen = rejected.clone();
+    callbacks.push_update_reference(move |_, status| {
+        if let Some(why) = status {
+            *seen.borrow_mut() = Some(why.to_owned());
+        }
+        Ok(())
+    });
+    let mut options = git2::PushOptions::new();
+    options.remote_callbacks(callbacks);
+    // No `+`: the server takes it only as a fast-forward.
+    let refspec = format!("{oid}:refs/heads/{branch}");
+    let pushed = remote.push(&[refspec.as_str()], Some(&mut options));
+    let rejection = rejected.borrow().clone();
+    match (pushed, rejection) {
+        (Ok(()), None) => {}
+        (Err(e), _) if is_not_fast_forward(&e) => {
+            return Err(WriteError::Moved {
+                branch,
+                read: commit.parent.clone(),
+            });
+        }
+        (Ok(()), Some(why)) if why.contains("fast-forward") || why.contains("fetch first") => {
+            return Err(WriteError::Moved {
+                branch,
+                read: commit.parent.clone(),
+            });
+        }
+        (Ok(()), Some(why)) => {
+            return Err(WriteError::Refused {
+                url: url.clone(),
+                branch,
+                why,
+            });
+        }
+        (Err(source), _) => {
+            return Err(WriteError::Git {
+                context: format!("{url}: pushing {branch}"),
+                source,
+            });
+        }
+    }
+    // The cache knows its own push: the next read sees the commit at once.
+    let _ = repo.reference(
+        &format!("refs/remotes/origin/{branch}"),
+        oid,
+        true,
+        "deckhand: pushed",
+    );
+    Ok(Written {
+        commit: oid.to_string(),
+        branch,
+        pushed: true,
+    })
+}
+
+/// libgit2's local and smart transports say a push was not a fast-forward
+/// with this class and code.
+fn is_not_fast_forward(e: &git2::Error) -> bool {
+    e.code() == git2::ErrorCode::NotFastForward
+        || (e.class() == git2::ErrorClass::Reference && e.message().contains("fast-forward"))
+}
