@@ -123,6 +123,11 @@ pub enum Command {
         after_help = "Examples:\n  deckhand verify --env staging\n  deckhand verify --repo git@github.com:acme/deploy-config.git --ref release-42 --env production\n\nExit 0 when every check passes, 1 otherwise (one line per problem). apply runs the same checks first."
     )]
     Verify(commands::verify::VerifyArgs),
+    /// Move a release that succeeded in one environment to another: one commit to the config repo.
+    #[command(
+        after_help = "Examples:\n  deckhand promote staging production --dry-run   # what would change\n  deckhand promote staging production --yes\n  deckhand promote staging production --release v12 --repo git@github.com:acme/deploy-config.git --yes\n\nThe commit changes only image and migration.revision in TO's file; the controller (or apply) releases it."
+    )]
+    Promote(commands::promote::PromoteArgs),
     /// The environment's releases, newest first (recorded in ECS).
     #[command(
         after_help = "Examples:\n  deckhand history --env production\n  deckhand history --env production --limit 50 --format json"

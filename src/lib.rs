@@ -15,6 +15,7 @@ pub mod iam;
 pub mod live;
 pub mod plan;
 pub mod preflight;
+pub mod promote;
 pub mod report;
 pub mod servicedef;
 pub mod source;

@@ -1,14 +1,13 @@
 //! `deckhand apply`: show the plan, confirm, carry it out.
 
 use super::setup::Planned;
-use super::{CommandError, Context, Outcome, print};
+use super::{CommandError, Context, Outcome, confirm, print};
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
 use crate::cli::{EnvArgs, LeaseArgs, RepoArgs};
 use crate::ecs::AwsClient;
 use crate::report::{self, Format};
 use clap::Args;
-use std::io::IsTerminal;
 
 // `apply`'s arguments (its help is on `cli::Command::Apply`).
 #[derive(Debug, Args)]
@@ -46,7 +45,10 @@ pub async fn exec(args: ApplyArgs, context: Context) -> Result<Outcome, CommandE
         return Ok(Outcome::Done);
     }
     if !args.yes {
-        confirm(&env.name, plan.steps.len())?;
+        confirm(
+            "apply",
+            &format!("Apply these {} step(s) to {}?", plan.steps.len(), env.name),
+        )?;
     }
     let options = ApplyOptions {
         preflight: !args.no_preflight,
@@ -68,19 +70,4 @@ pub async fn exec(args: ApplyArgs, context: Context) -> Result<Outcome, CommandE
         ))?,
     }
     Ok(Outcome::Done)
-}
-
-/// Ask on the terminal; refuse when nobody can answer.
-fn confirm(environment: &str, steps: usize) -> Result<(), CommandError> {
-    if !std::io::stdin().is_terminal() {
-        return Err(CommandError::NotConfirmed);
-    }
-    eprint!("Apply these {steps} step(s) to {environment}? Type 'yes' to continue: ");
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    if answer.trim() == "yes" {
-        Ok(())
-    } else {
-        Err(CommandError::Cancelled)
-    }
 }

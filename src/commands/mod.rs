@@ -13,6 +13,7 @@ pub mod iam_policy;
 pub mod init;
 pub mod lock_table;
 pub mod plan;
+pub mod promote;
 pub mod render;
 pub mod schema;
 pub mod setup;
@@ -71,14 +72,21 @@ pub enum CommandError {
     /// `init` wrote nothing.
     #[error(transparent)]
     Adopt(#[from] AdoptError),
-    /// apply without --yes where nobody can answer.
+    /// A command that asks (`apply`, `promote`, …) without --yes where
+    /// nobody can answer.
     #[error(
-        "refusing to apply without --yes: stdin is not a terminal, so nobody can confirm; nothing was changed"
+        "refusing to {0} without --yes: stdin is not a terminal, so nobody can confirm; nothing was changed"
     )]
-    NotConfirmed,
+    NotConfirmed(&'static str),
     /// The user said no.
-    #[error("apply cancelled; nothing was changed")]
-    Cancelled,
+    #[error("{0} cancelled; nothing was changed")]
+    Cancelled(&'static str),
+    /// A promotion was refused.
+    #[error(transparent)]
+    Promote(Box<crate::promote::PromoteError>),
+    /// A commit could not be written.
+    #[error(transparent)]
+    Write(#[from] crate::source::write::WriteError),
     /// Several environments failed validation.
     #[error("{count} {} invalid", if *.0 == 1 { "environment is" } else { "environments are" }, count = .0)]
     InvalidEnvironments(usize),
@@ -106,9 +114,27 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
         Command::Schema => schema::exec(context),
         Command::Verify(args) => verify::exec(args, context).await,
         Command::History(args) => history::exec(args, context).await,
+        Command::Promote(args) => promote::exec(args, context).await,
         Command::Init(args) => init::exec(args, context).await,
         Command::IamPolicy(args) => iam_policy::exec(args, context).await,
         Command::Completions(args) => completions::exec(args, context),
+    }
+}
+
+/// Ask `question` on the terminal and go on only on `yes`; refuse when
+/// nobody can answer. `verb` names the command in the refusal.
+fn confirm(verb: &'static str, question: &str) -> Result<(), CommandError> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(CommandError::NotConfirmed(verb));
+    }
+    eprint!("{question} Type 'yes' to continue: ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(CommandError::Cancelled(verb))
     }
 }
 
@@ -134,5 +160,11 @@ fn print_report<R: Display + Serialize>(
     match format {
         StatusFormat::Json => print_json(report),
         StatusFormat::Text => print(&report.to_string()),
+    }
+}
+
+impl From<crate::promote::PromoteError> for CommandError {
+    fn from(e: crate::promote::PromoteError) -> Self {
+        CommandError::Promote(Box::new(e))
     }
 }

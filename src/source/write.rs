@@ -385,3 +385,135 @@ fn is_not_fast_forward(e: &git2::Error) -> bool {
     e.code() == git2::ErrorCode::NotFastForward
         || (e.class() == git2::ErrorClass::Reference && e.message().contains("fast-forward"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{GitAuth, Snapshot};
+    use std::path::Path;
+    use std::process::Command;
+
+    fn run_git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// A bare repository with one commit on main, and a work clone of it.
+    fn remote() -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let bare = dir.path().join("config.git");
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        run_git(
+            dir.path(),
+            &["init", "-q", "--bare", bare.to_str().unwrap()],
+        );
+        run_git(&bare, &["symbolic-ref", "HEAD", "refs/heads/main"]);
+        run_git(&work, &["init", "-q", "-b", "main"]);
+        std::fs::write(work.join("a.yaml"), "image: one\n").unwrap();
+        run_git(&work, &["add", "-A"]);
+        run_git(&work, &["commit", "-q", "-m", "first"]);
+        run_git(&work, &["push", "-q", bare.to_str().unwrap(), "main"]);
+        let url = format!("file://{}", bare.display());
+        (dir, url)
+    }
+
+    fn location(dir: &Path, url: &str) -> RepoLocation {
+        RepoLocation {
+            repo: url.to_owned(),
+            git_ref: None,
+            cache_dir: dir.join("cache"),
+            auth: GitAuth::default(),
+        }
+    }
+
+    fn change(parent: &str, text: &str) -> NewCommit {
+        NewCommit {
+            parent: parent.to_owned(),
+            message: "Promote\n\nDeckhand-Promote: a v1 -> b\n".into(),
+            author: Some("Release Bot <release@example.com>".into()),
+            files: vec![FileChange {
+                path: "a.yaml".into(),
+                content: text.into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_push_is_fast_forward_only_and_a_moved_branch_is_said_to_have_moved() {
+        let (dir, url) = remote();
+        let loc = location(dir.path(), &url);
+        let read = Snapshot::open(&loc).unwrap();
+        let parent = read.commit().unwrap().to_owned();
+        // Someone pushes after deckhand read the branch.
+        let work = dir.path().join("work");
+        std::fs::write(work.join("b.yaml"), "x: 1\n").unwrap();
+        run_git(&work, &["add", "-A"]);
+        run_git(&work, &["commit", "-q", "-m", "theirs"]);
+        run_git(&work, &["push", "-q", &url, "main"]);
+        let theirs = run_git(&work, &["rev-parse", "HEAD"]);
+
+        match write(&loc, &change(&parent, "image: two\n")) {
+            Err(WriteError::Moved { branch, read }) => {
+                assert_eq!((branch.as_str(), read.as_str()), ("main", parent.as_str()))
+            }
+            other => panic!("expected Moved, got {other:?}"),
+        }
+        let bare = dir.path().join("config.git");
+        assert_eq!(
+            run_git(&bare, &["rev-parse", "main"]),
+            theirs,
+            "nothing forced"
+        );
+
+        // Read again, written on top of theirs.
+        let again = Snapshot::open(&loc).unwrap();
+        let written = write(&loc, &change(again.commit().unwrap(), "image: two\n")).unwrap();
+        assert!(written.pushed);
+        assert_eq!(run_git(&bare, &["rev-parse", "main"]), written.commit);
+        assert_eq!(run_git(&bare, &["rev-parse", "main~1"]), theirs);
+        assert_eq!(run_git(&bare, &["show", "main:a.yaml"]), "image: two");
+        assert_eq!(
+            run_git(&bare, &["show", "main:b.yaml"]),
+            "x: 1",
+            "their file kept"
+        );
+        assert_eq!(
+            run_git(&bare, &["log", "-1", "--format=%an <%ae>", "main"]),
+            "Release Bot <release@example.com>"
+        );
+    }
+
+    #[test]
+    fn authors_are_name_and_email() {
+        assert!(parse_author("Release Bot <release@example.com>").is_ok());
+        for bad in [
+            "release@example.com",
+            "Bot <>",
+            "<a@b>",
+            "Bot <a@b",
+            "Bot <nobody>",
+        ] {
+            let Err(e) = parse_author(bad) else {
+                panic!("{bad} was taken")
+            };
+            assert!(
+                e.to_string().contains("is not `Name <email>`"),
+                "{bad}: {e}"
+            );
+        }
+    }
+}

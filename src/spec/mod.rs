@@ -237,6 +237,15 @@ pub fn load(snapshot: &Snapshot, name: &str) -> Result<Environment, SpecError> {
     validate::Validator::new(snapshot, name, &file, &text).validate(raw)
 }
 
+/// Load environment `name` as if its file held `text` (the other files as
+/// the snapshot has them): how a change deckhand writes is validated
+/// before it is written.
+pub fn load_text(snapshot: &Snapshot, name: &str, text: &str) -> Result<Environment, SpecError> {
+    let file = environment_file(name);
+    let raw = parse(&file, text)?;
+    validate::Validator::new(snapshot, name, &file, text).validate(raw)
+}
+
 /// Parse the YAML text of a spec file into its raw form. An error names the
 /// field being read when it happened, tracked by `serde_path_to_error`.
 pub fn parse(file: &str, text: &str) -> Result<raw::EnvironmentFile, SpecError> {

@@ -18,6 +18,7 @@ mod init;
 mod notify;
 mod plan;
 mod preflight;
+mod promote;
 mod replicas;
 mod service_definition;
 mod servicedefs;

@@ -1,0 +1,164 @@
+//! `deckhand promote FROM TO`: FROM's release into TO's environment file, as
+//! one commit (see [`crate::promote`]).
+
+use super::{CommandError, Context, Outcome, confirm, print};
+use crate::cli::RepoArgs;
+use crate::ecs::EcsClient;
+use crate::promote::{self, PromoteError};
+use crate::source::write::{self, FileChange, NewCommit, WriteError};
+use crate::source::{Snapshot, short_sha};
+use crate::spec::{self, Environment};
+use clap::Args;
+
+// `promote`'s arguments (its help is on `cli::Command::Promote`).
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The environment the release comes from.
+    pub from: String,
+    /// The environment it goes to.
+    pub to: String,
+    /// This release of FROM (`v12`, from `deckhand history`) instead of the newest that succeeded and runs.
+    #[arg(long, value_name = "vN")]
+    pub release: Option<String>,
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Print the change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the commit without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Author of the commit, `Name <email>` (default: the repository's git config, else deckhand).
+    #[arg(long, value_name = "NAME <EMAIL>", env = "DECKHAND_GIT_AUTHOR")]
+    pub git_author: Option<String>,
+}
+
+/// Prepare, show, confirm, write; once more from a fresh fetch when the
+/// branch moved in between.
+pub async fn exec(args: PromoteArgs, _context: Context) -> Result<Outcome, CommandError> {
+    if let Some(author) = &args.git_author {
+        write::parse_author(author)?;
+    }
+    if args.from == args.to {
+        return Err(PromoteError::SameEnvironment {
+            environment: args.from.clone(),
+        }
+        .into());
+    }
+    let mut confirmed = args.yes || args.dry_run;
+    for attempt in 0..2 {
+        let snapshot = args.repo.snapshot().await?;
+        let Some(parent) = snapshot.commit().map(str::to_owned) else {
+            return Err(WriteError::NotGit {
+                repo: args.repo.repo.clone(),
+            }
+            .into());
+        };
+        let (snapshot, from, to) = load_both(snapshot, &args.from, &args.to).await?;
+        let from_ecs = EcsClient::connect(from.region.as_deref()).await?;
+        let to_ecs = EcsClient::connect(to.region.as_deref()).await?;
+        let promotion = promote::prepare(
+            &from_ecs,
+            &to_ecs,
+            &snapshot,
+            &from,
+            &to,
+            args.release.as_deref(),
+            std::time::SystemTime::now(),
+        )
+        .await?;
+        for warning in &promotion.warnings {
+            tracing::warn!("{warning}");
+        }
+        let r = &promotion.release.release;
+        if promotion.unchanged() {
+            print(&format!(
+                "{} already has {} {}'s image{}: nothing to promote.\n",
+                promotion.to,
+                promotion.from,
+                promotion.release.id,
+                if r.revision.is_some() {
+                    " and schema revision"
+                } else {
+                    ""
+                }
+            ))?;
+            return Ok(Outcome::Done);
+        }
+        print(&format!(
+            "Promote {} {} to {}: image {}{}\n{}",
+            promotion.from,
+            promotion.release.id,
+            promotion.to,
+            r.image,
+            r.revision
+                .as_deref()
+                .map(|rev| format!(", schema revision {rev}"))
+                .unwrap_or_default(),
+            promotion.diff()
+        ))?;
+        if args.dry_run {
+            print("Dry run: nothing was written.\n")?;
+            return Ok(Outcome::Done);
+        }
+        if !confirmed {
+            confirm(
+                "promote",
+                &format!("Commit this change to {}?", promotion.file),
+            )?;
+            confirmed = true;
+        }
+        let commit = NewCommit {
+            parent,
+            message: promotion.message(),
+            author: args.git_author.clone(),
+            files: vec![FileChange {
+                path: promotion.file.clone(),
+                content: promotion.after.clone(),
+            }],
+        };
+        let location = args.repo.location();
+        let written = tokio::task::spawn_blocking(move || write::write(&location, &commit))
+            .await
+            .expect("commit task panicked");
+        match written {
+            Ok(w) => {
+                print(&format!(
+                    "Promoted {} {} to {}: commit {} {} {}.\n",
+                    promotion.from,
+                    promotion.release.id,
+                    promotion.to,
+                    short_sha(&w.commit),
+                    if w.pushed {
+                        "pushed to"
+                    } else {
+                        "committed on"
+                    },
+                    w.branch
+                ))?;
+                return Ok(Outcome::Done);
+            }
+            Err(WriteError::Moved { branch, .. }) if attempt == 0 => {
+                tracing::warn!("{branch} moved while promoting: reading it again");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the second attempt returns")
+}
+
+/// FROM and TO loaded from one snapshot.
+async fn load_both(
+    snapshot: Snapshot,
+    from: &str,
+    to: &str,
+) -> Result<(Snapshot, Environment, Environment), CommandError> {
+    let (from, to) = (from.to_owned(), to.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let from = spec::load(&snapshot, &from)?;
+        let to = spec::load(&snapshot, &to)?;
+        Ok((snapshot, from, to))
+    })
+    .await
+    .expect("spec task panicked")
+}

@@ -1,0 +1,377 @@
+//! Moving a release between environments: `deckhand promote FROM TO`.
+//!
+//! [`prepare`] reads what it needs (FROM's history and what its services
+//! run, TO's recorded schema revision, the image in ECR), picks the release
+//! and checks the gates ([`gate`], pure), and computes TO's environment file
+//! with only `image` and `migration.revision` changed, in place
+//! ([`crate::spec::edit`]), validated as a spec. The command writes it as
+//! one commit ([`crate::source::write`]); the controller (or `apply`)
+//! releases it like any other commit, recorded with the kind `promotion`.
+
+pub mod gate;
+
+use crate::ecs::{AwsError, Ecs, Lookups};
+use crate::history::{self, PROMOTE_TRAILER, Recorded};
+use crate::source::{Snapshot, short_sha};
+use crate::spec::edit::{EditError, set_scalar};
+use crate::spec::locate::FieldPath;
+use crate::spec::{Environment, SpecError};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime};
+
+/// How many of FROM's newest releases are searched for the candidate.
+pub const HISTORY_SEARCH: usize = 50;
+
+/// Why a promotion was refused: nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum PromoteError {
+    /// FROM and TO are the same.
+    #[error(
+        "cannot promote {environment} to itself: name the environment the release goes to, e.g. `deckhand promote staging production`"
+    )]
+    SameEnvironment {
+        /// The environment.
+        environment: String,
+    },
+    /// `--release` names no release of FROM.
+    #[error("{environment} has no release {id}{}: pick one with `deckhand history --env {environment}`", known_ids(.known))]
+    NoSuchRelease {
+        /// FROM.
+        environment: String,
+        /// What was asked.
+        id: String,
+        /// FROM's newest ids.
+        known: Vec<String>,
+    },
+    /// The release asked for did not succeed.
+    #[error(
+        "{environment} {id} did not succeed ({result}): only a release that succeeded can be promoted; pick one with `deckhand history --env {environment}`"
+    )]
+    NotSucceeded {
+        /// FROM.
+        environment: String,
+        /// The release.
+        id: String,
+        /// Its result.
+        result: String,
+    },
+    /// FROM runs no release that succeeded.
+    #[error("{environment} runs no release that succeeded (its services run {}{}): release it first, or name one with --release vN", if .running.is_empty() { "nothing".to_owned() } else { .running.join(", ") }, .newest.as_ref().map(|(id, result)| format!("; its newest, {id}, ended {result}")).unwrap_or_default())]
+    NothingToPromote {
+        /// FROM.
+        environment: String,
+        /// The images its services run.
+        running: Vec<String>,
+        /// Its newest release and result.
+        newest: Option<(String, String)>,
+    },
+    /// TO's `promotion.from` names another environment.
+    #[error(
+        "{to} takes releases from {allowed} only (promotion.from), not from {from}: promote from {allowed}, or change promotion.from in {to}'s spec"
+    )]
+    NotFromThere {
+        /// TO.
+        to: String,
+        /// Its `promotion.from`.
+        allowed: String,
+        /// FROM.
+        from: String,
+    },
+    /// The release has not run in FROM for TO's soak time.
+    #[error("{from} {id} has run for less than {} (promotion.soak of {to}): it may be promoted from {} (in {})", humantime::format_duration(*.soak), humantime::format_rfc3339_seconds(*.until), humantime::format_duration(*.left))]
+    Soaking {
+        /// FROM.
+        from: String,
+        /// TO.
+        to: String,
+        /// The release.
+        id: String,
+        /// TO's soak.
+        soak: Duration,
+        /// When it may go.
+        until: SystemTime,
+        /// How long that is from now.
+        left: Duration,
+    },
+    /// TO's schema is newer than the release's.
+    #[error(
+        "{to}'s schema is at revision {to_revision}, newer than {from} {id}'s {release_revision}: promoting would run {from}'s older code against a newer schema and move the revision backwards; promote a newer release of {from}"
+    )]
+    SchemaBackwards {
+        /// FROM.
+        from: String,
+        /// TO.
+        to: String,
+        /// The release.
+        id: String,
+        /// Its revision.
+        release_revision: String,
+        /// TO's recorded revision.
+        to_revision: String,
+    },
+    /// The release's image is no longer in ECR.
+    #[error(
+        "{from} {id}'s image {image} is no longer in ECR (a lifecycle policy may have expired it): push it again, or promote a newer release"
+    )]
+    ImageGone {
+        /// FROM.
+        from: String,
+        /// The release.
+        id: String,
+        /// The image.
+        image: String,
+    },
+    /// TO's file cannot be edited in place.
+    #[error("{file}: {source}; deckhand changes only that line and keeps the rest of the file")]
+    Edit {
+        /// TO's environment file.
+        file: String,
+        /// Why.
+        #[source]
+        source: EditError,
+    },
+    /// The edited file is not a valid spec.
+    #[error("{to} with {from} {id}'s image would not be a valid spec:\n{source}")]
+    Invalid {
+        /// FROM.
+        from: String,
+        /// TO.
+        to: String,
+        /// The release.
+        id: String,
+        /// The diagnostics.
+        #[source]
+        source: Box<SpecError>,
+    },
+    /// AWS failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+fn known_ids(known: &[String]) -> String {
+    if known.is_empty() {
+        " (none is recorded)".to_owned()
+    } else {
+        format!(" (the newest: {})", known.join(", "))
+    }
+}
+
+/// A promotion ready to be written.
+#[derive(Debug, Clone)]
+pub struct Promotion {
+    /// FROM.
+    pub from: String,
+    /// TO.
+    pub to: String,
+    /// The release of FROM.
+    pub release: Recorded,
+    /// TO's environment file.
+    pub file: String,
+    /// Its text now.
+    pub before: String,
+    /// Its text with the release.
+    pub after: String,
+    /// What the user should know (names only; never values).
+    pub warnings: Vec<String>,
+}
+
+impl Promotion {
+    /// Whether TO's file already has the release's image and revision.
+    pub fn unchanged(&self) -> bool {
+        self.before == self.after
+    }
+
+    /// The commit message: what, from where, and the trailer that makes the
+    /// release of this commit a `promotion`.
+    pub fn message(&self) -> String {
+        let r = &self.release.release;
+        let mut body = format!("Image: {}\n", r.image);
+        if let Some(revision) = &r.revision {
+            body += &format!("Schema revision: {revision}\n");
+        }
+        body += &format!(
+            "From {}'s release {}{}.\n",
+            self.from,
+            self.release.id,
+            r.commit
+                .as_deref()
+                .map(|c| format!(" of commit {}", short_sha(c)))
+                .unwrap_or_default()
+        );
+        format!(
+            "Promote {from} {id} to {to}\n\n{body}\n{PROMOTE_TRAILER}: {from} {id} -> {to}\n",
+            from = self.from,
+            id = self.release.id,
+            to = self.to,
+        )
+    }
+
+    /// The changed lines, `-` before and `+` after, with their file and
+    /// line numbers.
+    pub fn diff(&self) -> String {
+        let mut out = format!("--- {0}\n+++ {0}\n", self.file);
+        for (n, (old, new)) in self.before.lines().zip(self.after.lines()).enumerate() {
+            if old != new {
+                out += &format!("@@ line {} @@\n-{old}\n+{new}\n", n + 1);
+            }
+        }
+        out
+    }
+}
+
+/// The images the services of `env` run now (the release container's).
+fn running_images(env: &Environment, live: &crate::live::LiveEnvironment) -> BTreeSet<String> {
+    env.services
+        .iter()
+        .filter_map(|s| {
+            let td = &live.services.get(&s.name)?.task_definition.spec;
+            td.container_definitions
+                .iter()
+                .flatten()
+                .find(|c| c.name.as_deref() == Some(s.container.as_str()))?
+                .image
+                .clone()
+        })
+        .collect()
+}
+
+/// Pick `from`'s release (or `asked`), check the gates of `to`, and compute
+/// `to`'s file with it. `from_ecs` and `to_ecs` are the clients of their
+/// regions; nothing is changed.
+pub async fn prepare<F: Ecs + Lookups, T: Ecs>(
+    from_ecs: &F,
+    to_ecs: &T,
+    snapshot: &Snapshot,
+    from: &Environment,
+    to: &Environment,
+    asked: Option<&str>,
+    now: SystemTime,
+) -> Result<Promotion, PromoteError> {
+    if from.name == to.name {
+        return Err(PromoteError::SameEnvironment {
+            environment: from.name.clone(),
+        });
+    }
+    let (history, live, to_cluster) = tokio::try_join!(
+        history::list(from_ecs, &from.name, HISTORY_SEARCH),
+        crate::live::fetch(from_ecs, from),
+        to_ecs.describe_cluster(&to.cluster),
+    )?;
+    let running = running_images(from, &live);
+    let release = gate::candidate(&from.name, &history, &running, asked)?.clone();
+    let to_revision = to_cluster.tags.get(&to.revision_tag()).cloned();
+    gate::check(from, to, &release, to_revision.as_deref(), now)?;
+    let mut warnings = image_check(from_ecs, &from.name, &release).await?;
+
+    let r = &release.release;
+    let invalid = |source| PromoteError::Invalid {
+        from: from.name.clone(),
+        to: to.name.clone(),
+        id: release.id.clone(),
+        source: Box::new(source),
+    };
+    let before = snapshot
+        .read(&to.file)
+        .map_err(|e| invalid(SpecError::Source(e)))?;
+    let edit = |text: &str, path: &[&str], value: &str| {
+        set_scalar(text, &FieldPath::keys(path), value).map_err(|source| PromoteError::Edit {
+            file: to.file.clone(),
+            source,
+        })
+    };
+    let mut after = edit(&before, &["image"], &r.image)?;
+    match (&r.revision, &to.migration) {
+        (Some(revision), Some(_)) => after = edit(&after, &["migration", "revision"], revision)?,
+        (Some(revision), None) => warnings.push(format!(
+            "{} has no migration block: {} {}'s schema revision {revision} is not promoted; its database must already have it",
+            to.name, from.name, release.id
+        )),
+        (None, _) => {}
+    }
+    crate::spec::load_text(snapshot, &to.name, &after).map_err(invalid)?;
+    warnings.extend(missing_names(from, to));
+    Ok(Promotion {
+        from: from.name.clone(),
+        to: to.name.clone(),
+        release,
+        file: to.file.clone(),
+        before,
+        after,
+        warnings,
+    })
+}
+
+/// The release's image must still be in ECR; an image elsewhere, or a
+/// lookup these credentials may not make, is a warning.
+async fn image_check<E: Lookups>(
+    ecs: &E,
+    from: &str,
+    release: &Recorded,
+) -> Result<Vec<String>, PromoteError> {
+    let image = &release.release.image;
+    let Some(ecr) = crate::preflight::need::ecr_image(image) else {
+        return Ok(vec![format!("image {image} is not in ECR: not checked")]);
+    };
+    let references = [ecr.reference.clone()];
+    match ecs
+        .describe_images(&ecr.region, &ecr.account, &ecr.repository, &references)
+        .await
+    {
+        Ok(found) if found.contains(&ecr.reference) => Ok(Vec::new()),
+        Ok(_) => Err(PromoteError::ImageGone {
+            from: from.to_owned(),
+            id: release.id.clone(),
+            image: image.clone(),
+        }),
+        Err(AwsError::AccessDenied { action, .. }) => Ok(vec![format!(
+            "could not check that {image} is in ECR: these credentials may not call {action}"
+        )]),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Environment variable and secret names FROM's definitions give a
+/// container that TO's do not (per service both have): names only.
+fn missing_names(from: &Environment, to: &Environment) -> Vec<String> {
+    fn names(env: &Environment) -> BTreeMap<(String, String), BTreeSet<String>> {
+        let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for r in crate::spec::render::definitions(env) {
+            let service = r.service.unwrap_or_else(|| "migration".into());
+            for c in r.task_definition.container_definitions.iter().flatten() {
+                let entry = out
+                    .entry((service.clone(), c.name.clone().unwrap_or_default()))
+                    .or_default();
+                let env_names = c
+                    .environment
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| v.name.clone());
+                let secret_names = c
+                    .secrets
+                    .iter()
+                    .flatten()
+                    .filter_map(|s| s.name.as_ref().map(|n| format!("secret {n}")));
+                entry.extend(env_names.chain(secret_names));
+            }
+        }
+        out
+    }
+    let theirs = names(to);
+    names(from)
+        .into_iter()
+        .filter_map(|(key, mine)| {
+            let lacking: Vec<String> = mine.difference(theirs.get(&key)?).cloned().collect();
+            (!lacking.is_empty()).then(|| {
+                format!(
+                    "{}: container {}: {} has {} that {} does not: check that the release does not need {}",
+                    key.0,
+                    key.1,
+                    from.name,
+                    lacking.join(", "),
+                    to.name,
+                    if lacking.len() == 1 { "it" } else { "them" }
+                )
+            })
+        })
+        .collect()
+}
