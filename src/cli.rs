@@ -128,6 +128,14 @@ pub enum Command {
         after_help = "Examples:\n  deckhand promote staging production --dry-run   # what would change\n  deckhand promote staging production --yes\n  deckhand promote staging production --release v12 --repo git@github.com:acme/deploy-config.git --yes\n\nThe commit changes only image and migration.revision in TO's file; the controller (or apply) releases it."
     )]
     Promote(commands::promote::PromoteArgs),
+    /// Go back to an earlier release: its files as one commit; --now also applies it and holds the environment.
+    #[command(
+        after_help = "Examples:\n  deckhand rollback production --yes                 # to the last good release with another image\n  deckhand rollback production v11 --reason \"500s after v13\" --yes\n  deckhand rollback production --now --yes            # apply at once and hold\n\nThe schema revision recorded now is kept: a rollback never runs a migration."
+    )]
+    Rollback(commands::rollback::RollbackArgs),
+    /// Lift the hold a `rollback --now` put on an environment.
+    #[command(after_help = "Examples:\n  deckhand release-hold production")]
+    ReleaseHold(commands::release_hold::ReleaseHoldArgs),
     /// The environment's releases, newest first (recorded in ECS).
     #[command(
         after_help = "Examples:\n  deckhand history --env production\n  deckhand history --env production --limit 50 --format json"

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod controller;
 pub mod ecs;
+pub mod guard;
 pub mod history;
 pub mod iam;
 pub mod live;

@@ -26,6 +26,17 @@ pub fn schema_revision(environment: &str) -> String {
     format!("deckhand:{environment}:schema-revision")
 }
 
+/// Cluster tag: `environment`'s hold (after `rollback --now`): see
+/// [`crate::guard::Hold`].
+pub fn hold(environment: &str) -> String {
+    format!("deckhand:{environment}:hold")
+}
+
+/// Cluster tag: `environment`'s freeze: see [`crate::guard::Freeze`].
+pub fn freeze(environment: &str) -> String {
+    format!("deckhand:{environment}:freeze")
+}
+
 /// Cluster tag: `environment`'s last release result (`<result> <commit> <time>`).
 pub fn last_release(environment: &str) -> String {
     format!("deckhand:{environment}:last-release")

@@ -14,7 +14,9 @@ pub mod init;
 pub mod lock_table;
 pub mod plan;
 pub mod promote;
+pub mod release_hold;
 pub mod render;
+pub mod rollback;
 pub mod schema;
 pub mod setup;
 pub mod status;
@@ -115,6 +117,8 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
         Command::Verify(args) => verify::exec(args, context).await,
         Command::History(args) => history::exec(args, context).await,
         Command::Promote(args) => promote::exec(args, context).await,
+        Command::Rollback(args) => rollback::exec(args, context).await,
+        Command::ReleaseHold(args) => release_hold::exec(args, context).await,
         Command::Init(args) => init::exec(args, context).await,
         Command::IamPolicy(args) => iam_policy::exec(args, context).await,
         Command::Completions(args) => completions::exec(args, context),

@@ -75,6 +75,8 @@ pub struct Scraped {
     pub in_sync: usize,
     /// Environments out of sync.
     pub out_of_sync: usize,
+    /// Per environment: held, frozen.
+    pub guarded: Vec<(String, bool, bool)>,
     /// The first fetch succeeded.
     pub ready: bool,
 }
@@ -245,6 +247,28 @@ impl Scrape {
         )?;
         gauge(&mut family, &[("state", "in-sync")], s.in_sync)?;
         gauge(&mut family, &[("state", "out-of-sync")], s.out_of_sync)?;
+        for (name, help, pick) in [
+            (
+                "deckhand_environment_held",
+                "1 while a rollback --now holds the environment (commits with the image rolled back from are not applied).",
+                0,
+            ),
+            (
+                "deckhand_environment_frozen",
+                "1 while the environment is frozen (no release is applied).",
+                1,
+            ),
+        ] {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            for (environment, held, frozen) in &s.guarded {
+                let on = if pick == 0 { *held } else { *frozen };
+                gauge(
+                    &mut family,
+                    &[("environment", environment.as_str())],
+                    usize::from(on),
+                )?;
+            }
+        }
         encoder
             .encode_descriptor(
                 "deckhand_ready",
@@ -292,6 +316,10 @@ mod tests {
             reconciled_here: vec![("staging".into(), true), ("prod".into(), false)],
             in_sync: 1,
             out_of_sync: 2,
+            guarded: vec![
+                ("staging".into(), false, true),
+                ("prod".into(), true, false),
+            ],
             ready: true,
         };
         let expected = r#"# HELP deckhand_reconciles_total Reconciles by environment and result.
@@ -340,6 +368,14 @@ deckhand_environment_reconciled_here{environment="prod"} 0
 # TYPE deckhand_environments gauge
 deckhand_environments{state="in-sync"} 1
 deckhand_environments{state="out-of-sync"} 2
+# HELP deckhand_environment_held 1 while a rollback --now holds the environment (commits with the image rolled back from are not applied).
+# TYPE deckhand_environment_held gauge
+deckhand_environment_held{environment="staging"} 0
+deckhand_environment_held{environment="prod"} 1
+# HELP deckhand_environment_frozen 1 while the environment is frozen (no release is applied).
+# TYPE deckhand_environment_frozen gauge
+deckhand_environment_frozen{environment="staging"} 1
+deckhand_environment_frozen{environment="prod"} 0
 # HELP deckhand_ready 1 after the first successful fetch of the config repo.
 # TYPE deckhand_ready gauge
 deckhand_ready 1

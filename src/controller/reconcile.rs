@@ -238,6 +238,9 @@ impl<C: Connect> Reconciler<C> {
             Err(e) => return self.fail(environment, commit, e.to_string(), ErrorClass::User),
         };
         let (drift, held_by) = self.show(&env, commit, &live, &plan).await;
+        if let Some(why) = self.guarded(&ecs, &env, &live, &plan, drift).await {
+            return self.verdict(ResultKind::OutOfSync, Some(why));
+        }
         if !plan.changed {
             self.failures.clear(environment);
             return self.verdict(ResultKind::InSync, None);
@@ -253,6 +256,50 @@ impl<C: Connect> Reconciler<C> {
         }
         tracing::info!(steps = summary.len(), drift, "applying");
         self.release(&ecs, &env, &plan, commit).await
+    }
+
+    /// What the hold and the freeze on the environment say of applying
+    /// `plan` (shown in the status either way): why not, or None to go on
+    /// (lifting a hold that a commit with another image ended).
+    async fn guarded(
+        &self,
+        ecs: &C::Ecs,
+        env: &crate::spec::Environment,
+        live: &LiveEnvironment,
+        plan: &plan::Plan,
+        drift: bool,
+    ) -> Option<String> {
+        use crate::guard::{self, Verdict};
+        let environment = env.name.as_str();
+        let (hold, freeze) = guard::read(&live.cluster_tags, environment);
+        let now = std::time::SystemTime::now();
+        let releasing = !drift && !matches!(plan.steps.first(), Some(Step::FinishRelease(_)));
+        let verdict = guard::judge(
+            environment,
+            &env.image,
+            hold.as_ref(),
+            freeze.as_ref(),
+            releasing,
+            now,
+        );
+        let hold = match verdict {
+            Verdict::Go { lift_hold: true } => {
+                match guard::lift_hold(ecs, &env.cluster, environment).await {
+                    Ok(_) => {
+                        tracing::info!("a commit with another image arrived: the hold is over")
+                    }
+                    Err(e) => tracing::warn!("lifting the hold failed: {e}"),
+                }
+                None
+            }
+            _ => hold,
+        };
+        self.state
+            .set_guards(environment, hold, freeze.filter(|f| f.active(now)));
+        match verdict {
+            Verdict::Blocked(why) if plan.changed => Some(why),
+            _ => None,
+        }
     }
 
     /// Apply `plan` (the commit, or a repair of drift) and judge the result.

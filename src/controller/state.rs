@@ -85,6 +85,20 @@ impl ControllerState {
         });
     }
 
+    /// The hold and the freeze in force on `environment`, as its cluster's
+    /// tags said at the last reconcile.
+    pub fn set_guards(
+        &self,
+        environment: &str,
+        hold: Option<crate::guard::Hold>,
+        freeze: Option<crate::guard::Freeze>,
+    ) {
+        self.update(environment, |s| {
+            s.hold = hold;
+            s.freeze = freeze;
+        });
+    }
+
     /// A release of `environment` at `commit` starts.
     pub fn release_started(&self, environment: &str, commit: Option<&str>) {
         self.update(environment, |s| {
@@ -268,14 +282,18 @@ impl ControllerState {
             .as_ref()
             .map(|c| c.snapshot().into_iter().collect());
         // Counted under the lock: a scrape copies no environment.
-        let (in_sync, out_of_sync, reconciled_here) = {
+        let (in_sync, out_of_sync, reconciled_here, guarded) = {
             let envs = self.environments.lock().expect("status lock");
             let count = |wanted| envs.values().filter(|e| e.in_sync == Some(wanted)).count();
             let here: Vec<(String, bool)> = envs
                 .values()
                 .filter_map(|e| e.replica.as_ref().map(|r| (e.environment.clone(), r.here)))
                 .collect();
-            (count(true), count(false), here)
+            let guarded: Vec<(String, bool, bool)> = envs
+                .values()
+                .map(|e| (e.environment.clone(), e.hold.is_some(), e.freeze.is_some()))
+                .collect();
+            (count(true), count(false), here, guarded)
         };
         let scraped = Scraped {
             ecs_calls: calls,
@@ -284,6 +302,7 @@ impl ControllerState {
             reconciled_here,
             in_sync,
             out_of_sync,
+            guarded,
             ready: self.is_ready(),
         };
         metrics::render(&self.metrics.lock().expect("metrics lock"), scraped)

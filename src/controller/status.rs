@@ -69,6 +69,10 @@ pub struct EnvironmentStatus {
     pub release: Option<ReleaseProgress>,
     /// The end of the last migration's log this controller saw.
     pub last_migration: Option<MigrationLog>,
+    /// The hold a `rollback --now` put, while it stands.
+    pub hold: Option<crate::guard::Hold>,
+    /// The freeze in force, if any.
+    pub freeze: Option<crate::guard::Freeze>,
     /// With a lock table: the replica that reconciles this environment (as
     /// this one last saw the table), and whether it is this one.
     pub replica: Option<ReplicaOf>,

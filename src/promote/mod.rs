@@ -1,4 +1,5 @@
-//! Moving a release between environments: `deckhand promote FROM TO`.
+//! Moving a release between environments, and back: `deckhand promote
+//! FROM TO` and `deckhand rollback ENV [vN]` ([`rollback`]).
 //!
 //! [`prepare`] reads what it needs (FROM's history and what its services
 //! run, TO's recorded schema revision, the image in ECR), picks the release
@@ -9,6 +10,7 @@
 //! releases it like any other commit, recorded with the kind `promotion`.
 
 pub mod gate;
+pub mod rollback;
 
 use crate::ecs::{AwsError, Ecs, Lookups};
 use crate::history::{self, PROMOTE_TRAILER, Recorded};
@@ -143,6 +145,53 @@ pub enum PromoteError {
         #[source]
         source: Box<SpecError>,
     },
+    /// No earlier release to roll back to.
+    #[error(
+        "{environment} has no release that succeeded with another image than {image} to roll back to: name one with `deckhand rollback {environment} vN` (see `deckhand history --env {environment}`)"
+    )]
+    NothingToRollBackTo {
+        /// The environment.
+        environment: String,
+        /// What it runs now.
+        image: String,
+    },
+    /// The release came from a plain directory: no commit to restore.
+    #[error(
+        "{environment} {id} was released from a plain directory, so there is no commit to restore it from: pick a release made from a git commit"
+    )]
+    NoCommit {
+        /// The environment.
+        environment: String,
+        /// The release.
+        id: String,
+    },
+    /// The release ran an older schema than the one recorded now.
+    #[error(
+        "{environment} {id} ran schema revision {release_revision}, older than the recorded {recorded}: its image would run against the newer schema (deckhand never migrates backwards). If that image works with revision {recorded} (the migrations since only added to the schema), pass --accept-schema"
+    )]
+    SchemaNewer {
+        /// The environment.
+        environment: String,
+        /// The release.
+        id: String,
+        /// Its revision.
+        release_revision: String,
+        /// The revision recorded now.
+        recorded: String,
+    },
+    /// The release's commit cannot be read, or its spec does not load.
+    #[error("{environment} {id}: its commit {} cannot be restored: {source}", short_sha(.commit))]
+    OldCommit {
+        /// The environment.
+        environment: String,
+        /// The release.
+        id: String,
+        /// Its commit.
+        commit: String,
+        /// Why.
+        #[source]
+        source: Box<SpecError>,
+    },
     /// AWS failed.
     #[error(transparent)]
     Aws(#[from] AwsError),
@@ -220,7 +269,10 @@ impl Promotion {
 }
 
 /// The images the services of `env` run now (the release container's).
-fn running_images(env: &Environment, live: &crate::live::LiveEnvironment) -> BTreeSet<String> {
+pub(crate) fn running_images(
+    env: &Environment,
+    live: &crate::live::LiveEnvironment,
+) -> BTreeSet<String> {
     env.services
         .iter()
         .filter_map(|s| {

@@ -20,6 +20,7 @@ mod plan;
 mod preflight;
 mod promote;
 mod replicas;
+mod rollback;
 mod service_definition;
 mod servicedefs;
 mod support;

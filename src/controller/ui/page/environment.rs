@@ -124,6 +124,29 @@ fn facts(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
             .unwrap_or_else(|| "not yet".into()),
     );
     fact("Failures in a row", s.consecutive_failures.to_string());
+    if let Some(hold) = &s.hold {
+        fact(
+            "Hold",
+            format!(
+                "<span class=\"result bad\">held</span> since {} by {}: commits with <code>{}</code> are not applied until <code>deckhand release-hold {}</code> or a commit with another image",
+                time_of(&hold.since, now),
+                esc(&hold.by),
+                esc(tag(&hold.image)),
+                esc(&s.environment)
+            ),
+        );
+    }
+    if let Some(freeze) = &s.freeze {
+        fact(
+            "Freeze",
+            format!(
+                "<span class=\"result bad\">frozen</span> until {} by {}: {}",
+                esc(&freeze.until),
+                esc(&freeze.by),
+                esc(&freeze.reason)
+            ),
+        );
+    }
     *out += "</dl>\n";
 }
 

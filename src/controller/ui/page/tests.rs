@@ -340,3 +340,31 @@ fn an_environment_of_another_replica_names_it_and_the_header_names_this_one() {
         "{shell}"
     );
 }
+
+#[test]
+fn a_hold_and_a_freeze_are_shown_with_the_way_out() {
+    let mut s = out_of_sync();
+    s.hold = Some(crate::guard::Hold {
+        image: "registry.example/shop:bad<1>".into(),
+        since: iso(NOW - 600),
+        by: "ada@laptop".into(),
+    });
+    s.freeze = Some(crate::guard::Freeze {
+        until: "2026-12-24T00:00:00Z".into(),
+        by: "bob@laptop".into(),
+        reason: "holiday <freeze>".into(),
+    });
+    let html = environment(&board(vec![s]), "production", NOW).unwrap();
+    assert!(html.contains("<dt>Hold</dt>"), "{html}");
+    assert!(html.contains("<code>bad&lt;1&gt;</code>"), "{html}");
+    assert!(
+        html.contains("<code>deckhand release-hold production</code>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "frozen</span> until 2026-12-24T00:00:00Z by bob@laptop: holiday &lt;freeze&gt;"
+        ),
+        "{html}"
+    );
+}

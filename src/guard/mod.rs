@@ -1,0 +1,411 @@
+//! What stops an environment's releases for a while, and why:
+//!
+//! - a **hold**, put by `rollback --now`: commits that render the image
+//!   rolled back from are not applied by the controller until a commit
+//!   renders another image or `release-hold` lifts it;
+//! - a **freeze**, put by `deckhand freeze ENV --for D --reason R`: no
+//!   release (controller, `apply`, `promote` into ENV) until it ends or
+//!   `unfreeze`;
+//!
+//! Holds and freezes are cluster tags (`deckhand:<env>:hold`,
+//! `deckhand:<env>:freeze`), so every process and replica sees the same
+//! ones and they survive restarts. Encoding and judging are pure.
+
+use crate::ecs::{AwsError, Ecs};
+use crate::tags;
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+/// A hold: the image an environment was rolled back from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    /// The image rolled back from: commits rendering it are not applied.
+    pub image: String,
+    /// When (RFC 3339).
+    pub since: String,
+    /// Who (`user@host`).
+    pub by: String,
+}
+
+/// A freeze of an environment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Freeze {
+    /// When it ends (RFC 3339).
+    pub until: String,
+    /// Who (`user@host`).
+    pub by: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The longest freeze reason kept (bytes): a tag value holds 256
+/// characters.
+pub const MAX_REASON: usize = 120;
+
+impl Hold {
+    /// The tag value: `<since> <by> <image>` (images have no spaces).
+    pub fn to_tag(&self) -> String {
+        format!("{} {} {}", self.since, self.by, self.image)
+    }
+
+    /// A hold tag's value; None for anything else.
+    pub fn parse(value: &str) -> Option<Hold> {
+        let mut parts = value.splitn(3, ' ');
+        let (since, by, image) = (parts.next()?, parts.next()?, parts.next()?);
+        humantime::parse_rfc3339(since).ok()?;
+        Some(Hold {
+            image: image.to_owned(),
+            since: since.to_owned(),
+            by: by.to_owned(),
+        })
+    }
+}
+
+impl Freeze {
+    /// The tag value: `<until> <by> <reason in base64>` (tag values allow
+    /// few punctuation characters; base64's all are allowed).
+    pub fn to_tag(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.until,
+            self.by,
+            base64::encode(clip(&self.reason, MAX_REASON).as_bytes())
+        )
+    }
+
+    /// A freeze tag's value; None for anything else.
+    pub fn parse(value: &str) -> Option<Freeze> {
+        let mut parts = value.splitn(3, ' ');
+        let (until, by, reason) = (parts.next()?, parts.next()?, parts.next().unwrap_or(""));
+        humantime::parse_rfc3339(until).ok()?;
+        Some(Freeze {
+            until: until.to_owned(),
+            by: by.to_owned(),
+            reason: String::from_utf8(base64::decode(reason)?).ok()?,
+        })
+    }
+
+    /// Whether it still holds at `now`.
+    pub fn active(&self, now: SystemTime) -> bool {
+        humantime::parse_rfc3339(&self.until).is_ok_and(|until| until > now)
+    }
+}
+
+/// What the guards say of releasing an environment now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Go on; lift the hold first when it is `true` (a commit with another
+    /// image than the one rolled back from arrived).
+    Go {
+        /// The hold is over.
+        lift_hold: bool,
+    },
+    /// Not now, and why (for `/status`, the UI and the CLI).
+    Blocked(String),
+}
+
+/// Whether `environment`, whose commit renders `image`, may be released
+/// now: a hold stops commits rendering the image rolled back from; a
+/// freeze in force stops releases (`releasing`), not drift repair or the
+/// completion of an interrupted release.
+pub fn judge(
+    environment: &str,
+    image: &str,
+    hold: Option<&Hold>,
+    freeze: Option<&Freeze>,
+    releasing: bool,
+    now: SystemTime,
+) -> Verdict {
+    if let Some(hold) = hold
+        && hold.image == image
+    {
+        return Verdict::Blocked(format!(
+            "held since {} by {}: {environment} was rolled back from {image}, and commits with that image are not applied; push a commit with another image, or run `deckhand release-hold {environment}`",
+            hold.since, hold.by
+        ));
+    }
+    if releasing && let Some(freeze) = freeze.filter(|f| f.active(now)) {
+        return Verdict::Blocked(frozen_message(environment, freeze, now));
+    }
+    Verdict::Go {
+        lift_hold: hold.is_some(),
+    }
+}
+
+/// "frozen until …": the message of a release a freeze stops.
+pub fn frozen_message(environment: &str, freeze: &Freeze, now: SystemTime) -> String {
+    let left = humantime::parse_rfc3339(&freeze.until)
+        .map(|until| left(until, now))
+        .unwrap_or_default();
+    format!(
+        "{environment} is frozen until {} (in {left}) by {}: {}; releases wait (`deckhand unfreeze {environment}` ends it)",
+        freeze.until, freeze.by, freeze.reason
+    )
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn clip(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The hold and the freeze of `environment` among a cluster's tags
+/// (expired freezes included: [`Freeze::active`] tells).
+pub fn read(
+    cluster_tags: &BTreeMap<String, String>,
+    environment: &str,
+) -> (Option<Hold>, Option<Freeze>) {
+    (
+        cluster_tags
+            .get(&tags::hold(environment))
+            .and_then(|v| Hold::parse(v)),
+        cluster_tags
+            .get(&tags::freeze(environment))
+            .and_then(|v| Freeze::parse(v)),
+    )
+}
+
+/// Put `value` as `environment`'s tag `key` on its cluster.
+async fn put<E: Ecs>(ecs: &E, cluster: &str, key: String, value: String) -> Result<(), AwsError> {
+    let arn = ecs.describe_cluster(cluster).await?.arn;
+    ecs.tag_resource(&arn, &[(key, value)]).await
+}
+
+/// Take tag `key` off the cluster; returns what it held (None: nothing).
+async fn take<E: Ecs>(ecs: &E, cluster: &str, key: String) -> Result<Option<String>, AwsError> {
+    let cluster = ecs.describe_cluster(cluster).await?;
+    let Some(value) = cluster.tags.get(&key).cloned() else {
+        return Ok(None);
+    };
+    ecs.untag_resource(&cluster.arn, &[key]).await?;
+    Ok(Some(value))
+}
+
+/// Hold `environment` (of `cluster`).
+pub async fn put_hold<E: Ecs>(
+    ecs: &E,
+    cluster: &str,
+    environment: &str,
+    hold: &Hold,
+) -> Result<(), AwsError> {
+    put(ecs, cluster, tags::hold(environment), hold.to_tag()).await
+}
+
+/// Lift `environment`'s hold; returns the hold there was.
+pub async fn lift_hold<E: Ecs>(
+    ecs: &E,
+    cluster: &str,
+    environment: &str,
+) -> Result<Option<Hold>, AwsError> {
+    Ok(take(ecs, cluster, tags::hold(environment))
+        .await?
+        .and_then(|v| Hold::parse(&v)))
+}
+
+/// Freeze `environment` (of `cluster`).
+pub async fn put_freeze<E: Ecs>(
+    ecs: &E,
+    cluster: &str,
+    environment: &str,
+    freeze: &Freeze,
+) -> Result<(), AwsError> {
+    put(ecs, cluster, tags::freeze(environment), freeze.to_tag()).await
+}
+
+/// End `environment`'s freeze; returns the freeze there was.
+pub async fn lift_freeze<E: Ecs>(
+    ecs: &E,
+    cluster: &str,
+    environment: &str,
+) -> Result<Option<Freeze>, AwsError> {
+    Ok(take(ecs, cluster, tags::freeze(environment))
+        .await?
+        .and_then(|v| Freeze::parse(&v)))
+}
+
+/// Who is acting: `$USER@host` (or the host alone).
+pub fn actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.is_empty() && !u.contains(' '));
+    let host = crate::apply::lease::hostname();
+    match user {
+        Some(user) => format!("{user}@{host}"),
+        None => host,
+    }
+}
+
+/// Now as RFC 3339, seconds.
+pub fn rfc3339(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+/// How long from `now` until `until`, rounded to seconds, for messages.
+pub fn left(until: SystemTime, now: SystemTime) -> String {
+    let secs = until.duration_since(now).unwrap_or_default().as_secs();
+    humantime::format_duration(Duration::from_secs(secs)).to_string()
+}
+
+/// Standard base64 (RFC 4648), for freeze reasons in tag values.
+mod base64 {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    pub fn decode(text: &str) -> Option<Vec<u8>> {
+        let text = text.trim_end_matches('=');
+        let mut out = Vec::with_capacity(text.len() * 3 / 4);
+        let (mut n, mut bits) = (0u32, 0u32);
+        for c in text.bytes() {
+            let v = ALPHABET.iter().position(|a| *a == c)? as u32;
+            n = (n << 6) | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((n >> bits) as u8);
+                n &= (1 << bits) - 1;
+            }
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_and_freezes_round_trip_through_tag_values_tags_allow() {
+        let hold = Hold {
+            image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop@sha256:ab".into(),
+            since: "2026-12-07T10:00:00Z".into(),
+            by: "ada@ci-1".into(),
+        };
+        assert_eq!(Hold::parse(&hold.to_tag()), Some(hold));
+        let freeze = Freeze {
+            until: "2026-12-24T00:00:00Z".into(),
+            by: "ada@laptop".into(),
+            reason: "Incident #4711: DB failover, ümlauts & all".into(),
+        };
+        let value = freeze.to_tag();
+        // ECS tag values: letters, digits, spaces and + - = . _ : / @ only.
+        assert!(
+            value
+                .chars()
+                .all(|c| c.is_alphanumeric() || " +-=._:/@".contains(c)),
+            "{value}"
+        );
+        assert!(value.len() <= 256);
+        assert_eq!(Freeze::parse(&value), Some(freeze));
+        for junk in ["", "soon ada x", "2026-12-24T00:00:00Z"] {
+            assert_eq!(Freeze::parse(junk), None, "{junk}");
+            assert_eq!(Hold::parse(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn a_long_reason_is_clipped_to_fit_a_tag() {
+        let freeze = Freeze {
+            until: "2026-12-24T00:00:00Z".into(),
+            by: "someone-with-a-long-name@build-host-0042.internal".into(),
+            reason: "é".repeat(200),
+        };
+        let value = freeze.to_tag();
+        assert!(value.len() <= 256, "{}", value.len());
+        let back = Freeze::parse(&value).unwrap();
+        assert_eq!(back.reason, "é".repeat(MAX_REASON / 2));
+    }
+
+    #[test]
+    fn a_hold_stops_its_image_and_a_freeze_stops_releases_only() {
+        let now = humantime::parse_rfc3339("2026-12-07T12:00:00Z").unwrap();
+        let hold = Hold {
+            image: "shop:bad".into(),
+            since: "2026-12-07T11:00:00Z".into(),
+            by: "ada@laptop".into(),
+        };
+        let freeze = Freeze {
+            until: "2026-12-07T14:30:00Z".into(),
+            by: "bob@laptop".into(),
+            reason: "incident 4711".into(),
+        };
+        let judge = |image, hold, freeze, releasing| {
+            judge("production", image, hold, freeze, releasing, now)
+        };
+        match judge("shop:bad", Some(&hold), None, true) {
+            Verdict::Blocked(why) => assert!(
+                why.starts_with("held since 2026-12-07T11:00:00Z by ada@laptop: production was rolled back from shop:bad"),
+                "{why}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Held on the bad image even for drift repair.
+        assert!(matches!(
+            judge("shop:bad", Some(&hold), None, false),
+            Verdict::Blocked(_)
+        ));
+        // Another image: go, and the hold is over.
+        assert_eq!(
+            judge("shop:good", Some(&hold), None, true),
+            Verdict::Go { lift_hold: true }
+        );
+        match judge("shop:good", None, Some(&freeze), true) {
+            Verdict::Blocked(why) => assert_eq!(
+                why,
+                "production is frozen until 2026-12-07T14:30:00Z (in 2h 30m) by bob@laptop: incident 4711; releases wait (`deckhand unfreeze production` ends it)"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Drift repair and finishing an interrupted release go on.
+        assert_eq!(
+            judge("shop:good", None, Some(&freeze), false),
+            Verdict::Go { lift_hold: false }
+        );
+        // An expired freeze stops nothing.
+        let over = Freeze {
+            until: "2026-12-07T11:59:59Z".into(),
+            ..freeze.clone()
+        };
+        assert_eq!(
+            judge("shop:good", None, Some(&over), true),
+            Verdict::Go { lift_hold: false }
+        );
+    }
+
+    #[test]
+    fn base64_matches_the_standard() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64::encode(plain.as_bytes()), encoded);
+            assert_eq!(base64::decode(encoded).unwrap(), plain.as_bytes());
+        }
+        assert_eq!(base64::decode("a#b"), None);
+    }
+}
