@@ -136,6 +136,14 @@ pub enum Command {
     /// Lift the hold a `rollback --now` put on an environment.
     #[command(after_help = "Examples:\n  deckhand release-hold production")]
     ReleaseHold(commands::release_hold::ReleaseHoldArgs),
+    /// Stop every release of environments for a while (drift repair and interrupted releases go on).
+    #[command(
+        after_help = "Examples:\n  deckhand freeze production --for 2h --reason \"incident 4711\"\n  deckhand freeze staging production --for 10d --reason \"holidays\""
+    )]
+    Freeze(commands::freeze::FreezeArgs),
+    /// End a freeze.
+    #[command(after_help = "Examples:\n  deckhand unfreeze production")]
+    Unfreeze(commands::freeze::UnfreezeArgs),
     /// The environment's releases, newest first (recorded in ECS).
     #[command(
         after_help = "Examples:\n  deckhand history --env production\n  deckhand history --env production --limit 50 --format json"

@@ -68,6 +68,7 @@ pub fn environment(image: &str, revision: Option<&str>) -> Environment {
             auto: true,
             self_heal: true,
             suspend: false,
+            windows: Vec::new(),
         },
         notifications: vec![],
         promotion: Default::default(),

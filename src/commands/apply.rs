@@ -37,13 +37,14 @@ pub async fn exec(args: ApplyArgs, context: Context) -> Result<Outcome, CommandE
         snapshot,
         env,
         ecs,
+        live,
         plan,
-        ..
     } = args.repo.planned(args.env.env).await?;
     print(&report::render(&plan, Format::Text, context.color))?;
     if !plan.changed {
         return Ok(Outcome::Done);
     }
+    blocked(&env, &live, &plan, snapshot.commit())?;
     if !args.yes {
         confirm(
             "apply",
@@ -70,4 +71,42 @@ pub async fn exec(args: ApplyArgs, context: Context) -> Result<Outcome, CommandE
         ))?,
     }
     Ok(Outcome::Done)
+}
+
+/// A freeze in force or an open deny window stops a release (not drift
+/// repair, not the completion of an interrupted release): exit 1, nothing
+/// changed. A hold binds the controller only; here it is a warning.
+fn blocked(
+    env: &crate::spec::Environment,
+    live: &crate::live::LiveEnvironment,
+    plan: &crate::plan::Plan,
+    commit: Option<&str>,
+) -> Result<(), CommandError> {
+    use crate::guard::{self, Guards, Verdict};
+    let (hold, freeze) = guard::read(&live.cluster_tags, &env.name);
+    if let Some(hold) = hold.filter(|h| h.image == env.image) {
+        tracing::warn!(
+            "{} is held on {} (rolled back from it since {} by {}): applying it anyway, as asked",
+            env.name,
+            hold.image,
+            hold.since,
+            hold.by
+        );
+    }
+    let guards = Guards {
+        hold: None,
+        freeze: freeze.as_ref(),
+        windows: &env.sync.windows,
+    };
+    let releasing = guard::is_release(plan, guard::is_drift(live, commit));
+    match guard::judge(
+        &env.name,
+        &env.image,
+        guards,
+        releasing,
+        std::time::SystemTime::now(),
+    ) {
+        Verdict::Blocked(why) => Err(CommandError::Blocked(format!("{why}; nothing was changed"))),
+        Verdict::Go { .. } => Ok(()),
+    }
 }

@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod completions;
 pub mod controller;
+pub mod freeze;
 pub mod history;
 pub mod iam_policy;
 pub mod init;
@@ -86,6 +87,12 @@ pub enum CommandError {
     /// A promotion was refused.
     #[error(transparent)]
     Promote(Box<crate::promote::PromoteError>),
+    /// A freeze was refused.
+    #[error(transparent)]
+    Freeze(#[from] freeze::FreezeError),
+    /// A freeze or a deny window stops the release.
+    #[error("{0}")]
+    Blocked(String),
     /// A commit could not be written.
     #[error(transparent)]
     Write(#[from] crate::source::write::WriteError),
@@ -119,6 +126,8 @@ pub async fn run(command: Command, context: Context) -> Result<Outcome, CommandE
         Command::Promote(args) => promote::exec(args, context).await,
         Command::Rollback(args) => rollback::exec(args, context).await,
         Command::ReleaseHold(args) => release_hold::exec(args, context).await,
+        Command::Freeze(args) => freeze::freeze(args, context).await,
+        Command::Unfreeze(args) => freeze::unfreeze(args, context).await,
         Command::Init(args) => init::exec(args, context).await,
         Command::IamPolicy(args) => iam_policy::exec(args, context).await,
         Command::Completions(args) => completions::exec(args, context),

@@ -221,6 +221,7 @@ mod tests {
             auto,
             self_heal,
             suspend: false,
+            windows: Vec::new(),
         };
         assert_eq!(
             sync_decision(&policy(true, true), true),

@@ -21,7 +21,6 @@ use crate::live::{self, LiveEnvironment};
 use crate::plan::{self, Plan, Step};
 use crate::source::RepoLocation;
 use crate::spec::Environment;
-use crate::tags;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -154,7 +153,7 @@ impl<C: Connect> Reconciler<C> {
         live: &LiveEnvironment,
         plan: &plan::Plan,
     ) -> (bool, Option<&'static str>) {
-        let drift = plan.changed && is_drift(live, commit);
+        let drift = plan.changed && crate::guard::is_drift(live, commit);
         let seen = view::observe(env, live, plan, drift);
         let held_by = seen.pending.as_ref().and_then(|p| p.held_by);
         let tagged = seen.live.services.iter().filter_map(|s| s.commit.clone());
@@ -273,15 +272,13 @@ impl<C: Connect> Reconciler<C> {
         let environment = env.name.as_str();
         let (hold, freeze) = guard::read(&live.cluster_tags, environment);
         let now = std::time::SystemTime::now();
-        let releasing = !drift && !matches!(plan.steps.first(), Some(Step::FinishRelease(_)));
-        let verdict = guard::judge(
-            environment,
-            &env.image,
-            hold.as_ref(),
-            freeze.as_ref(),
-            releasing,
-            now,
-        );
+        let releasing = guard::is_release(plan, drift);
+        let guards = guard::Guards {
+            hold: hold.as_ref(),
+            freeze: freeze.as_ref(),
+            windows: &env.sync.windows,
+        };
+        let verdict = guard::judge(environment, &env.image, guards, releasing, now);
         let hold = match verdict {
             Verdict::Go { lift_hold: true } => {
                 match guard::lift_hold(ecs, &env.cluster, environment).await {
@@ -294,8 +291,14 @@ impl<C: Connect> Reconciler<C> {
             }
             _ => hold,
         };
+        let window = guard::window::blocking(&env.sync.windows, now).map(|(w, end)| {
+            super::status::WindowView {
+                window: w.describe(),
+                until: guard::rfc3339(end),
+            }
+        });
         self.state
-            .set_guards(environment, hold, freeze.filter(|f| f.active(now)));
+            .set_guards(environment, hold, freeze.filter(|f| f.active(now)), window);
         match verdict {
             Verdict::Blocked(why) if plan.changed => Some(why),
             _ => None,
@@ -395,15 +398,4 @@ impl<C: Connect> Reconciler<C> {
 
 fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().to_owned()
-}
-
-/// Was `commit` already applied to every live service? Then the difference
-/// is drift (someone changed ECS), not a new commit to roll out.
-fn is_drift(live: &LiveEnvironment, commit: Option<&str>) -> bool {
-    let Some(commit) = commit else { return false };
-    !live.services.is_empty()
-        && live
-            .services
-            .values()
-            .all(|s| s.service.tags.get(tags::COMMIT).map(String::as_str) == Some(commit))
 }

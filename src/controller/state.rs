@@ -92,10 +92,12 @@ impl ControllerState {
         environment: &str,
         hold: Option<crate::guard::Hold>,
         freeze: Option<crate::guard::Freeze>,
+        window: Option<super::status::WindowView>,
     ) {
         self.update(environment, |s| {
             s.hold = hold;
             s.freeze = freeze;
+            s.window = window;
         });
     }
 

@@ -73,9 +73,21 @@ pub struct EnvironmentStatus {
     pub hold: Option<crate::guard::Hold>,
     /// The freeze in force, if any.
     pub freeze: Option<crate::guard::Freeze>,
+    /// The deny window open now, if any: which, and until when.
+    pub window: Option<WindowView>,
     /// With a lock table: the replica that reconciles this environment (as
     /// this one last saw the table), and whether it is this one.
     pub replica: Option<ReplicaOf>,
+}
+
+/// An open deny window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowView {
+    /// The window, in words.
+    pub window: String,
+    /// When it closes (RFC 3339).
+    pub until: String,
 }
 
 /// Which replica reconciles an environment.

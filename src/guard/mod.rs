@@ -6,10 +6,14 @@
 //! - a **freeze**, put by `deckhand freeze ENV --for D --reason R`: no
 //!   release (controller, `apply`, `promote` into ENV) until it ends or
 //!   `unfreeze`;
+//! - a **window** of `sync.windows` ([`window`]): recurring (cron, duration,
+//!   time zone) or fixed (from, until).
 //!
 //! Holds and freezes are cluster tags (`deckhand:<env>:hold`,
 //! `deckhand:<env>:freeze`), so every process and replica sees the same
 //! ones and they survive restarts. Encoding and judging are pure.
+
+pub mod window;
 
 use crate::ecs::{AwsError, Ecs};
 use crate::tags;
@@ -106,18 +110,33 @@ pub enum Verdict {
     Blocked(String),
 }
 
+/// What stands in the way of an environment's releases.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Guards<'a> {
+    /// Its hold.
+    pub hold: Option<&'a Hold>,
+    /// Its freeze (in force or not).
+    pub freeze: Option<&'a Freeze>,
+    /// Its deny windows.
+    pub windows: &'a [window::Window],
+}
+
 /// Whether `environment`, whose commit renders `image`, may be released
 /// now: a hold stops commits rendering the image rolled back from; a
-/// freeze in force stops releases (`releasing`), not drift repair or the
-/// completion of an interrupted release.
+/// freeze in force and an open deny window stop releases (`releasing`),
+/// not drift repair or the completion of an interrupted release.
 pub fn judge(
     environment: &str,
     image: &str,
-    hold: Option<&Hold>,
-    freeze: Option<&Freeze>,
+    guards: Guards<'_>,
     releasing: bool,
     now: SystemTime,
 ) -> Verdict {
+    let Guards {
+        hold,
+        freeze,
+        windows,
+    } = guards;
     if let Some(hold) = hold
         && hold.image == image
     {
@@ -129,9 +148,38 @@ pub fn judge(
     if releasing && let Some(freeze) = freeze.filter(|f| f.active(now)) {
         return Verdict::Blocked(frozen_message(environment, freeze, now));
     }
+    if releasing && let Some((window, end)) = window::blocking(windows, now) {
+        return Verdict::Blocked(format!(
+            "{environment}'s {} is open until {} (in {}): releases wait and go out when it closes; a release already started finishes",
+            window.describe(),
+            rfc3339(end),
+            left(end, now)
+        ));
+    }
     Verdict::Go {
         lift_hold: hold.is_some(),
     }
+}
+
+/// Whether carrying out `plan` releases a commit: not when it repairs
+/// drift, or finishes a release a stopped deckhand left.
+pub fn is_release(plan: &crate::plan::Plan, drift: bool) -> bool {
+    !drift
+        && !matches!(
+            plan.steps.first(),
+            Some(crate::plan::Step::FinishRelease(_))
+        )
+}
+
+/// Whether live ECS already runs `commit` everywhere, so that a change
+/// planned now repairs drift (a console edit) rather than releases.
+pub fn is_drift(live: &crate::live::LiveEnvironment, commit: Option<&str>) -> bool {
+    let Some(commit) = commit else { return false };
+    !live.services.is_empty()
+        && live
+            .services
+            .values()
+            .all(|s| s.service.tags.get(tags::COMMIT).map(String::as_str) == Some(commit))
 }
 
 /// "frozen until …": the message of a release a freeze stops.
@@ -352,7 +400,12 @@ mod tests {
             reason: "incident 4711".into(),
         };
         let judge = |image, hold, freeze, releasing| {
-            judge("production", image, hold, freeze, releasing, now)
+            let guards = Guards {
+                hold,
+                freeze,
+                windows: &[],
+            };
+            judge("production", image, guards, releasing, now)
         };
         match judge("shop:bad", Some(&hold), None, true) {
             Verdict::Blocked(why) => assert!(
@@ -390,6 +443,33 @@ mod tests {
         };
         assert_eq!(
             judge("shop:good", None, Some(&over), true),
+            Verdict::Go { lift_hold: false }
+        );
+    }
+
+    #[test]
+    fn an_open_deny_window_stops_releases_and_says_when_it_closes() {
+        let now = humantime::parse_rfc3339("2026-12-05T12:00:00Z").unwrap();
+        let weekend = window::Window::recurring(
+            "0 18 * * FRI",
+            Duration::from_secs(62 * 3600),
+            "Europe/Berlin",
+        )
+        .unwrap();
+        let windows = [weekend];
+        let guards = Guards {
+            windows: &windows,
+            ..Guards::default()
+        };
+        match judge("production", "shop:1", guards, true, now) {
+            Verdict::Blocked(why) => assert_eq!(
+                why,
+                "production's deny window \"0 18 * * FRI\" (Europe/Berlin, 2days 14h) is open until 2026-12-07T07:00:00Z (in 1day 19h): releases wait and go out when it closes; a release already started finishes"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            judge("production", "shop:1", guards, false, now),
             Verdict::Go { lift_hold: false }
         );
     }

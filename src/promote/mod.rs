@@ -145,6 +145,9 @@ pub enum PromoteError {
         #[source]
         source: Box<SpecError>,
     },
+    /// TO is frozen.
+    #[error("{0}; nothing was promoted")]
+    Frozen(String),
     /// No earlier release to roll back to.
     #[error(
         "{environment} has no release that succeeded with another image than {image} to roll back to: name one with `deckhand rollback {environment} vN` (see `deckhand history --env {environment}`)"
@@ -309,11 +312,25 @@ pub async fn prepare<F: Ecs + Lookups, T: Ecs>(
         crate::live::fetch(from_ecs, from),
         to_ecs.describe_cluster(&to.cluster),
     )?;
+    let (_, freeze) = crate::guard::read(&to_cluster.tags, &to.name);
+    if let Some(freeze) = freeze.filter(|f| f.active(now)) {
+        return Err(PromoteError::Frozen(crate::guard::frozen_message(
+            &to.name, &freeze, now,
+        )));
+    }
     let running = running_images(from, &live);
     let release = gate::candidate(&from.name, &history, &running, asked)?.clone();
     let to_revision = to_cluster.tags.get(&to.revision_tag()).cloned();
     gate::check(from, to, &release, to_revision.as_deref(), now)?;
     let mut warnings = image_check(from_ecs, &from.name, &release).await?;
+    if let Some((window, end)) = crate::guard::window::blocking(&to.sync.windows, now) {
+        warnings.push(format!(
+            "{}'s {} is open until {}: the commit is written now, and released when it closes",
+            to.name,
+            window.describe(),
+            crate::guard::rfc3339(end)
+        ));
+    }
 
     let r = &release.release;
     let invalid = |source| PromoteError::Invalid {

@@ -135,6 +135,8 @@ pub struct SyncPolicy {
     pub self_heal: bool,
     /// Skip the environment.
     pub suspend: bool,
+    /// Deny windows: releases wait while one is open.
+    pub windows: Vec<crate::guard::window::Window>,
 }
 
 /// Where releases of an environment may be promoted from (`promotion:`).

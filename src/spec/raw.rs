@@ -251,6 +251,41 @@ pub struct SyncBlock {
     #[serde(default)]
     #[schemars(extend("x-expects" = "a boolean (true or false)", "x-example" = "`suspend: false`"))]
     pub suspend: Option<bool>,
+    /// Deny windows: while one is open, releases wait (a release already started finishes).
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a list of windows", "x-example" = "`- {kind: deny, schedule: \"0 18 * * FRI\", duration: 62h, timeZone: Europe/Berlin}` under `windows:`"))]
+    pub windows: Option<Vec<WindowBlock>>,
+}
+
+/// One deploy window: recurring (`schedule`, `duration`, `timeZone`) or
+/// fixed (`from`, `until`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-expects" = "a window: kind with schedule and duration, or with from and until", "x-example" = "`{kind: deny, schedule: \"0 18 * * FRI\", duration: 62h, timeZone: Europe/Berlin}`"))]
+pub struct WindowBlock {
+    /// `deny`: releases wait while the window is open.
+    #[schemars(extend("x-expects" = "deny", "x-example" = "`kind: deny`"))]
+    pub kind: String,
+    /// When it opens: a five-field cron expression (minute hour day-of-month month day-of-week).
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a cron expression in quotes", "x-example" = "`schedule: \"0 18 * * FRI\"`"))]
+    pub schedule: Option<String>,
+    /// How long each opening lasts (with `schedule`).
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a duration", "x-example" = "`duration: 62h`"))]
+    pub duration: Option<String>,
+    /// The IANA time zone of `schedule` (default UTC).
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "an IANA time zone name", "x-example" = "`timeZone: Europe/Berlin`"))]
+    pub time_zone: Option<String>,
+    /// Start of a fixed window (RFC 3339).
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "an RFC 3339 time", "x-example" = "`from: 2026-12-23T00:00:00Z`"))]
+    pub from: Option<String>,
+    /// End of a fixed window (RFC 3339).
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "an RFC 3339 time", "x-example" = "`until: 2027-01-04T08:00:00Z`"))]
+    pub until: Option<String>,
 }
 
 /// One notification target. URLs are never written in git: each names the

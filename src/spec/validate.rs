@@ -256,6 +256,7 @@ impl<'a> Validator<'a> {
             auto: sync.auto.unwrap_or(true),
             self_heal: sync.self_heal.unwrap_or(true),
             suspend: sync.suspend.unwrap_or(false),
+            windows: self.windows(sync.windows.as_deref().unwrap_or(&[])),
         };
         let notifications = self.notifications(raw.notifications.as_deref().unwrap_or(&[]));
         let promotion = self.promotion(raw.promotion.as_ref());
@@ -276,6 +277,71 @@ impl<'a> Validator<'a> {
             notifications,
             promotion,
         })
+    }
+
+    fn windows(&mut self, blocks: &[raw::WindowBlock]) -> Vec<crate::guard::window::Window> {
+        use crate::guard::window::Window;
+        let mut out = Vec::new();
+        for (i, w) in blocks.iter().enumerate() {
+            let at = |key: &str| FieldPath::keys(&["sync", "windows"]).index(i).key(key);
+            if w.kind != "deny" {
+                self.problem_at(
+                    &at("kind"),
+                    format!(
+                        "'{}' is not a window kind: deckhand has deny windows",
+                        clip(&w.kind)
+                    ),
+                    "write `kind: deny`",
+                );
+                continue;
+            }
+            match (&w.schedule, &w.from) {
+                (Some(schedule), None) => {
+                    if w.until.is_some() {
+                        self.problem_at(&at("until"), "until belongs to a fixed window (from, until)", "a recurring window has schedule, duration and timeZone");
+                        continue;
+                    }
+                    let Some(duration) = &w.duration else {
+                        self.problem_at(&at("schedule"), "a window with a schedule needs a duration", "add e.g. `duration: 62h`");
+                        continue;
+                    };
+                    let Ok(duration) = humantime::parse_duration(duration) else {
+                        self.problem_at(&at("duration"), format!("'{}' is not a duration", clip(duration)), "write a duration such as 2h or 62h");
+                        continue;
+                    };
+                    let zone = w.time_zone.as_deref().unwrap_or("UTC");
+                    match Window::recurring(schedule, duration, zone) {
+                        Ok(window) => out.push(window),
+                        Err(why) => {
+                            let field = if why.contains("time zone") {
+                                "timeZone"
+                            } else if why.contains("duration") {
+                                "duration"
+                            } else {
+                                "schedule"
+                            };
+                            self.problem_at(&at(field), why, "e.g. `{kind: deny, schedule: \"0 18 * * FRI\", duration: 62h, timeZone: Europe/Berlin}`");
+                        }
+                    }
+                }
+                (None, Some(from)) => {
+                    let time = |text: &str| humantime::parse_rfc3339_weak(text).ok();
+                    let (Some(start), Some(end)) = (time(from), w.until.as_deref().and_then(time)) else {
+                        let field = if time(from).is_none() { "from" } else { "until" };
+                        self.problem_at(&at(field), "a fixed window needs from and until as RFC 3339 times", "e.g. `{kind: deny, from: 2026-12-23T00:00:00Z, until: 2027-01-04T08:00:00Z}`");
+                        continue;
+                    };
+                    if end <= start {
+                        self.problem_at(&at("until"), "until must be after from", "swap them, or fix the dates");
+                        continue;
+                    }
+                    out.push(Window::Fixed { from: start, until: end });
+                }
+                (Some(_), Some(_)) => self.problem_at(&at("from"), "a window has either a schedule or from and until, not both", "split it into two windows"),
+                (None, None) => self.problem_at(&at("kind"), "a window needs a schedule (with duration) or from and until", "e.g. `{kind: deny, schedule: \"0 18 * * FRI\", duration: 62h, timeZone: Europe/Berlin}`"),
+            }
+        }
+        out
     }
 
     fn promotion(&mut self, block: Option<&raw::PromotionBlock>) -> PromotionPolicy {

@@ -11,6 +11,7 @@ mod controller;
 mod corpus;
 mod docs;
 mod explain;
+mod freeze;
 mod git_auth;
 mod iam;
 mod image;

@@ -255,6 +255,31 @@ fn every_gate_refuses_with_exit_1_and_writes_nothing() {
         run.stderr
     );
 
+    // A frozen production takes no promotion.
+    let repo = fx.repo();
+    fx.deckhand(&[
+        "freeze",
+        &production,
+        "--for",
+        "1h",
+        "--reason",
+        "audit",
+        "--repo",
+        repo.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let run = promote(&fx, &[&fx.id, &production, "--yes"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains(&format!("{production} is frozen until "))
+            && run.stderr.contains("nothing was promoted"),
+        "{}",
+        run.stderr
+    );
+    fx.deckhand(&["unfreeze", &production, "--repo", repo.to_str().unwrap()])
+        .expect_code(0);
+
     // production takes releases from its promotion.from only.
     let file = format!("environments/{production}.yaml");
     let text = std::fs::read_to_string(fx.repo().join(&file)).unwrap();

@@ -136,6 +136,16 @@ fn facts(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
             ),
         );
     }
+    if let Some(w) = &s.window {
+        fact(
+            "Deploy window",
+            format!(
+                "<span class=\"result bad\">paused</span> {} is open until {}: releases wait",
+                esc(&w.window),
+                esc(&w.until)
+            ),
+        );
+    }
     if let Some(freeze) = &s.freeze {
         fact(
             "Freeze",
