@@ -3,7 +3,8 @@
 #   1. start the emulator and seed a Rails-style environment (web + worker, one image);
 #   2. make a config repo from examples/shop and plan: no changes;
 #   3. commit a new image and a new migration revision, plan, apply, fail, revert;
-#   4. the controller's web UI (left open in a browser until Enter, on a terminal).
+#   4. add production, promote staging's release to it, roll production back now;
+#   5. the controller's web UI (left open in a browser until Enter, on a terminal).
 # Needs nothing but this repo: the emulator is installed into .venv on first run.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -52,22 +53,24 @@ git -C "$work/config" add -A
 git -C "$work/config" -c user.name=demo -c user.email=demo@example.com commit -q -m "staging: shop 3f9c2e1, schema 20261101000000"
 git -C "$work/config" log --oneline
 
-say "Seeding ECS as if staging had been deployed by hand: cluster, network, web x2, worker x2"
-"$deckhand" render --repo "$work/config" --env staging >"$work/rendered.json"
-.venv/bin/python - "$url" "$work/rendered.json" <<'PY'
+# seed ENV CLUSTER COUNT: ECS as if ENV had been deployed by hand (its
+# rendered definitions, COUNT tasks of web and worker, schema 20261101000000).
+seed() {
+  "$deckhand" render --repo "$work/config" --env "$1" >"$work/rendered-$1.json"
+  .venv/bin/python - "$url" "$work/rendered-$1.json" "$1" "$2" "$3" <<'PY'
 import json, sys, urllib.request
-url, rendered = sys.argv[1], json.load(open(sys.argv[2]))
+url, rendered, env, cluster, count = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4], int(sys.argv[5])
 seed = {
     # What the task definitions name, so that apply's preflight finds it.
     "images": [f"123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:{t}" for t in ("3f9c2e1", "9a8b7c6", "b4d1dea")],
     "roles": ["arn:aws:iam::123456789012:role/shop-app", "arn:aws:iam::123456789012:role/shop-ecs-execution"],
     "parameters": {"/shop/database-url": "postgres://shop@db/shop", "/shop/secret-key-base": "demo"},
     "logGroups": ["/ecs/shop"],
-    "cluster": "shop-staging",
-    "clusterTags": {"deckhand:staging:schema-revision": "20261101000000"},
+    "cluster": cluster,
+    "clusterTags": {f"deckhand:{env}:schema-revision": "20261101000000"},
     "network": True,
     "services": [
-        {"name": name, "taskDefinition": rendered[name], "desiredCount": 2, "launchType": "FARGATE",
+        {"name": name, "taskDefinition": rendered[name], "desiredCount": count, "launchType": "FARGATE",
          "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}}
         for name in ("web", "worker")
     ],
@@ -77,6 +80,10 @@ out = json.load(urllib.request.urlopen(req))
 for name, svc in out["services"].items():
     print(f"  {name}: {svc['taskDefinitionArn']}")
 PY
+}
+
+say "Seeding ECS as if staging had been deployed by hand: cluster, network, web x2, worker x2"
+seed staging shop-staging 2
 
 say "deckhand plan: the spec against live ECS (expect no changes)"
 "$deckhand" plan --repo "$work/config" --env staging
@@ -143,12 +150,39 @@ wait_running "$work/config"
 say "deckhand history: every release, recorded in ECS (newest first)"
 "$deckhand" history --repo "$work/config" --env staging
 
+say "Production: its own environment file, taking releases from staging only (seeded with 1 task each)"
+sed -e 's/shop-staging/shop-production/g' -e 's/^# The staging environment.*/# Production: releases come from staging (deckhand promote staging production)./' \
+  examples/shop/environments/staging.yaml >"$work/config/environments/production.yaml"
+printf '\npromotion:\n  from: staging\n' >>"$work/config/environments/production.yaml"
+git -C "$work/config" add -A
+git -C "$work/config" -c user.name=demo -c user.email=demo@example.com commit -q -m "production: shop 3f9c2e1, from staging"
+seed production shop-production 1
+"$deckhand" apply --repo "$work/config" --env production --yes >/dev/null
+"$deckhand" history --repo "$work/config" --env production
+
+say "deckhand promote staging production: staging's release that succeeded and runs, as one commit"
+"$deckhand" promote staging production --repo "$work/config" --dry-run
+"$deckhand" promote staging production --repo "$work/config" --yes --git-author "Release Bot <release@example.com>"
+git -C "$work/config" show --stat --format='%an: %B' HEAD | sed '/^$/d'
+
+say "The promotion is released like any commit (the migration runs once in production)"
+"$deckhand" apply --repo "$work/config" --env production --yes
+"$deckhand" history --repo "$work/config" --env production
+
+say "Something is wrong in production: roll back now (the schema stays at 20261120093000), and hold"
+"$deckhand" rollback production --repo "$work/config" --now --accept-schema --reason "error rate up after v2" --yes --git-author "Ada Lovelace <ada@example.com>"
+git -C "$work/config" log --format='%h %s' -1
+"$deckhand" history --repo "$work/config" --env production --limit 3
+"$deckhand" release-hold production --repo "$work/config"
+
 say "The controller's web UI: what runs where, what will change, what happened"
 port="$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$deckhand" controller --repo "file://$work/config" --listen "127.0.0.1:$port" >"$work/controller.log" 2>&1 &
 controller_pid=$!
 for _ in $(seq 1 60); do
-  curl -fsS "http://127.0.0.1:$port/status" 2>/dev/null | grep -q '"lastResult"' && break
+  # Every environment reconciled once (each commit is recorded on its services).
+  curl -fsS "http://127.0.0.1:$port/status" 2>/dev/null |
+    .venv/bin/python -c 'import json,sys; e=json.load(sys.stdin)["environments"]; sys.exit(0 if e and all(x.get("lastResult") for x in e) else 1)' 2>/dev/null && break
   sleep 0.5
 done
 echo "GET http://127.0.0.1:$port/ (the environment's row, as text):"
