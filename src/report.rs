@@ -105,6 +105,13 @@ impl fmt::Display for Step {
             Step::ResumeScaling(ResumeScaling { service, .. }) => {
                 write!(f, "resume the autoscaling of service {service}")
             }
+            Step::SmokeTest(crate::plan::SmokeTest {
+                service, command, ..
+            }) => write!(
+                f,
+                "smoke test on {service}'s new task definition: {} (must exit 0)",
+                command.join(" ")
+            ),
             Step::RecordCommit(RecordCommit {
                 service, commit, ..
             }) => write!(

@@ -5,6 +5,7 @@
 
 use crate::ecs::{DesiredStatus, Ecs, Lookups, ServiceEvent, Task};
 use crate::plan::MigrationRun;
+use crate::taskdef::model::TaskDefinitionSpec;
 use std::collections::BTreeMap;
 
 /// Lines of the migration log shown with a failure.
@@ -14,16 +15,16 @@ pub const LOG_TAIL_LINES: usize = 20;
 /// with the group and region (None when the container does not log to
 /// CloudWatch with a stream prefix).
 pub fn log_stream(
-    run: &MigrationRun,
+    task_definition: &TaskDefinitionSpec,
+    container_name: &str,
     task: &str,
     default_region: &str,
 ) -> Option<(String, String, String)> {
-    let container = run
-        .task_definition
+    let container = task_definition
         .container_definitions
         .iter()
         .flatten()
-        .find(|c| c.name.as_deref() == Some(run.container.as_str()))?;
+        .find(|c| c.name.as_deref() == Some(container_name))?;
     let log = container.log_configuration.as_ref()?;
     if log.log_driver.as_deref() != Some("awslogs") {
         return None;
@@ -39,21 +40,34 @@ pub fn log_stream(
     Some((
         region,
         group,
-        format!("{prefix}/{}/{task_id}", run.container),
+        format!("{prefix}/{container_name}/{task_id}"),
     ))
 }
 
 /// The migration's last log lines, masked; empty when it has none or they
 /// cannot be read (the failure is reported either way).
 pub async fn migration_log<E: Lookups>(ecs: &E, run: &MigrationRun, task: &str) -> Vec<String> {
+    task_log(ecs, &run.task_definition, &run.container, task).await
+}
+
+/// The last log lines of `container` in one-off `task` of
+/// `task_definition` (the migration's, the smoke test's), masked; empty
+/// when it has none or they cannot be read.
+pub async fn task_log<E: Lookups>(
+    ecs: &E,
+    task_definition: &TaskDefinitionSpec,
+    container: &str,
+    task: &str,
+) -> Vec<String> {
     let region = ecs.region().unwrap_or_default();
-    let Some((region, group, stream)) = log_stream(run, task, &region) else {
+    let Some((region, group, stream)) = log_stream(task_definition, container, task, &region)
+    else {
         return Vec::new();
     };
     match ecs.log_tail(&region, &group, &stream, LOG_TAIL_LINES).await {
         Ok(lines) => lines.iter().map(|l| mask(l)).collect(),
         Err(e) => {
-            tracing::warn!("could not read the migration log {group}/{stream}: {e}");
+            tracing::warn!("could not read the log {group}/{stream}: {e}");
             Vec::new()
         }
     }

@@ -37,6 +37,7 @@ mod phases;
 pub mod progress;
 mod record;
 mod rollback;
+mod smoke;
 pub mod verdict;
 pub mod wait;
 
@@ -167,6 +168,24 @@ pub enum ApplyError {
         /// Its history record (result `failed:<step>` or `rolled-back`).
         record: Box<crate::history::Release>,
     },
+    /// The smoke test did not exit 0 (or timed out).
+    #[error("smoke test failed: {reason}{}{}",
+        log_excerpt(.log),
+        match .rolled_back {
+            Some(services) if !services.is_empty() => format!("\n  rolled back to their previous task definitions: {}{}", services.join(", "), if *.migrated { "\n  the migration was not rolled back (schemas do not go backwards)" } else { "" }),
+            Some(_) => "\n  nothing to roll back (this run updated no service)".to_owned(),
+            None => "\n  not rolled back (deploy.rollback is false)".to_owned(),
+        })]
+    SmokeTestFailed {
+        /// Why: the exit code or the timeout.
+        reason: String,
+        /// The last lines of its log (masked).
+        log: Vec<String>,
+        /// Services put back (None: rollback disabled).
+        rolled_back: Option<Vec<String>>,
+        /// Whether a migration ran in this release.
+        migrated: bool,
+    },
     /// One or more rollouts failed.
     #[error("rollout failed: {}{}", .failures.iter().map(|(s, r)| format!("{s}: {r}")).collect::<Vec<_>>().join("; "),
         match .rolled_back {
@@ -194,6 +213,7 @@ impl ApplyError {
             ApplyError::QuiesceTimeout(_) => "quiesce",
             ApplyError::Preflight { .. } => "preflight",
             ApplyError::RolloutFailed { .. } => "rollout",
+            ApplyError::SmokeTestFailed { .. } => "smoke-test",
             ApplyError::Lease(_) | ApplyError::Ecs(AwsError::LeaseLost { .. }) => "lease",
             ApplyError::Plan(_) => "plan",
             ApplyError::Ecs(_) => "ecs",
@@ -220,6 +240,8 @@ impl ApplyError {
             | ApplyError::QuiesceTimeout(_)
             | ApplyError::EndedBefore { .. }
             | ApplyError::RolloutFailed { .. } => ErrorClass::Retryable,
+            // The same commit would fail the same test: wait for a new one.
+            ApplyError::SmokeTestFailed { .. } => ErrorClass::Terminal,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The release's phases, in order: create the missing services; quiesce and
 //! migrate ([`super::migrate`]); update the services; await their rollouts;
 //! give the services that run again their autoscaling back and remove their
-//! markers; roll back on a failed rollout ([`super::rollback`]); record the
-//! commit. Each phase takes the plan's typed steps of its kind.
+//! markers; roll back on a failed rollout ([`super::rollback`]); run the
+//! smoke test ([`super::smoke`]); record the commit. Each phase takes the plan's typed steps of its kind.
 
 use super::rollback::Updated;
 use super::verdict::{self, RolloutWatch};
@@ -23,10 +23,10 @@ pub(super) struct Rollout {
     arns: BTreeMap<String, String>,
     markers: BTreeSet<String>,
     resume: BTreeMap<String, ScalingSuspension>,
-    updated: Vec<Updated>,
+    pub(super) updated: Vec<Updated>,
     /// Service deployments of ours still running when the wait ended (a
     /// timeout): a rollback stops them rather than starting another.
-    in_flight: BTreeMap<String, String>,
+    pub(super) in_flight: BTreeMap<String, String>,
 }
 
 impl<E: Ecs + Lookups> Release<'_, E> {
@@ -63,6 +63,7 @@ impl<E: Ecs + Lookups> Release<'_, E> {
                 migrated,
             });
         }
+        self.smoke_test(&rollout, migrated).await?;
         self.record_commit(&rollout).await?;
         Ok(migrated)
     }

@@ -169,7 +169,8 @@ fn release_record(
                     migrated,
                     ..
                 } if !services.is_empty() => ("rolled-back".to_owned(), Some(first), *migrated),
-                ApplyError::RolloutFailed { migrated, .. } => {
+                ApplyError::RolloutFailed { migrated, .. }
+                | ApplyError::SmokeTestFailed { migrated, .. } => {
                     (format!("failed:{}", e.step()), Some(first), *migrated)
                 }
                 _ => (format!("failed:{}", e.step()), Some(first), false),

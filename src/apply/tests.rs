@@ -158,6 +158,17 @@ fn with_new_service(image: &str, revision: &str) -> Environment {
     env
 }
 
+/// A release with a smoke test on web after the rollouts.
+fn with_smoke_test(image: &str, revision: &str) -> Environment {
+    let mut env = environment(image, revision);
+    env.smoke_test = Some(crate::spec::SmokeTest {
+        command: vec!["bin/rails".into(), "runner".into(), "Smoke.run!".into()],
+        timeout: Duration::from_secs(60),
+        service: "web".into(),
+    });
+    env
+}
+
 /// Only web's count changes (no new image, no migration).
 fn count_only() -> Environment {
     let mut env = environment("shop:1", "r1");
@@ -200,6 +211,12 @@ fn scenarios() -> Vec<Scenario> {
             "first release of an adopted cluster",
             adopted,
             environment("shop:2", "r2"),
+            Behaviour::default(),
+        ),
+        full(
+            "release with a smoke test",
+            seeded,
+            with_smoke_test("shop:2", "r2"),
             Behaviour::default(),
         ),
         full(

@@ -580,6 +580,7 @@ impl<'a> Planning<'a> {
             ..
         } = self;
         let mut steps: Vec<Step> = finish_step(commit, live).into_iter().collect();
+        let registers = !by_kind.registers.is_empty();
         steps.extend(by_kind.registers);
         steps.extend(by_kind.creates);
         steps.extend(by_kind.quiesces);
@@ -589,6 +590,15 @@ impl<'a> Planning<'a> {
         steps.extend(by_kind.updates);
         steps.extend(by_kind.autoscaling);
         steps.extend(by_kind.resumes);
+        // After a release of new definitions, or when carrying on one that
+        // stopped (its smoke test may not have run, or still be running).
+        let deploys = registers
+            || steps
+                .iter()
+                .any(|s| matches!(s, Step::FinishRelease(f) if f.finish == Finish::Continue));
+        if deploys && let Some(smoke) = smoke_test_step(env, live) {
+            steps.push(smoke);
+        }
         steps.extend(by_kind.records);
         Plan {
             environment: env.name.clone(),
@@ -628,6 +638,23 @@ fn finish_step(commit: Option<&str>, live: &LiveEnvironment) -> Option<Step> {
             Finish::Supersede
         },
         recorded: None,
+    }))
+}
+
+/// The smoke-test step of `env`, if it has one.
+fn smoke_test_step(env: &Environment, live: &LiveEnvironment) -> Option<Step> {
+    let smoke = env.smoke_test.as_ref()?;
+    let service = env.service(&smoke.service)?;
+    let current = live.services.get(&smoke.service);
+    Some(Step::SmokeTest(SmokeTest {
+        service: smoke.service.clone(),
+        command: smoke.command.clone(),
+        timeout: smoke.timeout,
+        container: service.container.clone(),
+        launch_type: current.and_then(|s| s.service.launch_type.clone()),
+        network: current.and_then(|s| s.service.network.clone()),
+        started_by: format!("deckhand-smoke/{}", env.name),
+        current_task_definition: current.map(|s| s.task_definition.arn.clone()),
     }))
 }
 

@@ -82,6 +82,8 @@ pub enum Step {
     /// Record the commit on a service that already runs what it specifies
     /// (an earlier release stopped before it could).
     RecordCommit(RecordCommit),
+    /// Run the smoke test after the rollouts; it must exit 0.
+    SmokeTest(SmokeTest),
 }
 
 /// Finish a release that started and did not end (a deckhand stopped
@@ -151,6 +153,34 @@ pub struct Quiesce {
     /// Application Auto Scaling target (its scaling is suspended first).
     #[serde(skip)]
     pub suspend_scaling: Option<ScalingSuspension>,
+}
+
+/// Run the smoke test: a one-off task on `service`'s task definition (the
+/// one this release deploys) and network, with `command`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmokeTest {
+    pub service: String,
+    pub command: Vec<String>,
+    /// How long it may run.
+    #[serde(skip)]
+    pub timeout: std::time::Duration,
+    /// The container whose command is overridden.
+    #[serde(skip)]
+    pub container: String,
+    /// Launch type of `service`.
+    #[serde(skip)]
+    pub launch_type: Option<String>,
+    /// Network of `service`.
+    #[serde(skip)]
+    pub network: Option<AwsVpc>,
+    /// `startedBy` of the task (`deckhand-smoke/<environment>`).
+    #[serde(skip)]
+    pub started_by: String,
+    /// `service`'s live task definition, run when this release registers
+    /// none for it.
+    #[serde(skip)]
+    pub current_task_definition: Option<String>,
 }
 
 /// Run the migration task (registering its definition first when it differs).

@@ -63,6 +63,8 @@ pub struct Environment {
     pub notifications: Vec<Notification>,
     /// Where releases may be promoted from.
     pub promotion: PromotionPolicy,
+    /// The smoke test run after the rollouts.
+    pub smoke_test: Option<SmokeTest>,
 }
 
 /// One ECS service of an environment.
@@ -116,6 +118,20 @@ pub struct Migration {
     /// Service whose template, launch type and network the task uses.
     pub network_from: String,
 }
+
+/// A smoke test: a one-off task after the rollouts that must exit 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmokeTest {
+    /// Command override for the service's container.
+    pub command: Vec<String>,
+    /// How long it may run.
+    pub timeout: Duration,
+    /// Service whose task definition, launch type and network it uses.
+    pub service: String,
+}
+
+/// How long a smoke test may run when `timeout` is not given.
+pub const DEFAULT_SMOKE_TEST_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// `deploy:` with defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]

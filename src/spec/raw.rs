@@ -61,6 +61,10 @@ pub struct EnvironmentFile {
     #[serde(default)]
     #[schemars(extend("x-expects" = "a mapping with auto, selfHeal and suspend", "x-example" = "`sync: {auto: true, selfHeal: true, suspend: false}`"))]
     pub sync: Option<SyncBlock>,
+    /// A one-off task run after the rollouts; it must exit 0 or the release fails.
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a mapping with command, timeout and service", "x-example" = "`smokeTest: {command: [bin/rails, runner, \"Smoke.run!\"], timeout: 5m}`"))]
+    pub smoke_test: Option<SmokeTestBlock>,
     /// Where releases of this environment come from (`deckhand promote`).
     #[serde(default)]
     #[schemars(extend("x-expects" = "a mapping with from and soak", "x-example" = "`promotion: {from: staging, soak: 1h}`"))]
@@ -218,6 +222,25 @@ pub struct DeployBlock {
     #[serde(default)]
     #[schemars(extend("x-expects" = "a boolean (true or false)", "x-example" = "`rollback: true`"))]
     pub rollback: Option<bool>,
+}
+
+/// The `smokeTest` block: a one-off task after the rollouts, on a service's
+/// task definition and network, whose exit code gates the release.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SmokeTestBlock {
+    /// Command override for the service's container.
+    #[schemars(extend("x-expects" = "a list of strings", "x-example" = "`command: [bin/rails, runner, \"Smoke.run!\"]`"))]
+    pub command: Vec<String>,
+    /// How long it may run before it is stopped and the release fails (default 5m).
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a duration", "x-example" = "`timeout: 5m`"))]
+    pub timeout: Option<String>,
+    /// The service whose task definition, launch type and network it uses
+    /// (default: migration.networkFrom, else the first service).
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a service of this environment", "x-example" = "`service: web`"))]
+    pub service: Option<String>,
 }
 
 /// The `promotion` block: the environment `promote` may take releases from,

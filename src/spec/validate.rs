@@ -260,6 +260,10 @@ impl<'a> Validator<'a> {
         };
         let notifications = self.notifications(raw.notifications.as_deref().unwrap_or(&[]));
         let promotion = self.promotion(raw.promotion.as_ref());
+        let smoke_test = raw
+            .smoke_test
+            .as_ref()
+            .map(|s| self.smoke_test(s, &raw, migration.as_ref()));
 
         if !self.problems.is_empty() {
             return Err(SpecError::Invalid(self.problems));
@@ -276,7 +280,48 @@ impl<'a> Validator<'a> {
             sync,
             notifications,
             promotion,
+            smoke_test,
         })
+    }
+
+    fn smoke_test(
+        &mut self,
+        block: &raw::SmokeTestBlock,
+        raw: &raw::EnvironmentFile,
+        migration: Option<&Migration>,
+    ) -> SmokeTest {
+        if block.command.is_empty() || block.command.iter().all(|c| c.trim().is_empty()) {
+            self.problem(
+                &["smokeTest", "command"],
+                "the smoke test command is empty",
+                "write the command to run, e.g. `command: [bin/rails, runner, \"Smoke.run!\"]`",
+            );
+        }
+        let timeout = self.duration(
+            &["smokeTest", "timeout"],
+            block.timeout.as_deref(),
+            DEFAULT_SMOKE_TEST_TIMEOUT,
+        );
+        let service = match &block.service {
+            Some(s) if raw.services.contains_key(s) => s.clone(),
+            Some(s) => {
+                self.problem(
+                    &["smokeTest", "service"],
+                    format!("'{s}' is not a service of this environment"),
+                    format!("name one of: {}", service_names(raw)),
+                );
+                s.clone()
+            }
+            None => migration
+                .map(|m| m.network_from.clone())
+                .or_else(|| raw.services.keys().next().cloned())
+                .unwrap_or_default(),
+        };
+        SmokeTest {
+            command: block.command.clone(),
+            timeout,
+            service,
+        }
     }
 
     fn windows(&mut self, blocks: &[raw::WindowBlock]) -> Vec<crate::guard::window::Window> {

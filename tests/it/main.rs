@@ -24,6 +24,7 @@ mod replicas;
 mod rollback;
 mod service_definition;
 mod servicedefs;
+mod smoke;
 mod support;
 mod taskdefs;
 mod ui;
