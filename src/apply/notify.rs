@@ -44,6 +44,32 @@ pub enum ReleaseEvent {
         /// Services put back.
         services: Vec<String>,
     },
+    /// `promote` wrote the commit taking `from`'s `release`.
+    Promoted {
+        /// The environment it came from.
+        from: String,
+        /// Its id there (`v12`).
+        release: String,
+    },
+    /// `rollback` went back to `release` (commit written, or applied now).
+    Rollback {
+        /// The release gone back to (`v11`).
+        release: String,
+        /// `--reason`.
+        reason: Option<String>,
+    },
+    /// A hold was put on `image` (`put`), or lifted.
+    Hold {
+        /// The image rolled back from.
+        image: String,
+        /// Put (true) or lifted (false).
+        put: bool,
+    },
+    /// A freeze was put (until, by, why), or ended (None).
+    Freeze {
+        /// `until by: reason` when put.
+        put: Option<String>,
+    },
 }
 
 impl ReleaseEvent {
@@ -53,6 +79,10 @@ impl ReleaseEvent {
             ReleaseEvent::Succeeded { .. } => NotificationEvent::Succeeded,
             ReleaseEvent::Failed { .. } => NotificationEvent::Failed,
             ReleaseEvent::RolledBack { .. } => NotificationEvent::RolledBack,
+            ReleaseEvent::Promoted { .. } => NotificationEvent::Promoted,
+            ReleaseEvent::Rollback { .. } => NotificationEvent::Rollback,
+            ReleaseEvent::Hold { .. } => NotificationEvent::Held,
+            ReleaseEvent::Freeze { .. } => NotificationEvent::Frozen,
         }
     }
 
@@ -62,7 +92,29 @@ impl ReleaseEvent {
             NotificationEvent::Succeeded => "succeeded",
             NotificationEvent::Failed => "failed",
             NotificationEvent::RolledBack => "rolled-back",
+            NotificationEvent::Promoted => "promoted",
+            NotificationEvent::Rollback => "rollback",
+            NotificationEvent::Held => match self {
+                ReleaseEvent::Hold { put: false, .. } => "hold-released",
+                _ => "held",
+            },
+            NotificationEvent::Frozen => match self {
+                ReleaseEvent::Freeze { put: None } => "unfrozen",
+                _ => "frozen",
+            },
         }
+    }
+
+    /// The lifecycle events (promote, rollback, hold, freeze): not a
+    /// release's progress, so no duration.
+    fn is_lifecycle(&self) -> bool {
+        matches!(
+            self,
+            ReleaseEvent::Promoted { .. }
+                | ReleaseEvent::Rollback { .. }
+                | ReleaseEvent::Hold { .. }
+                | ReleaseEvent::Freeze { .. }
+        )
     }
 }
 
@@ -202,6 +254,23 @@ fn headline(facts: &ReleaseFacts, event: &ReleaseEvent) -> String {
             ":leftwards_arrow_with_hook: deckhand: *{env}* rolled back ({})",
             services.join(", ")
         ),
+        ReleaseEvent::Promoted { from, release } => {
+            format!(":arrow_up: deckhand: {from} {release} promoted to *{env}*")
+        }
+        ReleaseEvent::Rollback { release, .. } => {
+            format!(":rewind: deckhand: *{env}* rolled back to {release}")
+        }
+        ReleaseEvent::Hold { image, put: true } => format!(
+            ":pause_button: deckhand: *{env}* held: commits with `{}` are not applied until `deckhand release-hold {env}` or a commit with another image",
+            image.rsplit('/').next().unwrap_or(image)
+        ),
+        ReleaseEvent::Hold { put: false, .. } => {
+            format!(":arrow_forward: deckhand: the hold on *{env}* was released")
+        }
+        ReleaseEvent::Freeze { put: Some(what) } => {
+            format!(":snowflake: deckhand: *{env}* frozen until {what}")
+        }
+        ReleaseEvent::Freeze { put: None } => format!(":sunny: deckhand: *{env}* unfrozen"),
     }
 }
 
@@ -228,7 +297,7 @@ pub fn slack_message(facts: &ReleaseFacts, event: &ReleaseEvent, elapsed: Durati
     if let Some(revision) = &facts.revision {
         fields.push(json!({"type": "mrkdwn", "text": format!("*Schema revision*\n{revision}")}));
     }
-    if !matches!(event, ReleaseEvent::Started { .. }) {
+    if !matches!(event, ReleaseEvent::Started { .. }) && !event.is_lifecycle() {
         fields
             .push(json!({"type": "mrkdwn", "text": format!("*Duration*\n{}s", elapsed.as_secs())}));
     }
@@ -250,7 +319,11 @@ pub fn slack_message(facts: &ReleaseFacts, event: &ReleaseEvent, elapsed: Durati
                 blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(&format!("*Migration log (last lines)*\n```{}```", log.join("\n")))}}));
             }
         }
-        ReleaseEvent::RolledBack { reason, .. } => {
+        ReleaseEvent::RolledBack { reason, .. }
+        | ReleaseEvent::Rollback {
+            reason: Some(reason),
+            ..
+        } => {
             blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(&format!("*Why*\n{reason}"))}}));
         }
         _ => {}
@@ -274,7 +347,7 @@ pub fn webhook_body(facts: &ReleaseFacts, event: &ReleaseEvent, elapsed: Duratio
         "revision": facts.revision,
         "event": event.name(),
     });
-    if !matches!(event, ReleaseEvent::Started { .. }) {
+    if !matches!(event, ReleaseEvent::Started { .. }) && !event.is_lifecycle() {
         body["durationSeconds"] = json!(elapsed.as_secs());
     }
     match event {
@@ -290,6 +363,16 @@ pub fn webhook_body(facts: &ReleaseFacts, event: &ReleaseEvent, elapsed: Duratio
             body["reason"] = json!(reason);
             body["services"] = json!(services);
         }
+        ReleaseEvent::Promoted { from, release } => {
+            body["from"] = json!(from);
+            body["release"] = json!(release);
+        }
+        ReleaseEvent::Rollback { release, reason } => {
+            body["release"] = json!(release);
+            body["reason"] = json!(reason);
+        }
+        ReleaseEvent::Hold { image, .. } => body["heldImage"] = json!(image),
+        ReleaseEvent::Freeze { put } => body["freeze"] = json!(put),
     }
     body
 }

@@ -3,6 +3,7 @@
 //! a tag on each cluster that every deckhand sees (see [`crate::guard`]).
 
 use super::{CommandError, Context, Outcome, print};
+use crate::apply::notify::{Notifier, ReleaseEvent};
 use crate::cli::RepoArgs;
 use crate::ecs::EcsClient;
 use crate::guard::{self, Freeze};
@@ -89,6 +90,14 @@ pub async fn freeze(args: FreezeArgs, _context: Context) -> Result<Outcome, Comm
     for env in &envs {
         let ecs = EcsClient::connect(env.region.as_deref()).await?;
         guard::put_freeze(&ecs, &env.cluster, &env.name, &freeze).await?;
+        Notifier::new(env, None, super::promote::repo_url(&args.repo).as_deref())
+            .send(&ReleaseEvent::Freeze {
+                put: Some(format!(
+                    "{} by {}: {}",
+                    freeze.until, freeze.by, freeze.reason
+                )),
+            })
+            .await;
         print(&format!(
             "Froze {} until {} (in {}): {}\n",
             env.name,
@@ -106,10 +115,15 @@ pub async fn unfreeze(args: UnfreezeArgs, _context: Context) -> Result<Outcome, 
     for env in &envs {
         let ecs = EcsClient::connect(env.region.as_deref()).await?;
         match guard::lift_freeze(&ecs, &env.cluster, &env.name).await? {
-            Some(f) => print(&format!(
-                "Unfroze {} (frozen until {} by {}: {}).\n",
-                env.name, f.until, f.by, f.reason
-            ))?,
+            Some(f) => {
+                print(&format!(
+                    "Unfroze {} (frozen until {} by {}: {}).\n",
+                    env.name, f.until, f.by, f.reason
+                ))?;
+                Notifier::new(env, None, super::promote::repo_url(&args.repo).as_deref())
+                    .send(&ReleaseEvent::Freeze { put: None })
+                    .await;
+            }
             None => print(&format!("{} was not frozen.\n", env.name))?,
         }
     }

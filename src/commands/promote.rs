@@ -2,6 +2,7 @@
 //! one commit (see [`crate::promote`]).
 
 use super::{CommandError, Context, Outcome, confirm, print};
+use crate::apply::notify::{Notifier, ReleaseEvent};
 use crate::cli::RepoArgs;
 use crate::ecs::EcsClient;
 use crate::promote::{self, PromoteError};
@@ -123,6 +124,17 @@ pub async fn exec(args: PromoteArgs, _context: Context) -> Result<Outcome, Comma
             .expect("commit task panicked");
         match written {
             Ok(w) => {
+                let mut shown = to.clone();
+                shown.image = r.image.clone();
+                if let (Some(m), Some(revision)) = (&mut shown.migration, &r.revision) {
+                    m.revision = revision.clone();
+                }
+                Notifier::new(&shown, Some(&w.commit), repo_url(&args.repo).as_deref())
+                    .send(&ReleaseEvent::Promoted {
+                        from: promotion.from.clone(),
+                        release: promotion.release.id.clone(),
+                    })
+                    .await;
                 print(&format!(
                     "Promoted {} {} to {}: commit {} {} {}.\n",
                     promotion.from,
@@ -161,4 +173,9 @@ async fn load_both(
     })
     .await
     .expect("spec task panicked")
+}
+
+/// The config repo's URL, for commit links in notifications.
+pub(super) fn repo_url(repo: &RepoArgs) -> Option<String> {
+    crate::source::is_git_url(&repo.repo).then(|| repo.repo.clone())
 }

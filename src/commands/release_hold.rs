@@ -2,6 +2,7 @@
 //! controller applies the branch's commits again.
 
 use super::{CommandError, Context, Outcome, print};
+use crate::apply::notify::{Notifier, ReleaseEvent};
 use crate::cli::RepoArgs;
 use crate::ecs::EcsClient;
 use crate::guard;
@@ -21,10 +22,18 @@ pub async fn exec(args: ReleaseHoldArgs, _context: Context) -> Result<Outcome, C
     let (_, env) = args.repo.load(args.env).await?;
     let ecs = EcsClient::connect(env.region.as_deref()).await?;
     match guard::lift_hold(&ecs, &env.cluster, &env.name).await? {
-        Some(hold) => print(&format!(
-            "Released the hold on {} (held since {} by {} on image {}): the controller applies its commits again.\n",
-            env.name, hold.since, hold.by, hold.image
-        ))?,
+        Some(hold) => {
+            print(&format!(
+                "Released the hold on {} (held since {} by {} on image {}): the controller applies its commits again.\n",
+                env.name, hold.since, hold.by, hold.image
+            ))?;
+            Notifier::new(&env, None, super::promote::repo_url(&args.repo).as_deref())
+                .send(&ReleaseEvent::Hold {
+                    image: hold.image,
+                    put: false,
+                })
+                .await;
+        }
         None => print(&format!("{} has no hold.\n", env.name))?,
     }
     Ok(Outcome::Done)

@@ -3,6 +3,7 @@
 //! (see [`crate::promote::rollback`] and [`crate::guard`]).
 
 use super::{CommandError, Context, Outcome, confirm, print};
+use crate::apply::notify::{Notifier, ReleaseEvent};
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
 use crate::cli::{LeaseArgs, RepoArgs};
@@ -134,6 +135,25 @@ pub async fn exec(args: RollbackArgs, context: Context) -> Result<Outcome, Comma
         };
         if let Some(w) = &written {
             print(&written_line(&plan, w))?;
+        }
+        let notifier = Notifier::new(
+            &plan.env,
+            written.as_ref().map(|w| w.commit.as_str()),
+            super::promote::repo_url(&args.repo).as_deref(),
+        );
+        notifier
+            .send(&ReleaseEvent::Rollback {
+                release: plan.to.id.clone(),
+                reason: plan.reason.clone(),
+            })
+            .await;
+        if args.now && !applied {
+            notifier
+                .send(&ReleaseEvent::Hold {
+                    image: plan.from_image.clone(),
+                    put: true,
+                })
+                .await;
         }
         if args.now && !applied {
             apply_now(&args, &ecs, &plan, written.as_ref(), context).await?;

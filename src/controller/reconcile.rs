@@ -282,9 +282,16 @@ impl<C: Connect> Reconciler<C> {
         let hold = match verdict {
             Verdict::Go { lift_hold: true } => {
                 match guard::lift_hold(ecs, &env.cluster, environment).await {
-                    Ok(_) => {
-                        tracing::info!("a commit with another image arrived: the hold is over")
+                    Ok(Some(lifted)) => {
+                        tracing::info!("a commit with another image arrived: the hold is over");
+                        crate::apply::notify::Notifier::new(env, None, self.repo_url.as_deref())
+                            .send(&crate::apply::notify::ReleaseEvent::Hold {
+                                image: lifted.image,
+                                put: false,
+                            })
+                            .await;
                     }
+                    Ok(None) => {}
                     Err(e) => tracing::warn!("lifting the hold failed: {e}"),
                 }
                 None

@@ -361,6 +361,14 @@ pub enum NotificationEvent {
     Failed,
     /// A failed rollout was rolled back.
     RolledBack,
+    /// `promote` wrote a commit that takes another environment's release.
+    Promoted,
+    /// `rollback` went back to an earlier release.
+    Rollback,
+    /// A hold was put (`rollback --now`) or lifted.
+    Held,
+    /// A freeze was put or ended.
+    Frozen,
 }
 
 /// A schema revision: a YAML string, or an integer kept as its decimal text.

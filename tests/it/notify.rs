@@ -195,3 +195,71 @@ fn a_notification_that_fails_does_not_fail_the_release() {
     );
     assert_eq!(receiver.received("/hook").len(), 2);
 }
+
+#[test]
+fn freezes_rollbacks_and_holds_are_notified() {
+    let fx = fixture_with_webhook("notifylife");
+    let receiver = Receiver::start(200);
+    let slack = format!("{}/slack", receiver.url);
+    let hook = format!("{}/hook", receiver.url);
+    let vars = [
+        ("DECKHAND_POLL_INTERVAL", "200ms"),
+        ("SLACK_WEBHOOK_URL", slack.as_str()),
+        ("DEPLOY_HOOK_URL", hook.as_str()),
+    ];
+    let repo = fx.repo();
+    let with_repo = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--repo", repo.to_str().unwrap()]);
+        let mut cmd_vars = fx.aws_env();
+        cmd_vars.extend(vars.iter().map(|(k, v)| (*k, v.to_string())));
+        fx.deckhand_with(&all, &cmd_vars)
+    };
+    with_repo(&["freeze", &fx.id, "--for", "1h", "--reason", "audit week"]).expect_code(0);
+    with_repo(&["unfreeze", &fx.id]).expect_code(0);
+    // Two releases, then back to the first, now.
+    fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:9a8b7c6"));
+    fx.run_with_env("apply", &["--yes"], &vars).expect_code(0);
+    fx.edit_spec(|t| t.replace("shop:9a8b7c6", "shop:b4d1dea"));
+    fx.run_with_env("apply", &["--yes"], &vars).expect_code(0);
+    with_repo(&["rollback", &fx.id, "--now", "--reason", "5xx", "--yes"]).expect_code(0);
+    with_repo(&["release-hold", &fx.id]).expect_code(0);
+
+    let events: Vec<Value> = receiver
+        .received("/hook")
+        .into_iter()
+        .filter(|e| !["started", "succeeded"].contains(&e["event"].as_str().unwrap()))
+        .collect();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["frozen", "unfrozen", "rollback", "held", "hold-released"],
+        "{events:#?}"
+    );
+    assert!(
+        events[0]["freeze"]
+            .as_str()
+            .unwrap()
+            .ends_with(": audit week"),
+        "{:?}",
+        events[0]
+    );
+    assert_eq!(events[2]["release"], "v1");
+    assert_eq!(events[2]["reason"], "5xx");
+    assert!(
+        events[3]["heldImage"]
+            .as_str()
+            .unwrap()
+            .ends_with("shop:b4d1dea")
+    );
+    let slack = receiver.received("/slack");
+    assert!(
+        slack
+            .iter()
+            .any(|m| m["text"].as_str().unwrap().contains("rolled back to v1")),
+        "{slack:#?}"
+    );
+}

@@ -330,6 +330,31 @@ fn promote_pushes_to_a_git_url_fast_forward_and_refuses_an_uncommitted_file() {
     let changed = git(&bare, &["diff", "--name-only", "main~1", "main"]);
     assert_eq!(changed, format!("environments/{production}.yaml"));
 
+    // The controller following that repository releases the promotion.
+    let mut vars = fx.aws_env();
+    vars.push(("DECKHAND_POLL_INTERVAL", "200ms".into()));
+    let run = fx.deckhand_with(
+        &["controller", "--once", "--repo", &url, "--env", &production],
+        &vars,
+    );
+    assert!(
+        run.stdout.contains(&format!("{production}: applied")),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let history = fx.deckhand(&[
+        "history",
+        "--format",
+        "json",
+        "--repo",
+        &url,
+        "--env",
+        &production,
+    ]);
+    let history: Value = serde_json::from_str(&history.stdout).unwrap();
+    assert_eq!(history["releases"][0]["kind"], "promotion", "{history:#}");
+
     // A local repository whose file has uncommitted changes: refused.
     let file = fx.repo().join(format!("environments/{production}.yaml"));
     let text = std::fs::read_to_string(&file).unwrap();
