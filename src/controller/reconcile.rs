@@ -237,6 +237,7 @@ impl<C: Connect> Reconciler<C> {
             Err(e) => return self.fail(environment, commit, e.to_string(), ErrorClass::User),
         };
         let (drift, held_by) = self.show(&env, commit, &live, &plan).await;
+        self.show_promotion(&env, &live);
         if let Some(why) = self.guarded(&ecs, &env, &live, &plan, drift).await {
             return self.verdict(ResultKind::OutOfSync, Some(why));
         }
@@ -255,6 +256,41 @@ impl<C: Connect> Reconciler<C> {
         }
         tracing::info!(steps = summary.len(), drift, "applying");
         self.release(&ecs, &env, &plan, commit).await
+    }
+
+    /// For an environment that takes releases from another: what `promote`
+    /// would do now, from what this controller last saw of the source.
+    fn show_promotion(&self, env: &crate::spec::Environment, live: &LiveEnvironment) {
+        let Some(from) = &env.promotion.from else {
+            return;
+        };
+        let source = self.state.environment(from);
+        let releases = source
+            .as_ref()
+            .and_then(|s| s.recent_releases.clone())
+            .unwrap_or_default();
+        let running = source
+            .as_ref()
+            .and_then(|s| s.live.as_ref())
+            .map(|l| l.services.iter().filter_map(|s| s.image.clone()).collect())
+            .unwrap_or_default();
+        let (_, freeze) = crate::guard::read(&live.cluster_tags, &env.name);
+        let candidate = crate::promote::candidate_line(
+            from,
+            &releases,
+            &running,
+            env,
+            live.recorded_revision.as_deref(),
+            freeze.as_ref(),
+            std::time::SystemTime::now(),
+        );
+        self.state.set_promotion(
+            &env.name,
+            Some(super::status::PromotionView {
+                from: from.clone(),
+                candidate,
+            }),
+        );
     }
 
     /// What the hold and the freeze on the environment say of applying

@@ -101,6 +101,24 @@ impl ControllerState {
         });
     }
 
+    /// What `promote` into `environment` would do now.
+    pub fn set_promotion(
+        &self,
+        environment: &str,
+        promotion: Option<super::status::PromotionView>,
+    ) {
+        self.update(environment, |s| s.promotion = promotion);
+    }
+
+    /// One environment's status as last seen (a copy).
+    pub fn environment(&self, environment: &str) -> Option<EnvironmentStatus> {
+        self.environments
+            .lock()
+            .expect("status lock")
+            .get(environment)
+            .cloned()
+    }
+
     /// A release of `environment` at `commit` starts.
     pub fn release_started(&self, environment: &str, commit: Option<&str>) {
         self.update(environment, |s| {

@@ -75,9 +75,22 @@ pub struct EnvironmentStatus {
     pub freeze: Option<crate::guard::Freeze>,
     /// The deny window open now, if any: which, and until when.
     pub window: Option<WindowView>,
+    /// For an environment with `promotion.from`: what `promote` would do
+    /// now ("staging v12 can go to production", or the gate that blocks it).
+    pub promotion: Option<PromotionView>,
     /// With a lock table: the replica that reconciles this environment (as
     /// this one last saw the table), and whether it is this one.
     pub replica: Option<ReplicaOf>,
+}
+
+/// An environment's promotion candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromotionView {
+    /// The environment it takes releases from.
+    pub from: String,
+    /// What `promote` would do now, in words.
+    pub candidate: String,
 }
 
 /// An open deny window.

@@ -71,19 +71,19 @@ pub fn schema_is_older(a: &str, b: &str) -> bool {
 /// time, and a schema that would go backwards (`to_revision` is what `to`
 /// recorded).
 pub fn check(
-    from: &Environment,
+    from: &str,
     to: &Environment,
     release: &Recorded,
     to_revision: Option<&str>,
     now: SystemTime,
 ) -> Result<(), PromoteError> {
     if let Some(allowed) = &to.promotion.from
-        && allowed != &from.name
+        && allowed != from
     {
         return Err(PromoteError::NotFromThere {
             to: to.name.clone(),
             allowed: allowed.clone(),
-            from: from.name.clone(),
+            from: from.to_owned(),
         });
     }
     if let Some(soak) = to.promotion.soak
@@ -95,7 +95,7 @@ pub fn check(
             .unwrap_or_default()
             .as_secs();
         return Err(PromoteError::Soaking {
-            from: from.name.clone(),
+            from: from.to_owned(),
             to: to.name.clone(),
             id: release.id.clone(),
             soak,
@@ -107,7 +107,7 @@ pub fn check(
         && schema_is_older(theirs, recorded)
     {
         return Err(PromoteError::SchemaBackwards {
-            from: from.name.clone(),
+            from: from.to_owned(),
             to: to.name.clone(),
             id: release.id.clone(),
             release_revision: theirs.to_owned(),
@@ -221,13 +221,12 @@ mod tests {
     #[test]
     fn the_gates_are_the_source_the_soak_and_the_schema() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW);
-        let staging = env("staging", None, None);
         let v3 = &history()[1];
         let open = env("production", Some("staging"), Some(1_800));
-        assert!(check(&staging, &open, v3, Some("20261101000000"), now).is_ok());
+        assert!(check("staging", &open, v3, Some("20261101000000"), now).is_ok());
 
         let other = env("production", Some("qa"), None);
-        let e = check(&staging, &other, v3, None, now).unwrap_err();
+        let e = check("staging", &other, v3, None, now).unwrap_err();
         assert!(
             e.to_string().starts_with(
                 "production takes releases from qa only (promotion.from), not from staging"
@@ -236,7 +235,7 @@ mod tests {
         );
 
         let soaking = env("production", None, Some(7_200));
-        let e = check(&staging, &soaking, v3, None, now).unwrap_err();
+        let e = check("staging", &soaking, v3, None, now).unwrap_err();
         assert!(
             e.to_string().contains(&format!(
                 "staging v3 has run for less than 2h (promotion.soak of production): it may be promoted from {} (in 1h)",
@@ -246,13 +245,13 @@ mod tests {
         );
 
         let ahead = env("production", None, None);
-        let e = check(&staging, &ahead, v3, Some("20261201000000"), now).unwrap_err();
+        let e = check("staging", &ahead, v3, Some("20261201000000"), now).unwrap_err();
         assert!(
             e.to_string().starts_with("production's schema is at revision 20261201000000, newer than staging v3's 20261120093000"),
             "{e}"
         );
         // Same or older recorded schema: fine.
-        assert!(check(&staging, &ahead, v3, Some("20261120093000"), now).is_ok());
+        assert!(check("staging", &ahead, v3, Some("20261120093000"), now).is_ok());
     }
 
     #[test]

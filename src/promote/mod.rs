@@ -271,6 +271,43 @@ impl Promotion {
     }
 }
 
+/// What `promote FROM TO` would do now, in one line for `/status` and the
+/// web UI: "staging v12 can go to production", that TO already runs it,
+/// or the gate that blocks it. From what the controller last saw of FROM
+/// (its newest releases, the images its services run) and of TO (its
+/// recorded revision, its freeze); the image's presence in ECR is checked
+/// by `promote` itself.
+pub fn candidate_line(
+    from: &str,
+    from_releases: &[Recorded],
+    from_running: &BTreeSet<String>,
+    to: &Environment,
+    to_revision: Option<&str>,
+    to_frozen: Option<&crate::guard::Freeze>,
+    now: SystemTime,
+) -> String {
+    let release = match gate::candidate(from, from_releases, from_running, None) {
+        Ok(release) => release,
+        Err(e) => return e.to_string(),
+    };
+    if release.release.image == to.image
+        && (release.release.revision.is_none()
+            || to.migration.as_ref().map(|m| &m.revision) == release.release.revision.as_ref())
+    {
+        return format!("{} already has {from} {}", to.name, release.id);
+    }
+    if let Some(freeze) = to_frozen.filter(|f| f.active(now)) {
+        return crate::guard::frozen_message(&to.name, freeze, now);
+    }
+    match gate::check(from, to, release, to_revision, now) {
+        Ok(()) => format!(
+            "{from} {} can go to {}: deckhand promote {from} {}",
+            release.id, to.name, to.name
+        ),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// The images the services of `env` run now (the release container's).
 pub(crate) fn running_images(
     env: &Environment,
@@ -321,7 +358,7 @@ pub async fn prepare<F: Ecs + Lookups, T: Ecs>(
     let running = running_images(from, &live);
     let release = gate::candidate(&from.name, &history, &running, asked)?.clone();
     let to_revision = to_cluster.tags.get(&to.revision_tag()).cloned();
-    gate::check(from, to, &release, to_revision.as_deref(), now)?;
+    gate::check(&from.name, to, &release, to_revision.as_deref(), now)?;
     let mut warnings = image_check(from_ecs, &from.name, &release).await?;
     if let Some((window, end)) = crate::guard::window::blocking(&to.sync.windows, now) {
         warnings.push(format!(

@@ -6,6 +6,7 @@
 use crate::support::emulator;
 use crate::support::fixture::{Fixture, git};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 const OLD: &str = "shop:3f9c2e1";
 const NEW: &str = "shop:9a8b7c6";
@@ -374,4 +375,36 @@ fn promote_pushes_to_a_git_url_fast_forward_and_refuses_an_uncommitted_file() {
             .unwrap()
             .ends_with("# an edit in progress\n")
     );
+}
+
+#[test]
+fn the_controller_shows_each_environments_promotion_candidate() {
+    let (fx, production) = staging_released("promote-status");
+    let controller =
+        crate::controller::Running::start(&fx, &["--env", &production, "--interval", "1s"], &[]);
+    let candidate = |controller: &crate::controller::Running| {
+        let status = controller.status_json();
+        status["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["environment"] == production.as_str())
+            .and_then(|e| e["promotion"]["candidate"].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let can_go = format!(
+        "{} v1 can go to {production}: deckhand promote {} {production}",
+        fx.id, fx.id
+    );
+    controller.wait_for(Duration::from_secs(30), "the candidate", || {
+        candidate(&controller) == can_go
+    });
+    let (_, page) = controller.get(&format!("/environments/{production}"));
+    assert!(page.contains("<dt>Promotion</dt>"), "{page}");
+
+    promote(&fx, &[&fx.id, &production, "--yes"]).expect_code(0);
+    let already = format!("{production} already has {} v1", fx.id);
+    controller.wait_for(Duration::from_secs(60), "the promotion released", || {
+        candidate(&controller) == already
+    });
 }

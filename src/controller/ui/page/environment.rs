@@ -136,6 +136,16 @@ fn facts(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
             ),
         );
     }
+    if let Some(p) = &s.promotion {
+        fact(
+            "Promotion",
+            format!(
+                "from <strong>{}</strong>: {}",
+                esc(&p.from),
+                esc(&p.candidate)
+            ),
+        );
+    }
     if let Some(w) = &s.window {
         fact(
             "Deploy window",
