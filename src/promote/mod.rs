@@ -481,3 +481,44 @@ fn missing_names(from: &Environment, to: &Environment) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_source_has_and_the_target_lacks_are_warned_of_by_name_only() {
+        let mut staging = crate::testkit::environment("registry/shop:2", Some("r2"));
+        staging.name = "staging".into();
+        let mut production = staging.clone();
+        production.name = "production".into();
+        let web = staging
+            .services
+            .iter_mut()
+            .find(|s| s.name == "web")
+            .unwrap();
+        web.environment
+            .insert("FEATURE_CHECKOUT_V2".into(), "on-secret-value".into());
+        let warnings = missing_names(&staging, &production);
+        // web, and the migration (made from web's definition).
+        let places: Vec<&str> = warnings
+            .iter()
+            .map(|w| w.split(':').next().unwrap())
+            .collect();
+        assert_eq!(places, ["migration", "web"], "{warnings:?}");
+        assert!(
+            warnings[1].starts_with(
+                "web: container app: staging has FEATURE_CHECKOUT_V2 that production does not"
+            ),
+            "{warnings:?}"
+        );
+        assert!(
+            !warnings.concat().contains("on-secret-value"),
+            "values are never shown"
+        );
+        assert!(
+            missing_names(&production, &staging).is_empty(),
+            "the other way round: nothing lacks"
+        );
+    }
+}
