@@ -6,8 +6,8 @@ use crate::apply::notify::{Notifier, ReleaseEvent};
 use crate::cli::RepoArgs;
 use crate::ecs::EcsClient;
 use crate::promote::{self, PromoteError};
-use crate::source::write::{self, FileChange, NewCommit, WriteError};
-use crate::source::{Snapshot, short_sha};
+use crate::source::Snapshot;
+use crate::source::write::{self, FileChange, NewCommit, WriteError, Written};
 use crate::spec::{self, Environment};
 use clap::Args;
 
@@ -48,58 +48,8 @@ pub async fn exec(args: PromoteArgs, _context: Context) -> Result<Outcome, Comma
     }
     let mut confirmed = args.yes || args.dry_run;
     for attempt in 0..2 {
-        let snapshot = args.repo.snapshot().await?;
-        let Some(parent) = snapshot.commit().map(str::to_owned) else {
-            return Err(WriteError::NotGit {
-                repo: args.repo.repo.clone(),
-            }
-            .into());
-        };
-        let (snapshot, from, to) = load_both(snapshot, &args.from, &args.to).await?;
-        let from_ecs = EcsClient::connect(from.region.as_deref()).await?;
-        let to_ecs = EcsClient::connect(to.region.as_deref()).await?;
-        let promotion = promote::prepare(
-            &from_ecs,
-            &to_ecs,
-            &snapshot,
-            &from,
-            &to,
-            args.release.as_deref(),
-            std::time::SystemTime::now(),
-        )
-        .await?;
-        for warning in &promotion.warnings {
-            tracing::warn!("{warning}");
-        }
-        let r = &promotion.release.release;
-        if promotion.unchanged() {
-            print(&format!(
-                "{} already has {} {}'s image{}: nothing to promote.\n",
-                promotion.to,
-                promotion.from,
-                promotion.release.id,
-                if r.revision.is_some() {
-                    " and schema revision"
-                } else {
-                    ""
-                }
-            ))?;
-            return Ok(Outcome::Done);
-        }
-        print(&format!(
-            "Promote {} {} to {}: image {}{}\n{}",
-            promotion.from,
-            promotion.release.id,
-            promotion.to,
-            r.image,
-            r.revision
-                .as_deref()
-                .map(|rev| format!(", schema revision {rev}"))
-                .unwrap_or_default(),
-            promotion.diff()
-        ))?;
-        if args.dry_run {
-            print("Dry run: nothing was written.\n")?;
+        let (parent, to, promotion) = prepare(&args).await?;
+        if !present(&args, &promotion)? {
             return Ok(Outcome::Done);
         }
         if !confirmed {
@@ -124,29 +74,10 @@ pub async fn exec(args: PromoteArgs, _context: Context) -> Result<Outcome, Comma
             .expect("commit task panicked");
         match written {
             Ok(w) => {
-                let mut shown = to.clone();
-                shown.image = r.image.clone();
-                if let (Some(m), Some(revision)) = (&mut shown.migration, &r.revision) {
-                    m.revision = revision.clone();
-                }
-                Notifier::new(&shown, Some(&w.commit), repo_url(&args.repo).as_deref())
-                    .send(&ReleaseEvent::Promoted {
-                        from: promotion.from.clone(),
-                        release: promotion.release.id.clone(),
-                    })
-                    .await;
+                notify(&args, &to, &promotion, &w).await;
                 print(&format!(
-                    "Promoted {} {} to {}: commit {} {} {}.\n",
-                    promotion.from,
-                    promotion.release.id,
-                    promotion.to,
-                    short_sha(&w.commit),
-                    if w.pushed {
-                        "pushed to"
-                    } else {
-                        "committed on"
-                    },
-                    w.branch
+                    "Promoted {} {} to {}: {w}.\n",
+                    promotion.from, promotion.release.id, promotion.to
                 ))?;
                 return Ok(Outcome::Done);
             }
@@ -157,6 +88,90 @@ pub async fn exec(args: PromoteArgs, _context: Context) -> Result<Outcome, Comma
         }
     }
     unreachable!("the second attempt returns")
+}
+
+/// Read the repo (fetching a URL), load FROM and TO, and prepare the
+/// promotion: the commit it goes on, TO as the branch has it, and the change.
+async fn prepare(
+    args: &PromoteArgs,
+) -> Result<(String, Environment, promote::Promotion), CommandError> {
+    let snapshot = args.repo.snapshot().await?;
+    let Some(parent) = snapshot.commit().map(str::to_owned) else {
+        return Err(WriteError::NotGit {
+            repo: args.repo.repo.clone(),
+        }
+        .into());
+    };
+    let (snapshot, from, to) = load_both(snapshot, &args.from, &args.to).await?;
+    let from_ecs = EcsClient::connect(from.region.as_deref()).await?;
+    let to_ecs = EcsClient::connect(to.region.as_deref()).await?;
+    let promotion = promote::prepare(
+        &from_ecs,
+        &to_ecs,
+        &snapshot,
+        &from,
+        &to,
+        args.release.as_deref(),
+        std::time::SystemTime::now(),
+    )
+    .await?;
+    for warning in &promotion.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok((parent, to, promotion))
+}
+
+/// Show the change; false when there is nothing more to do (TO already has
+/// the release, or a dry run).
+fn present(args: &PromoteArgs, promotion: &promote::Promotion) -> Result<bool, CommandError> {
+    let r = &promotion.release.release;
+    if promotion.unchanged() {
+        print(&format!(
+            "{} already has {} {}'s image{}: nothing to promote.\n",
+            promotion.to,
+            promotion.from,
+            promotion.release.id,
+            if r.revision.is_some() {
+                " and schema revision"
+            } else {
+                ""
+            }
+        ))?;
+        return Ok(false);
+    }
+    print(&format!(
+        "Promote {} {} to {}: image {}{}\n{}",
+        promotion.from,
+        promotion.release.id,
+        promotion.to,
+        r.image,
+        r.revision
+            .as_deref()
+            .map(|rev| format!(", schema revision {rev}"))
+            .unwrap_or_default(),
+        promotion.diff()
+    ))?;
+    if args.dry_run {
+        print("Dry run: nothing was written.\n")?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Tell TO's notification targets, with TO as the commit makes it.
+async fn notify(args: &PromoteArgs, to: &Environment, promotion: &promote::Promotion, w: &Written) {
+    let r = &promotion.release.release;
+    let mut shown = to.clone();
+    shown.image = r.image.clone();
+    if let (Some(m), Some(revision)) = (&mut shown.migration, &r.revision) {
+        m.revision = revision.clone();
+    }
+    Notifier::new(&shown, Some(&w.commit), repo_url(&args.repo).as_deref())
+        .send(&ReleaseEvent::Promoted {
+            from: promotion.from.clone(),
+            release: promotion.release.id.clone(),
+        })
+        .await;
 }
 
 /// FROM and TO loaded from one snapshot.

@@ -50,117 +50,165 @@ pub struct RollbackArgs {
     pub lease: LeaseArgs,
 }
 
+/// What the attempts have done so far (a second attempt, after the branch
+/// moved, does none of it again).
+#[derive(Debug, Default)]
+struct Done {
+    confirmed: bool,
+    held: bool,
+    applied: bool,
+}
+
 /// Prepare, show, confirm; with `--now` hold and apply; write the commit
 /// (once more from a fresh fetch when the branch moved).
 pub async fn exec(args: RollbackArgs, context: Context) -> Result<Outcome, CommandError> {
     if let Some(author) = &args.git_author {
         write::parse_author(author)?;
     }
-    let mut confirmed = args.yes;
-    let mut applied = false;
+    let mut done = Done {
+        confirmed: args.yes,
+        ..Done::default()
+    };
     for attempt in 0..2 {
-        let (snapshot, env) = args.repo.load(args.env.clone()).await?;
-        let Some(parent) = snapshot.commit().map(str::to_owned) else {
-            return Err(WriteError::NotGit {
-                repo: args.repo.repo.clone(),
-            }
-            .into());
-        };
-        let ecs = EcsClient::connect(env.region.as_deref()).await?;
-        let location = args.repo.location();
-        let plan = rollback::prepare(
-            &ecs,
-            Request {
-                location: &location,
-                head: &snapshot,
-                env: &env,
-                asked: args.release.as_deref(),
-                accept_schema: args.accept_schema,
-                reason: args.reason.clone(),
-            },
-        )
-        .await?;
-        for warning in &plan.warnings {
-            tracing::warn!("{warning}");
+        if let Some(outcome) = attempt_rollback(&args, context, attempt == 0, &mut done).await? {
+            return Ok(outcome);
         }
-        if attempt == 0 {
-            print(&summary(&plan))?;
-        }
-        if plan.files.is_empty() && !args.now {
-            print(&format!(
-                "{}'s files already are as of {}: nothing to roll back.\n",
-                plan.environment, plan.to.id
-            ))?;
-            return Ok(Outcome::Done);
-        }
-        if !confirmed {
-            confirm(
-                "roll back",
-                &format!("Roll {} back to {}?", plan.environment, plan.to.id),
-            )?;
-            confirmed = true;
-        }
-        if args.now && !applied {
-            hold(&ecs, &plan).await?;
-        }
-        let written = if plan.files.is_empty() {
-            None
-        } else {
-            let commit = NewCommit {
-                parent,
-                message: plan.message(),
-                author: args.git_author.clone(),
-                files: plan.files.clone(),
-            };
-            let written = tokio::task::spawn_blocking(move || write::write(&location, &commit))
-                .await
-                .expect("commit task panicked");
-            match written {
-                Ok(w) => Some(w),
-                Err(WriteError::Moved { branch, .. }) if attempt == 0 => {
-                    tracing::warn!("{branch} moved while rolling back: reading it again");
-                    if args.now {
-                        apply_now(&args, &ecs, &plan, None, context).await?;
-                        applied = true;
-                    }
-                    continue;
-                }
-                // With --now, the rollback and the hold stand without the commit.
-                Err(e) if args.now => {
-                    tracing::error!("the rollback commit was not written: {e}");
-                    None
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
-        if let Some(w) = &written {
-            print(&written_line(&plan, w))?;
-        }
-        let notifier = Notifier::new(
-            &plan.env,
-            written.as_ref().map(|w| w.commit.as_str()),
-            super::promote::repo_url(&args.repo).as_deref(),
-        );
-        notifier
-            .send(&ReleaseEvent::Rollback {
-                release: plan.to.id.clone(),
-                reason: plan.reason.clone(),
-            })
-            .await;
-        if args.now && !applied {
-            notifier
-                .send(&ReleaseEvent::Hold {
-                    image: plan.from_image.clone(),
-                    put: true,
-                })
-                .await;
-        }
-        if args.now && !applied {
-            apply_now(&args, &ecs, &plan, written.as_ref(), context).await?;
-        }
-        return Ok(Outcome::Done);
     }
     unreachable!("the second attempt returns")
+}
+
+/// One attempt; None when the branch moved while it wrote, and the
+/// rollback must be read again.
+async fn attempt_rollback(
+    args: &RollbackArgs,
+    context: Context,
+    first: bool,
+    done: &mut Done,
+) -> Result<Option<Outcome>, CommandError> {
+    let (snapshot, env) = args.repo.load(args.env.clone()).await?;
+    let Some(parent) = snapshot.commit().map(str::to_owned) else {
+        return Err(WriteError::NotGit {
+            repo: args.repo.repo.clone(),
+        }
+        .into());
+    };
+    let ecs = EcsClient::connect(env.region.as_deref()).await?;
+    let location = args.repo.location();
+    let plan = rollback::prepare(
+        &ecs,
+        Request {
+            location: &location,
+            head: &snapshot,
+            env: &env,
+            asked: args.release.as_deref(),
+            accept_schema: args.accept_schema,
+            reason: args.reason.clone(),
+        },
+    )
+    .await?;
+    for warning in &plan.warnings {
+        tracing::warn!("{warning}");
+    }
+    if !present(args, &plan, first, done)? {
+        return Ok(Some(Outcome::Done));
+    }
+    let notifier = |commit: Option<&str>| {
+        Notifier::new(
+            &plan.env,
+            commit,
+            super::promote::repo_url(&args.repo).as_deref(),
+        )
+    };
+    if args.now && !done.held {
+        hold(&ecs, &plan, &notifier(None)).await?;
+        done.held = true;
+    }
+    let written = match commit_rollback(args, &location, &plan, parent).await {
+        Ok(written) => written,
+        Err(WriteError::Moved { branch, .. }) if first => {
+            tracing::warn!("{branch} moved while rolling back: reading it again");
+            if args.now && !done.applied {
+                apply_now(args, &ecs, &plan, None, context).await?;
+                done.applied = true;
+            }
+            return Ok(None);
+        }
+        // With --now, the rollback and the hold stand without the commit.
+        Err(e) if args.now => {
+            tracing::error!("the rollback commit was not written: {e}");
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(w) = &written {
+        print(&format!(
+            "Rolled {} back to {}: {w}.\n",
+            plan.environment, plan.to.id
+        ))?;
+    }
+    let event = ReleaseEvent::Rollback {
+        release: plan.to.id.clone(),
+        reason: plan.reason.clone(),
+    };
+    notifier(written.as_ref().map(|w| w.commit.as_str()))
+        .send(&event)
+        .await;
+    if args.now && !done.applied {
+        apply_now(args, &ecs, &plan, written.as_ref(), context).await?;
+    }
+    Ok(Some(Outcome::Done))
+}
+
+/// Show what will happen (the first time), and confirm; false when there
+/// is nothing to roll back.
+fn present(
+    args: &RollbackArgs,
+    plan: &Rollback,
+    first: bool,
+    done: &mut Done,
+) -> Result<bool, CommandError> {
+    if first {
+        print(&summary(plan))?;
+    }
+    if plan.files.is_empty() && !args.now {
+        print(&format!(
+            "{}'s files already are as of {}: nothing to roll back.\n",
+            plan.environment, plan.to.id
+        ))?;
+        return Ok(false);
+    }
+    if !done.confirmed {
+        confirm(
+            "roll back",
+            &format!("Roll {} back to {}?", plan.environment, plan.to.id),
+        )?;
+        done.confirmed = true;
+    }
+    Ok(true)
+}
+
+/// Write the rollback's commit; None when no file changes (`--now` of an
+/// environment whose files already are as of the release).
+async fn commit_rollback(
+    args: &RollbackArgs,
+    location: &crate::source::RepoLocation,
+    plan: &Rollback,
+    parent: String,
+) -> Result<Option<Written>, WriteError> {
+    if plan.files.is_empty() {
+        return Ok(None);
+    }
+    let commit = NewCommit {
+        parent,
+        message: plan.message(),
+        author: args.git_author.clone(),
+        files: plan.files.clone(),
+    };
+    let location = location.clone();
+    tokio::task::spawn_blocking(move || write::write(&location, &commit))
+        .await
+        .expect("commit task panicked")
+        .map(Some)
 }
 
 /// What will happen, before it does.
@@ -190,29 +238,20 @@ fn summary(plan: &Rollback) -> String {
     out
 }
 
-fn written_line(plan: &Rollback, w: &Written) -> String {
-    format!(
-        "Rolled {} back to {}: commit {} {} {}.\n",
-        plan.environment,
-        plan.to.id,
-        short_sha(&w.commit),
-        if w.pushed {
-            "pushed to"
-        } else {
-            "committed on"
-        },
-        w.branch
-    )
-}
-
-/// Hold the environment on the image rolled back from.
-async fn hold(ecs: &EcsClient, plan: &Rollback) -> Result<(), CommandError> {
+/// Hold the environment on the image rolled back from, and say so.
+async fn hold(ecs: &EcsClient, plan: &Rollback, notifier: &Notifier) -> Result<(), CommandError> {
     let hold = Hold {
         image: plan.from_image.clone(),
         since: guard::rfc3339(std::time::SystemTime::now()),
         by: guard::actor(),
     };
     guard::put_hold(ecs, &plan.env.cluster, &plan.environment, &hold).await?;
+    notifier
+        .send(&ReleaseEvent::Hold {
+            image: hold.image.clone(),
+            put: true,
+        })
+        .await;
     tracing::info!(
         "held {}: commits with {} are not applied until `deckhand release-hold {}` or a commit with another image",
         plan.environment,

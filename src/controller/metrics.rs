@@ -247,28 +247,7 @@ impl Scrape {
         )?;
         gauge(&mut family, &[("state", "in-sync")], s.in_sync)?;
         gauge(&mut family, &[("state", "out-of-sync")], s.out_of_sync)?;
-        for (name, help, pick) in [
-            (
-                "deckhand_environment_held",
-                "1 while a rollback --now holds the environment (commits with the image rolled back from are not applied).",
-                0,
-            ),
-            (
-                "deckhand_environment_frozen",
-                "1 while the environment is frozen (no release is applied).",
-                1,
-            ),
-        ] {
-            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
-            for (environment, held, frozen) in &s.guarded {
-                let on = if pick == 0 { *held } else { *frozen };
-                gauge(
-                    &mut family,
-                    &[("environment", environment.as_str())],
-                    usize::from(on),
-                )?;
-            }
-        }
+        guard_gauges(encoder, &s.guarded)?;
         encoder
             .encode_descriptor(
                 "deckhand_ready",
@@ -278,6 +257,36 @@ impl Scrape {
             )?
             .encode_gauge(&usize::from(s.ready))
     }
+}
+
+/// `deckhand_environment_held` and `deckhand_environment_frozen`.
+fn guard_gauges(
+    encoder: &mut DescriptorEncoder<'_>,
+    guarded: &[(String, bool, bool)],
+) -> fmt::Result {
+    for (name, help, pick) in [
+        (
+            "deckhand_environment_held",
+            "1 while a rollback --now holds the environment (commits with the image rolled back from are not applied).",
+            0,
+        ),
+        (
+            "deckhand_environment_frozen",
+            "1 while the environment is frozen (no release is applied).",
+            1,
+        ),
+    ] {
+        let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+        for (environment, held, frozen) in guarded {
+            let on = if pick == 0 { *held } else { *frozen };
+            gauge(
+                &mut family,
+                &[("environment", environment.as_str())],
+                usize::from(on),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// One labelled sample of a counter family.

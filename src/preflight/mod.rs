@@ -131,6 +131,27 @@ pub fn verdict(needs: &Needs, found: &Found) -> Report {
             "does not exist: create it, or set awslogs-create-group to \"true\"",
         );
     }
+    service_definitions(needs, found, &mut judge, &mut refused);
+    report.problems.extend(refused);
+    for (image, places) in &needs.skipped_images {
+        let services: Vec<&str> = places.iter().map(|p| p.service.as_str()).collect();
+        report.warnings.push(format!(
+            "image {image} ({}) is not in ECR: not checked",
+            services.join(", ")
+        ));
+    }
+    report
+}
+
+/// The target groups and hook functions of service definitions, judged
+/// like the rest; what ECS would refuse of a target group that exists goes
+/// to `refused`.
+fn service_definitions(
+    needs: &Needs,
+    found: &Found,
+    judge: &mut impl FnMut(&[Place], Option<&Presence>, String, &str),
+    refused: &mut Vec<String>,
+) {
     for (key, places) in &needs.target_groups {
         let (presence, group) = match found.target_groups.get(key) {
             Some((presence, group)) => (Some(presence), group.as_ref()),
@@ -154,15 +175,6 @@ pub fn verdict(needs: &Needs, found: &Found) -> Report {
             "does not exist: create it, or fix hookTargetArn in the service definition",
         );
     }
-    report.problems.extend(refused);
-    for (image, places) in &needs.skipped_images {
-        let services: Vec<&str> = places.iter().map(|p| p.service.as_str()).collect();
-        report.warnings.push(format!(
-            "image {image} ({}) is not in ECR: not checked",
-            services.join(", ")
-        ));
-    }
-    report
 }
 
 /// What ECS refuses of a target group that exists: one with no load

@@ -189,63 +189,35 @@ pub async fn prepare<E: Ecs>(ecs: &E, request: Request<'_>) -> Result<Rollback, 
         request.accept_schema,
     )?;
     let commit = to.release.commit.clone().unwrap_or_default();
+    let failed = |source: spec::SpecError| PromoteError::OldCommit {
+        environment: env.name.clone(),
+        id: to.id.clone(),
+        commit: commit.clone(),
+        source: Box::new(source),
+    };
     let location = request.location.clone();
     let name = env.name.clone();
     let at = commit.clone();
-    let old = tokio::task::spawn_blocking(move || {
+    let (old_snapshot, old_env) = tokio::task::spawn_blocking(move || {
         let snapshot = Snapshot::open_at(&location, Some(&at))?;
         let env = spec::load(&snapshot, &name)?;
         Ok::<_, spec::SpecError>((snapshot, env))
     })
     .await
     .expect("snapshot task panicked")
-    .map_err(|source| PromoteError::OldCommit {
-        environment: env.name.clone(),
-        id: to.id.clone(),
-        commit: commit.clone(),
-        source: Box::new(source),
-    })?;
-    let (old_snapshot, old_env) = old;
-    let mut warnings = Vec::new();
-    let mut files = Vec::new();
-    for path in files_of(&old_env) {
-        let mut content = old_snapshot
-            .read(&path)
-            .map_err(|e| PromoteError::OldCommit {
-                environment: env.name.clone(),
-                id: to.id.clone(),
-                commit: commit.clone(),
-                source: Box::new(spec::SpecError::Source(e)),
-            })?;
-        if path == old_env.file
-            && let (Some(revision), Some(_)) = (&keep, &old_env.migration)
-        {
-            content = set_scalar(
-                &content,
-                &FieldPath::keys(&["migration", "revision"]),
-                revision,
-            )
-            .map_err(|source| PromoteError::Edit {
-                file: path.clone(),
-                source,
-            })?;
-        }
-        if request.head.read(&path).ok().as_deref() != Some(content.as_str()) {
-            files.push(FileChange { path, content });
-        }
-    }
+    .map_err(failed)?;
+    let files = restored_files(request.head, &old_snapshot, &old_env, keep.as_deref()).map_err(
+        |e| match e {
+            Restore::Read(e) => failed(spec::SpecError::Source(e)),
+            Restore::Edit(file, source) => PromoteError::Edit { file, source },
+        },
+    )?;
     let edited = files.iter().find(|f| f.path == old_env.file).map_or_else(
         || old_snapshot.read(&old_env.file).unwrap_or_default(),
         |f| f.content.clone(),
     );
-    let restored = spec::load_text(&old_snapshot, &env.name, &edited).map_err(|source| {
-        PromoteError::OldCommit {
-            environment: env.name.clone(),
-            id: to.id.clone(),
-            commit: commit.clone(),
-            source: Box::new(source),
-        }
-    })?;
+    let restored = spec::load_text(&old_snapshot, &env.name, &edited).map_err(failed)?;
+    let mut warnings = Vec::new();
     warnings.extend(shared_files(request.head, &env.name, &files));
     Ok(Rollback {
         environment: env.name.clone(),
@@ -257,6 +229,40 @@ pub async fn prepare<E: Ecs>(ecs: &E, request: Request<'_>) -> Result<Rollback, 
         warnings,
         reason: request.reason,
     })
+}
+
+/// Why a file could not be restored.
+enum Restore {
+    /// Reading it at the old commit failed.
+    Read(crate::source::SourceError),
+    /// Its revision could not be set.
+    Edit(String, crate::spec::edit::EditError),
+}
+
+/// The files of `old_env` as the old commit has them, the environment file
+/// with `keep` as its migration revision; only those that differ from the
+/// branch's.
+fn restored_files(
+    head: &Snapshot,
+    old: &Snapshot,
+    old_env: &Environment,
+    keep: Option<&str>,
+) -> Result<Vec<FileChange>, Restore> {
+    let mut files = Vec::new();
+    for path in files_of(old_env) {
+        let mut content = old.read(&path).map_err(Restore::Read)?;
+        if path == old_env.file
+            && let (Some(revision), Some(_)) = (keep, &old_env.migration)
+        {
+            let field = FieldPath::keys(&["migration", "revision"]);
+            content = set_scalar(&content, &field, revision)
+                .map_err(|source| Restore::Edit(path.clone(), source))?;
+        }
+        if head.read(&path).ok().as_deref() != Some(content.as_str()) {
+            files.push(FileChange { path, content });
+        }
+    }
+    Ok(files)
 }
 
 /// Files the rollback changes that other environments of the branch name

@@ -54,6 +54,23 @@ pub struct Written {
     pub pushed: bool,
 }
 
+/// "commit 5be2f0c1d9a3 pushed to main" / "… committed on main".
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "commit {} {} {}",
+            short_sha(&self.commit),
+            if self.pushed {
+                "pushed to"
+            } else {
+                "committed on"
+            },
+            self.branch
+        )
+    }
+}
+
 /// Why a commit could not be written. Nothing was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {

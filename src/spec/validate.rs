@@ -251,13 +251,7 @@ impl<'a> Validator<'a> {
             rollback: deploy.rollback.unwrap_or(true),
         };
         self.strategy_timeouts(&services, deploy.timeout);
-        let sync = raw.sync.clone().unwrap_or_default();
-        let sync = SyncPolicy {
-            auto: sync.auto.unwrap_or(true),
-            self_heal: sync.self_heal.unwrap_or(true),
-            suspend: sync.suspend.unwrap_or(false),
-            windows: self.windows(sync.windows.as_deref().unwrap_or(&[])),
-        };
+        let sync = self.sync(raw.sync.clone().unwrap_or_default());
         let notifications = self.notifications(raw.notifications.as_deref().unwrap_or(&[]));
         let promotion = self.promotion(raw.promotion.as_ref());
         let smoke_test = raw
@@ -321,6 +315,15 @@ impl<'a> Validator<'a> {
             command: block.command.clone(),
             timeout,
             service,
+        }
+    }
+
+    fn sync(&mut self, sync: raw::SyncBlock) -> SyncPolicy {
+        SyncPolicy {
+            auto: sync.auto.unwrap_or(true),
+            self_heal: sync.self_heal.unwrap_or(true),
+            suspend: sync.suspend.unwrap_or(false),
+            windows: self.windows(sync.windows.as_deref().unwrap_or(&[])),
         }
     }
 

@@ -9,17 +9,6 @@ use std::time::{Duration, SystemTime};
 
 const NEW: &str = "shop:9a8b7c6";
 
-fn controller_once(fx: &Fixture) -> String {
-    let repo = crate::controller::url(fx);
-    let mut vars = fx.aws_env();
-    vars.push(("DECKHAND_POLL_INTERVAL", "200ms".into()));
-    let run = fx.deckhand_with(
-        &["controller", "--once", "--repo", &repo, "--env", &fx.id],
-        &vars,
-    );
-    format!("{}{}", run.stdout, run.stderr)
-}
-
 fn deckhand_in_repo(fx: &Fixture, args: &[&str]) -> crate::support::fixture::Run {
     let repo = fx.repo();
     let mut all = args.to_vec();
@@ -101,7 +90,7 @@ fn a_freeze_set_by_one_process_stops_every_release_until_unfrozen() {
         run.stderr
     );
     let before = fx.count("UpdateService");
-    let out = controller_once(&fx);
+    let out = fx.controller_once();
     assert!(out.contains("is frozen until"), "{out}");
     assert_eq!(
         fx.count("UpdateService"),
@@ -145,7 +134,7 @@ fn a_deny_window_holds_a_release_back_until_it_closes() {
         run.stderr
     );
     let before = fx.count("UpdateService");
-    let out = controller_once(&fx);
+    let out = fx.controller_once();
     assert!(
         out.contains("releases wait and go out when it closes"),
         "{out}"
@@ -156,7 +145,7 @@ fn a_deny_window_holds_a_release_back_until_it_closes() {
     while SystemTime::now() < humantime::parse_rfc3339(&until.to_string()).unwrap() {
         std::thread::sleep(Duration::from_millis(200));
     }
-    let out = controller_once(&fx);
+    let out = fx.controller_once();
     assert!(out.contains("applied"), "{out}");
     assert!(fx.count("UpdateService") > before);
 }

@@ -140,18 +140,6 @@ fn rollback_restores_the_files_keeps_the_schema_and_refuses_an_older_one_unasked
     );
 }
 
-/// `controller --once` over the fixture's repo; its stdout.
-fn controller_once(fx: &Fixture) -> String {
-    let repo = crate::controller::url(fx);
-    let mut vars = fx.aws_env();
-    vars.push(("DECKHAND_POLL_INTERVAL", "200ms".into()));
-    let run = fx.deckhand_with(
-        &["controller", "--once", "--repo", &repo, "--env", &fx.id],
-        &vars,
-    );
-    format!("{}{}", run.stdout, run.stderr)
-}
-
 #[test]
 fn rollback_now_holds_the_bad_image_across_controller_restarts_until_released() {
     let (fx, _) = two_releases("rollback-now");
@@ -171,7 +159,7 @@ fn rollback_now_holds_the_bad_image_across_controller_restarts_until_released() 
     git(&fx.repo(), &["reset", "-q", "--hard", &bad]);
     for _ in 0..2 {
         // Twice: a restarted controller reads the hold from the cluster again.
-        let out = controller_once(&fx);
+        let out = fx.controller_once();
         assert!(out.contains("held since"), "{out}");
         assert!(
             out.contains(&format!("deckhand release-hold {}", fx.id)),
@@ -195,7 +183,7 @@ fn rollback_now_holds_the_bad_image_across_controller_restarts_until_released() 
         "{}",
         run.stdout
     );
-    let out = controller_once(&fx);
+    let out = fx.controller_once();
     assert!(out.contains("applied"), "{out}");
     assert!(
         live_images(&fx).iter().all(|i| i.ends_with(V2)),
@@ -216,7 +204,7 @@ fn a_commit_with_another_image_ends_the_hold() {
     let (fx, _) = two_releases("rollback-lift");
     rollback(&fx, &["--now", "--accept-schema", "--yes"]).expect_code(0);
     // The rollback commit landed: it renders v1's image, not the held one.
-    let out = controller_once(&fx);
+    let out = fx.controller_once();
     assert!(!out.contains("held since"), "{out}");
     let cluster = crate::support::emulator().ecs(
         &fx.key,

@@ -294,6 +294,19 @@ impl Fixture {
         cmd
     }
 
+    /// `controller --once` over this fixture's repo (as a file:// URL) and
+    /// environment; its stdout and stderr together.
+    pub fn controller_once(&self) -> String {
+        let repo = format!("file://{}", self.repo().display());
+        let mut vars = self.aws_env();
+        vars.push(("DECKHAND_POLL_INTERVAL", "200ms".into()));
+        let run = self.deckhand_with(
+            &["controller", "--once", "--repo", &repo, "--env", &self.id],
+            &vars,
+        );
+        format!("{}{}", run.stdout, run.stderr)
+    }
+
     /// The task definitions deckhand would register now, by service (and migration family).
     pub fn rendered(&self) -> Value {
         let run = self.run("render", &[]);

@@ -124,6 +124,13 @@ fn facts(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
             .unwrap_or_else(|| "not yet".into()),
     );
     fact("Failures in a row", s.consecutive_failures.to_string());
+    guards(&mut fact, s, now);
+    *out += "</dl>\n";
+}
+
+/// The facts of what stops releases, and of promotion: the hold, the
+/// promotion candidate, an open deny window, the freeze.
+fn guards(fact: &mut impl FnMut(&str, String), s: &EnvironmentStatus, now: i64) {
     if let Some(hold) = &s.hold {
         fact(
             "Hold",
@@ -167,7 +174,6 @@ fn facts(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
             ),
         );
     }
-    *out += "</dl>\n";
 }
 
 /// A release as it happens (or the last one this controller made).
