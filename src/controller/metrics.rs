@@ -75,8 +75,8 @@ pub struct Scraped {
     pub in_sync: usize,
     /// Environments out of sync.
     pub out_of_sync: usize,
-    /// Per environment: held, frozen.
-    pub guarded: Vec<(String, bool, bool)>,
+    /// Per environment: held, frozen, in a deny window.
+    pub guarded: Vec<Guarded>,
     /// The first fetch succeeded.
     pub ready: bool,
 }
@@ -259,30 +259,46 @@ impl Scrape {
     }
 }
 
-/// `deckhand_environment_held` and `deckhand_environment_frozen`.
-fn guard_gauges(
-    encoder: &mut DescriptorEncoder<'_>,
-    guarded: &[(String, bool, bool)],
-) -> fmt::Result {
-    for (name, help, pick) in [
+/// What stops an environment's releases, for the gauges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guarded {
+    /// The environment.
+    pub environment: String,
+    /// A rollback --now holds it.
+    pub held: bool,
+    /// It is frozen.
+    pub frozen: bool,
+    /// A deny window is open.
+    pub window_open: bool,
+}
+
+/// `deckhand_environment_held`, `_frozen` and `_window_open`.
+fn guard_gauges(encoder: &mut DescriptorEncoder<'_>, guarded: &[Guarded]) -> fmt::Result {
+    type Pick = fn(&Guarded) -> bool;
+    let gauges: [(&str, &str, Pick); 3] = [
         (
             "deckhand_environment_held",
             "1 while a rollback --now holds the environment (commits with the image rolled back from are not applied).",
-            0,
+            |g| g.held,
         ),
         (
             "deckhand_environment_frozen",
             "1 while the environment is frozen (no release is applied).",
-            1,
+            |g| g.frozen,
         ),
-    ] {
+        (
+            "deckhand_environment_window_open",
+            "1 while a deny window of the environment is open (releases wait).",
+            |g| g.window_open,
+        ),
+    ];
+    for (name, help, pick) in gauges {
         let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
-        for (environment, held, frozen) in guarded {
-            let on = if pick == 0 { *held } else { *frozen };
+        for g in guarded {
             gauge(
                 &mut family,
-                &[("environment", environment.as_str())],
-                usize::from(on),
+                &[("environment", g.environment.as_str())],
+                usize::from(pick(g)),
             )?;
         }
     }
@@ -326,8 +342,17 @@ mod tests {
             in_sync: 1,
             out_of_sync: 2,
             guarded: vec![
-                ("staging".into(), false, true),
-                ("prod".into(), true, false),
+                Guarded {
+                    environment: "staging".into(),
+                    frozen: true,
+                    ..Guarded::default()
+                },
+                Guarded {
+                    environment: "prod".into(),
+                    held: true,
+                    window_open: true,
+                    ..Guarded::default()
+                },
             ],
             ready: true,
         };
@@ -385,6 +410,10 @@ deckhand_environment_held{environment="prod"} 1
 # TYPE deckhand_environment_frozen gauge
 deckhand_environment_frozen{environment="staging"} 1
 deckhand_environment_frozen{environment="prod"} 0
+# HELP deckhand_environment_window_open 1 while a deny window of the environment is open (releases wait).
+# TYPE deckhand_environment_window_open gauge
+deckhand_environment_window_open{environment="staging"} 0
+deckhand_environment_window_open{environment="prod"} 1
 # HELP deckhand_ready 1 after the first successful fetch of the config repo.
 # TYPE deckhand_ready gauge
 deckhand_ready 1

@@ -309,9 +309,14 @@ impl ControllerState {
                 .values()
                 .filter_map(|e| e.replica.as_ref().map(|r| (e.environment.clone(), r.here)))
                 .collect();
-            let guarded: Vec<(String, bool, bool)> = envs
+            let guarded: Vec<metrics::Guarded> = envs
                 .values()
-                .map(|e| (e.environment.clone(), e.hold.is_some(), e.freeze.is_some()))
+                .map(|e| metrics::Guarded {
+                    environment: e.environment.clone(),
+                    held: e.hold.is_some(),
+                    frozen: e.freeze.is_some(),
+                    window_open: e.window.is_some(),
+                })
                 .collect();
             (count(true), count(false), here, guarded)
         };
