@@ -140,6 +140,22 @@ impl Scope {
     }
 }
 
+/// The `sts:AssumeRole` statement deckhand's own credentials need for the
+/// environments' `roleArn`s (session names `deckhand-<environment>`); None
+/// when no environment has one.
+pub fn assume_roles(environments: &[Environment]) -> Option<Value> {
+    let roles: BTreeSet<String> = environments
+        .iter()
+        .filter_map(|e| e.role_arn.clone())
+        .collect();
+    if roles.is_empty() {
+        return None;
+    }
+    let mut assume = statement("AssumeEnvironmentRoles", &["sts:AssumeRole"], &roles);
+    assume["Condition"] = json!({"StringLike": {"sts:RoleSessionName": "deckhand-*"}});
+    Some(assume)
+}
+
 /// What `verify` looks up of the service definitions: their target groups
 /// (ELB's Describe actions take no resource: `*`) and their Lambda hook
 /// functions (by ARN).
@@ -548,6 +564,23 @@ mod tests {
         ] {
             assert!(by_sid(&plain, sid).is_none(), "{sid}");
         }
+    }
+
+    #[test]
+    fn roles_of_environments_are_assumed_by_deckhands_own_credentials() {
+        assert_eq!(assume_roles(&[shop_staging()]), None);
+        let mut prod = shop_staging();
+        prod.role_arn = Some("arn:aws:iam::210987654321:role/deckhand".into());
+        let assume = assume_roles(&[shop_staging(), prod]).unwrap();
+        assert_eq!(assume["Action"], json!(["sts:AssumeRole"]));
+        assert_eq!(
+            assume["Resource"],
+            json!(["arn:aws:iam::210987654321:role/deckhand"])
+        );
+        assert_eq!(
+            assume["Condition"]["StringLike"]["sts:RoleSessionName"],
+            "deckhand-*"
+        );
     }
 
     #[test]

@@ -73,5 +73,6 @@ pub fn environment(image: &str, revision: Option<&str>) -> Environment {
         notifications: vec![],
         promotion: Default::default(),
         smoke_test: None,
+        role_arn: None,
     }
 }

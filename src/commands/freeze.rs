@@ -88,7 +88,7 @@ pub async fn freeze(args: FreezeArgs, _context: Context) -> Result<Outcome, Comm
         reason: reason.to_owned(),
     };
     for env in &envs {
-        let ecs = EcsClient::connect(env.region.as_deref()).await?;
+        let ecs = EcsClient::connect_to(&env.reach()).await?;
         guard::put_freeze(&ecs, &env.cluster, &env.name, &freeze).await?;
         Notifier::new(env, None, super::promote::repo_url(&args.repo).as_deref())
             .send(&ReleaseEvent::Freeze {
@@ -113,7 +113,7 @@ pub async fn freeze(args: FreezeArgs, _context: Context) -> Result<Outcome, Comm
 pub async fn unfreeze(args: UnfreezeArgs, _context: Context) -> Result<Outcome, CommandError> {
     let envs = args.repo.load_all(args.envs).await?;
     for env in &envs {
-        let ecs = EcsClient::connect(env.region.as_deref()).await?;
+        let ecs = EcsClient::connect_to(&env.reach()).await?;
         match guard::lift_freeze(&ecs, &env.cluster, &env.name).await? {
             Some(f) => {
                 print(&format!(

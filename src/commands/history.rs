@@ -37,7 +37,7 @@ impl fmt::Display for HistoryReport {
 pub async fn exec(args: HistoryArgs, _context: Context) -> Result<Outcome, CommandError> {
     let ReportArgs { repo, env, format } = args.report;
     let (_, env) = repo.load(env.env).await?;
-    let ecs = EcsClient::connect(env.region.as_deref()).await?;
+    let ecs = EcsClient::connect_to(&env.reach()).await?;
     let releases = history::list(&ecs, &env.name, args.limit).await?;
     let report = HistoryReport {
         environment: env.name,

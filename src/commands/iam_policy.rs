@@ -34,5 +34,13 @@ pub async fn exec(args: IamPolicyArgs, _context: Context) -> Result<Outcome, Com
         args.lock_table.as_deref(),
     );
     print_json(&policy)?;
+    if let Some(assume) = iam::assume_roles(&environments) {
+        // The printed policy is for the roles; deckhand's own credentials
+        // need only to assume them.
+        eprintln!(
+            "note: these environments are reached through roleArn: attach the policy above to those roles, and give the credentials deckhand runs with (the controller's own role) this statement:\n{}",
+            serde_json::to_string_pretty(&assume).expect("a statement serializes")
+        );
+    }
     Ok(Outcome::Done)
 }

@@ -103,8 +103,8 @@ async fn prepare(
         .into());
     };
     let (snapshot, from, to) = load_both(snapshot, &args.from, &args.to).await?;
-    let from_ecs = EcsClient::connect(from.region.as_deref()).await?;
-    let to_ecs = EcsClient::connect(to.region.as_deref()).await?;
+    let from_ecs = EcsClient::connect_to(&from.reach()).await?;
+    let to_ecs = EcsClient::connect_to(&to.reach()).await?;
     let promotion = promote::prepare(
         &from_ecs,
         &to_ecs,

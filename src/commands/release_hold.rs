@@ -20,7 +20,7 @@ pub struct ReleaseHoldArgs {
 /// Untag the hold; say what it was.
 pub async fn exec(args: ReleaseHoldArgs, _context: Context) -> Result<Outcome, CommandError> {
     let (_, env) = args.repo.load(args.env).await?;
-    let ecs = EcsClient::connect(env.region.as_deref()).await?;
+    let ecs = EcsClient::connect_to(&env.reach()).await?;
     match guard::lift_hold(&ecs, &env.cluster, &env.name).await? {
         Some(hold) => {
             print(&format!(

@@ -92,7 +92,7 @@ async fn attempt_rollback(
         }
         .into());
     };
-    let ecs = EcsClient::connect(env.region.as_deref()).await?;
+    let ecs = EcsClient::connect_to(&env.reach()).await?;
     let location = args.repo.location();
     let plan = rollback::prepare(
         &ecs,

@@ -63,7 +63,7 @@ impl RepoArgs {
     /// Environment `env` planned against live ECS.
     pub async fn planned(&self, env: String) -> Result<Planned, CommandError> {
         let (snapshot, env) = self.load(env).await?;
-        let ecs = EcsClient::connect(env.region.as_deref()).await?;
+        let ecs = EcsClient::connect_to(&env.reach()).await?;
         let live = live::fetch(&ecs, &env).await?;
         let plan = plan::plan(&env, snapshot.commit(), &live)?;
         Ok(Planned {

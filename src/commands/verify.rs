@@ -21,7 +21,7 @@ pub struct VerifyArgs {
 /// One line per warning and problem; `ok:` when every check passes.
 pub async fn exec(args: VerifyArgs, _context: Context) -> Result<Outcome, CommandError> {
     let (_, env) = args.repo.load(args.env.env).await?;
-    let ecs = EcsClient::connect(env.region.as_deref()).await?;
+    let ecs = EcsClient::connect_to(&env.reach()).await?;
     let rendered = render::definitions(&env);
     let definitions: Vec<(String, &crate::taskdef::model::TaskDefinitionSpec)> = rendered
         .iter()

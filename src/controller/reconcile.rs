@@ -221,7 +221,7 @@ impl<C: Connect> Reconciler<C> {
         if env.sync.suspend {
             return self.verdict(ResultKind::Suspended, Some("sync.suspend is true".into()));
         }
-        let ecs = match self.clients.get(env.region.as_deref()).await {
+        let ecs = match self.clients.get(&env.reach()).await {
             Ok(ecs) => ecs,
             Err(e) => return self.fail(environment, commit, e.to_string(), e.class()),
         };

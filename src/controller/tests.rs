@@ -15,7 +15,10 @@ struct FakeConnect(FakeEcs);
 
 impl Connect for FakeConnect {
     type Ecs = FakeEcs;
-    async fn connect(&self, _region: Option<&str>) -> Result<FakeEcs, crate::ecs::AwsError> {
+    async fn connect(
+        &self,
+        _reach: &crate::ecs::session::Reach,
+    ) -> Result<FakeEcs, crate::ecs::AwsError> {
         Ok(self.0.clone())
     }
 }

@@ -14,7 +14,7 @@ use super::credentials::CredentialSource;
 use super::error::AwsError;
 use super::limiter::RateLimiter;
 use super::lookups::LookupClients;
-use super::session::{client_for, counting, shared_config};
+use super::session::{Reach, client_for, counting, shared_config};
 use super::types::{
     AwsVpc, Cluster, CreateServiceRequest, Deployment, DeploymentStatus, DesiredStatus,
     LiveAutoscaling, RolloutState, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Service,
@@ -48,7 +48,14 @@ impl EcsClient {
     /// Fails before any request when an endpoint variable is not a URL or
     /// `AWS_PROFILE` names a profile that does not exist.
     pub async fn connect(region: Option<&str>) -> Result<EcsClient, AwsError> {
-        let (shared, credentials) = shared_config(region).await?;
+        EcsClient::connect_to(&Reach::region(region)).await
+    }
+
+    /// A client that reaches `reach`: its region, as its role when it has
+    /// one (an environment's `roleArn`, assumed from deckhand's own
+    /// credentials).
+    pub async fn connect_to(reach: &Reach) -> Result<EcsClient, AwsError> {
+        let (shared, credentials) = shared_config(reach).await?;
         let calls = Arc::new(CallCounter::default());
         let interceptor = counting(calls.clone());
         let client = client_for!(aws_sdk_ecs, &shared, None::<&str>, interceptor);

@@ -39,6 +39,15 @@ pub enum CredentialSource {
         /// The role.
         role: String,
     },
+    /// An environment's `roleArn`, assumed from deckhand's own credentials.
+    EnvironmentRole {
+        /// The role.
+        role: String,
+        /// The session name (`deckhand-<environment>`).
+        session: String,
+        /// Where deckhand's own credentials come from.
+        own: Box<CredentialSource>,
+    },
     /// The ECS task role (`AWS_CONTAINER_CREDENTIALS_*`).
     TaskRole,
     /// Nothing configured: only the EC2 instance role is left to try.
@@ -106,6 +115,9 @@ impl CredentialSource {
             ),
             CredentialSource::WebIdentity { role } => format!(
                 "could not exchange the web identity token (AWS_WEB_IDENTITY_TOKEN_FILE) for role {role} ({cause}): check the token file and the role's trust policy"
+            ),
+            CredentialSource::EnvironmentRole { role, session, .. } => format!(
+                "could not assume role {role} (session {session}) ({cause}): the role's trust policy must let the credentials deckhand runs with call sts:AssumeRole on it (`deckhand iam-policy` prints what they need), and the roleArn in the spec must be right"
             ),
             CredentialSource::TaskRole => format!(
                 "the ECS task role gave no credentials ({cause}): check the task definition's taskRoleArn"
@@ -234,6 +246,24 @@ aws_secret_access_key = s
             CredentialSource::WebIdentity {
                 role: "arn:aws:iam::1:role/ci".into()
             }
+        );
+    }
+
+    #[test]
+    fn an_environment_role_that_cannot_be_assumed_names_it_and_the_way_out() {
+        let advice = CredentialSource::EnvironmentRole {
+            role: "arn:aws:iam::210987654321:role/deckhand".into(),
+            session: "deckhand-production".into(),
+            own: Box::new(CredentialSource::Environment),
+        }
+        .advice("AccessDenied: not authorized to perform sts:AssumeRole");
+        assert!(
+            advice.starts_with("could not assume role arn:aws:iam::210987654321:role/deckhand (session deckhand-production) (AccessDenied"),
+            "{advice}"
+        );
+        assert!(
+            advice.contains("trust policy") && advice.contains("deckhand iam-policy"),
+            "{advice}"
         );
     }
 

@@ -142,19 +142,70 @@ fn env_var(name: &str) -> Option<String> {
 /// Fails before any request when an endpoint variable is not a URL or
 /// `AWS_PROFILE` names a profile that does not exist.
 pub(super) async fn shared_config(
-    region: Option<&str>,
+    reach: &Reach,
 ) -> Result<(aws_config::SdkConfig, Arc<CredentialSource>), AwsError> {
     check_endpoints(&env_var)?;
-    let credentials = Arc::new(credential_source().await?);
+    let credentials = credential_source().await?;
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
-    if let Some(region) = region {
-        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    if let Some(region) = &reach.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
     }
-    Ok((loader.load().await, credentials))
+    let base = loader.load().await;
+    let Some(role) = &reach.role else {
+        return Ok((base, Arc::new(credentials)));
+    };
+    // The role's credentials come from deckhand's own; the SDK caches them
+    // and refreshes them before they expire.
+    let provider = aws_config::sts::AssumeRoleProvider::builder(&role.arn)
+        .session_name(&role.session)
+        .configure(&base)
+        .build()
+        .await;
+    let config = base
+        .into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build();
+    let source = CredentialSource::EnvironmentRole {
+        role: role.arn.clone(),
+        session: role.session.clone(),
+        own: Box::new(credentials),
+    };
+    Ok((config, Arc::new(source)))
+}
+
+/// Where a client reaches: a region (None: the AWS config's), and the role
+/// it assumes there, if any (an environment's `roleArn`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Reach {
+    /// The region.
+    pub region: Option<String>,
+    /// The role to assume.
+    pub role: Option<Role>,
+}
+
+/// A role deckhand assumes from its own credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Role {
+    /// Its ARN.
+    pub arn: String,
+    /// The session name (`deckhand-<environment>`).
+    pub session: String,
+}
+
+impl Reach {
+    /// `region` with deckhand's own credentials.
+    pub fn region(region: Option<&str>) -> Reach {
+        Reach {
+            region: region.map(str::to_owned),
+            role: None,
+        }
+    }
 }
 
 /// The interceptor that counts a client's requests into `calls`.

@@ -63,6 +63,8 @@ pub struct Environment {
     pub notifications: Vec<Notification>,
     /// Where releases may be promoted from.
     pub promotion: PromotionPolicy,
+    /// The IAM role assumed for every call on this environment.
+    pub role_arn: Option<String>,
     /// The smoke test run after the rollouts.
     pub smoke_test: Option<SmokeTest>,
 }
@@ -182,6 +184,18 @@ pub enum Notification {
 }
 
 impl Environment {
+    /// Where its AWS clients reach: its region, as its `roleArn` (session
+    /// `deckhand-<environment>`) when it has one.
+    pub fn reach(&self) -> crate::ecs::session::Reach {
+        crate::ecs::session::Reach {
+            region: self.region.clone(),
+            role: self.role_arn.as_ref().map(|arn| crate::ecs::session::Role {
+                arn: arn.clone(),
+                session: format!("deckhand-{}", self.name),
+            }),
+        }
+    }
+
     /// The service called `name`.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)

@@ -29,6 +29,11 @@ pub struct EnvironmentFile {
     #[serde(default)]
     #[schemars(extend("x-expects" = "an AWS region name", "x-example" = "`region: eu-west-1`"))]
     pub region: Option<String>,
+    /// IAM role deckhand assumes (from its own credentials) for every call on this
+    /// environment, e.g. in another AWS account.
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "an IAM role ARN", "x-example" = "`roleArn: arn:aws:iam::210987654321:role/deckhand`"))]
+    pub role_arn: Option<String>,
     /// The release image, set on `container` of every service's task definition.
     #[schemars(extend("x-expects" = "the release image reference", "x-example" = "`image: <registry>/<repository>:<tag>`"))]
     pub image: String,

@@ -254,6 +254,7 @@ impl<'a> Validator<'a> {
         let sync = self.sync(raw.sync.clone().unwrap_or_default());
         let notifications = self.notifications(raw.notifications.as_deref().unwrap_or(&[]));
         let promotion = self.promotion(raw.promotion.as_ref());
+        let role_arn = self.role_arn(raw.role_arn.as_deref());
         let smoke_test = raw
             .smoke_test
             .as_ref()
@@ -275,7 +276,33 @@ impl<'a> Validator<'a> {
             notifications,
             promotion,
             smoke_test,
+            role_arn,
         })
+    }
+
+    /// `arn:<partition>:iam::<12 digits>:role/[path/]name`.
+    fn role_arn(&mut self, arn: Option<&str>) -> Option<String> {
+        let arn = arn?;
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let ok = matches!(
+            parts.as_slice(),
+            ["arn", partition, "iam", "", account, resource]
+                if partition.starts_with("aws")
+                    && account.len() == 12
+                    && account.bytes().all(|b| b.is_ascii_digit())
+                    && resource
+                        .strip_prefix("role/")
+                        .is_some_and(|name| !name.is_empty() && !name.ends_with('/')
+                            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b)))
+        );
+        if !ok {
+            self.problem(
+                &["roleArn"],
+                format!("'{}' is not an IAM role ARN", clip(arn)),
+                "write it as arn:aws:iam::<12-digit account>:role/<name>, e.g. arn:aws:iam::210987654321:role/deckhand",
+            );
+        }
+        Some(arn.to_owned())
     }
 
     fn smoke_test(

@@ -2,6 +2,7 @@
 //! another full link of the AWS SDK). Tests that touch ECS run against the
 //! local emulator (moto + our plugin), started once for the binary.
 
+mod accounts;
 mod apply;
 mod autoscaling;
 mod aws;

@@ -234,9 +234,10 @@ fn freezes_rollbacks_and_holds_are_notified() {
         .iter()
         .map(|e| e["event"].as_str().unwrap())
         .collect();
+    // The hold is put (and said) first, before the commit is written.
     assert_eq!(
         names,
-        ["frozen", "unfrozen", "rollback", "held", "hold-released"],
+        ["frozen", "unfrozen", "held", "rollback", "hold-released"],
         "{events:#?}"
     );
     assert!(
@@ -247,10 +248,10 @@ fn freezes_rollbacks_and_holds_are_notified() {
         "{:?}",
         events[0]
     );
-    assert_eq!(events[2]["release"], "v1");
-    assert_eq!(events[2]["reason"], "5xx");
+    assert_eq!(events[3]["release"], "v1");
+    assert_eq!(events[3]["reason"], "5xx");
     assert!(
-        events[3]["heldImage"]
+        events[2]["heldImage"]
             .as_str()
             .unwrap()
             .ends_with("shop:b4d1dea")

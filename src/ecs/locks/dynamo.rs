@@ -68,7 +68,8 @@ pub enum Created {
 impl DynamoLockTable {
     /// A client of `table` in the AWS config's region (or `region`).
     pub async fn connect(table: &str, region: Option<&str>) -> Result<DynamoLockTable, AwsError> {
-        let (shared, credentials) = shared_config(region).await?;
+        let (shared, credentials) =
+            shared_config(&super::super::session::Reach::region(region)).await?;
         let region = shared.region().map(|r| r.to_string());
         if region.is_none() {
             return Err(AwsError::NoRegion);

@@ -1,0 +1,37 @@
+//! `roleArn:` against the emulator (moto serves STS): every call on the
+//! environment is made with the credentials of the role deckhand assumes
+//! (session `deckhand-<environment>`), none with its own; a role ARN that
+//! is not one is a spec error.
+
+use crate::support::emulator;
+use crate::support::fixture::Fixture;
+use serde_json::Value;
+
+#[test]
+fn an_environment_with_a_role_is_reached_as_that_role() {
+    let fx = Fixture::seeded("role");
+    let role = format!("arn:aws:iam::123456789012:role/deckhand-{}", fx.id);
+    fx.edit_spec(|t| t.replace("cluster: ", &format!("roleArn: {role}\ncluster: ")));
+    fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:9a8b7c6"));
+    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    run.expect_code(0);
+    // Not one ECS call with deckhand's own keys.
+    assert!(
+        fx.calls().is_empty(),
+        "{:?}",
+        fx.calls().iter().map(|c| &c.operation).collect::<Vec<_>>()
+    );
+    // Its calls came with the role's temporary keys (moto's start ASIA).
+    let all = emulator().request("GET", "/_deckhand/calls", None);
+    let ours: Vec<&Value> = all["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["params"]["cluster"] == fx.id.as_str() && c["operation"] == "UpdateService")
+        .collect();
+    assert_eq!(ours.len(), 2, "web and worker");
+    for call in ours {
+        let key = call["accessKey"].as_str().unwrap();
+        assert!(key.starts_with("ASIA") && key != fx.key, "{key}");
+    }
+}
