@@ -208,6 +208,58 @@ def release_2(url: str, work: str) -> None:
     show(f"no-op apply ({seconds:.2f}s)", calls(url, key))
 
 
+def promote_rollback(url: str, work: str) -> None:
+    """Calls of a release with a smoke test, of promote into production, and
+    of rollback --now there."""
+    key = "bench-promote"
+    env = {**aws_env(url, key, work), "DECKHAND_POLL_INTERVAL": "500ms"}
+    repo = os.path.join(work, "promote")
+    shutil.copytree(os.path.join(ROOT, "examples", "shop"), repo)
+    staging = os.path.join(repo, "environments", "staging.yaml")
+    text = open(staging).read()
+    production = text.replace("shop-staging", "shop-production") + "\npromotion:\n  from: staging\n"
+    open(os.path.join(repo, "environments", "production.yaml"), "w").write(production)
+    smoke = "smokeTest:\n  command: [bin/rails, runner, Smoke.run]\n  timeout: 1m\n\ndeploy:\n"
+    open(staging, "w").write(text.replace("deploy:\n", smoke))
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qm", "initial")
+    for name, cluster in (("staging", "shop-staging-p"), ("production", "shop-production-p")):
+        path = os.path.join(repo, "environments", f"{name}.yaml")
+        spec = open(path).read().replace(f"cluster: shop-{name}", f"cluster: {cluster}")
+        open(path, "w").write(spec)
+    git(repo, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qam", "clusters")
+    for name, cluster in (("staging", "shop-staging-p"), ("production", "shop-production-p")):
+        code, out, _ = deckhand(env, "render", "--repo", repo, "--env", name)
+        assert code == 0, out[-2000:]
+        seed(url, name, cluster, json.loads(out), {"web": 2, "worker": 2}, "20261101000000")
+    # production's v1: a count change, so a rollback has somewhere to go.
+    prod = os.path.join(repo, "environments", "production.yaml")
+    prod_text = open(prod).read().replace("desiredCount: 2", "desiredCount: 3", 1)
+    open(prod, "w").write(prod_text)
+    staging_text = open(staging).read().replace("shop:3f9c2e1", "shop:9a8b7c6").replace("20261101000000", "20261120093000")
+    open(staging, "w").write(staging_text)
+    git(repo, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qam", "release")
+    code, out, _ = deckhand(env, "apply", "--repo", repo, "--env", "production", "--yes")
+    assert code == 0, out[-3000:]
+    print("promote-rollback: staging releases with a smoke test; promote to production; rollback --now there")
+    timed_apply(url, key, env, repo, "staging", "release with a smoke test")
+    for title, args in (
+        ("promote --dry-run", ("promote", "staging", "production", "--dry-run")),
+        ("promote", ("promote", "staging", "production", "--yes", "--git-author", "Bench <bench@example.com>")),
+    ):
+        reset_calls(url, key)
+        code, out, seconds = deckhand(env, *args, "--repo", repo)
+        assert code == 0, out[-3000:]
+        show(f"{title} ({seconds:.2f}s)", calls(url, key))
+    timed_apply(url, key, env, repo, "production", "the promotion's release")
+    reset_calls(url, key)
+    code, out, seconds = deckhand(env, "rollback", "production", "--now", "--accept-schema", "--yes",
+                                  "--git-author", "Bench <bench@example.com>", "--repo", repo)
+    assert code == 0, out[-3000:]
+    show(f"rollback --now ({seconds:.1f}s)", calls(url, key))
+
+
 # The emulator's defaults: a one-off task runs this long, a deployment completes after this.
 TASK_SECONDS = 1.0
 ROLLOUT_SECONDS = 1.0
@@ -599,7 +651,7 @@ def main() -> None:
     proc, url = start_emulator()
     work = tempfile.mkdtemp(prefix="deckhand-bench-")
     scenarios = {"plan-100": plan_100, "release-2": release_2, "release-10": release_10,
-                 "release-bg": release_bg, "plan-100-sd": plan_100_sd,
+                 "release-bg": release_bg, "plan-100-sd": plan_100_sd, "promote-rollback": promote_rollback,
                  "controller-100x10": controller_100x10, "replicas-1000x10": replicas_1000x10}
     chosen = sys.argv[1:] or [name for name in scenarios if name != "replicas-1000x10"]
     unknown = [c for c in chosen if c not in scenarios]
