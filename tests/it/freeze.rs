@@ -115,7 +115,7 @@ fn a_deny_window_holds_a_release_back_until_it_closes() {
     let fx = Fixture::seeded("window");
     let now = SystemTime::now();
     let from = humantime::format_rfc3339_seconds(now - Duration::from_secs(3600));
-    let until = humantime::format_rfc3339_seconds(now + Duration::from_secs(6));
+    let until = humantime::format_rfc3339_seconds(now + Duration::from_secs(20));
     fx.edit_spec(|t| {
         t.replace("shop:3f9c2e1", NEW).replace(
             "deploy:\n",
