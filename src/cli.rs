@@ -265,6 +265,33 @@ pub struct RepoArgs {
     /// known_hosts file the SSH server's host key must be in (default: libgit2's check of ~/.ssh/known_hosts).
     #[arg(long, value_name = "FILE", env = "DECKHAND_GIT_KNOWN_HOSTS")]
     pub git_known_hosts: Option<PathBuf>,
+    /// The keys commits must be signed by (set from `--trust` by the commands that take it).
+    #[arg(skip)]
+    pub trust: Option<std::sync::Arc<crate::source::trust::Trust>>,
+}
+
+/// `--trust`: only signed commits are applied.
+#[derive(Debug, Clone, Args)]
+pub struct TrustArgs {
+    /// Apply only commits signed by a key of this SSH allowed-signers file (the format of git's
+    /// gpg.ssh.allowedSignersFile); unsigned commits, unknown keys and bad signatures are refused.
+    #[arg(long, value_name = "FILE", env = "DECKHAND_TRUST_FILE")]
+    pub trust: Option<PathBuf>,
+}
+
+impl TrustArgs {
+    /// The trust file, read and checked (None without `--trust`).
+    pub fn load(
+        &self,
+    ) -> Result<
+        Option<std::sync::Arc<crate::source::trust::Trust>>,
+        crate::source::trust::TrustFileError,
+    > {
+        self.trust
+            .as_deref()
+            .map(|path| crate::source::trust::Trust::load(path).map(std::sync::Arc::new))
+            .transpose()
+    }
 }
 
 #[cfg(test)]

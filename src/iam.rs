@@ -488,6 +488,7 @@ mod tests {
             git_ref: None,
             cache_dir: std::env::temp_dir(),
             auth: Default::default(),
+            trust: None,
         };
         let snapshot = crate::source::Snapshot::open(&loc).unwrap();
         crate::spec::load(&snapshot, "staging").unwrap()

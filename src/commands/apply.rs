@@ -4,7 +4,7 @@ use super::setup::Planned;
 use super::{CommandError, Context, Outcome, confirm, print};
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
-use crate::cli::{EnvArgs, LeaseArgs, RepoArgs};
+use crate::cli::{EnvArgs, LeaseArgs, RepoArgs, TrustArgs};
 use crate::ecs::AwsClient;
 use crate::report::{self, Format};
 use clap::Args;
@@ -28,10 +28,13 @@ pub struct ApplyArgs {
     pub poll_interval: std::time::Duration,
     #[command(flatten)]
     pub lease: LeaseArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 /// Print the plan, ask (unless `--yes`), release, and say what was done.
-pub async fn exec(args: ApplyArgs, context: Context) -> Result<Outcome, CommandError> {
+pub async fn exec(mut args: ApplyArgs, context: Context) -> Result<Outcome, CommandError> {
+    args.repo.trust = args.trust.load()?;
     let (locks, lease_ttl) = args.lease.locks().await?;
     let Planned {
         snapshot,

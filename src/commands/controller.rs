@@ -1,7 +1,7 @@
 //! `deckhand controller`: reconcile continuously.
 
 use super::{CommandError, Context, Outcome};
-use crate::cli::{LeaseArgs, RepoArgs};
+use crate::cli::{LeaseArgs, RepoArgs, TrustArgs};
 use crate::controller::{self, ControllerConfig, reconcile::Settings};
 use clap::Args;
 
@@ -44,10 +44,13 @@ pub struct ControllerArgs {
     pub poll_interval: std::time::Duration,
     #[command(flatten)]
     pub lease: LeaseArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 /// Run the controller until it is stopped (or one cycle with `--once`).
-pub async fn exec(args: ControllerArgs, _context: Context) -> Result<Outcome, CommandError> {
+pub async fn exec(mut args: ControllerArgs, _context: Context) -> Result<Outcome, CommandError> {
+    args.repo.trust = args.trust.load()?;
     let (locks, lease_ttl) = args.lease.locks().await?;
     controller::run(ControllerConfig {
         location: args.repo.location(),

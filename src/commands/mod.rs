@@ -87,6 +87,9 @@ pub enum CommandError {
     /// A promotion was refused.
     #[error(transparent)]
     Promote(Box<crate::promote::PromoteError>),
+    /// The `--trust` file cannot be used.
+    #[error(transparent)]
+    TrustFile(#[from] crate::source::trust::TrustFileError),
     /// A freeze was refused.
     #[error(transparent)]
     Freeze(#[from] freeze::FreezeError),

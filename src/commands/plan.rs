@@ -1,7 +1,7 @@
 //! `deckhand plan`: the spec against live ECS, read-only.
 
 use super::{CommandError, Context, Outcome, print};
-use crate::cli::{EnvArgs, RepoArgs};
+use crate::cli::{EnvArgs, RepoArgs, TrustArgs};
 use crate::ecs::AwsClient;
 use crate::report::{self, Format};
 use clap::Args;
@@ -19,10 +19,13 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes (0: none, 1: error).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 /// Print the plan; with `--detailed-exitcode`, changes are exit 2.
-pub async fn exec(args: PlanArgs, context: Context) -> Result<Outcome, CommandError> {
+pub async fn exec(mut args: PlanArgs, context: Context) -> Result<Outcome, CommandError> {
+    args.repo.trust = args.trust.load()?;
     let planned = args.repo.planned(args.env.env).await?;
     tracing::info!(calls = ?planned.ecs.calls().snapshot(), "ECS calls");
     let color = args.format == Format::Text && context.color;

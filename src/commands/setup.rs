@@ -20,6 +20,7 @@ impl RepoArgs {
             git_ref: self.git_ref.clone(),
             cache_dir: self.cache_dir.clone().unwrap_or_else(default_cache_dir),
             auth: GitAuth::from_env(self.git_ssh_key.clone(), self.git_known_hosts.clone()),
+            trust: self.trust.clone(),
         }
     }
 

@@ -60,6 +60,7 @@ fn fixture_with(
         git_ref: None,
         cache_dir: dir.path().join(".cache"),
         auth: Default::default(),
+        trust: None,
     };
     std::fs::write(&spec_file, SPEC.replace("IMAGE", "1")).unwrap();
     let old = spec::load(&Snapshot::open(&location).unwrap(), "staging").unwrap();

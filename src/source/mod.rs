@@ -12,6 +12,7 @@
 //! `spawn_blocking`.
 
 pub mod auth;
+pub mod trust;
 pub mod write;
 
 pub use auth::GitAuth;
@@ -63,6 +64,9 @@ pub enum SourceError {
     /// A file was expected, and the path is a directory.
     #[error("{path} is a directory, not a file")]
     IsDirectory { path: String },
+    /// `--trust`: the commit is not signed by a trusted key.
+    #[error(transparent)]
+    Untrusted(#[from] trust::Untrusted),
 }
 
 fn at_commit(commit: &Option<String>) -> String {
@@ -93,6 +97,8 @@ pub struct RepoLocation {
     pub cache_dir: PathBuf,
     /// How to sign in to the git server.
     pub auth: GitAuth,
+    /// `--trust`: only commits signed by these keys are read.
+    pub trust: Option<std::sync::Arc<trust::Trust>>,
 }
 
 /// A config commit as people know it: its first line, author and time.
@@ -144,6 +150,12 @@ impl Snapshot {
     /// None reads a plain directory as it is.
     pub fn open_at(loc: &RepoLocation, commit: Option<&str>) -> Result<Snapshot, SourceError> {
         let Some(commit) = commit else {
+            if loc.trust.is_some() {
+                return Err(trust::Untrusted::PlainDirectory {
+                    repo: loc.repo.clone(),
+                }
+                .into());
+            }
             let root =
                 PathBuf::from(&loc.repo)
                     .canonicalize()
@@ -164,6 +176,10 @@ impl Snapshot {
             open_local(&loc.repo).map_err(git(format!("{}: opening the repository", loc.repo)))?
         };
         let oid = Oid::from_str(commit).map_err(git(format!("{commit}: not a commit id")))?;
+        if let Some(trust) = &loc.trust {
+            let signer = trust::check(trust, &repo, commit)?;
+            tracing::debug!("commit {} is signed by {signer}", short_sha(commit));
+        }
         Snapshot::from_commit(repo, oid, Vec::new())
     }
 

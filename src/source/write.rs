@@ -454,6 +454,7 @@ mod tests {
             git_ref: None,
             cache_dir: dir.join("cache"),
             auth: GitAuth::default(),
+            trust: None,
         }
     }
 

@@ -325,6 +325,7 @@ services:
             git_ref: None,
             cache_dir: dir.path().join("cache"),
             auth: Default::default(),
+            trust: None,
         })
         .unwrap();
         match load(&snapshot, "t") {

@@ -28,4 +28,5 @@ mod servicedefs;
 mod smoke;
 mod support;
 mod taskdefs;
+mod trust;
 mod ui;

@@ -1,0 +1,180 @@
+//! Signed commits (`--trust`) with real `ssh-keygen` keys and `git commit
+//! -S`: a commit signed by a trusted key is planned and applied; unsigned,
+//! signed by another key, or a trust file that is not SSH keys: exit 1,
+//! naming the commit and why, nothing changed; the controller does not
+//! apply an untrusted head.
+
+use crate::support::fixture::{Fixture, git};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A new ed25519 key pair; the private key's path.
+fn keypair(dir: &Path, name: &str) -> PathBuf {
+    let key = dir.join(name);
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    key
+}
+
+/// Commit everything, signed with `key` (None: unsigned); the SHA.
+fn commit(fx: &Fixture, key: Option<&Path>, message: &str) -> String {
+    git(&fx.repo(), &["add", "-A"]);
+    match key {
+        Some(key) => git(
+            &fx.repo(),
+            &[
+                "-c",
+                "gpg.format=ssh",
+                "-c",
+                &format!("user.signingkey={}", key.display()),
+                "commit",
+                "-q",
+                "-S",
+                "--allow-empty",
+                "-m",
+                message,
+            ],
+        ),
+        None => git(
+            &fx.repo(),
+            &["commit", "-q", "--allow-empty", "-m", message],
+        ),
+    };
+    git(&fx.repo(), &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn only_commits_signed_by_a_trusted_key_are_planned_and_applied() {
+    let fx = Fixture::seeded("trust");
+    let keys = fx.scratch("keys");
+    let ada = keypair(&keys, "ada");
+    let mallory = keypair(&keys, "mallory");
+    let public = std::fs::read_to_string(ada.with_extension("pub")).unwrap();
+    let trust = keys.join("allowed_signers");
+    std::fs::write(
+        &trust,
+        format!("# the release team\nada@example.com namespaces=\"git\" {public}"),
+    )
+    .unwrap();
+    let trust_arg = trust.to_str().unwrap();
+
+    // Signed by ada: planned and applied.
+    let spec = fx.spec_path();
+    std::fs::write(
+        &spec,
+        std::fs::read_to_string(&spec)
+            .unwrap()
+            .replace("shop:3f9c2e1", "shop:9a8b7c6"),
+    )
+    .unwrap();
+    commit(&fx, Some(&ada), "signed release");
+    fx.run("plan", &["--trust", trust_arg]).expect_code(0);
+    fx.run_with_env(
+        "apply",
+        &["--yes", "--trust", trust_arg],
+        &[("DECKHAND_POLL_INTERVAL", "200ms")],
+    )
+    .expect_code(0);
+
+    // Unsigned, and signed by a key the file does not list: refused, nothing changed.
+    std::fs::write(
+        &spec,
+        std::fs::read_to_string(&spec)
+            .unwrap()
+            .replace("shop:9a8b7c6", "shop:b4d1dea"),
+    )
+    .unwrap();
+    let unsigned = commit(&fx, None, "unsigned release");
+    let updates = fx.count("UpdateService");
+    let run = fx.run_with_env(
+        "apply",
+        &["--yes", "--trust", trust_arg],
+        &[("DECKHAND_POLL_INTERVAL", "200ms")],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "commit {} is not signed, and --trust {trust_arg} applies only signed commits",
+            &unsigned[..12]
+        )),
+        "{}",
+        run.stderr
+    );
+    let forged = commit(&fx, Some(&mallory), "signed by someone else");
+    let run = fx.run("plan", &["--trust", trust_arg]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "commit {} is signed by key SHA256:",
+            &forged[..12]
+        )) && run
+            .stderr
+            .contains(&format!("which {trust_arg} does not trust")),
+        "{}",
+        run.stderr
+    );
+    // The controller does not take it either.
+    let out = fx.deckhand_with(
+        &[
+            "controller",
+            "--once",
+            "--repo",
+            &format!("file://{}", fx.repo().display()),
+            "--env",
+            &fx.id,
+            "--trust",
+            trust_arg,
+        ],
+        &fx.aws_env(),
+    );
+    assert_ne!(out.code, 0);
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("does not trust"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(fx.count("UpdateService"), updates, "nothing released");
+
+    // Without --trust, nothing is checked.
+    fx.run("plan", &[]).expect_code(0);
+}
+
+#[test]
+fn a_trust_file_that_is_not_ssh_keys_is_refused() {
+    let fx = Fixture::seeded("trust-file");
+    let dir = fx.scratch("keys");
+    for (name, text, says) in [
+        (
+            "pgp.asc",
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBF...\n-----END PGP PUBLIC KEY BLOCK-----\n",
+            "holds OpenPGP keys",
+        ),
+        (
+            "junk",
+            "ada@example.com not-a-key\n",
+            ":1: a key is needed after the options",
+        ),
+        ("empty", "# nobody\n", "names no key"),
+        (
+            "options",
+            "ada@example.com valid-after=\"soon\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMpZ6ZyV6hR3oNq8b5l3bq2hE3eH9o3n3b1g6e0wq3kQ\n",
+            "\"soon\" is not a time",
+        ),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let run = fx.run("plan", &["--trust", path.to_str().unwrap()]);
+        run.expect_code(1);
+        assert!(run.stderr.contains(says), "{name}: {}", run.stderr);
+    }
+    assert!(fx.calls().is_empty(), "refused before any AWS call");
+}
