@@ -121,6 +121,27 @@ fn only_commits_signed_by_a_trusted_key_are_planned_and_applied() {
         "{}",
         run.stderr
     );
+    // Ada's signature on a commit whose message was changed afterwards.
+    let signed = commit(&fx, Some(&ada), "signed by ada");
+    let object = git(&fx.repo(), &["cat-file", "commit", &signed]);
+    let tampered_object = object.replace("signed by ada", "signed by ada (and changed)");
+    let path = fx.scratch("objects").join("tampered");
+    std::fs::write(&path, format!("{tampered_object}\n")).unwrap();
+    let tampered = git(
+        &fx.repo(),
+        &["hash-object", "-t", "commit", "-w", path.to_str().unwrap()],
+    );
+    git(&fx.repo(), &["reset", "-q", "--hard", &tampered]);
+    let run = fx.run("plan", &["--trust", trust_arg]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "commit {} has a bad signature by ada@example.com",
+            &tampered[..12]
+        )),
+        "{}",
+        run.stderr
+    );
     // The controller does not take it either.
     let out = fx.deckhand_with(
         &[
@@ -137,7 +158,7 @@ fn only_commits_signed_by_a_trusted_key_are_planned_and_applied() {
     );
     assert_ne!(out.code, 0);
     assert!(
-        format!("{}{}", out.stdout, out.stderr).contains("does not trust"),
+        format!("{}{}", out.stdout, out.stderr).contains("has a bad signature"),
         "{}{}",
         out.stdout,
         out.stderr
