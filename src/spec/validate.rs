@@ -241,15 +241,7 @@ impl<'a> Validator<'a> {
         }
 
         let migration = raw.migration.as_ref().map(|m| self.migration(m, &raw));
-        let deploy = raw.deploy.clone().unwrap_or_default();
-        let deploy = DeployPolicy {
-            timeout: self.duration(
-                &["deploy", "timeout"],
-                deploy.timeout.as_deref(),
-                DEFAULT_DEPLOY_TIMEOUT,
-            ),
-            rollback: deploy.rollback.unwrap_or(true),
-        };
+        let deploy = self.deploy(raw.deploy.clone().unwrap_or_default());
         self.strategy_timeouts(&services, deploy.timeout);
         let sync = self.sync(raw.sync.clone().unwrap_or_default());
         let notifications = self.notifications(raw.notifications.as_deref().unwrap_or(&[]));
@@ -342,6 +334,17 @@ impl<'a> Validator<'a> {
             command: block.command.clone(),
             timeout,
             service,
+        }
+    }
+
+    fn deploy(&mut self, deploy: raw::DeployBlock) -> DeployPolicy {
+        DeployPolicy {
+            timeout: self.duration(
+                &["deploy", "timeout"],
+                deploy.timeout.as_deref(),
+                DEFAULT_DEPLOY_TIMEOUT,
+            ),
+            rollback: deploy.rollback.unwrap_or(true),
         }
     }
 
