@@ -15,7 +15,7 @@ use super::verdict::TaskOutcome;
 use super::wait;
 use super::{ApplyError, Release};
 use crate::ecs::{
-    AwsError, DesiredStatus, Ecs, Lookups, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
+    AwsError, Ecs, Lookups, RunTaskOutcome, RunTaskRequest, ScalingSuspension, Task,
     UpdateServiceRequest,
 };
 use crate::plan::{Migrate, Quiesce};
@@ -152,28 +152,11 @@ impl<E: Ecs + Lookups> Release<'_, E> {
         Ok(())
     }
 
-    /// The environment's migration tasks, running and recently stopped.
-    async fn migration_tasks(&self, run: &MigrationRun) -> Result<Vec<Task>, AwsError> {
-        let cluster = &self.env.cluster;
-        let mut arns = self
-            .ecs
-            .list_tasks(cluster, &run.started_by, DesiredStatus::Running)
-            .await?;
-        arns.extend(
-            self.ecs
-                .list_tasks(cluster, &run.started_by, DesiredStatus::Stopped)
-                .await?,
-        );
-        arns.sort();
-        arns.dedup();
-        self.ecs.describe_tasks(cluster, &arns).await
-    }
-
     /// What ECS already has for `revision`. Running tasks of other revisions
     /// (a migration of an older release still going) are awaited first, so two
     /// migrations never run at once.
     async fn find(&self, revision: &str, run: &MigrationRun) -> Result<Found, ApplyError> {
-        let tasks = self.migration_tasks(run).await?;
+        let tasks = self.one_off_tasks(&run.started_by).await?;
         let ours = |t: &&Task| t.tags.get(tags::REVISION).map(String::as_str) == Some(revision);
         for other in tasks.iter().filter(|t| !ours(t)) {
             if let TaskOutcome::Running(_) = super::verdict::task(other, &run.container) {
@@ -278,7 +261,7 @@ impl<E: Ecs + Lookups> Release<'_, E> {
                 (tags::REVISION.into(), revision.to_owned()),
                 (tags::RELEASE.into(), self.id.to_tag()),
             ],
-            client_token: client_token(&self.options.owner, revision),
+            client_token: super::one_off::client_token(&[&self.options.owner, revision]),
         };
         match self.ecs.run_task(&request).await {
             Ok(RunTaskOutcome::Started(arn)) => Ok(arn),
@@ -307,10 +290,7 @@ impl<E: Ecs + Lookups> Release<'_, E> {
         self.progress.migration_log(revision, task, false, &log);
         ApplyError::MigrationFailed {
             revision: revision.to_owned(),
-            reason: format!(
-                "task {task} stopped with exit code {} ({reason})",
-                exit_code.map_or_else(|| "none".into(), |c| c.to_string()),
-            ),
+            reason: super::one_off::stopped_with(task, exit_code, reason),
             log,
         }
     }
@@ -385,12 +365,4 @@ impl<E: Ecs + Lookups> Release<'_, E> {
         );
         Ok(())
     }
-}
-
-/// RunTask's idempotency token: one per release attempt and revision (at
-/// most 64 characters), so the SDK's retries of one request start one task.
-fn client_token(owner: &str, revision: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{owner} {revision}").as_bytes());
-    hex::encode(&digest[..16])
 }

@@ -33,6 +33,7 @@ pub mod fence;
 pub mod lease;
 mod migrate;
 pub mod notify;
+mod one_off;
 mod phases;
 pub mod progress;
 mod record;

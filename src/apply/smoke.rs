@@ -7,10 +7,11 @@
 //! and found again by `startedBy` — still running, it is awaited; stopped,
 //! its exit code is the result — before another is started.
 
+use super::one_off::{client_token, stopped_with};
 use super::phases::Rollout;
 use super::verdict::TaskOutcome;
 use super::{ApplyError, Release, wait};
-use crate::ecs::{DesiredStatus, Ecs, Lookups, RunTaskOutcome, RunTaskRequest, Task};
+use crate::ecs::{Ecs, Lookups, RunTaskOutcome, RunTaskRequest};
 use crate::plan::{SmokeTest, Step};
 use crate::tags;
 
@@ -45,7 +46,7 @@ impl<E: Ecs + Lookups> Release<'_, E> {
                 return Ok(());
             }
             Some((task, TaskOutcome::Failed { exit_code, reason })) => {
-                let why = exited(&task, exit_code, &reason);
+                let why = stopped_with(&task, exit_code, &reason);
                 return Err(self
                     .smoke_failed(smoke, &task_definition, &task, why, rollout, migrated)
                     .await);
@@ -78,7 +79,7 @@ impl<E: Ecs + Lookups> Release<'_, E> {
                 return Ok(());
             }
             Some((_, TaskOutcome::Failed { exit_code, reason })) => {
-                exited(&task, exit_code, &reason)
+                stopped_with(&task, exit_code, &reason)
             }
             Some((_, TaskOutcome::Running(_))) => {
                 unreachable!("task_stopped returns a stopped task")
@@ -104,22 +105,8 @@ impl<E: Ecs + Lookups> Release<'_, E> {
         &self,
         smoke: &SmokeTest,
     ) -> Result<Option<(String, TaskOutcome)>, ApplyError> {
-        let cluster = &self.env.cluster;
-        let mut arns = Vec::new();
-        for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
-            arns.extend(
-                self.ecs
-                    .list_tasks(cluster, &smoke.started_by, status)
-                    .await?,
-            );
-        }
-        if arns.is_empty() {
-            return Ok(None);
-        }
-        arns.sort();
-        arns.dedup();
         let this_release = self.id.to_tag();
-        let tasks: Vec<Task> = self.ecs.describe_tasks(cluster, &arns).await?;
+        let tasks = self.one_off_tasks(&smoke.started_by).await?;
         Ok(tasks
             .iter()
             .filter(|t| t.tags.get(tags::RELEASE) == Some(&this_release))
@@ -141,7 +128,7 @@ impl<E: Ecs + Lookups> Release<'_, E> {
             network: smoke.network.clone(),
             started_by: smoke.started_by.clone(),
             tags: vec![(tags::RELEASE.into(), self.id.to_tag())],
-            client_token: client_token(&self.options.owner, &self.id.to_tag()),
+            client_token: client_token(&["smoke", &self.options.owner, &self.id.to_tag()]),
         };
         match self.ecs.run_task(&request).await {
             Ok(RunTaskOutcome::Started(arn)) => {
@@ -198,18 +185,4 @@ impl<E: Ecs + Lookups> Release<'_, E> {
             migrated,
         }
     }
-}
-
-fn exited(task: &str, exit_code: Option<i32>, reason: &str) -> String {
-    format!(
-        "task {task} stopped with exit code {} ({reason})",
-        exit_code.map_or_else(|| "none".into(), |c| c.to_string())
-    )
-}
-
-/// RunTask's idempotency token for the smoke test of one release.
-fn client_token(owner: &str, release: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("smoke {owner} {release}").as_bytes());
-    hex::encode(&digest[..16])
 }
