@@ -18,31 +18,7 @@ pub fn candidate<'a>(
     asked: Option<&str>,
 ) -> Result<&'a Recorded, PromoteError> {
     if let Some(id) = asked {
-        let known = || history.iter().take(5).map(|r| r.id.clone()).collect();
-        if id_number(id).is_none() {
-            return Err(PromoteError::NoSuchRelease {
-                environment: from.to_owned(),
-                id: id.to_owned(),
-                known: known(),
-            });
-        }
-        let release =
-            history
-                .iter()
-                .find(|r| r.id == id)
-                .ok_or_else(|| PromoteError::NoSuchRelease {
-                    environment: from.to_owned(),
-                    id: id.to_owned(),
-                    known: known(),
-                })?;
-        if release.release.result != "succeeded" {
-            return Err(PromoteError::NotSucceeded {
-                environment: from.to_owned(),
-                id: id.to_owned(),
-                result: release.release.result.clone(),
-            });
-        }
-        return Ok(release);
+        return succeeded(from, history, id);
     }
     let runs_one_image = running.len() == 1;
     history
@@ -56,6 +32,30 @@ pub fn candidate<'a>(
                 .first()
                 .map(|r| (r.id.clone(), r.release.result.clone())),
         })
+}
+
+/// Release `id` (`v12`) of `environment`'s history, which must have
+/// succeeded: what `--release` of promote and the `vN` of rollback name.
+pub fn succeeded<'a>(
+    environment: &str,
+    history: &'a [Recorded],
+    id: &str,
+) -> Result<&'a Recorded, PromoteError> {
+    let release = id_number(id)
+        .and_then(|_| history.iter().find(|r| r.id == id))
+        .ok_or_else(|| PromoteError::NoSuchRelease {
+            environment: environment.to_owned(),
+            id: id.to_owned(),
+            known: history.iter().take(5).map(|r| r.id.clone()).collect(),
+        })?;
+    if release.release.result != "succeeded" {
+        return Err(PromoteError::NotSucceeded {
+            environment: environment.to_owned(),
+            id: id.to_owned(),
+            result: release.release.result.clone(),
+        });
+    }
+    Ok(release)
 }
 
 /// Whether schema revision `a` is older than `b`: as numbers when both are

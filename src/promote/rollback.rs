@@ -9,7 +9,7 @@
 use super::PromoteError;
 use super::gate::schema_is_older;
 use crate::ecs::Ecs;
-use crate::history::{self, ROLLBACK_TRAILER, Recorded, id_number};
+use crate::history::{self, ROLLBACK_TRAILER, Recorded};
 use crate::source::write::FileChange;
 use crate::source::{RepoLocation, Snapshot, short_sha};
 use crate::spec::edit::set_scalar;
@@ -26,25 +26,8 @@ pub fn target<'a>(
     current_image: &str,
     asked: Option<&str>,
 ) -> Result<&'a Recorded, PromoteError> {
-    let known = || history.iter().take(5).map(|r| r.id.clone()).collect();
     let found = match asked {
-        Some(id) => {
-            let release = id_number(id)
-                .and_then(|_| history.iter().find(|r| r.id == id))
-                .ok_or_else(|| PromoteError::NoSuchRelease {
-                    environment: environment.to_owned(),
-                    id: id.to_owned(),
-                    known: known(),
-                })?;
-            if release.release.result != "succeeded" {
-                return Err(PromoteError::NotSucceeded {
-                    environment: environment.to_owned(),
-                    id: id.to_owned(),
-                    result: release.release.result.clone(),
-                });
-            }
-            release
-        }
+        Some(id) => super::gate::succeeded(environment, history, id)?,
         None => history
             .iter()
             .skip(1)
