@@ -67,16 +67,22 @@ pub fn schema_is_older(a: &str, b: &str) -> bool {
     }
 }
 
-/// The gates of `to` for `release` of `from`: `promotion.from`, the soak
-/// time, and a schema that would go backwards (`to_revision` is what `to`
-/// recorded).
+/// The gates of `to` for `release` of `from`: a freeze in force, then
+/// `promotion.from`, the soak time, and a schema that would go backwards
+/// (`to_revision` is what `to` recorded).
 pub fn check(
     from: &str,
     to: &Environment,
     release: &Recorded,
     to_revision: Option<&str>,
+    to_freeze: Option<&crate::guard::Freeze>,
     now: SystemTime,
 ) -> Result<(), PromoteError> {
+    if let Some(freeze) = to_freeze.filter(|f| f.active(now)) {
+        return Err(PromoteError::Frozen(crate::guard::frozen_message(
+            &to.name, freeze, now,
+        )));
+    }
     if let Some(allowed) = &to.promotion.from
         && allowed != from
     {
@@ -223,10 +229,10 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW);
         let v3 = &history()[1];
         let open = env("production", Some("staging"), Some(1_800));
-        assert!(check("staging", &open, v3, Some("20261101000000"), now).is_ok());
+        assert!(check("staging", &open, v3, Some("20261101000000"), None, now).is_ok());
 
         let other = env("production", Some("qa"), None);
-        let e = check("staging", &other, v3, None, now).unwrap_err();
+        let e = check("staging", &other, v3, None, None, now).unwrap_err();
         assert!(
             e.to_string().starts_with(
                 "production takes releases from qa only (promotion.from), not from staging"
@@ -235,7 +241,7 @@ mod tests {
         );
 
         let soaking = env("production", None, Some(7_200));
-        let e = check("staging", &soaking, v3, None, now).unwrap_err();
+        let e = check("staging", &soaking, v3, None, None, now).unwrap_err();
         assert!(
             e.to_string().contains(&format!(
                 "staging v3 has run for less than 2h (promotion.soak of production): it may be promoted from {} (in 1h)",
@@ -245,13 +251,29 @@ mod tests {
         );
 
         let ahead = env("production", None, None);
-        let e = check("staging", &ahead, v3, Some("20261201000000"), now).unwrap_err();
+        let e = check("staging", &ahead, v3, Some("20261201000000"), None, now).unwrap_err();
         assert!(
             e.to_string().starts_with("production's schema is at revision 20261201000000, newer than staging v3's 20261120093000"),
             "{e}"
         );
+        // A freeze in force on the target stops it first; an expired one does not.
+        let freeze = crate::guard::Freeze {
+            until: at(NOW + 60),
+            by: "ada@laptop".into(),
+            reason: "audit".into(),
+        };
+        let e = check("staging", &open, v3, None, Some(&freeze), now).unwrap_err();
+        assert!(
+            e.to_string().starts_with("production is frozen until "),
+            "{e}"
+        );
+        let over = crate::guard::Freeze {
+            until: at(NOW - 60),
+            ..freeze
+        };
+        assert!(check("staging", &open, v3, None, Some(&over), now).is_ok());
         // Same or older recorded schema: fine.
-        assert!(check("staging", &ahead, v3, Some("20261120093000"), now).is_ok());
+        assert!(check("staging", &ahead, v3, Some("20261120093000"), None, now).is_ok());
     }
 
     #[test]

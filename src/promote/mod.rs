@@ -296,10 +296,7 @@ pub fn candidate_line(
     {
         return format!("{} already has {from} {}", to.name, release.id);
     }
-    if let Some(freeze) = to_frozen.filter(|f| f.active(now)) {
-        return crate::guard::frozen_message(&to.name, freeze, now);
-    }
-    match gate::check(from, to, release, to_revision, now) {
+    match gate::check(from, to, release, to_revision, to_frozen, now) {
         Ok(()) => format!(
             "{from} {} can go to {}: deckhand promote {from} {}",
             release.id, to.name, to.name
@@ -350,15 +347,17 @@ pub async fn prepare<F: Ecs + Lookups, T: Ecs>(
         to_ecs.describe_cluster(&to.cluster),
     )?;
     let (_, freeze) = crate::guard::read(&to_cluster.tags, &to.name);
-    if let Some(freeze) = freeze.filter(|f| f.active(now)) {
-        return Err(PromoteError::Frozen(crate::guard::frozen_message(
-            &to.name, &freeze, now,
-        )));
-    }
     let running = running_images(from, &live);
     let release = gate::candidate(&from.name, &history, &running, asked)?.clone();
     let to_revision = to_cluster.tags.get(&to.revision_tag()).cloned();
-    gate::check(&from.name, to, &release, to_revision.as_deref(), now)?;
+    gate::check(
+        &from.name,
+        to,
+        &release,
+        to_revision.as_deref(),
+        freeze.as_ref(),
+        now,
+    )?;
     let mut warnings = image_check(from_ecs, &from.name, &release).await?;
     if let Some((window, end)) = crate::guard::window::blocking(&to.sync.windows, now) {
         warnings.push(format!(
