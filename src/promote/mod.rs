@@ -21,8 +21,32 @@ use crate::spec::{Environment, SpecError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
-/// How many of FROM's newest releases are searched for the candidate.
+/// How many of an environment's newest releases are read first when
+/// looking for the release to promote or roll back to (each is one
+/// DescribeTaskDefinition the first time) ...
+pub const HISTORY_FIRST_LOOK: usize = 10;
+/// ... and how many when it is not among those.
 pub const HISTORY_SEARCH: usize = 50;
+
+/// `pick` from the newest [`HISTORY_FIRST_LOOK`] releases of `environment`,
+/// reading up to [`HISTORY_SEARCH`] only when it finds nothing there;
+/// returns what was read and what was picked.
+pub(crate) async fn pick_from_history<E: Ecs>(
+    ecs: &E,
+    environment: &str,
+    pick: impl Fn(&[Recorded]) -> Result<Recorded, PromoteError>,
+) -> Result<(Vec<Recorded>, Recorded), PromoteError> {
+    let history = history::list(ecs, environment, HISTORY_FIRST_LOOK).await?;
+    match pick(&history) {
+        Ok(found) => Ok((history, found)),
+        Err(_) if history.len() == HISTORY_FIRST_LOOK => {
+            let history = history::list(ecs, environment, HISTORY_SEARCH).await?;
+            let found = pick(&history)?;
+            Ok((history, found))
+        }
+        Err(e) => Err(e),
+    }
+}
 
 /// Why a promotion was refused: nothing was written.
 #[derive(Debug, thiserror::Error)]
@@ -341,14 +365,16 @@ pub async fn prepare<F: Ecs + Lookups, T: Ecs>(
             environment: from.name.clone(),
         });
     }
-    let (history, live, to_cluster) = tokio::try_join!(
-        history::list(from_ecs, &from.name, HISTORY_SEARCH),
+    let (live, to_cluster) = tokio::try_join!(
         crate::live::fetch(from_ecs, from),
         to_ecs.describe_cluster(&to.cluster),
     )?;
     let (_, freeze) = crate::guard::read(&to_cluster.tags, &to.name);
     let running = running_images(from, &live);
-    let release = gate::candidate(&from.name, &history, &running, asked)?.clone();
+    let (_, release) = pick_from_history(from_ecs, &from.name, |history| {
+        gate::candidate(&from.name, history, &running, asked).cloned()
+    })
+    .await?;
     let to_revision = to_cluster.tags.get(&to.revision_tag()).cloned();
     gate::check(
         &from.name,

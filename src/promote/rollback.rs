@@ -9,7 +9,7 @@
 use super::PromoteError;
 use super::gate::schema_is_older;
 use crate::ecs::Ecs;
-use crate::history::{self, ROLLBACK_TRAILER, Recorded};
+use crate::history::{ROLLBACK_TRAILER, Recorded};
 use crate::source::write::FileChange;
 use crate::source::{RepoLocation, Snapshot, short_sha};
 use crate::spec::edit::set_scalar;
@@ -155,16 +155,16 @@ pub struct Request<'a> {
 /// commit with the revision recorded now.
 pub async fn prepare<E: Ecs>(ecs: &E, request: Request<'_>) -> Result<Rollback, PromoteError> {
     let env = request.env;
-    let (history, live) = tokio::try_join!(
-        history::list(ecs, &env.name, super::HISTORY_SEARCH),
-        crate::live::fetch(ecs, env),
-    )?;
+    let live = crate::live::fetch(ecs, env).await?;
     let running = super::running_images(env, &live);
     let current_image = match running.len() {
         1 => running.into_iter().next().unwrap_or_default(),
         _ => env.image.clone(),
     };
-    let to = target(&env.name, &history, &current_image, request.asked)?.clone();
+    let (history, to) = super::pick_from_history(ecs, &env.name, |history| {
+        target(&env.name, history, &current_image, request.asked).cloned()
+    })
+    .await?;
     let keep = schema(
         &env.name,
         &to,
