@@ -224,9 +224,31 @@ impl fmt::Display for TextReport<'_> {
                 .quiesce
                 .map(|q| format!("; quiesced {} during the migration", count(&q)))
                 .unwrap_or_default();
-            writeln!(f, "{mark} {:<width$}  {what}{quiesce}", s.service)?;
+            writeln!(
+                f,
+                "{mark} {:<width$}  {what}{quiesce}{}",
+                s.service,
+                ignored_note(s.ignored)
+            )?;
         }
         writeln!(f)?;
+        for warning in &plan.warnings {
+            writeln!(f, "warning: {warning}")?;
+        }
+        if !plan.ignored.is_empty() {
+            writeln!(f, "Ignored (kept at their live value by `ignore:`):")?;
+            for i in &plan.ignored {
+                writeln!(
+                    f,
+                    "  {} {} {} (ignore[{}])",
+                    i.service,
+                    i.kind.key(),
+                    i.pointer,
+                    i.rule
+                )?;
+            }
+            writeln!(f)?;
+        }
         if !plan.changed {
             return writeln!(f, "No changes: ECS matches the spec.");
         }
@@ -275,6 +297,10 @@ impl fmt::Display for MarkdownReport<'_> {
             commit_label(plan)
         )?;
         writeln!(f)?;
+        for warning in &plan.warnings {
+            writeln!(f, "> **Warning:** {}", md_escape(warning))?;
+            writeln!(f)?;
+        }
         if !plan.changed {
             return writeln!(
                 f,
@@ -295,8 +321,16 @@ impl fmt::Display for MarkdownReport<'_> {
                 .quiesce
                 .map(|q| format!(" (quiesced {} during the migration)", count(&q)))
                 .unwrap_or_default();
-            writeln!(f, "| `{}` | {}{} |", s.service, md_escape(&what), quiesce)?;
+            writeln!(
+                f,
+                "| `{}` | {}{}{} |",
+                s.service,
+                md_escape(&what),
+                quiesce,
+                ignored_note(s.ignored)
+            )?;
         }
+
         writeln!(f)?;
         writeln!(f, "**Steps**")?;
         writeln!(f)?;
@@ -319,6 +353,15 @@ impl fmt::Display for MarkdownReport<'_> {
             writeln!(f, "</details>")?;
         }
         Ok(())
+    }
+}
+
+/// ` (2 differences ignored)`, or nothing.
+fn ignored_note(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => " (1 difference ignored)".to_owned(),
+        n => format!(" ({n} differences ignored)"),
     }
 }
 

@@ -73,6 +73,7 @@ pub fn environment(image: &str, revision: Option<&str>) -> Environment {
         notifications: vec![],
         promotion: Default::default(),
         smoke_test: None,
+        ignore: Vec::new(),
         role_arn: None,
     }
 }

@@ -234,6 +234,8 @@ mod tests {
             changed: false,
             steps: vec![],
             diffs: vec![],
+            ignored: vec![],
+            warnings: vec![],
             services: vec![],
             cluster: env.cluster.clone(),
         };

@@ -7,12 +7,14 @@
 //! update-service. Task definitions are compared after [`normalize`], so what
 //! ECS adds or reorders is not a change.
 
+pub mod ignore;
 pub mod normalize;
 pub mod service_definition;
 mod step;
 
 use crate::ecs::{Autoscaling, CreateServiceRequest, TargetTrackingPolicy};
 use crate::live::{LiveEnvironment, LiveService};
+use crate::spec::ignore::Target;
 use crate::spec::{Environment, Service, render};
 use crate::tags;
 use crate::taskdef::model::TaskDefinitionSpec;
@@ -67,6 +69,8 @@ pub struct ServiceSummary {
     pub reasons: Vec<String>,
     /// Scaled to 0 around the migration.
     pub quiesce: Option<CountChange>,
+    /// Differences between git and live that ignore rules hide.
+    pub ignored: usize,
 }
 
 /// The kind of change to a service.
@@ -95,12 +99,32 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Diffs of changed task definitions.
     pub diffs: Vec<Diff>,
+    /// Fields where git and live differ that ignore rules keep at their
+    /// live value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<Ignored>,
+    /// What the user should look at: ignore rules that matched nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Per-service summary (not part of the JSON contract).
     #[serde(skip)]
     pub services: Vec<ServiceSummary>,
     /// The cluster (for reports).
     #[serde(skip)]
     pub cluster: String,
+}
+
+/// A field an ignore rule kept at its live value, where git differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    /// The service.
+    pub service: String,
+    /// The definition.
+    pub kind: crate::spec::ignore::Target,
+    /// The pointer, as the rule writes it.
+    pub pointer: String,
+    /// The rule's index in `ignore:`.
+    pub rule: usize,
 }
 
 /// Why no plan can be made.
@@ -114,6 +138,18 @@ pub enum PlanError {
         file: String,
         service: String,
         cluster: String,
+    },
+    /// An ignore rule points into a container no definition has.
+    #[error(
+        "{file}: ignore[{rule}]: {pointer} names container '{container}', which neither the task definition in git nor the live one has{services}; nothing was changed\n  hint: write the name of a container of the task definition, or remove the pointer"
+    )]
+    IgnoredContainerMissing {
+        file: String,
+        rule: usize,
+        pointer: String,
+        container: String,
+        /// ` (services: web, worker)`.
+        services: String,
     },
     /// A declared field differs that UpdateService cannot change.
     #[error(
@@ -149,6 +185,7 @@ pub fn plan(
         steps: Steps::default(),
         diffs: Vec::new(),
         summaries: Vec::new(),
+        ignoring: ignore::Tally::default(),
     };
     planning.migrate = planning.migration();
     for service in &env.services {
@@ -158,7 +195,10 @@ pub fn plan(
             Some(current) => planning.existing(service, current, rendered)?,
         }
     }
-    Ok(planning.into_plan())
+    let warnings = planning.ignoring.verdict(env)?;
+    let mut plan = planning.into_plan();
+    plan.warnings = warnings;
+    Ok(plan)
 }
 
 /// The plan of an interrupted release whose result is recorded: finishing
@@ -180,6 +220,7 @@ fn finish_only(env: &Environment, commit: Option<&str>, live: &LiveEnvironment) 
             change: ServiceChange::Unchanged,
             reasons: Vec::new(),
             quiesce: None,
+            ignored: 0,
         })
         .collect();
     Some(Plan {
@@ -188,6 +229,8 @@ fn finish_only(env: &Environment, commit: Option<&str>, live: &LiveEnvironment) 
         changed: true,
         steps,
         diffs: Vec::new(),
+        ignored: Vec::new(),
+        warnings: Vec::new(),
         services,
         cluster: env.cluster.clone(),
     })
@@ -241,6 +284,8 @@ struct Planning<'a> {
     steps: Steps,
     diffs: Vec<Diff>,
     summaries: Vec<ServiceSummary>,
+    /// What the ignore rules found.
+    ignoring: ignore::Tally,
 }
 
 impl<'a> Planning<'a> {
@@ -251,8 +296,12 @@ impl<'a> Planning<'a> {
         if live.recorded_revision.as_deref() == Some(block.revision.as_str()) {
             return None;
         }
-        let rendered =
+        let mut rendered =
             render::migration_task_definition(env).expect("a validated migration names a service");
+        if let Some(current) = &live.migration_task_definition {
+            // The networkFrom service's rules, quietly: the migration is its copy.
+            rendered = ignore::task_definition(env, &block.network_from, rendered, &current.spec).0;
+        }
         let desired = comparable(&rendered);
         let current = live
             .migration_task_definition
@@ -336,6 +385,7 @@ impl<'a> Planning<'a> {
             change: ServiceChange::Create,
             reasons: vec![format!("create with desiredCount {count}")],
             quiesce: None,
+            ignored: 0,
         });
         Ok(())
     }
@@ -348,6 +398,15 @@ impl<'a> Planning<'a> {
         current: &LiveService,
         rendered: TaskDefinitionSpec,
     ) -> Result<(), PlanError> {
+        let (rendered, outcomes) = ignore::task_definition(
+            self.env,
+            &service.name,
+            rendered,
+            &current.task_definition.spec,
+        );
+        let mut ignored = self
+            .ignoring
+            .record(&service.name, Target::TaskDefinition, &outcomes);
         let desired = comparable(&rendered);
         let live_td = comparable(&current.task_definition.spec);
         let td_changed = desired != live_td;
@@ -356,7 +415,7 @@ impl<'a> Planning<'a> {
             reasons = change_reasons(&live_td, &desired, &service.container);
             self.register(service, rendered, Some(&live_td), &desired);
         }
-        let configuration = self.configuration(service, current)?;
+        let configuration = self.configuration(service, current, &mut ignored)?;
         if let Some(cmp) = &configuration {
             if !cmp.fields.is_empty() {
                 reasons.push(format!("service definition: {}", cmp.fields.join(", ")));
@@ -396,6 +455,7 @@ impl<'a> Planning<'a> {
             },
             reasons,
             quiesce: counts.quiesce,
+            ignored,
         });
         Ok(())
     }
@@ -428,12 +488,18 @@ impl<'a> Planning<'a> {
         &mut self,
         service: &Service,
         current: &LiveService,
+        ignored: &mut usize,
     ) -> Result<Option<service_definition::Comparison>, PlanError> {
         let Some(file) = &service.service_definition else {
             return Ok(None);
         };
+        let (definition, outcomes) =
+            ignore::service_definition(self.env, &service.name, &file.definition, &current.service);
+        *ignored += self
+            .ignoring
+            .record(&service.name, Target::ServiceDefinition, &outcomes);
         let cmp = service_definition::compare(
-            &file.definition,
+            &definition,
             &current.service.definition,
             &current.service.tags,
         );
@@ -577,6 +643,7 @@ impl<'a> Planning<'a> {
             steps: by_kind,
             diffs,
             summaries,
+            ignoring,
             ..
         } = self;
         let mut steps: Vec<Step> = finish_step(commit, live).into_iter().collect();
@@ -606,6 +673,8 @@ impl<'a> Planning<'a> {
             changed: !steps.is_empty(),
             steps,
             diffs,
+            ignored: ignoring.ignored,
+            warnings: Vec::new(),
             services: summaries,
             cluster: env.cluster.clone(),
         }

@@ -617,3 +617,5 @@ fn a_new_autoscaled_service_is_created_at_its_minimum() {
     };
     assert_eq!(create.request.desired_count, 3);
 }
+
+mod ignore;

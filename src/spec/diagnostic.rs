@@ -635,7 +635,7 @@ fn did_you_mean_in(message: &str) -> Option<String> {
 }
 
 /// The known name a misspelled `name` most likely meant, if any is close.
-fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
     let name = name.to_lowercase();
     known
         .iter()

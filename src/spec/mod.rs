@@ -14,6 +14,7 @@
 mod autoscaling;
 pub mod diagnostic;
 pub mod edit;
+pub mod ignore;
 pub mod limits;
 pub mod locate;
 pub mod raw;
@@ -67,6 +68,8 @@ pub struct Environment {
     pub role_arn: Option<String>,
     /// The smoke test run after the rollouts.
     pub smoke_test: Option<SmokeTest>,
+    /// Fields kept at their live value (`ignore:`).
+    pub ignore: Vec<ignore::IgnoreRule>,
 }
 
 /// One ECS service of an environment.

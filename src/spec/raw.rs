@@ -74,6 +74,11 @@ pub struct EnvironmentFile {
     #[serde(default)]
     #[schemars(extend("x-expects" = "a mapping with from and soak", "x-example" = "`promotion: {from: staging, soak: 1h}`"))]
     pub promotion: Option<PromotionBlock>,
+    /// Fields another tool owns (an APM agent, the platform team): left out of the diff
+    /// and kept at their live value when a release changes the definitions.
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a list of rules, each with service and taskDefinition or serviceDefinition pointers", "x-example" = "`- {service: web, taskDefinition: [/containerDefinitions/app/environment/NEW_RELIC_APP_NAME]}` under `ignore:`, one `- ` item per rule"))]
+    pub ignore: Option<Vec<IgnoreBlock>>,
     /// Where release notifications are sent.
     #[serde(default)]
     #[schemars(extend("x-expects" = "a list of targets", "x-example" = "`- slack: {webhookUrlFrom: SLACK_WEBHOOK_URL}` under `notifications:`, one `- ` item per target"))]
@@ -283,6 +288,27 @@ pub struct SyncBlock {
     #[serde(default)]
     #[schemars(extend("x-expects" = "a list of windows", "x-example" = "`- {kind: deny, schedule: \"0 18 * * FRI\", duration: 62h, timeZone: Europe/Berlin}` under `windows:`"))]
     pub windows: Option<Vec<WindowBlock>>,
+}
+
+/// One ignore rule: JSON Pointers (RFC 6901) into a service's task and
+/// service definitions; containers, environment variables, secrets and port
+/// mappings are addressed by name, tags by key.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("x-expects" = "a rule: service with taskDefinition or serviceDefinition pointers", "x-example" = "`{service: web, serviceDefinition: [/loadBalancers]}`"))]
+pub struct IgnoreBlock {
+    /// The service the rule is for, or `"*"` for every service.
+    #[schemars(extend("x-expects" = "a service name or \"*\"", "x-example" = "`service: web`"))]
+    pub service: String,
+    /// Pointers into the task definition (RegisterTaskDefinition JSON), e.g.
+    /// `/containerDefinitions/app/environment/NEW_RELIC_APP_NAME`.
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a list of JSON Pointers", "x-example" = "`taskDefinition: [/containerDefinitions/app/environment/NEW_RELIC_APP_NAME]`"))]
+    pub task_definition: Option<Vec<String>>,
+    /// Pointers into the service definition (CreateService JSON), e.g. `/loadBalancers`.
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "a list of JSON Pointers", "x-example" = "`serviceDefinition: [/loadBalancers]`"))]
+    pub service_definition: Option<Vec<String>>,
 }
 
 /// One deploy window: recurring (`schedule`, `duration`, `timeZone`) or

@@ -14,6 +14,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod ignore;
+
 pub(super) struct Validator<'a> {
     snapshot: &'a Snapshot,
     name: &'a str,
@@ -252,6 +254,8 @@ impl<'a> Validator<'a> {
             .as_ref()
             .map(|s| self.smoke_test(s, &raw, migration.as_ref()));
 
+        let ignore = self.ignore(raw.ignore.as_deref().unwrap_or(&[]), &services);
+
         if !self.problems.is_empty() {
             return Err(SpecError::Invalid(self.problems));
         }
@@ -269,6 +273,7 @@ impl<'a> Validator<'a> {
             promotion,
             smoke_test,
             role_arn,
+            ignore,
         })
     }
 

@@ -15,6 +15,7 @@ mod explain;
 mod freeze;
 mod git_auth;
 mod iam;
+mod ignore;
 mod image;
 mod init;
 mod notify;

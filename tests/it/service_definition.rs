@@ -91,7 +91,7 @@ fn a_new_service_is_created_with_every_field_of_its_service_definition() {
 
 /// A fixture whose `web` service has `service-definitions/web.json`, created
 /// by deckhand from it (so ECS describes back what CreateService was given).
-fn with_a_created_web(test: &str) -> Fixture {
+pub(crate) fn with_a_created_web(test: &str) -> Fixture {
     let fx = Fixture::new(test);
     let seeded = fx.seed(Some("20261101000000"), |seed| {
         seed["services"]
@@ -123,7 +123,7 @@ fn with_a_created_web(test: &str) -> Fixture {
     fx
 }
 
-fn plan_json(fx: &Fixture) -> Value {
+pub(crate) fn plan_json(fx: &Fixture) -> Value {
     let run = fx.run("plan", &["--format", "json"]);
     serde_json::from_str(&run.expect_code(0).stdout).unwrap()
 }

@@ -1,0 +1,238 @@
+//! Ignore rules against the emulator: a field another tool owns is neither
+//! drift nor overwritten by a release, and a rule that matches nothing says so.
+
+use crate::service_definition::{plan_json, with_a_created_web};
+use crate::support::emulator;
+use crate::support::fixture::Fixture;
+use serde_json::{Value, json};
+
+const AGENT_VARIABLE: &str = "/containerDefinitions/app/environment/NEW_RELIC_APP_NAME";
+
+/// A fixture whose running web definition has `NEW_RELIC_APP_NAME`, as an
+/// APM agent injects it at deploy time; git does not have it.
+fn with_an_injected_variable(test: &str) -> Fixture {
+    let fx = Fixture::new(test);
+    let id = fx.id.clone();
+    fx.seed(Some("20261101000000"), |seed| {
+        let web = &mut seed["services"][0];
+        assert_eq!(web["name"], "web");
+        web["taskDefinition"]["containerDefinitions"][0]["environment"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "NEW_RELIC_APP_NAME", "value": format!("shop ({id})")}));
+    });
+    fx
+}
+
+fn ignore_rule(fx: &Fixture, rule: &str) {
+    fx.edit_spec(|t| {
+        t.replace(
+            "\nnotifications:",
+            &format!("\nignore:\n{rule}\nnotifications:"),
+        )
+    });
+}
+
+fn web_environment(fx: &Fixture) -> Vec<Value> {
+    let services = emulator().ecs(
+        &fx.key,
+        "DescribeServices",
+        &json!({"cluster": fx.id, "services": ["web"]}),
+    );
+    let arn = services["services"][0]["taskDefinition"].clone();
+    let described = emulator().ecs(
+        &fx.key,
+        "DescribeTaskDefinition",
+        &json!({"taskDefinition": arn}),
+    );
+    described["taskDefinition"]["containerDefinitions"][0]["environment"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn an_injected_variable_is_drift_without_a_rule_and_kept_by_a_release_with_one() {
+    let fx = with_an_injected_variable("ignore-td");
+    let plan = plan_json(&fx);
+    assert_eq!(
+        plan["steps"][0]["action"], "register-task-definition",
+        "{plan:#}"
+    );
+
+    ignore_rule(
+        &fx,
+        &format!("  - service: web\n    taskDefinition: [{AGENT_VARIABLE}]"),
+    );
+    let plan = plan_json(&fx);
+    let actions: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"].as_str().unwrap())
+        .collect();
+    assert!(!actions.contains(&"register-task-definition"), "{plan:#}");
+    assert_eq!(
+        plan["ignored"],
+        json!([{"service": "web", "kind": "taskDefinition", "pointer": AGENT_VARIABLE, "rule": 0}])
+    );
+    let text = fx.run("plan", &[]);
+    assert!(
+        text.stdout.contains("(1 difference ignored)")
+            && text
+                .stdout
+                .contains(&format!("web taskDefinition {AGENT_VARIABLE} (ignore[0])")),
+        "{}",
+        text.stdout
+    );
+
+    // A release registers a new definition: the agent's value stays.
+    fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:9a8b7c6"));
+    let before = fx.calls().len();
+    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
+        .expect_code(0);
+    let registered: Vec<Value> = fx.calls()[before..]
+        .iter()
+        .filter(|c| {
+            c.operation == "RegisterTaskDefinition"
+                && c.params["family"].as_str().unwrap().ends_with("-web")
+        })
+        .map(|c| c.params.clone())
+        .collect();
+    assert_eq!(registered.len(), 1, "web's definition is registered once");
+    let app = &registered[0]["containerDefinitions"][0];
+    assert!(
+        app["image"].as_str().unwrap().ends_with("shop:9a8b7c6"),
+        "{app:#}"
+    );
+    let expected = json!({"name": "NEW_RELIC_APP_NAME", "value": format!("shop ({})", fx.id)});
+    assert!(
+        app["environment"].as_array().unwrap().contains(&expected),
+        "{app:#}"
+    );
+    assert!(web_environment(&fx).contains(&expected));
+    assert_eq!(plan_json(&fx)["changed"], false, "nothing left to do");
+}
+
+#[test]
+fn a_rule_on_a_container_nobody_has_is_refused_and_an_unmatched_one_warned() {
+    let fx = Fixture::seeded("ignore-refuse");
+    ignore_rule(
+        &fx,
+        "  - service: \"*\"\n    taskDefinition: [/containerDefinitions/app/secrets/DD_API_KEY]",
+    );
+    let run = fx.run("plan", &[]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("warning: environments/")
+            && run.stdout.contains("ignore[0].taskDefinition: /containerDefinitions/app/secrets/DD_API_KEY matches nothing in git or live (web, worker)"),
+        "{}",
+        run.stdout
+    );
+
+    fx.edit_spec(|t| {
+        t.replace(
+            "service: \"*\"\n    taskDefinition: [/containerDefinitions/app/secrets/DD_API_KEY]",
+            "service: web\n    taskDefinition: [/containerDefinitions/datadog-agent/environment/DD_VERSION]",
+        )
+    });
+    let before = fx.calls().len();
+    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("ignore[0]: /containerDefinitions/datadog-agent/environment/DD_VERSION names container 'datadog-agent'"),
+        "{}",
+        run.stderr
+    );
+    let mutations: Vec<String> = fx.calls()[before..]
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| c.operation.clone())
+        .collect();
+    assert!(mutations.is_empty(), "{mutations:?}");
+}
+
+#[test]
+fn ignored_service_fields_are_neither_drift_nor_sent() {
+    let fx = with_a_created_web("ignore-sd");
+    // The platform team changes the grace period and tags the service.
+    emulator().ecs(
+        "AKPLATFORMTEAM",
+        "UpdateService",
+        &json!({"cluster": fx.id, "service": "web", "healthCheckGracePeriodSeconds": 120}),
+    );
+    let arn = format!("arn:aws:ecs:us-east-1:123456789012:service/{}/web", fx.id);
+    emulator().ecs(
+        "AKPLATFORMTEAM",
+        "TagResource",
+        &json!({"resourceArn": arn, "tags": [{"key": "cost-center", "value": "finance-42"}]}),
+    );
+    let plan = plan_json(&fx);
+    assert_eq!(
+        plan["steps"][0]["serviceDefinition"], true,
+        "drift: {plan:#}"
+    );
+
+    ignore_rule(
+        &fx,
+        "  - service: web\n    serviceDefinition:\n      - /healthCheckGracePeriodSeconds\n      - /tags/cost-center",
+    );
+    let plan = plan_json(&fx);
+    assert!(
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["action"] == "record-commit"),
+        "{plan:#}"
+    );
+    assert_eq!(plan["ignored"].as_array().unwrap().len(), 2, "{plan:#}");
+
+    // A change in git to another field is sent without the ignored ones.
+    let path = fx.repo().join("service-definitions/web.json");
+    let mut web: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    web["enableExecuteCommand"] = json!(false);
+    fx.write(
+        "service-definitions/web.json",
+        &serde_json::to_string_pretty(&web).unwrap(),
+    );
+    fx.commit("no exec");
+    let before = fx.calls().len();
+    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
+        .expect_code(0);
+    let calls = fx.calls();
+    let update = calls[before..]
+        .iter()
+        .find(|c| c.operation == "UpdateService" && c.params["service"] == "web")
+        .expect("web is updated");
+    assert_eq!(update.params["enableExecuteCommand"], false);
+    assert!(
+        update.params.get("healthCheckGracePeriodSeconds").is_none(),
+        "{:#}",
+        update.params
+    );
+    assert!(
+        !calls[before..]
+            .iter()
+            .any(|c| c.operation == "UntagResource"
+                && c.params["tagKeys"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("cost-center"))),
+        "cost-center is not removed"
+    );
+    let described = emulator().ecs(
+        &fx.key,
+        "DescribeServices",
+        &json!({"cluster": fx.id, "services": ["web"], "include": ["TAGS"]}),
+    );
+    let web = &described["services"][0];
+    assert_eq!(web["healthCheckGracePeriodSeconds"], 120);
+    assert!(
+        web["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"key": "cost-center", "value": "finance-42"}))
+    );
+    assert_eq!(plan_json(&fx)["changed"], false);
+}
