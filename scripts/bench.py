@@ -21,6 +21,10 @@ Prints numbers, asserts nothing. Scenarios:
              networkConfiguration, a load balancer, circuit breaker, tags), the
              services seeded from them: calls per no-op `deckhand plan` (target
              as plan-100: ceil(S/10) DescribeServices, no extra call per service);
+  guardrails the shop example with ignore rules and with `--trust` (an SSH-signed
+             commit): calls of `plan` and of one `controller --once` reconcile
+             beside the same without them (target: not one extra call), and
+             the wall time of each;
   controller-100x10
              `deckhand controller` over 100 environments of 10 services each:
              ECS calls per no-op reconcile once warm (target: ceil(10/10) = 1
@@ -590,6 +594,52 @@ def lock_calls(text: str) -> dict[str, float]:
     return out
 
 
+def guardrails(url: str, work: str) -> None:
+    """Ignore rules and --trust cost no AWS call: plan and a controller reconcile, each way."""
+    key = "bench-guard"
+    env = aws_env(url, key, work)
+    repo = os.path.join(work, "guard")
+    shutil.copytree(os.path.join(ROOT, "examples", "shop"), repo)
+    signing = os.path.join(work, "guard-key")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "bench", "-f", signing], check=True)
+    trust = os.path.join(work, "allowed_signers")
+    with open(trust, "w") as fh:
+        fh.write("bench@example.com " + open(signing + ".pub").read())
+    git(repo, "init", "-q")
+    git(repo, "config", "gpg.format", "ssh")
+    git(repo, "config", "user.signingkey", signing)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-S", "-m", "initial")
+    code, out, _ = deckhand(env, "render", "--repo", repo, "--env", "staging")
+    assert code == 0, out
+    seed(url, "staging", "shop-staging", json.loads(out), {"web": 2, "worker": 2}, "20261101000000")
+    print("guardrails: the shop example (web + worker), seeded as deployed; ECS calls and wall time")
+
+    def measure(title: str, *extra: str) -> None:
+        runs = [("plan", ["plan", "--repo", repo, "--env", "staging", *extra]),
+                ("controller --once", ["controller", "--once", "--repo", f"file://{repo}", "--env", "staging", *extra])]
+        for name, args in runs:
+            reset_calls(url, key)
+            code, out, seconds = deckhand(env, *args)
+            assert code == 0, out[-2000:]
+            show(f"{title}, {name} ({seconds:.2f}s)", calls(url, key))
+
+    measure("no rules, no --trust")
+    spec = os.path.join(repo, "environments", "staging.yaml")
+    rules = ("ignore:\n"
+             "  - service: \"*\"\n"
+             "    taskDefinition:\n"
+             "      - /containerDefinitions/app/environment/NEW_RELIC_APP_NAME\n"
+             "      - /containerDefinitions/app/dockerLabels\n"
+             "  - service: web\n"
+             "    taskDefinition: [/containerDefinitions/app/secrets/DD_API_KEY]\n")
+    with open(spec, "a") as fh:
+        fh.write("\n" + rules)
+    git(repo, "commit", "-q", "-a", "-S", "-m", "ignore rules")
+    measure("3 ignore pointers")
+    measure("3 ignore pointers and --trust", "--trust", trust)
+
+
 def controller_100x10(url: str, work: str) -> None:
     envs, per_env, interval = 100, 10, 10
     print(f"controller-{envs}x{per_env}:", flush=True)
@@ -651,7 +701,7 @@ def main() -> None:
     proc, url = start_emulator()
     work = tempfile.mkdtemp(prefix="deckhand-bench-")
     scenarios = {"plan-100": plan_100, "release-2": release_2, "release-10": release_10,
-                 "release-bg": release_bg, "plan-100-sd": plan_100_sd, "promote-rollback": promote_rollback,
+                 "release-bg": release_bg, "plan-100-sd": plan_100_sd, "promote-rollback": promote_rollback, "guardrails": guardrails,
                  "controller-100x10": controller_100x10, "replicas-1000x10": replicas_1000x10}
     chosen = sys.argv[1:] or [name for name in scenarios if name != "replicas-1000x10"]
     unknown = [c for c in chosen if c not in scenarios]

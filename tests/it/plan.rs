@@ -9,7 +9,7 @@ fn plan_json(fx: &Fixture) -> Value {
     serde_json::from_str(&run.stdout).expect("plan --format json prints JSON")
 }
 
-fn actions(plan: &Value) -> Vec<String> {
+pub(crate) fn actions(plan: &Value) -> Vec<String> {
     plan["steps"]
         .as_array()
         .unwrap()

@@ -10,11 +10,7 @@ use serde_json::json;
 const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop";
 
 fn mutations(fx: &Fixture) -> Vec<String> {
-    fx.calls()
-        .iter()
-        .filter(|c| c.is_mutating())
-        .map(|c| c.operation.clone())
-        .collect()
+    fx.mutations_since(0)
 }
 
 /// Names `service-definitions/web.json` (written by the test) on web, and commits.

@@ -241,11 +241,7 @@ fn a_field_update_service_cannot_change_is_refused_and_nothing_changes() {
         "{}",
         run.stderr
     );
-    let mutations: Vec<String> = fx.calls()[before..]
-        .iter()
-        .filter(|c| c.is_mutating())
-        .map(|c| c.operation.clone())
-        .collect();
+    let mutations = fx.mutations_since(before);
     assert!(mutations.is_empty(), "{mutations:?}");
     fx.run("plan", &[]).expect_code(1);
 }
@@ -382,11 +378,6 @@ fn a_service_express_mode_manages_is_refused_by_name_and_nothing_changes() {
             run.stderr
         );
     }
-    let mutating: Vec<String> = fx
-        .calls()
-        .iter()
-        .filter(|c| c.is_mutating())
-        .map(|c| c.operation.clone())
-        .collect();
+    let mutating = fx.mutations_since(0);
     assert!(mutating.is_empty(), "{mutating:?}");
 }

@@ -399,6 +399,16 @@ impl Fixture {
         emulator().calls(&self.key)
     }
 
+    /// The operations of the mutating requests this fixture made after the
+    /// first `before` requests (`fx.calls().len()` taken earlier).
+    pub fn mutations_since(&self, before: usize) -> Vec<String> {
+        self.calls()[before..]
+            .iter()
+            .filter(|c| c.is_mutating())
+            .map(|c| c.operation.clone())
+            .collect()
+    }
+
     /// Count of requests by operation.
     pub fn count(&self, operation: &str) -> usize {
         self.calls()
