@@ -279,6 +279,47 @@ pub struct TrustArgs {
     pub trust: Option<PathBuf>,
 }
 
+/// Who writes the commits of `promote` and `rollback`, and the key that signs them.
+#[derive(Debug, Clone, Args)]
+pub struct CommitArgs {
+    /// Author of the commit, `Name <email>` (default: the repository's git config, else deckhand).
+    #[arg(long, value_name = "NAME <EMAIL>", env = "DECKHAND_GIT_AUTHOR")]
+    pub git_author: Option<String>,
+    /// Sign the commit with this SSH private key (unencrypted OpenSSH format), as
+    /// `git commit -S` with gpg.format ssh does, so that a controller under --trust applies it.
+    #[arg(long, value_name = "FILE", env = "DECKHAND_SIGNING_KEY")]
+    pub sign_with: Option<PathBuf>,
+}
+
+impl CommitArgs {
+    /// The author, checked, and the signing key, read: before anything else
+    /// is done, so a typo costs nothing.
+    pub fn identity(&self) -> Result<CommitIdentity, crate::commands::CommandError> {
+        if let Some(author) = &self.git_author {
+            crate::source::write::parse_author(author)?;
+        }
+        let signer = self
+            .sign_with
+            .as_deref()
+            .map(crate::source::sign::CommitSigner::load)
+            .transpose()?
+            .map(std::sync::Arc::new);
+        Ok(CommitIdentity {
+            author: self.git_author.clone(),
+            signer,
+        })
+    }
+}
+
+/// The author and signer of deckhand's commits, checked.
+#[derive(Debug, Clone, Default)]
+pub struct CommitIdentity {
+    /// `Name <email>`, or None for the repository's git config.
+    pub author: Option<String>,
+    /// The signing key.
+    pub signer: Option<std::sync::Arc<crate::source::sign::CommitSigner>>,
+}
+
 impl TrustArgs {
     /// The trust file, read and checked (None without `--trust`).
     pub fn load(

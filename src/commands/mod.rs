@@ -90,6 +90,9 @@ pub enum CommandError {
     /// The `--trust` file cannot be used.
     #[error(transparent)]
     TrustFile(#[from] crate::source::trust::TrustFileError),
+    /// The `--sign-with` key cannot be used.
+    #[error(transparent)]
+    SigningKey(#[from] crate::source::sign::SignError),
     /// A freeze was refused.
     #[error(transparent)]
     Freeze(#[from] freeze::FreezeError),

@@ -3,7 +3,7 @@
 
 use super::{CommandError, Context, Outcome, confirm, print};
 use crate::apply::notify::{Notifier, ReleaseEvent};
-use crate::cli::RepoArgs;
+use crate::cli::{CommitArgs, RepoArgs};
 use crate::ecs::EcsClient;
 use crate::promote::{self, PromoteError};
 use crate::source::Snapshot;
@@ -29,17 +29,14 @@ pub struct PromoteArgs {
     /// Write the commit without asking.
     #[arg(long)]
     pub yes: bool,
-    /// Author of the commit, `Name <email>` (default: the repository's git config, else deckhand).
-    #[arg(long, value_name = "NAME <EMAIL>", env = "DECKHAND_GIT_AUTHOR")]
-    pub git_author: Option<String>,
+    #[command(flatten)]
+    pub commit: CommitArgs,
 }
 
 /// Prepare, show, confirm, write; once more from a fresh fetch when the
 /// branch moved in between.
 pub async fn exec(args: PromoteArgs, _context: Context) -> Result<Outcome, CommandError> {
-    if let Some(author) = &args.git_author {
-        write::parse_author(author)?;
-    }
+    let identity = args.commit.identity()?;
     if args.from == args.to {
         return Err(PromoteError::SameEnvironment {
             environment: args.from.clone(),
@@ -62,7 +59,8 @@ pub async fn exec(args: PromoteArgs, _context: Context) -> Result<Outcome, Comma
         let commit = NewCommit {
             parent,
             message: promotion.message(),
-            author: args.git_author.clone(),
+            author: identity.author.clone(),
+            signer: identity.signer.clone(),
             files: vec![FileChange {
                 path: promotion.file.clone(),
                 content: promotion.after.clone(),

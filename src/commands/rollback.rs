@@ -6,7 +6,7 @@ use super::{CommandError, Context, Outcome, confirm, print};
 use crate::apply::notify::{Notifier, ReleaseEvent};
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
-use crate::cli::{LeaseArgs, RepoArgs};
+use crate::cli::{CommitArgs, CommitIdentity, LeaseArgs, RepoArgs};
 use crate::ecs::EcsClient;
 use crate::guard::{self, Hold};
 use crate::history::ReleaseKind;
@@ -40,9 +40,8 @@ pub struct RollbackArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
-    /// Author of the commit, `Name <email>` (default: the repository's git config, else deckhand).
-    #[arg(long, value_name = "NAME <EMAIL>", env = "DECKHAND_GIT_AUTHOR")]
-    pub git_author: Option<String>,
+    #[command(flatten)]
+    pub commit: CommitArgs,
     /// How often waits poll ECS (`--now`).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
     pub poll_interval: std::time::Duration,
@@ -62,15 +61,15 @@ struct Done {
 /// Prepare, show, confirm; with `--now` hold and apply; write the commit
 /// (once more from a fresh fetch when the branch moved).
 pub async fn exec(args: RollbackArgs, context: Context) -> Result<Outcome, CommandError> {
-    if let Some(author) = &args.git_author {
-        write::parse_author(author)?;
-    }
+    let identity = args.commit.identity()?;
     let mut done = Done {
         confirmed: args.yes,
         ..Done::default()
     };
     for attempt in 0..2 {
-        if let Some(outcome) = attempt_rollback(&args, context, attempt == 0, &mut done).await? {
+        let first = attempt == 0;
+        if let Some(outcome) = attempt_rollback(&args, &identity, context, first, &mut done).await?
+        {
             return Ok(outcome);
         }
     }
@@ -81,6 +80,7 @@ pub async fn exec(args: RollbackArgs, context: Context) -> Result<Outcome, Comma
 /// rollback must be read again.
 async fn attempt_rollback(
     args: &RollbackArgs,
+    identity: &CommitIdentity,
     context: Context,
     first: bool,
     done: &mut Done,
@@ -123,7 +123,7 @@ async fn attempt_rollback(
         hold(&ecs, &plan, &notifier(None)).await?;
         done.held = true;
     }
-    let written = match commit_rollback(args, &location, &plan, parent).await {
+    let written = match commit_rollback(identity, &location, &plan, parent).await {
         Ok(written) => written,
         Err(WriteError::Moved { branch, .. }) if first => {
             tracing::warn!("{branch} moved while rolling back: reading it again");
@@ -190,7 +190,7 @@ fn present(
 /// Write the rollback's commit; None when no file changes (`--now` of an
 /// environment whose files already are as of the release).
 async fn commit_rollback(
-    args: &RollbackArgs,
+    identity: &CommitIdentity,
     location: &crate::source::RepoLocation,
     plan: &Rollback,
     parent: String,
@@ -201,7 +201,8 @@ async fn commit_rollback(
     let commit = NewCommit {
         parent,
         message: plan.message(),
-        author: args.git_author.clone(),
+        author: identity.author.clone(),
+        signer: identity.signer.clone(),
         files: plan.files.clone(),
     };
     let location = location.clone();

@@ -12,6 +12,7 @@
 //! `spawn_blocking`.
 
 pub mod auth;
+pub mod sign;
 pub mod trust;
 pub mod write;
 

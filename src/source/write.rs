@@ -10,6 +10,7 @@
 //!
 //! Blocking I/O (libgit2); async callers run it in `spawn_blocking`.
 
+use super::sign::{CommitSigner, SignError};
 use super::{RepoLocation, auth, cache_path, is_git_url, open_local, short_sha};
 use git2::{Oid, Repository, Signature};
 use std::cell::RefCell;
@@ -39,6 +40,8 @@ pub struct NewCommit {
     /// `Name <email>`; None = the repository's git config, else
     /// [`DEFAULT_AUTHOR`].
     pub author: Option<String>,
+    /// The key that signs it (`--sign-with`); None = unsigned.
+    pub signer: Option<std::sync::Arc<CommitSigner>>,
     /// What changes.
     pub files: Vec<FileChange>,
 }
@@ -146,6 +149,9 @@ pub enum WriteError {
         #[source]
         source: git2::Error,
     },
+    /// The commit could not be signed.
+    #[error(transparent)]
+    Sign(#[from] SignError),
     /// Writing a work-tree file failed.
     #[error("{path}: {source}")]
     Io {
@@ -155,6 +161,16 @@ pub enum WriteError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl WriteError {
+    /// This error, with a git error's context replaced by `context`.
+    fn context(self, context: String) -> WriteError {
+        match self {
+            WriteError::Git { source, .. } => WriteError::Git { context, source },
+            other => other,
+        }
+    }
 }
 
 fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> WriteError {
@@ -264,10 +280,23 @@ fn commit_locally(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, Wri
     }
     let tree = updated_tree(&repo, &tip, &commit.files)?;
     let tree = repo.find_tree(tree).map_err(git("reading the new tree"))?;
-    let sig = signature(&repo, commit.author.as_deref())?;
-    let oid = repo
-        .commit(Some("HEAD"), &sig, &sig, &commit.message, &tree, &[&tip])
-        .map_err(git(format!("{}: committing on {branch}", loc.repo)))?;
+    let oid = create(&repo, commit, &tree, &tip)
+        .map_err(|e| e.context(format!("{}: committing on {branch}", loc.repo)))?;
+    // Only if the branch still points where it was read (no force).
+    repo.reference_matching(
+        &format!("refs/heads/{branch}"),
+        oid,
+        true,
+        tip.id(),
+        "deckhand: commit",
+    )
+    .map_err(|e| match e.code() {
+        git2::ErrorCode::Modified => WriteError::Moved {
+            branch: branch.clone(),
+            read: commit.parent.clone(),
+        },
+        _ => git(format!("{}: moving {branch}", loc.repo))(e),
+    })?;
     if let Some(workdir) = repo.workdir() {
         // The files were unchanged: writing the new text and staging it is
         // checking the new commit out, for them alone.
@@ -289,6 +318,29 @@ fn commit_locally(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, Wri
         branch,
         pushed: false,
     })
+}
+
+/// Write the commit object of `commit` (tree `tree`, on `parent`), signed
+/// when it has a signer; no reference is moved.
+fn create(
+    repo: &Repository,
+    commit: &NewCommit,
+    tree: &git2::Tree<'_>,
+    parent: &git2::Commit<'_>,
+) -> Result<Oid, WriteError> {
+    let sig = signature(repo, commit.author.as_deref())?;
+    let Some(signer) = &commit.signer else {
+        return repo
+            .commit(None, &sig, &sig, &commit.message, tree, &[parent])
+            .map_err(git("writing the commit"));
+    };
+    let content = repo
+        .commit_create_buffer(&sig, &sig, &commit.message, tree, &[parent])
+        .map_err(git("writing the commit"))?;
+    let armored = signer.sign(&content)?;
+    let content = std::str::from_utf8(&content).expect("a commit of UTF-8 text is UTF-8");
+    repo.commit_signed(content, &armored, None)
+        .map_err(git("writing the signed commit"))
 }
 
 /// The branch of the cached clone that `--ref` (or the remote's default
@@ -331,10 +383,8 @@ fn push(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, WriteError> {
         .map_err(git(format!("{url}: reading {}", commit.parent)))?;
     let tree = updated_tree(&repo, &parent, &commit.files)?;
     let tree = repo.find_tree(tree).map_err(git("reading the new tree"))?;
-    let sig = signature(&repo, commit.author.as_deref())?;
-    let oid = repo
-        .commit(None, &sig, &sig, &commit.message, &tree, &[&parent])
-        .map_err(git(format!("{url}: committing")))?;
+    let oid = create(&repo, commit, &tree, &parent)
+        .map_err(|e| e.context(format!("{url}: committing")))?;
     let mut remote = repo
         .find_remote("origin")
         .map_err(git(format!("{url}: the cache has no origin")))?;
@@ -463,6 +513,7 @@ mod tests {
             parent: parent.to_owned(),
             message: "Promote\n\nDeckhand-Promote: a v1 -> b\n".into(),
             author: Some("Release Bot <release@example.com>".into()),
+            signer: None,
             files: vec![FileChange {
                 path: "a.yaml".into(),
                 content: text.into(),
@@ -513,6 +564,74 @@ mod tests {
             run_git(&bare, &["log", "-1", "--format=%an <%ae>", "main"]),
             "Release Bot <release@example.com>"
         );
+    }
+
+    /// An allowed-signers file with the test key, for `git verify-commit`
+    /// and for deckhand's own check.
+    fn allowed_signers(dir: &Path) -> (std::path::PathBuf, crate::source::trust::Trust) {
+        let text = format!(
+            "release@example.com {}",
+            crate::source::sign::tests::TEST_KEY_PUB
+        );
+        let path = dir.join("allowed_signers");
+        std::fs::write(&path, &text).unwrap();
+        let trust = crate::source::trust::Trust::parse("allowed_signers", &text).unwrap();
+        (path, trust)
+    }
+
+    #[test]
+    fn a_signed_commit_verifies_with_git_and_with_deckhand_pushed_or_local() {
+        let signer = std::sync::Arc::new(
+            CommitSigner::parse("key", crate::source::sign::tests::TEST_KEY).unwrap(),
+        );
+        let (dir, url) = remote();
+        let (signers, trust) = allowed_signers(dir.path());
+        let verify = |repo: &Path, rev: &str| {
+            run_git(
+                repo,
+                &[
+                    "-c",
+                    &format!("gpg.ssh.allowedSignersFile={}", signers.display()),
+                    "verify-commit",
+                    rev,
+                ],
+            )
+        };
+
+        // Pushed to a git URL.
+        let loc = location(dir.path(), &url);
+        let read = Snapshot::open(&loc).unwrap();
+        let mut commit = change(read.commit().unwrap(), "image: two\n");
+        commit.signer = Some(signer.clone());
+        let written = write(&loc, &commit).unwrap();
+        let bare = dir.path().join("config.git");
+        verify(&bare, &written.commit);
+        let repo = Repository::open_bare(&bare).unwrap();
+        assert_eq!(
+            crate::source::trust::check(&trust, &repo, &written.commit).unwrap(),
+            "release@example.com"
+        );
+
+        // Committed locally: the branch moves, the work tree follows.
+        let work = dir.path().join("work");
+        let local = location(dir.path(), work.to_str().unwrap());
+        let head = run_git(&work, &["rev-parse", "HEAD"]);
+        let mut commit = change(&head, "image: three\n");
+        commit.signer = Some(signer);
+        let written = write(&local, &commit).unwrap();
+        assert_eq!(run_git(&work, &["rev-parse", "HEAD"]), written.commit);
+        assert_eq!(run_git(&work, &["rev-parse", "HEAD~1"]), head);
+        verify(&work, "HEAD");
+        assert_eq!(
+            std::fs::read_to_string(work.join("a.yaml")).unwrap(),
+            "image: three\n"
+        );
+        assert_eq!(run_git(&work, &["status", "--porcelain"]), "");
+        let repo = Repository::open(&work).unwrap();
+        assert!(crate::source::trust::check(&trust, &repo, &written.commit).is_ok());
+        // An unsigned one is not.
+        let unsigned = write(&local, &change(&written.commit, "image: four\n")).unwrap();
+        assert!(crate::source::trust::check(&trust, &repo, &unsigned.commit).is_err());
     }
 
     #[test]

@@ -15,7 +15,7 @@ const NEW_REVISION: &str = "20261120093000";
 /// A fixture whose environment (staging) released NEW with NEW_REVISION as
 /// v1, and a production environment (still on OLD) that takes releases
 /// from it; returns production's name.
-fn staging_released(test: &str) -> (Fixture, String) {
+pub(crate) fn staging_released(test: &str) -> (Fixture, String) {
     let fx = Fixture::seeded(test);
     // Not containing the fixture's id: task rules matching it stay staging's.
     let production = format!("prod-{}", fx.id.replace('-', ""));
@@ -37,7 +37,7 @@ fn staging_released(test: &str) -> (Fixture, String) {
     (fx, production)
 }
 
-fn promote(fx: &Fixture, args: &[&str]) -> crate::support::fixture::Run {
+pub(crate) fn promote(fx: &Fixture, args: &[&str]) -> crate::support::fixture::Run {
     let repo = fx.repo();
     let mut all = vec!["promote", "--repo", repo.to_str().unwrap()];
     all.extend_from_slice(args);

@@ -199,3 +199,65 @@ fn a_trust_file_that_is_not_ssh_keys_is_refused() {
     }
     assert!(fx.calls().is_empty(), "refused before any AWS call");
 }
+
+#[test]
+fn deckhands_own_promotion_signed_with_sign_with_passes_its_own_trust_check() {
+    let (fx, production) = crate::promote::staging_released("trust-own");
+    let keys = fx.scratch("keys");
+    let bot = keypair(&keys, "release-bot");
+    let public = std::fs::read_to_string(bot.with_extension("pub")).unwrap();
+    let trust = keys.join("allowed_signers");
+    std::fs::write(&trust, format!("release-bot@example.com {public}")).unwrap();
+    let repo = fx.repo();
+    let plan_production = || {
+        fx.deckhand(&[
+            "plan",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--env",
+            &production,
+            "--trust",
+            trust.to_str().unwrap(),
+        ])
+    };
+    let promote_signed = |key: &Path| {
+        let key = key.to_str().unwrap();
+        crate::promote::promote(&fx, &[&fx.id, &production, "--yes", "--sign-with", key])
+    };
+    // The head so far was committed unsigned by the test.
+    let run = plan_production();
+    run.expect_code(1);
+    assert!(run.stderr.contains("is not signed"), "{}", run.stderr);
+
+    // The public half is not a signing key: refused before anything is done.
+    let before = git(&repo, &["rev-parse", "HEAD"]);
+    let public_path = bot.with_extension("pub");
+    let run = promote_signed(&public_path);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("is not an OpenSSH private key"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        git(&repo, &["rev-parse", "HEAD"]),
+        before,
+        "nothing written"
+    );
+
+    let run = promote_signed(&bot);
+    run.expect_code(0);
+    let run = plan_production();
+    run.expect_code(0);
+    assert!(run.stdout.contains("update service web"), "{}", run.stdout);
+    // git itself agrees.
+    git(
+        &repo,
+        &[
+            "-c",
+            &format!("gpg.ssh.allowedSignersFile={}", trust.display()),
+            "verify-commit",
+            "HEAD",
+        ],
+    );
+}
