@@ -40,6 +40,8 @@ if [ "$what" = test ]; then
   # One test serves the config repo from a local sshd with a deploy key.
   need openssh-server test -x /usr/sbin/sshd
   need openssh-client have ssh-keygen
+  # The signed-commit tests sign with real gpg keys.
+  need gnupg have gpg
   # The web UI tests drive Debian's headless Chromium (or $CHROMIUM).
   need chromium test -x "${CHROMIUM:-/usr/bin/chromium}"
   need fonts-dejavu-core test -d /usr/share/fonts/truetype/dejavu

@@ -273,8 +273,9 @@ pub struct RepoArgs {
 /// `--trust`: only signed commits are applied.
 #[derive(Debug, Clone, Args)]
 pub struct TrustArgs {
-    /// Apply only commits signed by a key of this SSH allowed-signers file (the format of git's
-    /// gpg.ssh.allowedSignersFile); unsigned commits, unknown keys and bad signatures are refused.
+    /// Apply only commits signed by a key of this file: an SSH allowed-signers file (the format of
+    /// git's gpg.ssh.allowedSignersFile), armored OpenPGP public keys, or both; unsigned commits,
+    /// unknown keys and bad signatures are refused.
     #[arg(long, value_name = "FILE", env = "DECKHAND_TRUST_FILE")]
     pub trust: Option<PathBuf>,
 }

@@ -1,16 +1,21 @@
-//! Signed commits (`--trust FILE`): a commit is applied only when its SSH
-//! signature verifies against a key of an allowed-signers file, the format
-//! git itself reads (`gpg.ssh.allowedSignersFile`):
+//! Signed commits (`--trust FILE`): a commit is applied only when its
+//! signature verifies against a key of the trust file, which holds SSH keys
+//! as an allowed-signers file (the format git itself reads,
+//! `gpg.ssh.allowedSignersFile`), armored OpenPGP public keys, or both:
 //!
 //! ```text
 //! ada@example.com,release@example.com namespaces="git" ssh-ed25519 AAAA… comment
 //! ops@example.com valid-after="20260101",valid-before="20270101" ssh-ed25519 AAAA…
+//! -----BEGIN PGP PUBLIC KEY BLOCK-----
+//! …
 //! ```
 //!
-//! The signature (extracted by libgit2) must be an SSH signature in the
-//! `git` namespace by a listed key whose `namespaces` allow `git` and
-//! whose validity covers the commit's committer time. Parsing and judging
-//! are pure; [`check`] reads the commit.
+//! The signature is extracted by libgit2. An SSH signature must be in the
+//! `git` namespace by a listed key whose `namespaces` allow `git` and whose
+//! validity covers the commit's committer time; an OpenPGP one is judged in
+//! [`openpgp`]. Parsing and judging are pure; [`check`] reads the commit.
+
+mod openpgp;
 
 use git2::{Oid, Repository};
 use ssh_key::{PublicKey, SshSig};
@@ -34,6 +39,7 @@ pub struct Trust {
     /// The file they came from.
     pub file: String,
     signers: Vec<Signer>,
+    openpgp: Vec<openpgp::Certificate>,
 }
 
 /// Why a trust file cannot be used.
@@ -51,16 +57,10 @@ pub enum TrustFileError {
         /// What is wrong.
         why: String,
     },
-    /// Armored OpenPGP keys, which this build does not verify.
-    #[error(
-        "{file} holds OpenPGP keys: deckhand verifies SSH commit signatures only; give it an allowed-signers file of SSH keys (git config gpg.format ssh)"
-    )]
-    OpenPgp {
-        /// The file.
-        file: String,
-    },
     /// No key at all.
-    #[error("{file} names no key: --trust needs an allowed-signers file with at least one SSH key")]
+    #[error(
+        "{file} names no key: --trust needs an allowed-signers file with at least one SSH key, or armored OpenPGP public keys (gpg --armor --export), or both"
+    )]
     Empty {
         /// The file.
         file: String,
@@ -80,7 +80,7 @@ pub enum TrustFileError {
 pub enum Untrusted {
     /// No signature.
     #[error(
-        "commit {commit} is not signed, and --trust {file} applies only signed commits: sign it (git commit -S, with gpg.format ssh) with a key of that file"
+        "commit {commit} is not signed, and --trust {file} applies only signed commits: sign it (git commit -S) with a key of that file"
     )]
     Unsigned {
         /// Short SHA.
@@ -151,13 +151,10 @@ impl Trust {
         Trust::parse(&file, &text)
     }
 
-    /// Parse an allowed-signers file.
+    /// Parse a trust file: allowed-signers lines and armored OpenPGP
+    /// public-key blocks, in any mix.
     pub fn parse(file: &str, text: &str) -> Result<Trust, TrustFileError> {
-        if text.contains("-----BEGIN PGP PUBLIC KEY BLOCK-----") {
-            return Err(TrustFileError::OpenPgp {
-                file: file.to_owned(),
-            });
-        }
+        let (openpgp, text) = openpgp::take_certificates(file, text)?;
         let mut signers = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -171,7 +168,7 @@ impl Trust {
             })?;
             signers.push(signer);
         }
-        if signers.is_empty() {
+        if signers.is_empty() && openpgp.is_empty() {
             return Err(TrustFileError::Empty {
                 file: file.to_owned(),
             });
@@ -179,6 +176,7 @@ impl Trust {
         Ok(Trust {
             file: file.to_owned(),
             signers,
+            openpgp,
         })
     }
 
@@ -201,11 +199,14 @@ impl Trust {
             commit: commit.to_owned(),
             why: why.to_owned(),
         };
+        if signature.trim_start().starts_with(openpgp::SIGNATURE_BEGIN) {
+            return openpgp::judge(&self.openpgp, &self.file, commit, signature, signed);
+        }
         if !signature
             .trim_start()
             .starts_with("-----BEGIN SSH SIGNATURE-----")
         {
-            return Err(unreadable("an OpenPGP or X.509 signature"));
+            return Err(unreadable("an X.509 or unknown kind of signature"));
         }
         let sig = SshSig::from_pem(signature.trim())
             .map_err(|_| unreadable("a malformed SSH signature"))?;
@@ -411,11 +412,16 @@ mod tests {
         let trust = Trust::parse("f", &format!("ok@example.com {KEY}\n")).unwrap();
         assert_eq!(
             trust.judge("abc", None, b"", 0).unwrap_err().to_string(),
-            "commit abc is not signed, and --trust f applies only signed commits: sign it (git commit -S, with gpg.format ssh) with a key of that file"
+            "commit abc is not signed, and --trust f applies only signed commits: sign it (git commit -S) with a key of that file"
         );
         let pgp = "-----BEGIN PGP SIGNATURE-----\nx\n-----END PGP SIGNATURE-----\n";
         assert!(matches!(
             trust.judge("abc", Some(pgp), b"", 0),
+            Err(Untrusted::Unreadable { .. })
+        ));
+        let x509 = "-----BEGIN SIGNED MESSAGE-----\nx\n-----END SIGNED MESSAGE-----\n";
+        assert!(matches!(
+            trust.judge("abc", Some(x509), b"", 0),
             Err(Untrusted::Unreadable { .. })
         ));
     }

@@ -170,14 +170,14 @@ fn only_commits_signed_by_a_trusted_key_are_planned_and_applied() {
 }
 
 #[test]
-fn a_trust_file_that_is_not_ssh_keys_is_refused() {
+fn a_trust_file_that_is_neither_ssh_keys_nor_openpgp_keys_is_refused() {
     let fx = Fixture::seeded("trust-file");
     let dir = fx.scratch("keys");
     for (name, text, says) in [
         (
             "pgp.asc",
             "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBF...\n-----END PGP PUBLIC KEY BLOCK-----\n",
-            "holds OpenPGP keys",
+            "pgp.asc:1: not an OpenPGP public key",
         ),
         (
             "junk",
@@ -260,4 +260,93 @@ fn deckhands_own_promotion_signed_with_sign_with_passes_its_own_trust_check() {
             "HEAD",
         ],
     );
+}
+
+/// A new gpg home with an ed25519 signing key for `email`: the home and the
+/// key's fingerprint.
+fn gpg_key(dir: &Path, email: &str) -> (PathBuf, String) {
+    let home = dir.join(format!("gnupg-{email}"));
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg")
+            .env("GNUPGHOME", &home)
+            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args)
+            .output()
+            .expect("gpg runs");
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    gpg(&["--quick-gen-key", email, "ed25519", "sign,cert", "never"]);
+    let listing = gpg(&["--with-colons", "--list-keys", email]);
+    let fingerprint = listing
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("fpr:")
+                .map(|r| r.trim_matches(':').to_owned())
+        })
+        .expect("a fingerprint");
+    (home, fingerprint)
+}
+
+/// Commit everything, signed by gpg with the key in `home`; the SHA.
+fn commit_gpg(fx: &Fixture, home: &Path, fingerprint: &str, message: &str) -> String {
+    git(&fx.repo(), &["add", "-A"]);
+    let out = Command::new("git")
+        .current_dir(fx.repo())
+        .env("GNUPGHOME", home)
+        .args(["-c", "gpg.format=openpgp", "-c"])
+        .arg(format!("user.signingkey={fingerprint}"))
+        .args(["commit", "-q", "-S", "--allow-empty", "-m", message])
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git(&fx.repo(), &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn commits_signed_with_gpg_are_checked_against_armored_public_keys() {
+    let fx = Fixture::seeded("trust-pgp");
+    let keys = fx.scratch("keys");
+    let (ada, ada_fpr) = gpg_key(&keys, "ada@example.com");
+    let (mallory, mallory_fpr) = gpg_key(&keys, "mallory@example.com");
+    let exported = Command::new("gpg")
+        .env("GNUPGHOME", &ada)
+        .args(["--armor", "--export", &ada_fpr])
+        .output()
+        .unwrap();
+    let trust = keys.join("release-team.asc");
+    std::fs::write(&trust, &exported.stdout).unwrap();
+    let trust_arg = trust.to_str().unwrap();
+
+    commit_gpg(&fx, &ada, &ada_fpr, "signed by ada");
+    let run = fx.run("plan", &["--trust", trust_arg]);
+    run.expect_code(0);
+
+    let sha = commit_gpg(&fx, &mallory, &mallory_fpr, "signed by mallory");
+    let run = fx.run("plan", &["--trust", trust_arg]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "commit {} is signed by key {mallory_fpr}, which {trust_arg} does not trust",
+            &sha[..12]
+        )),
+        "{}",
+        run.stderr
+    );
+    for home in [&ada, &mallory] {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", home)
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
 }
