@@ -2855,3 +2855,16 @@ def test_seed_marks_an_express_mode_service() -> None:
     }
     assert described["api"]["resourceManagementType"] == "ECS"
     assert "resourceManagementType" not in described["web"]
+
+
+def test_assume_role_requests_are_recorded_with_their_external_id() -> None:
+    key = new_key()
+    sts = client("sts", key)
+    role = "arn:aws:iam::210987654321:role/deckhand"
+    sts.assume_role(RoleArn=role, RoleSessionName="deckhand-production", ExternalId="shop-7f3a")
+    sts.assume_role(RoleArn=role, RoleSessionName="deckhand-staging")
+    got = admin("GET", f"/assumed-roles?accessKey={key}")["assumedRoles"]
+    assert got == [
+        {"accessKey": key, "roleArn": role, "roleSessionName": "deckhand-production", "externalId": "shop-7f3a"},
+        {"accessKey": key, "roleArn": role, "roleSessionName": "deckhand-staging", "externalId": None},
+    ], got

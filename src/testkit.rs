@@ -75,5 +75,6 @@ pub fn environment(image: &str, revision: Option<&str>) -> Environment {
         smoke_test: None,
         ignore: Vec::new(),
         role_arn: None,
+        role_external_id: None,
     }
 }

@@ -98,6 +98,8 @@ class DeckhandMiddleware:
                 result = self._call_moto(environ, start_response)
                 STATE.reset()
             return result
+        if "/sts/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            self._log_sts(environ)
         with STATE.backend_lock:
             STATE.flush_task_logs()
             # The caller's config applies to ECS changes other services make (the
@@ -109,6 +111,14 @@ class DeckhandMiddleware:
             finally:
                 STATE.current_access_key = None
                 STATE.end_request()
+
+    @staticmethod
+    def _log_sts(environ: dict[str, Any]) -> None:
+        """Record an STS AssumeRole (query protocol: a form body) before moto answers it."""
+        form = parse_qs(_read_body(environ).decode("utf-8", "replace"))
+        params = {k: v[0] for k, v in form.items() if v}
+        if params.get("Action") == "AssumeRole":
+            STATE.log_assume_role(access_key_of(environ), params)
 
     # ---- moto ---------------------------------------------------------------
     def _call_moto(
@@ -199,6 +209,8 @@ class DeckhandMiddleware:
                     200,
                     {"calls": [c.to_json() for c in STATE.get_calls(access_key, query.get("operation"))]},
                 )
+            if route == "/assumed-roles" and method == "GET":
+                return _json_response(start_response, 200, {"assumedRoles": STATE.get_assumed_roles(access_key)})
             if (route == "/calls/reset" and method == "POST") or (route == "/calls" and method == "DELETE"):
                 return _json_response(start_response, 200, {"removed": STATE.reset_calls(body_key)})
 

@@ -256,6 +256,8 @@ class PluginState:
     def reset(self) -> None:
         with self.lock:
             self.calls: list[CallRecord] = []
+            # STS AssumeRole requests: who asked for which role, session and external id.
+            self.assumed_roles: list[dict[str, str | None]] = []
             self.faults: list[Fault] = []
             self.task_rules: list[TaskRule] = []
             self.config: EmulatorConfig = DEFAULT_CONFIG
@@ -306,6 +308,21 @@ class PluginState:
             return
         with self.lock:
             record.status = status
+
+    def log_assume_role(self, access_key: str | None, params: dict[str, str]) -> None:
+        with self.lock:
+            self.assumed_roles.append(
+                {
+                    "accessKey": access_key,
+                    "roleArn": params.get("RoleArn"),
+                    "roleSessionName": params.get("RoleSessionName"),
+                    "externalId": params.get("ExternalId"),
+                }
+            )
+
+    def get_assumed_roles(self, access_key: str | None) -> list[dict[str, str | None]]:
+        with self.lock:
+            return [dict(r) for r in self.assumed_roles if access_key is None or r["accessKey"] == access_key]
 
     def get_calls(self, access_key: str | None, operation: str | None = None) -> list[CallRecord]:
         with self.lock:

@@ -117,7 +117,7 @@ impl CredentialSource {
                 "could not exchange the web identity token (AWS_WEB_IDENTITY_TOKEN_FILE) for role {role} ({cause}): check the token file and the role's trust policy"
             ),
             CredentialSource::EnvironmentRole { role, session, .. } => format!(
-                "could not assume role {role} (session {session}) ({cause}): the role's trust policy must let the credentials deckhand runs with call sts:AssumeRole on it (`deckhand iam-policy` prints what they need), and the roleArn in the spec must be right"
+                "could not assume role {role} (session {session}) ({cause}): the role's trust policy must let the credentials deckhand runs with call sts:AssumeRole on it (`deckhand iam-policy` prints what they need), and the roleArn in the spec (and roleExternalId, when the trust policy asks for one) must be right"
             ),
             CredentialSource::TaskRole => format!(
                 "the ECS task role gave no credentials ({cause}): check the task definition's taskRoleArn"

@@ -160,11 +160,13 @@ pub(super) async fn shared_config(
     };
     // The role's credentials come from deckhand's own; the SDK caches them
     // and refreshes them before they expire.
-    let provider = aws_config::sts::AssumeRoleProvider::builder(&role.arn)
+    let mut provider = aws_config::sts::AssumeRoleProvider::builder(&role.arn)
         .session_name(&role.session)
-        .configure(&base)
-        .build()
-        .await;
+        .configure(&base);
+    if let Some(external_id) = &role.external_id {
+        provider = provider.external_id(external_id);
+    }
+    let provider = provider.build().await;
     let config = base
         .into_builder()
         .credentials_provider(
@@ -196,6 +198,8 @@ pub struct Role {
     pub arn: String,
     /// The session name (`deckhand-<environment>`).
     pub session: String,
+    /// The external id the role's trust policy asks for, if any.
+    pub external_id: Option<String>,
 }
 
 impl Reach {

@@ -66,6 +66,8 @@ pub struct Environment {
     pub promotion: PromotionPolicy,
     /// The IAM role assumed for every call on this environment.
     pub role_arn: Option<String>,
+    /// The external id sent when assuming it.
+    pub role_external_id: Option<String>,
     /// The smoke test run after the rollouts.
     pub smoke_test: Option<SmokeTest>,
     /// Fields kept at their live value (`ignore:`).
@@ -195,6 +197,7 @@ impl Environment {
             role: self.role_arn.as_ref().map(|arn| crate::ecs::session::Role {
                 arn: arn.clone(),
                 session: format!("deckhand-{}", self.name),
+                external_id: self.role_external_id.clone(),
             }),
         }
     }

@@ -34,6 +34,10 @@ pub struct EnvironmentFile {
     #[serde(default)]
     #[schemars(extend("x-expects" = "an IAM role ARN", "x-example" = "`roleArn: arn:aws:iam::210987654321:role/deckhand`"))]
     pub role_arn: Option<String>,
+    /// The external id `roleArn`'s trust policy asks for (`sts:ExternalId`), if it asks for one.
+    #[serde(default)]
+    #[schemars(extend("x-expects" = "the external id the role's trust policy names", "x-example" = "`roleExternalId: shop-7f3a`"))]
+    pub role_external_id: Option<String>,
     /// The release image, set on `container` of every service's task definition.
     #[schemars(extend("x-expects" = "the release image reference", "x-example" = "`image: <registry>/<repository>:<tag>`"))]
     pub image: String,

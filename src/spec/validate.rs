@@ -249,6 +249,7 @@ impl<'a> Validator<'a> {
         let notifications = self.notifications(raw.notifications.as_deref().unwrap_or(&[]));
         let promotion = self.promotion(raw.promotion.as_ref());
         let role_arn = self.role_arn(raw.role_arn.as_deref());
+        let role_external_id = self.role_external_id(&raw);
         let smoke_test = raw
             .smoke_test
             .as_ref()
@@ -273,6 +274,7 @@ impl<'a> Validator<'a> {
             promotion,
             smoke_test,
             role_arn,
+            role_external_id,
             ignore,
         })
     }
@@ -300,6 +302,29 @@ impl<'a> Validator<'a> {
             );
         }
         Some(arn.to_owned())
+    }
+
+    /// 2 to 1224 of `[A-Za-z0-9+=,.@:/-]`, and only with a `roleArn`.
+    fn role_external_id(&mut self, raw: &raw::EnvironmentFile) -> Option<String> {
+        let id = raw.role_external_id.as_deref()?;
+        let ok = (2..=1224).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
+        if raw.role_arn.is_none() {
+            self.problem(
+                &["roleExternalId"],
+                "roleExternalId is sent when assuming roleArn, and there is no roleArn",
+                "add `roleArn: arn:aws:iam::<account>:role/<name>`, or remove roleExternalId",
+            );
+        } else if !ok {
+            self.problem(
+                &["roleExternalId"],
+                format!("'{}' is not an external id", clip(id)),
+                "write 2 to 1224 letters, digits or + = , . @ : / - _, as the role's trust policy names it (sts:ExternalId)",
+            );
+        }
+        Some(id.to_owned())
     }
 
     fn smoke_test(

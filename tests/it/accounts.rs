@@ -1,7 +1,7 @@
 //! `roleArn:` against the emulator (moto serves STS): every call on the
 //! environment is made with the credentials of the role deckhand assumes
-//! (session `deckhand-<environment>`), none with its own; a role ARN that
-//! is not one is a spec error.
+//! (session `deckhand-<environment>`, with `roleExternalId`), none with its
+//! own; a role ARN that is not one is a spec error.
 
 use crate::support::emulator;
 use crate::support::fixture::Fixture;
@@ -11,7 +11,12 @@ use serde_json::Value;
 fn an_environment_with_a_role_is_reached_as_that_role() {
     let fx = Fixture::seeded("role");
     let role = format!("arn:aws:iam::123456789012:role/deckhand-{}", fx.id);
-    fx.edit_spec(|t| t.replace("cluster: ", &format!("roleArn: {role}\ncluster: ")));
+    fx.edit_spec(|t| {
+        t.replace(
+            "cluster: ",
+            &format!("roleArn: {role}\nroleExternalId: shop-7f3a\ncluster: "),
+        )
+    });
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:9a8b7c6"));
     let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
     run.expect_code(0);
@@ -34,4 +39,16 @@ fn an_environment_with_a_role_is_reached_as_that_role() {
         let key = call["accessKey"].as_str().unwrap();
         assert!(key.starts_with("ASIA") && key != fx.key, "{key}");
     }
+    // The role was assumed with deckhand's own keys, its session named after
+    // the environment, with the external id; once, the credentials cached.
+    let assumed = emulator().request(
+        "GET",
+        &format!("/_deckhand/assumed-roles?accessKey={}", fx.key),
+        None,
+    );
+    let assumed = assumed["assumedRoles"].as_array().unwrap();
+    assert_eq!(assumed.len(), 1, "{assumed:?}");
+    assert_eq!(assumed[0]["roleArn"], role.as_str());
+    assert_eq!(assumed[0]["roleSessionName"], format!("deckhand-{}", fx.id));
+    assert_eq!(assumed[0]["externalId"], "shop-7f3a");
 }
