@@ -23,6 +23,12 @@ pub struct Wanted {
     pub image: String,
     /// The schema revision (None without a migration block).
     pub revision: Option<String>,
+    /// Differences between git and ECS that `ignore:` rules hide.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<crate::plan::Ignored>,
+    /// Ignore rules that match nothing, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One ECS service as it runs now.
@@ -134,6 +140,8 @@ pub fn observe(env: &Environment, live: &LiveEnvironment, plan: &Plan, drift: bo
             region: env.region.clone(),
             image: env.image.clone(),
             revision: env.migration.as_ref().map(|m| m.revision.clone()),
+            ignored: plan.ignored.clone(),
+            warnings: plan.warnings.clone(),
         },
         live: LiveView {
             revision: live.recorded_revision.clone(),

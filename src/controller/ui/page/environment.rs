@@ -91,6 +91,22 @@ fn facts(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
             ),
         );
     }
+    if let Some(w) = &s.wanted {
+        if !w.ignored.is_empty() {
+            let fields: Vec<String> = w
+                .ignored
+                .iter()
+                .map(|i| format!("{} <code>{}</code>", esc(&i.service), esc(&i.pointer)))
+                .collect();
+            fact(
+                "Ignored",
+                format!("kept at their live value: {}", fields.join(", ")),
+            );
+        }
+        for warning in &w.warnings {
+            fact("Warning", esc(warning));
+        }
+    }
     fact(
         "Applied commit",
         applied_commit(s)

@@ -43,6 +43,8 @@ fn status(name: &str, result: ResultKind) -> EnvironmentStatus {
             region: None,
             image: "registry.example/shop:3f9c2e1".into(),
             revision: Some("20261101000000".into()),
+            ignored: vec![],
+            warnings: vec![],
         }),
         live: Some(LiveView {
             revision: Some("20261101000000".into()),
@@ -173,6 +175,25 @@ fn an_out_of_sync_environment_shows_its_steps_and_colored_diffs() {
     assert!(html.contains("20261101000000 (migrated)"));
     assert!(html.contains("deckhand@ci-1"));
     assert_eq!(environment(&b, "nope", NOW), None);
+}
+
+#[test]
+fn ignored_fields_and_rules_that_match_nothing_are_shown() {
+    let mut s = status("staging", ResultKind::InSync);
+    let wanted = s.wanted.as_mut().unwrap();
+    wanted.ignored = vec![crate::plan::Ignored {
+        service: "web".into(),
+        kind: crate::spec::ignore::Target::TaskDefinition,
+        pointer: "/containerDefinitions/app/environment/NEW_RELIC_APP_NAME".into(),
+        rule: 0,
+    }];
+    wanted.warnings = vec![
+        "environments/staging.yaml: ignore[1].taskDefinition: /x matches nothing <in git or live>"
+            .into(),
+    ];
+    let html = environment(&board(vec![s]), "staging", NOW).unwrap();
+    assert!(html.contains("<dt>Ignored</dt><dd>kept at their live value: web <code>/containerDefinitions/app/environment/NEW_RELIC_APP_NAME</code></dd>"), "{html}");
+    assert!(html.contains("<dt>Warning</dt><dd>environments/staging.yaml: ignore[1].taskDefinition: /x matches nothing &lt;in git or live&gt;</dd>"), "{html}");
 }
 
 #[test]
