@@ -232,23 +232,7 @@ impl fmt::Display for TextReport<'_> {
             )?;
         }
         writeln!(f)?;
-        for warning in &plan.warnings {
-            writeln!(f, "warning: {warning}")?;
-        }
-        if !plan.ignored.is_empty() {
-            writeln!(f, "Ignored (kept at their live value by `ignore:`):")?;
-            for i in &plan.ignored {
-                writeln!(
-                    f,
-                    "  {} {} {} (ignore[{}])",
-                    i.service,
-                    i.kind.key(),
-                    i.pointer,
-                    i.rule
-                )?;
-            }
-            writeln!(f)?;
-        }
+        ignored_section(f, plan)?;
         if !plan.changed {
             return writeln!(f, "No changes: ECS matches the spec.");
         }
@@ -260,24 +244,23 @@ impl fmt::Display for TextReport<'_> {
             writeln!(f)?;
             writeln!(f, "{} of {}:", diff.kind.title(), diff.service)?;
             for line in diff.unified.lines() {
-                if self.color {
-                    let code = match line.chars().next() {
-                        Some('+') if !line.starts_with("+++") => "32",
-                        Some('-') if !line.starts_with("---") => "31",
-                        Some('@') => "36",
-                        _ => "",
-                    };
-                    if code.is_empty() {
-                        writeln!(f, "{line}")?;
-                    } else {
-                        writeln!(f, "\x1b[{code}m{line}\x1b[0m")?;
-                    }
-                } else {
-                    writeln!(f, "{line}")?;
+                match self.color.then(|| diff_color(line)).flatten() {
+                    Some(code) => writeln!(f, "\x1b[{code}m{line}\x1b[0m")?,
+                    None => writeln!(f, "{line}")?,
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// The ANSI color of a unified-diff line: added, removed, hunk header.
+fn diff_color(line: &str) -> Option<&'static str> {
+    match line.chars().next() {
+        Some('+') if !line.starts_with("+++") => Some("32"),
+        Some('-') if !line.starts_with("---") => Some("31"),
+        Some('@') => Some("36"),
+        _ => None,
     }
 }
 
@@ -354,6 +337,28 @@ impl fmt::Display for MarkdownReport<'_> {
         }
         Ok(())
     }
+}
+
+/// The warnings about ignore rules, and what they hide.
+fn ignored_section(f: &mut fmt::Formatter<'_>, plan: &Plan) -> fmt::Result {
+    for warning in &plan.warnings {
+        writeln!(f, "warning: {warning}")?;
+    }
+    if plan.ignored.is_empty() {
+        return Ok(());
+    }
+    writeln!(f, "Ignored (kept at their live value by `ignore:`):")?;
+    for i in &plan.ignored {
+        writeln!(
+            f,
+            "  {} {} {} (ignore[{}])",
+            i.service,
+            i.kind.key(),
+            i.pointer,
+            i.rule
+        )?;
+    }
+    writeln!(f)
 }
 
 /// ` (2 differences ignored)`, or nothing.

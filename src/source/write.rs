@@ -236,29 +236,10 @@ fn commit_locally(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, Wri
     let repo = open_local(&loc.repo).map_err(|_| WriteError::NotGit {
         repo: loc.repo.clone(),
     })?;
-    let head = repo
+    let branch = checked_out_branch(&repo, loc)?;
+    let tip = repo
         .head()
-        .map_err(git(format!("{}: reading HEAD", loc.repo)))?;
-    let branch = match head.shorthand() {
-        Ok(name) if head.is_branch() => name.to_owned(),
-        _ => {
-            return Err(WriteError::Detached {
-                repo: loc.repo.clone(),
-            });
-        }
-    };
-    if let Some(asked) = &loc.git_ref
-        && asked != &branch
-        && asked != &format!("refs/heads/{branch}")
-    {
-        return Err(WriteError::OtherBranch {
-            repo: loc.repo.clone(),
-            asked: asked.clone(),
-            branch,
-        });
-    }
-    let tip = head
-        .peel_to_commit()
+        .and_then(|h| h.peel_to_commit())
         .map_err(git(format!("{}: reading {branch}", loc.repo)))?;
     if tip.id().to_string() != commit.parent {
         return Err(WriteError::Moved {
@@ -266,18 +247,7 @@ fn commit_locally(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, Wri
             read: commit.parent.clone(),
         });
     }
-    if !repo.is_bare() {
-        for file in &commit.files {
-            let status = repo
-                .status_file(std::path::Path::new(&file.path))
-                .unwrap_or(git2::Status::CURRENT);
-            if !(status.is_empty() || status == git2::Status::CURRENT) {
-                return Err(WriteError::Uncommitted {
-                    path: file.path.clone(),
-                });
-            }
-        }
-    }
+    refuse_uncommitted(&repo, &commit.files)?;
     let tree = updated_tree(&repo, &tip, &commit.files)?;
     let tree = repo.find_tree(tree).map_err(git("reading the new tree"))?;
     let oid = create(&repo, commit, &tree, &tip)
@@ -318,6 +288,51 @@ fn commit_locally(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, Wri
         branch,
         pushed: false,
     })
+}
+
+/// The branch checked out in the local repository, which must be the one
+/// `--ref` names, if it names one.
+fn checked_out_branch(repo: &Repository, loc: &RepoLocation) -> Result<String, WriteError> {
+    let head = repo
+        .head()
+        .map_err(git(format!("{}: reading HEAD", loc.repo)))?;
+    let branch = match head.shorthand() {
+        Ok(name) if head.is_branch() => name.to_owned(),
+        _ => {
+            return Err(WriteError::Detached {
+                repo: loc.repo.clone(),
+            });
+        }
+    };
+    if let Some(asked) = &loc.git_ref
+        && asked != &branch
+        && asked != &format!("refs/heads/{branch}")
+    {
+        return Err(WriteError::OtherBranch {
+            repo: loc.repo.clone(),
+            asked: asked.clone(),
+            branch,
+        });
+    }
+    Ok(branch)
+}
+
+/// A file to change must have no uncommitted changes in the work tree.
+fn refuse_uncommitted(repo: &Repository, files: &[FileChange]) -> Result<(), WriteError> {
+    if repo.is_bare() {
+        return Ok(());
+    }
+    for file in files {
+        let status = repo
+            .status_file(std::path::Path::new(&file.path))
+            .unwrap_or(git2::Status::CURRENT);
+        if !(status.is_empty() || status == git2::Status::CURRENT) {
+            return Err(WriteError::Uncommitted {
+                path: file.path.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Write the commit object of `commit` (tree `tree`, on `parent`), signed

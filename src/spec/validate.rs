@@ -197,39 +197,7 @@ impl<'a> Validator<'a> {
     }
 
     pub(super) fn validate(mut self, raw: raw::EnvironmentFile) -> Result<Environment, SpecError> {
-        if raw.cluster.trim().is_empty() {
-            self.problem(
-                &["cluster"],
-                "the cluster name is empty",
-                "write the ECS cluster name",
-            );
-        } else if let Some(why) = limits::cluster(&raw.cluster) {
-            self.problem(
-                &["cluster"],
-                why,
-                "write the cluster's name as ECS shows it, or its ARN",
-            );
-        }
-        if raw.image.trim().is_empty() {
-            self.problem(
-                &["image"],
-                "the image is empty",
-                "write the release image reference",
-            );
-        } else if let Some(why) = limits::image(&raw.image) {
-            self.problem(
-                &["image"],
-                why,
-                "write an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1",
-            );
-        }
-        if raw.services.is_empty() {
-            self.problem(
-                &["services"],
-                "at least one service is required",
-                "add a service keyed by its ECS service name",
-            );
-        }
+        self.basics(&raw);
         let default_template = raw
             .task_definition
             .as_deref()
@@ -277,6 +245,43 @@ impl<'a> Validator<'a> {
             role_external_id,
             ignore,
         })
+    }
+
+    /// The cluster, the image and that there are services.
+    fn basics(&mut self, raw: &raw::EnvironmentFile) {
+        if raw.cluster.trim().is_empty() {
+            self.problem(
+                &["cluster"],
+                "the cluster name is empty",
+                "write the ECS cluster name",
+            );
+        } else if let Some(why) = limits::cluster(&raw.cluster) {
+            self.problem(
+                &["cluster"],
+                why,
+                "write the cluster's name as ECS shows it, or its ARN",
+            );
+        }
+        if raw.image.trim().is_empty() {
+            self.problem(
+                &["image"],
+                "the image is empty",
+                "write the release image reference",
+            );
+        } else if let Some(why) = limits::image(&raw.image) {
+            self.problem(
+                &["image"],
+                why,
+                "write an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1",
+            );
+        }
+        if raw.services.is_empty() {
+            self.problem(
+                &["services"],
+                "at least one service is required",
+                "add a service keyed by its ECS service name",
+            );
+        }
     }
 
     /// `arn:<partition>:iam::<12 digits>:role/[path/]name`.
