@@ -100,33 +100,7 @@ pub fn layout(
     // become the service's `environment`.
     let shared = shared_environment(services, &container);
 
-    // Each service's template (command and own variables taken out); equal
-    // templates are one file.
-    let mut templates: Vec<(TaskDefinitionSpec, Vec<&str>)> = Vec::new();
-    let mut rows = Vec::new();
-    for service in services {
-        let (template, row) =
-            take_apart(service, &container, &image, &shared).ok_or_else(|| {
-                LayoutError::MixedImages {
-                    service: service.name.clone(),
-                    first: first.name.clone(),
-                    image: image.clone(),
-                    container: container.clone(),
-                }
-            })?;
-        let index = match templates.iter().position(|(t, _)| *t == template) {
-            Some(i) => i,
-            None => {
-                templates.push((template, Vec::new()));
-                templates.len() - 1
-            }
-        };
-        templates[index].1.push(&service.name);
-        rows.push(Row {
-            template: index,
-            ..row
-        });
-    }
+    let (templates, rows) = templates(services, &container, &image, &shared)?;
 
     let template_path = |index: usize| {
         if templates.len() == 1 {
@@ -169,6 +143,44 @@ pub fn layout(
         });
     }
     Ok(files)
+}
+
+/// Distinct templates, each with the services that use it.
+type Templates<'s> = Vec<(TaskDefinitionSpec, Vec<&'s str>)>;
+
+/// Each service's template (command and own variables taken out), equal
+/// templates as one (with the services that use it), and each service's row.
+fn templates<'s>(
+    services: &'s [AdoptedService],
+    container: &str,
+    image: &str,
+    shared: &[KeyValuePair],
+) -> Result<(Templates<'s>, Vec<Row<'s>>), LayoutError> {
+    let mut templates: Templates<'s> = Vec::new();
+    let mut rows = Vec::new();
+    for service in services {
+        let (template, row) = take_apart(service, container, image, shared).ok_or_else(|| {
+            LayoutError::MixedImages {
+                service: service.name.clone(),
+                first: services[0].name.clone(),
+                image: image.to_owned(),
+                container: container.to_owned(),
+            }
+        })?;
+        let index = match templates.iter().position(|(t, _)| *t == template) {
+            Some(i) => i,
+            None => {
+                templates.push((template, Vec::new()));
+                templates.len() - 1
+            }
+        };
+        templates[index].1.push(&service.name);
+        rows.push(Row {
+            template: index,
+            ..row
+        });
+    }
+    Ok((templates, rows))
 }
 
 /// Where a service's files go: its template (by index) and its service definition.

@@ -57,81 +57,117 @@ pub async fn rollouts<E: Ecs>(
     step: &str,
 ) -> Result<Rollouts, AwsError> {
     let start = Instant::now();
-    let mut results = BTreeMap::new();
-    let mut ours: BTreeMap<String, ServiceDeployment> = BTreeMap::new();
-    let mut seen_events: HashSet<String> = HashSet::new();
-    let mut first_poll = true;
-    let mut last_line: BTreeMap<String, String> = BTreeMap::new();
+    let mut seen = Watching::default();
     loop {
         let pending: Vec<&RolloutWatch> = watches
             .iter()
-            .filter(|w| !results.contains_key(&w.service))
+            .filter(|w| !seen.results.contains_key(&w.service))
             .collect();
         if pending.is_empty() {
-            return Ok(Rollouts {
-                health: results,
-                service_deployments: ours,
-            });
+            return Ok(seen.into_rollouts());
         }
         let names: Vec<String> = pending.iter().map(|w| w.service.clone()).collect();
         let described = ecs.describe_services(cluster, &names).await?;
         let deployments = current_service_deployments(ecs, &pending, &described).await?;
         for watch in pending {
-            let Some(service) = described.iter().find(|s| s.name == watch.service) else {
-                results.insert(
-                    watch.service.clone(),
-                    RolloutHealth::Failed("the service disappeared".into()),
-                );
-                continue;
-            };
-            // New service events, oldest first (the first poll only marks them seen).
-            let mut new_events: Vec<&str> = Vec::new();
-            for e in &service.events {
-                if seen_events.insert(e.id.clone()) && !first_poll {
-                    new_events.push(&e.message);
+            match described.iter().find(|s| s.name == watch.service) {
+                Some(service) => seen.observe(watch, service, &deployments, progress, step),
+                None => {
+                    seen.results.insert(
+                        watch.service.clone(),
+                        RolloutHealth::Failed("the service disappeared".into()),
+                    );
                 }
             }
-            for message in new_events.iter().rev() {
-                progress.say(step, format!("{}: event: {message}", watch.service));
-            }
-            let (health, state, sd) = judge(watch, service, &deployments);
-            if let Some(sd) = sd {
-                ours.insert(watch.service.clone(), sd.clone());
-            }
-            let line = format!(
-                "{}: {}/{} running, {state}",
-                watch.service, service.running_count, service.desired_count,
-            );
-            if last_line.get(&watch.service) != Some(&line) {
-                progress.say(step, &line);
-                last_line.insert(watch.service.clone(), line);
-            }
-            if health.is_final() {
-                results.insert(watch.service.clone(), health);
-            }
         }
-        first_poll = false;
-        if results.len() == watches.len() {
-            return Ok(Rollouts {
-                health: results,
-                service_deployments: ours,
-            });
+        seen.first_poll = false;
+        if seen.results.len() == watches.len() {
+            return Ok(seen.into_rollouts());
         }
         if start.elapsed() >= timeout {
             for watch in watches {
-                results.entry(watch.service.clone()).or_insert_with(|| {
+                seen.results.entry(watch.service.clone()).or_insert_with(|| {
                     RolloutHealth::Failed(format!(
                         "timed out after {}",
                         humantime::format_duration(timeout)
                     ))
                 });
             }
-            return Ok(Rollouts {
-                health: results,
-                service_deployments: ours,
-            });
+            return Ok(seen.into_rollouts());
         }
         tokio::time::sleep(polling.next_delay(start.elapsed())).await;
+    }
+}
+
+/// What the polls of [`rollouts`] have seen so far.
+struct Watching {
+    /// Final verdicts, by service.
+    results: BTreeMap<String, RolloutHealth>,
+    /// The service deployments that are the release's, by service.
+    ours: BTreeMap<String, ServiceDeployment>,
+    /// Service events already shown.
+    seen_events: HashSet<String>,
+    /// The last progress line per service (a line is said once).
+    last_line: BTreeMap<String, String>,
+    /// The first poll only marks the events there are as seen.
+    first_poll: bool,
+}
+
+impl Default for Watching {
+    fn default() -> Self {
+        Watching {
+            results: BTreeMap::new(),
+            ours: BTreeMap::new(),
+            seen_events: HashSet::new(),
+            last_line: BTreeMap::new(),
+            first_poll: true,
+        }
+    }
+}
+
+impl Watching {
+    /// One poll's view of one service: its new events, its progress line
+    /// and, when final, its verdict.
+    fn observe(
+        &mut self,
+        watch: &RolloutWatch,
+        service: &crate::ecs::Service,
+        deployments: &[ServiceDeployment],
+        progress: &Progress,
+        step: &str,
+    ) {
+        // New service events, oldest first.
+        let mut new_events: Vec<&str> = Vec::new();
+        for e in &service.events {
+            if self.seen_events.insert(e.id.clone()) && !self.first_poll {
+                new_events.push(&e.message);
+            }
+        }
+        for message in new_events.iter().rev() {
+            progress.say(step, format!("{}: event: {message}", watch.service));
+        }
+        let (health, state, sd) = judge(watch, service, deployments);
+        if let Some(sd) = sd {
+            self.ours.insert(watch.service.clone(), sd.clone());
+        }
+        let line = format!(
+            "{}: {}/{} running, {state}",
+            watch.service, service.running_count, service.desired_count,
+        );
+        if self.last_line.get(&watch.service) != Some(&line) {
+            progress.say(step, &line);
+            self.last_line.insert(watch.service.clone(), line);
+        }
+        if health.is_final() {
+            self.results.insert(watch.service.clone(), health);
+        }
+    }
+
+    fn into_rollouts(self) -> Rollouts {
+        Rollouts {
+            health: self.results,
+            service_deployments: self.ours,
+        }
     }
 }
 
