@@ -81,18 +81,7 @@ pub(super) fn locate(json: &str, path: &str) -> (usize, usize) {
             },
             ':' => expecting_key = false,
             '"' => {
-                let mut text = String::new();
-                let mut escaped = false;
-                for (_, c) in chars.by_ref() {
-                    match (escaped, c) {
-                        (false, '\\') => escaped = true,
-                        (false, '"') => break,
-                        _ => {
-                            text.push(c);
-                            escaped = false;
-                        }
-                    }
-                }
+                let text = string_rest(&mut chars);
                 match stack.last_mut() {
                     Some(Frame::Object { key }) if expecting_key => {
                         *key = Some(text);
@@ -109,7 +98,30 @@ pub(super) fn locate(json: &str, path: &str) -> (usize, usize) {
     if best.0 == 0 {
         return (1, 1);
     }
-    let before = &json[..best.1];
+    line_column(json, best.1)
+}
+
+/// The rest of a JSON string after its opening quote, unescaped enough to
+/// compare keys; the closing quote is consumed.
+fn string_rest(chars: &mut std::str::CharIndices<'_>) -> String {
+    let mut text = String::new();
+    let mut escaped = false;
+    for (_, c) in chars.by_ref() {
+        match (escaped, c) {
+            (false, '\\') => escaped = true,
+            (false, '"') => break,
+            _ => {
+                text.push(c);
+                escaped = false;
+            }
+        }
+    }
+    text
+}
+
+/// The 1-based line and column of byte `offset` of `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before[before.rfind('\n').map_or(0, |n| n + 1)..]
         .chars()
