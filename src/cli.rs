@@ -280,6 +280,14 @@ pub struct TrustArgs {
     pub trust: Option<PathBuf>,
 }
 
+/// How often the waits of a release poll ECS (hidden: the tests make it short).
+#[derive(Debug, Clone, Args)]
+pub struct PollArgs {
+    /// How often waits poll ECS.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
+    pub poll_interval: std::time::Duration,
+}
+
 /// Who writes the commits of `promote` and `rollback`, and the key that signs them.
 #[derive(Debug, Clone, Args)]
 pub struct CommitArgs {

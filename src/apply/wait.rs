@@ -86,12 +86,14 @@ pub async fn rollouts<E: Ecs>(
         }
         if start.elapsed() >= timeout {
             for watch in watches {
-                seen.results.entry(watch.service.clone()).or_insert_with(|| {
-                    RolloutHealth::Failed(format!(
-                        "timed out after {}",
-                        humantime::format_duration(timeout)
-                    ))
-                });
+                seen.results
+                    .entry(watch.service.clone())
+                    .or_insert_with(|| {
+                        RolloutHealth::Failed(format!(
+                            "timed out after {}",
+                            humantime::format_duration(timeout)
+                        ))
+                    });
             }
             return Ok(seen.into_rollouts());
         }

@@ -4,7 +4,7 @@ use super::setup::Planned;
 use super::{CommandError, Context, Outcome, confirm, print};
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
-use crate::cli::{EnvArgs, LeaseArgs, RepoArgs, TrustArgs};
+use crate::cli::{EnvArgs, LeaseArgs, PollArgs, RepoArgs, TrustArgs};
 use crate::ecs::AwsClient;
 use crate::report::{self, Format};
 use clap::Args;
@@ -23,9 +23,8 @@ pub struct ApplyArgs {
     /// registry these credentials cannot read.
     #[arg(long, env = "DECKHAND_NO_PREFLIGHT")]
     pub no_preflight: bool,
-    /// How often waits poll ECS.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
-    pub poll_interval: std::time::Duration,
+    #[command(flatten)]
+    pub poll: PollArgs,
     #[command(flatten)]
     pub lease: LeaseArgs,
     #[command(flatten)]
@@ -60,7 +59,10 @@ pub async fn exec(mut args: ApplyArgs, context: Context) -> Result<Outcome, Comm
         locks,
         lease_ttl,
         kind: snapshot.release_kind(),
-        ..ApplyOptions::new(snapshot.commit().map(str::to_owned), args.poll_interval)
+        ..ApplyOptions::new(
+            snapshot.commit().map(str::to_owned),
+            args.poll.poll_interval,
+        )
     };
     let progress = Progress::new(context.json_logs);
     let outcome = apply::apply(&ecs, &env, &plan, &options, &progress).await;

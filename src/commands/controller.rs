@@ -1,7 +1,7 @@
 //! `deckhand controller`: reconcile continuously.
 
 use super::{CommandError, Context, Outcome};
-use crate::cli::{LeaseArgs, RepoArgs, TrustArgs};
+use crate::cli::{LeaseArgs, PollArgs, RepoArgs, TrustArgs};
 use crate::controller::{self, ControllerConfig, reconcile::Settings};
 use clap::Args;
 
@@ -39,9 +39,8 @@ pub struct ControllerArgs {
     /// Longest retry delay.
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = humantime::parse_duration)]
     pub backoff_max: std::time::Duration,
-    /// How often waits poll ECS.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
-    pub poll_interval: std::time::Duration,
+    #[command(flatten)]
+    pub poll: PollArgs,
     #[command(flatten)]
     pub lease: LeaseArgs,
     #[command(flatten)]
@@ -57,7 +56,7 @@ pub async fn exec(mut args: ControllerArgs, _context: Context) -> Result<Outcome
         environments: args.envs,
         settings: Settings {
             interval: args.interval,
-            poll_interval: args.poll_interval,
+            poll_interval: args.poll.poll_interval,
             backoff_base: args.backoff_base,
             backoff_max: args.backoff_max,
             locks,

@@ -6,7 +6,7 @@ use super::{CommandError, Context, Outcome, confirm, print};
 use crate::apply::notify::{Notifier, ReleaseEvent};
 use crate::apply::progress::Progress;
 use crate::apply::{self, ApplyOptions, ApplyOutcome};
-use crate::cli::{CommitArgs, CommitIdentity, LeaseArgs, RepoArgs};
+use crate::cli::{CommitArgs, CommitIdentity, LeaseArgs, PollArgs, RepoArgs};
 use crate::ecs::EcsClient;
 use crate::guard::{self, Hold};
 use crate::history::ReleaseKind;
@@ -42,9 +42,8 @@ pub struct RollbackArgs {
     pub yes: bool,
     #[command(flatten)]
     pub commit: CommitArgs,
-    /// How often waits poll ECS (`--now`).
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration, hide = true, env = "DECKHAND_POLL_INTERVAL")]
-    pub poll_interval: std::time::Duration,
+    #[command(flatten)]
+    pub poll: PollArgs,
     #[command(flatten)]
     pub lease: LeaseArgs,
 }
@@ -279,7 +278,7 @@ async fn apply_now(
         lease_ttl,
         kind: ReleaseKind::Rollback,
         repo_url: crate::source::is_git_url(&args.repo.repo).then(|| args.repo.repo.clone()),
-        ..ApplyOptions::new(commit, args.poll_interval)
+        ..ApplyOptions::new(commit, args.poll.poll_interval)
     };
     let progress = Progress::new(context.json_logs);
     match apply::apply(ecs, &plan.env, &steps, &options, &progress).await? {
