@@ -48,14 +48,24 @@ fn environment(image: &str, revision: &str) -> Environment {
 
 /// ECS running `shop:1` at revision r1, released by deckhand at OLD_COMMIT.
 fn seeded(behaviour: Behaviour) -> FakeEcs {
+    seeded_with(behaviour, |_, _| {})
+}
+
+/// [`seeded`], each service's definition passed through `tweak` first.
+fn seeded_with(
+    behaviour: Behaviour,
+    tweak: fn(&str, &mut crate::taskdef::model::TaskDefinitionSpec),
+) -> FakeEcs {
     let fake = FakeEcs::default();
     let old = environment("shop:1", "r1");
     fake.add_cluster(&old.cluster, &[(&old.revision_tag(), "r1")]);
     for s in &old.services {
+        let mut definition = render::service_task_definition(&old, s);
+        tweak(&s.name, &mut definition);
         fake.add_service(
             &old.cluster,
             &s.name,
-            &render::service_task_definition(&old, s),
+            &definition,
             s.desired_count.unwrap(),
             &[(tags::COMMIT, OLD_COMMIT)],
         );
@@ -169,6 +179,37 @@ fn with_smoke_test(image: &str, revision: &str) -> Environment {
     env
 }
 
+/// The variable an APM agent injected into web's running definition.
+const AGENT_VARIABLE: (&str, &str) = ("NEW_RELIC_APP_NAME", "shop (staging)");
+
+/// [`seeded`], with [`AGENT_VARIABLE`] in web's running definition.
+fn seeded_with_agent(behaviour: Behaviour) -> FakeEcs {
+    seeded_with(behaviour, |service, definition| {
+        if service == "web" {
+            let app = &mut definition.container_definitions.as_mut().unwrap()[0];
+            app.environment
+                .get_or_insert_default()
+                .push(crate::taskdef::model::KeyValuePair {
+                    name: Some(AGENT_VARIABLE.0.into()),
+                    value: Some(AGENT_VARIABLE.1.into()),
+                });
+        }
+    })
+}
+
+/// A release whose spec ignores [`AGENT_VARIABLE`] on web.
+fn with_agent_ignored(image: &str, revision: &str) -> Environment {
+    let mut env = environment(image, revision);
+    let pointer = format!("/containerDefinitions/app/environment/{}", AGENT_VARIABLE.0);
+    env.ignore = vec![crate::spec::ignore::IgnoreRule {
+        index: 0,
+        service: Some("web".into()),
+        task_definition: vec![crate::spec::ignore::Pointer::parse(&pointer).unwrap()],
+        service_definition: vec![],
+    }];
+    env
+}
+
 /// Only web's count changes (no new image, no migration).
 fn count_only() -> Environment {
     let mut env = environment("shop:1", "r1");
@@ -217,6 +258,12 @@ fn scenarios() -> Vec<Scenario> {
             "release with a smoke test",
             seeded,
             with_smoke_test("shop:2", "r2"),
+            Behaviour::default(),
+        ),
+        full(
+            "release keeping an ignored variable",
+            seeded_with_agent,
+            with_agent_ignored("shop:2", "r2"),
             Behaviour::default(),
         ),
         full(
@@ -365,6 +412,16 @@ fn assert_ended(fake: &FakeEcs, scenario: &Scenario, case: &str) {
             !cluster.tags.contains_key(&tags::lease(&env.name)),
             "{case}: lease left behind"
         );
+        if !env.ignore.is_empty() {
+            let web = &s.services[&(env.cluster.clone(), "web".to_owned())];
+            let running = &s.task_definitions[&web.service.task_definition];
+            let app = &running.spec.container_definitions.as_ref().unwrap()[0];
+            let kept = app.environment.iter().flatten().any(|kv| {
+                kv.name.as_deref() == Some(AGENT_VARIABLE.0)
+                    && kv.value.as_deref() == Some(AGENT_VARIABLE.1)
+            });
+            assert!(kept, "{case}: web lost the ignored variable: {app:?}");
+        }
         for spec in &env.services {
             let live = &s.services[&(env.cluster.clone(), spec.name.clone())].service;
             assert_eq!(
