@@ -41,6 +41,14 @@ pub async fn exec(args: IamPolicyArgs, _context: Context) -> Result<Outcome, Com
             "note: these environments are reached through roleArn: attach the policy above to those roles, and give the credentials deckhand runs with (the controller's own role) this statement:\n{}",
             serde_json::to_string_pretty(&assume).expect("a statement serializes")
         );
+        for env in &environments {
+            if let (Some(role), Some(id)) = (&env.role_arn, &env.role_external_id) {
+                eprintln!(
+                    "note: {} assumes {role} with external id {id:?}: the role's trust policy can require it with \"Condition\": {{\"StringEquals\": {{\"sts:ExternalId\": {id:?}}}}}",
+                    env.name
+                );
+            }
+        }
     }
     Ok(Outcome::Done)
 }

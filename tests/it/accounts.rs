@@ -51,4 +51,20 @@ fn an_environment_with_a_role_is_reached_as_that_role() {
     assert_eq!(assumed[0]["roleArn"], role.as_str());
     assert_eq!(assumed[0]["roleSessionName"], format!("deckhand-{}", fx.id));
     assert_eq!(assumed[0]["externalId"], "shop-7f3a");
+
+    // iam-policy says what deckhand's own credentials and the role's trust need.
+    let run = fx.run("iam-policy", &[]);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("\"sts:AssumeRole\"") && run.stderr.contains(&role),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "assumes {role} with external id \"shop-7f3a\": the role's trust policy can require it"
+        )),
+        "{}",
+        run.stderr
+    );
 }
