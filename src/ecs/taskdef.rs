@@ -152,13 +152,72 @@ pub(crate) fn enums_from<E: AsRef<str>>(values: &Option<Vec<E>>) -> Option<Vec<S
         .map(|vs| vs.iter().map(|e| e.as_ref().to_owned()).collect())
 }
 
-fn map_to(map: &Option<IndexMap<String, String>>) -> Option<HashMap<String, String>> {
+/// `impl Mapping` for a model type whose fields map one to one onto the
+/// setters of its SDK type's builder, each field saying how:
+///
+/// ```text
+/// mapping!(Model => sdk::Type, ok {           // `built` when build() can fail
+///     field: clone(set_field),                 // Option<T> both ways
+///     count: copy(set_count),                  // Option<Copy>
+///     kind: enumerated(set_kind),              // Option<String> ↔ SDK enum
+///     kinds: enumerated_list(set_kinds),       // Option<Vec<String>> ↔ Vec<enum>
+///     labels: map(set_labels),                 // IndexMap ↔ HashMap (keys sorted back)
+///     inner: nested(set_inner, "inner"),       // another Mapping
+///     items: nested_list(set_items, "items"),  // a list of them
+///     name: required(name, "name"),            // required by ECS: a MissingField error
+///     port: required_copy(port, "port"),       //   … a Copy value
+///     subnets: required_some(set_subnets, "subnets"), // … through an Option setter
+///     mode: required_enum(mode, "mode"),       //   … an enum
+/// });
+/// ```
+macro_rules! mapping {
+    ($model:ty => $sdk:ty, $build:ident { $($field:ident: $kind:ident($setter:ident $(, $json:literal)?)),+ $(,)? }) => {
+        impl $crate::ecs::taskdef::Mapping for $model {
+            type Sdk = $sdk;
+            fn to_sdk(&self) -> Result<Self::Sdk, $crate::ecs::taskdef::MappingError> {
+                let builder = <$sdk>::builder();
+                $( let builder = $crate::ecs::taskdef::mapping!(@to $kind builder, self.$field, $setter $(, $json)?); )+
+                $crate::ecs::taskdef::mapping!(@build $build builder)
+            }
+            fn from_sdk(s: &Self::Sdk) -> Self {
+                Self { $( $field: $crate::ecs::taskdef::mapping!(@from $kind s.$field) ),+ }
+            }
+        }
+    };
+    (@build ok $b:ident) => { Ok($b.build()) };
+    (@build built $b:ident) => { $crate::ecs::taskdef::built($b.build()) };
+    (@to clone $b:ident, $v:expr, $set:ident) => { $b.$set($v.clone()) };
+    (@to copy $b:ident, $v:expr, $set:ident) => { $b.$set($v) };
+    (@to enumerated $b:ident, $v:expr, $set:ident) => { $b.$set($crate::ecs::taskdef::enum_to(&$v)) };
+    (@to enumerated_list $b:ident, $v:expr, $set:ident) => { $b.$set($crate::ecs::taskdef::enums_to(&$v)) };
+    (@to map $b:ident, $v:expr, $set:ident) => { $b.$set($crate::ecs::taskdef::map_to(&$v)) };
+    (@to nested $b:ident, $v:expr, $set:ident, $json:literal) => { $b.$set($crate::ecs::taskdef::nested(&$v, $json)?) };
+    (@to nested_list $b:ident, $v:expr, $set:ident, $json:literal) => { $b.$set($crate::ecs::taskdef::nested_list(&$v, $json)?) };
+    (@to required $b:ident, $v:expr, $set:ident, $json:literal) => { $b.$set($crate::ecs::taskdef::required(&$v, $json)?) };
+    (@to required_copy $b:ident, $v:expr, $set:ident, $json:literal) => { $b.$set(*$crate::ecs::taskdef::required(&$v, $json)?) };
+    (@to required_some $b:ident, $v:expr, $set:ident, $json:literal) => { $b.$set(Some($crate::ecs::taskdef::required(&$v, $json)?.clone())) };
+    (@to required_enum $b:ident, $v:expr, $set:ident, $json:literal) => { $b.$set($crate::ecs::taskdef::required(&$v, $json)?.as_str().into()) };
+    (@from clone $v:expr) => { $v.clone() };
+    (@from copy $v:expr) => { $v };
+    (@from enumerated $v:expr) => { $crate::ecs::taskdef::enum_from(&$v) };
+    (@from enumerated_list $v:expr) => { $crate::ecs::taskdef::enums_from(&$v) };
+    (@from map $v:expr) => { $crate::ecs::taskdef::map_from(&$v) };
+    (@from nested $v:expr) => { $crate::ecs::taskdef::nested_from(&$v) };
+    (@from nested_list $v:expr) => { $crate::ecs::taskdef::nested_list_from(&$v) };
+    (@from required $v:expr) => { Some($v.clone()) };
+    (@from required_copy $v:expr) => { Some($v) };
+    (@from required_some $v:expr) => { Some($v.clone()) };
+    (@from required_enum $v:expr) => { Some($v.as_str().to_owned()) };
+}
+pub(crate) use mapping;
+
+pub(crate) fn map_to(map: &Option<IndexMap<String, String>>) -> Option<HashMap<String, String>> {
     map.as_ref()
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
 /// SDK maps are unordered; keys come back sorted so output is stable.
-fn map_from(map: &Option<HashMap<String, String>>) -> Option<IndexMap<String, String>> {
+pub(crate) fn map_from(map: &Option<HashMap<String, String>>) -> Option<IndexMap<String, String>> {
     map.as_ref().map(|m| {
         let mut out: IndexMap<String, String> =
             m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -333,41 +392,16 @@ impl Mapping for KeyValuePair {
     }
 }
 
-impl Mapping for TaskDefinitionPlacementConstraint {
-    type Sdk = sdk::TaskDefinitionPlacementConstraint;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::TaskDefinitionPlacementConstraint::builder()
-            .set_type(enum_to(&self.r#type))
-            .set_expression(self.expression.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            r#type: enum_from(&s.r#type),
-            expression: s.expression.clone(),
-        }
-    }
-}
+mapping!(TaskDefinitionPlacementConstraint => sdk::TaskDefinitionPlacementConstraint, ok {
+    r#type: enumerated(set_type),
+    expression: clone(set_expression),
+});
 
-impl Mapping for ProxyConfiguration {
-    type Sdk = sdk::ProxyConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::ProxyConfiguration::builder()
-                .set_type(enum_to(&self.r#type))
-                .container_name(required(&self.container_name, "containerName")?)
-                .set_properties(nested_list(&self.properties, "properties")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            r#type: enum_from(&s.r#type),
-            container_name: Some(s.container_name.clone()),
-            properties: nested_list_from(&s.properties),
-        }
-    }
-}
+mapping!(ProxyConfiguration => sdk::ProxyConfiguration, built {
+    r#type: enumerated(set_type),
+    container_name: required(container_name, "containerName"),
+    properties: nested_list(set_properties, "properties"),
+});
 
 // Elastic Inference is retired and deprecated in the SDK, but ECS still
 // accepts and returns the field, so it is carried like any other.
@@ -390,35 +424,14 @@ impl Mapping for InferenceAccelerator {
     }
 }
 
-impl Mapping for EphemeralStorage {
-    type Sdk = sdk::EphemeralStorage;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::EphemeralStorage::builder()
-            .size_in_gib(*required(&self.size_in_gib, "sizeInGiB")?)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            size_in_gib: Some(s.size_in_gib),
-        }
-    }
-}
+mapping!(EphemeralStorage => sdk::EphemeralStorage, ok {
+    size_in_gib: required_copy(size_in_gib, "sizeInGiB"),
+});
 
-impl Mapping for RuntimePlatform {
-    type Sdk = sdk::RuntimePlatform;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::RuntimePlatform::builder()
-            .set_cpu_architecture(enum_to(&self.cpu_architecture))
-            .set_operating_system_family(enum_to(&self.operating_system_family))
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            cpu_architecture: enum_from(&s.cpu_architecture),
-            operating_system_family: enum_from(&s.operating_system_family),
-        }
-    }
-}
+mapping!(RuntimePlatform => sdk::RuntimePlatform, ok {
+    cpu_architecture: enumerated(set_cpu_architecture),
+    operating_system_family: enumerated(set_operating_system_family),
+});
 
 #[cfg(test)]
 pub(crate) mod tests;

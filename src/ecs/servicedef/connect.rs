@@ -1,8 +1,7 @@
 //! Service Connect, model ↔ SDK.
 
 use crate::ecs::taskdef::{
-    Mapping, MappingError, built, enum_from, enum_to, nested, nested_from, nested_list,
-    nested_list_from, required,
+    Mapping, MappingError, mapping, nested, nested_from, nested_list, nested_list_from, required,
 };
 use crate::servicedef::{
     ServiceConnectAccessLogConfiguration, ServiceConnectClientAlias, ServiceConnectConfiguration,
@@ -44,115 +43,38 @@ impl Mapping for ServiceConnectConfiguration {
     }
 }
 
-impl Mapping for ServiceConnectService {
-    type Sdk = sdk::ServiceConnectService;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::ServiceConnectService::builder()
-                .port_name(required(&self.port_name, "portName")?)
-                .set_discovery_name(self.discovery_name.clone())
-                .set_client_aliases(nested_list(&self.client_aliases, "clientAliases")?)
-                .set_ingress_port_override(self.ingress_port_override)
-                .set_timeout(nested(&self.timeout, "timeout")?)
-                .set_tls(nested(&self.tls, "tls")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            port_name: Some(s.port_name.clone()),
-            discovery_name: s.discovery_name.clone(),
-            client_aliases: nested_list_from(&s.client_aliases),
-            ingress_port_override: s.ingress_port_override,
-            timeout: nested_from(&s.timeout),
-            tls: nested_from(&s.tls),
-        }
-    }
-}
+mapping!(ServiceConnectService => sdk::ServiceConnectService, built {
+    port_name: required(port_name, "portName"),
+    discovery_name: clone(set_discovery_name),
+    client_aliases: nested_list(set_client_aliases, "clientAliases"),
+    ingress_port_override: copy(set_ingress_port_override),
+    timeout: nested(set_timeout, "timeout"),
+    tls: nested(set_tls, "tls"),
+});
 
-impl Mapping for ServiceConnectClientAlias {
-    type Sdk = sdk::ServiceConnectClientAlias;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::ServiceConnectClientAlias::builder()
-                .port(*required(&self.port, "port")?)
-                .set_dns_name(self.dns_name.clone())
-                .set_test_traffic_rules(nested(&self.test_traffic_rules, "testTrafficRules")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            port: Some(s.port),
-            dns_name: s.dns_name.clone(),
-            test_traffic_rules: nested_from(&s.test_traffic_rules),
-        }
-    }
-}
+mapping!(ServiceConnectClientAlias => sdk::ServiceConnectClientAlias, built {
+    port: required_copy(port, "port"),
+    dns_name: clone(set_dns_name),
+    test_traffic_rules: nested(set_test_traffic_rules, "testTrafficRules"),
+});
 
-impl Mapping for ServiceConnectTestTrafficRules {
-    type Sdk = sdk::ServiceConnectTestTrafficRules;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::ServiceConnectTestTrafficRules::builder()
-            .set_header(nested(&self.header, "header")?)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            header: nested_from(&s.header),
-        }
-    }
-}
+mapping!(ServiceConnectTestTrafficRules => sdk::ServiceConnectTestTrafficRules, ok {
+    header: nested(set_header, "header"),
+});
 
-impl Mapping for ServiceConnectTestTrafficHeaderRules {
-    type Sdk = sdk::ServiceConnectTestTrafficHeaderRules;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::ServiceConnectTestTrafficHeaderRules::builder()
-                .name(required(&self.name, "name")?)
-                .set_value(nested(&self.value, "value")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            name: Some(s.name.clone()),
-            value: nested_from(&s.value),
-        }
-    }
-}
+mapping!(ServiceConnectTestTrafficHeaderRules => sdk::ServiceConnectTestTrafficHeaderRules, built {
+    name: required(name, "name"),
+    value: nested(set_value, "value"),
+});
 
-impl Mapping for ServiceConnectTestTrafficHeaderMatchRules {
-    type Sdk = sdk::ServiceConnectTestTrafficHeaderMatchRules;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::ServiceConnectTestTrafficHeaderMatchRules::builder()
-                .exact(required(&self.exact, "exact")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            exact: Some(s.exact.clone()),
-        }
-    }
-}
+mapping!(ServiceConnectTestTrafficHeaderMatchRules => sdk::ServiceConnectTestTrafficHeaderMatchRules, built {
+    exact: required(exact, "exact"),
+});
 
-impl Mapping for TimeoutConfiguration {
-    type Sdk = sdk::TimeoutConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::TimeoutConfiguration::builder()
-            .set_idle_timeout_seconds(self.idle_timeout_seconds)
-            .set_per_request_timeout_seconds(self.per_request_timeout_seconds)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            idle_timeout_seconds: s.idle_timeout_seconds,
-            per_request_timeout_seconds: s.per_request_timeout_seconds,
-        }
-    }
-}
+mapping!(TimeoutConfiguration => sdk::TimeoutConfiguration, ok {
+    idle_timeout_seconds: copy(set_idle_timeout_seconds),
+    per_request_timeout_seconds: copy(set_per_request_timeout_seconds),
+});
 
 impl Mapping for ServiceConnectTlsConfiguration {
     type Sdk = sdk::ServiceConnectTlsConfiguration;
@@ -175,37 +97,14 @@ impl Mapping for ServiceConnectTlsConfiguration {
     }
 }
 
-impl Mapping for ServiceConnectTlsCertificateAuthority {
-    type Sdk = sdk::ServiceConnectTlsCertificateAuthority;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::ServiceConnectTlsCertificateAuthority::builder()
-            .set_aws_pca_authority_arn(self.aws_pca_authority_arn.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            aws_pca_authority_arn: s.aws_pca_authority_arn.clone(),
-        }
-    }
-}
+mapping!(ServiceConnectTlsCertificateAuthority => sdk::ServiceConnectTlsCertificateAuthority, ok {
+    aws_pca_authority_arn: clone(set_aws_pca_authority_arn),
+});
 
-impl Mapping for ServiceConnectAccessLogConfiguration {
-    type Sdk = sdk::ServiceConnectAccessLogConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::ServiceConnectAccessLogConfiguration::builder()
-                .format(required(&self.format, "format")?.as_str().into())
-                .set_include_query_parameters(enum_to(&self.include_query_parameters))
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            format: Some(s.format.as_str().to_owned()),
-            include_query_parameters: enum_from(&s.include_query_parameters),
-        }
-    }
-}
+mapping!(ServiceConnectAccessLogConfiguration => sdk::ServiceConnectAccessLogConfiguration, built {
+    format: required_enum(format, "format"),
+    include_query_parameters: enumerated(set_include_query_parameters),
+});
 
 /// A union in the SDK: each entry sets exactly one setting (only `logLevel` exists).
 impl Mapping for ServiceConnectContainerConfiguration {

@@ -1,8 +1,8 @@
 //! Deployment configuration and controller, model ↔ SDK.
 
 use crate::ecs::taskdef::{
-    Mapping, MappingError, built, enum_from, enum_to, enums_from, enums_to, nested, nested_from,
-    nested_list, nested_list_from, required,
+    Mapping, MappingError, built, enum_from, enum_to, enums_from, enums_to, mapping, nested,
+    nested_from, nested_list, nested_list_from, required,
 };
 use crate::servicedef::{
     CanaryConfiguration, DeploymentAlarms, DeploymentCircuitBreaker, DeploymentConfiguration,
@@ -92,25 +92,11 @@ impl Mapping for ThresholdConfiguration {
     }
 }
 
-impl Mapping for DeploymentAlarms {
-    type Sdk = sdk::DeploymentAlarms;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::DeploymentAlarms::builder()
-                .set_alarm_names(Some(required(&self.alarm_names, "alarmNames")?.clone()))
-                .rollback(*required(&self.rollback, "rollback")?)
-                .enable(*required(&self.enable, "enable")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            alarm_names: Some(s.alarm_names.clone()),
-            rollback: Some(s.rollback),
-            enable: Some(s.enable),
-        }
-    }
-}
+mapping!(DeploymentAlarms => sdk::DeploymentAlarms, built {
+    alarm_names: required_some(set_alarm_names, "alarmNames"),
+    rollback: required_copy(rollback, "rollback"),
+    enable: required_copy(enable, "enable"),
+});
 
 impl Mapping for DeploymentLifecycleHook {
     type Sdk = sdk::DeploymentLifecycleHook;
@@ -136,53 +122,20 @@ impl Mapping for DeploymentLifecycleHook {
     }
 }
 
-impl Mapping for DeploymentLifecycleHookTimeoutConfiguration {
-    type Sdk = sdk::DeploymentLifecycleHookTimeoutConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::DeploymentLifecycleHookTimeoutConfiguration::builder()
-            .set_timeout_in_minutes(self.timeout_in_minutes)
-            .set_action(enum_to(&self.action))
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            timeout_in_minutes: s.timeout_in_minutes,
-            action: enum_from(&s.action),
-        }
-    }
-}
+mapping!(DeploymentLifecycleHookTimeoutConfiguration => sdk::DeploymentLifecycleHookTimeoutConfiguration, ok {
+    timeout_in_minutes: copy(set_timeout_in_minutes),
+    action: enumerated(set_action),
+});
 
-impl Mapping for LinearConfiguration {
-    type Sdk = sdk::LinearConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::LinearConfiguration::builder()
-            .set_step_percent(self.step_percent)
-            .set_step_bake_time_in_minutes(self.step_bake_time_in_minutes)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            step_percent: s.step_percent,
-            step_bake_time_in_minutes: s.step_bake_time_in_minutes,
-        }
-    }
-}
+mapping!(LinearConfiguration => sdk::LinearConfiguration, ok {
+    step_percent: copy(set_step_percent),
+    step_bake_time_in_minutes: copy(set_step_bake_time_in_minutes),
+});
 
-impl Mapping for CanaryConfiguration {
-    type Sdk = sdk::CanaryConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::CanaryConfiguration::builder()
-            .set_canary_percent(self.canary_percent)
-            .set_canary_bake_time_in_minutes(self.canary_bake_time_in_minutes)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            canary_percent: s.canary_percent,
-            canary_bake_time_in_minutes: s.canary_bake_time_in_minutes,
-        }
-    }
-}
+mapping!(CanaryConfiguration => sdk::CanaryConfiguration, ok {
+    canary_percent: copy(set_canary_percent),
+    canary_bake_time_in_minutes: copy(set_canary_bake_time_in_minutes),
+});
 
 impl Mapping for DeploymentEarlySuccessCriteria {
     type Sdk = sdk::DeploymentEarlySuccessCriteria;

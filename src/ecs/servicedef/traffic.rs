@@ -1,9 +1,6 @@
 //! Load balancers, registries, VPC Lattice and gateway connectors, model ↔ SDK.
 
-use crate::ecs::taskdef::{
-    Mapping, MappingError, built, enum_from, enum_to, enums_from, enums_to, nested, nested_from,
-    required,
-};
+use crate::ecs::taskdef::{Mapping, MappingError, built, mapping, nested, nested_from, required};
 use crate::servicedef::{
     AdvancedConfiguration, GatewayConnector, GatewayConnectorFilters, GatewayConnectorHealthCheck,
     GatewayConnectorHealthCheckMatcher, LoadBalancer, ServiceRegistry,
@@ -36,45 +33,19 @@ impl Mapping for LoadBalancer {
     }
 }
 
-impl Mapping for AdvancedConfiguration {
-    type Sdk = sdk::AdvancedConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::AdvancedConfiguration::builder()
-            .set_alternate_target_group_arn(self.alternate_target_group_arn.clone())
-            .set_production_listener_rule(self.production_listener_rule.clone())
-            .set_test_listener_rule(self.test_listener_rule.clone())
-            .set_role_arn(self.role_arn.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            alternate_target_group_arn: s.alternate_target_group_arn.clone(),
-            production_listener_rule: s.production_listener_rule.clone(),
-            test_listener_rule: s.test_listener_rule.clone(),
-            role_arn: s.role_arn.clone(),
-        }
-    }
-}
+mapping!(AdvancedConfiguration => sdk::AdvancedConfiguration, ok {
+    alternate_target_group_arn: clone(set_alternate_target_group_arn),
+    production_listener_rule: clone(set_production_listener_rule),
+    test_listener_rule: clone(set_test_listener_rule),
+    role_arn: clone(set_role_arn),
+});
 
-impl Mapping for ServiceRegistry {
-    type Sdk = sdk::ServiceRegistry;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::ServiceRegistry::builder()
-            .set_registry_arn(self.registry_arn.clone())
-            .set_port(self.port)
-            .set_container_name(self.container_name.clone())
-            .set_container_port(self.container_port)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            registry_arn: s.registry_arn.clone(),
-            port: s.port,
-            container_name: s.container_name.clone(),
-            container_port: s.container_port,
-        }
-    }
-}
+mapping!(ServiceRegistry => sdk::ServiceRegistry, ok {
+    registry_arn: clone(set_registry_arn),
+    port: copy(set_port),
+    container_name: clone(set_container_name),
+    container_port: copy(set_container_port),
+});
 
 impl Mapping for VpcLatticeConfiguration {
     type Sdk = sdk::VpcLatticeConfiguration;
@@ -101,98 +72,34 @@ impl Mapping for VpcLatticeConfiguration {
     }
 }
 
-impl Mapping for VpcLatticeAdvancedConfiguration {
-    type Sdk = sdk::VpcLatticeAdvancedConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::VpcLatticeAdvancedConfiguration::builder()
-            .set_alternate_target_group_arn(self.alternate_target_group_arn.clone())
-            .set_production_listener_rule(self.production_listener_rule.clone())
-            .set_test_listener_rule(self.test_listener_rule.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            alternate_target_group_arn: s.alternate_target_group_arn.clone(),
-            production_listener_rule: s.production_listener_rule.clone(),
-            test_listener_rule: s.test_listener_rule.clone(),
-        }
-    }
-}
+mapping!(VpcLatticeAdvancedConfiguration => sdk::VpcLatticeAdvancedConfiguration, ok {
+    alternate_target_group_arn: clone(set_alternate_target_group_arn),
+    production_listener_rule: clone(set_production_listener_rule),
+    test_listener_rule: clone(set_test_listener_rule),
+});
 
-impl Mapping for GatewayConnector {
-    type Sdk = sdk::GatewayConnector;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::GatewayConnector::builder()
-                .port_name(required(&self.port_name, "portName")?)
-                .set_health_check(nested(&self.health_check, "healthCheck")?)
-                .set_filters(nested(&self.filters, "filters")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            port_name: Some(s.port_name.clone()),
-            health_check: nested_from(&s.health_check),
-            filters: nested_from(&s.filters),
-        }
-    }
-}
+mapping!(GatewayConnector => sdk::GatewayConnector, built {
+    port_name: required(port_name, "portName"),
+    health_check: nested(set_health_check, "healthCheck"),
+    filters: nested(set_filters, "filters"),
+});
 
-impl Mapping for GatewayConnectorHealthCheck {
-    type Sdk = sdk::GatewayConnectorHealthCheck;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::GatewayConnectorHealthCheck::builder()
-            .set_health_check_protocol(enum_to(&self.health_check_protocol))
-            .set_health_check_port(self.health_check_port)
-            .set_health_check_path(self.health_check_path.clone())
-            .set_health_check_timeout_seconds(self.health_check_timeout_seconds)
-            .set_health_check_interval_seconds(self.health_check_interval_seconds)
-            .set_healthy_threshold_count(self.healthy_threshold_count)
-            .set_unhealthy_threshold_count(self.unhealthy_threshold_count)
-            .set_matcher(nested(&self.matcher, "matcher")?)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            health_check_protocol: enum_from(&s.health_check_protocol),
-            health_check_port: s.health_check_port,
-            health_check_path: s.health_check_path.clone(),
-            health_check_timeout_seconds: s.health_check_timeout_seconds,
-            health_check_interval_seconds: s.health_check_interval_seconds,
-            healthy_threshold_count: s.healthy_threshold_count,
-            unhealthy_threshold_count: s.unhealthy_threshold_count,
-            matcher: nested_from(&s.matcher),
-        }
-    }
-}
+mapping!(GatewayConnectorHealthCheck => sdk::GatewayConnectorHealthCheck, ok {
+    health_check_protocol: enumerated(set_health_check_protocol),
+    health_check_port: copy(set_health_check_port),
+    health_check_path: clone(set_health_check_path),
+    health_check_timeout_seconds: copy(set_health_check_timeout_seconds),
+    health_check_interval_seconds: copy(set_health_check_interval_seconds),
+    healthy_threshold_count: copy(set_healthy_threshold_count),
+    unhealthy_threshold_count: copy(set_unhealthy_threshold_count),
+    matcher: nested(set_matcher, "matcher"),
+});
 
-impl Mapping for GatewayConnectorHealthCheckMatcher {
-    type Sdk = sdk::GatewayConnectorHealthCheckMatcher;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::GatewayConnectorHealthCheckMatcher::builder()
-            .set_http_code(self.http_code.clone())
-            .set_grpc_code(self.grpc_code.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            http_code: s.http_code.clone(),
-            grpc_code: s.grpc_code.clone(),
-        }
-    }
-}
+mapping!(GatewayConnectorHealthCheckMatcher => sdk::GatewayConnectorHealthCheckMatcher, ok {
+    http_code: clone(set_http_code),
+    grpc_code: clone(set_grpc_code),
+});
 
-impl Mapping for GatewayConnectorFilters {
-    type Sdk = sdk::GatewayConnectorFilters;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::GatewayConnectorFilters::builder()
-            .set_access_types(enums_to(&self.access_types))
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            access_types: enums_from(&s.access_types),
-        }
-    }
-}
+mapping!(GatewayConnectorFilters => sdk::GatewayConnectorFilters, ok {
+    access_types: enumerated_list(set_access_types),
+});

@@ -1,8 +1,8 @@
 //! Container definitions and their nested types, model ↔ SDK.
 
 use super::{
-    Mapping, MappingError, built, enum_from, enum_to, enums_from, enums_to, map_from, map_to,
-    nested, nested_from, nested_list, nested_list_from, required,
+    Mapping, MappingError, built, enum_from, enum_to, map_from, map_to, mapping, nested,
+    nested_from, nested_list, nested_list_from, required,
 };
 use crate::taskdef::model::{
     ContainerDefinition, ContainerDependency, ContainerRestartPolicy, Device, EnvironmentFile,
@@ -132,49 +132,20 @@ impl Mapping for RepositoryCredentials {
     }
 }
 
-impl Mapping for PortMapping {
-    type Sdk = sdk::PortMapping;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::PortMapping::builder()
-            .set_container_port(self.container_port)
-            .set_host_port(self.host_port)
-            .set_protocol(enum_to(&self.protocol))
-            .set_name(self.name.clone())
-            .set_app_protocol(enum_to(&self.app_protocol))
-            .set_container_port_range(self.container_port_range.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            container_port: s.container_port,
-            host_port: s.host_port,
-            protocol: enum_from(&s.protocol),
-            name: s.name.clone(),
-            app_protocol: enum_from(&s.app_protocol),
-            container_port_range: s.container_port_range.clone(),
-        }
-    }
-}
+mapping!(PortMapping => sdk::PortMapping, ok {
+    container_port: copy(set_container_port),
+    host_port: copy(set_host_port),
+    protocol: enumerated(set_protocol),
+    name: clone(set_name),
+    app_protocol: enumerated(set_app_protocol),
+    container_port_range: clone(set_container_port_range),
+});
 
-impl Mapping for ContainerRestartPolicy {
-    type Sdk = sdk::ContainerRestartPolicy;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::ContainerRestartPolicy::builder()
-                .enabled(*required(&self.enabled, "enabled")?)
-                .set_ignored_exit_codes(self.ignored_exit_codes.clone())
-                .set_restart_attempt_period(self.restart_attempt_period)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            enabled: Some(s.enabled),
-            ignored_exit_codes: s.ignored_exit_codes.clone(),
-            restart_attempt_period: s.restart_attempt_period,
-        }
-    }
-}
+mapping!(ContainerRestartPolicy => sdk::ContainerRestartPolicy, built {
+    enabled: required_copy(enabled, "enabled"),
+    ignored_exit_codes: clone(set_ignored_exit_codes),
+    restart_attempt_period: copy(set_restart_attempt_period),
+});
 
 impl Mapping for EnvironmentFile {
     type Sdk = sdk::EnvironmentFile;
@@ -194,255 +165,83 @@ impl Mapping for EnvironmentFile {
     }
 }
 
-impl Mapping for MountPoint {
-    type Sdk = sdk::MountPoint;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::MountPoint::builder()
-            .set_source_volume(self.source_volume.clone())
-            .set_container_path(self.container_path.clone())
-            .set_read_only(self.read_only)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            source_volume: s.source_volume.clone(),
-            container_path: s.container_path.clone(),
-            read_only: s.read_only,
-        }
-    }
-}
+mapping!(MountPoint => sdk::MountPoint, ok {
+    source_volume: clone(set_source_volume),
+    container_path: clone(set_container_path),
+    read_only: copy(set_read_only),
+});
 
-impl Mapping for VolumeFrom {
-    type Sdk = sdk::VolumeFrom;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::VolumeFrom::builder()
-            .set_source_container(self.source_container.clone())
-            .set_read_only(self.read_only)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            source_container: s.source_container.clone(),
-            read_only: s.read_only,
-        }
-    }
-}
+mapping!(VolumeFrom => sdk::VolumeFrom, ok {
+    source_container: clone(set_source_container),
+    read_only: copy(set_read_only),
+});
 
-impl Mapping for LinuxParameters {
-    type Sdk = sdk::LinuxParameters;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::LinuxParameters::builder()
-            .set_capabilities(nested(&self.capabilities, "capabilities")?)
-            .set_devices(nested_list(&self.devices, "devices")?)
-            .set_init_process_enabled(self.init_process_enabled)
-            .set_shared_memory_size(self.shared_memory_size)
-            .set_tmpfs(nested_list(&self.tmpfs, "tmpfs")?)
-            .set_max_swap(self.max_swap)
-            .set_swappiness(self.swappiness)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            capabilities: nested_from(&s.capabilities),
-            devices: nested_list_from(&s.devices),
-            init_process_enabled: s.init_process_enabled,
-            shared_memory_size: s.shared_memory_size,
-            tmpfs: nested_list_from(&s.tmpfs),
-            max_swap: s.max_swap,
-            swappiness: s.swappiness,
-        }
-    }
-}
+mapping!(LinuxParameters => sdk::LinuxParameters, ok {
+    capabilities: nested(set_capabilities, "capabilities"),
+    devices: nested_list(set_devices, "devices"),
+    init_process_enabled: copy(set_init_process_enabled),
+    shared_memory_size: copy(set_shared_memory_size),
+    tmpfs: nested_list(set_tmpfs, "tmpfs"),
+    max_swap: copy(set_max_swap),
+    swappiness: copy(set_swappiness),
+});
 
-impl Mapping for KernelCapabilities {
-    type Sdk = sdk::KernelCapabilities;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::KernelCapabilities::builder()
-            .set_add(self.add.clone())
-            .set_drop(self.drop.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            add: s.add.clone(),
-            drop: s.drop.clone(),
-        }
-    }
-}
+mapping!(KernelCapabilities => sdk::KernelCapabilities, ok {
+    add: clone(set_add),
+    drop: clone(set_drop),
+});
 
-impl Mapping for Device {
-    type Sdk = sdk::Device;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::Device::builder()
-                .host_path(required(&self.host_path, "hostPath")?)
-                .set_container_path(self.container_path.clone())
-                .set_permissions(enums_to(&self.permissions))
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            host_path: Some(s.host_path.clone()),
-            container_path: s.container_path.clone(),
-            permissions: enums_from(&s.permissions),
-        }
-    }
-}
+mapping!(Device => sdk::Device, built {
+    host_path: required(host_path, "hostPath"),
+    container_path: clone(set_container_path),
+    permissions: enumerated_list(set_permissions),
+});
 
-impl Mapping for Tmpfs {
-    type Sdk = sdk::Tmpfs;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::Tmpfs::builder()
-                .container_path(required(&self.container_path, "containerPath")?)
-                .size(*required(&self.size, "size")?)
-                .set_mount_options(self.mount_options.clone())
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            container_path: Some(s.container_path.clone()),
-            size: Some(s.size),
-            mount_options: s.mount_options.clone(),
-        }
-    }
-}
+mapping!(Tmpfs => sdk::Tmpfs, built {
+    container_path: required(container_path, "containerPath"),
+    size: required_copy(size, "size"),
+    mount_options: clone(set_mount_options),
+});
 
-impl Mapping for Secret {
-    type Sdk = sdk::Secret;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::Secret::builder()
-                .name(required(&self.name, "name")?)
-                .value_from(required(&self.value_from, "valueFrom")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            name: Some(s.name.clone()),
-            value_from: Some(s.value_from.clone()),
-        }
-    }
-}
+mapping!(Secret => sdk::Secret, built {
+    name: required(name, "name"),
+    value_from: required(value_from, "valueFrom"),
+});
 
-impl Mapping for ContainerDependency {
-    type Sdk = sdk::ContainerDependency;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::ContainerDependency::builder()
-                .container_name(required(&self.container_name, "containerName")?)
-                .condition(required(&self.condition, "condition")?.as_str().into())
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            container_name: Some(s.container_name.clone()),
-            condition: Some(s.condition.as_str().to_owned()),
-        }
-    }
-}
+mapping!(ContainerDependency => sdk::ContainerDependency, built {
+    container_name: required(container_name, "containerName"),
+    condition: required_enum(condition, "condition"),
+});
 
-impl Mapping for HostEntry {
-    type Sdk = sdk::HostEntry;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::HostEntry::builder()
-                .hostname(required(&self.hostname, "hostname")?)
-                .ip_address(required(&self.ip_address, "ipAddress")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            hostname: Some(s.hostname.clone()),
-            ip_address: Some(s.ip_address.clone()),
-        }
-    }
-}
+mapping!(HostEntry => sdk::HostEntry, built {
+    hostname: required(hostname, "hostname"),
+    ip_address: required(ip_address, "ipAddress"),
+});
 
-impl Mapping for Ulimit {
-    type Sdk = sdk::Ulimit;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::Ulimit::builder()
-                .name(required(&self.name, "name")?.as_str().into())
-                .soft_limit(*required(&self.soft_limit, "softLimit")?)
-                .hard_limit(*required(&self.hard_limit, "hardLimit")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            name: Some(s.name.as_str().to_owned()),
-            soft_limit: Some(s.soft_limit),
-            hard_limit: Some(s.hard_limit),
-        }
-    }
-}
+mapping!(Ulimit => sdk::Ulimit, built {
+    name: required_enum(name, "name"),
+    soft_limit: required_copy(soft_limit, "softLimit"),
+    hard_limit: required_copy(hard_limit, "hardLimit"),
+});
 
-impl Mapping for LogConfiguration {
-    type Sdk = sdk::LogConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::LogConfiguration::builder()
-                .log_driver(required(&self.log_driver, "logDriver")?.as_str().into())
-                .set_options(map_to(&self.options))
-                .set_secret_options(nested_list(&self.secret_options, "secretOptions")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            log_driver: Some(s.log_driver.as_str().to_owned()),
-            options: map_from(&s.options),
-            secret_options: nested_list_from(&s.secret_options),
-        }
-    }
-}
+mapping!(LogConfiguration => sdk::LogConfiguration, built {
+    log_driver: required_enum(log_driver, "logDriver"),
+    options: map(set_options),
+    secret_options: nested_list(set_secret_options, "secretOptions"),
+});
 
-impl Mapping for HealthCheck {
-    type Sdk = sdk::HealthCheck;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::HealthCheck::builder()
-                .set_command(Some(required(&self.command, "command")?.clone()))
-                .set_interval(self.interval)
-                .set_timeout(self.timeout)
-                .set_retries(self.retries)
-                .set_start_period(self.start_period)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            command: Some(s.command.clone()),
-            interval: s.interval,
-            timeout: s.timeout,
-            retries: s.retries,
-            start_period: s.start_period,
-        }
-    }
-}
+mapping!(HealthCheck => sdk::HealthCheck, built {
+    command: required_some(set_command, "command"),
+    interval: copy(set_interval),
+    timeout: copy(set_timeout),
+    retries: copy(set_retries),
+    start_period: copy(set_start_period),
+});
 
-impl Mapping for SystemControl {
-    type Sdk = sdk::SystemControl;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::SystemControl::builder()
-            .set_namespace(self.namespace.clone())
-            .set_value(self.value.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            namespace: s.namespace.clone(),
-            value: s.value.clone(),
-        }
-    }
-}
+mapping!(SystemControl => sdk::SystemControl, ok {
+    namespace: clone(set_namespace),
+    value: clone(set_value),
+});
 
 impl Mapping for ResourceRequirement {
     type Sdk = sdk::ResourceRequirement;
@@ -499,20 +298,7 @@ impl Mapping for SharingStrategy {
     }
 }
 
-impl Mapping for NvidiaMpsAllocation {
-    type Sdk = sdk::NvidiaMpsAllocation;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::NvidiaMpsAllocation::builder()
-                .memory(*required(&self.memory, "memory")?)
-                .set_max_compute_percent(self.max_compute_percent)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            memory: Some(s.memory),
-            max_compute_percent: s.max_compute_percent,
-        }
-    }
-}
+mapping!(NvidiaMpsAllocation => sdk::NvidiaMpsAllocation, built {
+    memory: required_copy(memory, "memory"),
+    max_compute_percent: copy(set_max_compute_percent),
+});

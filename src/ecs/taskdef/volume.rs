@@ -1,8 +1,7 @@
 //! Task volumes and their storage configurations, model ↔ SDK.
 
 use super::{
-    Mapping, MappingError, built, enum_from, enum_to, map_from, map_to, nested, nested_from,
-    required,
+    Mapping, MappingError, built, enum_from, enum_to, mapping, nested, nested_from, required,
 };
 use crate::taskdef::model::{
     DockerVolumeConfiguration, EfsAuthorizationConfig, EfsVolumeConfiguration,
@@ -52,41 +51,17 @@ pub fn volume_from_sdk(v: &sdk::Volume) -> Volume {
     }
 }
 
-impl Mapping for HostVolumeProperties {
-    type Sdk = sdk::HostVolumeProperties;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::HostVolumeProperties::builder()
-            .set_source_path(self.source_path.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            source_path: s.source_path.clone(),
-        }
-    }
-}
+mapping!(HostVolumeProperties => sdk::HostVolumeProperties, ok {
+    source_path: clone(set_source_path),
+});
 
-impl Mapping for DockerVolumeConfiguration {
-    type Sdk = sdk::DockerVolumeConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::DockerVolumeConfiguration::builder()
-            .set_scope(enum_to(&self.scope))
-            .set_autoprovision(self.autoprovision)
-            .set_driver(self.driver.clone())
-            .set_driver_opts(map_to(&self.driver_opts))
-            .set_labels(map_to(&self.labels))
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            scope: enum_from(&s.scope),
-            autoprovision: s.autoprovision,
-            driver: s.driver.clone(),
-            driver_opts: map_from(&s.driver_opts),
-            labels: map_from(&s.labels),
-        }
-    }
-}
+mapping!(DockerVolumeConfiguration => sdk::DockerVolumeConfiguration, ok {
+    scope: enumerated(set_scope),
+    autoprovision: copy(set_autoprovision),
+    driver: clone(set_driver),
+    driver_opts: map(set_driver_opts),
+    labels: map(set_labels),
+});
 
 impl Mapping for EfsVolumeConfiguration {
     type Sdk = sdk::EfsVolumeConfiguration;
@@ -115,43 +90,17 @@ impl Mapping for EfsVolumeConfiguration {
     }
 }
 
-impl Mapping for EfsAuthorizationConfig {
-    type Sdk = sdk::EfsAuthorizationConfig;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::EfsAuthorizationConfig::builder()
-            .set_access_point_id(self.access_point_id.clone())
-            .set_iam(enum_to(&self.iam))
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            access_point_id: s.access_point_id.clone(),
-            iam: enum_from(&s.iam),
-        }
-    }
-}
+mapping!(EfsAuthorizationConfig => sdk::EfsAuthorizationConfig, ok {
+    access_point_id: clone(set_access_point_id),
+    iam: enumerated(set_iam),
+});
 
-impl Mapping for S3FilesVolumeConfiguration {
-    type Sdk = sdk::S3FilesVolumeConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::S3FilesVolumeConfiguration::builder()
-                .file_system_arn(required(&self.file_system_arn, "fileSystemArn")?)
-                .set_root_directory(self.root_directory.clone())
-                .set_transit_encryption_port(self.transit_encryption_port)
-                .set_access_point_arn(self.access_point_arn.clone())
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            file_system_arn: Some(s.file_system_arn.clone()),
-            root_directory: s.root_directory.clone(),
-            transit_encryption_port: s.transit_encryption_port,
-            access_point_arn: s.access_point_arn.clone(),
-        }
-    }
-}
+mapping!(S3FilesVolumeConfiguration => sdk::S3FilesVolumeConfiguration, built {
+    file_system_arn: required(file_system_arn, "fileSystemArn"),
+    root_directory: clone(set_root_directory),
+    transit_encryption_port: copy(set_transit_encryption_port),
+    access_point_arn: clone(set_access_point_arn),
+});
 
 impl Mapping for FSxWindowsFileServerVolumeConfiguration {
     type Sdk = sdk::FSxWindowsFileServerVolumeConfiguration;
