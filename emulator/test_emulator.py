@@ -2868,3 +2868,30 @@ def test_assume_role_requests_are_recorded_with_their_external_id() -> None:
         {"accessKey": key, "roleArn": role, "roleSessionName": "deckhand-production", "externalId": "shop-7f3a"},
         {"accessKey": key, "roleArn": role, "roleSessionName": "deckhand-staging", "externalId": None},
     ], got
+
+
+def test_an_assume_role_fault_is_an_sts_error_and_ecs_faults_do_not_touch_sts() -> None:
+    key = new_key()
+    sts = client("sts", key, attempts=1)
+    role = "arn:aws:iam::210987654321:role/deckhand"
+    admin("POST", "/faults", {"accessKey": key, "operation": "*", "kind": "error500", "count": 1})
+    sts.assume_role(RoleArn=role, RoleSessionName="deckhand-staging")  # "*" is any ECS operation
+    admin("DELETE", "/faults", {"accessKey": key})
+    admin(
+        "POST",
+        "/faults",
+        {
+            "accessKey": key,
+            "operation": "AssumeRole",
+            "kind": "custom",
+            "httpStatus": 403,
+            "errorType": "AccessDenied",
+            "message": "not authorized to perform: sts:AssumeRole",
+            "count": 1,
+        },
+    )
+    with pytest.raises(ClientError) as refused:
+        sts.assume_role(RoleArn=role, RoleSessionName="deckhand-staging")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert "sts:AssumeRole" in refused.value.response["Error"]["Message"]
+    sts.assume_role(RoleArn=role, RoleSessionName="deckhand-staging")  # the fault is spent

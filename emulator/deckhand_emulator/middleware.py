@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 from . import PINNED_MOTO_VERSION, SEED_ACCESS_KEY
 from .state import STATE, BadRequest
@@ -99,7 +100,9 @@ class DeckhandMiddleware:
                 STATE.reset()
             return result
         if "/sts/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
-            self._log_sts(environ)
+            refused = self._sts(environ, start_response)
+            if refused is not None:
+                return refused
         with STATE.backend_lock:
             STATE.flush_task_logs()
             # The caller's config applies to ECS changes other services make (the
@@ -113,12 +116,27 @@ class DeckhandMiddleware:
                 STATE.end_request()
 
     @staticmethod
-    def _log_sts(environ: dict[str, Any]) -> None:
-        """Record an STS AssumeRole (query protocol: a form body) before moto answers it."""
+    def _sts(environ: dict[str, Any], start_response: StartResponse) -> list[bytes] | None:
+        """Record an STS AssumeRole (query protocol: a form body) before moto answers
+        it, or refuse it when a fault names AssumeRole (e.g. a custom AccessDenied,
+        as a role whose trust policy does not allow the caller)."""
         form = parse_qs(_read_body(environ).decode("utf-8", "replace"))
         params = {k: v[0] for k, v in form.items() if v}
-        if params.get("Action") == "AssumeRole":
-            STATE.log_assume_role(access_key_of(environ), params)
+        if params.get("Action") != "AssumeRole":
+            return None
+        access_key = access_key_of(environ)
+        STATE.log_assume_role(access_key, params)
+        fault = STATE.take_fault("AssumeRole", access_key, exact=True)
+        if fault is None:
+            return None
+        status, code, message = fault.wire_error()
+        body = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+            f"<Error><Type>Sender</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+            f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+        ).encode()
+        start_response(f"{status} Error", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))])
+        return [body]
 
     # ---- moto ---------------------------------------------------------------
     def _call_moto(

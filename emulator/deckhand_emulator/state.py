@@ -110,10 +110,10 @@ class Fault:
     matched: int = 0  # matching calls seen
     fired: int = 0  # calls failed by this fault
 
-    def matches(self, operation: str, access_key: str | None) -> bool:
+    def matches(self, operation: str, access_key: str | None, exact: bool = False) -> bool:
         if self.access_key is not None and self.access_key != access_key:
             return False
-        return self.operation in ("*", operation)
+        return self.operation == operation or (self.operation == "*" and not exact)
 
     def wire_error(self) -> tuple[int, str, str]:
         """(HTTP status, __type, message) of the error answered instead of the call."""
@@ -393,13 +393,14 @@ class PluginState:
                 self.faults = [f for f in self.faults if f.access_key != access_key]
             return before - len(self.faults)
 
-    def take_fault(self, operation: str, access_key: str | None) -> Fault | None:
+    def take_fault(self, operation: str, access_key: str | None, exact: bool = False) -> Fault | None:
         """Decide whether this call fails. Faults are checked in creation order; each
         matching fault counts the call, and the first one that fires wins (faults after
-        it do not see the call). Spent `count` faults are dropped."""
+        it do not see the call). Spent `count` faults are dropped. `exact`: only faults
+        naming `operation` itself (not "*", which means any ECS operation)."""
         with self.lock:
             for fault in self.faults:
-                if not fault.matches(operation, access_key):
+                if not fault.matches(operation, access_key, exact):
                     continue
                 fault.matched += 1
                 if fault.count is not None:

@@ -68,3 +68,48 @@ fn an_environment_with_a_role_is_reached_as_that_role() {
         run.stderr
     );
 }
+
+#[test]
+fn a_role_whose_trust_policy_refuses_is_a_clear_error_and_nothing_is_called() {
+    let fx = Fixture::seeded("role-denied");
+    let role = format!("arn:aws:iam::210987654321:role/deckhand-{}", fx.id);
+    fx.edit_spec(|t| t.replace("cluster: ", &format!("roleArn: {role}\ncluster: ")));
+    // STS refuses, as for a role whose trust policy does not name deckhand's principal.
+    emulator().request(
+        "POST",
+        "/_deckhand/faults",
+        Some(&serde_json::json!({
+            "accessKey": fx.key,
+            "operation": "AssumeRole",
+            "kind": "custom",
+            "httpStatus": 403,
+            "errorType": "AccessDenied",
+            "message": format!("User: arn:aws:iam::123456789012:user/deckhand is not authorized to perform: sts:AssumeRole on resource: {role}"),
+            "count": 100,
+        })),
+    );
+    for command in ["verify", "plan"] {
+        let run = fx.run(command, &[]);
+        run.expect_code(1);
+        assert!(
+            run.stderr.contains(&format!(
+                "could not assume role {role} (session deckhand-{})",
+                fx.id
+            )) && run.stderr.contains("trust policy")
+                && run.stderr.contains("deckhand iam-policy"),
+            "{command}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("AssumeRoleError"),
+            "no SDK debug text: {}",
+            run.stderr
+        );
+    }
+    assert!(fx.calls().is_empty(), "no ECS call: {:?}", fx.calls());
+    emulator().request(
+        "DELETE",
+        "/_deckhand/faults",
+        Some(&serde_json::json!({"accessKey": fx.key})),
+    );
+}
