@@ -7,196 +7,146 @@ use serde::{Deserialize, Serialize};
 
 /// `serviceConnectConfiguration`: the service's names in a Cloud Map
 /// namespace and the proxy that carries its traffic.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConnectConfiguration {
     /// Whether Service Connect is on (required by ECS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Cloud Map namespace name or ARN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// The endpoints the service offers (none: a client only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub services: Option<Vec<ServiceConnectService>>,
     /// Log configuration of the proxy container.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub log_configuration: Option<LogConfiguration>,
     /// Access logs of the proxy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub access_log_configuration: Option<ServiceConnectAccessLogConfiguration>,
     /// Settings of the proxy container (each entry sets one).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub container_configurations: Option<Vec<ServiceConnectContainerConfiguration>>,
 }
 
 /// One entry of `serviceConnectConfiguration.services`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConnectService {
     /// Name of the task definition port mapping (required by ECS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port_name: Option<String>,
     /// Cloud Map service name (default: `portName`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovery_name: Option<String>,
     /// Names and ports clients use.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub client_aliases: Option<Vec<ServiceConnectClientAlias>>,
     /// Port the proxy listens on, instead of the container's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress_port_override: Option<i32>,
     /// Proxy timeouts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub timeout: Option<TimeoutConfiguration>,
     /// TLS between the proxies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub tls: Option<ServiceConnectTlsConfiguration>,
 }
 
 /// One entry of `services[].clientAliases`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConnectClientAlias {
     /// Port clients connect to (required by ECS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
     /// DNS name clients use (default: the discovery name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_name: Option<String>,
     /// Blue/green: which requests go to the new revision as test traffic.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub test_traffic_rules: Option<ServiceConnectTestTrafficRules>,
 }
 
 /// `clientAliases[].testTrafficRules`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConnectTestTrafficRules {
     /// The header that marks test traffic.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub header: Option<ServiceConnectTestTrafficHeaderRules>,
 }
 
 /// `testTrafficRules.header`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConnectTestTrafficHeaderRules {
     /// Header name (required by ECS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The value it must have (absent: any).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub value: Option<ServiceConnectTestTrafficHeaderMatchRules>,
 }
 
 /// `header.value`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConnectTestTrafficHeaderMatchRules {
     /// The exact value (required by ECS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exact: Option<String>,
 }
 
 /// `services[].timeout`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct TimeoutConfiguration {
     /// Seconds a connection may stay idle (0 turns the timeout off).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_timeout_seconds: Option<i32>,
     /// Seconds a request may take (HTTP, HTTP/2 and gRPC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_request_timeout_seconds: Option<i32>,
 }
 
 /// `services[].tls`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConnectTlsConfiguration {
     /// The private certificate authority that signs the certificates.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub issuer_certificate_authority: Option<ServiceConnectTlsCertificateAuthority>,
     /// KMS key that encrypts the private keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key: Option<String>,
     /// IAM role ECS assumes to issue the certificates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
 }
 
 /// `tls.issuerCertificateAuthority`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConnectTlsCertificateAuthority {
     /// AWS Private CA ARN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws_pca_authority_arn: Option<String>,
 }
 
 /// `serviceConnectConfiguration.accessLogConfiguration`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConnectAccessLogConfiguration {
     /// `TEXT` or `JSON` (required by ECS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
     /// `ENABLED` or `DISABLED`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_query_parameters: Option<String>,
 }
 
 /// One entry of `serviceConnectConfiguration.containerConfigurations`: one
 /// proxy setting (ECS takes exactly one key an entry).
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceConnectContainerConfiguration {
     /// `debug` or `info`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
 }

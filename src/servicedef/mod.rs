@@ -52,137 +52,70 @@ use toplevel::{KeySorting, TopLevel, is_describe_output, take_from_primary_deplo
 /// A whole service definition: the `CreateService` input without `cluster`,
 /// `serviceName`, `taskDefinition`, `desiredCount` (the environment spec's)
 /// and `clientToken` (deckhand's).
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceDefinition {
     /// `ENABLED` or `DISABLED`: whether ECS moves tasks to even out the zones.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability_zone_rebalancing: Option<String>,
     /// Load balancer target groups the tasks are registered with.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub load_balancers: Option<Vec<LoadBalancer>>,
     /// Cloud Map registries (at most one).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub service_registries: Option<Vec<ServiceRegistry>>,
     /// `FARGATE`, `EC2`, `EXTERNAL` or `MANAGED_INSTANCES`; excludes `capacityProviderStrategy`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<String>,
     /// Capacity providers the tasks are spread over; excludes `launchType`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
     /// Fargate platform version, e.g. `LATEST` or `1.4.0`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform_version: Option<String>,
     /// IAM role for a Classic Load Balancer (not with awsvpc; describe output says `roleArn`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Deployment strategy, limits, circuit breaker, alarms and hooks.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub deployment_configuration: Option<DeploymentConfiguration>,
     /// Task placement constraints (EC2 and external instances).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub placement_constraints: Option<Vec<PlacementConstraint>>,
     /// Task placement strategy (EC2 and external instances).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub placement_strategy: Option<Vec<PlacementStrategy>>,
     /// Subnets and security groups (awsvpc network mode).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub network_configuration: Option<NetworkConfiguration>,
     /// Seconds after a task starts during which failed health checks are ignored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check_grace_period_seconds: Option<i32>,
     /// `REPLICA` or `DAEMON`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduling_strategy: Option<String>,
     /// Who runs deployments: `ECS`, `CODE_DEPLOY` or `EXTERNAL`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub deployment_controller: Option<DeploymentController>,
     /// Tags of the service.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub tags: Option<Vec<Tag>>,
     /// Whether ECS tags the tasks with the cluster and service names.
-    #[serde(
-        rename = "enableECSManagedTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableECSManagedTags")]
     pub enable_ecs_managed_tags: Option<bool>,
     /// `SERVICE`, `TASK_DEFINITION` or `NONE`: whose tags the tasks get.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<String>,
     /// Whether `aws ecs execute-command` works on the tasks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_execute_command: Option<bool>,
     /// Service Connect: names in a namespace and the proxy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
     /// EBS volumes for task definition volumes that are `configuredAtLaunch`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
     /// VPC Lattice target groups the tasks are registered with.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
     /// Gateway ingress path to the service (at most one).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub gateway_connectors: Option<Vec<GatewayConnector>>,
     /// Resolution of the service's CPU and memory metrics.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub monitoring: Option<MonitoringConfiguration>,
 }
 

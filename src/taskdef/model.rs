@@ -26,187 +26,132 @@ use std::fmt;
 /// A whole task definition: the `RegisterTaskDefinition` input, plus the
 /// read-only fields of `DescribeTaskDefinition` output, which are accepted on
 /// input, always `None` after deserialization and never serialized.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaskDefinitionSpec {
     /// Family name; registering adds a revision to it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
     /// IAM role the application assumes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_role_arn: Option<String>,
     /// IAM role ECS uses to pull images, read secrets and ship logs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_role_arn: Option<String>,
     /// `awsvpc`, `bridge`, `host` or `none`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
     /// The containers of the task.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub container_definitions: Option<Vec<ContainerDefinition>>,
     /// Volumes the containers can mount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub volumes: Option<Vec<Volume>>,
     /// Placement constraints (EC2 only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub placement_constraints: Option<Vec<TaskDefinitionPlacementConstraint>>,
     /// Launch types the task definition is validated against (`FARGATE`, `EC2`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires_compatibilities: Option<Vec<String>>,
     /// Task CPU, e.g. `"256"` or `"1 vCPU"`; a JSON integer is accepted too.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "string_or_integer"
-    )]
+    #[serde(deserialize_with = "string_or_integer")]
     #[schemars(schema_with = "string_or_integer_schema")]
     pub cpu: Option<String>,
     /// Task memory, e.g. `"2048"` or `"2 GB"`; a JSON integer is accepted too.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "string_or_integer"
-    )]
+    #[serde(deserialize_with = "string_or_integer")]
     #[schemars(schema_with = "string_or_integer_schema")]
     pub memory: Option<String>,
     /// Tags put on the task definition revision when it is registered.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub tags: Option<Vec<Tag>>,
     /// `host` or `task`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid_mode: Option<String>,
     /// `host`, `task` or `none`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipc_mode: Option<String>,
     /// App Mesh proxy settings.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub proxy_configuration: Option<ProxyConfiguration>,
     /// Elastic Inference accelerators (retired by AWS, kept for completeness).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub inference_accelerators: Option<Vec<InferenceAccelerator>>,
     /// Fargate ephemeral storage size.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub ephemeral_storage: Option<EphemeralStorage>,
     /// CPU architecture and OS family.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "object"
-    )]
+    #[serde(deserialize_with = "object")]
     pub runtime_platform: Option<RuntimePlatform>,
     /// Allows fault injection requests from the task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_fault_injection: Option<bool>,
 
     /// Read-only (describe output): accepted and discarded.
-    #[serde(default, skip_serializing, deserialize_with = "discard")]
+    #[serde(skip_serializing, deserialize_with = "discard")]
     pub task_definition_arn: Option<serde_json::Value>,
     /// Read-only (describe output): accepted and discarded.
-    #[serde(default, skip_serializing, deserialize_with = "discard")]
+    #[serde(skip_serializing, deserialize_with = "discard")]
     pub revision: Option<serde_json::Value>,
     /// Read-only (describe output): accepted and discarded.
-    #[serde(default, skip_serializing, deserialize_with = "discard")]
+    #[serde(skip_serializing, deserialize_with = "discard")]
     pub status: Option<serde_json::Value>,
     /// Read-only (describe output): accepted and discarded.
-    #[serde(default, skip_serializing, deserialize_with = "discard")]
+    #[serde(skip_serializing, deserialize_with = "discard")]
     pub registered_at: Option<serde_json::Value>,
     /// Read-only (describe output): accepted and discarded.
-    #[serde(default, skip_serializing, deserialize_with = "discard")]
+    #[serde(skip_serializing, deserialize_with = "discard")]
     pub registered_by: Option<serde_json::Value>,
     /// Read-only (describe output): accepted and discarded.
-    #[serde(default, skip_serializing, deserialize_with = "discard")]
+    #[serde(skip_serializing, deserialize_with = "discard")]
     pub requires_attributes: Option<serde_json::Value>,
     /// Read-only (describe output): accepted and discarded.
-    #[serde(default, skip_serializing, deserialize_with = "discard")]
+    #[serde(skip_serializing, deserialize_with = "discard")]
     pub compatibilities: Option<serde_json::Value>,
     /// Read-only (describe output): accepted and discarded.
-    #[serde(default, skip_serializing, deserialize_with = "discard")]
+    #[serde(skip_serializing, deserialize_with = "discard")]
     pub deregistered_at: Option<serde_json::Value>,
     /// Read-only (describe output): accepted and discarded.
-    #[serde(default, skip_serializing, deserialize_with = "discard")]
+    #[serde(skip_serializing, deserialize_with = "discard")]
     pub delete_requested_at: Option<serde_json::Value>,
 }
 
 /// One entry of `placementConstraints`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaskDefinitionPlacementConstraint {
     /// Only `memberOf` exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Cluster query language expression.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
 }
 
 /// One entry of `tags`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Tag {
     /// Tag key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Tag value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
 /// `proxyConfiguration` (App Mesh).
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProxyConfiguration {
     /// Only `APPMESH` exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// The proxy container (required by ECS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
     /// Proxy properties (`IgnoredUID`, `ProxyIngressPort`, ...).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "objects"
-    )]
+    #[serde(deserialize_with = "objects")]
     pub properties: Option<Vec<KeyValuePair>>,
 }
 
 /// One entry of `inferenceAccelerators`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct InferenceAccelerator {
     /// Name referenced by `resourceRequirements` (required by ECS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
     /// Accelerator type (required by ECS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_type: Option<String>,
 }
 
@@ -220,14 +165,13 @@ pub struct EphemeralStorage {
 }
 
 /// `runtimePlatform`.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuntimePlatform {
     /// `X86_64` or `ARM64`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_architecture: Option<String>,
     /// `LINUX`, `WINDOWS_SERVER_2022_CORE`, ...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operating_system_family: Option<String>,
 }
 
