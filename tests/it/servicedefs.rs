@@ -247,17 +247,7 @@ fn seed(fx: &Fixture) -> Value {
 fn real_service_definitions_validate_create_and_plan_as_unchanged() {
     let files = corpus();
     assert!(files.len() >= 30, "the corpus has {} files", files.len());
-    let failures: Vec<String> = std::thread::scope(|scope| {
-        let chunks: Vec<&[PathBuf]> = files.chunks(files.len().div_ceil(4)).collect();
-        let workers: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.iter().filter_map(check).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap())
-            .collect()
-    });
+    let failures = crate::support::fixture::failures_in_parallel(&files, check);
     assert!(
         failures.is_empty(),
         "{} of {} real service definitions failed:\n\n{}",

@@ -130,17 +130,7 @@ fn fx_seed(fx: &Fixture, td: &Value, fargate: bool, awsvpc: bool) -> Option<Stri
 fn real_task_definitions_validate_round_trip_and_survive_an_image_bump() {
     let files = corpus();
     assert!(files.len() >= 30, "the corpus has {} files", files.len());
-    let failures: Vec<String> = std::thread::scope(|scope| {
-        let chunks: Vec<&[PathBuf]> = files.chunks(files.len().div_ceil(4)).collect();
-        let workers: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.iter().filter_map(check).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap())
-            .collect()
-    });
+    let failures = crate::support::fixture::failures_in_parallel(&files, check);
     assert!(
         failures.is_empty(),
         "{} of {} real task definitions failed:\n\n{}",

@@ -442,3 +442,21 @@ impl Fixture {
         );
     }
 }
+
+/// `check` over `files` on four threads: the failures it reports.
+pub fn failures_in_parallel(
+    files: &[PathBuf],
+    check: fn(&PathBuf) -> Option<String>,
+) -> Vec<String> {
+    std::thread::scope(|scope| {
+        let chunks: Vec<&[PathBuf]> = files.chunks(files.len().div_ceil(4)).collect();
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.iter().filter_map(check).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    })
+}
