@@ -45,9 +45,14 @@ pub struct TextReport<'a> {
 }
 
 fn commit_label(plan: &Plan) -> String {
+    let signed = plan
+        .signed_by
+        .as_deref()
+        .map(|s| format!(", signed by {s}"))
+        .unwrap_or_default();
     plan.commit
         .as_deref()
-        .map(|c| format!("commit {}", short_sha(c)))
+        .map(|c| format!("commit {}{signed}", short_sha(c)))
         .unwrap_or_else(|| "working directory (no commit)".into())
 }
 

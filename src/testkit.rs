@@ -76,5 +76,6 @@ pub fn environment(image: &str, revision: Option<&str>) -> Environment {
         ignore: Vec::new(),
         role_arn: None,
         role_external_id: None,
+        signer: None,
     }
 }

@@ -29,6 +29,9 @@ pub struct Wanted {
     /// Ignore rules that match nothing, in words.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Who signed the commit, under `--trust`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
 }
 
 /// One ECS service as it runs now.
@@ -142,6 +145,7 @@ pub fn observe(env: &Environment, live: &LiveEnvironment, plan: &Plan, drift: bo
             revision: env.migration.as_ref().map(|m| m.revision.clone()),
             ignored: plan.ignored.clone(),
             warnings: plan.warnings.clone(),
+            signed_by: env.signer.clone(),
         },
         live: LiveView {
             revision: live.recorded_revision.clone(),
@@ -239,6 +243,7 @@ mod tests {
         let nothing = Plan {
             environment: env.name.clone(),
             commit: None,
+            signed_by: None,
             changed: false,
             steps: vec![],
             diffs: vec![],

@@ -93,6 +93,9 @@ pub struct Plan {
     pub environment: String,
     /// The config commit planned from (None for a plain directory).
     pub commit: Option<String>,
+    /// Who signed it, when `--trust` checked it.
+    #[serde(rename = "signedBy", skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
     /// True exactly when `steps` is not empty.
     pub changed: bool,
     /// Ordered steps.
@@ -226,6 +229,7 @@ fn finish_only(env: &Environment, commit: Option<&str>, live: &LiveEnvironment) 
     Some(Plan {
         environment: env.name.clone(),
         commit: commit.map(str::to_owned),
+        signed_by: env.signer.clone(),
         changed: true,
         steps,
         diffs: Vec::new(),
@@ -670,6 +674,7 @@ impl<'a> Planning<'a> {
         Plan {
             environment: env.name.clone(),
             commit: commit.map(str::to_owned),
+            signed_by: env.signer.clone(),
             changed: !steps.is_empty(),
             steps,
             diffs,

@@ -123,6 +123,8 @@ pub struct Snapshot {
     content: Content,
     /// Non-fatal remarks for the user (e.g. uncommitted changes ignored).
     pub warnings: Vec<String>,
+    /// Who signed the commit, when `--trust` checked it.
+    signer: Option<String>,
 }
 
 enum Content {
@@ -168,6 +170,7 @@ impl Snapshot {
                 commit: None,
                 content: Content::Dir(root),
                 warnings: Vec::new(),
+                signer: None,
             });
         };
         let repo = if is_git_url(&loc.repo) {
@@ -177,11 +180,13 @@ impl Snapshot {
             open_local(&loc.repo).map_err(git(format!("{}: opening the repository", loc.repo)))?
         };
         let oid = Oid::from_str(commit).map_err(git(format!("{commit}: not a commit id")))?;
-        if let Some(trust) = &loc.trust {
-            let signer = trust::check(trust, &repo, commit)?;
-            tracing::debug!("commit {} is signed by {signer}", short_sha(commit));
-        }
-        Snapshot::from_commit(repo, oid, Vec::new())
+        let signer = match &loc.trust {
+            Some(trust) => Some(trust::check(trust, &repo, commit)?),
+            None => None,
+        };
+        let mut snapshot = Snapshot::from_commit(repo, oid, Vec::new())?;
+        snapshot.signer = signer;
+        Ok(snapshot)
     }
 
     fn from_commit(
@@ -198,12 +203,19 @@ impl Snapshot {
             commit: Some(commit.to_string()),
             content: Content::Git { repo, tree },
             warnings,
+            signer: None,
         })
     }
 
     /// The commit SHA this snapshot reads, or None for a plain directory.
     pub fn commit(&self) -> Option<&str> {
         self.commit.as_deref()
+    }
+
+    /// Who signed the commit (the principals of the SSH key, or the OpenPGP
+    /// key's user id), when `--trust` checked it; None without `--trust`.
+    pub fn signer(&self) -> Option<&str> {
+        self.signer.as_deref()
     }
 
     /// Who wrote the commit this snapshot reads, when and why; None for a

@@ -72,6 +72,8 @@ pub struct Environment {
     pub smoke_test: Option<SmokeTest>,
     /// Fields kept at their live value (`ignore:`).
     pub ignore: Vec<ignore::IgnoreRule>,
+    /// Who signed the commit the spec was read from, under `--trust`.
+    pub signer: Option<String>,
 }
 
 /// One ECS service of an environment.
@@ -271,8 +273,7 @@ pub fn load(snapshot: &Snapshot, name: &str) -> Result<Environment, SpecError> {
         }
         Err(e) => return Err(SpecError::Source(e)),
     };
-    let raw = parse(&file, &text)?;
-    validate::Validator::new(snapshot, name, &file, &text).validate(raw)
+    load_text(snapshot, name, &text)
 }
 
 /// Load environment `name` as if its file held `text` (the other files as
@@ -281,7 +282,9 @@ pub fn load(snapshot: &Snapshot, name: &str) -> Result<Environment, SpecError> {
 pub fn load_text(snapshot: &Snapshot, name: &str, text: &str) -> Result<Environment, SpecError> {
     let file = environment_file(name);
     let raw = parse(&file, text)?;
-    validate::Validator::new(snapshot, name, &file, text).validate(raw)
+    let mut env = validate::Validator::new(snapshot, name, &file, text).validate(raw)?;
+    env.signer = snapshot.signer().map(str::to_owned);
+    Ok(env)
 }
 
 /// Parse the YAML text of a spec file into its raw form. An error names the

@@ -244,6 +244,7 @@ impl<'a> Validator<'a> {
             role_arn,
             role_external_id,
             ignore,
+            signer: None,
         })
     }
 

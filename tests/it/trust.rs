@@ -76,7 +76,13 @@ fn only_commits_signed_by_a_trusted_key_are_planned_and_applied() {
     )
     .unwrap();
     commit(&fx, Some(&ada), "signed release");
-    fx.run("plan", &["--trust", trust_arg]).expect_code(0);
+    let run = fx.run("plan", &["--trust", trust_arg]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains(", signed by ada@example.com)"),
+        "{}",
+        run.stdout
+    );
     fx.run_with_env(
         "apply",
         &["--yes", "--trust", trust_arg],
@@ -329,8 +335,10 @@ fn commits_signed_with_gpg_are_checked_against_armored_public_keys() {
     let trust_arg = trust.to_str().unwrap();
 
     commit_gpg(&fx, &ada, &ada_fpr, "signed by ada");
-    let run = fx.run("plan", &["--trust", trust_arg]);
+    let run = fx.run("plan", &["--trust", trust_arg, "--format", "json"]);
     run.expect_code(0);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(plan["signedBy"], "ada@example.com", "{plan:#}");
 
     let sha = commit_gpg(&fx, &mallory, &mallory_fpr, "signed by mallory");
     let run = fx.run("plan", &["--trust", trust_arg]);

@@ -106,6 +106,9 @@ fn facts(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
         for warning in &w.warnings {
             fact("Warning", esc(warning));
         }
+        if let Some(by) = &w.signed_by {
+            fact("Signed by", esc(by));
+        }
     }
     fact(
         "Applied commit",

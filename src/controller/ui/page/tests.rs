@@ -45,6 +45,7 @@ fn status(name: &str, result: ResultKind) -> EnvironmentStatus {
             revision: Some("20261101000000".into()),
             ignored: vec![],
             warnings: vec![],
+            signed_by: None,
         }),
         live: Some(LiveView {
             revision: Some("20261101000000".into()),
@@ -187,12 +188,17 @@ fn ignored_fields_and_rules_that_match_nothing_are_shown() {
         pointer: "/containerDefinitions/app/environment/NEW_RELIC_APP_NAME".into(),
         rule: 0,
     }];
+    wanted.signed_by = Some("Ada <ada@example.com>".into());
     wanted.warnings = vec![
         "environments/staging.yaml: ignore[1].taskDefinition: /x matches nothing <in git or live>"
             .into(),
     ];
     let html = environment(&board(vec![s]), "staging", NOW).unwrap();
     assert!(html.contains("<dt>Ignored</dt><dd>kept at their live value: web <code>/containerDefinitions/app/environment/NEW_RELIC_APP_NAME</code></dd>"), "{html}");
+    assert!(
+        html.contains("<dt>Signed by</dt><dd>Ada &lt;ada@example.com&gt;</dd>"),
+        "{html}"
+    );
     assert!(html.contains("<dt>Warning</dt><dd>environments/staging.yaml: ignore[1].taskDefinition: /x matches nothing &lt;in git or live&gt;</dd>"), "{html}");
 }
 
