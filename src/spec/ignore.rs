@@ -270,16 +270,16 @@ impl Dead {
 
 /// The schema `segment` leads to from `node`.
 fn step<'s>(root: &'s Value, node: &'s Value, segment: &str) -> Result<&'s Value, Dead> {
-    let variants = resolve(root, node);
-    let mut known = Vec::new();
-    let mut dead = Dead::Scalar;
-    for variant in &variants {
+    let mut known: Option<Vec<String>> = None;
+    let mut unnamed_list = false;
+    for variant in resolve(root, node) {
         if let Some(properties) = variant.get("properties").and_then(Value::as_object) {
             if let Some(next) = properties.get(segment) {
                 return Ok(next);
             }
-            known.extend(properties.keys().cloned());
-            dead = Dead::UnknownField(Vec::new());
+            known
+                .get_or_insert_default()
+                .extend(properties.keys().cloned());
         }
         if let Some(map) = variant
             .get("additionalProperties")
@@ -296,12 +296,13 @@ fn step<'s>(root: &'s Value, node: &'s Value, segment: &str) -> Result<&'s Value
             if keyed {
                 return Ok(items);
             }
-            dead = Dead::UnnamedList;
+            unnamed_list = true;
         }
     }
-    Err(match dead {
-        Dead::UnknownField(_) => Dead::UnknownField(known),
-        other => other,
+    Err(match (known, unnamed_list) {
+        (Some(fields), _) => Dead::UnknownField(fields),
+        (None, true) => Dead::UnnamedList,
+        (None, false) => Dead::Scalar,
     })
 }
 
