@@ -4,7 +4,8 @@
 #   2. make a config repo from examples/shop and plan: no changes;
 #   3. commit a new image and a new migration revision, plan, apply, fail, revert;
 #   4. add production, promote staging's release to it, roll production back now;
-#   5. the controller's web UI (left open in a browser until Enter, on a terminal).
+#   5. signed commits only (--trust), with ssh-keygen when it is installed;
+#   6. the controller's web UI (left open in a browser until Enter, on a terminal).
 # Needs nothing but this repo: the emulator is installed into .venv on first run.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -174,6 +175,18 @@ say "Something is wrong in production: roll back now (the schema stays at 202611
 git -C "$work/config" log --format='%h %s' -1
 "$deckhand" history --repo "$work/config" --env production --limit 3
 "$deckhand" release-hold production --repo "$work/config"
+
+if command -v ssh-keygen >/dev/null; then
+  say "Guardrails: --trust applies only commits signed by a key it knows"
+  ssh-keygen -q -t ed25519 -N '' -C release-bot -f "$work/release-bot"
+  echo "release-bot@example.com $(cat "$work/release-bot.pub")" >"$work/allowed_signers"
+  if ! "$deckhand" plan --repo "$work/config" --env production --trust "$work/allowed_signers" >/dev/null; then
+    echo "(refused, exit 1: the head commit is not signed)"
+  fi
+  git -C "$work/config" -c user.name=demo -c user.email=demo@example.com -c gpg.format=ssh \
+    -c user.signingkey="$work/release-bot" commit -q -S --allow-empty -m "Signed by the release bot"
+  "$deckhand" plan --repo "$work/config" --env production --trust "$work/allowed_signers" | sed -n 1p
+fi
 
 say "The controller's web UI: what runs where, what will change, what happened"
 port="$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
