@@ -230,3 +230,31 @@ fn ignored_service_fields_are_neither_drift_nor_sent() {
     );
     assert_eq!(plan_json(&fx)["changed"], false);
 }
+
+#[test]
+fn the_controller_leaves_an_ignored_field_alone_and_repairs_it_without_the_rule() {
+    let fx = with_an_injected_variable("ignore-ctl");
+    let rule = format!("  - service: web\n    taskDefinition: [{AGENT_VARIABLE}]");
+    ignore_rule(&fx, &rule);
+    let before = fx.calls().len();
+    let out = fx.controller_once();
+    assert!(
+        fx.mutations_since(before).is_empty(),
+        "a difference only in an ignored field is neither a release nor drift: {:?}\n{out}",
+        fx.mutations_since(before)
+    );
+    let expected = json!({"name": "NEW_RELIC_APP_NAME", "value": format!("shop ({})", fx.id)});
+    assert!(web_environment(&fx).contains(&expected));
+
+    // Without the rule, the same difference is applied like any other.
+    fx.edit_spec(|t| t.replace(&format!("\nignore:\n{rule}\n"), "\n"));
+    let before = fx.calls().len();
+    fx.controller_once();
+    assert!(
+        fx.mutations_since(before)
+            .contains(&"RegisterTaskDefinition".to_owned()),
+        "{:?}",
+        fx.mutations_since(before)
+    );
+    assert!(!web_environment(&fx).contains(&expected));
+}
