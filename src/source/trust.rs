@@ -112,6 +112,23 @@ pub enum Untrusted {
         /// More, when the key is listed but not for this.
         why: String,
     },
+    /// A listed OpenPGP key that could not sign then (revoked, expired, not
+    /// a signing key).
+    #[error(
+        "commit {commit} is signed by {signer} with key {fingerprint}, which {why}: sign it again with a valid key of {file}"
+    )]
+    KeyNotUsable {
+        /// Short SHA.
+        commit: String,
+        /// The key's primary user id.
+        signer: String,
+        /// The signing key's fingerprint.
+        fingerprint: String,
+        /// What is wrong with it.
+        why: String,
+        /// The trust file.
+        file: String,
+    },
     /// A listed key, and a signature that does not verify.
     #[error(
         "commit {commit} has a bad signature by {signer} (key {fingerprint}): the commit was changed after it was signed, or the signature is forged; it is not applied"

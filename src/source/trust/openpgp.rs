@@ -150,18 +150,16 @@ pub(super) fn judge(
     };
     let (detached, _) = DetachedSignature::from_string(signature).map_err(|_| unreadable())?;
     let sig = &detached.signature;
-    let issuer = issuer(sig);
-    let unknown = |why: &str| Untrusted::UnknownKey {
-        commit: commit.to_owned(),
-        fingerprint: issuer.clone(),
-        file: file.to_owned(),
-        why: why.to_owned(),
-    };
     let signed_at = sig.created().map(|t| t.as_secs()).ok_or_else(unreadable)?;
     let Some(candidate) = certificates.iter().find_map(|c| candidate(c, sig)) else {
-        return Err(unknown(""));
+        return Err(Untrusted::UnknownKey {
+            commit: commit.to_owned(),
+            fingerprint: issuer(sig),
+            file: file.to_owned(),
+            why: String::new(),
+        });
     };
-    decide(candidate, sig, signed, signed_at, commit, unknown)
+    decide(candidate, sig, signed, signed_at, commit, file)
 }
 
 /// The key of `certificate` that `sig` names as its issuer, if one does.
@@ -202,32 +200,40 @@ fn decide(
     signed: &[u8],
     signed_at: u32,
     commit: &str,
-    unknown: impl Fn(&str) -> Untrusted,
+    file: &str,
 ) -> Result<String, Untrusted> {
+    let signer = candidate.certificate.name.clone();
+    let fingerprint = issuer(sig);
+    let unusable = |why: &str| Untrusted::KeyNotUsable {
+        commit: commit.to_owned(),
+        signer: signer.clone(),
+        fingerprint: fingerprint.clone(),
+        why: why.to_owned(),
+        file: file.to_owned(),
+    };
     if candidate.revoked {
-        return Err(unknown(" any more: it is revoked"));
+        return Err(unusable("is revoked"));
     }
     let binding = candidate
         .binding
-        .ok_or_else(|| unknown(": no self-signature binds it"))?;
+        .ok_or_else(|| unusable("no self-signature binds to its certificate"))?;
     if !binding.key_flags().sign() {
-        return Err(unknown(" for signing: its key flags do not allow it"));
+        return Err(unusable("may not sign (its key flags)"));
     }
     let expires = binding
         .key_expiration_time()
         .map(|d| u64::from(candidate.created) + u64::from(d.as_secs()));
     if signed_at < candidate.created || expires.is_some_and(|e| u64::from(signed_at) >= e) {
-        return Err(unknown(
-            " at the time of the signature: the key was not valid then (created later, or expired)",
+        return Err(unusable(
+            "was not valid when it signed (created later, or expired)",
         ));
     }
-    let fingerprint = issuer(sig);
     (candidate.verify)(sig, signed)
-        .map(|()| candidate.certificate.name.clone())
+        .map(|()| signer.clone())
         .map_err(|_| Untrusted::BadSignature {
             commit: commit.to_owned(),
-            signer: candidate.certificate.name.clone(),
-            fingerprint,
+            signer: signer.clone(),
+            fingerprint: fingerprint.clone(),
         })
 }
 
@@ -298,9 +304,19 @@ mod tests {
             "{e}"
         );
         let e = judge(ADA_REVOKED, BY_ADA, COMMIT).unwrap_err();
-        assert!(e.to_string().contains("it is revoked"), "{e}");
+        assert!(matches!(e, Untrusted::KeyNotUsable { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("commit abc1234 is signed by Ada <ada@example.com> with key ")
+                && e.to_string()
+                    .ends_with(", which is revoked: sign it again with a valid key of trusted"),
+            "{e}"
+        );
         let e = judge(ADA_EXPIRED, BY_ADA, COMMIT).unwrap_err();
-        assert!(e.to_string().contains("expired"), "{e}");
+        assert!(
+            e.to_string().contains("was not valid when it signed"),
+            "{e}"
+        );
         // An SSH-only file does not know OpenPGP keys.
         let ssh = format!(
             "ci@example.com {}",
