@@ -374,20 +374,16 @@ fn lookups(
             if let Some(repo) = c.image.as_deref().and_then(|i| ecr_repository(i, p)) {
                 repositories.insert(repo);
             }
-            for secret in c.secrets.iter().flatten() {
-                let Some(from) = secret.value_from.as_deref() else {
-                    continue;
+            for from in c
+                .secrets
+                .iter()
+                .flatten()
+                .filter_map(|s| s.value_from.as_deref())
+            {
+                match secret_resource(from, scope, region) {
+                    Secret::Manager(arn) => secrets.insert(arn),
+                    Secret::Parameter(arn) => parameters.insert(arn),
                 };
-                if from.contains(":secretsmanager:") {
-                    // A JSON key or version may follow the secret's ARN.
-                    let arn: Vec<&str> = from.split(':').take(7).collect();
-                    secrets.insert(format!("{}*", arn.join(":")));
-                } else if from.starts_with("arn:") {
-                    parameters.insert(from.to_owned());
-                } else {
-                    let name = from.trim_start_matches('/');
-                    parameters.insert(format!("arn:{p}:ssm:{region}:{a}:parameter/{name}"));
-                }
             }
             if let Some(log) = &c.log_configuration
                 && log.log_driver.as_deref() == Some("awslogs")
@@ -439,6 +435,28 @@ fn lookups(
         ));
     }
     out
+}
+
+/// What a container secret's `valueFrom` names, as a policy resource.
+enum Secret {
+    /// A Secrets Manager secret (its ARN, any JSON key or version).
+    Manager(String),
+    /// An SSM parameter's ARN.
+    Parameter(String),
+}
+
+fn secret_resource(from: &str, scope: &Scope, region: &str) -> Secret {
+    let (p, a) = (&scope.partition, &scope.account);
+    if from.contains(":secretsmanager:") {
+        // A JSON key or version may follow the secret's ARN.
+        let arn: Vec<&str> = from.split(':').take(7).collect();
+        Secret::Manager(format!("{}*", arn.join(":")))
+    } else if from.starts_with("arn:") {
+        Secret::Parameter(from.to_owned())
+    } else {
+        let name = from.trim_start_matches('/');
+        Secret::Parameter(format!("arn:{p}:ssm:{region}:{a}:parameter/{name}"))
+    }
 }
 
 /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG` → the repository's ARN.

@@ -38,32 +38,15 @@ pub(super) async fn begin<E: Ecs>(
         _ => None,
     });
     match finishing {
-        Some(FinishRelease {
-            release,
-            commit,
-            finish: Finish::Record,
-            recorded: Some(record),
-            ..
-        }) => {
-            progress.say(
-                "finish",
-                format!(
-                    "the release started {} by {} had ended {} before that deckhand stopped",
-                    release.started, release.by, record.result
-                ),
-            );
-            let value = last_release_value(&record.result, commit.as_deref());
-            ecs.tag_resource(cluster_arn, &[(env.last_release_tag(), value)])
-                .await?;
-            Ok(Begun::Finished(match record.result.as_str() {
-                "succeeded" => Ok(ApplyOutcome::Released {
-                    steps: plan.steps.iter().map(Step::to_string).collect(),
-                    migrated: false,
-                }),
-                _ => Err(ApplyError::EndedBefore {
-                    record: record.clone(),
-                }),
-            }))
+        Some(
+            finish @ FinishRelease {
+                finish: Finish::Record,
+                recorded: Some(record),
+                ..
+            },
+        ) => {
+            let outcome = finish_recorded(ecs, env, plan, finish, record, progress, cluster_arn);
+            Ok(Begun::Finished(outcome.await?))
         }
         Some(FinishRelease {
             release,
@@ -106,6 +89,39 @@ pub(super) async fn begin<E: Ecs>(
             Ok(Begun::Release(id))
         }
     }
+}
+
+/// A release that recorded its result and stopped before it removed its
+/// mark: its result is written on the cluster, and is the outcome.
+async fn finish_recorded<E: Ecs>(
+    ecs: &E,
+    env: &Environment,
+    plan: &Plan,
+    finish: &FinishRelease,
+    record: &crate::history::Release,
+    progress: &Progress,
+    cluster_arn: &str,
+) -> Result<Result<ApplyOutcome, ApplyError>, AwsError> {
+    let release = &finish.release;
+    progress.say(
+        "finish",
+        format!(
+            "the release started {} by {} had ended {} before that deckhand stopped",
+            release.started, release.by, record.result
+        ),
+    );
+    let value = last_release_value(&record.result, finish.commit.as_deref());
+    ecs.tag_resource(cluster_arn, &[(env.last_release_tag(), value)])
+        .await?;
+    Ok(match record.result.as_str() {
+        "succeeded" => Ok(ApplyOutcome::Released {
+            steps: plan.steps.iter().map(Step::to_string).collect(),
+            migrated: false,
+        }),
+        _ => Err(ApplyError::EndedBefore {
+            record: Box::new(record.clone()),
+        }),
+    })
 }
 
 /// Did the release end? Not when it lost track of its migration, or when
