@@ -54,32 +54,10 @@ impl<E: Ecs + Lookups> Release<'_, E> {
         let cluster = &self.env.cluster;
         let mut quiesced_now = std::collections::BTreeSet::new();
         for step in &self.plan.steps {
-            if let Step::Quiesce(Quiesce {
-                service,
-                desired_count,
-                service_arn,
-                suspend_scaling,
-            }) = step
-            {
-                // The markers first: if deckhand dies after scaling, the next
-                // apply knows what to restore (the count and the autoscaling).
-                let mut markers =
-                    vec![(tags::QUIESCED_FROM.into(), desired_count.from.to_string())];
-                if let Some(state) = suspend_scaling {
-                    markers.push((tags::SCALING_SUSPENDED_FROM.into(), state.to_tag()));
-                }
-                self.ecs.tag_resource(service_arn, &markers).await?;
-                // An autoscaler must not scale it out again while the migration runs.
-                if suspend_scaling.is_some() {
-                    self.ecs
-                        .set_scaling(cluster, service, ScalingSuspension::ALL)
-                        .await?;
-                }
-                self.ecs
-                    .update_service(&UpdateServiceRequest::count(cluster, service, 0))
-                    .await?;
+            if let Step::Quiesce(quiesce) = step {
+                self.quiesce(quiesce).await?;
                 self.progress.say("quiesce", step.to_string());
-                quiesced_now.insert(service.as_str());
+                quiesced_now.insert(quiesce.service.as_str());
             }
         }
         // A service an interrupted release left at 0 keeps its autoscaling
@@ -124,6 +102,34 @@ impl<E: Ecs + Lookups> Release<'_, E> {
             }),
             Err(e) => Err(e),
         }
+    }
+
+    /// Scale one service to 0 for the migration, its markers first: if
+    /// deckhand dies after scaling, the next apply knows what to restore
+    /// (the count and the autoscaling).
+    async fn quiesce(&self, quiesce: &Quiesce) -> Result<(), ApplyError> {
+        let Quiesce {
+            service,
+            desired_count,
+            service_arn,
+            suspend_scaling,
+        } = quiesce;
+        let cluster = &self.env.cluster;
+        let mut markers = vec![(tags::QUIESCED_FROM.into(), desired_count.from.to_string())];
+        if let Some(state) = suspend_scaling {
+            markers.push((tags::SCALING_SUSPENDED_FROM.into(), state.to_tag()));
+        }
+        self.ecs.tag_resource(service_arn, &markers).await?;
+        // An autoscaler must not scale it out again while the migration runs.
+        if suspend_scaling.is_some() {
+            self.ecs
+                .set_scaling(cluster, service, ScalingSuspension::ALL)
+                .await?;
+        }
+        self.ecs
+            .update_service(&UpdateServiceRequest::count(cluster, service, 0))
+            .await?;
+        Ok(())
     }
 
     /// Put quiesced services back to their count (old task definition).

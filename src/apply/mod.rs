@@ -327,34 +327,11 @@ pub async fn apply<E: Ecs + Lookups>(
         preflight(ecs, planned, progress).await?;
     }
     let started = std::time::SystemTime::now();
-    let claim = Lease::claim(
-        ecs,
-        &env.name,
-        &env.cluster,
-        &options.owner,
-        options.lease_ttl,
-        &options.locks,
-    )
-    .await?;
-    // While a tag claim settles: read live again (another release may have
-    // just finished) and plan afresh. Only reads: a claim that is lost has
-    // changed nothing but its own overwritten lease tag. (A table lease is
-    // held at once.)
-    let (prepared, ()) = tokio::join!(
-        prepare(ecs, env, planned, options, progress),
-        tokio::time::sleep(claim.settle())
-    );
-    let Prepared { plan, cluster_arn } = match prepared {
-        Ok(Some(prepared)) => prepared,
-        Ok(None) => {
-            release_claim(claim).await;
-            progress.say("plan", "no changes: ECS matches the spec");
-            return Ok(ApplyOutcome::NoChanges);
-        }
-        Err(e) => {
-            release_claim(claim).await;
-            return Err(e);
-        }
+    let Some((claim, Prepared { plan, cluster_arn })) =
+        claim_and_prepare(ecs, env, planned, options, progress).await?
+    else {
+        progress.say("plan", "no changes: ECS matches the spec");
+        return Ok(ApplyOutcome::NoChanges);
     };
     let lease = claim.confirm().await?;
     // Every change from here on asks the lease first.
@@ -392,6 +369,44 @@ pub async fn apply<E: Ecs + Lookups>(
     record::end(&fenced, env, options, &id, &result, &cluster_arn).await;
     release_claim_with(lease, ecs, &cluster_arn, &in_progress).await;
     result
+}
+
+/// Claim the environment's lease and, while a tag claim settles, read live
+/// again (another release may have just finished) and plan afresh. Only
+/// reads: a claim that is lost has changed nothing but its own overwritten
+/// lease tag. (A table lease is held at once.) None: nothing is left to do,
+/// and the claim is released.
+async fn claim_and_prepare<'a, E: Ecs + Lookups>(
+    ecs: &'a E,
+    env: &Environment,
+    planned: &Plan,
+    options: &'a ApplyOptions,
+    progress: &Progress,
+) -> Result<Option<(Lease<'a, E>, Prepared)>, ApplyError> {
+    let claim = Lease::claim(
+        ecs,
+        &env.name,
+        &env.cluster,
+        &options.owner,
+        options.lease_ttl,
+        &options.locks,
+    )
+    .await?;
+    let (prepared, ()) = tokio::join!(
+        prepare(ecs, env, planned, options, progress),
+        tokio::time::sleep(claim.settle())
+    );
+    match prepared {
+        Ok(Some(prepared)) => Ok(Some((claim, prepared))),
+        Ok(None) => {
+            release_claim(claim).await;
+            Ok(None)
+        }
+        Err(e) => {
+            release_claim(claim).await;
+            Err(e)
+        }
+    }
 }
 
 /// Register what differs and carry the release out, once the lease is held.
