@@ -163,16 +163,6 @@ pub enum WriteError {
     },
 }
 
-impl WriteError {
-    /// This error, with a git error's context replaced by `context`.
-    fn context(self, context: String) -> WriteError {
-        match self {
-            WriteError::Git { source, .. } => WriteError::Git { context, source },
-            other => other,
-        }
-    }
-}
-
 fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> WriteError {
     let context = context.into();
     move |source| WriteError::Git { context, source }
@@ -250,8 +240,8 @@ fn commit_locally(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, Wri
     refuse_uncommitted(&repo, &commit.files)?;
     let tree = updated_tree(&repo, &tip, &commit.files)?;
     let tree = repo.find_tree(tree).map_err(git("reading the new tree"))?;
-    let oid = create(&repo, commit, &tree, &tip)
-        .map_err(|e| e.context(format!("{}: committing on {branch}", loc.repo)))?;
+    let context = format!("{}: committing on {branch}", loc.repo);
+    let oid = create(&repo, commit, &tree, &tip, &context)?;
     // Only if the branch still points where it was read (no force).
     repo.reference_matching(
         &format!("refs/heads/{branch}"),
@@ -336,26 +326,27 @@ fn refuse_uncommitted(repo: &Repository, files: &[FileChange]) -> Result<(), Wri
 }
 
 /// Write the commit object of `commit` (tree `tree`, on `parent`), signed
-/// when it has a signer; no reference is moved.
+/// when it has a signer; no reference is moved. `context` words a git error.
 fn create(
     repo: &Repository,
     commit: &NewCommit,
     tree: &git2::Tree<'_>,
     parent: &git2::Commit<'_>,
+    context: &str,
 ) -> Result<Oid, WriteError> {
     let sig = signature(repo, commit.author.as_deref())?;
     let Some(signer) = &commit.signer else {
         return repo
             .commit(None, &sig, &sig, &commit.message, tree, &[parent])
-            .map_err(git("writing the commit"));
+            .map_err(git(context));
     };
     let content = repo
         .commit_create_buffer(&sig, &sig, &commit.message, tree, &[parent])
-        .map_err(git("writing the commit"))?;
+        .map_err(git(context))?;
     let armored = signer.sign(&content)?;
     let content = std::str::from_utf8(&content).expect("a commit of UTF-8 text is UTF-8");
     repo.commit_signed(content, &armored, None)
-        .map_err(git("writing the signed commit"))
+        .map_err(git(context))
 }
 
 /// The branch of the cached clone that `--ref` (or the remote's default
@@ -398,8 +389,7 @@ fn push(loc: &RepoLocation, commit: &NewCommit) -> Result<Written, WriteError> {
         .map_err(git(format!("{url}: reading {}", commit.parent)))?;
     let tree = updated_tree(&repo, &parent, &commit.files)?;
     let tree = repo.find_tree(tree).map_err(git("reading the new tree"))?;
-    let oid = create(&repo, commit, &tree, &parent)
-        .map_err(|e| e.context(format!("{url}: committing")))?;
+    let oid = create(&repo, commit, &tree, &parent, &format!("{url}: committing"))?;
     let mut remote = repo
         .find_remote("origin")
         .map_err(git(format!("{url}: the cache has no origin")))?;
