@@ -7,11 +7,9 @@
 //! commit's `gpgsig` header. The key is an unencrypted OpenSSH private key
 //! (a deploy key for a service has no one to type its passphrase).
 
+use super::trust::NAMESPACE;
 use ssh_key::{HashAlg, LineEnding, PrivateKey};
 use std::path::Path;
-
-/// The SSH signature namespace git signs commits in.
-const NAMESPACE: &str = "git";
 
 /// A loaded signing key. Its Debug shows the file and fingerprint only.
 pub struct CommitSigner {

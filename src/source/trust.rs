@@ -21,7 +21,7 @@ use git2::{Oid, Repository};
 use ssh_key::{PublicKey, SshSig};
 
 /// The SSH signature namespace git signs commits in.
-const NAMESPACE: &str = "git";
+pub(super) const NAMESPACE: &str = "git";
 
 /// One line of an allowed-signers file.
 #[derive(Debug, Clone)]
@@ -90,7 +90,7 @@ pub enum Untrusted {
     },
     /// A signature that is not an SSH signature of the `git` namespace.
     #[error(
-        "commit {commit} has a signature deckhand cannot verify ({why}): sign it with an SSH key (gpg.format ssh)"
+        "commit {commit} has a signature deckhand cannot verify ({why}): sign it with an SSH or OpenPGP key of the trust file"
     )]
     Unreadable {
         /// Short SHA.
