@@ -8,18 +8,24 @@ use crate::support::fixture::{Fixture, git};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Run `command`, which must succeed: its stdout.
+fn stdout_of(command: &mut Command) -> String {
+    let out = command.output().expect("the command runs");
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A new ed25519 key pair; the private key's path.
 fn keypair(dir: &Path, name: &str) -> PathBuf {
     let key = dir.join(name);
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&key)
-        .output()
-        .expect("ssh-keygen runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    stdout_of(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+            .arg(&key),
     );
     key
 }
@@ -275,18 +281,12 @@ fn gpg_key(dir: &Path, email: &str) -> (PathBuf, String) {
     std::fs::create_dir_all(&home).unwrap();
     std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let gpg = |args: &[&str]| {
-        let out = Command::new("gpg")
-            .env("GNUPGHOME", &home)
-            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(args)
-            .output()
-            .expect("gpg runs");
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        stdout_of(
+            Command::new("gpg")
+                .env("GNUPGHOME", &home)
+                .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+                .args(args),
+        )
     };
     gpg(&["--quick-gen-key", email, "ed25519", "sign,cert", "never"]);
     let listing = gpg(&["--with-colons", "--list-keys", email]);
@@ -303,18 +303,13 @@ fn gpg_key(dir: &Path, email: &str) -> (PathBuf, String) {
 /// Commit everything, signed by gpg with the key in `home`; the SHA.
 fn commit_gpg(fx: &Fixture, home: &Path, fingerprint: &str, message: &str) -> String {
     git(&fx.repo(), &["add", "-A"]);
-    let out = Command::new("git")
-        .current_dir(fx.repo())
-        .env("GNUPGHOME", home)
-        .args(["-c", "gpg.format=openpgp", "-c"])
-        .arg(format!("user.signingkey={fingerprint}"))
-        .args(["commit", "-q", "-S", "--allow-empty", "-m", message])
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    stdout_of(
+        Command::new("git")
+            .current_dir(fx.repo())
+            .env("GNUPGHOME", home)
+            .args(["-c", "gpg.format=openpgp", "-c"])
+            .arg(format!("user.signingkey={fingerprint}"))
+            .args(["commit", "-q", "-S", "--allow-empty", "-m", message]),
     );
     git(&fx.repo(), &["rev-parse", "HEAD"])
 }
@@ -325,13 +320,13 @@ fn commits_signed_with_gpg_are_checked_against_armored_public_keys() {
     let keys = fx.scratch("keys");
     let (ada, ada_fpr) = gpg_key(&keys, "ada@example.com");
     let (mallory, mallory_fpr) = gpg_key(&keys, "mallory@example.com");
-    let exported = Command::new("gpg")
-        .env("GNUPGHOME", &ada)
-        .args(["--armor", "--export", &ada_fpr])
-        .output()
-        .unwrap();
+    let exported = stdout_of(
+        Command::new("gpg")
+            .env("GNUPGHOME", &ada)
+            .args(["--armor", "--export", &ada_fpr]),
+    );
     let trust = keys.join("release-team.asc");
-    std::fs::write(&trust, &exported.stdout).unwrap();
+    std::fs::write(&trust, exported).unwrap();
     let trust_arg = trust.to_str().unwrap();
 
     commit_gpg(&fx, &ada, &ada_fpr, "signed by ada");
