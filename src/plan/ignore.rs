@@ -184,10 +184,8 @@ impl Tally {
                     let seen = &mut self.seen[i];
                     seen.services.push(service.to_owned());
                     seen.matched |= matched;
-                    seen.container = match (seen.container, outcome.container) {
-                        (Some(a), Some(b)) => Some(a || b),
-                        (a, b) => a.or(b),
-                    };
+                    // The same pointer: a container pointer on both sides, or on neither.
+                    seen.container = seen.container.zip(outcome.container).map(|(a, b)| a || b);
                 }
                 None => self.seen.push(Seen {
                     rule: outcome.rule,

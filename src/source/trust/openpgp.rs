@@ -109,9 +109,12 @@ fn primary_user(key: &SignedPublicKey) -> Option<String> {
 }
 
 /// The newest of `signatures` of one of `types`.
-fn newest<'s>(signatures: &'s [Signature], types: &[SignatureType]) -> Option<&'s Signature> {
+fn newest<'s>(
+    signatures: impl IntoIterator<Item = &'s Signature>,
+    types: &[SignatureType],
+) -> Option<&'s Signature> {
     signatures
-        .iter()
+        .into_iter()
         .filter(|s| s.typ().is_some_and(|t| types.contains(&t)))
         .max_by_key(|s| s.created().map(|t| t.as_secs()).unwrap_or(0))
 }
@@ -167,12 +170,8 @@ fn candidate<'c>(certificate: &'c Certificate, sig: &Signature) -> Option<Candid
     let key = &certificate.key;
     let revoked = !key.details.revocation_signatures.is_empty();
     if names(sig, &key.primary_key) {
-        let binding = key
-            .details
-            .users
-            .iter()
-            .filter_map(|u| newest(&u.signatures, CERTIFICATIONS))
-            .max_by_key(|s| s.created().map(|t| t.as_secs()).unwrap_or(0))
+        let certifications = key.details.users.iter().flat_map(|u| &u.signatures);
+        let binding = newest(certifications, CERTIFICATIONS)
             .or_else(|| newest(&key.details.direct_signatures, &[SignatureType::Key]));
         return Some(Candidate {
             certificate,

@@ -90,8 +90,6 @@ fn facts(out: &mut String, board: &Board, s: &EnvironmentStatus, now: i64) {
                     .unwrap_or_default()
             ),
         );
-    }
-    if let Some(w) = &s.wanted {
         if !w.ignored.is_empty() {
             let fields: Vec<String> = w
                 .ignored
