@@ -241,3 +241,43 @@ fn a_field_the_file_leaves_out_stays_unmanaged() {
     assert!(!plan.changed, "{:?}", actions(&plan));
     assert!(plan.warnings.is_empty(), "live has it: {:?}", plan.warnings);
 }
+
+#[test]
+fn the_migration_definition_keeps_its_network_from_services_ignored_fields() {
+    let mut env = environment("shop:1", Some("r2"));
+    let mut live = live_matching(&env, Some("r1"));
+    let mut running = render::migration_task_definition(&env).unwrap();
+    running.container_definitions.as_mut().unwrap()[0]
+        .environment
+        .get_or_insert_default()
+        .push(KeyValuePair {
+            name: Some("NEW_RELIC_APP_NAME".into()),
+            value: Some("shop (migrate)".into()),
+        });
+    live.migration_task_definition = Some(Arc::new(DescribedTaskDefinition {
+        arn: "arn:aws:ecs:us-east-1:123456789012:task-definition/staging-migrate:1".into(),
+        family_revision: "staging-migrate:1".into(),
+        spec: running,
+    }));
+    let registers = |env: &Environment| {
+        plan(env, None, &live)
+            .unwrap()
+            .steps
+            .iter()
+            .find_map(|s| match s {
+                Step::Migrate(m) => Some(m.register_task_definition),
+                _ => None,
+            })
+            .expect("a migration is planned")
+    };
+    assert!(
+        registers(&env),
+        "without a rule the variable is a difference"
+    );
+    env.ignore = vec![rule(
+        Some("web"),
+        &["/containerDefinitions/app/environment/NEW_RELIC_APP_NAME"],
+        &[],
+    )];
+    assert!(!registers(&env), "web's rule applies to its migration copy");
+}
