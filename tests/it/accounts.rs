@@ -60,13 +60,9 @@ fn an_environment_with_a_role_is_reached_as_that_role() {
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains(&format!(
-            "assumes {role} with external id \"shop-7f3a\": the role's trust policy can require it"
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "assumes {role} with external id \"shop-7f3a\": the role's trust policy can require it"
+    ));
 }
 
 #[test]

@@ -84,7 +84,7 @@ fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
     let commit = release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     let run = apply(&fx, &[]);
     run.expect_code(0);
-    assert!(run.stdout.contains("Applied 6 step(s)"), "{}", run.stdout);
+    run.stdout_has("Applied 6 step(s)");
 
     let m = mutations(&fx.calls());
     let quiesce = position(&m, "UpdateService worker count=0");
@@ -111,17 +111,8 @@ fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
     );
     assert!(m.contains(&"Tag deckhand:commit".to_owned()), "{m:#?}");
     // Progress was shown.
-    assert!(
-        run.stderr
-            .contains("schema revision 20261120093000 applied (exit code 0)"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("has reached a steady state"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("schema revision 20261120093000 applied (exit code 0)");
+    run.stderr_has("has reached a steady state");
 
     // ECS now equals git: a plan shows nothing and a second apply changes nothing.
     assert_eq!(plan_json(&fx)["changed"], false);
@@ -179,13 +170,8 @@ fn a_failed_migration_updates_no_service_and_restores_the_workers() {
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     let run = apply(&fx, &[]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("migration to schema revision 20261120093000 failed"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("exit code 1"), "{}", run.stderr);
+    run.stderr_has("migration to schema revision 20261120093000 failed");
+    run.stderr_has("exit code 1");
 
     let m = mutations(&fx.calls());
     assert!(
@@ -232,7 +218,7 @@ fn a_migration_that_runs_past_its_timeout_is_stopped_and_fails() {
     });
     let run = apply(&fx, &[]);
     run.expect_code(1);
-    assert!(run.stderr.contains("timed out after 2s"), "{}", run.stderr);
+    run.stderr_has("timed out after 2s");
     let m = mutations(&fx.calls());
     assert!(position(&m, "StopTask") > position(&m, "RunTask"), "{m:#?}");
 }
@@ -243,18 +229,13 @@ fn a_circuit_breaker_rollback_is_a_failure_and_services_return_to_their_definiti
     release_commit(&fx, "shop:crash-9a8b7c6", OLD_REVISION);
     let run = apply(&fx, &[]);
     run.expect_code(1);
-    assert!(run.stderr.contains("rollout failed"), "{}", run.stderr);
+    run.stderr_has("rollout failed");
     assert!(
         run.stderr.to_lowercase().contains("circuit breaker"),
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr
-            .contains("rolled back to their previous task definitions: web, worker"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("rolled back to their previous task definitions: web, worker");
     let m = mutations(&fx.calls());
     assert!(
         !m.contains(&"Tag deckhand:commit".to_owned()),
@@ -278,11 +259,7 @@ fn apply_without_a_terminal_or_yes_refuses_and_changes_nothing() {
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     let run = fx.run("apply", &[]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("refusing to apply without --yes"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("refusing to apply without --yes");
     assert!(fx.calls().iter().all(|c| !c.is_mutating()));
 }
 
@@ -334,7 +311,7 @@ fn a_deckhand_killed_during_the_migration_converges_with_one_migration() {
 
     let run = apply(&fx, &[]);
     run.expect_code(0);
-    assert!(run.stderr.contains("already running"), "{}", run.stderr);
+    run.stderr_has("already running");
     assert_eq!(fx.count("RunTask"), 1);
     assert_eq!(
         plan_json(&fx)["changed"],
@@ -441,12 +418,7 @@ fn an_autoscaled_worker_stays_suspended_through_the_migration_and_gets_its_state
     task_rule(&fx, json!({"exitCode": 0, "runSeconds": 3}));
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     let plan = fx.run("plan", &[]);
-    assert!(
-        plan.stdout
-            .contains("quiesce worker: desiredCount 2 → 0 (its autoscaling suspended"),
-        "{}",
-        plan.stdout
-    );
+    plan.stdout_has("quiesce worker: desiredCount 2 → 0 (its autoscaling suspended");
     let mut child = apply_until_the_migration_starts(&fx);
     // While the migration runs, no autoscaler can bring the worker back.
     assert_eq!(
@@ -569,11 +541,7 @@ fn a_first_release_killed_after_its_first_update_is_finished_by_the_next_apply()
 
     let run = apply(&fx, &[]);
     run.expect_code(0);
-    assert!(
-        run.stderr.contains("carrying on the release started"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("carrying on the release started");
     assert_eq!(fx.count("RunTask"), 1, "the migration ran once");
     let left = tags_left(&fx.calls());
     for service in ["web", "worker"] {

@@ -145,7 +145,7 @@ fn a_migration_still_quiesces_an_autoscaled_worker_and_gives_its_scaling_back() 
     fx.edit_spec(|t| t.replace("20261101000000", "20261120093000"));
     let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
     run.expect_code(0);
-    assert!(run.stderr.contains("quiesce"), "{}", run.stderr);
+    run.stderr_has("quiesce");
     let after = target(&fx);
     assert_eq!(
         (after["MinCapacity"].clone(), after["MaxCapacity"].clone()),

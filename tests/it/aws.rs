@@ -52,12 +52,7 @@ fn a_failing_credential_process_is_named() {
     fx.aws_config("[profile ci]\ncredential_process = /bin/false\nregion = us-east-1\n");
     let run = plan(&fx, &with(endpoint_only(), &[("AWS_PROFILE", "ci")]));
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("the credential_process of AWS profile 'ci' failed"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("the credential_process of AWS profile 'ci' failed");
 }
 
 #[test]
@@ -76,11 +71,7 @@ fn an_sso_profile_without_a_session_is_told_to_sign_in() {
         ),
     );
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("run `aws sso login --profile dev`"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("run `aws sso login --profile dev`");
     assert_no_sdk_dump(&run.stderr);
 }
 
@@ -111,12 +102,7 @@ fn an_unknown_profile_is_named_before_any_call() {
     let fx = Fixture::new("unknown-profile");
     let run = plan(&fx, &with(endpoint_only(), &[("AWS_PROFILE", "nope")]));
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("AWS profile 'nope' is not in the AWS config"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("AWS profile 'nope' is not in the AWS config");
 }
 
 #[test]
@@ -124,7 +110,7 @@ fn no_credentials_at_all_says_how_to_sign_in() {
     let fx = Fixture::new("no-credentials");
     let run = plan(&fx, &with(endpoint_only(), &[("AWS_REGION", "us-east-1")]));
     run.expect_code(1);
-    assert!(run.stderr.contains("aws sso login"), "{}", run.stderr);
+    run.stderr_has("aws sso login");
     assert_no_sdk_dump(&run.stderr);
 }
 
@@ -141,24 +127,14 @@ fn endpoint_problems_are_plain_and_retries_are_shown() {
         &with(keys.clone(), &[("AWS_ENDPOINT_URL", "not a url")]),
     );
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("AWS_ENDPOINT_URL is not an http(s) URL: \"not a url\""),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("AWS_ENDPOINT_URL is not an http(s) URL: \"not a url\"");
     // Port 9 (discard) is closed on loopback: every attempt is refused.
     let run = plan(
         &fx,
         &with(keys, &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]),
     );
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("cannot reach ECS at http://127.0.0.1:9"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("cannot reach ECS at http://127.0.0.1:9");
     assert!(
         run.stderr.contains("attempt 1 of 5); retrying"),
         "{}",
@@ -226,7 +202,7 @@ fn verbose_errors_carry_the_cause_chain() {
         &with(endpoint_only(), &[("AWS_PROFILE", "ci")]),
     );
     run.expect_code(1);
-    assert!(run.stderr.contains("  caused by: "), "{}", run.stderr);
+    run.stderr_has("  caused by: ");
     assert_no_sdk_dump(&run.stderr);
 }
 

@@ -73,11 +73,7 @@ fn a_pull_request_plans_as_markdown_and_the_merge_applies() {
 
     let apply = ci_step(&fx, "apply", &out);
     apply.expect_code(0);
-    assert!(
-        apply.stdout.contains(&format!("to {}", fx.id)),
-        "{}",
-        apply.stdout
-    );
+    apply.stdout_has(&format!("to {}", fx.id));
 
     std::fs::remove_file(out.join("github-output")).unwrap();
     let after = ci_step(&fx, "plan", &out);

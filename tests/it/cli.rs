@@ -22,12 +22,7 @@ fn the_sample_and_example_repos_validate() {
     for repo in [project_root(), project_root().join("examples/shop")] {
         let run = fx.deckhand(&["validate", "--repo", repo.to_str().unwrap()]);
         run.expect_code(0);
-        assert!(
-            run.stdout
-                .contains("ok: environments/staging.yaml (shop-staging, 2 services)"),
-            "{}",
-            run.stdout
-        );
+        run.stdout_has("ok: environments/staging.yaml (shop-staging, 2 services)");
     }
 }
 
@@ -73,13 +68,8 @@ fn validate_of_a_missing_environment_lists_the_ones_there_are() {
         "prod",
     ]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("environments/prod.yaml: no such environment"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains(&fx.id), "{}", run.stderr);
+    run.stderr_has("environments/prod.yaml: no such environment");
+    run.stderr_has(&fx.id);
 }
 
 #[test]
@@ -163,16 +153,16 @@ fn colors_only_on_request_or_a_terminal() {
     let empty_no_color = [("NO_COLOR", String::new())];
     let piped = fx.deckhand_with(&["validate", "--repo", repo], &empty_no_color);
     piped.expect_code(0);
-    assert!(piped.stderr.contains("WARN"), "{}", piped.stderr);
-    assert!(!piped.stderr.contains('\u{1b}'), "{}", piped.stderr);
+    piped.stderr_has("WARN");
+    piped.stderr_lacks("\u{1b}");
     let forced = fx.deckhand_with(
         &["--color", "always", "validate", "--repo", repo],
         &empty_no_color,
     );
-    assert!(forced.stderr.contains("\u{1b}["), "{}", forced.stderr);
+    forced.stderr_has("\u{1b}[");
     let never = fx.deckhand_with(
         &["--color", "never", "validate", "--repo", repo],
         &empty_no_color,
     );
-    assert!(!never.stderr.contains('\u{1b}'), "{}", never.stderr);
+    never.stderr_lacks("\u{1b}");
 }

@@ -148,11 +148,7 @@ fn once_applies_a_new_commit_then_finds_it_in_sync_and_status_says_so() {
     let commit = fx.edit_spec(|t| t.replace(OLD_IMAGE, NEW_IMAGE));
     let run = once(&fx, &[]);
     run.expect_code(0);
-    assert!(
-        run.stdout.contains(&format!("{}: applied", fx.id)),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&format!("{}: applied", fx.id));
     let again = once(&fx, &[]);
     assert!(
         again
@@ -176,11 +172,7 @@ fn once_applies_a_new_commit_then_finds_it_in_sync_and_status_says_so() {
     );
     assert_eq!(status["services"][0]["commit"], commit.as_str());
     let text = fx.run("status", &[]);
-    assert!(
-        text.stdout.contains("in sync:         yes"),
-        "{}",
-        text.stdout
-    );
+    text.stdout_has("in sync:         yes");
 }
 
 #[test]
@@ -319,13 +311,8 @@ fn console_drift_is_only_reported_without_self_heal() {
     let before = fx.count("UpdateService");
     let run = once(&fx, &[]);
     run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains("out-of-sync (drift (live changed outside git)"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("desiredCount 7 → 2"), "{}", run.stdout);
+    run.stdout_has("out-of-sync (drift (live changed outside git)");
+    run.stdout_has("desiredCount 7 → 2");
     assert_eq!(fx.count("UpdateService"), before, "not reverted");
 }
 
@@ -427,22 +414,9 @@ fn two_environments_reconcile_concurrently_and_one_failing_does_not_block_the_ot
     vars.push(("DECKHAND_POLL_INTERVAL", "200ms".into()));
     let run = fx.deckhand_with(&["controller", "--once", "--repo", &repo], &vars);
     run.expect_code(1);
-    assert!(
-        run.stdout.contains(&format!("{}: applied", fx.id)),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains(&format!("{broken}: failed (cluster '{broken}' not found")),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr.contains("1 environment(s) failed"),
-        "{}",
-        run.stderr
-    );
+    run.stdout_has(&format!("{}: applied", fx.id));
+    run.stdout_has(&format!("{broken}: failed (cluster '{broken}' not found"));
+    run.stderr_has("1 environment(s) failed");
 }
 
 #[test]

@@ -126,7 +126,7 @@ fn history_lists_the_releases_that_ran_from_any_machine() {
     let text = fx.run("history", &["--limit", "1"]);
     text.expect_code(0);
     assert_eq!(text.stdout.lines().count(), 2, "{}", text.stdout);
-    assert!(text.stdout.contains("failed:migrate"), "{}", text.stdout);
+    text.stdout_has("failed:migrate");
     assert!(
         text.stdout
             .lines()

@@ -71,11 +71,7 @@ fn a_freeze_set_by_one_process_stops_every_release_until_unfrozen() {
         ],
     );
     run.expect_code(0);
-    assert!(
-        run.stdout.contains(&format!("Froze {} until ", fx.id)),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&format!("Froze {} until ", fx.id));
 
     // Another process: a new commit is not released.
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", NEW));
@@ -100,14 +96,10 @@ fn a_freeze_set_by_one_process_stops_every_release_until_unfrozen() {
 
     let run = deckhand_in_repo(&fx, &["unfreeze", &fx.id]);
     run.expect_code(0);
-    assert!(
-        run.stdout.contains("incident #4711, DB failover"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("incident #4711, DB failover");
     apply(&fx).expect_code(0);
     let run = deckhand_in_repo(&fx, &["unfreeze", &fx.id]);
-    assert!(run.stdout.contains("was not frozen"), "{}", run.stdout);
+    run.stdout_has("was not frozen");
 }
 
 #[test]
@@ -126,13 +118,9 @@ fn a_deny_window_holds_a_release_back_until_it_closes() {
     });
     let run = apply(&fx);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "deny window from {from} until {until} is open until {until}"
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "deny window from {from} until {until} is open until {until}"
+    ));
     let before = fx.count("UpdateService");
     let out = fx.controller_once();
     assert!(

@@ -95,12 +95,7 @@ fn assert_secret_free(run: &Run) {
 #[track_caller]
 fn assert_validated(fx: &Fixture, run: &Run) {
     run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains(&format!("ok: environments/{}.yaml", fx.id)),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&format!("ok: environments/{}.yaml", fx.id));
 }
 
 /// The fixture's repo served by the local git HTTP server: the server (kept
@@ -153,7 +148,7 @@ fn a_refused_or_missing_token_is_explained_once() {
         "{}",
         wrong.stderr
     );
-    assert!(!wrong.stderr.contains("wrong-token"), "{}", wrong.stderr);
+    wrong.stderr_lacks("wrong-token");
     // No auth loop: the token is offered once (libgit2 asks first without).
     let refused = refused_requests(&server);
     assert!(refused <= 3, "{refused} refused requests");
@@ -161,11 +156,7 @@ fn a_refused_or_missing_token_is_explained_once() {
 
     let none = validate_at(&fx, &url, &[], &[]);
     none.expect_code(1);
-    assert!(
-        none.stderr.contains("set DECKHAND_GIT_TOKEN"),
-        "{}",
-        none.stderr
-    );
+    none.stderr_has("set DECKHAND_GIT_TOKEN");
     assert!(refused_requests(&server) - refused <= 3);
 }
 

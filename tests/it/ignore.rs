@@ -139,11 +139,7 @@ fn a_rule_on_a_container_nobody_has_is_refused_and_an_unmatched_one_warned() {
     let before = fx.calls().len();
     let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("ignore[0]: /containerDefinitions/datadog-agent/environment/DD_VERSION names container 'datadog-agent'"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("ignore[0]: /containerDefinitions/datadog-agent/environment/DD_VERSION names container 'datadog-agent'");
     let mutations = fx.mutations_since(before);
     assert!(mutations.is_empty(), "{mutations:?}");
 }

@@ -136,7 +136,7 @@ fn the_binary_runs_as_non_root_from_a_distroless_like_root() {
         &fx.aws_env(),
     );
     plan.expect_code(0);
-    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+    plan.stdout_has("No changes");
     assert!(fx.count("DescribeServices") >= 1);
 }
 

@@ -32,11 +32,7 @@ fn init_writes_a_repo_that_plans_as_no_change() {
     let repo = fx.scratch("adopted");
     let run = init(&fx, &repo, &[]);
     run.expect_code(0);
-    assert!(
-        run.stdout.contains("Adopted 2 service(s)"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("Adopted 2 service(s)");
     // Reading the cluster changed nothing in ECS.
     assert!(
         fx.calls()
@@ -70,7 +66,7 @@ fn init_writes_a_repo_that_plans_as_no_change() {
     validate.expect_code(0);
     let plan = plan_of(&fx, &repo);
     plan.expect_code(0);
-    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+    plan.stdout_has("No changes");
 }
 
 #[test]
@@ -118,11 +114,7 @@ fn init_of_a_missing_service_or_cluster_says_what_there_is() {
         repo.to_str().unwrap(),
     ]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("cluster 'no-such-cluster' not found"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("cluster 'no-such-cluster' not found");
     assert!(
         std::fs::read_dir(&repo).unwrap().next().is_none(),
         "nothing written"
@@ -233,11 +225,6 @@ fn init_does_not_adopt_a_service_express_mode_manages() {
     let repo = fx.scratch("adopted");
     let run = init(&fx, &repo, &[]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("'worker' is managed by Amazon ECS Express Mode"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("'worker' is managed by Amazon ECS Express Mode");
     assert!(!repo.join("environments").exists(), "nothing written");
 }

@@ -31,8 +31,8 @@ fn a_freshly_applied_environment_plans_no_change_and_reads_within_budget() {
     fx.seed(Some("20261101000000"), |_| {});
     let run = fx.run("plan", &["--detailed-exitcode"]);
     run.expect_code(0);
-    assert!(run.stdout.contains("No changes"), "{}", run.stdout);
-    assert!(run.stdout.contains("= web"), "{}", run.stdout);
+    run.stdout_has("No changes");
+    run.stdout_has("= web");
 
     let plan = plan_json(&fx);
     assert_eq!(plan["changed"], false);
@@ -57,16 +57,8 @@ fn an_image_bump_updates_both_services_and_shows_the_diff() {
     fx.edit_spec(bump_image);
     let run = fx.run("plan", &["--detailed-exitcode"]);
     run.expect_code(2);
-    assert!(
-        run.stdout.contains("~ web      update: image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1 → 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:9a8b7c6"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("--- live\n+++ desired"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("~ web      update: image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1 → 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:9a8b7c6");
+    run.stdout_has("--- live\n+++ desired");
     let plan = plan_json(&fx);
     assert_eq!(
         actions(&plan),
@@ -131,17 +123,8 @@ fn a_new_revision_quiesces_the_worker_and_migrates_before_updating() {
     assert_eq!(plan["steps"][5]["desiredCount"]["to"], 2);
 
     let text = fx.run("plan", &[]);
-    assert!(
-        text.stdout
-            .contains("migrate schema 20261101000000 → 20261120093000"),
-        "{}",
-        text.stdout
-    );
-    assert!(
-        text.stdout.contains("quiesced 2 → 0 during the migration"),
-        "{}",
-        text.stdout
-    );
+    text.stdout_has("migrate schema 20261101000000 → 20261120093000");
+    text.stdout_has("quiesced 2 → 0 during the migration");
 }
 
 #[test]
@@ -157,12 +140,8 @@ fn markdown_output_is_a_pr_comment() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("| `web` | image "), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("```diff\n--- live\n+++ desired"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("| `web` | image ");
+    run.stdout_has("```diff\n--- live\n+++ desired");
 }
 
 /// A template written the way people write them (units, unsorted env, no
@@ -211,14 +190,10 @@ fn a_missing_cluster_is_a_clear_error() {
     let fx = Fixture::new("nocluster");
     let run = fx.run("plan", &[]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "error: cluster '{}' not found in ECS (region us-east-1)",
-            fx.id
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "error: cluster '{}' not found in ECS (region us-east-1)",
+        fx.id
+    ));
     assert!(!run.stderr.contains("panicked"));
 }
 
@@ -233,20 +208,11 @@ fn a_missing_service_without_a_service_definition_is_a_clear_error() {
     });
     let run = fx.run("plan", &[]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "services.worker: service 'worker' does not exist in cluster '{}'",
-            fx.id
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("hint: create it in ECS, or add `serviceDefinition:"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "services.worker: service 'worker' does not exist in cluster '{}'",
+        fx.id
+    ));
+    run.stderr_has("hint: create it in ECS, or add `serviceDefinition:");
 }
 
 #[test]
@@ -311,11 +277,7 @@ fn no_credentials_is_a_clear_error() {
         ],
     );
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("error: no AWS credentials"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("error: no AWS credentials");
 }
 
 #[test]
@@ -329,12 +291,7 @@ fn an_unreachable_endpoint_is_a_clear_error() {
         &vars,
     );
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("error: cannot reach ECS at http://127.0.0.1:9"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("error: cannot reach ECS at http://127.0.0.1:9");
 }
 
 #[test]
@@ -376,11 +333,7 @@ fn uncommitted_changes_in_a_local_repo_are_ignored_with_a_warning() {
     .unwrap();
     let run = fx.run("plan", &["--format", "json"]);
     run.expect_code(0);
-    assert!(
-        run.stderr.contains("uncommitted changes are ignored"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("uncommitted changes are ignored");
     let plan: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(plan["changed"], false);
 }

@@ -29,14 +29,10 @@ fn verify_passes_when_everything_exists() {
     let fx = Fixture::seeded("verify-ok");
     let run = fx.run("verify", &[]);
     run.expect_code(0);
-    assert!(
-        run.stdout.contains(&format!(
-            "ok: {}: 1 image(s), 2 role(s), 2 secret(s), 1 log group(s) exist",
-            fx.id
-        )),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&format!(
+        "ok: {}: 1 image(s), 2 role(s), 2 secret(s), 1 log group(s) exist",
+        fx.id
+    ));
     assert!(mutations(&fx).is_empty());
 }
 
@@ -75,7 +71,7 @@ fn verify_names_every_missing_thing_and_changes_nothing() {
     // Things that do exist are not reported.
     assert!(!out.contains("shop-ecs-execution"), "{out}");
     assert!(!out.contains("/shop/database-url"), "{out}");
-    assert!(run.stderr.contains("verify found"), "{}", run.stderr);
+    run.stderr_has("verify found");
     assert!(mutations(&fx).is_empty(), "{:?}", mutations(&fx));
 }
 
@@ -85,14 +81,10 @@ fn an_apply_of_an_unpushed_image_stops_before_the_lease() {
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:not-pushed-yet"));
     let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
     run.expect_code(1);
-    assert!(run.stderr.contains("preflight failed"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains(&format!(
-            "web: container app: image: {IMAGE}:not-pushed-yet is not in ECR"
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("preflight failed");
+    run.stderr_has(&format!(
+        "web: container app: image: {IMAGE}:not-pushed-yet is not in ECR"
+    ));
     assert!(mutations(&fx).is_empty(), "{:?}", mutations(&fx));
     // Pushed, the same commit goes out.
     emulator().request(
@@ -102,7 +94,7 @@ fn an_apply_of_an_unpushed_image_stops_before_the_lease() {
     );
     let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
     run.expect_code(0);
-    assert!(run.stderr.contains("preflight"), "{}", run.stderr);
+    run.stderr_has("preflight");
 }
 
 #[test]
@@ -110,7 +102,7 @@ fn a_no_op_apply_makes_no_preflight_calls() {
     let fx = Fixture::seeded("preflight-noop");
     let run = fx.run("apply", &["--yes"]);
     run.expect_code(0);
-    assert!(!run.stderr.contains("preflight"), "{}", run.stderr);
+    run.stderr_lacks("preflight");
     assert!(mutations(&fx).is_empty());
 }
 
@@ -135,14 +127,9 @@ fn verify_checks_the_roles_a_service_definition_names() {
     name_web_service_definition(&fx);
     let run = fx.run("verify", &[]);
     run.expect_code(1);
-    assert!(
-        run.stdout
-            .contains("web: serviceDefinition role: IAM role shop-ebs-missing does not exist"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("web: serviceDefinition role: IAM role shop-ebs-missing does not exist");
     // The hook's role exists (the seeded task role): not reported.
-    assert!(!run.stdout.contains("shop-app "), "{}", run.stdout);
+    run.stdout_lacks("shop-app ");
     assert!(mutations(&fx).is_empty(), "{:?}", mutations(&fx));
 }
 
@@ -238,10 +225,5 @@ fn verify_checks_the_target_groups_and_hook_functions_a_service_definition_names
     fx.commit("target groups that work");
     let run = fx.run("verify", &[]);
     run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains("1 target group(s), 1 function(s) exist"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("1 target group(s), 1 function(s) exist");
 }

@@ -56,31 +56,14 @@ fn promote_commits_only_the_image_and_revision_and_apply_releases_it_as_a_promot
 
     let dry = promote(&fx, &[&fx.id, &production, "--dry-run"]);
     dry.expect_code(0);
-    assert!(
-        dry.stdout.contains(&format!(
-            "-image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/{OLD}"
-        )),
-        "{}",
-        dry.stdout
-    );
-    assert!(
-        dry.stdout.contains(&format!(
-            "+image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/{NEW}"
-        )),
-        "{}",
-        dry.stdout
-    );
-    assert!(
-        dry.stdout
-            .contains(&format!("+  revision: \"{NEW_REVISION}\"")),
-        "{}",
-        dry.stdout
-    );
-    assert!(
-        dry.stdout.contains("Dry run: nothing was written."),
-        "{}",
-        dry.stdout
-    );
+    dry.stdout_has(&format!(
+        "-image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/{OLD}"
+    ));
+    dry.stdout_has(&format!(
+        "+image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/{NEW}"
+    ));
+    dry.stdout_has(&format!("+  revision: \"{NEW_REVISION}\""));
+    dry.stdout_has("Dry run: nothing was written.");
     let unchanged = head(&fx);
 
     let run = promote(
@@ -94,12 +77,7 @@ fn promote_commits_only_the_image_and_revision_and_apply_releases_it_as_a_promot
         ],
     );
     run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains(&format!("Promoted {} v1 to {production}: commit ", fx.id)),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&format!("Promoted {} v1 to {production}: commit ", fx.id));
     let commit = head(&fx);
     assert_ne!(commit, unchanged);
     // Exactly two lines of one file changed; comments and layout kept.
@@ -163,11 +141,7 @@ fn promote_commits_only_the_image_and_revision_and_apply_releases_it_as_a_promot
     // Again: production has it already.
     let again = promote(&fx, &[&fx.id, &production, "--yes"]);
     again.expect_code(0);
-    assert!(
-        again.stdout.contains("nothing to promote"),
-        "{}",
-        again.stdout
-    );
+    again.stdout_has("nothing to promote");
     assert_eq!(head(&fx), commit);
 }
 
@@ -247,14 +221,10 @@ fn every_gate_refuses_with_exit_1_and_writes_nothing() {
     );
     let run = promote(&fx, &[&fx.id, &production, "--release", "v1", "--yes"]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "{production}'s schema is at revision 20261201000000, newer than {} v1's {NEW_REVISION}",
-            fx.id
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "{production}'s schema is at revision 20261201000000, newer than {} v1's {NEW_REVISION}",
+        fx.id
+    ));
 
     // A frozen production takes no promotion.
     let repo = fx.repo();
@@ -291,14 +261,10 @@ fn every_gate_refuses_with_exit_1_and_writes_nothing() {
     fx.commit("production from qa");
     let run = promote(&fx, &[&fx.id, &production, "--yes"]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "{production} takes releases from qa only (promotion.from), not from {}",
-            fx.id
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "{production} takes releases from qa only (promotion.from), not from {}",
+        fx.id
+    ));
     assert_eq!(
         git(
             &fx.repo(),
@@ -322,7 +288,7 @@ fn promote_pushes_to_a_git_url_fast_forward_and_refuses_an_uncommitted_file() {
     let url = format!("file://{}", bare.display());
     let run = fx.deckhand(&["promote", &fx.id, &production, "--repo", &url, "--yes"]);
     run.expect_code(0);
-    assert!(run.stdout.contains("pushed to main"), "{}", run.stdout);
+    run.stdout_has("pushed to main");
     let message = git(&bare, &["log", "-1", "--format=%B", "main"]);
     assert!(
         message.starts_with(&format!("Promote {} v1 to {production}", fx.id)),
@@ -363,12 +329,7 @@ fn promote_pushes_to_a_git_url_fast_forward_and_refuses_an_uncommitted_file() {
     let before = head(&fx);
     let run = promote(&fx, &[&fx.id, &production, "--yes"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("has uncommitted changes: commit or stash them first"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("has uncommitted changes: commit or stash them first");
     assert_eq!(head(&fx), before);
     assert!(
         std::fs::read_to_string(&file)

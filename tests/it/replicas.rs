@@ -19,7 +19,7 @@ fn create_table(fx: &Fixture) -> String {
     let name = format!("{}-locks", fx.id);
     let run = fx.deckhand(&["lock-table", "create", &name]);
     run.expect_code(0);
-    assert!(run.stdout.contains("Created lock table"), "{}", run.stdout);
+    run.stdout_has("Created lock table");
     name
 }
 
@@ -423,13 +423,7 @@ fn lock_table_errors_say_how_to_fix_them_and_change_nothing() {
     let missing = format!("{}-nope", fx.id);
     let run = fx.run("apply", &["--yes", "--lock-table", &missing]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "lock table '{missing}' not found in DynamoDB (region us-east-1): create it with `deckhand lock-table create {missing}`"
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!("lock table '{missing}' not found in DynamoDB (region us-east-1): create it with `deckhand lock-table create {missing}`"));
     assert!(
         fx.calls().iter().all(|c| !c.is_mutating()),
         "nothing changed"
@@ -441,12 +435,7 @@ fn lock_table_errors_say_how_to_fix_them_and_change_nothing() {
         &[("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")],
     );
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("cannot reach DynamoDB at http://127.0.0.1:9"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("cannot reach DynamoDB at http://127.0.0.1:9");
     assert!(
         fx.calls().iter().all(|c| !c.is_mutating()),
         "nothing changed"
@@ -454,11 +443,7 @@ fn lock_table_errors_say_how_to_fix_them_and_change_nothing() {
     // A usage error is bad input: exit 1, like every error.
     let run = fx.run("apply", &["--yes", "--lock-table", "x/y"]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("is not a DynamoDB table name"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("is not a DynamoDB table name");
     // A table that is not a lock table is refused, not used.
     let other = format!("{}-other", fx.id);
     emulator().dynamodb(
@@ -473,20 +458,12 @@ fn lock_table_errors_say_how_to_fix_them_and_change_nothing() {
     );
     let run = fx.deckhand(&["lock-table", "create", &other]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "table '{other}' is not a deckhand lock table: its key is pk (HASH)"
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "table '{other}' is not a deckhand lock table: its key is pk (HASH)"
+    ));
     // Creating twice is a no-op the second time.
     let table = create_table(&fx);
     let again = fx.deckhand(&["lock-table", "create", &table]);
     again.expect_code(0);
-    assert!(
-        again.stdout.contains("exists (key and TTL checked)"),
-        "{}",
-        again.stdout
-    );
+    again.stdout_has("exists (key and TTL checked)");
 }

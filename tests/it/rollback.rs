@@ -75,14 +75,8 @@ fn rollback_restores_the_files_keeps_the_schema_and_refuses_an_older_one_unasked
     // v1 ran R1, older than the recorded R2.
     let run = rollback(&fx, &["--yes"]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "{} v1 ran schema revision {R1}, older than the recorded {R2}: its image would run against the newer schema"
-        , fx.id)),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--accept-schema"), "{}", run.stderr);
+    run.stderr_has(&format!("{} v1 ran schema revision {R1}, older than the recorded {R2}: its image would run against the newer schema" , fx.id));
+    run.stderr_has("--accept-schema");
     assert_eq!(
         git(&fx.repo(), &["rev-parse", "HEAD"]),
         before,
@@ -94,12 +88,7 @@ fn rollback_restores_the_files_keeps_the_schema_and_refuses_an_older_one_unasked
         &["--accept-schema", "--reason", "500s after v2", "--yes"],
     );
     run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains(&format!("Rolled {} back to v1: commit ", fx.id)),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&format!("Rolled {} back to v1: commit ", fx.id));
     // The file as of v1's commit, with the revision recorded now.
     let file = fx.spec_path();
     let at_v1 = git(
@@ -133,11 +122,7 @@ fn rollback_restores_the_files_keeps_the_schema_and_refuses_an_older_one_unasked
     // Unknown releases are named as such.
     let run = rollback(&fx, &["v9", "--yes"]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!("{} has no release v9", fx.id)),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!("{} has no release v9", fx.id));
 }
 
 #[test]
@@ -146,12 +131,7 @@ fn rollback_now_holds_the_bad_image_across_controller_restarts_until_released() 
     let bad = git(&fx.repo(), &["rev-parse", "HEAD"]);
     let run = rollback(&fx, &["--now", "--accept-schema", "--yes"]);
     run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains(&format!("Applied the rollback of {} to v1", fx.id)),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&format!("Applied the rollback of {} to v1", fx.id));
     assert!(live_images(&fx).iter().all(|i| i.ends_with(V1)));
     assert_eq!(history(&fx)[0]["kind"], "rollback");
 
@@ -177,12 +157,7 @@ fn rollback_now_holds_the_bad_image_across_controller_restarts_until_released() 
         fx.repo().to_str().unwrap(),
     ]);
     run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains(&format!("Released the hold on {}", fx.id)),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&format!("Released the hold on {}", fx.id));
     let out = fx.controller_once();
     assert!(out.contains("applied"), "{out}");
     assert!(
@@ -196,7 +171,7 @@ fn rollback_now_holds_the_bad_image_across_controller_restarts_until_released() 
         "--repo",
         fx.repo().to_str().unwrap(),
     ]);
-    assert!(run.stdout.contains("has no hold"), "{}", run.stdout);
+    run.stdout_has("has no hold");
 }
 
 #[test]

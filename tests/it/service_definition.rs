@@ -279,12 +279,7 @@ fn a_blue_green_release_is_judged_by_its_service_deployment_through_the_bake_tim
     let before_definition = web_task_definition(&fx);
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:9a8b7c6"));
     let plan = fx.run("plan", &[]);
-    assert!(
-        plan.stdout
-            .contains("update service web: new task definition (BLUE_GREEN: at least 5m"),
-        "{}",
-        plan.stdout
-    );
+    plan.stdout_has("update service web: new task definition (BLUE_GREEN: at least 5m");
     let before = fx.calls().len();
     let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
     run.expect_code(0);
@@ -352,7 +347,7 @@ fn a_blue_green_rollout_past_its_timeout_is_stopped_with_rollback() {
         .collect();
     assert_eq!(stops.len(), 1, "{}", run.stderr);
     assert_eq!(stops[0]["stopType"], "ROLLBACK");
-    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
+    run.stderr_has("timed out");
 }
 
 #[test]

@@ -55,13 +55,8 @@ fn a_passing_smoke_test_runs_once_on_the_new_definition_after_the_rollouts() {
 
     let run = apply(&fx);
     run.expect_code(0);
-    assert!(run.stderr.contains("smoke-test"), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("exited 0: the release passed its smoke test"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("smoke-test");
+    run.stderr_has("exited 0: the release passed its smoke test");
     let calls = fx.calls();
     let run_tasks: Vec<&Value> = calls
         .iter()
@@ -120,16 +115,8 @@ fn a_failing_smoke_test_fails_the_release_and_rolls_the_services_back() {
     release_with_smoke_test(&fx, &marker);
     let run = apply(&fx);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("smoke test failed: task "),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("stopped with exit code 1"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("smoke test failed: task ");
+    run.stderr_has("stopped with exit code 1");
     assert!(
         run.stderr
             .contains("rolled back to their previous task definitions: web, worker")
@@ -139,16 +126,8 @@ fn a_failing_smoke_test_fails_the_release_and_rolls_the_services_back() {
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains("the migration was not rolled back"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("smoke: GET /health → 502"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("the migration was not rolled back");
+    run.stderr_has("smoke: GET /health → 502");
     assert!(
         !run.stderr.contains("hunter2"),
         "secrets masked: {}",

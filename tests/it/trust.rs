@@ -84,11 +84,7 @@ fn only_commits_signed_by_a_trusted_key_are_planned_and_applied() {
     commit(&fx, Some(&ada), "signed release");
     let run = fx.run("plan", &["--trust", trust_arg]);
     run.expect_code(0);
-    assert!(
-        run.stdout.contains(", signed by ada@example.com)"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(", signed by ada@example.com)");
     fx.run_with_env(
         "apply",
         &["--yes", "--trust", trust_arg],
@@ -112,14 +108,10 @@ fn only_commits_signed_by_a_trusted_key_are_planned_and_applied() {
         &[("DECKHAND_POLL_INTERVAL", "200ms")],
     );
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "commit {} is not signed, and --trust {trust_arg} applies only signed commits",
-            &unsigned[..12]
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "commit {} is not signed, and --trust {trust_arg} applies only signed commits",
+        &unsigned[..12]
+    ));
     let forged = commit(&fx, Some(&mallory), "signed by someone else");
     let run = fx.run("plan", &["--trust", trust_arg]);
     run.expect_code(1);
@@ -146,14 +138,10 @@ fn only_commits_signed_by_a_trusted_key_are_planned_and_applied() {
     git(&fx.repo(), &["reset", "-q", "--hard", &tampered]);
     let run = fx.run("plan", &["--trust", trust_arg]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "commit {} has a bad signature by ada@example.com",
-            &tampered[..12]
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "commit {} has a bad signature by ada@example.com",
+        &tampered[..12]
+    ));
     // The controller does not take it either.
     let out = fx.deckhand_with(
         &[
@@ -239,18 +227,14 @@ fn deckhands_own_promotion_signed_with_sign_with_passes_its_own_trust_check() {
     // The head so far was committed unsigned by the test.
     let run = plan_production();
     run.expect_code(1);
-    assert!(run.stderr.contains("is not signed"), "{}", run.stderr);
+    run.stderr_has("is not signed");
 
     // The public half is not a signing key: refused before anything is done.
     let before = git(&repo, &["rev-parse", "HEAD"]);
     let public_path = bot.with_extension("pub");
     let run = promote_signed(&public_path);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("is not an OpenSSH private key"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("is not an OpenSSH private key");
     assert_eq!(
         git(&repo, &["rev-parse", "HEAD"]),
         before,
@@ -261,7 +245,7 @@ fn deckhands_own_promotion_signed_with_sign_with_passes_its_own_trust_check() {
     run.expect_code(0);
     let run = plan_production();
     run.expect_code(0);
-    assert!(run.stdout.contains("update service web"), "{}", run.stdout);
+    run.stdout_has("update service web");
     // git itself agrees.
     git(
         &repo,
@@ -338,14 +322,10 @@ fn commits_signed_with_gpg_are_checked_against_armored_public_keys() {
     let sha = commit_gpg(&fx, &mallory, &mallory_fpr, "signed by mallory");
     let run = fx.run("plan", &["--trust", trust_arg]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "commit {} is signed by key {mallory_fpr}, which {trust_arg} does not trust",
-            &sha[..12]
-        )),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "commit {} is signed by key {mallory_fpr}, which {trust_arg} does not trust",
+        &sha[..12]
+    ));
     for home in [&ada, &mallory] {
         let _ = Command::new("gpgconf")
             .env("GNUPGHOME", home)

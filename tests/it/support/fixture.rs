@@ -46,6 +46,50 @@ impl Run {
         );
         self
     }
+
+    /// Panic with standard output unless it contains `needle`.
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "no {needle:?} in stdout:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Panic with standard output if it contains `needle`.
+    #[track_caller]
+    pub fn stdout_lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.stdout.contains(needle),
+            "{needle:?} in stdout:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Panic with standard error unless it contains `needle`.
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "no {needle:?} in stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Panic with standard error if it contains `needle`.
+    #[track_caller]
+    pub fn stderr_lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.stderr.contains(needle),
+            "{needle:?} in stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
 }
 
 /// One isolated environment.
