@@ -111,6 +111,14 @@ impl EcsClient {
         Ok(())
     }
 
+    /// The Application Auto Scaling calls.
+    fn scaling(&self) -> super::autoscaling::Scaling<'_> {
+        super::autoscaling::Scaling {
+            client: &self.autoscaling,
+            credentials: &self.credentials,
+        }
+    }
+
     fn remember(&self, td: &sdk::TaskDefinition, tags: Option<Vec<Tag>>) -> Arc<TaskDefinition> {
         let mut spec = super::taskdef::from_sdk(td);
         spec.tags = tags.filter(|t| !t.is_empty());
@@ -255,10 +263,7 @@ fn network(vpc: &AwsVpc) -> Result<sdk::NetworkConfiguration, AwsError> {
                 .map(sdk::AssignPublicIp::from),
         )
         .build()
-        .map_err(|e| AwsError::Request {
-            operation: "networkConfiguration",
-            detail: e.to_string(),
-        })?;
+        .map_err(AwsError::request("networkConfiguration"))?;
     Ok(sdk::NetworkConfiguration::builder()
         .awsvpc_configuration(config)
         .build())
@@ -418,12 +423,8 @@ impl Ecs for EcsClient {
         spec: &TaskDefinitionSpec,
     ) -> Result<Arc<TaskDefinition>, AwsError> {
         self.need_region()?;
-        let request = super::taskdef::register_request(&self.client, spec).map_err(|e| {
-            AwsError::Request {
-                operation: "RegisterTaskDefinition",
-                detail: e.to_string(),
-            }
-        })?;
+        let request = super::taskdef::register_request(&self.client, spec)
+            .map_err(AwsError::request("RegisterTaskDefinition"))?;
         self.limiter.acquire("RegisterTaskDefinition").await;
         let out = request
             .send()
@@ -446,12 +447,8 @@ impl Ecs for EcsClient {
             .service_name(&request.service)
             .task_definition(&request.task_definition)
             .desired_count(request.desired_count);
-        let call = super::servicedef::create_request(call, &request.definition).map_err(|e| {
-            AwsError::Request {
-                operation: "CreateService",
-                detail: e.to_string(),
-            }
-        })?;
+        let call = super::servicedef::create_request(call, &request.definition)
+            .map_err(AwsError::request("CreateService"))?;
         self.limiter.acquire("CreateService").await;
         call.send()
             .await
@@ -472,12 +469,8 @@ impl Ecs for EcsClient {
             .set_task_definition(request.task_definition.clone())
             .set_desired_count(request.desired_count);
         if let Some(configuration) = &request.configuration {
-            call = super::servicedef::update_request(call, configuration).map_err(|e| {
-                AwsError::Request {
-                    operation: "UpdateService",
-                    detail: e.to_string(),
-                }
-            })?;
+            call = super::servicedef::update_request(call, configuration)
+                .map_err(AwsError::request("UpdateService"))?;
         }
         self.limiter.acquire("UpdateService").await;
         let out = call
@@ -647,8 +640,7 @@ impl Ecs for EcsClient {
         services: &[String],
     ) -> Result<BTreeMap<String, LiveAutoscaling>, AwsError> {
         self.need_region()?;
-        super::autoscaling::autoscaling_of(&self.autoscaling, &self.credentials, cluster, services)
-            .await
+        self.scaling().autoscaling_of(cluster, services).await
     }
 
     async fn register_scalable_target(
@@ -660,14 +652,9 @@ impl Ecs for EcsClient {
     ) -> Result<(), AwsError> {
         self.need_region()?;
         self.limiter.acquire("RegisterScalableTarget").await;
-        super::autoscaling::register_scalable_target(
-            &self.autoscaling,
-            &self.credentials,
-            cluster,
-            service,
-            (min_capacity, max_capacity),
-        )
-        .await
+        self.scaling()
+            .register_scalable_target(cluster, service, (min_capacity, max_capacity))
+            .await
     }
 
     async fn put_scaling_policy(
@@ -678,14 +665,9 @@ impl Ecs for EcsClient {
     ) -> Result<(), AwsError> {
         self.need_region()?;
         self.limiter.acquire("PutScalingPolicy").await;
-        super::autoscaling::put_scaling_policy(
-            &self.autoscaling,
-            &self.credentials,
-            cluster,
-            service,
-            policy,
-        )
-        .await
+        self.scaling()
+            .put_scaling_policy(cluster, service, policy)
+            .await
     }
 
     async fn delete_scaling_policy(
@@ -696,14 +678,9 @@ impl Ecs for EcsClient {
     ) -> Result<(), AwsError> {
         self.need_region()?;
         self.limiter.acquire("DeleteScalingPolicy").await;
-        super::autoscaling::delete_scaling_policy(
-            &self.autoscaling,
-            &self.credentials,
-            cluster,
-            service,
-            name,
-        )
-        .await
+        self.scaling()
+            .delete_scaling_policy(cluster, service, name)
+            .await
     }
 
     async fn describe_service_deployments(
@@ -774,8 +751,7 @@ impl Ecs for EcsClient {
         services: &[String],
     ) -> Result<BTreeMap<String, ScalingSuspension>, AwsError> {
         self.need_region()?;
-        super::autoscaling::scaling_of(&self.autoscaling, &self.credentials, cluster, services)
-            .await
+        self.scaling().scaling_of(cluster, services).await
     }
 
     async fn set_scaling(
@@ -786,14 +762,7 @@ impl Ecs for EcsClient {
     ) -> Result<(), AwsError> {
         self.need_region()?;
         self.limiter.acquire("RegisterScalableTarget").await;
-        super::autoscaling::set_scaling(
-            &self.autoscaling,
-            &self.credentials,
-            cluster,
-            service,
-            state,
-        )
-        .await
+        self.scaling().set_scaling(cluster, service, state).await
     }
 
     async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {

@@ -194,6 +194,16 @@ impl AwsError {
         }
     }
 
+    /// For `map_err`: a request of `operation` deckhand could not build.
+    pub(crate) fn request<E: std::fmt::Display>(
+        operation: &'static str,
+    ) -> impl FnOnce(E) -> AwsError {
+        move |e| AwsError::Request {
+            operation,
+            detail: e.to_string(),
+        }
+    }
+
     /// How to treat this failure.
     pub fn class(&self) -> ErrorClass {
         match self {

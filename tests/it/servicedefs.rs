@@ -17,7 +17,7 @@
 //! naming a container the example's task definition does not have.
 
 use crate::support::emulator;
-use crate::support::fixture::{Fixture, Run, project_root};
+use crate::support::fixture::{Fixture, Run, example_prerequisites};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
@@ -72,16 +72,6 @@ const SPEC_OWNED: &[&str] = &[
     "desiredCount",
     "clientToken",
 ];
-
-fn corpus() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(project_root().join("tests/servicedefs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-}
 
 /// The file as deckhand takes it: CreateService input without the keys the
 /// spec owns, or the first service of describe-services output as it is.
@@ -225,34 +215,15 @@ fn check(file: &PathBuf) -> Option<String> {
 /// An empty cluster with a network, and what the example's task definition
 /// names (image, roles, parameters, log group), so that preflight passes.
 fn seed(fx: &Fixture) -> Value {
-    let request = json!({
-        "cluster": fx.id,
-        "network": true,
-        "services": [],
-        "images": ["123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1"],
-        "roles": [
-            "arn:aws:iam::123456789012:role/shop-app",
-            "arn:aws:iam::123456789012:role/shop-ecs-execution"
-        ],
-        "parameters": {
-            "/shop/database-url": "postgres://shop:seeded@db.internal/shop",
-            "/shop/secret-key-base": "seeded"
-        },
-        "logGroups": ["/ecs/shop"],
-    });
+    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1".to_owned();
+    let mut request = example_prerequisites(&[image]);
+    request["cluster"] = json!(fx.id);
+    request["network"] = json!(true);
+    request["services"] = json!([]);
     emulator().request("POST", "/_deckhand/seed", Some(&request))
 }
 
 #[test]
 fn real_service_definitions_validate_create_and_plan_as_unchanged() {
-    let files = corpus();
-    assert!(files.len() >= 30, "the corpus has {} files", files.len());
-    let failures = crate::support::fixture::failures_in_parallel(&files, check);
-    assert!(
-        failures.is_empty(),
-        "{} of {} real service definitions failed:\n\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n\n")
-    );
+    crate::support::fixture::check_corpus("servicedefs", "service definitions", check);
 }

@@ -12,7 +12,7 @@
 //! itself would reject (a port written as a string, a skeleton of
 //! placeholders of the wrong types) get a clear error naming the file.
 
-use crate::support::fixture::{Fixture, project_root};
+use crate::support::fixture::Fixture;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
@@ -21,16 +21,6 @@ const REJECTED: &[(&str, &str)] = &[
     ("16-", "containerPort"),
     ("43-", "task-definitions/real.json"),
 ];
-
-fn corpus() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(project_root().join("tests/taskdefs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-}
 
 /// The outcome of one file: None when it passed, else what went wrong.
 fn check(file: &PathBuf) -> Option<String> {
@@ -128,14 +118,5 @@ fn fx_seed(fx: &Fixture, td: &Value, fargate: bool, awsvpc: bool) -> Option<Stri
 
 #[test]
 fn real_task_definitions_validate_round_trip_and_survive_an_image_bump() {
-    let files = corpus();
-    assert!(files.len() >= 30, "the corpus has {} files", files.len());
-    let failures = crate::support::fixture::failures_in_parallel(&files, check);
-    assert!(
-        failures.is_empty(),
-        "{} of {} real task definitions failed:\n\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n\n")
-    );
+    crate::support::fixture::check_corpus("taskdefs", "task definitions", check);
 }

@@ -50,43 +50,34 @@ impl Run {
     /// Panic with standard output unless it contains `needle`.
     #[track_caller]
     pub fn stdout_has(&self, needle: &str) -> &Self {
-        assert!(
-            self.stdout.contains(needle),
-            "no {needle:?} in stdout:\n{}",
-            self.stdout
-        );
-        self
+        self.check("stdout", &self.stdout, needle, true)
     }
 
     /// Panic with standard output if it contains `needle`.
     #[track_caller]
     pub fn stdout_lacks(&self, needle: &str) -> &Self {
-        assert!(
-            !self.stdout.contains(needle),
-            "{needle:?} in stdout:\n{}",
-            self.stdout
-        );
-        self
+        self.check("stdout", &self.stdout, needle, false)
     }
 
     /// Panic with standard error unless it contains `needle`.
     #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(
-            self.stderr.contains(needle),
-            "no {needle:?} in stderr:\n{}",
-            self.stderr
-        );
-        self
+        self.check("stderr", &self.stderr, needle, true)
     }
 
     /// Panic with standard error if it contains `needle`.
     #[track_caller]
     pub fn stderr_lacks(&self, needle: &str) -> &Self {
-        assert!(
-            !self.stderr.contains(needle),
-            "{needle:?} in stderr:\n{}",
-            self.stderr
+        self.check("stderr", &self.stderr, needle, false)
+    }
+
+    #[track_caller]
+    fn check(&self, stream: &str, text: &str, needle: &str, present: bool) -> &Self {
+        let not = if present { "no " } else { "" };
+        assert_eq!(
+            text.contains(needle),
+            present,
+            "{not}{needle:?} in {stream}:\n{text}"
         );
         self
     }
@@ -418,22 +409,11 @@ impl Fixture {
             .iter()
             .map(|tag| format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:{tag}"))
             .collect();
-        let mut request = json!({
-            "cluster": env,
-            "clusterTags": tags,
-            "network": true,
-            "services": services,
-            "images": images,
-            "roles": [
-                "arn:aws:iam::123456789012:role/shop-app",
-                "arn:aws:iam::123456789012:role/shop-ecs-execution"
-            ],
-            "parameters": {
-                "/shop/database-url": "postgres://shop:seeded@db.internal/shop",
-                "/shop/secret-key-base": "seeded"
-            },
-            "logGroups": ["/ecs/shop"],
-        });
+        let mut request = example_prerequisites(&images);
+        request["cluster"] = json!(env);
+        request["clusterTags"] = json!(tags);
+        request["network"] = json!(true);
+        request["services"] = json!(services);
         tweak(&mut request);
         emulator().request("POST", "/_deckhand/seed", Some(&request))
     }
@@ -487,11 +467,45 @@ impl Fixture {
     }
 }
 
+/// A seed request with what the example's task definition names besides
+/// `images`: its roles, parameters and log group, so that preflight passes.
+pub fn example_prerequisites(images: &[String]) -> Value {
+    json!({
+        "images": images,
+        "roles": [
+            "arn:aws:iam::123456789012:role/shop-app",
+            "arn:aws:iam::123456789012:role/shop-ecs-execution"
+        ],
+        "parameters": {
+            "/shop/database-url": "postgres://shop:seeded@db.internal/shop",
+            "/shop/secret-key-base": "seeded"
+        },
+        "logGroups": ["/ecs/shop"],
+    })
+}
+
+/// Run `check` over the JSON files of a real-world corpus under `tests/`
+/// (at least 30 of them) and fail naming every file that failed.
+pub fn check_corpus(dir: &str, what: &str, check: fn(&PathBuf) -> Option<String>) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(project_root().join("tests").join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30, "the corpus has {} files", files.len());
+    let failures = failures_in_parallel(&files, check);
+    assert!(
+        failures.is_empty(),
+        "{} of {} real {what} failed:\n\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
+}
+
 /// `check` over `files` on four threads: the failures it reports.
-pub fn failures_in_parallel(
-    files: &[PathBuf],
-    check: fn(&PathBuf) -> Option<String>,
-) -> Vec<String> {
+fn failures_in_parallel(files: &[PathBuf], check: fn(&PathBuf) -> Option<String>) -> Vec<String> {
     std::thread::scope(|scope| {
         let chunks: Vec<&[PathBuf]> = files.chunks(files.len().div_ceil(4)).collect();
         let workers: Vec<_> = chunks
