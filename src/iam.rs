@@ -399,27 +399,16 @@ fn lookups(
         }
     }
     let mut out = Vec::new();
-    if !repositories.is_empty() {
-        out.push(statement(
-            "VerifyImages",
-            &["ecr:DescribeImages"],
-            &repositories,
-        ));
-    }
-    if !parameters.is_empty() {
-        // Only existence is checked (WithDecryption false; values are never read).
-        out.push(statement(
-            "VerifyParameters",
-            &["ssm:GetParameters"],
-            &parameters,
-        ));
-    }
-    if !secrets.is_empty() {
-        out.push(statement(
-            "VerifySecrets",
-            &["secretsmanager:DescribeSecret"],
-            &secrets,
-        ));
+    // Only existence is checked: parameters with WithDecryption false, their
+    // values never read.
+    for (sid, action, resources) in [
+        ("VerifyImages", "ecr:DescribeImages", &repositories),
+        ("VerifyParameters", "ssm:GetParameters", &parameters),
+        ("VerifySecrets", "secretsmanager:DescribeSecret", &secrets),
+    ] {
+        if !resources.is_empty() {
+            out.push(statement(sid, &[action], resources));
+        }
     }
     if !log_groups.is_empty() {
         out.push(json!({
@@ -638,15 +627,7 @@ mod tests {
         let env = shop_staging();
         let doc = policy(std::slice::from_ref(&env), None, None, None);
         let text = doc.to_string();
-        let by_sid = |sid: &str| {
-            doc["Statement"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["Sid"] == sid)
-                .cloned()
-                .unwrap_or_else(|| panic!("no {sid} in {text}"))
-        };
+        let by_sid = |sid: &str| by_sid(&doc, sid).unwrap_or_else(|| panic!("no {sid} in {text}"));
         let region = env.region.clone().unwrap_or_else(|| "*".into());
         assert_eq!(
             by_sid("ReadClusters")["Resource"],

@@ -159,6 +159,7 @@ pub(crate) fn enums_from<E: AsRef<str>>(values: &Option<Vec<E>>) -> Option<Vec<S
 /// mapping!(Model => sdk::Type, ok {           // `built` when build() can fail
 ///     field: clone(set_field),                 // Option<T> both ways
 ///     count: copy(set_count),                  // Option<Copy>
+///     weight: filled(set_weight),              // Option<Copy> ↔ a value the SDK always has
 ///     kind: enumerated(set_kind),              // Option<String> ↔ SDK enum
 ///     kinds: enumerated_list(set_kinds),       // Option<Vec<String>> ↔ Vec<enum>
 ///     labels: map(set_labels),                 // IndexMap ↔ HashMap (keys sorted back)
@@ -188,6 +189,7 @@ macro_rules! mapping {
     (@build built $b:ident) => { $crate::ecs::taskdef::built($b.build()) };
     (@to clone $b:ident, $v:expr, $set:ident) => { $b.$set($v.clone()) };
     (@to copy $b:ident, $v:expr, $set:ident) => { $b.$set($v) };
+    (@to filled $b:ident, $v:expr, $set:ident) => { $b.$set($v) };
     (@to enumerated $b:ident, $v:expr, $set:ident) => { $b.$set($crate::ecs::taskdef::enum_to(&$v)) };
     (@to enumerated_list $b:ident, $v:expr, $set:ident) => { $b.$set($crate::ecs::taskdef::enums_to(&$v)) };
     (@to map $b:ident, $v:expr, $set:ident) => { $b.$set($crate::ecs::taskdef::map_to(&$v)) };
@@ -199,6 +201,7 @@ macro_rules! mapping {
     (@to required_enum $b:ident, $v:expr, $set:ident, $json:literal) => { $b.$set($crate::ecs::taskdef::required(&$v, $json)?.as_str().into()) };
     (@from clone $v:expr) => { $v.clone() };
     (@from copy $v:expr) => { $v };
+    (@from filled $v:expr) => { Some($v) };
     (@from enumerated $v:expr) => { $crate::ecs::taskdef::enum_from(&$v) };
     (@from enumerated_list $v:expr) => { $crate::ecs::taskdef::enums_from(&$v) };
     (@from map $v:expr) => { $crate::ecs::taskdef::map_from(&$v) };
@@ -376,21 +379,10 @@ impl Mapping for Tag {
     }
 }
 
-impl Mapping for KeyValuePair {
-    type Sdk = sdk::KeyValuePair;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::KeyValuePair::builder()
-            .set_name(self.name.clone())
-            .set_value(self.value.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            name: s.name.clone(),
-            value: s.value.clone(),
-        }
-    }
-}
+mapping!(KeyValuePair => sdk::KeyValuePair, ok {
+    name: clone(set_name),
+    value: clone(set_value),
+});
 
 mapping!(TaskDefinitionPlacementConstraint => sdk::TaskDefinitionPlacementConstraint, ok {
     r#type: enumerated(set_type),

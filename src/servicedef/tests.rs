@@ -297,7 +297,12 @@ fn diagnostics_suggest_the_nearest_known_key() {
     for (key, typo, suggested) in cases {
         let json = WEB.replacen(key, typo, 1);
         let err = parse_service_definition(&json).unwrap_err();
-        let d = Diagnostic::from_service_definition_error("svc.json", &json, &err);
+        let d = Diagnostic::from_definition_error(
+            "svc.json",
+            &json,
+            &err,
+            crate::spec::diagnostic::SERVICE_DEFINITION_INPUT,
+        );
         assert!(
             d.hint.starts_with(&format!("did you mean `{suggested}`?")),
             "{d}"
@@ -348,7 +353,12 @@ fn keys_the_spec_owns_are_refused_at_their_line() {
         assert_eq!(err.line(), 2);
         // At the key's closing quote.
         assert_eq!(err.column(), 2 + key.len() + 2, "{err}");
-        let d = Diagnostic::from_service_definition_error("svc.json", &json, &err);
+        let d = Diagnostic::from_definition_error(
+            "svc.json",
+            &json,
+            &err,
+            crate::spec::diagnostic::SERVICE_DEFINITION_INPUT,
+        );
         assert_eq!(d.field, key);
         assert_eq!(d.position, Some((2, err.column())));
         assert_eq!(d.message, message);

@@ -8,7 +8,7 @@
 //!
 //! Parser errors (YAML and task-definition JSON) are turned into these words
 //! here and only here: [`Diagnostic::from_yaml_error`] and
-//! [`Diagnostic::from_task_definition_error`].
+//! [`Diagnostic::from_definition_error`].
 
 use super::locate::{FieldPath, Segment, locate};
 use crate::source::SourceError;
@@ -90,6 +90,12 @@ pub struct Diagnostic {
     pub hint: String,
 }
 
+/// What a task-definition file is, the hint of its errors.
+pub const TASK_DEFINITION_INPUT: &str = "a task definition is RegisterTaskDefinition input, as `aws ecs register-task-definition --cli-input-json` takes it";
+
+/// What a service-definition file is, the hint of its errors.
+pub const SERVICE_DEFINITION_INPUT: &str = "a service definition is CreateService input, as `aws ecs create-service --cli-input-json` takes it, without the fields the spec sets; see docs/service-definitions.md";
+
 impl Diagnostic {
     /// A problem found after parsing.
     pub fn semantic(
@@ -122,36 +128,10 @@ impl Diagnostic {
         Diagnostic::semantic(file, text, y.position, y.field, y.message, y.hint)
     }
 
-    /// A task-definition JSON error (syntax, type, unknown key).
-    pub fn from_task_definition_error(
-        file: &str,
-        text: &str,
-        error: &TaskDefinitionError,
-    ) -> Diagnostic {
-        Self::from_json_error(
-            file,
-            text,
-            error,
-            "a task definition is RegisterTaskDefinition input, as `aws ecs register-task-definition --cli-input-json` takes it",
-        )
-    }
-
-    /// A service-definition file that is not CreateService input: where and why.
-    pub fn from_service_definition_error(
-        file: &str,
-        text: &str,
-        error: &TaskDefinitionError,
-    ) -> Diagnostic {
-        Self::from_json_error(
-            file,
-            text,
-            error,
-            "a service definition is CreateService input, as `aws ecs create-service --cli-input-json` takes it, without the fields the spec sets; see docs/service-definitions.md",
-        )
-    }
-
-    /// A strictly read JSON file's error, with `about` (what the file is) as the hint.
-    fn from_json_error(
+    /// A strictly read definition file's error (syntax, type, unknown key),
+    /// with `about` ([`TASK_DEFINITION_INPUT`], [`SERVICE_DEFINITION_INPUT`])
+    /// as the hint.
+    pub fn from_definition_error(
         file: &str,
         text: &str,
         error: &TaskDefinitionError,
@@ -194,6 +174,18 @@ struct YamlWords {
 }
 
 impl YamlWords {
+    /// Words about `field` at `position`, given the message and the hint.
+    fn at(position: Option<(usize, usize)>, field: &str) -> impl Fn(String, String) -> YamlWords {
+        move |message, hint| YamlWords {
+            position,
+            field: field.to_owned(),
+            message,
+            hint,
+        }
+    }
+}
+
+impl YamlWords {
     /// Words about the whole file, at no line.
     fn whole_file(message: &str, hint: &str) -> YamlWords {
         YamlWords {
@@ -213,12 +205,7 @@ fn yaml_words(error: &YamlError, path: &FieldPath, text: &str) -> YamlWords {
         .filter(|l| l.line() > 0)
         .map(|l| (l.line() as usize, l.column() as usize));
     let field = path.to_string();
-    let words = |message: String, hint: String| YamlWords {
-        position,
-        field: field.clone(),
-        message,
-        hint,
-    };
+    let words = YamlWords::at(position, &field);
     match error {
         // "budget breached: Nodes { nodes: 250001 }" is a debug dump: say
         // the file is too large or too deeply nested for a spec.
@@ -264,19 +251,14 @@ fn field_words(
 ) -> YamlWords {
     let field = path.to_string();
     let doc = field_doc(path);
-    let words = |message: String, hint: String| YamlWords {
-        position,
-        field: field.clone(),
-        message,
-        hint,
-    };
+    let words = YamlWords::at(position, &field);
     match error {
         // "missing field `f`" is noticed where the mapping ends, i.e. on an
         // unrelated line: point at the mapping that lacks it (or at no line for
         // the document itself) and show what to add.
         YamlError::SerdeMissingField { field: missing, .. } => YamlWords {
             position: (!path.is_root()).then(|| locate(text, path)).flatten(),
-            field,
+            field: field.clone(),
             message: format!("missing field `{missing}`"),
             hint: match field_doc(&path.clone().key(missing)) {
                 Some(doc) => format!("add {}", doc.example),

@@ -451,12 +451,22 @@ services:
     #[test]
     fn task_definition_errors_use_json_words_and_one_based_columns() {
         let err = crate::taskdef::model::parse_task_definition("[\n]").unwrap_err();
-        let d = Diagnostic::from_task_definition_error("td.json", "[\n]", &err);
+        let d = Diagnostic::from_definition_error(
+            "td.json",
+            "[\n]",
+            &err,
+            crate::spec::diagnostic::TASK_DEFINITION_INPUT,
+        );
         assert_eq!(d.position, Some((1, 1)));
         assert_eq!(d.message, "invalid type: array, expected a JSON object");
         let json = r#"{"containerDefinitions": [{"memoryReservation": "512 MB"}]}"#;
         let err = crate::taskdef::model::parse_task_definition(json).unwrap_err();
-        let d = Diagnostic::from_task_definition_error("td.json", json, &err);
+        let d = Diagnostic::from_definition_error(
+            "td.json",
+            json,
+            &err,
+            crate::spec::diagnostic::TASK_DEFINITION_INPUT,
+        );
         assert_eq!(
             d.message,
             "invalid type: string \"512 MB\", expected an integer"

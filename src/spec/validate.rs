@@ -163,8 +163,12 @@ impl<'a> Validator<'a> {
                 }
                 Ok(spec) => Some(Arc::new(spec)),
                 Err(e) => {
-                    self.problems
-                        .push(Diagnostic::from_task_definition_error(&resolved, &text, &e));
+                    self.definition_problem(
+                        &resolved,
+                        &text,
+                        &e,
+                        crate::spec::diagnostic::TASK_DEFINITION_INPUT,
+                    );
                     None
                 }
             },
@@ -175,6 +179,18 @@ impl<'a> Validator<'a> {
         };
         self.templates.insert(resolved.clone(), parsed.clone());
         parsed.map(|t| (resolved, t))
+    }
+
+    /// A definition file's read error, with what such a file is (`about`).
+    fn definition_problem(
+        &mut self,
+        file: &str,
+        text: &str,
+        error: &crate::taskdef::model::TaskDefinitionError,
+        about: &str,
+    ) {
+        self.problems
+            .push(Diagnostic::from_definition_error(file, text, error, about));
     }
 
     fn path_problem(&mut self, field: &[&str], path: &str, error: &SourceError) {
@@ -711,10 +727,12 @@ impl<'a> Validator<'a> {
                     }
                 }
                 Err(e) => {
-                    self.problems
-                        .push(Diagnostic::from_service_definition_error(
-                            &resolved, &text, &e,
-                        ));
+                    self.definition_problem(
+                        &resolved,
+                        &text,
+                        &e,
+                        crate::spec::diagnostic::SERVICE_DEFINITION_INPUT,
+                    );
                     None
                 }
             },

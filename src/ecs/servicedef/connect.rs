@@ -76,26 +76,11 @@ mapping!(TimeoutConfiguration => sdk::TimeoutConfiguration, ok {
     per_request_timeout_seconds: copy(set_per_request_timeout_seconds),
 });
 
-impl Mapping for ServiceConnectTlsConfiguration {
-    type Sdk = sdk::ServiceConnectTlsConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::ServiceConnectTlsConfiguration::builder()
-            .set_issuer_certificate_authority(nested(
-                &self.issuer_certificate_authority,
-                "issuerCertificateAuthority",
-            )?)
-            .set_kms_key(self.kms_key.clone())
-            .set_role_arn(self.role_arn.clone())
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            issuer_certificate_authority: nested_from(&s.issuer_certificate_authority),
-            kms_key: s.kms_key.clone(),
-            role_arn: s.role_arn.clone(),
-        }
-    }
-}
+mapping!(ServiceConnectTlsConfiguration => sdk::ServiceConnectTlsConfiguration, ok {
+    issuer_certificate_authority: nested(set_issuer_certificate_authority, "issuerCertificateAuthority"),
+    kms_key: clone(set_kms_key),
+    role_arn: clone(set_role_arn),
+});
 
 mapping!(ServiceConnectTlsCertificateAuthority => sdk::ServiceConnectTlsCertificateAuthority, ok {
     aws_pca_authority_arn: clone(set_aws_pca_authority_arn),

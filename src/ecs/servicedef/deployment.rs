@@ -1,8 +1,8 @@
 //! Deployment configuration and controller, model ↔ SDK.
 
 use crate::ecs::taskdef::{
-    Mapping, MappingError, built, enum_from, enum_to, enums_from, enums_to, mapping, nested,
-    nested_from, nested_list, nested_list_from, required,
+    Mapping, MappingError, enum_from, enum_to, enums_from, enums_to, mapping, nested, nested_from,
+    nested_list, nested_list_from,
 };
 use crate::servicedef::{
     CanaryConfiguration, DeploymentAlarms, DeploymentCircuitBreaker, DeploymentConfiguration,
@@ -51,46 +51,17 @@ impl Mapping for DeploymentConfiguration {
     }
 }
 
-impl Mapping for DeploymentCircuitBreaker {
-    type Sdk = sdk::DeploymentCircuitBreaker;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::DeploymentCircuitBreaker::builder()
-            .enable(*required(&self.enable, "enable")?)
-            .rollback(*required(&self.rollback, "rollback")?)
-            .set_reset_on_healthy_task(self.reset_on_healthy_task)
-            .set_threshold_configuration(nested(
-                &self.threshold_configuration,
-                "thresholdConfiguration",
-            )?)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            enable: Some(s.enable),
-            rollback: Some(s.rollback),
-            reset_on_healthy_task: s.reset_on_healthy_task,
-            threshold_configuration: nested_from(&s.threshold_configuration),
-        }
-    }
-}
+mapping!(DeploymentCircuitBreaker => sdk::DeploymentCircuitBreaker, ok {
+    enable: required_copy(enable, "enable"),
+    rollback: required_copy(rollback, "rollback"),
+    reset_on_healthy_task: copy(set_reset_on_healthy_task),
+    threshold_configuration: nested(set_threshold_configuration, "thresholdConfiguration"),
+});
 
-impl Mapping for ThresholdConfiguration {
-    type Sdk = sdk::ThresholdConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::ThresholdConfiguration::builder()
-                .r#type(required(&self.r#type, "type")?.as_str().into())
-                .set_value(self.value)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            r#type: Some(s.r#type.as_str().to_owned()),
-            value: Some(s.value),
-        }
-    }
-}
+mapping!(ThresholdConfiguration => sdk::ThresholdConfiguration, built {
+    r#type: required_enum(r#type, "type"),
+    value: filled(set_value),
+});
 
 mapping!(DeploymentAlarms => sdk::DeploymentAlarms, built {
     alarm_names: required_some(set_alarm_names, "alarmNames"),
@@ -137,39 +108,15 @@ mapping!(CanaryConfiguration => sdk::CanaryConfiguration, ok {
     canary_bake_time_in_minutes: copy(set_canary_bake_time_in_minutes),
 });
 
-impl Mapping for DeploymentEarlySuccessCriteria {
-    type Sdk = sdk::DeploymentEarlySuccessCriteria;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::DeploymentEarlySuccessCriteria::builder()
-            .set_enable(self.enable)
-            .set_healthy_percent(self.healthy_percent)
-            .set_source_service_revision_cleanup(enum_to(&self.source_service_revision_cleanup))
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            enable: Some(s.enable),
-            healthy_percent: s.healthy_percent,
-            source_service_revision_cleanup: enum_from(&s.source_service_revision_cleanup),
-        }
-    }
-}
+mapping!(DeploymentEarlySuccessCriteria => sdk::DeploymentEarlySuccessCriteria, ok {
+    enable: filled(set_enable),
+    healthy_percent: copy(set_healthy_percent),
+    source_service_revision_cleanup: enumerated(set_source_service_revision_cleanup),
+});
 
-impl Mapping for DeploymentController {
-    type Sdk = sdk::DeploymentController;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::DeploymentController::builder()
-                .r#type(required(&self.r#type, "type")?.as_str().into())
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            r#type: Some(s.r#type.as_str().to_owned()),
-        }
-    }
-}
+mapping!(DeploymentController => sdk::DeploymentController, built {
+    r#type: required_enum(r#type, "type"),
+});
 
 /// `hookDetails` (free-form JSON) as the SDK's document.
 fn document_from_json(value: &Value) -> Document {

@@ -1,9 +1,6 @@
 //! Capacity, placement, network, EBS volumes and monitoring, model ↔ SDK.
 
-use crate::ecs::taskdef::{
-    Mapping, MappingError, built, enum_from, enum_to, mapping, nested_list, nested_list_from,
-    required,
-};
+use crate::ecs::taskdef::mapping;
 use crate::servicedef::{
     AwsVpcConfiguration, CapacityProviderStrategyItem, EbsTagSpecification, MetricConfiguration,
     MonitoringConfiguration, NetworkConfiguration, PlacementConstraint, PlacementStrategy,
@@ -11,25 +8,11 @@ use crate::servicedef::{
 };
 use aws_sdk_ecs::types as sdk;
 
-impl Mapping for CapacityProviderStrategyItem {
-    type Sdk = sdk::CapacityProviderStrategyItem;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::CapacityProviderStrategyItem::builder()
-                .capacity_provider(required(&self.capacity_provider, "capacityProvider")?)
-                .set_weight(self.weight)
-                .set_base(self.base)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            capacity_provider: Some(s.capacity_provider.clone()),
-            weight: Some(s.weight),
-            base: Some(s.base),
-        }
-    }
-}
+mapping!(CapacityProviderStrategyItem => sdk::CapacityProviderStrategyItem, built {
+    capacity_provider: required(capacity_provider, "capacityProvider"),
+    weight: filled(set_weight),
+    base: filled(set_base),
+});
 
 mapping!(PlacementConstraint => sdk::PlacementConstraint, ok {
     r#type: enumerated(set_type),
@@ -70,46 +53,15 @@ mapping!(ServiceManagedEbsVolumeConfiguration => sdk::ServiceManagedEbsVolumeCon
     filesystem_type: enumerated(set_filesystem_type),
 });
 
-impl Mapping for EbsTagSpecification {
-    type Sdk = sdk::EbsTagSpecification;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::EbsTagSpecification::builder()
-                .resource_type(
-                    required(&self.resource_type, "resourceType")?
-                        .as_str()
-                        .into(),
-                )
-                .set_tags(nested_list(&self.tags, "tags")?)
-                .set_propagate_tags(enum_to(&self.propagate_tags))
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            resource_type: Some(s.resource_type.as_str().to_owned()),
-            tags: nested_list_from(&s.tags),
-            propagate_tags: enum_from(&s.propagate_tags),
-        }
-    }
-}
+mapping!(EbsTagSpecification => sdk::EbsTagSpecification, built {
+    resource_type: required_enum(resource_type, "resourceType"),
+    tags: nested_list(set_tags, "tags"),
+    propagate_tags: enumerated(set_propagate_tags),
+});
 
-impl Mapping for MonitoringConfiguration {
-    type Sdk = sdk::MonitoringConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        Ok(sdk::MonitoringConfiguration::builder()
-            .set_metric_configurations(nested_list(
-                &self.metric_configurations,
-                "metricConfigurations",
-            )?)
-            .build())
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            metric_configurations: nested_list_from(&s.metric_configurations),
-        }
-    }
-}
+mapping!(MonitoringConfiguration => sdk::MonitoringConfiguration, ok {
+    metric_configurations: nested_list(set_metric_configurations, "metricConfigurations"),
+});
 
 mapping!(MetricConfiguration => sdk::MetricConfiguration, built {
     metric_names: required_some(set_metric_names, "metricNames"),

@@ -1,8 +1,8 @@
 //! Container definitions and their nested types, model ↔ SDK.
 
 use super::{
-    Mapping, MappingError, built, enum_from, enum_to, map_from, map_to, mapping, nested,
-    nested_from, nested_list, nested_list_from, required,
+    Mapping, MappingError, enum_from, enum_to, map_from, map_to, mapping, nested, nested_from,
+    nested_list, nested_list_from,
 };
 use crate::taskdef::model::{
     ContainerDefinition, ContainerDependency, ContainerRestartPolicy, Device, EnvironmentFile,
@@ -113,24 +113,9 @@ pub fn container_from_sdk(c: &sdk::ContainerDefinition) -> ContainerDefinition {
     }
 }
 
-impl Mapping for RepositoryCredentials {
-    type Sdk = sdk::RepositoryCredentials;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::RepositoryCredentials::builder()
-                .credentials_parameter(required(
-                    &self.credentials_parameter,
-                    "credentialsParameter",
-                )?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            credentials_parameter: Some(s.credentials_parameter.clone()),
-        }
-    }
-}
+mapping!(RepositoryCredentials => sdk::RepositoryCredentials, built {
+    credentials_parameter: required(credentials_parameter, "credentialsParameter"),
+});
 
 mapping!(PortMapping => sdk::PortMapping, ok {
     container_port: copy(set_container_port),
@@ -147,23 +132,10 @@ mapping!(ContainerRestartPolicy => sdk::ContainerRestartPolicy, built {
     restart_attempt_period: copy(set_restart_attempt_period),
 });
 
-impl Mapping for EnvironmentFile {
-    type Sdk = sdk::EnvironmentFile;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::EnvironmentFile::builder()
-                .value(required(&self.value, "value")?)
-                .r#type(required(&self.r#type, "type")?.as_str().into())
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            value: Some(s.value.clone()),
-            r#type: Some(s.r#type.as_str().to_owned()),
-        }
-    }
-}
+mapping!(EnvironmentFile => sdk::EnvironmentFile, built {
+    value: required(value, "value"),
+    r#type: required_enum(r#type, "type"),
+});
 
 mapping!(MountPoint => sdk::MountPoint, ok {
     source_volume: clone(set_source_volume),
@@ -243,43 +215,16 @@ mapping!(SystemControl => sdk::SystemControl, ok {
     value: clone(set_value),
 });
 
-impl Mapping for ResourceRequirement {
-    type Sdk = sdk::ResourceRequirement;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::ResourceRequirement::builder()
-                .value(required(&self.value, "value")?)
-                .r#type(required(&self.r#type, "type")?.as_str().into())
-                .set_sharing_strategy(nested(&self.sharing_strategy, "sharingStrategy")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            value: Some(s.value.clone()),
-            r#type: Some(s.r#type.as_str().to_owned()),
-            sharing_strategy: nested_from(&s.sharing_strategy),
-        }
-    }
-}
+mapping!(ResourceRequirement => sdk::ResourceRequirement, built {
+    value: required(value, "value"),
+    r#type: required_enum(r#type, "type"),
+    sharing_strategy: nested(set_sharing_strategy, "sharingStrategy"),
+});
 
-impl Mapping for FirelensConfiguration {
-    type Sdk = sdk::FirelensConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::FirelensConfiguration::builder()
-                .r#type(required(&self.r#type, "type")?.as_str().into())
-                .set_options(map_to(&self.options))
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            r#type: Some(s.r#type.as_str().to_owned()),
-            options: map_from(&s.options),
-        }
-    }
-}
+mapping!(FirelensConfiguration => sdk::FirelensConfiguration, built {
+    r#type: required_enum(r#type, "type"),
+    options: map(set_options),
+});
 
 impl Mapping for SharingStrategy {
     type Sdk = sdk::SharingStrategy;

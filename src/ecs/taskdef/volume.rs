@@ -1,8 +1,6 @@
 //! Task volumes and their storage configurations, model ↔ SDK.
 
-use super::{
-    Mapping, MappingError, built, enum_from, enum_to, mapping, nested, nested_from, required,
-};
+use super::{MappingError, mapping, nested, nested_from};
 use crate::taskdef::model::{
     DockerVolumeConfiguration, EfsAuthorizationConfig, EfsVolumeConfiguration,
     FSxWindowsFileServerAuthorizationConfig, FSxWindowsFileServerVolumeConfiguration,
@@ -63,32 +61,13 @@ mapping!(DockerVolumeConfiguration => sdk::DockerVolumeConfiguration, ok {
     labels: map(set_labels),
 });
 
-impl Mapping for EfsVolumeConfiguration {
-    type Sdk = sdk::EfsVolumeConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::EfsVolumeConfiguration::builder()
-                .file_system_id(required(&self.file_system_id, "fileSystemId")?)
-                .set_root_directory(self.root_directory.clone())
-                .set_transit_encryption(enum_to(&self.transit_encryption))
-                .set_transit_encryption_port(self.transit_encryption_port)
-                .set_authorization_config(nested(
-                    &self.authorization_config,
-                    "authorizationConfig",
-                )?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            file_system_id: Some(s.file_system_id.clone()),
-            root_directory: s.root_directory.clone(),
-            transit_encryption: enum_from(&s.transit_encryption),
-            transit_encryption_port: s.transit_encryption_port,
-            authorization_config: nested_from(&s.authorization_config),
-        }
-    }
-}
+mapping!(EfsVolumeConfiguration => sdk::EfsVolumeConfiguration, built {
+    file_system_id: required(file_system_id, "fileSystemId"),
+    root_directory: clone(set_root_directory),
+    transit_encryption: enumerated(set_transit_encryption),
+    transit_encryption_port: copy(set_transit_encryption_port),
+    authorization_config: nested(set_authorization_config, "authorizationConfig"),
+});
 
 mapping!(EfsAuthorizationConfig => sdk::EfsAuthorizationConfig, ok {
     access_point_id: clone(set_access_point_id),
@@ -102,46 +81,13 @@ mapping!(S3FilesVolumeConfiguration => sdk::S3FilesVolumeConfiguration, built {
     access_point_arn: clone(set_access_point_arn),
 });
 
-impl Mapping for FSxWindowsFileServerVolumeConfiguration {
-    type Sdk = sdk::FSxWindowsFileServerVolumeConfiguration;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::FSxWindowsFileServerVolumeConfiguration::builder()
-                .file_system_id(required(&self.file_system_id, "fileSystemId")?)
-                .root_directory(required(&self.root_directory, "rootDirectory")?)
-                .set_authorization_config(nested(
-                    &self.authorization_config,
-                    "authorizationConfig",
-                )?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            file_system_id: Some(s.file_system_id.clone()),
-            root_directory: Some(s.root_directory.clone()),
-            authorization_config: nested_from(&s.authorization_config),
-        }
-    }
-}
+mapping!(FSxWindowsFileServerVolumeConfiguration => sdk::FSxWindowsFileServerVolumeConfiguration, built {
+    file_system_id: required(file_system_id, "fileSystemId"),
+    root_directory: required(root_directory, "rootDirectory"),
+    authorization_config: nested(set_authorization_config, "authorizationConfig"),
+});
 
-impl Mapping for FSxWindowsFileServerAuthorizationConfig {
-    type Sdk = sdk::FSxWindowsFileServerAuthorizationConfig;
-    fn to_sdk(&self) -> Result<Self::Sdk, MappingError> {
-        built(
-            sdk::FSxWindowsFileServerAuthorizationConfig::builder()
-                .credentials_parameter(required(
-                    &self.credentials_parameter,
-                    "credentialsParameter",
-                )?)
-                .domain(required(&self.domain, "domain")?)
-                .build(),
-        )
-    }
-    fn from_sdk(s: &Self::Sdk) -> Self {
-        Self {
-            credentials_parameter: Some(s.credentials_parameter.clone()),
-            domain: Some(s.domain.clone()),
-        }
-    }
-}
+mapping!(FSxWindowsFileServerAuthorizationConfig => sdk::FSxWindowsFileServerAuthorizationConfig, built {
+    credentials_parameter: required(credentials_parameter, "credentialsParameter"),
+    domain: required(domain, "domain"),
+});
