@@ -83,35 +83,17 @@ mod tests {
         parse_service_definition(&json.to_string()).unwrap()
     }
 
-    /// A Fargate service behind a load balancer as DescribeServices shows it,
-    /// with every default ECS fills in.
+    /// The service with a service-linked role, alarms off and another
+    /// circuit breaker, grace period and ECS Exec.
     fn described() -> ServiceDefinition {
-        definition(json!({
-            "launchType": "FARGATE",
-            "platformVersion": "LATEST",
+        crate::servicedef::testing::described(json!({
             "role": "arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
-            "deploymentController": {"type": "ECS"},
-            "schedulingStrategy": "REPLICA",
-            "propagateTags": "NONE",
-            "enableECSManagedTags": false,
             "enableExecuteCommand": true,
             "healthCheckGracePeriodSeconds": 0,
-            "placementConstraints": [],
-            "placementStrategy": [],
-            "serviceRegistries": [],
             "deploymentConfiguration": {
-                "maximumPercent": 200,
-                "minimumHealthyPercent": 100,
                 "deploymentCircuitBreaker": {"enable": true, "rollback": false},
-                "alarms": {"alarmNames": [], "enable": false, "rollback": false},
-                "strategy": "ROLLING"
-            },
-            "networkConfiguration": {"awsvpcConfiguration": {
-                "subnets": ["subnet-b", "subnet-a"],
-                "securityGroups": ["sg-1"],
-                "assignPublicIp": "DISABLED"
-            }},
-            "loadBalancers": [{"targetGroupArn": "arn:tg/web", "containerName": "app", "containerPort": 3000}]
+                "alarms": {"alarmNames": [], "enable": false, "rollback": false}
+            }
         }))
     }
 

@@ -14,8 +14,8 @@
 
 use super::progress::Progress;
 use super::{ApplyError, ApplyOptions, ApplyOutcome, apply};
-use crate::ecs::ScalingSuspension;
 use crate::ecs::fake::{Behaviour, CALLER, FakeEcs, tasks_tagged};
+use crate::ecs::{ScalingSuspension, Tenure};
 use crate::live;
 use crate::plan::FinishRelease;
 use crate::plan::{self, Plan, Step};
@@ -934,7 +934,14 @@ mod lock_table {
         // From the failed renewal on, the stale release only read.
         assert_only_reads_since(&fake, known);
         // The new holder carries on: the migration is adopted, not rerun.
-        table.release("env/staging", "thief:1:x", 2).await.unwrap();
+        table
+            .release(Tenure {
+                id: "env/staging",
+                holder: "thief:1:x",
+                fence: 2,
+            })
+            .await
+            .unwrap();
         release_with(&fake, &env, &with_table(2, &table))
             .await
             .unwrap();

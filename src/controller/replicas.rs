@@ -25,7 +25,7 @@
 //! holds get the commit within a round instead of an interval.
 
 use crate::apply::lease::surely_held_for;
-use crate::ecs::{AwsError, Claim, LeaseRecord, LockTable};
+use crate::ecs::{AwsError, Claim, LeaseRecord, LockTable, Tenure};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -160,6 +160,15 @@ pub struct Replica {
 }
 
 impl Replica {
+    /// Our tenure `fence` of item `id`.
+    fn tenure<'a>(&'a self, id: &'a str, fence: u64) -> Tenure<'a> {
+        Tenure {
+            id,
+            holder: &self.me,
+            fence,
+        }
+    }
+
     /// A replica named `me` (its lease holder name) on `table`.
     pub fn new(table: Arc<dyn LockTable>, me: String, ttl: Duration) -> Replica {
         let ownership = watch::Sender::new(Ownership {
@@ -243,7 +252,7 @@ impl Replica {
         for (shard, fence) in &plan.renew {
             if self
                 .table
-                .renew(&shard_id(*shard), &self.me, *fence, self.ttl)
+                .renew(self.tenure(&shard_id(*shard), *fence), self.ttl)
                 .await?
             {
                 held.insert(
@@ -257,7 +266,7 @@ impl Replica {
         }
         for (shard, fence) in &plan.give_up {
             self.table
-                .release(&shard_id(*shard), &self.me, *fence)
+                .release(self.tenure(&shard_id(*shard), *fence))
                 .await?;
         }
         for shard in &plan.take {
@@ -319,7 +328,7 @@ impl Replica {
         for (shard, h) in held {
             if let Err(e) = self
                 .table
-                .release(&shard_id(shard), &self.me, h.fence)
+                .release(self.tenure(&shard_id(shard), h.fence))
                 .await
             {
                 tracing::warn!("giving up shard {shard} failed (it expires by itself): {e}");
@@ -329,7 +338,7 @@ impl Replica {
         if let Some(fence) = member
             && let Err(e) = self
                 .table
-                .release(&member_id(&self.me), &self.me, fence)
+                .release(self.tenure(&member_id(&self.me), fence))
                 .await
         {
             tracing::warn!("leaving the lock table failed (the entry expires by itself): {e}");

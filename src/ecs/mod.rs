@@ -42,7 +42,7 @@ pub mod types;
 pub use calls::CallCounter;
 pub use client::EcsClient;
 pub use error::{AwsError, ErrorClass};
-pub use locks::{Claim, DynamoLockTable, LeaseRecord, LockTable};
+pub use locks::{Claim, DynamoLockTable, LeaseRecord, LockTable, Tenure};
 pub use types::*;
 
 use crate::taskdef::model::TaskDefinitionSpec;

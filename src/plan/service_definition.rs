@@ -324,32 +324,7 @@ mod tests {
     /// What ECS describes for `web.json` below: defaults filled in, the role
     /// as an ARN, lists in another order.
     fn described() -> ServiceDefinition {
-        definition(json!({
-            "launchType": "FARGATE",
-            "platformVersion": "LATEST",
-            "role": "arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/ecsServiceRole",
-            "deploymentController": {"type": "ECS"},
-            "schedulingStrategy": "REPLICA",
-            "propagateTags": "NONE",
-            "enableECSManagedTags": false,
-            "enableExecuteCommand": false,
-            "healthCheckGracePeriodSeconds": 60,
-            "placementConstraints": [],
-            "placementStrategy": [],
-            "serviceRegistries": [],
-            "deploymentConfiguration": {
-                "maximumPercent": 200,
-                "minimumHealthyPercent": 100,
-                "deploymentCircuitBreaker": {"enable": true, "rollback": true},
-                "strategy": "ROLLING"
-            },
-            "networkConfiguration": {"awsvpcConfiguration": {
-                "subnets": ["subnet-b", "subnet-a"],
-                "securityGroups": ["sg-1"],
-                "assignPublicIp": "DISABLED"
-            }},
-            "loadBalancers": [{"targetGroupArn": "arn:tg/web", "containerName": "app", "containerPort": 3000}]
-        }))
+        crate::servicedef::testing::described(json!({}))
     }
 
     fn written() -> Value {

@@ -198,4 +198,6 @@ pub fn roles_named(definition: &ServiceDefinition) -> Vec<String> {
 }
 
 #[cfg(test)]
+pub mod testing;
+#[cfg(test)]
 mod tests;

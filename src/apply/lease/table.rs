@@ -5,7 +5,7 @@
 //! without a settle wait.
 
 use super::{LeaseError, LeaseHeld};
-use crate::ecs::{AwsError, Claim, LockTable};
+use crate::ecs::{AwsError, Claim, LockTable, Tenure};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,15 +48,22 @@ impl TableLease {
         }
     }
 
+    /// Our tenure of the item.
+    fn tenure(&self) -> Tenure<'_> {
+        Tenure {
+            id: &self.id,
+            holder: &self.holder,
+            fence: self.fence,
+        }
+    }
+
     /// Extend the lease; false when it is no longer ours.
     pub async fn renew(&self) -> Result<bool, AwsError> {
-        self.table
-            .renew(&self.id, &self.holder, self.fence, self.ttl)
-            .await
+        self.table.renew(self.tenure(), self.ttl).await
     }
 
     /// Give it up (only our tenure: a successor's is left alone).
     pub async fn release(self) -> Result<(), AwsError> {
-        self.table.release(&self.id, &self.holder, self.fence).await
+        self.table.release(self.tenure()).await
     }
 }

@@ -1,7 +1,7 @@
 //! The lock table on DynamoDB: conditional UpdateItem and DeleteItem, one
 //! strongly consistent Scan, and `lock-table create`.
 
-use super::{Claim, LeaseRecord, LockTable, seconds, unix_now};
+use super::{Claim, LeaseRecord, LockTable, Tenure, seconds, unix_now};
 use crate::ecs::calls::CallCounter;
 use crate::ecs::credentials::CredentialSource;
 use crate::ecs::error::AwsError;
@@ -255,13 +255,8 @@ impl DynamoLockTable {
         }
     }
 
-    async fn renew_item(
-        &self,
-        id: &str,
-        holder: &str,
-        fence: u64,
-        ttl: Duration,
-    ) -> Result<bool, AwsError> {
+    async fn renew_item(&self, tenure: Tenure<'_>, ttl: Duration) -> Result<bool, AwsError> {
+        let Tenure { id, holder, fence } = tenure;
         let answer = self
             .client
             .update_item()
@@ -289,7 +284,8 @@ impl DynamoLockTable {
         }
     }
 
-    async fn release_item(&self, id: &str, holder: &str, fence: u64) -> Result<(), AwsError> {
+    async fn release_item(&self, tenure: Tenure<'_>) -> Result<(), AwsError> {
+        let Tenure { id, holder, fence } = tenure;
         let answer = self
             .client
             .delete_item()
@@ -390,21 +386,14 @@ impl LockTable for DynamoLockTable {
 
     fn renew<'a>(
         &'a self,
-        id: &'a str,
-        holder: &'a str,
-        fence: u64,
+        tenure: Tenure<'a>,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, AwsError>> {
-        Box::pin(self.renew_item(id, holder, fence, ttl))
+        Box::pin(self.renew_item(tenure, ttl))
     }
 
-    fn release<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        fence: u64,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        Box::pin(self.release_item(id, holder, fence))
+    fn release<'a>(&'a self, tenure: Tenure<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+        Box::pin(self.release_item(tenure))
     }
 
     fn announce<'a>(
@@ -444,11 +433,49 @@ mod tests {
             Claim::Granted { fence: 2 }
         );
         // A's tenure is over: it can neither renew nor release B's lease.
-        assert!(!table.renew("env/a", "A", 1, ttl).await.unwrap());
-        table.release("env/a", "A", 1).await.unwrap();
+        assert!(
+            !table
+                .renew(
+                    Tenure {
+                        id: "env/a",
+                        holder: "A",
+                        fence: 1
+                    },
+                    ttl
+                )
+                .await
+                .unwrap()
+        );
+        table
+            .release(Tenure {
+                id: "env/a",
+                holder: "A",
+                fence: 1,
+            })
+            .await
+            .unwrap();
         assert_eq!(table.records()[0].holder, "B");
-        assert!(table.renew("env/a", "B", 2, ttl).await.unwrap());
-        table.release("env/a", "B", 2).await.unwrap();
+        assert!(
+            table
+                .renew(
+                    Tenure {
+                        id: "env/a",
+                        holder: "B",
+                        fence: 2
+                    },
+                    ttl
+                )
+                .await
+                .unwrap()
+        );
+        table
+            .release(Tenure {
+                id: "env/a",
+                holder: "B",
+                fence: 2,
+            })
+            .await
+            .unwrap();
         assert!(table.records().is_empty());
     }
 

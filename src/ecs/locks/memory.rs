@@ -1,7 +1,7 @@
 //! An in-memory lock table for the tests, with the DynamoDB table's
 //! conditions.
 
-use super::{Claim, LeaseRecord, LockTable, seconds};
+use super::{Claim, LeaseRecord, LockTable, Tenure, seconds};
 use crate::ecs::calls::CallCounter;
 use crate::ecs::error::AwsError;
 use futures_util::future::BoxFuture;
@@ -128,11 +128,10 @@ impl LockTable for MemoryLockTable {
 
     fn renew<'a>(
         &'a self,
-        id: &'a str,
-        holder: &'a str,
-        fence: u64,
+        tenure: Tenure<'a>,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, AwsError>> {
+        let Tenure { id, holder, fence } = tenure;
         Box::pin(async move {
             self.call("UpdateItem")?;
             let thief = self
@@ -155,12 +154,8 @@ impl LockTable for MemoryLockTable {
         })
     }
 
-    fn release<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        fence: u64,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn release<'a>(&'a self, tenure: Tenure<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+        let Tenure { id, holder, fence } = tenure;
         Box::pin(async move {
             self.call("DeleteItem")?;
             let mut items = self.items.lock().expect("table lock");

@@ -66,6 +66,17 @@ pub enum Claim {
     Refused(LeaseRecord),
 }
 
+/// One holder's tenure of an item: what renewing and releasing name.
+#[derive(Clone, Copy, Debug)]
+pub struct Tenure<'a> {
+    /// The item.
+    pub id: &'a str,
+    /// Who holds it.
+    pub holder: &'a str,
+    /// The tenure number it was granted with.
+    pub fence: u64,
+}
+
 /// The lease operations deckhand makes on a lock table.
 pub trait LockTable: Send + Sync {
     /// The table's name.
@@ -85,23 +96,16 @@ pub trait LockTable: Send + Sync {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Claim, AwsError>>;
 
-    /// Extend our tenure `fence` of `id` by `ttl` from now; false when it is
+    /// Extend our tenure by `ttl` from now; false when it is
     /// no longer ours (taken over, or deleted).
     fn renew<'a>(
         &'a self,
-        id: &'a str,
-        holder: &'a str,
-        fence: u64,
+        tenure: Tenure<'a>,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, AwsError>>;
 
-    /// Give up our tenure `fence` of `id` (nothing when it is not ours).
-    fn release<'a>(
-        &'a self,
-        id: &'a str,
-        holder: &'a str,
-        fence: u64,
-    ) -> BoxFuture<'a, Result<(), AwsError>>;
+    /// Give up our tenure (nothing when it is not ours).
+    fn release<'a>(&'a self, tenure: Tenure<'a>) -> BoxFuture<'a, Result<(), AwsError>>;
 
     /// Write `id` as `holder`'s for `ttl` whoever held it, counting one
     /// more on its fence: a notice to the other readers of the table, not a
