@@ -141,6 +141,33 @@ def seed_env(cluster: str, services: list[dict[str, Any]] | None = None, **extra
     return admin("POST", "/seed", body)
 
 
+def new_cluster(
+    prefix: str,
+    services: list[dict[str, Any]] | None = None,
+    task_definitions: list[dict[str, Any]] | None = None,
+    fast_config: dict[str, Any] | None = None,
+) -> tuple[str, str, Any, dict[str, Any]]:
+    """A new access key (with fast timings and `fast_config` when given), and a new cluster
+    `prefix-xxxxxx` seeded with `services` and `task_definitions`: the key, the cluster, an
+    ECS client and what the seed returned."""
+    key = new_key()
+    if fast_config is not None:
+        fast(key, **fast_config)
+    cluster = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    seeded = seed_env(cluster, services, **({"taskDefinitions": task_definitions} if task_definitions else {}))
+    return key, cluster, client("ecs", key), seeded
+
+
+def fast_cluster(
+    prefix: str,
+    services: list[dict[str, Any]],
+    task_definitions: list[dict[str, Any]] | None = None,
+    **config: Any,
+) -> tuple[str, str, Any, dict[str, Any]]:
+    """`new_cluster` with fast timings (and `config`)."""
+    return new_cluster(prefix, services, task_definitions, config)
+
+
 def web_service(name: str = "web", rollback: bool = True, enable: bool = True, desired: int = 2) -> dict[str, Any]:
     return {
         "name": name,
@@ -440,10 +467,7 @@ def test_seed_script_cli() -> None:
 
 
 def test_create_service_keeps_deployment_configuration_and_rejects_duplicates() -> None:
-    key = new_key()
-    cluster = "create-" + uuid.uuid4().hex[:6]
-    res = seed_env(cluster)
-    ecs = client("ecs", key)
+    _, cluster, ecs, res = new_cluster("create")
     td = register(ecs, "svc-a")
     net = {"awsvpcConfiguration": {"subnets": res["subnets"], "securityGroups": res["securityGroups"]}}
     svc = ecs.create_service(
@@ -502,12 +526,8 @@ def test_create_service_keeps_deployment_configuration_and_rejects_duplicates() 
 
 
 def test_rolling_deployment_completes_over_time() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "roll-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web")])
+    _, cluster, ecs, seeded = fast_cluster("roll", [web_service("web")])
     old_td = seeded["services"]["web"]["taskDefinitionArn"]
-    ecs = client("ecs", key)
     new_td = register(ecs, "web", "nginx:1.28")
     assert new_td != old_td
     # family:rev is resolved to the ARN
@@ -543,12 +563,8 @@ def test_rolling_deployment_completes_over_time() -> None:
 
 
 def test_crashing_image_fails_and_rolls_back() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "crash-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web", rollback=True)])
+    _, cluster, ecs, seeded = fast_cluster("crash", [web_service("web", rollback=True)])
     good_td = seeded["services"]["web"]["taskDefinitionArn"]
-    ecs = client("ecs", key)
     bad_td = register(ecs, "web", "registry/crash-loop:1")
     ecs.update_service(cluster=cluster, service="web", taskDefinition=bad_td)
     svc = describe(ecs, cluster, "web")
@@ -583,12 +599,10 @@ def test_crashing_image_fails_and_rolls_back() -> None:
 
 
 def test_crashing_image_without_rollback_stays_failed_primary() -> None:
-    key = new_key()
-    fast(key, crashingImageMarkers=["kaboom"])
-    cluster = "norb-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web", rollback=False)])
+    _, cluster, ecs, seeded = fast_cluster(
+        "norb", [web_service("web", rollback=False)], crashingImageMarkers=["kaboom"]
+    )
     good_td = seeded["services"]["web"]["taskDefinitionArn"]
-    ecs = client("ecs", key)
     not_crashing = register(ecs, "web", "registry/crash:2")  # "crash" is not a marker for this key
     ecs.update_service(cluster=cluster, service="web", taskDefinition=not_crashing)
     wait_until(lambda: describe(ecs, cluster, "web")["deployments"][0]["rolloutState"] == "COMPLETED", timeout=10)
@@ -621,11 +635,7 @@ def test_crashing_image_without_rollback_stays_failed_primary() -> None:
 
 
 def test_crashing_image_without_circuit_breaker_never_finishes() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "nocb-" + uuid.uuid4().hex[:6]
-    seed_env(cluster, [web_service("web", enable=False, rollback=False)])
-    ecs = client("ecs", key)
+    _, cluster, ecs, _ = fast_cluster("nocb", [web_service("web", enable=False, rollback=False)])
     bad_td = register(ecs, "web", "crash:1")
     ecs.update_service(cluster=cluster, service="web", taskDefinition=bad_td)
     time.sleep(FAST * 1.5)
@@ -635,11 +645,7 @@ def test_crashing_image_without_circuit_breaker_never_finishes() -> None:
 
 
 def test_desired_count_only_scales_over_time() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "scale-" + uuid.uuid4().hex[:6]
-    seed_env(cluster, [web_service("web", desired=2)])
-    ecs = client("ecs", key)
+    _, cluster, ecs, _ = fast_cluster("scale", [web_service("web", desired=2)])
     dep_id = describe(ecs, cluster, "web")["deployments"][0]["id"]
     ecs.update_service(cluster=cluster, service="web", desiredCount=4)
     svc = describe(ecs, cluster, "web")
@@ -660,12 +666,8 @@ def test_desired_count_only_scales_over_time() -> None:
 
 
 def test_force_new_deployment_same_task_definition() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "force-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web")])
+    _, cluster, ecs, seeded = fast_cluster("force", [web_service("web")])
     td = seeded["services"]["web"]["taskDefinitionArn"]
-    ecs = client("ecs", key)
     first_id = describe(ecs, cluster, "web")["deployments"][0]["id"]
     ecs.update_service(cluster=cluster, service="web", forceNewDeployment=True)
     svc = describe(ecs, cluster, "web")
@@ -678,10 +680,7 @@ def test_force_new_deployment_same_task_definition() -> None:
 
 
 def test_update_service_errors() -> None:
-    key = new_key()
-    cluster = "uerr-" + uuid.uuid4().hex[:6]
-    seed_env(cluster, [web_service("web")])
-    ecs = client("ecs", key)
+    _, cluster, ecs, _ = new_cluster("uerr", [web_service("web")])
     expect_client_error(
         lambda: ecs.update_service(cluster=cluster, service="nope", desiredCount=1), "ServiceNotFoundException", 400
     )
@@ -698,13 +697,11 @@ def test_update_service_errors() -> None:
 
 
 def test_run_task_runs_then_stops_with_exit_code_from_rule() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "task-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, taskDefinitions=[td_input("migrate", command=["./migrate", "up"])])
+    key, cluster, ecs, seeded = fast_cluster(
+        "task", [], task_definitions=[td_input("migrate", command=["./migrate", "up"])]
+    )
     td = seeded["taskDefinitions"]["migrate"]
     admin("POST", "/task-rules", {"accessKey": key, "commandContains": "fail-migration", "exitCode": 1})
-    ecs = client("ecs", key)
 
     task = run_task(ecs, cluster, seeded, td, command=["./migrate", "fail-migration"], started_by="deckhand")
     assert task["lastStatus"] == "RUNNING" and task["desiredStatus"] == "RUNNING"
@@ -799,13 +796,9 @@ def test_run_task_with_task_level_memory_only() -> None:
 
 
 def test_never_stopping_task_and_stop_task() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "stop-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, taskDefinitions=[td_input("migrate", command=["./migrate"])])
+    key, cluster, ecs, seeded = fast_cluster("stop", [], task_definitions=[td_input("migrate", command=["./migrate"])])
     td = seeded["taskDefinitions"]["migrate"]
     admin("POST", "/task-rules", {"accessKey": key, "commandContains": "hang", "runSeconds": -1, "exitCode": 9})
-    ecs = client("ecs", key)
     task = run_task(ecs, cluster, seeded, td, command=["hang"])
     time.sleep(FAST * 1.2)
     t = describe_task(ecs, cluster, task["taskArn"])
@@ -826,11 +819,9 @@ def test_never_stopping_task_and_stop_task() -> None:
 
 
 def test_list_tasks_and_describe_missing() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "list-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web")], taskDefinitions=[td_input("migrate"), td_input("report")])
-    ecs = client("ecs", key)
+    key, cluster, ecs, seeded = fast_cluster(
+        "list", [web_service("web")], task_definitions=[td_input("migrate"), td_input("report")]
+    )
     admin("POST", "/task-rules", {"accessKey": key, "imageContains": "nginx", "runSeconds": -1})
     long_a = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["migrate"], started_by="deckhand/migrate")
     long_b = run_task(ecs, cluster, seeded, seeded["taskDefinitions"]["report"], started_by="someone-else")
@@ -1071,11 +1062,12 @@ def test_failed_deployment_leaves_stopped_tasks_with_reasons() -> None:
 
 
 def test_stopped_service_tasks_multi_container_custom_markers_and_no_breaker() -> None:
-    key = new_key()
-    fast(key, oomImageMarkers=["bloat"], unpullableImageMarkers=[])
-    cluster = "stopped2-" + uuid.uuid4().hex[:6]
-    seed_env(cluster, [web_service("web", rollback=False), web_service("api", enable=False, rollback=False)])
-    ecs = client("ecs", key)
+    _, cluster, ecs, _ = fast_cluster(
+        "stopped2",
+        [web_service("web", rollback=False), web_service("api", enable=False, rollback=False)],
+        oomImageMarkers=["bloat"],
+        unpullableImageMarkers=[],
+    )
     # "missing" is no marker for this key; "bloat" is its OOM marker; the sidecar is stopped by ECS
     td = ecs.register_task_definition(
         **td_input(
@@ -1768,10 +1760,7 @@ def in_documented_order(stages: list[Any]) -> bool:
 
 
 def test_create_service_stores_every_field() -> None:
-    key = new_key()
-    cluster = "allf-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster)
-    ecs = client("ecs", key)
+    _, cluster, ecs, seeded = new_cluster("allf")
     td = register(ecs, "allf")
     lbs = strategy_service("allf", "BLUE_GREEN")["loadBalancers"]
     registries = [{"registryArn": f"arn:aws:servicediscovery:us-east-1:{ACCOUNT}:service/srv-abc", "port": 80}]
@@ -1878,10 +1867,7 @@ def test_create_service_stores_every_field() -> None:
 
 
 def test_create_service_fills_ecs_defaults() -> None:
-    key = new_key()
-    cluster = "dflt-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster)
-    ecs = client("ecs", key)
+    _, cluster, ecs, seeded = new_cluster("dflt")
     fargate = ecs.create_service(
         cluster=cluster,
         serviceName="f",
@@ -1942,10 +1928,7 @@ def test_create_service_fills_ecs_defaults() -> None:
 
 
 def test_create_service_refusals_and_client_token() -> None:
-    key = new_key()
-    cluster = "cref-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster)
-    ecs = client("ecs", key)
+    _, cluster, ecs, seeded = new_cluster("cref")
     td = register(ecs, "cref")
     base = {"cluster": cluster, "taskDefinition": td, "desiredCount": 1, "networkConfiguration": network(seeded)}
 
@@ -2010,10 +1993,7 @@ def test_create_service_refusals_and_client_token() -> None:
 
 
 def test_service_tags_are_listed_and_included() -> None:
-    key = new_key()
-    cluster = "tags-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web")])
-    ecs = client("ecs", key)
+    _, cluster, ecs, seeded = new_cluster("tags", [web_service("web")])
     arn = seeded["services"]["web"]["serviceArn"]
     assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "shop"}]
     assert "tags" not in describe(ecs, cluster, "web")
@@ -2025,11 +2005,7 @@ def test_service_tags_are_listed_and_included() -> None:
 
 
 def test_update_service_applies_every_field_with_one_deployment() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "upd-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web", desired=2)])
-    ecs = client("ecs", key)
+    _, cluster, ecs, seeded = fast_cluster("upd", [web_service("web", desired=2)])
     before = describe(ecs, cluster, "web")
     first_sd = before["currentServiceDeployment"]
     # fields that start no deployment
@@ -2099,10 +2075,7 @@ def test_update_service_applies_every_field_with_one_deployment() -> None:
 
 
 def test_update_service_refuses_what_it_cannot_change() -> None:
-    key = new_key()
-    cluster = "uref-" + uuid.uuid4().hex[:6]
-    seed_env(cluster, [web_service("web")])
-    ecs = client("ecs", key)
+    key, cluster, ecs, _ = new_cluster("uref", [web_service("web")])
     before = describe(ecs, cluster, "web")
     # UpdateService has no launchType / schedulingStrategy / role / tags: the SDKs cannot
     # send them, and a raw request's members the operation lacks change nothing
@@ -2166,11 +2139,7 @@ def test_update_service_refuses_what_it_cannot_change() -> None:
 
 
 def test_service_deployment_rolling_success() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "sdr-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web")])
-    ecs = client("ecs", key)
+    _, cluster, ecs, seeded = fast_cluster("sdr", [web_service("web")])
     old_td = seeded["services"]["web"]["taskDefinitionArn"]
     (created,) = ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"]
     assert created["status"] == "SUCCESSFUL"
@@ -2222,12 +2191,8 @@ def test_service_deployment_rolling_success() -> None:
 
 
 def test_service_deployment_circuit_breaker_rollback() -> None:
-    key = new_key()
-    fast(key, rolloutSeconds=0.5)
-    cluster = "sdcb-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web", rollback=True)])
+    _, cluster, ecs, seeded = fast_cluster("sdcb", [web_service("web", rollback=True)], rolloutSeconds=0.5)
     good_td = seeded["services"]["web"]["taskDefinitionArn"]
-    ecs = client("ecs", key)
     ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "registry/crash:1"))
     arn = current_deployment_arn(ecs, cluster, "web")
     first = describe_sd(ecs, arn)
@@ -2267,12 +2232,8 @@ def in_order(seen: list[str], order: list[str]) -> bool:
 
 
 def test_stop_service_deployment_rolls_back() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "stop-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [web_service("web", enable=False, rollback=False)])
+    _, cluster, ecs, seeded = fast_cluster("stop", [web_service("web", enable=False, rollback=False)])
     good_td = seeded["services"]["web"]["taskDefinitionArn"]
-    ecs = client("ecs", key)
     ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "crash:1"))
     arn = current_deployment_arn(ecs, cluster, "web")
     time.sleep(FAST * 1.2)  # no circuit breaker: it never ends by itself
@@ -2301,11 +2262,7 @@ def test_stop_service_deployment_rolls_back() -> None:
 
 
 def test_newer_deployment_stops_the_unfinished_one_and_rollback_can_fail() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "supr-" + uuid.uuid4().hex[:6]
-    seed_env(cluster, [web_service("web")])
-    ecs = client("ecs", key)
+    key, cluster, ecs, _ = fast_cluster("supr", [web_service("web")])
     ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "nginx:1.28"))
     first = current_deployment_arn(ecs, cluster, "web")
     ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "nginx:1.29"))
@@ -2328,11 +2285,7 @@ def test_newer_deployment_stops_the_unfinished_one_and_rollback_can_fail() -> No
 
 
 def test_list_and_describe_service_deployment_parameters() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "sdl-" + uuid.uuid4().hex[:6]
-    seed_env(cluster, [web_service("web")])
-    ecs = client("ecs", key)
+    key, cluster, ecs, _ = fast_cluster("sdl", [web_service("web")])
     for _ in range(2):
         ecs.update_service(cluster=cluster, service="web", forceNewDeployment=True)
     arns = [
@@ -2388,11 +2341,9 @@ def test_list_and_describe_service_deployment_parameters() -> None:
 
 
 def test_blue_green_walks_the_lifecycle_stages_and_bakes() -> None:
-    key = new_key()
-    fast(key, rolloutSeconds=0.6, stageSeconds=0.3, minuteSeconds=0.2)
-    cluster = "bg-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [strategy_service("web", "BLUE_GREEN", bake=4)])
-    ecs = client("ecs", key)
+    _, cluster, ecs, seeded = fast_cluster(
+        "bg", [strategy_service("web", "BLUE_GREEN", bake=4)], rolloutSeconds=0.6, stageSeconds=0.3, minuteSeconds=0.2
+    )
     new_td = register(ecs, "web", "nginx:1.28")
     ecs.update_service(cluster=cluster, service="web", taskDefinition=new_td)
     arn = current_deployment_arn(ecs, cluster, "web")
@@ -2468,12 +2419,10 @@ def test_linear_and_canary_shift_traffic_in_steps() -> None:
 
 
 def test_blue_green_failing_image_rolls_back_and_stop_during_bake() -> None:
-    key = new_key()
-    fast(key, rolloutSeconds=0.5, stageSeconds=0.1, minuteSeconds=0.5)
-    cluster = "bgf-" + uuid.uuid4().hex[:6]
-    seeded = seed_env(cluster, [strategy_service("web", "BLUE_GREEN", bake=10)])
+    _, cluster, ecs, seeded = fast_cluster(
+        "bgf", [strategy_service("web", "BLUE_GREEN", bake=10)], rolloutSeconds=0.5, stageSeconds=0.1, minuteSeconds=0.5
+    )
     good_td = seeded["services"]["web"]["taskDefinitionArn"]
-    ecs = client("ecs", key)
     ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "registry/crash:1"))
     arn = current_deployment_arn(ecs, cluster, "web")
     seen = watch_sd(ecs, arn)
@@ -2503,11 +2452,7 @@ def test_blue_green_failing_image_rolls_back_and_stop_during_bake() -> None:
 
 
 def test_reconcile_stage_when_two_revisions_run() -> None:
-    key = new_key()
-    fast(key, stageSeconds=0.15, minuteSeconds=0.01)
-    cluster = "rec-" + uuid.uuid4().hex[:6]
-    seed_env(cluster, [web_service("web")])
-    ecs = client("ecs", key)
+    _, cluster, ecs, _ = fast_cluster("rec", [web_service("web")], stageSeconds=0.15, minuteSeconds=0.01)
     ecs.update_service(cluster=cluster, service="web", taskDefinition=register(ecs, "web", "nginx:1.28"))
     rolling = current_deployment_arn(ecs, cluster, "web")
     # switch to BLUE_GREEN while the rolling deployment still runs: one call, one deployment
@@ -2618,10 +2563,7 @@ def test_autoscaling_put_scaling_policy_needs_a_registered_target() -> None:
 
 
 def test_autoscaling_register_clamps_desired_count_into_the_range() -> None:
-    key = new_key()
-    fast(key)
-    cluster = "aascl-" + uuid.uuid4().hex[:6]
-    seed_env(cluster, [web_service("web", desired=1)])
+    key, cluster, ecs, _ = fast_cluster("aascl", [web_service("web", desired=1)])
     ecs, aas = client("ecs", key), client("application-autoscaling", key)
 
     # a new target whose minimum is above the count: desiredCount goes up to it, the
