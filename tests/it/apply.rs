@@ -67,11 +67,6 @@ fn mutations(calls: &[Call]) -> Vec<String> {
         .collect()
 }
 
-fn plan_json(fx: &Fixture) -> Value {
-    let run = fx.run("plan", &["--format", "json"]);
-    serde_json::from_str(&run.expect_code(0).stdout).unwrap()
-}
-
 fn position(list: &[String], prefix: &str) -> usize {
     list.iter()
         .position(|s| s.starts_with(prefix))
@@ -115,7 +110,7 @@ fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
     run.stderr_has("has reached a steady state");
 
     // ECS now equals git: a plan shows nothing and a second apply changes nothing.
-    assert_eq!(plan_json(&fx)["changed"], false);
+    assert_eq!(fx.plan_json()["changed"], false);
     let before = fx.calls().len();
     apply(&fx, &[]).expect_code(0);
     let after: Vec<Call> = fx.calls()[before..].to_vec();
@@ -157,7 +152,7 @@ fn an_image_only_release_neither_quiesces_nor_migrates() {
         2,
         "{m:#?}"
     );
-    assert_eq!(plan_json(&fx)["changed"], false);
+    assert_eq!(fx.plan_json()["changed"], false);
 }
 
 #[test]
@@ -188,23 +183,11 @@ fn a_failed_migration_updates_no_service_and_restores_the_workers() {
         "{m:#?}"
     );
     // The revision is still the old one, and the plan still wants the migration.
-    let plan = plan_json(&fx);
-    let migrate = plan["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["action"] == "migrate")
-        .unwrap()
-        .clone();
+    let plan = fx.plan_json();
+    let migrate = crate::support::fixture::step(&plan, "migrate");
     assert_eq!(migrate["revision"]["from"], OLD_REVISION);
     // Workers are back at 2: the plan quiesces them from 2 again.
-    let quiesce = plan["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["action"] == "quiesce")
-        .unwrap()
-        .clone();
+    let quiesce = crate::support::fixture::step(&plan, "quiesce");
     assert_eq!(quiesce["desiredCount"]["from"], 2);
 }
 
@@ -242,7 +225,7 @@ fn a_circuit_breaker_rollback_is_a_failure_and_services_return_to_their_definiti
         "no commit tag on a failed rollout: {m:#?}"
     );
     // Still out of sync, on the old image.
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(plan["changed"], true);
     let diff = plan["diffs"][0]["unified"].as_str().unwrap();
     assert!(
@@ -280,7 +263,7 @@ fn throttling_on_every_operation_does_not_stop_a_release() {
         &format!("/_deckhand/faults?accessKey={}", fx.key),
         None,
     );
-    assert_eq!(plan_json(&fx)["changed"], false);
+    assert_eq!(fx.plan_json()["changed"], false);
 }
 
 /// `deckhand apply --yes` in the background, returned once it has started the migration task.
@@ -314,7 +297,7 @@ fn a_deckhand_killed_during_the_migration_converges_with_one_migration() {
     run.stderr_has("already running");
     assert_eq!(fx.count("RunTask"), 1);
     assert_eq!(
-        plan_json(&fx)["changed"],
+        fx.plan_json()["changed"],
         false,
         "converged, worker restored"
     );
@@ -362,7 +345,7 @@ fn two_concurrent_applies_make_one_release() {
         let loser = if codes[0] == 1 { &a } else { &b };
         assert!(String::from_utf8_lossy(&loser.stderr).contains("another deckhand is releasing"));
     }
-    assert_eq!(plan_json(&fx)["changed"], false);
+    assert_eq!(fx.plan_json()["changed"], false);
 }
 
 #[test]
@@ -431,7 +414,7 @@ fn an_autoscaled_worker_stays_suspended_through_the_migration_and_gets_its_state
     );
     assert!(child.wait().unwrap().success());
     assert_eq!(worker_scaling(&fx), theirs, "exactly their state is back");
-    assert_eq!(plan_json(&fx)["changed"], false);
+    assert_eq!(fx.plan_json()["changed"], false);
 
     // A failed migration gives it back too.
     // Rules match the first that fits: this marker does not contain the id.
@@ -506,11 +489,7 @@ fn a_first_release_killed_after_its_first_update_is_finished_by_the_next_apply()
     // As after `init`: no deckhand:commit anywhere. Rollouts take 5 s, so
     // the kill lands while the release waits for them.
     let fx = Fixture::seeded("firstkill");
-    emulator().request(
-        "POST",
-        "/_deckhand/config",
-        Some(&json!({"accessKey": fx.key, "rolloutSeconds": 5})),
-    );
+    fx.rollout_seconds(5.0);
     let commit = release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     let mut child = fx
         .command("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
@@ -576,5 +555,5 @@ fn a_first_release_killed_after_its_first_update_is_finished_by_the_next_apply()
     assert_eq!(releases.len(), 1, "{history:#}");
     assert_eq!(releases[0]["result"], "succeeded", "{history:#}");
     assert_eq!(releases[0]["commit"], commit.as_str(), "{history:#}");
-    assert_eq!(plan_json(&fx)["changed"], false);
+    assert_eq!(fx.plan_json()["changed"], false);
 }

@@ -59,15 +59,10 @@ fn policy_names(fx: &Fixture) -> Vec<String> {
         .collect()
 }
 
-fn plan_json(fx: &Fixture) -> Value {
-    let run = fx.run("plan", &["--format", "json"]);
-    serde_json::from_str(&run.expect_code(0).stdout).unwrap()
-}
-
 #[test]
 fn declared_autoscaling_is_created_kept_in_sync_and_leaves_other_policies_alone() {
     let fx = autoscaled("scale-sync");
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(
         plan["steps"][0],
         json!({"action": "update-autoscaling", "service": "worker",
@@ -86,7 +81,7 @@ fn declared_autoscaling_is_created_kept_in_sync_and_leaves_other_policies_alone(
         (json!(1), json!(4))
     );
     assert_eq!(policy_names(&fx), ["deckhand-worker-cpu"]);
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert!(
         plan["steps"]
             .as_array()
@@ -112,14 +107,9 @@ fn declared_autoscaling_is_created_kept_in_sync_and_leaves_other_policies_alone(
                 "TargetTrackingScalingPolicyConfiguration": {"TargetValue": 70.0,
                     "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageMemoryUtilization"}}}),
     );
-    let plan = plan_json(&fx);
-    let step = plan["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["action"] == "update-autoscaling")
-        .cloned()
-        .unwrap_or_else(|| panic!("drift in the range is planned: {plan:#}"));
+    let plan = fx.plan_json();
+    // Drift in the range is planned.
+    let step = crate::support::fixture::step(&plan, "update-autoscaling");
     assert_eq!(step["maxCapacity"], json!({"from": 10, "to": 4}));
     assert_eq!(step["policies"], json!([]));
     apply(&fx);

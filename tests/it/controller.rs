@@ -375,11 +375,7 @@ fn a_failed_migration_is_not_rerun_and_a_failing_rollout_backs_off() {
 #[test]
 fn sigterm_during_a_rollout_exits_cleanly_and_a_restart_converges() {
     let fx = Fixture::seeded("ctlsigterm");
-    emulator().request(
-        "POST",
-        "/_deckhand/config",
-        Some(&json!({"accessKey": fx.key, "rolloutSeconds": 3.0})),
-    );
+    fx.rollout_seconds(3.0);
     let ctl = Running::start(&fx, &["--interval", "500ms"], &[]);
     fx.edit_spec(|t| t.replace(OLD_IMAGE, NEW_IMAGE));
     ctl.wait_for(Duration::from_secs(30), "a rollout to start", || {
@@ -445,11 +441,7 @@ fn an_unreachable_repo_keeps_the_last_good_commit_reconciled_and_is_reported() {
 #[test]
 fn a_second_signal_exits_at_once_without_waiting_for_the_rollout() {
     let fx = Fixture::seeded("ctltwosig");
-    emulator().request(
-        "POST",
-        "/_deckhand/config",
-        Some(&json!({"accessKey": fx.key, "rolloutSeconds": 60.0})),
-    );
+    fx.rollout_seconds(60.0);
     let ctl = Running::start(&fx, &["--interval", "500ms"], &[]);
     fx.edit_spec(|t| t.replace(OLD_IMAGE, NEW_IMAGE));
     ctl.wait_for(Duration::from_secs(30), "a rollout to start", || {

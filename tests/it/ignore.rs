@@ -2,7 +2,7 @@
 //! drift nor overwritten by a release, and a rule that matches nothing says so.
 
 use crate::plan::actions;
-use crate::service_definition::{plan_json, with_a_created_web};
+use crate::service_definition::with_a_created_web;
 use crate::support::emulator;
 use crate::support::fixture::Fixture;
 use serde_json::{Value, json};
@@ -55,7 +55,7 @@ fn web_environment(fx: &Fixture) -> Vec<Value> {
 #[test]
 fn an_injected_variable_is_drift_without_a_rule_and_kept_by_a_release_with_one() {
     let fx = with_an_injected_variable("ignore-td");
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(
         plan["steps"][0]["action"], "register-task-definition",
         "{plan:#}"
@@ -65,7 +65,7 @@ fn an_injected_variable_is_drift_without_a_rule_and_kept_by_a_release_with_one()
         &fx,
         &format!("  - service: web\n    taskDefinition: [{AGENT_VARIABLE}]"),
     );
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert!(
         !actions(&plan)
             .iter()
@@ -111,7 +111,7 @@ fn an_injected_variable_is_drift_without_a_rule_and_kept_by_a_release_with_one()
         "{app:#}"
     );
     assert!(web_environment(&fx).contains(&expected));
-    assert_eq!(plan_json(&fx)["changed"], false, "nothing left to do");
+    assert_eq!(fx.plan_json()["changed"], false, "nothing left to do");
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn ignored_service_fields_are_neither_drift_nor_sent() {
         "TagResource",
         &json!({"resourceArn": arn, "tags": [{"key": "cost-center", "value": "finance-42"}]}),
     );
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(
         plan["steps"][0]["serviceDefinition"], true,
         "drift: {plan:#}"
@@ -169,7 +169,7 @@ fn ignored_service_fields_are_neither_drift_nor_sent() {
         &fx,
         "  - service: web\n    serviceDefinition:\n      - /healthCheckGracePeriodSeconds\n      - /tags/cost-center",
     );
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert!(
         actions(&plan)
             .iter()
@@ -224,7 +224,7 @@ fn ignored_service_fields_are_neither_drift_nor_sent() {
             .unwrap()
             .contains(&json!({"key": "cost-center", "value": "finance-42"}))
     );
-    assert_eq!(plan_json(&fx)["changed"], false);
+    assert_eq!(fx.plan_json()["changed"], false);
 }
 
 #[test]

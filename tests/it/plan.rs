@@ -3,12 +3,6 @@
 use crate::support::Fixture;
 use serde_json::Value;
 
-fn plan_json(fx: &Fixture) -> Value {
-    let run = fx.run("plan", &["--format", "json"]);
-    run.expect_code(0);
-    serde_json::from_str(&run.stdout).expect("plan --format json prints JSON")
-}
-
 pub(crate) fn actions(plan: &Value) -> Vec<String> {
     plan["steps"]
         .as_array()
@@ -34,7 +28,7 @@ fn a_freshly_applied_environment_plans_no_change_and_reads_within_budget() {
     run.stdout_has("No changes");
     run.stdout_has("= web");
 
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(plan["changed"], false);
     assert_eq!(plan["steps"], Value::Array(vec![]));
     let head = crate::support::fixture::git(&fx.repo(), &["rev-parse", "HEAD"]);
@@ -59,7 +53,7 @@ fn an_image_bump_updates_both_services_and_shows_the_diff() {
     run.expect_code(2);
     run.stdout_has("~ web      update: image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:3f9c2e1 → 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:9a8b7c6");
     run.stdout_has("--- live\n+++ desired");
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(
         actions(&plan),
         [
@@ -90,7 +84,7 @@ fn a_count_change_updates_only_that_service() {
     let fx = Fixture::new("count");
     fx.seed(Some("20261101000000"), |_| {});
     fx.edit_spec(|t| t.replacen("desiredCount: 2", "desiredCount: 3", 1));
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(actions(&plan), ["update-service web"]);
     assert_eq!(plan["steps"][0]["taskDefinition"], false);
     assert_eq!(plan["steps"][0]["desiredCount"]["from"], 2);
@@ -103,7 +97,7 @@ fn a_new_revision_quiesces_the_worker_and_migrates_before_updating() {
     let fx = Fixture::new("migrate");
     fx.seed(Some("20261101000000"), |_| {});
     fx.edit_spec(|t| bump_image(t).replace("20261101000000", "20261120093000"));
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(
         actions(&plan),
         [
@@ -181,7 +175,7 @@ fn a_registered_and_described_definition_is_not_noise() {
     );
     fx.commit("a richer template");
     fx.seed(Some("20261101000000"), |_| {});
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(plan["changed"], false, "{plan:#}");
 }
 
@@ -234,7 +228,7 @@ fn a_missing_service_with_a_service_definition_plans_its_creation() {
             .unwrap()
             .retain(|s| s["name"] == "web");
     });
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(
         actions(&plan),
         ["register-task-definition worker", "create-service worker"]
@@ -246,7 +240,7 @@ fn throttled_describe_services_is_retried_and_succeeds() {
     let fx = Fixture::new("throttle");
     fx.seed(Some("20261101000000"), |_| {});
     fx.inject("DescribeServices", "throttle", 2);
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(plan["changed"], false);
     let statuses: Vec<u64> = fx
         .calls()
@@ -262,7 +256,7 @@ fn server_errors_are_retried_too() {
     let fx = Fixture::new("error500");
     fx.seed(Some("20261101000000"), |_| {});
     fx.inject("DescribeTaskDefinition", "error500", 1);
-    assert_eq!(plan_json(&fx)["changed"], false);
+    assert_eq!(fx.plan_json()["changed"], false);
 }
 
 #[test]

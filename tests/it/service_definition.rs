@@ -123,11 +123,6 @@ pub(crate) fn with_a_created_web(test: &str) -> Fixture {
     fx
 }
 
-pub(crate) fn plan_json(fx: &Fixture) -> Value {
-    let run = fx.run("plan", &["--format", "json"]);
-    serde_json::from_str(&run.expect_code(0).stdout).unwrap()
-}
-
 fn edit_web_definition(fx: &Fixture, edit: impl FnOnce(&mut Value)) {
     let path = fx.repo().join("service-definitions/web.json");
     let mut web: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -143,7 +138,7 @@ fn edit_web_definition(fx: &Fixture, edit: impl FnOnce(&mut Value)) {
 fn a_created_service_plans_as_unchanged_and_an_edit_in_git_is_one_update_service() {
     let fx = with_a_created_web("svcdef-edit");
     // ECS's defaults and spellings in what it describes back are no change.
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(plan["changed"], false, "{plan:#}");
 
     edit_web_definition(&fx, |web| {
@@ -152,7 +147,7 @@ fn a_created_service_plans_as_unchanged_and_an_edit_in_git_is_one_update_service
             json!({"enable": false, "rollback": false});
         web["tags"] = json!([{"key": "team", "value": "storefront"}]);
     });
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     // web is updated; worker only gets the new commit recorded.
     assert_eq!(
         plan["steps"][0],
@@ -204,7 +199,7 @@ fn a_created_service_plans_as_unchanged_and_an_edit_in_git_is_one_update_service
         !tags.contains(&json!({"key": "team", "value": "payments"})),
         "{tags:?}"
     );
-    assert_eq!(plan_json(&fx)["changed"], false);
+    assert_eq!(fx.plan_json()["changed"], false);
 }
 
 #[test]
@@ -215,7 +210,7 @@ fn a_console_edit_of_a_declared_field_is_drift() {
         "UpdateService",
         &json!({"cluster": fx.id, "service": "web", "enableExecuteCommand": false}),
     );
-    let plan = plan_json(&fx);
+    let plan = fx.plan_json();
     assert_eq!(plan["changed"], true, "{plan:#}");
     assert_eq!(plan["steps"][0]["serviceDefinition"], true);
     assert!(
@@ -320,11 +315,7 @@ fn a_failing_blue_green_release_is_a_rollback_not_a_success() {
 fn a_blue_green_rollout_past_its_timeout_is_stopped_with_rollback() {
     let fx = blue_green_web("svcdef-bgslow", 0);
     // Tasks that take a minute to start: the rollout outlasts the timeout.
-    emulator().request(
-        "POST",
-        "/_deckhand/config",
-        Some(&json!({"accessKey": fx.key, "rolloutSeconds": 60.0})),
-    );
+    fx.rollout_seconds(60.0);
     fx.edit_spec(|t| {
         t.replace("shop:3f9c2e1", "shop:9a8b7c6").replace(
             "  timeout: 10m\n  rollback: true",

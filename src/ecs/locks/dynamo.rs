@@ -415,6 +415,15 @@ mod tests {
     use super::*;
     use crate::ecs::locks::MemoryLockTable;
 
+    /// `holder`'s tenure `fence` of `env/a`.
+    fn a_tenure(holder: &str, fence: u64) -> Tenure<'_> {
+        Tenure {
+            id: "env/a",
+            holder,
+            fence,
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn one_holder_at_a_time_until_expiry_and_fences_grow() {
         let table = MemoryLockTable::default();
@@ -433,49 +442,11 @@ mod tests {
             Claim::Granted { fence: 2 }
         );
         // A's tenure is over: it can neither renew nor release B's lease.
-        assert!(
-            !table
-                .renew(
-                    Tenure {
-                        id: "env/a",
-                        holder: "A",
-                        fence: 1
-                    },
-                    ttl
-                )
-                .await
-                .unwrap()
-        );
-        table
-            .release(Tenure {
-                id: "env/a",
-                holder: "A",
-                fence: 1,
-            })
-            .await
-            .unwrap();
+        assert!(!table.renew(a_tenure("A", 1), ttl).await.unwrap());
+        table.release(a_tenure("A", 1)).await.unwrap();
         assert_eq!(table.records()[0].holder, "B");
-        assert!(
-            table
-                .renew(
-                    Tenure {
-                        id: "env/a",
-                        holder: "B",
-                        fence: 2
-                    },
-                    ttl
-                )
-                .await
-                .unwrap()
-        );
-        table
-            .release(Tenure {
-                id: "env/a",
-                holder: "B",
-                fence: 2,
-            })
-            .await
-            .unwrap();
+        assert!(table.renew(a_tenure("B", 2), ttl).await.unwrap());
+        table.release(a_tenure("B", 2)).await.unwrap();
         assert!(table.records().is_empty());
     }
 

@@ -38,7 +38,7 @@ fn without_tags(spec: &TaskDefinitionSpec) -> TaskDefinitionSpec {
 /// Assembles what `DescribeTaskDefinition` would return for `spec`, from
 /// the component conversions, with the read-only fields ECS adds.
 fn described(spec: &TaskDefinitionSpec) -> sdk::TaskDefinition {
-    let td = to_sdk(spec).unwrap();
+    let mut td = to_sdk(spec).unwrap();
     let containers = spec
         .container_definitions
         .as_ref()
@@ -49,39 +49,19 @@ fn described(spec: &TaskDefinitionSpec) -> sdk::TaskDefinition {
         .map(|vs| vs.iter().map(|v| volume_to_sdk(v).unwrap()).collect());
     assert_eq!(containers, td.container_definitions);
     assert_eq!(volumes, td.volumes);
-    let mut b = sdk::TaskDefinition::builder()
-        .task_definition_arn("arn:aws:ecs:eu-west-1:123456789012:task-definition/x:7")
-        .revision(7)
-        .status(sdk::TaskDefinitionStatus::Active)
-        .registered_at(aws_smithy_types::DateTime::from_secs(1_717_236_000))
-        .registered_by("arn:aws:sts::123456789012:assumed-role/deploy/ci")
-        .requires_attributes(
-            sdk::Attribute::builder()
-                .name("com.amazonaws.ecs.capability.task-iam-role")
-                .build()
-                .unwrap(),
-        )
-        .compatibilities(sdk::Compatibility::Ec2)
-        .set_container_definitions(containers)
-        .set_volumes(volumes);
-    // Everything else straight from the task-level conversion.
-    b = b
-        .set_family(td.family)
-        .set_task_role_arn(td.task_role_arn)
-        .set_execution_role_arn(td.execution_role_arn)
-        .set_network_mode(td.network_mode)
-        .set_placement_constraints(td.placement_constraints)
-        .set_requires_compatibilities(td.requires_compatibilities)
-        .set_cpu(td.cpu)
-        .set_memory(td.memory)
-        .set_pid_mode(td.pid_mode)
-        .set_ipc_mode(td.ipc_mode)
-        .set_proxy_configuration(td.proxy_configuration)
-        .set_inference_accelerators(td.inference_accelerators)
-        .set_ephemeral_storage(td.ephemeral_storage)
-        .set_runtime_platform(td.runtime_platform)
-        .set_enable_fault_injection(td.enable_fault_injection);
-    b.build()
+    td.task_definition_arn = Some("arn:aws:ecs:eu-west-1:123456789012:task-definition/x:7".into());
+    td.revision = 7;
+    td.status = Some(sdk::TaskDefinitionStatus::Active);
+    td.registered_at = Some(aws_smithy_types::DateTime::from_secs(1_717_236_000));
+    td.registered_by = Some("arn:aws:sts::123456789012:assumed-role/deploy/ci".into());
+    td.requires_attributes = Some(vec![
+        sdk::Attribute::builder()
+            .name("com.amazonaws.ecs.capability.task-iam-role")
+            .build()
+            .unwrap(),
+    ]);
+    td.compatibilities = Some(vec![sdk::Compatibility::Ec2]);
+    td
 }
 
 /// Lists the model fields (per the JSON schema) that `value` leaves out.

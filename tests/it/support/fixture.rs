@@ -219,6 +219,21 @@ impl Fixture {
         git(&self.repo(), &["rev-parse", "HEAD"])
     }
 
+    /// `plan --format json` of the environment, which must exit 0.
+    pub fn plan_json(&self) -> Value {
+        let run = self.run("plan", &["--format", "json"]);
+        serde_json::from_str(&run.expect_code(0).stdout).expect("plan --format json prints JSON")
+    }
+
+    /// How long the emulator's rollouts of this test's services take.
+    pub fn rollout_seconds(&self, seconds: f64) {
+        emulator().request(
+            "POST",
+            "/_deckhand/config",
+            Some(&json!({"accessKey": self.key, "rolloutSeconds": seconds})),
+        );
+    }
+
     /// Replace this fixture's AWS config file (`AWS_CONFIG_FILE`).
     pub fn aws_config(&self, text: &str) {
         std::fs::write(self.dir.path().join("aws-config"), text).unwrap();
@@ -517,4 +532,16 @@ fn failures_in_parallel(files: &[PathBuf], check: fn(&PathBuf) -> Option<String>
             .flat_map(|w| w.join().unwrap())
             .collect()
     })
+}
+
+/// The first step of a JSON plan with this `action`.
+#[track_caller]
+pub fn step(plan: &Value, action: &str) -> Value {
+    plan["steps"]
+        .as_array()
+        .expect("a plan has steps")
+        .iter()
+        .find(|s| s["action"] == action)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {action} step in {plan:#}"))
 }
