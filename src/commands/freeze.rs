@@ -89,7 +89,7 @@ pub async fn freeze(args: FreezeArgs, _context: Context) -> Result<Outcome, Comm
     };
     for env in &envs {
         let ecs = EcsClient::connect_to(&env.reach()).await?;
-        guard::put_freeze(&ecs, &env.cluster, &env.name, &freeze).await?;
+        guard::put(&ecs, &env.cluster, &env.name, &freeze).await?;
         Notifier::new(env, None, super::promote::repo_url(&args.repo).as_deref())
             .send(&ReleaseEvent::Freeze {
                 put: Some(format!(
@@ -114,7 +114,7 @@ pub async fn unfreeze(args: UnfreezeArgs, _context: Context) -> Result<Outcome, 
     let envs = args.repo.load_all(args.envs).await?;
     for env in &envs {
         let ecs = EcsClient::connect_to(&env.reach()).await?;
-        match guard::lift_freeze(&ecs, &env.cluster, &env.name).await? {
+        match guard::lift::<guard::Freeze>(&ecs, &env.cluster, &env.name).await? {
             Some(f) => {
                 print(&format!(
                     "Unfroze {} (frozen until {} by {}: {}).\n",

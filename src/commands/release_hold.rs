@@ -21,7 +21,7 @@ pub struct ReleaseHoldArgs {
 pub async fn exec(args: ReleaseHoldArgs, _context: Context) -> Result<Outcome, CommandError> {
     let (_, env) = args.repo.load(args.env).await?;
     let ecs = EcsClient::connect_to(&env.reach()).await?;
-    match guard::lift_hold(&ecs, &env.cluster, &env.name).await? {
+    match guard::lift::<guard::Hold>(&ecs, &env.cluster, &env.name).await? {
         Some(hold) => {
             print(&format!(
                 "Released the hold on {} (held since {} by {} on image {}): the controller applies its commits again.\n",

@@ -245,7 +245,7 @@ async fn hold(ecs: &EcsClient, plan: &Rollback, notifier: &Notifier) -> Result<(
         since: guard::rfc3339(std::time::SystemTime::now()),
         by: guard::actor(),
     };
-    guard::put_hold(ecs, &plan.env.cluster, &plan.environment, &hold).await?;
+    guard::put(ecs, &plan.env.cluster, &plan.environment, &hold).await?;
     notifier
         .send(&ReleaseEvent::Hold {
             image: hold.image.clone(),

@@ -317,7 +317,7 @@ impl<C: Connect> Reconciler<C> {
         let verdict = guard::judge(environment, &env.image, guards, releasing, now);
         let hold = match verdict {
             Verdict::Go { lift_hold: true } => {
-                match guard::lift_hold(ecs, &env.cluster, environment).await {
+                match guard::lift::<guard::Hold>(ecs, &env.cluster, environment).await {
                     Ok(Some(lifted)) => {
                         tracing::info!("a commit with another image arrived: the hold is over");
                         crate::apply::notify::Notifier::new(env, None, self.repo_url.as_deref())

@@ -48,14 +48,27 @@ pub struct Freeze {
 /// characters.
 pub const MAX_REASON: usize = 120;
 
-impl Hold {
-    /// The tag value: `<since> <by> <image>` (images have no spaces).
-    pub fn to_tag(&self) -> String {
+/// A guard kept as a tag of its environment's cluster.
+pub trait ClusterTag: Sized {
+    /// Its tag key for `environment`.
+    fn key(environment: &str) -> String;
+    /// The tag value.
+    fn to_tag(&self) -> String;
+    /// A tag value; None for anything else.
+    fn parse(value: &str) -> Option<Self>;
+}
+
+impl ClusterTag for Hold {
+    fn key(environment: &str) -> String {
+        tags::hold(environment)
+    }
+
+    /// `<since> <by> <image>` (images have no spaces).
+    fn to_tag(&self) -> String {
         format!("{} {} {}", self.since, self.by, self.image)
     }
 
-    /// A hold tag's value; None for anything else.
-    pub fn parse(value: &str) -> Option<Hold> {
+    fn parse(value: &str) -> Option<Hold> {
         let mut parts = value.splitn(3, ' ');
         let (since, by, image) = (parts.next()?, parts.next()?, parts.next()?);
         humantime::parse_rfc3339(since).ok()?;
@@ -67,10 +80,14 @@ impl Hold {
     }
 }
 
-impl Freeze {
-    /// The tag value: `<until> <by> <reason in base64>` (tag values allow
-    /// few punctuation characters; base64's all are allowed).
-    pub fn to_tag(&self) -> String {
+impl ClusterTag for Freeze {
+    fn key(environment: &str) -> String {
+        tags::freeze(environment)
+    }
+
+    /// `<until> <by> <reason in base64>` (tag values allow few punctuation
+    /// characters; base64's all are allowed).
+    fn to_tag(&self) -> String {
         format!(
             "{} {} {}",
             self.until,
@@ -79,8 +96,7 @@ impl Freeze {
         )
     }
 
-    /// A freeze tag's value; None for anything else.
-    pub fn parse(value: &str) -> Option<Freeze> {
+    fn parse(value: &str) -> Option<Freeze> {
         let mut parts = value.splitn(3, ' ');
         let (until, by, reason) = (parts.next()?, parts.next()?, parts.next().unwrap_or(""));
         humantime::parse_rfc3339(until).ok()?;
@@ -90,7 +106,9 @@ impl Freeze {
             reason: String::from_utf8(aws_smithy_types::base64::decode(reason).ok()?).ok()?,
         })
     }
+}
 
+impl Freeze {
     /// Whether it still holds at `now`.
     pub fn active(&self, now: SystemTime) -> bool {
         humantime::parse_rfc3339(&self.until).is_ok_and(|until| until > now)
@@ -209,71 +227,43 @@ pub fn read(
     environment: &str,
 ) -> (Option<Hold>, Option<Freeze>) {
     (
-        cluster_tags
-            .get(&tags::hold(environment))
-            .and_then(|v| Hold::parse(v)),
-        cluster_tags
-            .get(&tags::freeze(environment))
-            .and_then(|v| Freeze::parse(v)),
+        find(cluster_tags, environment),
+        find(cluster_tags, environment),
     )
 }
 
-/// Put `value` as `environment`'s tag `key` on its cluster.
-async fn put<E: Ecs>(ecs: &E, cluster: &str, key: String, value: String) -> Result<(), AwsError> {
-    let arn = ecs.describe_cluster(cluster).await?.arn;
-    ecs.tag_resource(&arn, &[(key, value)]).await
+/// `environment`'s guard `G` among a cluster's tags.
+fn find<G: ClusterTag>(cluster_tags: &BTreeMap<String, String>, environment: &str) -> Option<G> {
+    cluster_tags
+        .get(&G::key(environment))
+        .and_then(|v| G::parse(v))
 }
 
-/// Take tag `key` off the cluster; returns what it held (None: nothing).
-async fn take<E: Ecs>(ecs: &E, cluster: &str, key: String) -> Result<Option<String>, AwsError> {
+/// Put `guard` on `environment`'s cluster (replacing one of its kind).
+pub async fn put<G: ClusterTag>(
+    ecs: &impl Ecs,
+    cluster: &str,
+    environment: &str,
+    guard: &G,
+) -> Result<(), AwsError> {
+    let arn = ecs.describe_cluster(cluster).await?.arn;
+    ecs.tag_resource(&arn, &[(G::key(environment), guard.to_tag())])
+        .await
+}
+
+/// Lift `environment`'s guard `G`; returns the one there was.
+pub async fn lift<G: ClusterTag>(
+    ecs: &impl Ecs,
+    cluster: &str,
+    environment: &str,
+) -> Result<Option<G>, AwsError> {
     let cluster = ecs.describe_cluster(cluster).await?;
+    let key = G::key(environment);
     let Some(value) = cluster.tags.get(&key).cloned() else {
         return Ok(None);
     };
     ecs.untag_resource(&cluster.arn, &[key]).await?;
-    Ok(Some(value))
-}
-
-/// Hold `environment` (of `cluster`).
-pub async fn put_hold<E: Ecs>(
-    ecs: &E,
-    cluster: &str,
-    environment: &str,
-    hold: &Hold,
-) -> Result<(), AwsError> {
-    put(ecs, cluster, tags::hold(environment), hold.to_tag()).await
-}
-
-/// Lift `environment`'s hold; returns the hold there was.
-pub async fn lift_hold<E: Ecs>(
-    ecs: &E,
-    cluster: &str,
-    environment: &str,
-) -> Result<Option<Hold>, AwsError> {
-    Ok(take(ecs, cluster, tags::hold(environment))
-        .await?
-        .and_then(|v| Hold::parse(&v)))
-}
-
-/// Freeze `environment` (of `cluster`).
-pub async fn put_freeze<E: Ecs>(
-    ecs: &E,
-    cluster: &str,
-    environment: &str,
-    freeze: &Freeze,
-) -> Result<(), AwsError> {
-    put(ecs, cluster, tags::freeze(environment), freeze.to_tag()).await
-}
-
-/// End `environment`'s freeze; returns the freeze there was.
-pub async fn lift_freeze<E: Ecs>(
-    ecs: &E,
-    cluster: &str,
-    environment: &str,
-) -> Result<Option<Freeze>, AwsError> {
-    Ok(take(ecs, cluster, tags::freeze(environment))
-        .await?
-        .and_then(|v| Freeze::parse(&v)))
+    Ok(G::parse(&value))
 }
 
 /// Who is acting: `$USER@host` (or the host alone).
