@@ -250,11 +250,8 @@ fn apply_without_a_terminal_or_yes_refuses_and_changes_nothing() {
 fn throttling_on_every_operation_does_not_stop_a_release() {
     let fx = Fixture::seeded("throttleall");
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
-    emulator().request(
-        "POST",
-        "/_deckhand/faults",
-        Some(&json!({"accessKey": fx.key, "operation": "*", "kind": "throttle", "every": 3})),
-    );
+    emulator()
+        .fault(json!({"accessKey": fx.key, "operation": "*", "kind": "throttle", "every": 3}));
     apply(&fx, &[]).expect_code(0);
     let throttled = fx.calls().iter().filter(|c| c.status == 400).count();
     assert!(throttled > 3, "faults were injected: {throttled}");
@@ -419,11 +416,7 @@ fn an_autoscaled_worker_stays_suspended_through_the_migration_and_gets_its_state
     // A failed migration gives it back too.
     // Rules match the first that fits: this marker does not contain the id.
     let failing = format!("fail{}", fx.key);
-    emulator().request(
-        "POST",
-        "/_deckhand/task-rules",
-        Some(&json!({"commandContains": failing, "exitCode": 1})),
-    );
+    emulator().task_rule(json!({"commandContains": failing, "exitCode": 1}));
     fx.edit_spec(|t| {
         t.replace(NEW_REVISION, "20261201000000").replace(
             &format!("db:migrate, {}]", fx.id),

@@ -147,15 +147,11 @@ fn endpoint_problems_are_plain_and_retries_are_shown() {
 fn access_denied_names_the_action_and_an_expired_token_says_sign_in_again() {
     let fx = Fixture::seeded("denied");
     let arn = format!("arn:aws:ecs:us-east-1:123456789012:cluster/{}", fx.id);
-    emulator().request(
-        "POST",
-        "/_deckhand/faults",
-        Some(&json!({
+    emulator().fault(json!({
             "accessKey": fx.key, "operation": "DescribeServices", "kind": "custom", "count": 1,
             "httpStatus": 400, "errorType": "AccessDeniedException",
             "message": format!("User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ecs:DescribeServices on resource: {arn}"),
-        })),
-    );
+        }));
     let run = fx.run("plan", &[]);
     run.expect_code(1);
     assert!(
@@ -165,15 +161,11 @@ fn access_denied_names_the_action_and_an_expired_token_says_sign_in_again() {
         "{}",
         run.stderr
     );
-    emulator().request(
-        "POST",
-        "/_deckhand/faults",
-        Some(&json!({
-            "accessKey": fx.key, "operation": "DescribeClusters", "kind": "custom", "count": 1,
-            "httpStatus": 400, "errorType": "ExpiredTokenException",
-            "message": "The security token included in the request is expired",
-        })),
-    );
+    emulator().fault(json!({
+        "accessKey": fx.key, "operation": "DescribeClusters", "kind": "custom", "count": 1,
+        "httpStatus": 400, "errorType": "ExpiredTokenException",
+        "message": "The security token included in the request is expired",
+    }));
     let run = fx.run("plan", &[]);
     run.expect_code(1);
     assert!(

@@ -319,11 +319,7 @@ fn console_drift_is_only_reported_without_self_heal() {
 #[test]
 fn a_failed_migration_is_not_rerun_and_a_failing_rollout_backs_off() {
     let fx = Fixture::seeded("ctlbackoff");
-    emulator().request(
-        "POST",
-        "/_deckhand/task-rules",
-        Some(&json!({"accessKey": fx.key, "commandContains": fx.id, "exitCode": 1})),
-    );
+    emulator().task_rule(json!({"accessKey": fx.key, "commandContains": fx.id, "exitCode": 1}));
     fx.edit_spec(|t| t.replace("20261101000000", "20261120093000"));
     let ctl = Running::start(&fx, &["--interval", "300ms", "--backoff-base", "1s"], &[]);
     std::thread::sleep(Duration::from_secs(6));

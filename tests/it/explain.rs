@@ -21,14 +21,10 @@ fn a_failing_migration_shows_the_end_of_its_log() {
     lines.push("connecting to postgres://shop:hunter2@db.internal/shop".into());
     lines
         .push("PG::DuplicateTable: ERROR:  relation \"index_orders_on_sku\" already exists".into());
-    emulator().request(
-        "POST",
-        "/_deckhand/task-rules",
-        Some(&json!({
-            "commandContains": fx.id, "exitCode": 1,
-            "stoppedReason": "Essential container in task exited", "logLines": lines,
-        })),
-    );
+    emulator().task_rule(json!({
+        "commandContains": fx.id, "exitCode": 1,
+        "stoppedReason": "Essential container in task exited", "logLines": lines,
+    }));
     fx.edit_spec(|t| {
         t.replace(OLD_IMAGE, "shop:9a8b7c6")
             .replace("20261101000000", "20261120093000")
@@ -76,11 +72,7 @@ fn history_lists_the_releases_that_ran_from_any_machine() {
     // 2. a no-op: nothing recorded
     apply(&fx, &[]).expect_code(0);
     // 3. a release whose migration fails
-    emulator().request(
-        "POST",
-        "/_deckhand/task-rules",
-        Some(&json!({"commandContains": fx.id, "exitCode": 1, "stoppedReason": "Essential container in task exited"})),
-    );
+    emulator().task_rule(json!({"commandContains": fx.id, "exitCode": 1, "stoppedReason": "Essential container in task exited"}));
     let bad = fx.edit_spec(|t| t.replace("20261101000000", "20261120093000"));
     apply(&fx, &[]).expect_code(1);
 

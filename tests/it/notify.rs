@@ -117,12 +117,8 @@ fn slack_and_webhook_hear_started_and_succeeded() {
 #[test]
 fn a_failed_migration_is_notified_with_its_step_and_reason() {
     let fx = fixture_with_webhook("notifyfail");
-    emulator().request(
-        "POST",
-        "/_deckhand/task-rules",
-        Some(&json!({"commandContains": fx.id, "exitCode": 3,
-            "logLines": ["== AddSkuIndex: migrating", "DATABASE_URL=postgres://shop:hunter2@db/shop", "PG::DuplicateTable: ERROR"]})),
-    );
+    emulator().task_rule(json!({"commandContains": fx.id, "exitCode": 3,
+            "logLines": ["== AddSkuIndex: migrating", "DATABASE_URL=postgres://shop:hunter2@db/shop", "PG::DuplicateTable: ERROR"]}));
     let receiver = Receiver::start(200);
     // Slack hears failures only.
     fx.edit_spec(|t| {

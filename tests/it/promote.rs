@@ -149,11 +149,7 @@ fn promote_commits_only_the_image_and_revision_and_apply_releases_it_as_a_promot
 fn every_gate_refuses_with_exit_1_and_writes_nothing() {
     let (fx, production) = staging_released("promote-gates");
     // v2 of staging fails its migration.
-    emulator().request(
-        "POST",
-        "/_deckhand/task-rules",
-        Some(&json!({"commandContains": fx.id, "exitCode": 1})),
-    );
+    emulator().task_rule(json!({"commandContains": fx.id, "exitCode": 1}));
     fx.edit_spec(|t| t.replace(NEW_REVISION, "20261125000000"));
     fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
         .expect_code(1);

@@ -114,11 +114,8 @@ fn bump(text: &str) -> String {
 
 /// Migrations of this fixture take `seconds`.
 fn slow_migrations(fx: &Fixture, seconds: f64) {
-    emulator().request(
-        "POST",
-        "/_deckhand/task-rules",
-        Some(&json!({"accessKey": fx.key, "commandContains": fx.id, "runSeconds": seconds})),
-    );
+    emulator()
+        .task_rule(json!({"accessKey": fx.key, "commandContains": fx.id, "runSeconds": seconds}));
 }
 
 /// Three more environments in the fixture's repo and in ECS: their names,

@@ -37,10 +37,8 @@ fn newest_release(fx: &Fixture) -> Value {
 fn a_passing_smoke_test_runs_once_on_the_new_definition_after_the_rollouts() {
     let fx = Fixture::seeded("smoke-pass");
     let marker = format!("Smoke.pass-{}", fx.id);
-    emulator().request(
-        "POST",
-        "/_deckhand/task-rules",
-        Some(&json!({"commandContains": marker, "exitCode": 0, "logLines": ["smoke: 3 checks passed"]})),
+    emulator().task_rule(
+        json!({"commandContains": marker, "exitCode": 0, "logLines": ["smoke: 3 checks passed"]}),
     );
     release_with_smoke_test(&fx, &marker);
     let plan = fx.run("plan", &["--format", "json"]);
@@ -97,12 +95,8 @@ fn a_passing_smoke_test_runs_once_on_the_new_definition_after_the_rollouts() {
 fn a_failing_smoke_test_fails_the_release_and_rolls_the_services_back() {
     let fx = Fixture::seeded("smoke-fail");
     let marker = format!("Smoke.fail-{}", fx.id);
-    emulator().request(
-        "POST",
-        "/_deckhand/task-rules",
-        Some(&json!({"commandContains": marker, "exitCode": 1, "stoppedReason": "Essential container in task exited",
-                     "logLines": ["smoke: GET /health → 502", "password=hunter2"]})),
-    );
+    emulator().task_rule(json!({"commandContains": marker, "exitCode": 1, "stoppedReason": "Essential container in task exited",
+                     "logLines": ["smoke: GET /health → 502", "password=hunter2"]}));
     let web = |fx: &Fixture| {
         emulator().ecs(
             &fx.key,

@@ -115,19 +115,15 @@ fn two_environments() -> (Fixture, String, String) {
         ],
     );
     let head = git(&fx.repo(), &["rev-parse", "HEAD"]);
-    emulator().request(
-        "POST",
-        "/_deckhand/task-rules",
-        Some(&json!({
-            "commandContains": second, "exitCode": 0, "runSeconds": 4,
-            "logLines": [
-                "== 20261120093000 AddSkuToOrders: migrating ==",
-                "-- add_column(:orders, :sku, :string)",
-                format!("connected to postgres://shop:{LOG_SECRET}@db.internal/shop"),
-                "== 20261120093000 AddSkuToOrders: migrated (0.0043s) ==",
-            ],
-        })),
-    );
+    emulator().task_rule(json!({
+        "commandContains": second, "exitCode": 0, "runSeconds": 4,
+        "logLines": [
+            "== 20261120093000 AddSkuToOrders: migrating ==",
+            "-- add_column(:orders, :sku, :string)",
+            format!("connected to postgres://shop:{LOG_SECRET}@db.internal/shop"),
+            "== 20261120093000 AddSkuToOrders: migrated (0.0043s) ==",
+        ],
+    }));
     (fx, second, head)
 }
 

@@ -188,6 +188,16 @@ impl Emulator {
         serde_json::from_str(&payload).unwrap_or(Value::Null)
     }
 
+    /// Add a task rule (`/_deckhand/task-rules`): how matching tasks run.
+    pub fn task_rule(&self, rule: Value) -> Value {
+        self.request("POST", "/_deckhand/task-rules", Some(&rule))
+    }
+
+    /// Add a fault (`/_deckhand/faults`): matching calls fail.
+    pub fn fault(&self, fault: Value) -> Value {
+        self.request("POST", "/_deckhand/faults", Some(&fault))
+    }
+
     /// A request to the admin API; returns the JSON body.
     pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
         self.try_request(method, path, body)
