@@ -13,6 +13,7 @@ pub mod ecs;
 pub mod guard;
 pub mod history;
 pub mod iam;
+pub mod json;
 pub mod live;
 pub mod plan;
 pub mod preflight;

@@ -27,11 +27,7 @@ pub enum Format {
 pub fn render(plan: &Plan, format: Format, color: bool) -> String {
     match format {
         Format::Text => TextReport { plan, color }.to_string(),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(plan).expect("a plan serializes");
-            s.push('\n');
-            s
-        }
+        Format::Json => crate::json::pretty(plan),
         Format::Markdown => MarkdownReport { plan }.to_string(),
     }
 }

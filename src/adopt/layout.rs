@@ -132,14 +132,14 @@ pub fn layout(
     for (index, (template, _)) in templates.iter().enumerate() {
         files.push(RepoFile {
             path: template_path(index),
-            content: service_definition::file_content(template),
+            content: crate::json::pretty(template),
         });
     }
     for service in services {
         let declared = service_definition::declared(&service.definition, &service.tags);
         files.push(RepoFile {
             path: definition_path(&service.name),
-            content: service_definition::file_content(&declared),
+            content: crate::json::pretty(&declared),
         });
     }
     Ok(files)

@@ -64,14 +64,6 @@ pub fn declared(live: &ServiceDefinition, tags: &BTreeMap<String, String>) -> Se
     declared
 }
 
-/// A JSON file's text as `init` writes it (service and task definitions):
-/// pretty JSON with a trailing newline.
-pub fn file_content(definition: &impl serde::Serialize) -> String {
-    let mut content = serde_json::to_string_pretty(definition).expect("serializes");
-    content.push('\n');
-    content
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,7 +130,7 @@ mod tests {
 
     #[test]
     fn what_is_written_is_a_valid_service_definition_file() {
-        let text = file_content(&declared(&described(), &tags()));
+        let text = crate::json::pretty(&declared(&described(), &tags()));
         assert!(text.ends_with("}\n"), "{text}");
         let read = parse_service_definition(&text).unwrap();
         assert_eq!(read, declared(&described(), &tags()));
@@ -184,6 +176,9 @@ mod tests {
                 "deploymentCircuitBreaker": {"enable": false, "rollback": false}
             }
         }));
-        assert_eq!(file_content(&declared(&live, &BTreeMap::new())), "{}\n");
+        assert_eq!(
+            crate::json::pretty(&declared(&live, &BTreeMap::new())),
+            "{}\n"
+        );
     }
 }

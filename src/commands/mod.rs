@@ -166,9 +166,7 @@ fn print(text: &str) -> Result<(), std::io::Error> {
 
 /// `value` as pretty JSON and a newline.
 fn print_json(value: &impl Serialize) -> Result<(), std::io::Error> {
-    let mut text = serde_json::to_string_pretty(value).expect("reports serialize");
-    text.push('\n');
-    print(&text)
+    print(&crate::json::pretty(value))
 }
 
 /// A report in the format asked for: its `Display` as text, or its JSON.

@@ -510,10 +510,7 @@ impl de::Visitor<'_> for ScalarVisitor {
 
 /// The JSON Schema of an environment file, as checked in at `schemas/environment.schema.json`.
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(EnvironmentFile);
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
-    text.push('\n');
-    text
+    crate::json::pretty(&schemars::schema_for!(EnvironmentFile))
 }
 
 /// The JSON Schema as a value, for the reference page and the diagnostics
