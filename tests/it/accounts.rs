@@ -18,7 +18,7 @@ fn an_environment_with_a_role_is_reached_as_that_role() {
         )
     });
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:9a8b7c6"));
-    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let run = fx.apply(&[]);
     run.expect_code(0);
     // Not one ECS call with deckhand's own keys.
     assert!(

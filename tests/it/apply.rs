@@ -1,7 +1,7 @@
 //! `deckhand apply` against the emulator: the seed teams' release flows and
 //! how each failure leaves ECS.
 
-use crate::support::fixture::{Fixture, Run};
+use crate::support::fixture::Fixture;
 use crate::support::{Call, emulator};
 use serde_json::{Value, json};
 use std::process::Stdio;
@@ -11,12 +11,6 @@ const OLD_IMAGE: &str = "shop:3f9c2e1";
 const NEW_IMAGE: &str = "shop:9a8b7c6";
 const OLD_REVISION: &str = "20261101000000";
 const NEW_REVISION: &str = "20261120093000";
-
-fn apply(fx: &Fixture, extra: &[&str]) -> Run {
-    let mut args = vec!["--yes"];
-    args.extend_from_slice(extra);
-    fx.run_with_env("apply", &args, &[("DECKHAND_POLL_INTERVAL", "200ms")])
-}
 
 fn release_commit(fx: &Fixture, image: &str, revision: &str) -> String {
     fx.edit_spec(|t| t.replace(OLD_IMAGE, image).replace(OLD_REVISION, revision))
@@ -77,7 +71,7 @@ fn position(list: &[String], prefix: &str) -> usize {
 fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
     let fx = Fixture::seeded("release");
     let commit = release_commit(&fx, NEW_IMAGE, NEW_REVISION);
-    let run = apply(&fx, &[]);
+    let run = fx.apply(&[]);
     run.expect_code(0);
     run.stdout_has("Applied 6 step(s)");
 
@@ -112,7 +106,7 @@ fn a_release_with_a_migration_runs_in_the_safe_order_and_then_is_a_no_op() {
     // ECS now equals git: a plan shows nothing and a second apply changes nothing.
     assert_eq!(fx.plan_json()["changed"], false);
     let before = fx.calls().len();
-    apply(&fx, &[]).expect_code(0);
+    fx.apply(&[]).expect_code(0);
     let after: Vec<Call> = fx.calls()[before..].to_vec();
     assert!(
         after.iter().all(|c| !c.is_mutating()),
@@ -141,7 +135,7 @@ fn assert_every_service_carries(fx: &Fixture, commit: &str) {
 fn an_image_only_release_neither_quiesces_nor_migrates() {
     let fx = Fixture::seeded("imageonly");
     release_commit(&fx, NEW_IMAGE, OLD_REVISION);
-    apply(&fx, &[]).expect_code(0);
+    fx.apply(&[]).expect_code(0);
     let m = mutations(&fx.calls());
     assert!(
         !m.iter().any(|s| s == "RunTask" || s.contains("count=0")),
@@ -163,7 +157,7 @@ fn a_failed_migration_updates_no_service_and_restores_the_workers() {
         json!({"exitCode": 1, "stoppedReason": "Essential container in task exited"}),
     );
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
-    let run = apply(&fx, &[]);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     run.stderr_has("migration to schema revision 20261120093000 failed");
     run.stderr_has("exit code 1");
@@ -199,7 +193,7 @@ fn a_migration_that_runs_past_its_timeout_is_stopped_and_fails() {
         t.replace("timeout: 10m\n  quiesce", "timeout: 2s\n  quiesce")
             .replace(OLD_REVISION, NEW_REVISION)
     });
-    let run = apply(&fx, &[]);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     run.stderr_has("timed out after 2s");
     let m = mutations(&fx.calls());
@@ -210,7 +204,7 @@ fn a_migration_that_runs_past_its_timeout_is_stopped_and_fails() {
 fn a_circuit_breaker_rollback_is_a_failure_and_services_return_to_their_definitions() {
     let fx = Fixture::seeded("rollback");
     release_commit(&fx, "shop:crash-9a8b7c6", OLD_REVISION);
-    let run = apply(&fx, &[]);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     run.stderr_has("rollout failed");
     assert!(
@@ -252,7 +246,7 @@ fn throttling_on_every_operation_does_not_stop_a_release() {
     release_commit(&fx, NEW_IMAGE, NEW_REVISION);
     emulator()
         .fault(json!({"accessKey": fx.key, "operation": "*", "kind": "throttle", "every": 3}));
-    apply(&fx, &[]).expect_code(0);
+    fx.apply(&[]).expect_code(0);
     let throttled = fx.calls().iter().filter(|c| c.status == 400).count();
     assert!(throttled > 3, "faults were injected: {throttled}");
     emulator().request(
@@ -289,7 +283,7 @@ fn a_deckhand_killed_during_the_migration_converges_with_one_migration() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
-    let run = apply(&fx, &[]);
+    let run = fx.apply(&[]);
     run.expect_code(0);
     run.stderr_has("already running");
     assert_eq!(fx.count("RunTask"), 1);
@@ -423,7 +417,7 @@ fn an_autoscaled_worker_stays_suspended_through_the_migration_and_gets_its_state
             &format!("db:migrate, {failing}]"),
         )
     });
-    apply(&fx, &[]).expect_code(1);
+    fx.apply(&[]).expect_code(1);
     assert_eq!(
         worker_scaling(&fx),
         theirs,
@@ -511,7 +505,7 @@ fn a_first_release_killed_after_its_first_update_is_finished_by_the_next_apply()
         "the killed release is marked in progress: {left:?}"
     );
 
-    let run = apply(&fx, &[]);
+    let run = fx.apply(&[]);
     run.expect_code(0);
     run.stderr_has("carrying on the release started");
     assert_eq!(fx.count("RunTask"), 1, "the migration ran once");

@@ -31,11 +31,6 @@ fn autoscaled(test: &str) -> Fixture {
     fx
 }
 
-fn apply(fx: &Fixture) {
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-        .expect_code(0);
-}
-
 fn target(fx: &Fixture) -> Value {
     let answer = emulator().autoscaling(
         &fx.key,
@@ -71,7 +66,7 @@ fn declared_autoscaling_is_created_kept_in_sync_and_leaves_other_policies_alone(
         "{plan:#}"
     );
     assert_eq!(plan["diffs"][0]["kind"], "autoscaling");
-    apply(&fx);
+    fx.apply(&[]).expect_code(0);
     let created = target(&fx);
     assert_eq!(
         (
@@ -112,7 +107,7 @@ fn declared_autoscaling_is_created_kept_in_sync_and_leaves_other_policies_alone(
     let step = crate::support::fixture::step(&plan, "update-autoscaling");
     assert_eq!(step["maxCapacity"], json!({"from": 10, "to": 4}));
     assert_eq!(step["policies"], json!([]));
-    apply(&fx);
+    fx.apply(&[]).expect_code(0);
     assert_eq!(target(&fx)["MaxCapacity"], 4);
     let mut names = policy_names(&fx);
     names.sort();
@@ -124,16 +119,16 @@ fn declared_autoscaling_is_created_kept_in_sync_and_leaves_other_policies_alone(
         let end = t[start..].find("\n\n").map_or(t.len(), |i| start + i + 1);
         format!("{}{}", &t[..start], &t[end..])
     });
-    apply(&fx);
+    fx.apply(&[]).expect_code(0);
     assert_eq!(policy_names(&fx), ["manual-memory"]);
 }
 
 #[test]
 fn a_migration_still_quiesces_an_autoscaled_worker_and_gives_its_scaling_back() {
     let fx = autoscaled("scale-migrate");
-    apply(&fx);
+    fx.apply(&[]).expect_code(0);
     fx.edit_spec(|t| t.replace("20261101000000", "20261120093000"));
-    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let run = fx.apply(&[]);
     run.expect_code(0);
     run.stderr_has("quiesce");
     let after = target(&fx);

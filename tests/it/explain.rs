@@ -8,12 +8,6 @@ use serde_json::{Value, json};
 
 const OLD_IMAGE: &str = "shop:3f9c2e1";
 
-fn apply(fx: &Fixture, extra: &[&str]) -> crate::support::fixture::Run {
-    let mut args = vec!["--yes"];
-    args.extend_from_slice(extra);
-    fx.run_with_env("apply", &args, &[("DECKHAND_POLL_INTERVAL", "200ms")])
-}
-
 #[test]
 fn a_failing_migration_shows_the_end_of_its_log() {
     let fx = Fixture::seeded("migration-log");
@@ -29,7 +23,7 @@ fn a_failing_migration_shows_the_end_of_its_log() {
         t.replace(OLD_IMAGE, "shop:9a8b7c6")
             .replace("20261101000000", "20261120093000")
     });
-    let run = apply(&fx, &[]);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     let err = &run.stderr;
     assert!(err.contains("the migration's last log lines:"), "{err}");
@@ -55,7 +49,7 @@ fn a_rollout_whose_image_cannot_be_pulled_says_so() {
     // Without preflight (say, an image in a registry deckhand cannot see),
     // ECS tries the tag, fails to pull it, and the circuit breaker stops it.
     fx.edit_spec(|t| t.replace(OLD_IMAGE, "shop:missing-3d2c1b0"));
-    let run = apply(&fx, &["--no-preflight"]);
+    let run = fx.apply(&["--no-preflight"]);
     run.expect_code(1);
     let err = &run.stderr;
     assert!(err.contains("rollout failed"), "{err}");
@@ -68,13 +62,13 @@ fn history_lists_the_releases_that_ran_from_any_machine() {
     let fx = Fixture::seeded("history");
     // 1. a release that succeeds
     let good = fx.edit_spec(|t| t.replace(OLD_IMAGE, "shop:9a8b7c6"));
-    apply(&fx, &[]).expect_code(0);
+    fx.apply(&[]).expect_code(0);
     // 2. a no-op: nothing recorded
-    apply(&fx, &[]).expect_code(0);
+    fx.apply(&[]).expect_code(0);
     // 3. a release whose migration fails
     emulator().task_rule(json!({"commandContains": fx.id, "exitCode": 1, "stoppedReason": "Essential container in task exited"}));
     let bad = fx.edit_spec(|t| t.replace("20261101000000", "20261120093000"));
-    apply(&fx, &[]).expect_code(1);
+    fx.apply(&[]).expect_code(1);
 
     // A fresh machine: another cache dir, nothing but ECS.
     let fresh = fx.scratch("fresh-cache");

@@ -16,10 +16,6 @@ fn deckhand_in_repo(fx: &Fixture, args: &[&str]) -> crate::support::fixture::Run
     fx.deckhand(&all)
 }
 
-fn apply(fx: &Fixture) -> crate::support::fixture::Run {
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-}
-
 #[test]
 fn a_freeze_set_by_one_process_stops_every_release_until_unfrozen() {
     let fx = Fixture::seeded("freeze");
@@ -75,7 +71,7 @@ fn a_freeze_set_by_one_process_stops_every_release_until_unfrozen() {
 
     // Another process: a new commit is not released.
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", NEW));
-    let run = apply(&fx);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     assert!(
         run.stderr.contains(&format!("{} is frozen until ", fx.id))
@@ -97,7 +93,7 @@ fn a_freeze_set_by_one_process_stops_every_release_until_unfrozen() {
     let run = deckhand_in_repo(&fx, &["unfreeze", &fx.id]);
     run.expect_code(0);
     run.stdout_has("incident #4711, DB failover");
-    apply(&fx).expect_code(0);
+    fx.apply(&[]).expect_code(0);
     let run = deckhand_in_repo(&fx, &["unfreeze", &fx.id]);
     run.stdout_has("was not frozen");
 }
@@ -116,7 +112,7 @@ fn a_deny_window_holds_a_release_back_until_it_closes() {
             ),
         )
     });
-    let run = apply(&fx);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     run.stderr_has(&format!(
         "deny window from {from} until {until} is open until {until}"

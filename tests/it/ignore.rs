@@ -89,8 +89,7 @@ fn an_injected_variable_is_drift_without_a_rule_and_kept_by_a_release_with_one()
     // A release registers a new definition: the agent's value stays.
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:9a8b7c6"));
     let before = fx.calls().len();
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-        .expect_code(0);
+    fx.apply(&[]).expect_code(0);
     let registered: Vec<Value> = fx.calls()[before..]
         .iter()
         .filter(|c| {
@@ -137,7 +136,7 @@ fn a_rule_on_a_container_nobody_has_is_refused_and_an_unmatched_one_warned() {
         )
     });
     let before = fx.calls().len();
-    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     run.stderr_has("ignore[0]: /containerDefinitions/datadog-agent/environment/DD_VERSION names container 'datadog-agent'");
     let mutations = fx.mutations_since(before);
@@ -188,8 +187,7 @@ fn ignored_service_fields_are_neither_drift_nor_sent() {
     );
     fx.commit("no exec");
     let before = fx.calls().len();
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-        .expect_code(0);
+    fx.apply(&[]).expect_code(0);
     let calls = fx.calls();
     let update = calls[before..]
         .iter()

@@ -79,7 +79,7 @@ fn verify_names_every_missing_thing_and_changes_nothing() {
 fn an_apply_of_an_unpushed_image_stops_before_the_lease() {
     let fx = Fixture::seeded("preflight-apply");
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:not-pushed-yet"));
-    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     run.stderr_has("preflight failed");
     run.stderr_has(&format!(
@@ -92,7 +92,7 @@ fn an_apply_of_an_unpushed_image_stops_before_the_lease() {
         "/_deckhand/seed",
         Some(&json!({"cluster": fx.id, "images": [format!("{IMAGE}:not-pushed-yet")]})),
     );
-    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let run = fx.apply(&[]);
     run.expect_code(0);
     run.stderr_has("preflight");
 }

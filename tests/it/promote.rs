@@ -32,7 +32,7 @@ pub(crate) fn staging_released(test: &str) -> (Fixture, String) {
     fx.commit("production");
     fx.seed_environment(&production, Some("20261101000000"), |_| {});
     fx.edit_spec(|t| t.replace(OLD, NEW).replace("20261101000000", NEW_REVISION));
-    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let run = fx.apply(&[]);
     run.expect_code(0);
     (fx, production)
 }
@@ -151,8 +151,7 @@ fn every_gate_refuses_with_exit_1_and_writes_nothing() {
     // v2 of staging fails its migration.
     emulator().task_rule(json!({"commandContains": fx.id, "exitCode": 1}));
     fx.edit_spec(|t| t.replace(NEW_REVISION, "20261125000000"));
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-        .expect_code(1);
+    fx.apply(&[]).expect_code(1);
     let start = head(&fx);
 
     let cases: Vec<(Vec<String>, String)> = vec![

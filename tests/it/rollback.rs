@@ -12,19 +12,14 @@ const V2: &str = "shop:b4d1dea";
 const R1: &str = "20261120093000";
 const R2: &str = "20261125000000";
 
-fn apply(fx: &Fixture) {
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-        .expect_code(0);
-}
-
 /// Staging released v1 (image V1, revision R1), then v2 (V2, R2); returns
 /// v1's commit.
 fn two_releases(test: &str) -> (Fixture, String) {
     let fx = Fixture::seeded(test);
     let v1 = fx.edit_spec(|t| t.replace("shop:3f9c2e1", V1).replace("20261101000000", R1));
-    apply(&fx);
+    fx.apply(&[]).expect_code(0);
     fx.edit_spec(|t| t.replace(V1, V2).replace(R1, R2));
-    apply(&fx);
+    fx.apply(&[]).expect_code(0);
     (fx, v1)
 }
 
@@ -104,7 +99,7 @@ fn rollback_restores_the_files_keeps_the_schema_and_refuses_an_older_one_unasked
         "{message}"
     );
 
-    apply(&fx);
+    fx.apply(&[]).expect_code(0);
     let releases = history(&fx);
     assert_eq!(releases[0]["kind"], "rollback", "{releases:#?}");
     assert_eq!(releases[0]["result"], "succeeded");

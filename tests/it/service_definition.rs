@@ -50,8 +50,7 @@ fn a_new_service_is_created_with_every_field_of_its_service_definition() {
             "    command: [bundle, exec, sidekiq]\n    serviceDefinition: service-definitions/worker.json\n",
         )
     });
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-        .expect_code(0);
+    fx.apply(&[]).expect_code(0);
 
     let described = emulator().ecs(
         &fx.key,
@@ -114,12 +113,10 @@ pub(crate) fn with_a_created_web(test: &str) -> Fixture {
             &format!("{family}    serviceDefinition: service-definitions/web.json\n"),
         )
     });
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-        .expect_code(0);
+    fx.apply(&[]).expect_code(0);
     // The first release also marks the cluster as released by deckhand: the
     // next one records the commit on the seeded worker too.
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-        .expect_code(0);
+    fx.apply(&[]).expect_code(0);
     fx
 }
 
@@ -167,8 +164,7 @@ fn a_created_service_plans_as_unchanged_and_an_edit_in_git_is_one_update_service
     );
 
     let before = fx.calls().len();
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-        .expect_code(0);
+    fx.apply(&[]).expect_code(0);
     let calls = fx.calls();
     let updates: Vec<&Value> = calls[before..]
         .iter()
@@ -227,7 +223,7 @@ fn a_field_update_service_cannot_change_is_refused_and_nothing_changes() {
     let fx = with_a_created_web("svcdef-launch");
     edit_web_definition(&fx, |web| web["launchType"] = json!("EC2"));
     let before = fx.calls().len();
-    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     assert!(
         run.stderr.contains("service-definitions/web.json")
@@ -263,8 +259,7 @@ fn blue_green_web(test: &str, bake_minutes: i64) -> Fixture {
             "roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRoleForLoadBalancers"
         });
     });
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-        .expect_code(0);
+    fx.apply(&[]).expect_code(0);
     fx
 }
 
@@ -276,7 +271,7 @@ fn a_blue_green_release_is_judged_by_its_service_deployment_through_the_bake_tim
     let plan = fx.run("plan", &[]);
     plan.stdout_has("update service web: new task definition (BLUE_GREEN: at least 5m");
     let before = fx.calls().len();
-    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let run = fx.apply(&[]);
     run.expect_code(0);
     assert!(
         run.stderr.contains("web:") && run.stderr.contains("stage BAKE_TIME"),
@@ -302,7 +297,7 @@ fn a_blue_green_release_is_judged_by_its_service_deployment_through_the_bake_tim
 fn a_failing_blue_green_release_is_a_rollback_not_a_success() {
     let fx = blue_green_web("svcdef-bgfail", 1);
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:crash-1"));
-    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     assert!(
         run.stderr.contains("rolled the deployment back") || run.stderr.contains("rolled back"),
@@ -323,7 +318,7 @@ fn a_blue_green_rollout_past_its_timeout_is_stopped_with_rollback() {
         )
     });
     let before = fx.calls().len();
-    let run = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     // web's deployment is stopped (worker, rolling, times out too).
     let stops: Vec<Value> = fx.calls()[before..]

@@ -177,7 +177,7 @@ fn check(file: &PathBuf) -> Option<String> {
         vpc.insert("securityGroups".into(), seeded["securityGroups"].clone());
         write_definition(&fx, &definition);
     }
-    let apply = fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")]);
+    let apply = fx.apply(&[]);
     if let Some((_, expected, why)) = NOT_CREATED.iter().find(|(p, _, _)| entry(p)) {
         return (!fails_clearly(&apply, expected)).then(|| {
             format!(

@@ -10,10 +10,6 @@ use serde_json::{Value, json};
 const NEW: &str = "shop:9a8b7c6";
 const REVISION: &str = "20261120093000";
 
-fn apply(fx: &Fixture) -> crate::support::fixture::Run {
-    fx.run_with_env("apply", &["--yes"], &[("DECKHAND_POLL_INTERVAL", "200ms")])
-}
-
 /// The spec with a smoke test running `marker` (the emulator's task rules
 /// match it), and a new image and revision.
 fn release_with_smoke_test(fx: &Fixture, marker: &str) {
@@ -51,7 +47,7 @@ fn a_passing_smoke_test_runs_once_on_the_new_definition_after_the_rollouts() {
         .collect();
     assert_eq!(actions.last(), Some(&"smoke-test"), "{actions:?}");
 
-    let run = apply(&fx);
+    let run = fx.apply(&[]);
     run.expect_code(0);
     run.stderr_has("smoke-test");
     run.stderr_has("exited 0: the release passed its smoke test");
@@ -87,7 +83,7 @@ fn a_passing_smoke_test_runs_once_on_the_new_definition_after_the_rollouts() {
 
     // A later no-op runs nothing.
     let before = fx.count("RunTask");
-    apply(&fx).expect_code(0);
+    fx.apply(&[]).expect_code(0);
     assert_eq!(fx.count("RunTask"), before);
 }
 
@@ -107,7 +103,7 @@ fn a_failing_smoke_test_fails_the_release_and_rolls_the_services_back() {
     };
     let before = web(&fx);
     release_with_smoke_test(&fx, &marker);
-    let run = apply(&fx);
+    let run = fx.apply(&[]);
     run.expect_code(1);
     run.stderr_has("smoke test failed: task ");
     run.stderr_has("stopped with exit code 1");

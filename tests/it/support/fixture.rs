@@ -219,6 +219,13 @@ impl Fixture {
         git(&self.repo(), &["rev-parse", "HEAD"])
     }
 
+    /// `apply --yes` (and `extra`), polling ECS every 200 ms.
+    pub fn apply(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["--yes"];
+        args.extend_from_slice(extra);
+        self.run_with_env("apply", &args, &[("DECKHAND_POLL_INTERVAL", "200ms")])
+    }
+
     /// `plan --format json` of the environment, which must exit 0.
     pub fn plan_json(&self) -> Value {
         let run = self.run("plan", &["--format", "json"]);
