@@ -139,12 +139,18 @@ def _image_manifest(reference: str) -> str:
     )
 
 
+def _strings(value: Any, field: str, what: str) -> list[str]:
+    """`value` as a list of strings, or a SeedError naming `field` and `what` its items are."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SeedError(f"{field} must be a list of {what}")
+    return value
+
+
 def seed_images(endpoint: str, images: Any) -> dict[str, str]:
     """ECR repositories (created if missing) and images: REPO:TAG (no tag = latest),
     REPO@sha256:D (an image with exactly that digest) or REPO:TAG@sha256:D. Existing
     images are kept. -> {reference: image digest}."""
-    if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
-        raise SeedError("images must be a list of image references")
+    images = _strings(images, "images", "image references")
     out: dict[str, str] = {}
     for ref in images:
         m = _ECR_IMAGE_RE.match(ref)
@@ -191,8 +197,7 @@ def seed_images(endpoint: str, images: Any) -> dict[str, str]:
 def seed_roles(endpoint: str, roles: Any) -> dict[str, str]:
     """IAM roles by ARN (or bare name), trusted by ecs-tasks.amazonaws.com, created if
     missing. -> {role name: role ARN}."""
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise SeedError("roles must be a list of IAM role ARNs")
+    roles = _strings(roles, "roles", "IAM role ARNs")
     iam = _client(endpoint, "iam", "us-east-1")
     out: dict[str, str] = {}
     for arn in roles:
@@ -276,8 +281,7 @@ def seed_secrets(endpoint: str, secrets: Any, region: str) -> dict[str, str]:
 
 def seed_log_groups(endpoint: str, groups: Any, region: str) -> dict[str, str]:
     """CloudWatch Logs groups, created if missing. -> {name: log group ARN}."""
-    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-        raise SeedError("logGroups must be a list of log group names")
+    groups = _strings(groups, "logGroups", "log group names")
     logs = _client(endpoint, "logs", region)
     out: dict[str, str] = {}
     for name in groups:
@@ -330,8 +334,7 @@ def seed_target_groups(endpoint: str, groups: Any, region: str) -> dict[str, str
 
 def seed_functions(endpoint: str, functions: Any, region: str) -> dict[str, str]:
     """Lambda functions, created if missing. -> {name: function ARN}."""
-    if not isinstance(functions, list) or not all(isinstance(f, str) for f in functions):
-        raise SeedError("functions must be a list of function names")
+    functions = _strings(functions, "functions", "function names")
     import io
     import zipfile
 
