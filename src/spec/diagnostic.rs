@@ -465,9 +465,9 @@ fn field_doc_at(words: &[&str]) -> Option<FieldDoc> {
     let root = &*SCHEMA;
     let node = words
         .iter()
-        .try_fold(root, |node, word| super::raw::child(root, node, word))?;
+        .try_fold(root, |node, word| super::schema::child(root, node, word))?;
     let text = |key: &str| {
-        [node, super::raw::resolve(root, node)]
+        [node, super::schema::resolve(root, node)]
             .into_iter()
             .find_map(|n| n.get(key)?.as_str())
     };

@@ -15,6 +15,7 @@
 //! error with the nearest field, before any AWS call. Keeping the live value
 //! is the planner's (`plan::ignore`).
 
+use super::schema::variants;
 use crate::servicedef::ServiceDefinition;
 use crate::taskdef::model::TaskDefinitionSpec;
 use serde::Serialize;
@@ -272,7 +273,7 @@ impl Dead {
 fn step<'s>(root: &'s Value, node: &'s Value, segment: &str) -> Result<&'s Value, Dead> {
     let mut known: Option<Vec<String>> = None;
     let mut unnamed_list = false;
-    for variant in resolve(root, node) {
+    for variant in variants(root, node) {
         if let Some(properties) = variant.get("properties").and_then(Value::as_object) {
             if let Some(next) = properties.get(segment) {
                 return Ok(next);
@@ -288,7 +289,7 @@ fn step<'s>(root: &'s Value, node: &'s Value, segment: &str) -> Result<&'s Value
             return Ok(map);
         }
         if let Some(items) = variant.get("items") {
-            let keyed = resolve(root, items).iter().any(|item| {
+            let keyed = variants(root, items).iter().any(|item| {
                 item.get("properties")
                     .and_then(Value::as_object)
                     .is_some_and(|p| p.contains_key("name") || p.contains_key("key"))
@@ -304,26 +305,6 @@ fn step<'s>(root: &'s Value, node: &'s Value, segment: &str) -> Result<&'s Value
         (None, true) => Dead::UnnamedList,
         (None, false) => Dead::Scalar,
     })
-}
-
-/// The concrete schemas `node` stands for: `$ref`s followed, `anyOf`/`oneOf`
-/// flattened, the `null` of an optional field dropped.
-fn resolve<'s>(root: &'s Value, node: &'s Value) -> Vec<&'s Value> {
-    if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
-        let target = reference
-            .strip_prefix('#')
-            .and_then(|p| root.pointer(p))
-            .unwrap_or(&Value::Null);
-        return resolve(root, target);
-    }
-    let alternatives = node
-        .get("anyOf")
-        .or_else(|| node.get("oneOf"))
-        .and_then(Value::as_array);
-    match alternatives {
-        Some(list) => list.iter().flat_map(|n| resolve(root, n)).collect(),
-        None => vec![node],
-    }
 }
 
 #[cfg(test)]

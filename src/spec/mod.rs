@@ -20,6 +20,7 @@ pub mod locate;
 pub mod raw;
 pub mod reference;
 pub mod render;
+pub mod schema;
 pub use autoscaling::policy_name;
 mod validate;
 

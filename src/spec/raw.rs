@@ -518,37 +518,3 @@ pub fn schema_json() -> String {
 pub fn schema_value() -> Value {
     schemars::schema_for!(EnvironmentFile).to_value()
 }
-
-/// The object `node` describes (following `$ref` and `anyOf` with null).
-pub fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
-    if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
-        let name = reference.trim_start_matches("#/$defs/");
-        return resolve(root, &root["$defs"][name]);
-    }
-    if let Some(options) = node.get("anyOf").and_then(Value::as_array)
-        && let Some(some) = options
-            .iter()
-            .find(|o| o.get("type") != Some(&"null".into()))
-    {
-        return resolve(root, some);
-    }
-    node
-}
-
-/// The schema of `word` inside `node`: a field of an object (or of one kind
-/// of a `oneOf`), a value of a map (any word), an item of a list (`[]`).
-pub fn child<'a>(root: &'a Value, node: &'a Value, word: &str) -> Option<&'a Value> {
-    let node = resolve(root, node);
-    if word == "[]" {
-        return node.get("items");
-    }
-    if let Some(field) = node.get("properties").and_then(|p| p.get(word)) {
-        return Some(field);
-    }
-    if let Some(kinds) = node.get("oneOf").and_then(Value::as_array) {
-        return kinds
-            .iter()
-            .find_map(|kind| resolve(root, kind).get("properties")?.get(word));
-    }
-    node.get("additionalProperties").filter(|v| v.is_object())
-}

@@ -4,7 +4,7 @@
 //! fails when the checked-in page is stale; `DECKHAND_BLESS=1 cargo test
 //! --lib spec::reference` writes it.
 
-use super::raw::resolve;
+use super::schema::resolve;
 use serde_json::Value;
 
 /// Where the page is, relative to the repo root; hints name it.
