@@ -896,12 +896,7 @@ pub fn comparable(td: &TaskDefinitionSpec) -> Value {
 }
 
 fn unified_diff(live: Option<&Value>, desired: &Value) -> String {
-    let show = |v: &Value| {
-        let mut s =
-            serde_json::to_string_pretty(&normalize::redact(v.clone())).expect("JSON serializes");
-        s.push('\n');
-        s
-    };
+    let show = |v: &Value| crate::json::pretty(&normalize::redact(v.clone()));
     let old = live.map(show).unwrap_or_default();
     let new = show(desired);
     similar::TextDiff::from_lines(&old, &new)
