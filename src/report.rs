@@ -229,7 +229,7 @@ impl fmt::Display for TextReport<'_> {
                 f,
                 "{mark} {:<width$}  {what}{quiesce}{}",
                 s.service,
-                ignored_note(s.ignored)
+                ignored_note(plan.ignored_in(&s.service))
             )?;
         }
         writeln!(f)?;
@@ -311,7 +311,7 @@ impl fmt::Display for MarkdownReport<'_> {
                 s.service,
                 md_escape(&what),
                 quiesce,
-                ignored_note(s.ignored)
+                ignored_note(plan.ignored_in(&s.service))
             )?;
         }
 

@@ -170,10 +170,8 @@ struct Seen {
 }
 
 impl Tally {
-    /// Note `outcomes` of `service`'s `target`; returns how many
-    /// differences they hide.
-    pub fn record(&mut self, service: &str, target: Target, outcomes: &[Outcome<'_>]) -> usize {
-        let mut hidden = 0;
+    /// Note `outcomes` of `service`'s `target`.
+    pub fn record(&mut self, service: &str, target: Target, outcomes: &[Outcome<'_>]) {
         for outcome in outcomes {
             let matched = outcome.presence.desired || outcome.presence.live;
             let index = self.seen.iter().position(|s| {
@@ -197,7 +195,6 @@ impl Tally {
                 }),
             }
             if outcome.differs {
-                hidden += 1;
                 self.ignored.push(Ignored {
                     service: service.to_owned(),
                     kind: target,
@@ -206,7 +203,6 @@ impl Tally {
                 });
             }
         }
-        hidden
     }
 
     /// A pointer into a container that no service has on either side is an

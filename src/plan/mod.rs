@@ -69,8 +69,6 @@ pub struct ServiceSummary {
     pub reasons: Vec<String>,
     /// Scaled to 0 around the migration.
     pub quiesce: Option<CountChange>,
-    /// Differences between git and live that ignore rules hide.
-    pub ignored: usize,
 }
 
 /// The kind of change to a service.
@@ -115,6 +113,13 @@ pub struct Plan {
     /// The cluster (for reports).
     #[serde(skip)]
     pub cluster: String,
+}
+
+impl Plan {
+    /// How many differences between git and live ignore rules hide in `service`.
+    pub fn ignored_in(&self, service: &str) -> usize {
+        self.ignored.iter().filter(|i| i.service == service).count()
+    }
 }
 
 /// A field an ignore rule kept at its live value, where git differs.
@@ -223,7 +228,6 @@ fn finish_only(env: &Environment, commit: Option<&str>, live: &LiveEnvironment) 
             change: ServiceChange::Unchanged,
             reasons: Vec::new(),
             quiesce: None,
-            ignored: 0,
         })
         .collect();
     Some(Plan {
@@ -389,7 +393,6 @@ impl<'a> Planning<'a> {
             change: ServiceChange::Create,
             reasons: vec![format!("create with desiredCount {count}")],
             quiesce: None,
-            ignored: 0,
         });
         Ok(())
     }
@@ -408,8 +411,7 @@ impl<'a> Planning<'a> {
             rendered,
             &current.task_definition.spec,
         );
-        let mut ignored = self
-            .ignoring
+        self.ignoring
             .record(&service.name, Target::TaskDefinition, &outcomes);
         let desired = comparable(&rendered);
         let live_td = comparable(&current.task_definition.spec);
@@ -419,7 +421,7 @@ impl<'a> Planning<'a> {
             reasons = change_reasons(&live_td, &desired, &service.container);
             self.register(service, rendered, Some(&live_td), &desired);
         }
-        let configuration = self.configuration(service, current, &mut ignored)?;
+        let configuration = self.configuration(service, current)?;
         if let Some(cmp) = &configuration {
             if !cmp.fields.is_empty() {
                 reasons.push(format!("service definition: {}", cmp.fields.join(", ")));
@@ -459,7 +461,6 @@ impl<'a> Planning<'a> {
             },
             reasons,
             quiesce: counts.quiesce,
-            ignored,
         });
         Ok(())
     }
@@ -492,15 +493,13 @@ impl<'a> Planning<'a> {
         &mut self,
         service: &Service,
         current: &LiveService,
-        ignored: &mut usize,
     ) -> Result<Option<service_definition::Comparison>, PlanError> {
         let Some(file) = &service.service_definition else {
             return Ok(None);
         };
         let (definition, outcomes) =
             ignore::service_definition(self.env, &service.name, &file.definition, &current.service);
-        *ignored += self
-            .ignoring
+        self.ignoring
             .record(&service.name, Target::ServiceDefinition, &outcomes);
         let cmp = service_definition::compare(
             &definition,

@@ -35,10 +35,6 @@ fn injected(env: &Environment) -> LiveEnvironment {
     live
 }
 
-fn web_summary(plan: &Plan) -> &ServiceSummary {
-    plan.services.iter().find(|s| s.service == "web").unwrap()
-}
-
 #[test]
 fn an_injected_variable_is_drift_without_a_rule_and_nothing_with_one() {
     let mut env = environment("shop:1", None);
@@ -56,7 +52,7 @@ fn an_injected_variable_is_drift_without_a_rule_and_nothing_with_one() {
     )];
     let with = plan(&env, None, &live).unwrap();
     assert!(!with.changed, "{:?}", actions(&with));
-    assert_eq!(web_summary(&with).ignored, 1);
+    assert_eq!(with.ignored_in("web"), 1);
     assert_eq!(
         serde_json::to_value(&with.ignored).unwrap(),
         json!([{"service": "web", "kind": "taskDefinition",
@@ -203,7 +199,7 @@ fn ignored_service_fields_keep_their_live_value_in_the_update() {
         json!({"networkConfiguration": network("subnet-new", "sg-platform")}),
         "the load balancers are not sent; the security groups stay the platform's"
     );
-    assert_eq!(web_summary(&plan).ignored, 2);
+    assert_eq!(plan.ignored_in("web"), 2);
     let diff = &plan.diffs[0].unified;
     assert!(
         !diff.contains("tg-git") && !diff.contains("sg-git"),
