@@ -282,11 +282,12 @@ fn is_named(item: &Value, name: &str) -> bool {
 /// item that only live has is not made up field by field: a pointer into it
 /// changes nothing (the whole item is ignored only by a pointer to it).
 pub fn adopt(desired: &mut Value, live: &Value, segments: &[String]) -> Presence {
+    let found = lookup(live, segments);
     let presence = Presence {
         desired: lookup(desired, segments).is_some(),
-        live: lookup(live, segments).is_some(),
+        live: found.is_some(),
     };
-    match lookup(live, segments) {
+    match found {
         Some(value) => put(desired, live, segments, value.clone()),
         None => remove(desired, segments),
     }

@@ -21,10 +21,17 @@ fn stdout_of(command: &mut Command) -> String {
 
 /// A new ed25519 key pair; the private key's path.
 fn keypair(dir: &Path, name: &str) -> PathBuf {
+    keypair_of(dir, name, &["-t", "ed25519"])
+}
+
+/// A new key pair of the type `kind` gives (`ssh-keygen` options).
+fn keypair_of(dir: &Path, name: &str, kind: &[&str]) -> PathBuf {
     let key = dir.join(name);
     stdout_of(
         Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+            .arg("-q")
+            .args(kind)
+            .args(["-N", "", "-C", name, "-f"])
             .arg(&key),
     );
     key
@@ -55,6 +62,26 @@ fn commit(fx: &Fixture, key: Option<&Path>, message: &str) -> String {
         ),
     };
     git(&fx.repo(), &["rev-parse", "HEAD"])
+}
+
+/// docs/signed-commits.md: "Ed25519, ECDSA and RSA keys are understood".
+#[test]
+fn ecdsa_and_rsa_signatures_are_verified_too() {
+    let fx = Fixture::seeded("trust-kinds");
+    let keys = fx.scratch("keys");
+    for (name, kind) in [
+        ("ecdsa", &["-t", "ecdsa", "-b", "256"][..]),
+        ("rsa", &["-t", "rsa", "-b", "3072"][..]),
+    ] {
+        let key = keypair_of(&keys, name, kind);
+        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+        let trust = keys.join(format!("{name}_signers"));
+        std::fs::write(&trust, format!("{name}@example.com {public}")).unwrap();
+        commit(&fx, Some(&key), &format!("signed with {name}"));
+        fx.run("plan", &["--trust", trust.to_str().unwrap()])
+            .expect_code(0)
+            .stdout_has(&format!(", signed by {name}@example.com)"));
+    }
 }
 
 #[test]
