@@ -442,4 +442,53 @@ mod tests {
             Err(Untrusted::Unreadable { .. })
         ));
     }
+
+    #[test]
+    fn a_listed_key_signs_only_within_its_window_and_namespaces() {
+        use crate::source::sign::{CommitSigner, tests::TEST_KEY, tests::TEST_KEY_PUB};
+        let content = b"tree 0\nauthor A <a@example.com> 1767225600 +0000\n\nrelease\n";
+        let signature = CommitSigner::parse("key", TEST_KEY)
+            .unwrap()
+            .sign(content)
+            .unwrap();
+        let public = TEST_KEY_PUB.trim();
+        // 2026-01-01 and 2027-01-01, UTC.
+        let (in_2026, in_2027) = (1_767_225_600 + 86_400, 1_798_761_600 + 86_400);
+        let trust = |options: &str| {
+            Trust::parse("f", &format!("bot@example.com {options} {public}\n")).unwrap()
+        };
+        let judged = |trust: &Trust, time| trust.judge("abc", Some(&signature), content, time);
+
+        let window = trust("valid-after=\"20260101\",valid-before=\"20270101\"");
+        assert_eq!(judged(&window, in_2026).unwrap(), "bot@example.com");
+        let outside = judged(&window, in_2027).unwrap_err().to_string();
+        assert!(
+            outside.contains("for git commits at that time"),
+            "{outside}"
+        );
+        let elsewhere = judged(&trust("namespaces=\"file\""), in_2026)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            elsewhere.contains("for git commits at that time"),
+            "{elsewhere}"
+        );
+        let changed = trust("").judge("abc", Some(&signature), b"another commit", in_2026);
+        assert!(
+            matches!(changed, Err(Untrusted::BadSignature { .. })),
+            "{changed:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_time_or_a_file_without_keys_is_refused() {
+        let e =
+            Trust::parse("f", &format!("ok@example.com valid-after=\"soon\" {KEY}\n")).unwrap_err();
+        assert!(
+            e.to_string().starts_with("f:1: \"soon\" is not a time"),
+            "{e}"
+        );
+        let e = Trust::parse("f", "# nobody yet\n\n").unwrap_err();
+        assert_eq!(e, TrustFileError::Empty { file: "f".into() });
+    }
 }
