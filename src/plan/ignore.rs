@@ -217,10 +217,7 @@ impl Tally {
                     rule: seen.rule,
                     pointer: seen.pointer.to_string(),
                     container: seen.pointer.container().unwrap_or_default().to_owned(),
-                    services: format!(
-                        " (service{} {services})",
-                        if seen.services.len() == 1 { "" } else { "s" }
-                    ),
+                    services: seen.services.clone(),
                 });
             }
             if !seen.matched {

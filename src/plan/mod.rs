@@ -149,15 +149,17 @@ pub enum PlanError {
     },
     /// An ignore rule points into a container no definition has.
     #[error(
-        "{file}: ignore[{rule}]: {pointer} names container '{container}', which neither the task definition in git nor the live one has{services}; nothing was changed\n  hint: write the name of a container of the task definition, or remove the pointer"
+        "{file}: ignore[{rule}]: {pointer} names container '{container}', which neither the task definition in git nor the live one has (service{} {}); nothing was changed\n  hint: write the name of a container of the task definition, or remove the pointer",
+        if services.len() == 1 { "" } else { "s" },
+        services.join(", ")
     )]
     IgnoredContainerMissing {
         file: String,
         rule: usize,
         pointer: String,
         container: String,
-        /// ` (services: web, worker)`.
-        services: String,
+        /// The services the rule is for.
+        services: Vec<String>,
     },
     /// A declared field differs that UpdateService cannot change.
     #[error(
