@@ -55,11 +55,7 @@ fn an_environment_with_a_role_is_reached_as_that_role() {
     // iam-policy says what deckhand's own credentials and the role's trust need.
     let run = fx.run("iam-policy", &[]);
     run.expect_code(0);
-    assert!(
-        run.stderr.contains("\"sts:AssumeRole\"") && run.stderr.contains(&role),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("\"sts:AssumeRole\"").stderr_has(&role);
     run.stderr_has(&format!(
         "assumes {role} with external id \"shop-7f3a\": the role's trust policy can require it"
     ));

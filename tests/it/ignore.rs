@@ -77,14 +77,8 @@ fn an_injected_variable_is_drift_without_a_rule_and_kept_by_a_release_with_one()
         json!([{"service": "web", "kind": "taskDefinition", "pointer": AGENT_VARIABLE, "rule": 0}])
     );
     let text = fx.run("plan", &[]);
-    assert!(
-        text.stdout.contains("(1 difference ignored)")
-            && text
-                .stdout
-                .contains(&format!("web taskDefinition {AGENT_VARIABLE} (ignore[0])")),
-        "{}",
-        text.stdout
-    );
+    text.stdout_has("(1 difference ignored)")
+        .stdout_has(&format!("web taskDefinition {AGENT_VARIABLE} (ignore[0])"));
 
     // A release registers a new definition: the agent's value stays.
     fx.edit_spec(|t| t.replace("shop:3f9c2e1", "shop:9a8b7c6"));
@@ -122,12 +116,7 @@ fn a_rule_on_a_container_nobody_has_is_refused_and_an_unmatched_one_warned() {
     );
     let run = fx.run("plan", &[]);
     run.expect_code(0);
-    assert!(
-        run.stdout.contains("warning: environments/")
-            && run.stdout.contains("ignore[0].taskDefinition: /containerDefinitions/app/secrets/DD_API_KEY matches nothing in git or live (web, worker)"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("warning: environments/").stdout_has("ignore[0].taskDefinition: /containerDefinitions/app/secrets/DD_API_KEY matches nothing in git or live (web, worker)");
 
     fx.edit_spec(|t| {
         t.replace(

@@ -80,11 +80,7 @@ fn init_never_overwrites_without_force() {
     std::fs::write(&spec_path, "# my edits\n").unwrap();
     let again = init(&fx, &repo, &[]);
     again.expect_code(1);
-    assert!(
-        again.stderr.contains("already exist") && again.stderr.contains("--force"),
-        "{}",
-        again.stderr
-    );
+    again.stderr_has("already exist").stderr_has("--force");
     assert_eq!(std::fs::read_to_string(&spec_path).unwrap(), "# my edits\n");
     init(&fx, &repo, &["--force"]).expect_code(0);
     let spec = std::fs::read_to_string(&spec_path).unwrap();
@@ -98,12 +94,8 @@ fn init_of_a_missing_service_or_cluster_says_what_there_is() {
     let repo = fx.scratch("adopted");
     let run = init(&fx, &repo, &["--service", "api"]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains("service 'api' is not in cluster")
-            && run.stderr.contains("web, worker"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("service 'api' is not in cluster")
+        .stderr_has("web, worker");
     let run = fx.deckhand(&[
         "init",
         "--cluster",

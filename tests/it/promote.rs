@@ -236,13 +236,8 @@ fn every_gate_refuses_with_exit_1_and_writes_nothing() {
     .expect_code(0);
     let run = promote(&fx, &[&fx.id, &production, "--yes"]);
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains(&format!("{production} is frozen until "))
-            && run.stderr.contains("nothing was promoted"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!("{production} is frozen until "))
+        .stderr_has("nothing was promoted");
     fx.deckhand(&["unfreeze", &production, "--repo", repo.to_str().unwrap()])
         .expect_code(0);
 

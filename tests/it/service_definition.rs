@@ -273,11 +273,7 @@ fn a_blue_green_release_is_judged_by_its_service_deployment_through_the_bake_tim
     let before = fx.calls().len();
     let run = fx.apply(&[]);
     run.expect_code(0);
-    assert!(
-        run.stderr.contains("web:") && run.stderr.contains("stage BAKE_TIME"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("web:").stderr_has("stage BAKE_TIME");
     let described = fx.calls()[before..]
         .iter()
         .filter(|c| c.operation == "DescribeServiceDeployments")

@@ -142,16 +142,11 @@ fn only_commits_signed_by_a_trusted_key_are_planned_and_applied() {
     let forged = commit(&fx, Some(&mallory), "signed by someone else");
     let run = fx.run("plan", &["--trust", trust_arg]);
     run.expect_code(1);
-    assert!(
-        run.stderr.contains(&format!(
-            "commit {} is signed by key SHA256:",
-            &forged[..12]
-        )) && run
-            .stderr
-            .contains(&format!("which {trust_arg} does not trust")),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has(&format!(
+        "commit {} is signed by key SHA256:",
+        &forged[..12]
+    ))
+    .stderr_has(&format!("which {trust_arg} does not trust"));
     // Ada's signature on a commit whose message was changed afterwards.
     let signed = commit(&fx, Some(&ada), "signed by ada");
     let object = git(&fx.repo(), &["cat-file", "commit", &signed]);
